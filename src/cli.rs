@@ -1,0 +1,83 @@
+//! Command-line definitions (clap derive). Parsing only; the work is in [`crate::commands`].
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::DEFAULT_CONFIG_PATH;
+
+/// Early-warning system for credit recovery: ranks students at risk of not graduating on time
+/// from a district's SIS export.
+#[derive(Debug, Parser)]
+#[command(name = "ews", version, about, long_about = None)]
+pub struct Cli {
+    /// District configuration (thresholds, credits expected per grade, GPA scale).
+    #[arg(long, global = true, default_value = DEFAULT_CONFIG_PATH)]
+    pub config: PathBuf,
+
+    /// More log output on stderr (-v info, -vv debug). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Score every enrolled student of a snapshot and write the ranked referral list.
+    Score(ScoreArgs),
+    /// Fit the risk model on a snapshot with known outcomes (outcomes.csv).
+    Train(TrainArgs),
+    /// Write a deterministic synthetic district (train and current snapshots).
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// Snapshot folder (students.csv, attendance.csv, grades.csv, credits.csv, [behavior.csv]).
+    pub snapshot: PathBuf,
+    /// Model file written by `ews train`.
+    #[arg(long, default_value = "config/model.json")]
+    pub model: PathBuf,
+    /// Output folder; the run writes <out>/<as-of>/referrals.csv.
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
+    /// Score as of this date (YYYY-MM-DD). Default: the latest school day of the snapshot.
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Snapshot folder with outcomes.csv.
+    pub snapshot: PathBuf,
+    /// Where to write the model file (JSON).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Features as of this date (YYYY-MM-DD). Default: the latest school day of the snapshot.
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Number of students per snapshot.
+    #[arg(long)]
+    pub students: usize,
+    /// Random seed; the same seed gives the same bytes.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output folder; gets train/ and current/.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| format!("expected a date as YYYY-MM-DD, found {text:?}"))
+}

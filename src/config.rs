@@ -1,0 +1,400 @@
+//! The district configuration: `config/ews.toml` → a checked, typed [`Config`].
+//!
+//! Every threshold that a district may want to set differently lives here, with the
+//! defaults of the input contract, so that the code holds no district-specific numbers.
+//! The file is validated once, before anything is read.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{EwsError, Result};
+
+/// Default path of the district configuration, relative to the working directory.
+pub const DEFAULT_CONFIG_PATH: &str = "config/ews.toml";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// First day of the school year as `MM-DD` (contract default: July 1). Records dated before
+    /// the start of the as-of date's school year belong to earlier years.
+    #[serde(default = "default_school_year_start")]
+    pub school_year_start: String,
+    /// The age cut-off date as `MM-DD` for the over-age-for-grade indicator (default September 1).
+    #[serde(default = "default_age_cutoff")]
+    pub age_cutoff: String,
+    #[serde(default)]
+    pub attendance: AttendanceConfig,
+    #[serde(default)]
+    pub credits: CreditsConfig,
+    #[serde(default)]
+    pub tiers: TierConfig,
+    #[serde(default)]
+    pub model: ModelConfig,
+    /// Grade points per letter mark (4-point scale). `I` and `W` never count.
+    #[serde(default = "default_gpa_scale")]
+    pub gpa_scale: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttendanceConfig {
+    /// Chronic absence: missed at least this share of enrolled days (Balfanz & Byrnes 2012: 10%).
+    #[serde(default = "default_chronic")]
+    pub chronic_absence_threshold: f64,
+    /// Window of the recent attendance rate, in district school days.
+    #[serde(default = "default_recent_days")]
+    pub recent_school_days: usize,
+    /// A date is a district school day when at least this share of enrolled students has an
+    /// attendance row on it (also the rule for the default as-of date).
+    #[serde(default = "default_school_day_share")]
+    pub school_day_min_share: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreditsConfig {
+    /// Credits a student should have earned by the start of each grade (keys are grades 6–12).
+    #[serde(default = "default_expected_by_grade")]
+    pub expected_by_grade: BTreeMap<String, f64>,
+    /// Freshman on-track (Allensworth & Easton 2005): at least this many full-year credits…
+    #[serde(default = "default_on_track_credits")]
+    pub on_track_min_credits: f64,
+    /// …and at most this many semester F marks in core courses, by the end of grade 9.
+    #[serde(default = "default_on_track_fs")]
+    pub on_track_max_core_semester_fs: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TierConfig {
+    /// Risk probability at or above which a student is in the high tier.
+    #[serde(default = "default_high")]
+    pub high: f64,
+    /// Risk probability at or above which a student is in the medium tier.
+    #[serde(default = "default_medium")]
+    pub medium: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// L2 penalty on the standardised coefficients (1.0 matches scikit-learn's C = 1).
+    #[serde(default = "default_l2")]
+    pub l2_penalty: f64,
+    /// Share of labelled students held out, stratified by label, for the reported metrics.
+    #[serde(default = "default_holdout")]
+    pub holdout_fraction: f64,
+    /// Seed of the holdout split, so training is reproducible.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    #[serde(default = "default_max_iterations")]
+    pub max_iterations: u64,
+}
+
+fn default_school_year_start() -> String {
+    "07-01".into()
+}
+fn default_age_cutoff() -> String {
+    "09-01".into()
+}
+fn default_chronic() -> f64 {
+    0.10
+}
+fn default_recent_days() -> usize {
+    30
+}
+fn default_school_day_share() -> f64 {
+    0.10
+}
+fn default_expected_by_grade() -> BTreeMap<String, f64> {
+    [("9", 0.0), ("10", 6.0), ("11", 12.0), ("12", 18.0)]
+        .into_iter()
+        .map(|(g, c)| (g.to_string(), c))
+        .collect()
+}
+fn default_on_track_credits() -> f64 {
+    5.0
+}
+fn default_on_track_fs() -> f64 {
+    1.0
+}
+fn default_high() -> f64 {
+    0.5
+}
+fn default_medium() -> f64 {
+    0.25
+}
+fn default_l2() -> f64 {
+    1.0
+}
+fn default_holdout() -> f64 {
+    0.25
+}
+fn default_seed() -> u64 {
+    42
+}
+fn default_max_iterations() -> u64 {
+    500
+}
+fn default_gpa_scale() -> BTreeMap<String, f64> {
+    [
+        ("A+", 4.0),
+        ("A", 4.0),
+        ("A-", 3.7),
+        ("B+", 3.3),
+        ("B", 3.0),
+        ("B-", 2.7),
+        ("C+", 2.3),
+        ("C", 2.0),
+        ("C-", 1.7),
+        ("D+", 1.3),
+        ("D", 1.0),
+        ("D-", 0.7),
+        ("F", 0.0),
+    ]
+    .into_iter()
+    .map(|(m, p)| (m.to_string(), p))
+    .collect()
+}
+
+impl Default for AttendanceConfig {
+    fn default() -> Self {
+        Self {
+            chronic_absence_threshold: default_chronic(),
+            recent_school_days: default_recent_days(),
+            school_day_min_share: default_school_day_share(),
+        }
+    }
+}
+impl Default for CreditsConfig {
+    fn default() -> Self {
+        Self {
+            expected_by_grade: default_expected_by_grade(),
+            on_track_min_credits: default_on_track_credits(),
+            on_track_max_core_semester_fs: default_on_track_fs(),
+        }
+    }
+}
+impl Default for TierConfig {
+    fn default() -> Self {
+        Self {
+            high: default_high(),
+            medium: default_medium(),
+        }
+    }
+}
+impl Default for ModelConfig {
+    fn default() -> Self {
+        Self {
+            l2_penalty: default_l2(),
+            holdout_fraction: default_holdout(),
+            seed: default_seed(),
+            max_iterations: default_max_iterations(),
+        }
+    }
+}
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            school_year_start: default_school_year_start(),
+            age_cutoff: default_age_cutoff(),
+            attendance: AttendanceConfig::default(),
+            credits: CreditsConfig::default(),
+            tiers: TierConfig::default(),
+            model: ModelConfig::default(),
+            gpa_scale: default_gpa_scale(),
+        }
+    }
+}
+
+/// A month and day, such as the first day of the school year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonthDay {
+    pub month: u32,
+    pub day: u32,
+}
+
+impl MonthDay {
+    fn parse(text: &str) -> Option<Self> {
+        let (m, d) = text.split_once('-')?;
+        let md = MonthDay {
+            month: m.parse().ok()?,
+            day: d.parse().ok()?,
+        };
+        // 2000 is a leap year, so Feb 29 is accepted as a month-day.
+        NaiveDate::from_ymd_opt(2000, md.month, md.day).map(|_| md)
+    }
+
+    /// This month-day in `year` (Feb 29 falls back to Feb 28 in common years).
+    pub fn in_year(self, year: i32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(year, self.month, self.day)
+            .or_else(|| NaiveDate::from_ymd_opt(year, self.month, self.day - 1))
+            .unwrap_or(NaiveDate::MIN)
+    }
+}
+
+impl Config {
+    /// Reads and checks a config file.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| EwsError::Config {
+            path: path.to_path_buf(),
+            message: format!("cannot read: {e}"),
+        })?;
+        let config: Config = toml::from_str(&text).map_err(|e| EwsError::Config {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        config.check(path)?;
+        Ok(config)
+    }
+
+    /// The config at `path`, or the built-in defaults when `path` is the default location and
+    /// no file is there (so the tool also runs outside a checkout).
+    pub fn load_or_default(path: &Path) -> Result<Config> {
+        if path == Path::new(DEFAULT_CONFIG_PATH) && !path.exists() {
+            log::warn!("{DEFAULT_CONFIG_PATH} not found; using the built-in defaults");
+            return Ok(Config::default());
+        }
+        Config::load(path)
+    }
+
+    fn check(&self, path: &Path) -> Result<()> {
+        let bad = |message: String| EwsError::Config {
+            path: PathBuf::from(path),
+            message,
+        };
+        for (name, value) in [
+            ("school_year_start", &self.school_year_start),
+            ("age_cutoff", &self.age_cutoff),
+        ] {
+            if MonthDay::parse(value).is_none() {
+                return Err(bad(format!("{name} = {value:?}: expected MM-DD")));
+            }
+        }
+        let unit = |name: &str, v: f64| {
+            if (0.0..=1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(bad(format!("{name} = {v}: expected a number from 0 to 1")))
+            }
+        };
+        unit(
+            "attendance.chronic_absence_threshold",
+            self.attendance.chronic_absence_threshold,
+        )?;
+        unit(
+            "attendance.school_day_min_share",
+            self.attendance.school_day_min_share,
+        )?;
+        unit("tiers.high", self.tiers.high)?;
+        unit("tiers.medium", self.tiers.medium)?;
+        if self.tiers.medium > self.tiers.high {
+            return Err(bad(format!(
+                "tiers.medium ({}) must not be above tiers.high ({})",
+                self.tiers.medium, self.tiers.high
+            )));
+        }
+        if !(self.model.holdout_fraction > 0.0 && self.model.holdout_fraction < 1.0) {
+            return Err(bad(format!(
+                "model.holdout_fraction = {}: expected a number between 0 and 1",
+                self.model.holdout_fraction
+            )));
+        }
+        if !(self.model.l2_penalty >= 0.0 && self.model.l2_penalty.is_finite()) {
+            return Err(bad(format!(
+                "model.l2_penalty = {}: expected a number ≥ 0",
+                self.model.l2_penalty
+            )));
+        }
+        if self.attendance.recent_school_days == 0 {
+            return Err(bad("attendance.recent_school_days must be at least 1".into()));
+        }
+        for (grade, credits) in &self.credits.expected_by_grade {
+            match grade.parse::<i32>() {
+                Ok(g) if (6..=12).contains(&g) && *credits >= 0.0 => {}
+                _ => {
+                    return Err(bad(format!(
+                        "credits.expected_by_grade: `{grade} = {credits}`: expected a grade 6–12 and credits ≥ 0"
+                    )))
+                }
+            }
+        }
+        for mark in ["A", "B", "C", "D", "F"] {
+            if !self.gpa_scale.contains_key(mark) {
+                return Err(bad(format!("gpa_scale: the mark `{mark}` has no points")));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn school_year_start(&self) -> MonthDay {
+        MonthDay::parse(&self.school_year_start).unwrap_or(MonthDay { month: 7, day: 1 })
+    }
+
+    pub fn age_cutoff(&self) -> MonthDay {
+        MonthDay::parse(&self.age_cutoff).unwrap_or(MonthDay { month: 9, day: 1 })
+    }
+
+    /// The school year (named by the calendar year it ends in) that contains `date`.
+    pub fn school_year_of(&self, date: NaiveDate) -> i32 {
+        let start = self.school_year_start().in_year(date.year());
+        if date >= start {
+            date.year() + 1
+        } else {
+            date.year()
+        }
+    }
+
+    /// First day of school year `school_year`.
+    pub fn school_year_first_day(&self, school_year: i32) -> NaiveDate {
+        self.school_year_start().in_year(school_year - 1)
+    }
+
+    /// Credits expected by the start of `grade`; grades the config does not list expect none.
+    pub fn expected_credits(&self, grade: i32) -> f64 {
+        self.credits
+            .expected_by_grade
+            .get(&grade.to_string())
+            .copied()
+            .unwrap_or(0.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn school_year_is_named_by_the_year_it_ends_in() {
+        let config = Config::default();
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(config.school_year_of(d("2026-03-13")), 2026);
+        assert_eq!(config.school_year_of(d("2025-07-01")), 2026);
+        assert_eq!(config.school_year_of(d("2025-06-30")), 2025);
+        assert_eq!(config.school_year_first_day(2026), d("2025-07-01"));
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_their_name() {
+        let mut config = Config::default();
+        config.tiers.medium = 0.9;
+        let err = config.check(Path::new("x.toml")).unwrap_err().to_string();
+        assert!(err.contains("tiers.medium"), "{err}");
+
+        let mut config = Config::default();
+        config.school_year_start = "13-01".into();
+        let err = config.check(Path::new("x.toml")).unwrap_err().to_string();
+        assert!(err.contains("school_year_start"), "{err}");
+    }
+
+    #[test]
+    fn shipped_config_parses() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_CONFIG_PATH);
+        let config = Config::load(&path).unwrap();
+        assert_eq!(config.expected_credits(11), 12.0);
+        assert_eq!(config.gpa_scale["A-"], 3.7);
+    }
+}

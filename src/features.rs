@@ -1,0 +1,659 @@
+//! Risk features per enrolled student, as of a date.
+//!
+//! Every feature is defined once here as polars expressions over one file, and documented
+//! once in docs/features.md. Attendance, the largest file, is reduced to one row per student
+//! and day (keeping the most severe code of duplicates) and then to one row per student; no
+//! Rust value is made per attendance row. Records dated after the as-of date are ignored and
+//! counted, so a model trained on a past snapshot never sees its future.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Datelike, NaiveDate};
+use polars::prelude::*;
+
+use crate::config::Config;
+use crate::error::{EwsError, Result};
+use crate::input::{self, Snapshot, LINE};
+use crate::validate::{self, Parsed, PROBLEM};
+
+/// Core subjects of the contract; an F in one of these weighs most in the literature.
+pub const CORE_SUBJECTS: [&str; 4] = ["ELA", "MATH", "SCI", "SOC"];
+
+/// How a feature relates to risk, for reason codes: which way is "worse".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Worse {
+    Higher,
+    Lower,
+}
+
+/// A feature of the feature table.
+#[derive(Debug)]
+pub struct FeatureDef {
+    pub name: &'static str,
+    pub worse: Worse,
+    /// Whether the logistic model uses it (credits_earned is reported but mostly measures grade
+    /// level, so the model uses the credit deficit against the grade's expectation instead).
+    pub in_model: bool,
+}
+
+/// The feature table's features, in model order.
+pub const FEATURES: [FeatureDef; 15] = [
+    FeatureDef { name: "attendance_rate", worse: Worse::Lower, in_model: true },
+    FeatureDef { name: "unexcused_absence_rate", worse: Worse::Higher, in_model: true },
+    FeatureDef { name: "recent_attendance_rate", worse: Worse::Lower, in_model: true },
+    FeatureDef { name: "chronic_absence", worse: Worse::Higher, in_model: true },
+    FeatureDef { name: "tardy_rate", worse: Worse::Higher, in_model: true },
+    FeatureDef { name: "f_marks", worse: Worse::Higher, in_model: true },
+    FeatureDef { name: "core_f_marks", worse: Worse::Higher, in_model: true },
+    FeatureDef { name: "gpa", worse: Worse::Lower, in_model: true },
+    FeatureDef { name: "credits_earned", worse: Worse::Lower, in_model: false },
+    FeatureDef { name: "credit_deficit", worse: Worse::Higher, in_model: true },
+    FeatureDef { name: "unrecovered_failed_courses", worse: Worse::Higher, in_model: true },
+    FeatureDef { name: "freshman_on_track", worse: Worse::Lower, in_model: true },
+    FeatureDef { name: "behavior_incidents", worse: Worse::Higher, in_model: true },
+    FeatureDef { name: "suspension_days", worse: Worse::Higher, in_model: true },
+    FeatureDef { name: "over_age", worse: Worse::Higher, in_model: true },
+];
+
+pub fn feature(name: &str) -> Option<&'static FeatureDef> {
+    FEATURES.iter().find(|f| f.name == name)
+}
+
+/// Rows of an input file that were read but not used, by reason (never silently dropped).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct IgnoredRows {
+    pub file: &'static str,
+    pub reason: &'static str,
+    pub rows: u64,
+}
+
+/// The feature table of one snapshot.
+pub struct FeatureRun {
+    pub as_of: NaiveDate,
+    pub school_year: i32,
+    /// District school days in the school year up to the as-of date.
+    pub school_days: usize,
+    /// One row per enrolled student, sorted by student_id: the students.csv columns, the
+    /// derived cohort_year, and every feature of [`FEATURES`] (Float64, null when unknown).
+    pub table: DataFrame,
+    pub ignored: Vec<IgnoredRows>,
+    /// Data rows read per file.
+    pub rows_read: BTreeMap<&'static str, u64>,
+}
+
+/// Reads a snapshot and computes the feature table as of `as_of` (or the contract's default).
+pub fn compute(snapshot: &Snapshot, config: &Config, as_of: Option<NaiveDate>) -> Result<FeatureRun> {
+    let mut ignored = Vec::new();
+    let mut rows_read = BTreeMap::new();
+
+    let students = validate::students(snapshot.scan(&input::STUDENTS)?);
+    let students_path = students.raw.path.clone();
+    let students = students.collect_checked()?;
+    check_unique_ids(&students_path, &students)?;
+    rows_read.insert(input::STUDENTS.name, students.height() as u64);
+    let enrolled = students.select(["student_id"])?.lazy();
+    let n_students = students.height();
+
+    // Attendance: one row per student and day, collected once; everything else derives from it.
+    let attendance = validate::attendance(snapshot.scan(&input::ATTENDANCE)?);
+    let days = student_days(&attendance)?;
+    rows_read.insert(input::ATTENDANCE.name, sum_u64(&days, "rows")?);
+    let duplicates = sum_u64(&days, "rows")? - days.height() as u64;
+    push(&mut ignored, input::ATTENDANCE.name, "duplicate student-day (most severe code kept)", duplicates);
+    let (days, not_enrolled) = split_enrolled(days.lazy(), &enrolled, Some("rows"))?;
+    push(&mut ignored, input::ATTENDANCE.name, "student not in students.csv", not_enrolled);
+
+    let as_of = match as_of {
+        Some(date) => date,
+        None => default_as_of(&days, n_students, config)?,
+    };
+    let school_year = config.school_year_of(as_of);
+    let year_start = config.school_year_first_day(school_year);
+    let (days, after, before) = split_window(days, "date", year_start, as_of, Some("rows"))?;
+    push(&mut ignored, input::ATTENDANCE.name, "dated after the as-of date", after);
+    push(&mut ignored, input::ATTENDANCE.name, "dated before the school year", before);
+    let calendar = school_days(&days, n_students, config)?;
+    let recent_start = recent_window_start(&calendar, config.attendance.recent_school_days);
+    let attendance_features = attendance_features(days, recent_start, config)?;
+
+    // Grades: this school year's posted term marks.
+    let grades = validate::grades(snapshot.scan(&input::GRADES)?, config).collect_checked()?;
+    rows_read.insert(input::GRADES.name, grades.height() as u64);
+    let (grades, not_enrolled) = split_enrolled(grades.lazy(), &enrolled, None)?;
+    push(&mut ignored, input::GRADES.name, "student not in students.csv", not_enrolled);
+    let (grades, after, _) = split_window(grades, "mark_date", NaiveDate::MIN, as_of, None)?;
+    push(&mut ignored, input::GRADES.name, "posted after the as-of date", after);
+    let this_year = grades.clone().lazy().filter(col("school_year").eq(lit(school_year)));
+    let earlier = grades.height() as u64 - this_year.clone().collect()?.height() as u64;
+    push(&mut ignored, input::GRADES.name, "mark of another school year (not a feature)", earlier);
+    let mark_features = mark_features(this_year)?;
+
+    // Credits: the transcript up to the as-of date.
+    let credits = validate::credits(snapshot.scan(&input::CREDITS)?, config).collect_checked()?;
+    rows_read.insert(input::CREDITS.name, credits.height() as u64);
+    let (credits, not_enrolled) = split_enrolled(credits.lazy(), &enrolled, None)?;
+    push(&mut ignored, input::CREDITS.name, "student not in students.csv", not_enrolled);
+    let (credits, after, _) = split_window(credits, "completion_date", NaiveDate::MIN, as_of, None)?;
+    push(&mut ignored, input::CREDITS.name, "completed after the as-of date", after);
+    let credit_features = credit_features(&credits)?;
+
+    // Behavior (optional file): this school year's incidents.
+    let behavior_features = match snapshot.scan_optional(&input::BEHAVIOR)? {
+        Some(raw) => {
+            let behavior = validate::behavior(raw).collect_checked()?;
+            rows_read.insert(input::BEHAVIOR.name, behavior.height() as u64);
+            let (behavior, not_enrolled) = split_enrolled(behavior.lazy(), &enrolled, None)?;
+            push(&mut ignored, input::BEHAVIOR.name, "student not in students.csv", not_enrolled);
+            let (behavior, after, before) = split_window(behavior, "date", year_start, as_of, None)?;
+            push(&mut ignored, input::BEHAVIOR.name, "dated after the as-of date", after);
+            push(&mut ignored, input::BEHAVIOR.name, "dated before the school year (not a feature)", before);
+            Some(behavior_features(behavior)?)
+        }
+        None => None,
+    };
+
+    let table = assemble(
+        students,
+        StudentFeatureFrames {
+            attendance: attendance_features,
+            marks: mark_features,
+            credits: credit_features,
+            behavior: behavior_features,
+        },
+        &grades,
+        &credits,
+        config,
+        school_year,
+    )?;
+    Ok(FeatureRun {
+        as_of,
+        school_year,
+        school_days: calendar.len(),
+        table,
+        ignored,
+        rows_read,
+    })
+}
+
+fn push(ignored: &mut Vec<IgnoredRows>, file: &'static str, reason: &'static str, rows: u64) {
+    if rows > 0 {
+        ignored.push(IgnoredRows { file, reason, rows });
+    }
+}
+
+fn sum_u64(frame: &DataFrame, column: &str) -> Result<u64> {
+    Ok(frame
+        .column(column)?
+        .as_materialized_series()
+        .cast(&DataType::UInt64)?
+        .u64()?
+        .sum()
+        .unwrap_or(0))
+}
+
+fn check_unique_ids(path: &std::path::Path, students: &DataFrame) -> Result<()> {
+    let ids = students.column("student_id")?.str()?;
+    let lines = students.column(LINE)?.cast(&DataType::UInt64)?;
+    let lines = lines.u64()?;
+    let mut seen: HashMap<&str, u64> = HashMap::with_capacity(ids.len());
+    for (id, line) in ids.iter().zip(lines.iter()) {
+        let (Some(id), Some(line)) = (id, line) else { continue };
+        if let Some(first) = seen.insert(id, line) {
+            return Err(EwsError::BadValue {
+                path: path.to_path_buf(),
+                line,
+                column: "student_id".into(),
+                found: format!("{id:?}, already on line {first}"),
+                expected: "a student_id that is unique in the file".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Attendance reduced to one row per student and day: the most severe code, and how many rows
+/// the export had for that day. Fails on the first bad row.
+fn student_days(attendance: &Parsed) -> Result<DataFrame> {
+    let days = attendance
+        .typed
+        .clone()
+        .group_by([col("student_id"), col("date")])
+        .agg([
+            col("severity").max(),
+            len().alias("rows"),
+            col(PROBLEM).sum().alias("problems"),
+        ])
+        .collect()?;
+    if sum_u64(&days, "problems")? > 0 {
+        return Err(attendance.first_failure()?);
+    }
+    Ok(days.drop("problems")?)
+}
+
+/// Splits a frame into the rows of enrolled students and a count of the others (weighted by
+/// `weight` when a row stands for several rows of the file).
+fn split_enrolled(frame: LazyFrame, enrolled: &LazyFrame, weight: Option<&str>) -> Result<(DataFrame, u64)> {
+    let others = frame
+        .clone()
+        .anti_join(enrolled.clone(), col("student_id"), col("student_id"))
+        .collect()?;
+    let count = match weight {
+        Some(column) => sum_u64(&others, column)?,
+        None => others.height() as u64,
+    };
+    let kept = frame
+        .semi_join(enrolled.clone(), col("student_id"), col("student_id"))
+        .collect()?;
+    Ok((kept, count))
+}
+
+/// Keeps the rows dated from `first` to `last`; counts those after and before.
+fn split_window(
+    frame: DataFrame,
+    date_column: &str,
+    first: NaiveDate,
+    last: NaiveDate,
+    weight: Option<&str>,
+) -> Result<(DataFrame, u64, u64)> {
+    let count = |mask: Expr| -> Result<u64> {
+        let part = frame.clone().lazy().filter(mask).collect()?;
+        match weight {
+            Some(column) => sum_u64(&part, column),
+            None => Ok(part.height() as u64),
+        }
+    };
+    let after = count(col(date_column).gt(lit(last)))?;
+    let before = count(col(date_column).lt(lit(first)))?;
+    let kept = frame
+        .lazy()
+        .filter(col(date_column).gt_eq(lit(first)).and(col(date_column).lt_eq(lit(last))))
+        .collect()?;
+    Ok((kept, after, before))
+}
+
+/// Dates with attendance rows for at least the configured share of enrolled students, sorted.
+fn school_days(days: &DataFrame, n_students: usize, config: &Config) -> Result<Vec<NaiveDate>> {
+    let min_students = (config.attendance.school_day_min_share * n_students as f64).ceil().max(1.0);
+    let counts = days
+        .clone()
+        .lazy()
+        .group_by([col("date")])
+        .agg([len().alias("students")])
+        .filter(col("students").cast(DataType::Float64).gt_eq(lit(min_students)))
+        .sort(["date"], Default::default())
+        .collect()?;
+    let dates = counts.column("date")?.date()?.as_date_iter().flatten().collect();
+    Ok(dates)
+}
+
+/// The contract's default as-of date: the latest school day (see [`school_days`]).
+fn default_as_of(days: &DataFrame, n_students: usize, config: &Config) -> Result<NaiveDate> {
+    school_days(days, n_students, config)?
+        .last()
+        .copied()
+        .ok_or_else(|| EwsError::BadFile {
+            path: input::ATTENDANCE.name.into(),
+            message: format!(
+                "no date has attendance rows for {:.0}% of the enrolled students, so the as-of date cannot be inferred; pass --as-of",
+                config.attendance.school_day_min_share * 100.0
+            ),
+        })
+}
+
+/// First day of the window of the last `n` school days (the first school day when fewer).
+fn recent_window_start(calendar: &[NaiveDate], n: usize) -> NaiveDate {
+    calendar
+        .len()
+        .checked_sub(n)
+        .and_then(|i| calendar.get(i))
+        .or(calendar.first())
+        .copied()
+        .unwrap_or(NaiveDate::MIN)
+}
+
+const PRESENT_MAX_SEVERITY: i32 = 1; // P and T count as present
+const TARDY: i32 = 1;
+const UNEXCUSED: i32 = 3;
+
+/// Attendance rates per student from the student-day rows of this school year.
+fn attendance_features(days: DataFrame, recent_start: NaiveDate, config: &Config) -> Result<LazyFrame> {
+    let present = col("severity").lt_eq(lit(PRESENT_MAX_SEVERITY));
+    let recent = col("date").gt_eq(lit(recent_start));
+    let rate = |numerator: &str, denominator: &str| {
+        col(numerator).cast(DataType::Float64) / col(denominator).cast(DataType::Float64)
+    };
+    Ok(days
+        .lazy()
+        .group_by([col("student_id")])
+        .agg([
+            len().alias("enrolled_days"),
+            present.clone().sum().alias("present_days"),
+            col("severity").eq(lit(TARDY)).sum().alias("tardy_days"),
+            col("severity").eq(lit(UNEXCUSED)).sum().alias("unexcused_days"),
+            recent.clone().sum().alias("recent_days"),
+            recent.and(present).sum().alias("recent_present_days"),
+        ])
+        .select([
+            col("student_id"),
+            rate("present_days", "enrolled_days").alias("attendance_rate"),
+            rate("unexcused_days", "enrolled_days").alias("unexcused_absence_rate"),
+            when(col("recent_days").gt(lit(0)))
+                .then(rate("recent_present_days", "recent_days"))
+                .otherwise(rate("present_days", "enrolled_days"))
+                .alias("recent_attendance_rate"),
+            (lit(1.0) - rate("present_days", "enrolled_days"))
+                .gt_eq(lit(config.attendance.chronic_absence_threshold - 1e-12))
+                .cast(DataType::Float64)
+                .alias("chronic_absence"),
+            rate("tardy_days", "enrolled_days").alias("tardy_rate"),
+        ]))
+}
+
+fn is_core(subject: Expr) -> Expr {
+    CORE_SUBJECTS
+        .iter()
+        .map(|s| subject.clone().eq(lit(*s)))
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false))
+}
+
+/// A failed term mark in semester units: a year mark is two semesters, a quarter half of one.
+fn semester_weight(term: Expr) -> Expr {
+    when(term.clone().eq(lit("Y")))
+        .then(lit(2.0))
+        .when(term.str().starts_with(lit("Q")))
+        .then(lit(0.5))
+        .otherwise(lit(1.0))
+}
+
+/// F marks and GPA from this school year's term marks.
+fn mark_features(this_year: LazyFrame) -> Result<LazyFrame> {
+    let f = col("mark").eq(lit("F"));
+    Ok(this_year.group_by([col("student_id")]).agg([
+        f.clone().sum().cast(DataType::Float64).alias("f_marks"),
+        f.clone().and(is_core(col("subject"))).sum().cast(DataType::Float64).alias("core_f_marks"),
+        col("points").mean().alias("gpa"),
+        // For the in-progress freshman on-track indicator:
+        when(f.and(is_core(col("subject"))))
+            .then(semester_weight(col("term")))
+            .otherwise(lit(0.0))
+            .sum()
+            .alias("core_semester_fs_this_year"),
+    ]))
+}
+
+/// Credits earned, and failed transcript courses not yet recovered.
+fn credit_features(credits: &DataFrame) -> Result<LazyFrame> {
+    let earned = credits
+        .clone()
+        .lazy()
+        .group_by([col("student_id")])
+        .agg([col("credits_earned").sum().alias("credits_earned")]);
+    let unrecovered = unrecovered_failures(credits)?;
+    Ok(earned.join(
+        unrecovered.lazy(),
+        [col("student_id")],
+        [col("student_id")],
+        JoinArgs::new(JoinType::Left),
+    ))
+}
+
+/// Counts, per student, the failed courses (earned < attempted) that are not recovered: a
+/// failure is recovered by a later pass of the same course, or else by a later passed
+/// credit-recovery course in the same subject (each such course recovers one failure, the
+/// earliest open one).
+fn unrecovered_failures(credits: &DataFrame) -> Result<DataFrame> {
+    let failed = col("credits_earned").lt(col("credits_attempted"));
+    let failures = credits
+        .clone()
+        .lazy()
+        .filter(failed.clone().and(col("credit_recovery").not()))
+        .select([col(LINE), col("student_id"), col("course_id"), col("subject"), col("completion_date")]);
+    let passes = credits
+        .clone()
+        .lazy()
+        .filter(failed.not().and(col("credits_attempted").gt(lit(0.0))));
+    let retaken = failures
+        .clone()
+        .join(
+            passes
+                .clone()
+                .select([col("student_id"), col("course_id"), col("completion_date").alias("pass_date")]),
+            [col("student_id"), col("course_id")],
+            [col("student_id"), col("course_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(col("pass_date").gt(col("completion_date")))
+        .select([col(LINE)])
+        .unique(None, UniqueKeepStrategy::Any);
+    let open = failures
+        .anti_join(retaken, col(LINE), col(LINE))
+        .sort(["student_id", "subject", "completion_date"], Default::default())
+        .collect()?;
+    let recoveries = passes
+        .filter(col("credit_recovery"))
+        .select([col("student_id"), col("subject"), col("completion_date")])
+        .sort(["student_id", "subject", "completion_date"], Default::default())
+        .collect()?;
+
+    // Merge the two sorted lists per (student, subject). Failed courses are few; this is a
+    // Rust loop over failures, not over transcript or attendance rows.
+    let mut recovery_dates: HashMap<(&str, &str), Vec<NaiveDate>> = HashMap::new();
+    let r_ids = recoveries.column("student_id")?.str()?;
+    let r_subjects = recoveries.column("subject")?.str()?;
+    let r_dates = recoveries.column("completion_date")?.date()?;
+    for ((id, subject), date) in r_ids.iter().zip(r_subjects.iter()).zip(r_dates.as_date_iter()) {
+        if let (Some(id), Some(subject), Some(date)) = (id, subject, date) {
+            recovery_dates.entry((id, subject)).or_default().push(date);
+        }
+    }
+    let f_ids = open.column("student_id")?.str()?;
+    let f_subjects = open.column("subject")?.str()?;
+    let f_dates = open.column("completion_date")?.date()?;
+    let mut open_count: BTreeMap<&str, f64> = BTreeMap::new();
+    let mut used: HashMap<(&str, &str), usize> = HashMap::new();
+    for ((id, subject), date) in f_ids.iter().zip(f_subjects.iter()).zip(f_dates.as_date_iter()) {
+        let (Some(id), Some(subject), Some(date)) = (id, subject, date) else { continue };
+        let next = used.entry((id, subject)).or_insert(0);
+        let available = recovery_dates.get(&(id, subject)).map(Vec::as_slice).unwrap_or(&[]);
+        // The first unused recovery completed after this failure recovers it.
+        while *next < available.len() && available[*next] <= date {
+            *next += 1;
+        }
+        if *next < available.len() {
+            *next += 1;
+        } else {
+            *open_count.entry(id).or_insert(0.0) += 1.0;
+        }
+    }
+    let ids: Vec<&str> = open_count.keys().copied().collect();
+    let counts: Vec<f64> = open_count.values().copied().collect();
+    Ok(DataFrame::new_infer_height(vec![
+        Column::new("student_id".into(), ids),
+        Column::new("unrecovered_failed_courses".into(), counts),
+    ])?)
+}
+
+/// Incidents and suspension days in this school year.
+fn behavior_features(behavior: DataFrame) -> Result<LazyFrame> {
+    Ok(behavior.lazy().group_by([col("student_id")]).agg([
+        len().cast(DataType::Float64).alias("behavior_incidents"),
+        col("suspension_days").sum().alias("suspension_days"),
+    ]))
+}
+
+struct StudentFeatureFrames {
+    attendance: LazyFrame,
+    marks: LazyFrame,
+    credits: LazyFrame,
+    behavior: Option<LazyFrame>,
+}
+
+/// The freshman on-track indicator for students past grade 9, from their grade-9 transcript.
+fn freshman_year_record(credits: &DataFrame, students: &DataFrame, school_year: i32) -> Result<LazyFrame> {
+    let freshman_year = lit(school_year) - (col("grade_level") - lit(9));
+    let failed_core = col("credits_earned")
+        .lt(col("credits_attempted"))
+        .and(is_core(col("subject")));
+    Ok(credits
+        .clone()
+        .lazy()
+        .join(
+            students.clone().lazy().select([col("student_id"), col("grade_level")]),
+            [col("student_id")],
+            [col("student_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(col("grade_level").gt(lit(9)).and(col("school_year").eq(freshman_year)))
+        .group_by([col("student_id")])
+        .agg([
+            col("credits_earned").sum().alias("freshman_credits"),
+            when(failed_core)
+                .then(semester_weight(col("term")))
+                .otherwise(lit(0.0))
+                .sum()
+                .alias("freshman_core_semester_fs"),
+        ]))
+}
+
+/// Courses a grade-9 student is on pace to pass this year: courses whose latest posted mark is
+/// neither F nor W (each counted as one full-year credit).
+fn courses_on_pace(grades: &DataFrame, school_year: i32) -> Result<LazyFrame> {
+    Ok(grades
+        .clone()
+        .lazy()
+        .filter(col("school_year").eq(lit(school_year)))
+        .sort(["student_id", "course_id", "mark_date"], Default::default())
+        .group_by([col("student_id"), col("course_id")])
+        .agg([col("mark").last().alias("latest_mark")])
+        .group_by([col("student_id")])
+        .agg([col("latest_mark")
+            .neq(lit("F"))
+            .and(col("latest_mark").neq(lit("W")))
+            .sum()
+            .cast(DataType::Float64)
+            .alias("courses_on_pace")]))
+}
+
+fn assemble(
+    students: DataFrame,
+    frames: StudentFeatureFrames,
+    grades: &DataFrame,
+    credits: &DataFrame,
+    config: &Config,
+    school_year: i32,
+) -> Result<DataFrame> {
+    let left = || JoinArgs::new(JoinType::Left);
+    let by = || [col("student_id")];
+    let freshman = freshman_year_record(credits, &students, school_year)?;
+    let on_pace = courses_on_pace(grades, school_year)?;
+
+    let mut table = students
+        .clone()
+        .lazy()
+        .join(frames.attendance, by(), by(), left())
+        .join(frames.marks, by(), by(), left())
+        .join(frames.credits, by(), by(), left())
+        .join(freshman, by(), by(), left())
+        .join(on_pace, by(), by(), left());
+    table = match frames.behavior {
+        Some(behavior) => table.join(behavior, by(), by(), left()),
+        None => table.with_columns([
+            lit(0.0).alias("behavior_incidents"),
+            lit(0.0).alias("suspension_days"),
+        ]),
+    };
+
+    let expected = expected_credits_expr(config);
+    let cutoff = config.age_cutoff().in_year(school_year - 1);
+    let age = lit(cutoff.year())
+        - col("birth_date").dt().year()
+        - when(
+            (col("birth_date").dt().month().cast(DataType::Int32) * lit(100)
+                + col("birth_date").dt().day().cast(DataType::Int32))
+            .gt(lit((cutoff.month() * 100 + cutoff.day()) as i32)),
+        )
+        .then(lit(1))
+        .otherwise(lit(0));
+    let min_credits = config.credits.on_track_min_credits;
+    let max_fs = config.credits.on_track_max_core_semester_fs;
+    let on_track = |credits: Expr, fs: Expr| {
+        credits.gt_eq(lit(min_credits)).and(fs.lt_eq(lit(max_fs))).cast(DataType::Float64)
+    };
+    let zero = |name: &str| col(name).fill_null(lit(0.0)).alias(name);
+
+    let table = table
+        .with_columns([
+            zero("f_marks"),
+            zero("core_f_marks"),
+            zero("credits_earned"),
+            zero("unrecovered_failed_courses"),
+            zero("behavior_incidents"),
+            zero("suspension_days"),
+            col("cohort_year")
+                .fill_null(lit(school_year) + lit(12) - col("grade_level"))
+                .alias("cohort_year"),
+        ])
+        .with_columns([
+            when(expected.clone().gt(col("credits_earned")))
+                .then(expected - col("credits_earned"))
+                .otherwise(lit(0.0))
+                .alias("credit_deficit"),
+            when(col("grade_level").eq(lit(9)))
+                .then(on_track(
+                    col("courses_on_pace").fill_null(lit(0.0)),
+                    col("core_semester_fs_this_year").fill_null(lit(0.0)),
+                ))
+                .when(col("grade_level").gt(lit(9)).and(col("freshman_credits").is_not_null()))
+                .then(on_track(col("freshman_credits"), col("freshman_core_semester_fs")))
+                .otherwise(lit(NULL).cast(DataType::Float64))
+                .alias("freshman_on_track"),
+            age.gt(lit(14) + col("grade_level") - lit(9))
+                .cast(DataType::Float64)
+                .alias("over_age"),
+        ]);
+
+    let mut columns: Vec<Expr> = [
+        "student_id",
+        "first_name",
+        "last_name",
+        "school_id",
+        "school_name",
+        "grade_level",
+        "cohort_year",
+        "counselor",
+        "gender",
+        "race_ethnicity",
+        "ell",
+        "sped",
+        "econ_disadvantaged",
+    ]
+    .into_iter()
+    .map(col)
+    .collect();
+    columns.extend(FEATURES.iter().map(|f| col(f.name).cast(DataType::Float64)));
+    Ok(table
+        .select(columns)
+        .sort(["student_id"], Default::default())
+        .collect()?)
+}
+
+/// Credits expected by the start of the student's grade, from the config.
+fn expected_credits_expr(config: &Config) -> Expr {
+    let mut expr = lit(0.0);
+    for grade in 6..=12 {
+        expr = when(col("grade_level").eq(lit(grade)))
+            .then(lit(config.expected_credits(grade)))
+            .otherwise(expr);
+    }
+    expr
+}
+
+/// Feature values of one student as a map, for tests and reason texts.
+pub fn values_of(table: &DataFrame, row: usize) -> Result<BTreeMap<&'static str, Option<f64>>> {
+    let mut values = BTreeMap::new();
+    for f in &FEATURES {
+        values.insert(f.name, table.column(f.name)?.f64()?.get(row));
+    }
+    Ok(values)
+}

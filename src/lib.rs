@@ -1,0 +1,21 @@
+//! `ews`: an early-warning system for credit recovery.
+//!
+//! The modules follow the data: [`input`] scans a snapshot's export files, [`validate`] parses
+//! and checks them, [`features`] derives risk features as of a date, [`model`] trains and
+//! stores the logistic model, [`score`] turns features into ranked probabilities with reasons,
+//! and [`output`] writes the files people use. [`generate`] makes synthetic districts.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod features;
+pub mod generate;
+pub mod input;
+pub mod metrics;
+pub mod model;
+pub mod output;
+pub mod score;
+pub mod validate;
+
+pub use error::{EwsError, Result};

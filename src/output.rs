@@ -1,0 +1,232 @@
+//! Output files: the referral list, and the atomic writes that guarantee a failed run never
+//! leaves a half-written file behind.
+//!
+//! A run's files are written into a hidden staging folder beside the final one and moved into
+//! place with one rename when all of them are complete; a single file (the model) is written
+//! to a temporary name and renamed.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::error::{EwsError, Result};
+use crate::features::FEATURES;
+use crate::score::ScoredStudent;
+
+/// Columns of referrals.csv, in order (documented in README.md).
+pub fn referral_columns() -> Vec<&'static str> {
+    let mut columns = vec![
+        "student_id",
+        "last_name",
+        "first_name",
+        "school_id",
+        "grade_level",
+        "risk_score",
+        "risk_tier",
+        "rank_in_school",
+        "rank_in_district",
+        "reason_1",
+        "reason_2",
+        "reason_3",
+    ];
+    columns.extend(FEATURES.iter().map(|f| f.name));
+    columns.extend(["school_name", "counselor"]);
+    columns
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| EwsError::io(&dir, e))?;
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let temp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&temp);
+        EwsError::io(path, e)
+    })
+}
+
+/// A run's output folder under construction: files go to a staging folder that replaces
+/// `<out>/<name>` only on [`RunFolder::publish`]. Dropped unpublished, it is removed.
+pub struct RunFolder {
+    staging: PathBuf,
+    target: PathBuf,
+    published: bool,
+}
+
+impl RunFolder {
+    pub fn create(out: &Path, name: &str) -> Result<RunFolder> {
+        std::fs::create_dir_all(out).map_err(|e| EwsError::io(out, e))?;
+        let staging = out.join(format!(".{name}.staging-{}", std::process::id()));
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging).map_err(|e| EwsError::io(&staging, e))?;
+        }
+        std::fs::create_dir(&staging).map_err(|e| EwsError::io(&staging, e))?;
+        Ok(RunFolder {
+            staging,
+            target: out.join(name),
+            published: false,
+        })
+    }
+
+    /// Path of a file inside the staging folder.
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.staging.join(name)
+    }
+
+    /// The folder the files will have once published.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Moves the complete staging folder into place, replacing an earlier run of the same name.
+    pub fn publish(mut self) -> Result<PathBuf> {
+        let previous = self.target.with_file_name(format!(
+            ".{}.previous-{}",
+            self.target.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+            std::process::id()
+        ));
+        let had_previous = self.target.exists();
+        if had_previous {
+            std::fs::rename(&self.target, &previous).map_err(|e| EwsError::io(&self.target, e))?;
+        }
+        if let Err(e) = std::fs::rename(&self.staging, &self.target) {
+            if had_previous {
+                let _ = std::fs::rename(&previous, &self.target);
+            }
+            return Err(EwsError::io(&self.target, e));
+        }
+        if had_previous {
+            std::fs::remove_dir_all(&previous).map_err(|e| EwsError::io(&previous, e))?;
+        }
+        self.published = true;
+        Ok(self.target.clone())
+    }
+}
+
+impl Drop for RunFolder {
+    fn drop(&mut self) {
+        if !self.published {
+            let _ = std::fs::remove_dir_all(&self.staging);
+        }
+    }
+}
+
+/// Neutralises text a spreadsheet would run as a formula (CSV injection): a cell starting with
+/// `=`, `+`, `-`, `@`, tab or carriage return gets a leading apostrophe.
+pub fn spreadsheet_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}").into(),
+        _ => text.into(),
+    }
+}
+
+fn number(value: Option<f64>, decimals: usize) -> String {
+    match value {
+        Some(v) if v.is_finite() => {
+            let text = format!("{v:.decimals$}");
+            // "1.0000" → "1", "0.8100" → "0.81": shorter cells, same value.
+            if text.contains('.') {
+                text.trim_end_matches('0').trim_end_matches('.').to_string()
+            } else {
+                text
+            }
+        }
+        _ => String::new(),
+    }
+}
+
+/// Writes the ranked referral list: every scored student, in rank order.
+pub fn write_referrals(path: &Path, table: &DataFrame, scored: &[ScoredStudent]) -> Result<()> {
+    let io = |e: csv::Error| EwsError::io(path, std::io::Error::other(e));
+    let mut writer = csv::Writer::from_path(path).map_err(io)?;
+    writer.write_record(referral_columns()).map_err(io)?;
+
+    let text = |name: &str| -> Result<&StringChunked> { Ok(table.column(name)?.str()?) };
+    let (ids, last, first, school, school_name, counselor) = (
+        text("student_id")?,
+        text("last_name")?,
+        text("first_name")?,
+        text("school_id")?,
+        text("school_name")?,
+        text("counselor")?,
+    );
+    let grade = table.column("grade_level")?.i32()?;
+    let features: Vec<&Float64Chunked> = FEATURES
+        .iter()
+        .map(|f| table.column(f.name).and_then(|c| c.f64()))
+        .collect::<PolarsResult<_>>()?;
+
+    for student in scored {
+        let r = student.row;
+        let get = |c: &StringChunked| spreadsheet_safe(c.get(r).unwrap_or("")).into_owned();
+        let mut record = vec![
+            get(ids),
+            get(last),
+            get(first),
+            get(school),
+            grade.get(r).map(|g| g.to_string()).unwrap_or_default(),
+            format!("{:.6}", student.risk),
+            student.tier.as_str().to_string(),
+            student.rank_in_school.to_string(),
+            student.rank_in_district.to_string(),
+        ];
+        for k in 0..3 {
+            record.push(student.reasons.get(k).cloned().unwrap_or_default());
+        }
+        record.extend(features.iter().map(|c| number(c.get(r), 4)));
+        record.push(get(school_name));
+        record.push(get(counselor));
+        writer.write_record(&record).map_err(io)?;
+    }
+    writer.flush().map_err(|e| EwsError::io(path, e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised() {
+        assert_eq!(spreadsheet_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(spreadsheet_safe("-1"), "'-1");
+        assert_eq!(spreadsheet_safe("Muñoz"), "Muñoz");
+    }
+
+    #[test]
+    fn numbers_are_written_short() {
+        assert_eq!(number(Some(0.81), 4), "0.81");
+        assert_eq!(number(Some(1.0), 4), "1");
+        assert_eq!(number(None, 4), "");
+    }
+
+    #[test]
+    fn unpublished_run_folder_leaves_nothing_and_publish_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let run = RunFolder::create(dir.path(), "2026-03-13").unwrap();
+            std::fs::write(run.file("a.csv"), "x").unwrap();
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+        std::fs::create_dir(dir.path().join("2026-03-13")).unwrap();
+        std::fs::write(dir.path().join("2026-03-13/old.csv"), "old").unwrap();
+        let run = RunFolder::create(dir.path(), "2026-03-13").unwrap();
+        std::fs::write(run.file("a.csv"), "new").unwrap();
+        let target = run.publish().unwrap();
+        assert!(target.join("a.csv").exists());
+        assert!(!target.join("old.csv").exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

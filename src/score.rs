@@ -1,0 +1,177 @@
+//! Scoring: probabilities from the model file, tiers, ranks, and reasons in plain words.
+//!
+//! A reason is a feature whose contribution to the log-odds (coefficient × z-score) raises the
+//! student's risk and on which the student is worse than the training mean in that feature's
+//! risk direction; the second condition keeps a collinear feature whose coefficient flipped
+//! sign from being named. The three largest such contributions are the student's reasons.
+
+use polars::prelude::*;
+
+use crate::config::Config;
+use crate::error::Result;
+use crate::features::{self, Worse};
+use crate::metrics::ranking;
+use crate::model::{raw_matrix, sigmoid, standardise, ModelFile};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    High,
+    Medium,
+    Low,
+}
+
+impl Tier {
+    pub fn of(risk: f64, config: &Config) -> Tier {
+        if risk >= config.tiers.high {
+            Tier::High
+        } else if risk >= config.tiers.medium {
+            Tier::Medium
+        } else {
+            Tier::Low
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::High => "high",
+            Tier::Medium => "medium",
+            Tier::Low => "low",
+        }
+    }
+}
+
+/// One student's score; `row` indexes the feature table.
+#[derive(Debug, Clone)]
+pub struct ScoredStudent {
+    pub row: usize,
+    pub risk: f64,
+    pub tier: Tier,
+    pub rank_in_district: usize,
+    pub rank_in_school: usize,
+    pub reasons: Vec<String>,
+}
+
+/// Scores every student of the feature table; the result is in rank order (risk descending,
+/// ties by student_id, which is the table's order).
+pub fn score(table: &DataFrame, model: &ModelFile, config: &Config) -> Result<Vec<ScoredStudent>> {
+    let matrix = raw_matrix(table, &model.features)?;
+    let rows: Vec<usize> = (0..table.height()).collect();
+    let z = standardise(&matrix, &rows, &model.means, &model.std_devs);
+    let risks: Vec<f64> = z
+        .rows()
+        .into_iter()
+        .map(|zs| sigmoid(model.intercept + zs.iter().zip(&model.coefficients).map(|(a, b)| a * b).sum::<f64>()))
+        .collect();
+
+    let schools = table.column("school_id")?.str()?;
+    let grades = table.column("grade_level")?.i32()?;
+    let mut school_counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut scored = Vec::with_capacity(rows.len());
+    for (position, row) in ranking(&risks).into_iter().enumerate() {
+        let school = schools.get(row).unwrap_or("");
+        let rank_in_school = school_counts.entry(school).and_modify(|n| *n += 1).or_insert(1);
+        let mut contributions: Vec<(usize, f64)> = (0..model.features.len())
+            .filter(|&j| {
+                let raw = matrix[[row, j]];
+                let worse = match features::feature(&model.features[j]).map(|f| f.worse) {
+                    Some(Worse::Higher) => raw > model.means[j],
+                    Some(Worse::Lower) => raw < model.means[j],
+                    None => false,
+                };
+                !raw.is_nan() && worse
+            })
+            .map(|j| (j, model.coefficients[j] * z[[row, j]]))
+            .filter(|(_, c)| *c > 0.0)
+            .collect();
+        contributions.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let grade = grades.get(row).unwrap_or(0);
+        let reasons = contributions
+            .iter()
+            .take(3)
+            .map(|&(j, _)| reason_text(&model.features[j], matrix[[row, j]], grade, config))
+            .collect();
+        scored.push(ScoredStudent {
+            row,
+            risk: risks[row],
+            tier: Tier::of(risks[row], config),
+            rank_in_district: position + 1,
+            rank_in_school: *rank_in_school,
+            reasons,
+        });
+    }
+    Ok(scored)
+}
+
+/// A count without a needless ".0", with the noun in singular or plural.
+fn count(n: f64, singular: &str, plural: &str) -> String {
+    let noun = if (n - 1.0).abs() < 1e-9 { singular } else { plural };
+    if n.fract().abs() < 1e-9 {
+        format!("{n:.0} {noun}")
+    } else {
+        format!("{n:.1} {noun}")
+    }
+}
+
+fn percent(rate: f64) -> String {
+    format!("{:.0}%", rate * 100.0)
+}
+
+/// The plain-language reason for a feature at the student's value.
+pub fn reason_text(feature: &str, value: f64, grade: i32, config: &Config) -> String {
+    match feature {
+        "attendance_rate" => format!("attended {} of school days", percent(value)),
+        "unexcused_absence_rate" => format!("unexcused absences on {} of days", percent(value)),
+        "recent_attendance_rate" => format!(
+            "attended {} of the last {} school days",
+            percent(value),
+            config.attendance.recent_school_days
+        ),
+        "chronic_absence" => format!(
+            "chronically absent (missed {}+ of days)",
+            percent(config.attendance.chronic_absence_threshold)
+        ),
+        "tardy_rate" => format!("late on {} of days", percent(value)),
+        "f_marks" => format!("{} this year", count(value, "F mark", "F marks")),
+        "core_f_marks" => format!("{} in core subjects this year", count(value, "F mark", "F marks")),
+        "gpa" => format!("GPA {value:.2} this year"),
+        "credits_earned" => format!("{} earned", count(value, "credit", "credits")),
+        "credit_deficit" => format!("{} behind for grade {grade}", count(value, "credit", "credits")),
+        "unrecovered_failed_courses" => format!(
+            "{} not yet recovered",
+            count(value, "failed course", "failed courses")
+        ),
+        "freshman_on_track" if grade == 9 => "off track in grade 9 so far".to_string(),
+        "freshman_on_track" => "was off track at the end of grade 9".to_string(),
+        "behavior_incidents" => format!("{} this year", count(value, "behavior incident", "behavior incidents")),
+        "suspension_days" => format!("{} this year", count(value, "suspension day", "suspension days")),
+        "over_age" => "over-age for grade".to_string(),
+        other => format!("{other} = {value}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_read_as_plain_words() {
+        let config = Config::default();
+        assert_eq!(reason_text("attendance_rate", 0.8123, 10, &config), "attended 81% of school days");
+        assert_eq!(reason_text("core_f_marks", 1.0, 10, &config), "1 F mark in core subjects this year");
+        assert_eq!(reason_text("credit_deficit", 2.5, 11, &config), "2.5 credits behind for grade 11");
+        assert_eq!(
+            reason_text("recent_attendance_rate", 0.7, 9, &config),
+            "attended 70% of the last 30 school days"
+        );
+    }
+
+    #[test]
+    fn tiers_follow_the_configured_thresholds() {
+        let config = Config::default();
+        assert_eq!(Tier::of(0.5, &config), Tier::High);
+        assert_eq!(Tier::of(0.4999, &config), Tier::Medium);
+        assert_eq!(Tier::of(0.25, &config), Tier::Medium);
+        assert_eq!(Tier::of(0.1, &config), Tier::Low);
+    }
+}

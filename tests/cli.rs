@@ -1,0 +1,147 @@
+//! Runs the real binary on sample_data and on broken copies of it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn ews(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ews"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("the ews binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).to_string()
+}
+
+fn read_csv(path: &Path) -> (Vec<String>, Vec<csv::StringRecord>) {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header = reader.headers().unwrap().iter().map(str::to_string).collect();
+    let rows = reader.records().map(|r| r.unwrap()).collect();
+    (header, rows)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn score_writes_the_ranked_referral_list_for_every_student() {
+    let out = tempfile::tempdir().unwrap();
+    let result = ews(&["score", "sample_data/current", "--out", out.path().to_str().unwrap()]);
+    assert!(result.status.success(), "stderr: {}", text(&result.stderr));
+    let stdout = text(&result.stdout);
+    assert!(stdout.contains("scored") && stdout.contains("tiers: high"), "{stdout}");
+
+    let (header, rows) = read_csv(&out.path().join("2026-03-13/referrals.csv"));
+    assert_eq!(
+        header[..12],
+        [
+            "student_id", "last_name", "first_name", "school_id", "grade_level", "risk_score",
+            "risk_tier", "rank_in_school", "rank_in_district", "reason_1", "reason_2", "reason_3"
+        ]
+    );
+    for feature in ["attendance_rate", "gpa", "credit_deficit", "freshman_on_track", "over_age"] {
+        assert!(header.iter().any(|h| h == feature), "missing {feature}");
+    }
+    let (_, students) = read_csv(&root().join("sample_data/current/students.csv"));
+    assert_eq!(rows.len(), students.len());
+
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (id, risk, tier, district, school, school_rank, attendance) = (
+        col("student_id"),
+        col("risk_score"),
+        col("risk_tier"),
+        col("rank_in_district"),
+        col("school_id"),
+        col("rank_in_school"),
+        col("attendance_rate"),
+    );
+    let mut per_school: std::collections::HashMap<String, usize> = Default::default();
+    for (i, row) in rows.iter().enumerate() {
+        let r: f64 = row[risk].parse().unwrap();
+        assert!((0.0..=1.0).contains(&r));
+        assert_eq!(row[district].parse::<usize>().unwrap(), i + 1);
+        let expected_tier = if r >= 0.5 { "high" } else if r >= 0.25 { "medium" } else { "low" };
+        assert_eq!(&row[tier], expected_tier);
+        let n = per_school.entry(row[school].to_string()).or_default();
+        *n += 1;
+        assert_eq!(row[school_rank].parse::<usize>().unwrap(), *n);
+        assert!(row[id].len() == 8 && row[id].starts_with('0'), "id {}", &row[id]);
+        if !row[attendance].is_empty() {
+            assert!((0.0..=1.0).contains(&row[attendance].parse::<f64>().unwrap()));
+        }
+        if i > 0 {
+            let previous = &rows[i - 1];
+            let p: f64 = previous[risk].parse().unwrap();
+            assert!(p > r || (p == r && previous[id] < row[id]), "order at row {i}");
+        }
+    }
+    // The top of the list has reasons; high-risk students exist in a realistic district.
+    assert!(!rows[0][col("reason_1")].is_empty());
+    assert!(rows.iter().any(|r| &r[tier] == "high"));
+}
+
+#[test]
+fn train_reproduces_the_shipped_model() {
+    let out = tempfile::tempdir().unwrap();
+    let model_path = out.path().join("m.json");
+    let result = ews(&["train", "sample_data/train", "--out", model_path.to_str().unwrap()]);
+    assert!(result.status.success(), "stderr: {}", text(&result.stderr));
+    let stdout = text(&result.stdout);
+    assert!(stdout.contains("AUC-ROC"), "{stdout}");
+
+    let trained: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&model_path).unwrap()).unwrap();
+    let shipped: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("config/model.json")).unwrap()).unwrap();
+    for key in ["features", "coefficients", "intercept", "means", "std_devs"] {
+        assert_eq!(trained[key], shipped[key], "{key} differs from config/model.json");
+    }
+    let auc = trained["holdout"]["auc_roc"].as_f64().unwrap();
+    assert!(auc >= 0.75, "held-out AUC {auc}");
+}
+
+#[test]
+fn missing_column_fails_with_exit_2_and_keeps_earlier_outputs() {
+    let work = tempfile::tempdir().unwrap();
+    let snapshot = work.path().join("snap");
+    copy_dir(&root().join("sample_data/current"), &snapshot);
+    let out = work.path().join("reports");
+    let earlier = out.join("2026-03-13");
+    std::fs::create_dir_all(&earlier).unwrap();
+    std::fs::write(earlier.join("referrals.csv"), "last night's list\n").unwrap();
+
+    let attendance = std::fs::read_to_string(snapshot.join("attendance.csv")).unwrap();
+    let without_code: String = attendance
+        .lines()
+        .map(|line| line.rsplit_once(',').map(|(head, _)| head).unwrap_or(line).to_string() + "\n")
+        .collect();
+    std::fs::write(snapshot.join("attendance.csv"), without_code).unwrap();
+
+    let result = ews(&["score", snapshot.to_str().unwrap(), "--out", out.to_str().unwrap(), "--as-of", "2026-03-13"]);
+    assert_eq!(result.status.code(), Some(2));
+    let stderr = text(&result.stderr);
+    assert!(stderr.contains("attendance.csv: required column `code` is missing"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(earlier.join("referrals.csv")).unwrap(), "last night's list\n");
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1, "no staging folder left behind");
+}
+
+#[test]
+fn bad_usage_and_missing_model_exit_2() {
+    let result = ews(&["score", "sample_data/current", "--as-of", "13/03/2026"]);
+    assert_eq!(result.status.code(), Some(2));
+    assert!(text(&result.stderr).contains("YYYY-MM-DD"));
+
+    let result = ews(&["score", "sample_data/current", "--model", "no/such/model.json"]);
+    assert_eq!(result.status.code(), Some(2));
+    assert!(text(&result.stderr).contains("no/such/model.json"));
+}
