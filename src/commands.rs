@@ -38,7 +38,10 @@ impl Stages {
 
 fn print_ignored(run: &FeatureRun) {
     for ignored in &run.ignored {
-        println!("  ignored {:>9} rows of {}: {}", ignored.rows, ignored.file, ignored.reason);
+        println!(
+            "  ignored {:>9} rows of {}: {}",
+            ignored.rows, ignored.file, ignored.reason
+        );
     }
 }
 
@@ -47,7 +50,9 @@ pub fn score(args: &ScoreArgs, config: &Config) -> Result<()> {
     let mut stages = Stages::default();
     let model = ModelFile::load(&args.model)?;
     let snapshot = Snapshot::open(&args.snapshot)?;
-    let run = stages.time("read+features", || features::compute(&snapshot, config, args.as_of))?;
+    let run = stages.time("read+features", || {
+        features::compute(&snapshot, config, args.as_of)
+    })?;
     let scored = stages.time("score", || score::score(&run.table, &model, config))?;
     let published = stages.time("write", || {
         let folder = RunFolder::create(&args.out, &run.as_of.to_string())?;
@@ -81,7 +86,9 @@ pub fn score(args: &ScoreArgs, config: &Config) -> Result<()> {
 pub fn train(args: &TrainArgs, config: &Config) -> Result<()> {
     let mut stages = Stages::default();
     let snapshot = Snapshot::open(&args.snapshot)?;
-    let run = stages.time("read+features", || features::compute(&snapshot, config, args.as_of))?;
+    let run = stages.time("read+features", || {
+        features::compute(&snapshot, config, args.as_of)
+    })?;
     let model = stages.time("fit", || {
         let outcomes = validate::outcomes(snapshot.scan(&input::OUTCOMES)?).collect_checked()?;
         let labels = model::labels(&run, &outcomes, config)?;

@@ -310,7 +310,9 @@ impl Config {
             )));
         }
         if self.attendance.recent_school_days == 0 {
-            return Err(bad("attendance.recent_school_days must be at least 1".into()));
+            return Err(bad(
+                "attendance.recent_school_days must be at least 1".into()
+            ));
         }
         for (grade, credits) in &self.credits.expected_by_grade {
             match grade.parse::<i32>() {

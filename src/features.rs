@@ -38,21 +38,81 @@ pub struct FeatureDef {
 
 /// The feature table's features, in model order.
 pub const FEATURES: [FeatureDef; 15] = [
-    FeatureDef { name: "attendance_rate", worse: Worse::Lower, in_model: true },
-    FeatureDef { name: "unexcused_absence_rate", worse: Worse::Higher, in_model: true },
-    FeatureDef { name: "recent_attendance_rate", worse: Worse::Lower, in_model: true },
-    FeatureDef { name: "chronic_absence", worse: Worse::Higher, in_model: true },
-    FeatureDef { name: "tardy_rate", worse: Worse::Higher, in_model: true },
-    FeatureDef { name: "f_marks", worse: Worse::Higher, in_model: true },
-    FeatureDef { name: "core_f_marks", worse: Worse::Higher, in_model: true },
-    FeatureDef { name: "gpa", worse: Worse::Lower, in_model: true },
-    FeatureDef { name: "credits_earned", worse: Worse::Lower, in_model: false },
-    FeatureDef { name: "credit_deficit", worse: Worse::Higher, in_model: true },
-    FeatureDef { name: "unrecovered_failed_courses", worse: Worse::Higher, in_model: true },
-    FeatureDef { name: "freshman_on_track", worse: Worse::Lower, in_model: true },
-    FeatureDef { name: "behavior_incidents", worse: Worse::Higher, in_model: true },
-    FeatureDef { name: "suspension_days", worse: Worse::Higher, in_model: true },
-    FeatureDef { name: "over_age", worse: Worse::Higher, in_model: true },
+    FeatureDef {
+        name: "attendance_rate",
+        worse: Worse::Lower,
+        in_model: true,
+    },
+    FeatureDef {
+        name: "unexcused_absence_rate",
+        worse: Worse::Higher,
+        in_model: true,
+    },
+    FeatureDef {
+        name: "recent_attendance_rate",
+        worse: Worse::Lower,
+        in_model: true,
+    },
+    FeatureDef {
+        name: "chronic_absence",
+        worse: Worse::Higher,
+        in_model: true,
+    },
+    FeatureDef {
+        name: "tardy_rate",
+        worse: Worse::Higher,
+        in_model: true,
+    },
+    FeatureDef {
+        name: "f_marks",
+        worse: Worse::Higher,
+        in_model: true,
+    },
+    FeatureDef {
+        name: "core_f_marks",
+        worse: Worse::Higher,
+        in_model: true,
+    },
+    FeatureDef {
+        name: "gpa",
+        worse: Worse::Lower,
+        in_model: true,
+    },
+    FeatureDef {
+        name: "credits_earned",
+        worse: Worse::Lower,
+        in_model: false,
+    },
+    FeatureDef {
+        name: "credit_deficit",
+        worse: Worse::Higher,
+        in_model: true,
+    },
+    FeatureDef {
+        name: "unrecovered_failed_courses",
+        worse: Worse::Higher,
+        in_model: true,
+    },
+    FeatureDef {
+        name: "freshman_on_track",
+        worse: Worse::Lower,
+        in_model: true,
+    },
+    FeatureDef {
+        name: "behavior_incidents",
+        worse: Worse::Higher,
+        in_model: true,
+    },
+    FeatureDef {
+        name: "suspension_days",
+        worse: Worse::Higher,
+        in_model: true,
+    },
+    FeatureDef {
+        name: "over_age",
+        worse: Worse::Higher,
+        in_model: true,
+    },
 ];
 
 pub fn feature(name: &str) -> Option<&'static FeatureDef> {
@@ -68,6 +128,7 @@ pub struct IgnoredRows {
 }
 
 /// The feature table of one snapshot.
+#[derive(Debug)]
 pub struct FeatureRun {
     pub as_of: NaiveDate,
     pub school_year: i32,
@@ -82,7 +143,11 @@ pub struct FeatureRun {
 }
 
 /// Reads a snapshot and computes the feature table as of `as_of` (or the contract's default).
-pub fn compute(snapshot: &Snapshot, config: &Config, as_of: Option<NaiveDate>) -> Result<FeatureRun> {
+pub fn compute(
+    snapshot: &Snapshot,
+    config: &Config,
+    as_of: Option<NaiveDate>,
+) -> Result<FeatureRun> {
     let mut ignored = Vec::new();
     let mut rows_read = BTreeMap::new();
 
@@ -99,9 +164,19 @@ pub fn compute(snapshot: &Snapshot, config: &Config, as_of: Option<NaiveDate>) -
     let days = student_days(&attendance)?;
     rows_read.insert(input::ATTENDANCE.name, sum_u64(&days, "rows")?);
     let duplicates = sum_u64(&days, "rows")? - days.height() as u64;
-    push(&mut ignored, input::ATTENDANCE.name, "duplicate student-day (most severe code kept)", duplicates);
+    push(
+        &mut ignored,
+        input::ATTENDANCE.name,
+        "duplicate student-day (most severe code kept)",
+        duplicates,
+    );
     let (days, not_enrolled) = split_enrolled(days.lazy(), &enrolled, Some("rows"))?;
-    push(&mut ignored, input::ATTENDANCE.name, "student not in students.csv", not_enrolled);
+    push(
+        &mut ignored,
+        input::ATTENDANCE.name,
+        "student not in students.csv",
+        not_enrolled,
+    );
 
     let as_of = match as_of {
         Some(date) => date,
@@ -110,8 +185,18 @@ pub fn compute(snapshot: &Snapshot, config: &Config, as_of: Option<NaiveDate>) -
     let school_year = config.school_year_of(as_of);
     let year_start = config.school_year_first_day(school_year);
     let (days, after, before) = split_window(days, "date", year_start, as_of, Some("rows"))?;
-    push(&mut ignored, input::ATTENDANCE.name, "dated after the as-of date", after);
-    push(&mut ignored, input::ATTENDANCE.name, "dated before the school year", before);
+    push(
+        &mut ignored,
+        input::ATTENDANCE.name,
+        "dated after the as-of date",
+        after,
+    );
+    push(
+        &mut ignored,
+        input::ATTENDANCE.name,
+        "dated before the school year",
+        before,
+    );
     let calendar = school_days(&days, n_students, config)?;
     let recent_start = recent_window_start(&calendar, config.attendance.recent_school_days);
     let attendance_features = attendance_features(days, recent_start, config)?;
@@ -120,21 +205,50 @@ pub fn compute(snapshot: &Snapshot, config: &Config, as_of: Option<NaiveDate>) -
     let grades = validate::grades(snapshot.scan(&input::GRADES)?, config).collect_checked()?;
     rows_read.insert(input::GRADES.name, grades.height() as u64);
     let (grades, not_enrolled) = split_enrolled(grades.lazy(), &enrolled, None)?;
-    push(&mut ignored, input::GRADES.name, "student not in students.csv", not_enrolled);
+    push(
+        &mut ignored,
+        input::GRADES.name,
+        "student not in students.csv",
+        not_enrolled,
+    );
     let (grades, after, _) = split_window(grades, "mark_date", NaiveDate::MIN, as_of, None)?;
-    push(&mut ignored, input::GRADES.name, "posted after the as-of date", after);
-    let this_year = grades.clone().lazy().filter(col("school_year").eq(lit(school_year)));
+    push(
+        &mut ignored,
+        input::GRADES.name,
+        "posted after the as-of date",
+        after,
+    );
+    let this_year = grades
+        .clone()
+        .lazy()
+        .filter(col("school_year").eq(lit(school_year)));
     let earlier = grades.height() as u64 - this_year.clone().collect()?.height() as u64;
-    push(&mut ignored, input::GRADES.name, "mark of another school year (not a feature)", earlier);
+    push(
+        &mut ignored,
+        input::GRADES.name,
+        "mark of another school year (not a feature)",
+        earlier,
+    );
     let mark_features = mark_features(this_year)?;
 
     // Credits: the transcript up to the as-of date.
     let credits = validate::credits(snapshot.scan(&input::CREDITS)?, config).collect_checked()?;
     rows_read.insert(input::CREDITS.name, credits.height() as u64);
     let (credits, not_enrolled) = split_enrolled(credits.lazy(), &enrolled, None)?;
-    push(&mut ignored, input::CREDITS.name, "student not in students.csv", not_enrolled);
-    let (credits, after, _) = split_window(credits, "completion_date", NaiveDate::MIN, as_of, None)?;
-    push(&mut ignored, input::CREDITS.name, "completed after the as-of date", after);
+    push(
+        &mut ignored,
+        input::CREDITS.name,
+        "student not in students.csv",
+        not_enrolled,
+    );
+    let (credits, after, _) =
+        split_window(credits, "completion_date", NaiveDate::MIN, as_of, None)?;
+    push(
+        &mut ignored,
+        input::CREDITS.name,
+        "completed after the as-of date",
+        after,
+    );
     let credit_features = credit_features(&credits)?;
 
     // Behavior (optional file): this school year's incidents.
@@ -143,10 +257,26 @@ pub fn compute(snapshot: &Snapshot, config: &Config, as_of: Option<NaiveDate>) -
             let behavior = validate::behavior(raw).collect_checked()?;
             rows_read.insert(input::BEHAVIOR.name, behavior.height() as u64);
             let (behavior, not_enrolled) = split_enrolled(behavior.lazy(), &enrolled, None)?;
-            push(&mut ignored, input::BEHAVIOR.name, "student not in students.csv", not_enrolled);
-            let (behavior, after, before) = split_window(behavior, "date", year_start, as_of, None)?;
-            push(&mut ignored, input::BEHAVIOR.name, "dated after the as-of date", after);
-            push(&mut ignored, input::BEHAVIOR.name, "dated before the school year (not a feature)", before);
+            push(
+                &mut ignored,
+                input::BEHAVIOR.name,
+                "student not in students.csv",
+                not_enrolled,
+            );
+            let (behavior, after, before) =
+                split_window(behavior, "date", year_start, as_of, None)?;
+            push(
+                &mut ignored,
+                input::BEHAVIOR.name,
+                "dated after the as-of date",
+                after,
+            );
+            push(
+                &mut ignored,
+                input::BEHAVIOR.name,
+                "dated before the school year (not a feature)",
+                before,
+            );
             Some(behavior_features(behavior)?)
         }
         None => None,
@@ -197,7 +327,9 @@ fn check_unique_ids(path: &std::path::Path, students: &DataFrame) -> Result<()> 
     let lines = lines.u64()?;
     let mut seen: HashMap<&str, u64> = HashMap::with_capacity(ids.len());
     for (id, line) in ids.iter().zip(lines.iter()) {
-        let (Some(id), Some(line)) = (id, line) else { continue };
+        let (Some(id), Some(line)) = (id, line) else {
+            continue;
+        };
         if let Some(first) = seen.insert(id, line) {
             return Err(EwsError::BadValue {
                 path: path.to_path_buf(),
@@ -232,7 +364,11 @@ fn student_days(attendance: &Parsed) -> Result<DataFrame> {
 
 /// Splits a frame into the rows of enrolled students and a count of the others (weighted by
 /// `weight` when a row stands for several rows of the file).
-fn split_enrolled(frame: LazyFrame, enrolled: &LazyFrame, weight: Option<&str>) -> Result<(DataFrame, u64)> {
+fn split_enrolled(
+    frame: LazyFrame,
+    enrolled: &LazyFrame,
+    weight: Option<&str>,
+) -> Result<(DataFrame, u64)> {
     let others = frame
         .clone()
         .anti_join(enrolled.clone(), col("student_id"), col("student_id"))
@@ -266,23 +402,38 @@ fn split_window(
     let before = count(col(date_column).lt(lit(first)))?;
     let kept = frame
         .lazy()
-        .filter(col(date_column).gt_eq(lit(first)).and(col(date_column).lt_eq(lit(last))))
+        .filter(
+            col(date_column)
+                .gt_eq(lit(first))
+                .and(col(date_column).lt_eq(lit(last))),
+        )
         .collect()?;
     Ok((kept, after, before))
 }
 
 /// Dates with attendance rows for at least the configured share of enrolled students, sorted.
 fn school_days(days: &DataFrame, n_students: usize, config: &Config) -> Result<Vec<NaiveDate>> {
-    let min_students = (config.attendance.school_day_min_share * n_students as f64).ceil().max(1.0);
+    let min_students = (config.attendance.school_day_min_share * n_students as f64)
+        .ceil()
+        .max(1.0);
     let counts = days
         .clone()
         .lazy()
         .group_by([col("date")])
         .agg([len().alias("students")])
-        .filter(col("students").cast(DataType::Float64).gt_eq(lit(min_students)))
+        .filter(
+            col("students")
+                .cast(DataType::Float64)
+                .gt_eq(lit(min_students)),
+        )
         .sort(["date"], Default::default())
         .collect()?;
-    let dates = counts.column("date")?.date()?.as_date_iter().flatten().collect();
+    let dates = counts
+        .column("date")?
+        .date()?
+        .as_date_iter()
+        .flatten()
+        .collect();
     Ok(dates)
 }
 
@@ -316,7 +467,11 @@ const TARDY: i32 = 1;
 const UNEXCUSED: i32 = 3;
 
 /// Attendance rates per student from the student-day rows of this school year.
-fn attendance_features(days: DataFrame, recent_start: NaiveDate, config: &Config) -> Result<LazyFrame> {
+fn attendance_features(
+    days: DataFrame,
+    recent_start: NaiveDate,
+    config: &Config,
+) -> Result<LazyFrame> {
     let present = col("severity").lt_eq(lit(PRESENT_MAX_SEVERITY));
     let recent = col("date").gt_eq(lit(recent_start));
     let rate = |numerator: &str, denominator: &str| {
@@ -329,7 +484,10 @@ fn attendance_features(days: DataFrame, recent_start: NaiveDate, config: &Config
             len().alias("enrolled_days"),
             present.clone().sum().alias("present_days"),
             col("severity").eq(lit(TARDY)).sum().alias("tardy_days"),
-            col("severity").eq(lit(UNEXCUSED)).sum().alias("unexcused_days"),
+            col("severity")
+                .eq(lit(UNEXCUSED))
+                .sum()
+                .alias("unexcused_days"),
             recent.clone().sum().alias("recent_days"),
             recent.and(present).sum().alias("recent_present_days"),
         ])
@@ -371,7 +529,11 @@ fn mark_features(this_year: LazyFrame) -> Result<LazyFrame> {
     let f = col("mark").eq(lit("F"));
     Ok(this_year.group_by([col("student_id")]).agg([
         f.clone().sum().cast(DataType::Float64).alias("f_marks"),
-        f.clone().and(is_core(col("subject"))).sum().cast(DataType::Float64).alias("core_f_marks"),
+        f.clone()
+            .and(is_core(col("subject")))
+            .sum()
+            .cast(DataType::Float64)
+            .alias("core_f_marks"),
         col("points").mean().alias("gpa"),
         // For the in-progress freshman on-track indicator:
         when(f.and(is_core(col("subject"))))
@@ -408,7 +570,13 @@ fn unrecovered_failures(credits: &DataFrame) -> Result<DataFrame> {
         .clone()
         .lazy()
         .filter(failed.clone().and(col("credit_recovery").not()))
-        .select([col(LINE), col("student_id"), col("course_id"), col("subject"), col("completion_date")]);
+        .select([
+            col(LINE),
+            col("student_id"),
+            col("course_id"),
+            col("subject"),
+            col("completion_date"),
+        ]);
     let passes = credits
         .clone()
         .lazy()
@@ -416,9 +584,11 @@ fn unrecovered_failures(credits: &DataFrame) -> Result<DataFrame> {
     let retaken = failures
         .clone()
         .join(
-            passes
-                .clone()
-                .select([col("student_id"), col("course_id"), col("completion_date").alias("pass_date")]),
+            passes.clone().select([
+                col("student_id"),
+                col("course_id"),
+                col("completion_date").alias("pass_date"),
+            ]),
             [col("student_id"), col("course_id")],
             [col("student_id"), col("course_id")],
             JoinArgs::new(JoinType::Inner),
@@ -428,12 +598,18 @@ fn unrecovered_failures(credits: &DataFrame) -> Result<DataFrame> {
         .unique(None, UniqueKeepStrategy::Any);
     let open = failures
         .anti_join(retaken, col(LINE), col(LINE))
-        .sort(["student_id", "subject", "completion_date"], Default::default())
+        .sort(
+            ["student_id", "subject", "completion_date"],
+            Default::default(),
+        )
         .collect()?;
     let recoveries = passes
         .filter(col("credit_recovery"))
         .select([col("student_id"), col("subject"), col("completion_date")])
-        .sort(["student_id", "subject", "completion_date"], Default::default())
+        .sort(
+            ["student_id", "subject", "completion_date"],
+            Default::default(),
+        )
         .collect()?;
 
     // Merge the two sorted lists per (student, subject). Failed courses are few; this is a
@@ -442,7 +618,11 @@ fn unrecovered_failures(credits: &DataFrame) -> Result<DataFrame> {
     let r_ids = recoveries.column("student_id")?.str()?;
     let r_subjects = recoveries.column("subject")?.str()?;
     let r_dates = recoveries.column("completion_date")?.date()?;
-    for ((id, subject), date) in r_ids.iter().zip(r_subjects.iter()).zip(r_dates.as_date_iter()) {
+    for ((id, subject), date) in r_ids
+        .iter()
+        .zip(r_subjects.iter())
+        .zip(r_dates.as_date_iter())
+    {
         if let (Some(id), Some(subject), Some(date)) = (id, subject, date) {
             recovery_dates.entry((id, subject)).or_default().push(date);
         }
@@ -452,10 +632,19 @@ fn unrecovered_failures(credits: &DataFrame) -> Result<DataFrame> {
     let f_dates = open.column("completion_date")?.date()?;
     let mut open_count: BTreeMap<&str, f64> = BTreeMap::new();
     let mut used: HashMap<(&str, &str), usize> = HashMap::new();
-    for ((id, subject), date) in f_ids.iter().zip(f_subjects.iter()).zip(f_dates.as_date_iter()) {
-        let (Some(id), Some(subject), Some(date)) = (id, subject, date) else { continue };
+    for ((id, subject), date) in f_ids
+        .iter()
+        .zip(f_subjects.iter())
+        .zip(f_dates.as_date_iter())
+    {
+        let (Some(id), Some(subject), Some(date)) = (id, subject, date) else {
+            continue;
+        };
         let next = used.entry((id, subject)).or_insert(0);
-        let available = recovery_dates.get(&(id, subject)).map(Vec::as_slice).unwrap_or(&[]);
+        let available = recovery_dates
+            .get(&(id, subject))
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
         // The first unused recovery completed after this failure recovers it.
         while *next < available.len() && available[*next] <= date {
             *next += 1;
@@ -490,7 +679,11 @@ struct StudentFeatureFrames {
 }
 
 /// The freshman on-track indicator for students past grade 9, from their grade-9 transcript.
-fn freshman_year_record(credits: &DataFrame, students: &DataFrame, school_year: i32) -> Result<LazyFrame> {
+fn freshman_year_record(
+    credits: &DataFrame,
+    students: &DataFrame,
+    school_year: i32,
+) -> Result<LazyFrame> {
     let freshman_year = lit(school_year) - (col("grade_level") - lit(9));
     let failed_core = col("credits_earned")
         .lt(col("credits_attempted"))
@@ -499,12 +692,19 @@ fn freshman_year_record(credits: &DataFrame, students: &DataFrame, school_year: 
         .clone()
         .lazy()
         .join(
-            students.clone().lazy().select([col("student_id"), col("grade_level")]),
+            students
+                .clone()
+                .lazy()
+                .select([col("student_id"), col("grade_level")]),
             [col("student_id")],
             [col("student_id")],
             JoinArgs::new(JoinType::Inner),
         )
-        .filter(col("grade_level").gt(lit(9)).and(col("school_year").eq(freshman_year)))
+        .filter(
+            col("grade_level")
+                .gt(lit(9))
+                .and(col("school_year").eq(freshman_year)),
+        )
         .group_by([col("student_id")])
         .agg([
             col("credits_earned").sum().alias("freshman_credits"),
@@ -578,7 +778,10 @@ fn assemble(
     let min_credits = config.credits.on_track_min_credits;
     let max_fs = config.credits.on_track_max_core_semester_fs;
     let on_track = |credits: Expr, fs: Expr| {
-        credits.gt_eq(lit(min_credits)).and(fs.lt_eq(lit(max_fs))).cast(DataType::Float64)
+        credits
+            .gt_eq(lit(min_credits))
+            .and(fs.lt_eq(lit(max_fs)))
+            .cast(DataType::Float64)
     };
     let zero = |name: &str| col(name).fill_null(lit(0.0)).alias(name);
 
@@ -604,8 +807,15 @@ fn assemble(
                     col("courses_on_pace").fill_null(lit(0.0)),
                     col("core_semester_fs_this_year").fill_null(lit(0.0)),
                 ))
-                .when(col("grade_level").gt(lit(9)).and(col("freshman_credits").is_not_null()))
-                .then(on_track(col("freshman_credits"), col("freshman_core_semester_fs")))
+                .when(
+                    col("grade_level")
+                        .gt(lit(9))
+                        .and(col("freshman_credits").is_not_null()),
+                )
+                .then(on_track(
+                    col("freshman_credits"),
+                    col("freshman_core_semester_fs"),
+                ))
                 .otherwise(lit(NULL).cast(DataType::Float64))
                 .alias("freshman_on_track"),
             age.gt(lit(14) + col("grade_level") - lit(9))

@@ -197,7 +197,9 @@ fn check_header(path: &Path, spec: &FileSpec, header: &[String]) -> Result<()> {
         }
     }
     for (i, h) in header.iter().enumerate() {
-        if header[..i].contains(h) && (spec.required.contains(&h.as_str()) || spec.optional.contains(&h.as_str())) {
+        if header[..i].contains(h)
+            && (spec.required.contains(&h.as_str()) || spec.optional.contains(&h.as_str()))
+        {
             return Err(EwsError::BadFile {
                 path: path.to_path_buf(),
                 message: format!("column `{h}` appears twice in the header"),
@@ -267,8 +269,15 @@ mod tests {
 
     #[test]
     fn closest_header_suggests_a_misspelling_only() {
-        let header = vec!["studentid".to_string(), "school".to_string(), "dt".to_string()];
-        assert_eq!(closest_header("student_id", &header), Some("studentid".into()));
+        let header = vec![
+            "studentid".to_string(),
+            "school".to_string(),
+            "dt".to_string(),
+        ];
+        assert_eq!(
+            closest_header("student_id", &header),
+            Some("studentid".into())
+        );
         assert_eq!(closest_header("code", &header), None);
     }
 }

@@ -74,7 +74,11 @@ pub fn precision_at(scores: &[f64], labels: &[bool], fraction: f64) -> f64 {
     if k == 0 {
         return f64::NAN;
     }
-    let hits = ranking(scores).iter().take(k).filter(|&&i| labels[i]).count();
+    let hits = ranking(scores)
+        .iter()
+        .take(k)
+        .filter(|&&i| labels[i])
+        .count();
     hits as f64 / k as f64
 }
 
@@ -85,7 +89,11 @@ pub fn recall_at(scores: &[f64], labels: &[bool], fraction: f64) -> f64 {
         return f64::NAN;
     }
     let k = top_k(scores.len(), fraction);
-    let hits = ranking(scores).iter().take(k).filter(|&&i| labels[i]).count();
+    let hits = ranking(scores)
+        .iter()
+        .take(k)
+        .filter(|&&i| labels[i])
+        .count();
     hits as f64 / positives as f64
 }
 
@@ -150,7 +158,11 @@ mod tests {
     #[test]
     fn precision_and_recall_at_top_fraction() {
         // Top ceil(6 * 0.5) = 3: 0.9(+), 0.8(+), 0.7(-).
-        assert_abs_diff_eq!(precision_at(&SCORES, &LABELS, 0.5), 2.0 / 3.0, epsilon = 1e-12);
+        assert_abs_diff_eq!(
+            precision_at(&SCORES, &LABELS, 0.5),
+            2.0 / 3.0,
+            epsilon = 1e-12
+        );
         assert_abs_diff_eq!(recall_at(&SCORES, &LABELS, 0.5), 2.0 / 3.0, epsilon = 1e-12);
         // Top ceil(0.6) = 1.
         assert_abs_diff_eq!(precision_at(&SCORES, &LABELS, 0.1), 1.0, epsilon = 1e-12);

@@ -107,7 +107,11 @@ pub fn labels(run: &FeatureRun, outcomes: &DataFrame, config: &Config) -> Result
         excluded_no_outcome: 0,
         outcomes_not_enrolled: 0,
     };
-    for ((outcome, date), cohort) in outcome.iter().zip(outcome_date.as_date_iter()).zip(cohort.iter()) {
+    for ((outcome, date), cohort) in outcome
+        .iter()
+        .zip(outcome_date.as_date_iter())
+        .zip(cohort.iter())
+    {
         let label = match outcome {
             None => {
                 result.excluded_no_outcome += 1;
@@ -136,7 +140,11 @@ pub fn labels(run: &FeatureRun, outcomes: &DataFrame, config: &Config) -> Result
     let enrolled = outcomes
         .clone()
         .lazy()
-        .anti_join(run.table.clone().lazy(), col("student_id"), col("student_id"))
+        .anti_join(
+            run.table.clone().lazy(),
+            col("student_id"),
+            col("student_id"),
+        )
         .collect()?;
     result.outcomes_not_enrolled = enrolled.height();
     Ok(result)
@@ -144,7 +152,11 @@ pub fn labels(run: &FeatureRun, outcomes: &DataFrame, config: &Config) -> Result
 
 /// The model features, in order.
 pub fn model_features() -> Vec<String> {
-    FEATURES.iter().filter(|f| f.in_model).map(|f| f.name.to_string()).collect()
+    FEATURES
+        .iter()
+        .filter(|f| f.in_model)
+        .map(|f| f.name.to_string())
+        .collect()
 }
 
 /// Feature values of the table as a students × features matrix; missing values are NaN.
@@ -166,7 +178,11 @@ fn scaler(matrix: &Array2<f64>, rows: &[usize]) -> (Vec<f64>, Vec<f64>) {
     let mut means = Vec::new();
     let mut std_devs = Vec::new();
     for column in matrix.columns() {
-        let values: Vec<f64> = rows.iter().map(|&i| column[i]).filter(|v| !v.is_nan()).collect();
+        let values: Vec<f64> = rows
+            .iter()
+            .map(|&i| column[i])
+            .filter(|v| !v.is_nan())
+            .collect();
         let n = values.len().max(1) as f64;
         let mean = values.iter().sum::<f64>() / n;
         let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
@@ -178,12 +194,21 @@ fn scaler(matrix: &Array2<f64>, rows: &[usize]) -> (Vec<f64>, Vec<f64>) {
 }
 
 /// z-scores of the given rows, missing values at 0 (the mean).
-pub fn standardise(matrix: &Array2<f64>, rows: &[usize], means: &[f64], std_devs: &[f64]) -> Array2<f64> {
+pub fn standardise(
+    matrix: &Array2<f64>,
+    rows: &[usize],
+    means: &[f64],
+    std_devs: &[f64],
+) -> Array2<f64> {
     let mut z = Array2::zeros((rows.len(), matrix.ncols()));
     for (out, &i) in rows.iter().enumerate() {
         for j in 0..matrix.ncols() {
             let v = matrix[[i, j]];
-            z[[out, j]] = if v.is_nan() { 0.0 } else { (v - means[j]) / std_devs[j] };
+            z[[out, j]] = if v.is_nan() {
+                0.0
+            } else {
+                (v - means[j]) / std_devs[j]
+            };
         }
     }
     z
@@ -201,7 +226,16 @@ impl Fit {
         let z = standardise(matrix, rows, &self.means, &self.std_devs);
         z.rows()
             .into_iter()
-            .map(|row| sigmoid(self.intercept + row.iter().zip(&self.coefficients).map(|(a, b)| a * b).sum::<f64>()))
+            .map(|row| {
+                sigmoid(
+                    self.intercept
+                        + row
+                            .iter()
+                            .zip(&self.coefficients)
+                            .map(|(a, b)| a * b)
+                            .sum::<f64>(),
+                )
+            })
             .collect()
     }
 }
@@ -218,7 +252,11 @@ fn fit(matrix: &Array2<f64>, labels: &[bool], rows: &[usize], config: &Config) -
         .map_err(|e| EwsError::Training(format!("logistic regression did not fit: {e}")))?;
     // linfa's "positive" class is the more frequent one (here usually 0, not at risk), so the
     // signs are turned to give the log-odds of being at risk.
-    let sign = if model.labels().pos.class == 1 { 1.0 } else { -1.0 };
+    let sign = if model.labels().pos.class == 1 {
+        1.0
+    } else {
+        -1.0
+    };
     Ok(Fit {
         means,
         std_devs,
@@ -232,7 +270,11 @@ pub fn sigmoid(x: f64) -> f64 {
 }
 
 /// Splits row indices into (train, holdout), stratified by label, deterministically by seed.
-pub fn stratified_split(labels: &[bool], holdout_fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+pub fn stratified_split(
+    labels: &[bool],
+    holdout_fraction: f64,
+    seed: u64,
+) -> (Vec<usize>, Vec<usize>) {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut train = Vec::new();
     let mut holdout = Vec::new();
@@ -253,8 +295,13 @@ pub fn stratified_split(labels: &[bool], holdout_fraction: f64, seed: u64) -> (V
 pub fn train(run: &FeatureRun, labels: &Labels, config: &Config) -> Result<ModelFile> {
     let features = model_features();
     let all = raw_matrix(&run.table, &features)?;
-    let labelled: Vec<usize> = (0..labels.labels.len()).filter(|&i| labels.labels[i].is_some()).collect();
-    let y: Vec<bool> = labelled.iter().map(|&i| labels.labels[i] == Some(true)).collect();
+    let labelled: Vec<usize> = (0..labels.labels.len())
+        .filter(|&i| labels.labels[i].is_some())
+        .collect();
+    let y: Vec<bool> = labelled
+        .iter()
+        .map(|&i| labels.labels[i] == Some(true))
+        .collect();
     let positives = y.iter().filter(|v| **v).count();
     if positives < 10 || y.len() - positives < 10 {
         return Err(EwsError::Training(format!(
@@ -264,7 +311,8 @@ pub fn train(run: &FeatureRun, labels: &Labels, config: &Config) -> Result<Model
     }
     let matrix = all.select(ndarray::Axis(0), &labelled);
 
-    let (train_rows, holdout_rows) = stratified_split(&y, config.model.holdout_fraction, config.model.seed);
+    let (train_rows, holdout_rows) =
+        stratified_split(&y, config.model.holdout_fraction, config.model.seed);
     let split_fit = fit(&matrix, &y, &train_rows, config)?;
     let holdout_scores = split_fit.probabilities(&matrix, &holdout_rows);
     let holdout_labels: Vec<bool> = holdout_rows.iter().map(|&i| y[i]).collect();
@@ -310,7 +358,10 @@ impl ModelFile {
     pub fn load(path: &Path) -> Result<ModelFile> {
         let text = std::fs::read_to_string(path).map_err(|e| EwsError::Model {
             path: path.to_path_buf(),
-            message: format!("cannot read: {e} (train one with `ews train SNAPSHOT --out {}`)", path.display()),
+            message: format!(
+                "cannot read: {e} (train one with `ews train SNAPSHOT --out {}`)",
+                path.display()
+            ),
         })?;
         let model: ModelFile = serde_json::from_str(&text).map_err(|e| EwsError::Model {
             path: path.to_path_buf(),
@@ -333,11 +384,15 @@ impl ModelFile {
         }
         let n = self.features.len();
         if self.means.len() != n || self.std_devs.len() != n || self.coefficients.len() != n {
-            return Err(bad("features, means, std_devs and coefficients differ in length".into()));
+            return Err(bad(
+                "features, means, std_devs and coefficients differ in length".into(),
+            ));
         }
         for name in &self.features {
             if crate::features::feature(name).is_none() {
-                return Err(bad(format!("unknown feature `{name}`; retrain the model with this ews version")));
+                return Err(bad(format!(
+                    "unknown feature `{name}`; retrain the model with this ews version"
+                )));
             }
         }
         let finite = |v: &f64| v.is_finite();
@@ -346,7 +401,9 @@ impl ModelFile {
             && self.coefficients.iter().all(finite)
             && self.intercept.is_finite())
         {
-            return Err(bad("non-finite or non-positive numbers in the scaler or coefficients".into()));
+            return Err(bad(
+                "non-finite or non-positive numbers in the scaler or coefficients".into(),
+            ));
         }
         Ok(())
     }
@@ -363,7 +420,10 @@ mod tests {
         assert_eq!(holdout.len(), 25);
         assert_eq!(holdout.iter().filter(|&&i| labels[i]).count(), 5);
         assert_eq!(train.len() + holdout.len(), 100);
-        assert_eq!(stratified_split(&labels, 0.25, 7), (train.clone(), holdout.clone()));
+        assert_eq!(
+            stratified_split(&labels, 0.25, 7),
+            (train.clone(), holdout.clone())
+        );
         assert_ne!(stratified_split(&labels, 0.25, 8).1, holdout);
     }
 

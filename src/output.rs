@@ -42,7 +42,10 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&dir).map_err(|e| EwsError::io(&dir, e))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     let temp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut file = std::fs::File::create(&temp)?;
@@ -93,7 +96,10 @@ impl RunFolder {
     pub fn publish(mut self) -> Result<PathBuf> {
         let previous = self.target.with_file_name(format!(
             ".{}.previous-{}",
-            self.target.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+            self.target
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default(),
             std::process::id()
         ));
         let had_previous = self.target.exists();
@@ -176,7 +182,7 @@ pub fn write_referrals(path: &Path, table: &DataFrame, scored: &[ScoredStudent])
             get(first),
             get(school),
             grade.get(r).map(|g| g.to_string()).unwrap_or_default(),
-            format!("{:.6}", student.risk),
+            format!("{:.*}", crate::score::RISK_DECIMALS, student.risk),
             student.tier.as_str().to_string(),
             student.rank_in_school.to_string(),
             student.rank_in_district.to_string(),

@@ -41,6 +41,10 @@ impl Tier {
     }
 }
 
+/// Risk scores are published (and ranked) with six decimals.
+pub const RISK_DECIMALS: usize = 6;
+const RISK_SCALE: f64 = 1e6;
+
 /// One student's score; `row` indexes the feature table.
 #[derive(Debug, Clone)]
 pub struct ScoredStudent {
@@ -61,16 +65,30 @@ pub fn score(table: &DataFrame, model: &ModelFile, config: &Config) -> Result<Ve
     let risks: Vec<f64> = z
         .rows()
         .into_iter()
-        .map(|zs| sigmoid(model.intercept + zs.iter().zip(&model.coefficients).map(|(a, b)| a * b).sum::<f64>()))
+        .map(|zs| {
+            sigmoid(
+                model.intercept
+                    + zs.iter()
+                        .zip(&model.coefficients)
+                        .map(|(a, b)| a * b)
+                        .sum::<f64>(),
+            )
+        })
+        // Ranked on the published precision, so equal scores in the file are ordered by id.
+        .map(|risk| (risk * RISK_SCALE).round() / RISK_SCALE)
         .collect();
 
     let schools = table.column("school_id")?.str()?;
     let grades = table.column("grade_level")?.i32()?;
-    let mut school_counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut school_counts: std::collections::HashMap<&str, usize> =
+        std::collections::HashMap::new();
     let mut scored = Vec::with_capacity(rows.len());
     for (position, row) in ranking(&risks).into_iter().enumerate() {
         let school = schools.get(row).unwrap_or("");
-        let rank_in_school = school_counts.entry(school).and_modify(|n| *n += 1).or_insert(1);
+        let rank_in_school = school_counts
+            .entry(school)
+            .and_modify(|n| *n += 1)
+            .or_insert(1);
         let mut contributions: Vec<(usize, f64)> = (0..model.features.len())
             .filter(|&j| {
                 let raw = matrix[[row, j]];
@@ -105,7 +123,11 @@ pub fn score(table: &DataFrame, model: &ModelFile, config: &Config) -> Result<Ve
 
 /// A count without a needless ".0", with the noun in singular or plural.
 fn count(n: f64, singular: &str, plural: &str) -> String {
-    let noun = if (n - 1.0).abs() < 1e-9 { singular } else { plural };
+    let noun = if (n - 1.0).abs() < 1e-9 {
+        singular
+    } else {
+        plural
+    };
     if n.fract().abs() < 1e-9 {
         format!("{n:.0} {noun}")
     } else {
@@ -133,18 +155,30 @@ pub fn reason_text(feature: &str, value: f64, grade: i32, config: &Config) -> St
         ),
         "tardy_rate" => format!("late on {} of days", percent(value)),
         "f_marks" => format!("{} this year", count(value, "F mark", "F marks")),
-        "core_f_marks" => format!("{} in core subjects this year", count(value, "F mark", "F marks")),
+        "core_f_marks" => format!(
+            "{} in core subjects this year",
+            count(value, "F mark", "F marks")
+        ),
         "gpa" => format!("GPA {value:.2} this year"),
         "credits_earned" => format!("{} earned", count(value, "credit", "credits")),
-        "credit_deficit" => format!("{} behind for grade {grade}", count(value, "credit", "credits")),
+        "credit_deficit" => format!(
+            "{} behind for grade {grade}",
+            count(value, "credit", "credits")
+        ),
         "unrecovered_failed_courses" => format!(
             "{} not yet recovered",
             count(value, "failed course", "failed courses")
         ),
         "freshman_on_track" if grade == 9 => "off track in grade 9 so far".to_string(),
         "freshman_on_track" => "was off track at the end of grade 9".to_string(),
-        "behavior_incidents" => format!("{} this year", count(value, "behavior incident", "behavior incidents")),
-        "suspension_days" => format!("{} this year", count(value, "suspension day", "suspension days")),
+        "behavior_incidents" => format!(
+            "{} this year",
+            count(value, "behavior incident", "behavior incidents")
+        ),
+        "suspension_days" => format!(
+            "{} this year",
+            count(value, "suspension day", "suspension days")
+        ),
         "over_age" => "over-age for grade".to_string(),
         other => format!("{other} = {value}"),
     }
@@ -157,9 +191,18 @@ mod tests {
     #[test]
     fn reasons_read_as_plain_words() {
         let config = Config::default();
-        assert_eq!(reason_text("attendance_rate", 0.8123, 10, &config), "attended 81% of school days");
-        assert_eq!(reason_text("core_f_marks", 1.0, 10, &config), "1 F mark in core subjects this year");
-        assert_eq!(reason_text("credit_deficit", 2.5, 11, &config), "2.5 credits behind for grade 11");
+        assert_eq!(
+            reason_text("attendance_rate", 0.8123, 10, &config),
+            "attended 81% of school days"
+        );
+        assert_eq!(
+            reason_text("core_f_marks", 1.0, 10, &config),
+            "1 F mark in core subjects this year"
+        );
+        assert_eq!(
+            reason_text("credit_deficit", 2.5, 11, &config),
+            "2.5 credits behind for grade 11"
+        );
         assert_eq!(
             reason_text("recent_attendance_rate", 0.7, 9, &config),
             "attended 70% of the last 30 school days"

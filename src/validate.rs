@@ -73,7 +73,12 @@ impl Parsed {
             if hit.height() == 0 {
                 continue;
             }
-            let line = hit.column(LINE)?.cast(&DataType::UInt64)?.u64()?.get(0).unwrap_or(0);
+            let line = hit
+                .column(LINE)?
+                .cast(&DataType::UInt64)?
+                .u64()?
+                .get(0)
+                .unwrap_or(0);
             let value = hit.column(check.column)?.str()?.get(0).map(str::to_string);
             let found = match value {
                 Some(v) => format!("found {v:?}"),
@@ -168,10 +173,9 @@ fn non_negative(column: &'static str) -> Check {
 
 /// GPA points of a canonical mark per the config's scale; null for `I`, `W` and unknown marks.
 pub fn mark_points(config: &Config, column: &str) -> Expr {
-    config
-        .gpa_scale
-        .iter()
-        .fold(lit(NULL).cast(DataType::Float64), |others, (letter, points)| {
+    config.gpa_scale.iter().fold(
+        lit(NULL).cast(DataType::Float64),
+        |others, (letter, points)| {
             // The contract accepts U+2212 as the minus sign of a mark.
             let unicode_minus = letter.replace('-', "\u{2212}");
             when(
@@ -181,7 +185,8 @@ pub fn mark_points(config: &Config, column: &str) -> Expr {
             )
             .then(lit(*points))
             .otherwise(others)
-        })
+        },
+    )
 }
 
 fn known_mark(config: &Config, column: &str) -> Expr {
@@ -232,8 +237,16 @@ pub fn students(raw: RawFile) -> Parsed {
                 .or(int("grade_level").lt(lit(6)))
                 .or(int("grade_level").gt(lit(12))),
         },
-        malformed("birth_date", date("birth_date"), "a date as %Y-%m-%d or blank"),
-        malformed("cohort_year", int("cohort_year"), "a year such as 2027, or blank"),
+        malformed(
+            "birth_date",
+            date("birth_date"),
+            "a date as %Y-%m-%d or blank",
+        ),
+        malformed(
+            "cohort_year",
+            int("cohort_year"),
+            "a year such as 2027, or blank",
+        ),
     ];
     let typed = vec![
         col("student_id"),
@@ -284,7 +297,11 @@ pub fn grades(raw: RawFile, config: &Config) -> Parsed {
         required_text("subject"),
         mark_check(config, "mark"),
         required_date("mark_date"),
-        malformed("percent", number("percent"), "a number from 0 to 100, or blank"),
+        malformed(
+            "percent",
+            number("percent"),
+            "a number from 0 to 100, or blank",
+        ),
     ];
     let typed = vec![
         col("student_id"),
@@ -325,7 +342,11 @@ pub fn credits(raw: RawFile, config: &Config) -> Parsed {
         },
         mark_check(config, "mark"),
         required_date("completion_date"),
-        malformed("credit_recovery", yes_no("credit_recovery"), "Y, N or blank"),
+        malformed(
+            "credit_recovery",
+            yes_no("credit_recovery"),
+            "Y, N or blank",
+        ),
     ];
     let typed = vec![
         col("student_id"),
@@ -353,7 +374,11 @@ pub fn behavior(raw: RawFile) -> Parsed {
     let checks = vec![
         required_text("student_id"),
         required_date("date"),
-        malformed("suspension_days", number("suspension_days"), "a number ≥ 0, or blank"),
+        malformed(
+            "suspension_days",
+            number("suspension_days"),
+            "a number ≥ 0, or blank",
+        ),
         Check {
             column: "suspension_days",
             expected: "a number ≥ 0, or blank".into(),

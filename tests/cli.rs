@@ -21,7 +21,12 @@ fn text(bytes: &[u8]) -> String {
 
 fn read_csv(path: &Path) -> (Vec<String>, Vec<csv::StringRecord>) {
     let mut reader = csv::Reader::from_path(path).unwrap();
-    let header = reader.headers().unwrap().iter().map(str::to_string).collect();
+    let header = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
     let rows = reader.records().map(|r| r.unwrap()).collect();
     (header, rows)
 }
@@ -37,20 +42,44 @@ fn copy_dir(from: &Path, to: &Path) {
 #[test]
 fn score_writes_the_ranked_referral_list_for_every_student() {
     let out = tempfile::tempdir().unwrap();
-    let result = ews(&["score", "sample_data/current", "--out", out.path().to_str().unwrap()]);
+    let result = ews(&[
+        "score",
+        "sample_data/current",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
     assert!(result.status.success(), "stderr: {}", text(&result.stderr));
     let stdout = text(&result.stdout);
-    assert!(stdout.contains("scored") && stdout.contains("tiers: high"), "{stdout}");
+    assert!(
+        stdout.contains("scored") && stdout.contains("tiers: high"),
+        "{stdout}"
+    );
 
     let (header, rows) = read_csv(&out.path().join("2026-03-13/referrals.csv"));
     assert_eq!(
         header[..12],
         [
-            "student_id", "last_name", "first_name", "school_id", "grade_level", "risk_score",
-            "risk_tier", "rank_in_school", "rank_in_district", "reason_1", "reason_2", "reason_3"
+            "student_id",
+            "last_name",
+            "first_name",
+            "school_id",
+            "grade_level",
+            "risk_score",
+            "risk_tier",
+            "rank_in_school",
+            "rank_in_district",
+            "reason_1",
+            "reason_2",
+            "reason_3"
         ]
     );
-    for feature in ["attendance_rate", "gpa", "credit_deficit", "freshman_on_track", "over_age"] {
+    for feature in [
+        "attendance_rate",
+        "gpa",
+        "credit_deficit",
+        "freshman_on_track",
+        "over_age",
+    ] {
         assert!(header.iter().any(|h| h == feature), "missing {feature}");
     }
     let (_, students) = read_csv(&root().join("sample_data/current/students.csv"));
@@ -71,19 +100,32 @@ fn score_writes_the_ranked_referral_list_for_every_student() {
         let r: f64 = row[risk].parse().unwrap();
         assert!((0.0..=1.0).contains(&r));
         assert_eq!(row[district].parse::<usize>().unwrap(), i + 1);
-        let expected_tier = if r >= 0.5 { "high" } else if r >= 0.25 { "medium" } else { "low" };
+        let expected_tier = if r >= 0.5 {
+            "high"
+        } else if r >= 0.25 {
+            "medium"
+        } else {
+            "low"
+        };
         assert_eq!(&row[tier], expected_tier);
         let n = per_school.entry(row[school].to_string()).or_default();
         *n += 1;
         assert_eq!(row[school_rank].parse::<usize>().unwrap(), *n);
-        assert!(row[id].len() == 8 && row[id].starts_with('0'), "id {}", &row[id]);
+        assert!(
+            row[id].len() == 8 && row[id].starts_with('0'),
+            "id {}",
+            &row[id]
+        );
         if !row[attendance].is_empty() {
             assert!((0.0..=1.0).contains(&row[attendance].parse::<f64>().unwrap()));
         }
         if i > 0 {
             let previous = &rows[i - 1];
             let p: f64 = previous[risk].parse().unwrap();
-            assert!(p > r || (p == r && previous[id] < row[id]), "order at row {i}");
+            assert!(
+                p > r || (p == r && previous[id] < row[id]),
+                "order at row {i}"
+            );
         }
     }
     // The top of the list has reasons; high-risk students exist in a realistic district.
@@ -95,16 +137,26 @@ fn score_writes_the_ranked_referral_list_for_every_student() {
 fn train_reproduces_the_shipped_model() {
     let out = tempfile::tempdir().unwrap();
     let model_path = out.path().join("m.json");
-    let result = ews(&["train", "sample_data/train", "--out", model_path.to_str().unwrap()]);
+    let result = ews(&[
+        "train",
+        "sample_data/train",
+        "--out",
+        model_path.to_str().unwrap(),
+    ]);
     assert!(result.status.success(), "stderr: {}", text(&result.stderr));
     let stdout = text(&result.stdout);
     assert!(stdout.contains("AUC-ROC"), "{stdout}");
 
-    let trained: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&model_path).unwrap()).unwrap();
+    let trained: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&model_path).unwrap()).unwrap();
     let shipped: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root().join("config/model.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(root().join("config/model.json")).unwrap())
+            .unwrap();
     for key in ["features", "coefficients", "intercept", "means", "std_devs"] {
-        assert_eq!(trained[key], shipped[key], "{key} differs from config/model.json");
+        assert_eq!(
+            trained[key], shipped[key],
+            "{key} differs from config/model.json"
+        );
     }
     let auc = trained["holdout"]["auc_roc"].as_f64().unwrap();
     assert!(auc >= 0.75, "held-out AUC {auc}");
@@ -123,16 +175,39 @@ fn missing_column_fails_with_exit_2_and_keeps_earlier_outputs() {
     let attendance = std::fs::read_to_string(snapshot.join("attendance.csv")).unwrap();
     let without_code: String = attendance
         .lines()
-        .map(|line| line.rsplit_once(',').map(|(head, _)| head).unwrap_or(line).to_string() + "\n")
+        .map(|line| {
+            line.rsplit_once(',')
+                .map(|(head, _)| head)
+                .unwrap_or(line)
+                .to_string()
+                + "\n"
+        })
         .collect();
     std::fs::write(snapshot.join("attendance.csv"), without_code).unwrap();
 
-    let result = ews(&["score", snapshot.to_str().unwrap(), "--out", out.to_str().unwrap(), "--as-of", "2026-03-13"]);
+    let result = ews(&[
+        "score",
+        snapshot.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--as-of",
+        "2026-03-13",
+    ]);
     assert_eq!(result.status.code(), Some(2));
     let stderr = text(&result.stderr);
-    assert!(stderr.contains("attendance.csv: required column `code` is missing"), "{stderr}");
-    assert_eq!(std::fs::read_to_string(earlier.join("referrals.csv")).unwrap(), "last night's list\n");
-    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1, "no staging folder left behind");
+    assert!(
+        stderr.contains("attendance.csv: required column `code` is missing"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(earlier.join("referrals.csv")).unwrap(),
+        "last night's list\n"
+    );
+    assert_eq!(
+        std::fs::read_dir(&out).unwrap().count(),
+        1,
+        "no staging folder left behind"
+    );
 }
 
 #[test]
@@ -141,7 +216,12 @@ fn bad_usage_and_missing_model_exit_2() {
     assert_eq!(result.status.code(), Some(2));
     assert!(text(&result.stderr).contains("YYYY-MM-DD"));
 
-    let result = ews(&["score", "sample_data/current", "--model", "no/such/model.json"]);
+    let result = ews(&[
+        "score",
+        "sample_data/current",
+        "--model",
+        "no/such/model.json",
+    ]);
     assert_eq!(result.status.code(), Some(2));
     assert!(text(&result.stderr).contains("no/such/model.json"));
 }

@@ -120,11 +120,21 @@ fn run(config: &Config, as_of: Option<NaiveDate>) -> FeatureRun {
 fn by_student(run: &FeatureRun) -> BTreeMap<String, BTreeMap<&'static str, Option<f64>>> {
     let ids = run.table.column("student_id").unwrap().str().unwrap();
     (0..run.table.height())
-        .map(|row| (ids.get(row).unwrap().to_string(), features::values_of(&run.table, row).unwrap()))
+        .map(|row| {
+            (
+                ids.get(row).unwrap().to_string(),
+                features::values_of(&run.table, row).unwrap(),
+            )
+        })
         .collect()
 }
 
-fn assert_feature(values: &BTreeMap<String, BTreeMap<&'static str, Option<f64>>>, id: &str, name: &str, expected: Option<f64>) {
+fn assert_feature(
+    values: &BTreeMap<String, BTreeMap<&'static str, Option<f64>>>,
+    id: &str,
+    name: &str,
+    expected: Option<f64>,
+) {
     let actual = values[id][name];
     match (actual, expected) {
         (Some(a), Some(e)) => assert!((a - e).abs() < 1e-9, "{id} {name}: got {a}, expected {e}"),
@@ -215,10 +225,18 @@ fn freshman_on_track_is_one_with_enough_credits_and_few_fs() {
     // failed semester course: 6 credits, one semester F → on track.
     let credits = std::fs::read_to_string(dir.path().join("credits.csv"))
         .unwrap()
-        .replace("0002,2025,Y,ALG1,Algebra I,MATH,1.0,0.0,F", "0002,2025,S2,ALG1,Algebra I,MATH,0.5,0.0,F")
+        .replace(
+            "0002,2025,Y,ALG1,Algebra I,MATH,1.0,0.0,F",
+            "0002,2025,S2,ALG1,Algebra I,MATH,0.5,0.0,F",
+        )
         + "0002,2025,Y,MUS,Music,MUS,1.0,1.0,A,2025-06-12,N\n";
     write(dir.path(), "credits.csv", &credits);
-    let run = features::compute(&Snapshot::open(dir.path()).unwrap(), &config(), Some(date("2026-01-16"))).unwrap();
+    let run = features::compute(
+        &Snapshot::open(dir.path()).unwrap(),
+        &config(),
+        Some(date("2026-01-16")),
+    )
+    .unwrap();
     let v = by_student(&run);
     assert_feature(&v, "0002", "freshman_on_track", Some(1.0));
 }
@@ -263,9 +281,24 @@ fn unused_rows_are_counted_by_reason() {
 #[test]
 fn ids_keep_leading_zeros_and_cohort_year_is_derived() {
     let run = run(&config(), Some(date("2026-01-16")));
-    let ids: Vec<&str> = run.table.column("student_id").unwrap().str().unwrap().into_no_null_iter().collect();
+    let ids: Vec<&str> = run
+        .table
+        .column("student_id")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|id| id.unwrap())
+        .collect();
     assert_eq!(ids, ["0001", "0002", "0003", "0004"]);
-    let cohort: Vec<Option<i32>> = run.table.column("cohort_year").unwrap().i32().unwrap().into_iter().collect();
+    let cohort: Vec<Option<i32>> = run
+        .table
+        .column("cohort_year")
+        .unwrap()
+        .i32()
+        .unwrap()
+        .iter()
+        .collect();
     // 0001 (grade 9, blank) → 2026 + 12 − 9 = 2029; 0003 (grade 11, blank) → 2027.
     assert_eq!(cohort, [Some(2029), Some(2028), Some(2027), Some(2026)]);
 }
@@ -285,22 +318,48 @@ fn bad_values_name_file_line_column_and_expectation() {
     let dir = tempfile::tempdir().unwrap();
     fixture(dir.path());
     let attendance = std::fs::read_to_string(dir.path().join("attendance.csv")).unwrap();
-    write(dir.path(), "attendance.csv", &attendance.replace("0002,010,2026-01-13,P", "0002,010,01/13/2026,P"));
-    let err = features::compute(&Snapshot::open(dir.path()).unwrap(), &config(), None).unwrap_err().to_string();
-    assert!(err.contains("attendance.csv, line 11, column `date`"), "{err}");
-    assert!(err.contains("\"01/13/2026\"") && err.contains("%Y-%m-%d"), "{err}");
+    write(
+        dir.path(),
+        "attendance.csv",
+        &attendance.replace("0002,010,2026-01-13,P", "0002,010,01/13/2026,P"),
+    );
+    let err = features::compute(&Snapshot::open(dir.path()).unwrap(), &config(), None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("attendance.csv, line 11, column `date`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("\"01/13/2026\"") && err.contains("%Y-%m-%d"),
+        "{err}"
+    );
 
     fixture(dir.path());
     let grades = std::fs::read_to_string(dir.path().join("grades.csv")).unwrap();
     write(dir.path(), "grades.csv", &grades.replace("A-,91", "E,91"));
-    let err = features::compute(&Snapshot::open(dir.path()).unwrap(), &config(), None).unwrap_err().to_string();
-    assert!(err.contains("grades.csv, line 14, column `mark`: found \"E\""), "{err}");
+    let err = features::compute(&Snapshot::open(dir.path()).unwrap(), &config(), None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("grades.csv, line 14, column `mark`: found \"E\""),
+        "{err}"
+    );
 
     fixture(dir.path());
     let students = std::fs::read_to_string(dir.path().join("students.csv")).unwrap();
-    write(dir.path(), "students.csv", &students.replace("0003,Cy", "0002,Cy"));
-    let err = features::compute(&Snapshot::open(dir.path()).unwrap(), &config(), None).unwrap_err().to_string();
-    assert!(err.contains("students.csv, line 4, column `student_id`"), "{err}");
+    write(
+        dir.path(),
+        "students.csv",
+        &students.replace("0003,Cy", "0002,Cy"),
+    );
+    let err = features::compute(&Snapshot::open(dir.path()).unwrap(), &config(), None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("students.csv, line 4, column `student_id`"),
+        "{err}"
+    );
     assert!(err.contains("already on line 3"), "{err}");
 }
 
@@ -309,8 +368,20 @@ fn missing_column_names_the_file_and_the_closest_header() {
     let dir = tempfile::tempdir().unwrap();
     fixture(dir.path());
     let credits = std::fs::read_to_string(dir.path().join("credits.csv")).unwrap();
-    write(dir.path(), "credits.csv", &credits.replacen("credits_earned", "credit_earned", 1));
-    let err = features::compute(&Snapshot::open(dir.path()).unwrap(), &config(), None).unwrap_err().to_string();
-    assert!(err.contains("credits.csv: required column `credits_earned` is missing"), "{err}");
-    assert!(err.contains("closest header found: `credit_earned`"), "{err}");
+    write(
+        dir.path(),
+        "credits.csv",
+        &credits.replacen("credits_earned", "credit_earned", 1),
+    );
+    let err = features::compute(&Snapshot::open(dir.path()).unwrap(), &config(), None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("credits.csv: required column `credits_earned` is missing"),
+        "{err}"
+    );
+    assert!(
+        err.contains("closest header found: `credit_earned`"),
+        "{err}"
+    );
 }
