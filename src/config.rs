@@ -386,8 +386,10 @@ mod tests {
         let err = config.check(Path::new("x.toml")).unwrap_err().to_string();
         assert!(err.contains("tiers.medium"), "{err}");
 
-        let mut config = Config::default();
-        config.school_year_start = "13-01".into();
+        let config = Config {
+            school_year_start: "13-01".into(),
+            ..Config::default()
+        };
         let err = config.check(Path::new("x.toml")).unwrap_err().to_string();
         assert!(err.contains("school_year_start"), "{err}");
     }
