@@ -285,8 +285,9 @@ pub fn attendance(raw: RawFile) -> Parsed {
     Parsed::new(raw, checks, typed)
 }
 
-pub fn grades(raw: RawFile, config: &Config) -> Parsed {
-    let checks = vec![
+/// Checks shared by the two course files (grades.csv and credits.csv).
+fn course_checks() -> Vec<Check> {
+    vec![
         required_text("student_id"),
         Check {
             column: "school_year",
@@ -295,6 +296,12 @@ pub fn grades(raw: RawFile, config: &Config) -> Parsed {
         },
         required_text("course_id"),
         required_text("subject"),
+    ]
+}
+
+pub fn grades(raw: RawFile, config: &Config) -> Parsed {
+    let mut checks = course_checks();
+    checks.extend([
         mark_check(config, "mark"),
         required_date("mark_date"),
         malformed(
@@ -302,7 +309,7 @@ pub fn grades(raw: RawFile, config: &Config) -> Parsed {
             number("percent"),
             "a number from 0 to 100, or blank",
         ),
-    ];
+    ]);
     let typed = vec![
         col("student_id"),
         col("school_id"),
@@ -324,15 +331,8 @@ pub fn grades(raw: RawFile, config: &Config) -> Parsed {
 }
 
 pub fn credits(raw: RawFile, config: &Config) -> Parsed {
-    let checks = vec![
-        required_text("student_id"),
-        Check {
-            column: "school_year",
-            expected: "a year such as 2026".into(),
-            failed: int("school_year").is_null(),
-        },
-        required_text("course_id"),
-        required_text("subject"),
+    let mut checks = course_checks();
+    checks.extend([
         non_negative("credits_attempted"),
         non_negative("credits_earned"),
         Check {
@@ -347,7 +347,7 @@ pub fn credits(raw: RawFile, config: &Config) -> Parsed {
             yes_no("credit_recovery"),
             "Y, N or blank",
         ),
-    ];
+    ]);
     let typed = vec![
         col("student_id"),
         int("school_year").alias("school_year"),
