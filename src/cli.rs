@@ -32,6 +32,8 @@ pub struct Cli {
 pub enum Command {
     /// Score every enrolled student of a snapshot and write the ranked referral list.
     Score(ScoreArgs),
+    /// Check a snapshot: data_quality.csv and rejects.csv, and the gate's verdict, no scoring.
+    Validate(ValidateArgs),
     /// Fit the risk model on a snapshot with known outcomes (outcomes.csv).
     Train(TrainArgs),
     /// Write a deterministic synthetic district (train and current snapshots).
@@ -51,6 +53,21 @@ pub struct ScoreArgs {
     /// Score as of this date (YYYY-MM-DD). Default: the latest school day of the snapshot.
     #[arg(long, value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Snapshot folder.
+    pub snapshot: PathBuf,
+    /// Output folder; the report goes to <out>/<as-of>.validation/.
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
+    /// Check as of this date (YYYY-MM-DD). Default: the latest school day of the snapshot.
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    /// Also check outcomes.csv (for a training snapshot).
+    #[arg(long)]
+    pub with_outcomes: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,17 +1,20 @@
 //! The subcommands: each reads its inputs, runs the stages of the library in order, and prints
 //! a short summary to stdout (logs go to stderr).
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::cli::{GenerateArgs, ScoreArgs, TrainArgs};
+use crate::cli::{GenerateArgs, ScoreArgs, TrainArgs, ValidateArgs};
 use crate::config::Config;
-use crate::error::Result;
-use crate::features::{self, FeatureRun};
+use crate::error::{EwsError, Result};
+use crate::features;
+use crate::generate;
 use crate::input::{self, Snapshot};
 use crate::model::{self, ModelFile};
 use crate::output::{self, RunFolder};
+use crate::quality::QualityReport;
 use crate::score::{self, Tier};
-use crate::{generate, validate};
+use crate::validate::{self, Validated};
 
 /// Wall time per stage, printed at the end of a run.
 #[derive(Default)]
@@ -36,27 +39,80 @@ impl Stages {
     }
 }
 
-fn print_ignored(run: &FeatureRun) {
-    for ignored in &run.ignored {
-        println!(
-            "  ignored {:>9} rows of {}: {}",
-            ignored.rows, ignored.file, ignored.reason
-        );
+/// How a run that did not fail ended; the binary maps it to exit code 0 or 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    Clean,
+    /// Rows were rejected or values left blank, below the gate.
+    Warnings,
+}
+
+/// Reads and checks a snapshot, prints the data-quality summary, and applies the gate: on
+/// failure the report is published in `<report_dir>` (when given) and the run stops.
+fn load_checked(
+    stages: &mut Stages,
+    snapshot: &Snapshot,
+    config: &Config,
+    as_of: Option<chrono::NaiveDate>,
+    with_outcomes: bool,
+    report_dir: Option<(&Path, String)>,
+) -> Result<(Validated, QualityReport)> {
+    let mut data = stages.time("read+validate", || {
+        validate::load(snapshot, config, as_of, with_outcomes)
+    })?;
+    let quality = std::mem::take(&mut data.quality);
+    let failures = quality.gate(config);
+    if failures.is_empty() {
+        return Ok((data, quality));
+    }
+    println!("data quality as of {}:", data.as_of);
+    for line in quality.summary_lines(config) {
+        println!("{line}");
+    }
+    let report = match report_dir {
+        Some((out, name)) => {
+            let folder = RunFolder::create(out, &name)?;
+            quality.write(folder.target_staging())?;
+            folder.publish()?.display().to_string()
+        }
+        None => "run `ews validate` for rejects.csv".to_string(),
+    };
+    Err(EwsError::QualityGate {
+        failures: failures.iter().map(ToString::to_string).collect(),
+        report,
+    })
+}
+
+fn status(quality: &QualityReport) -> RunStatus {
+    if quality.has_warnings() {
+        RunStatus::Warnings
+    } else {
+        RunStatus::Clean
     }
 }
 
-/// `ews score`: features → probabilities → <out>/<as-of>/referrals.csv.
-pub fn score(args: &ScoreArgs, config: &Config) -> Result<()> {
+/// `ews score`: validate → features → probabilities → <out>/<as-of>/.
+pub fn score(args: &ScoreArgs, config: &Config) -> Result<RunStatus> {
     let mut stages = Stages::default();
     let model = ModelFile::load(&args.model)?;
     let snapshot = Snapshot::open(&args.snapshot)?;
-    let run = stages.time("read+features", || {
-        features::compute(&snapshot, config, args.as_of)
-    })?;
+    let as_of_name = args.as_of.map(|d| d.to_string());
+    let failed_name = format!("{}.failed", as_of_name.as_deref().unwrap_or("latest"));
+    let (data, mut quality) = load_checked(
+        &mut stages,
+        &snapshot,
+        config,
+        args.as_of,
+        false,
+        Some((&args.out, failed_name)),
+    )?;
+    let run = stages.time("features", || features::compute(&data, config))?;
+    quality.add_ignored(&run.ignored);
     let scored = stages.time("score", || score::score(&run.table, &model, config))?;
     let published = stages.time("write", || {
         let folder = RunFolder::create(&args.out, &run.as_of.to_string())?;
         output::write_referrals(&folder.file("referrals.csv"), &run.table, &scored)?;
+        quality.write(folder.target_staging())?;
         folder.publish()
     })?;
 
@@ -76,22 +132,57 @@ pub fn score(args: &ScoreArgs, config: &Config) -> Result<()> {
         config.tiers.medium,
         tier_count(Tier::Low)
     );
-    print_ignored(&run);
-    println!("  wrote {}", published.join("referrals.csv").display());
+    println!("data quality:");
+    for line in quality.summary_lines(config) {
+        println!("{line}");
+    }
+    println!("wrote {}", published.join("referrals.csv").display());
     println!("  time: {}", stages.summary());
-    Ok(())
+    Ok(status(&quality))
 }
 
-/// `ews train`: features + labels → model file, with held-out metrics.
-pub fn train(args: &TrainArgs, config: &Config) -> Result<()> {
+/// `ews validate`: the checks of a run, with data_quality.csv and rejects.csv, and no scoring.
+pub fn validate(args: &ValidateArgs, config: &Config) -> Result<RunStatus> {
     let mut stages = Stages::default();
     let snapshot = Snapshot::open(&args.snapshot)?;
-    let run = stages.time("read+features", || {
-        features::compute(&snapshot, config, args.as_of)
-    })?;
+    let name = |as_of: &str| format!("{as_of}.validation");
+    let fallback = name(&args.as_of.map(|d| d.to_string()).unwrap_or("latest".into()));
+    let (data, mut quality) = load_checked(
+        &mut stages,
+        &snapshot,
+        config,
+        args.as_of,
+        args.with_outcomes,
+        Some((&args.out, fallback)),
+    )?;
+    let run = stages.time("features", || features::compute(&data, config))?;
+    quality.add_ignored(&run.ignored);
+    let folder = RunFolder::create(&args.out, &name(&data.as_of.to_string()))?;
+    quality.write(folder.target_staging())?;
+    let published = folder.publish()?;
+    println!("data quality as of {} (gate passed):", data.as_of);
+    for line in quality.summary_lines(config) {
+        println!("{line}");
+    }
+    println!("wrote {}", published.display());
+    Ok(status(&quality))
+}
+
+/// `ews train`: validate → features + labels → model file, with held-out metrics.
+pub fn train(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
+    let mut stages = Stages::default();
+    let snapshot = Snapshot::open(&args.snapshot)?;
+    let (data, mut quality) = load_checked(&mut stages, &snapshot, config, args.as_of, true, None)?;
+    let run = stages.time("features", || features::compute(&data, config))?;
+    quality.add_ignored(&run.ignored);
     let model = stages.time("fit", || {
-        let outcomes = validate::outcomes(snapshot.scan(&input::OUTCOMES)?).collect_checked()?;
-        let labels = model::labels(&run, &outcomes, config)?;
+        let outcomes = data
+            .outcomes
+            .as_ref()
+            .ok_or_else(|| EwsError::MissingFile {
+                path: snapshot.path(&input::OUTCOMES),
+            })?;
+        let labels = model::labels(&run, outcomes, config)?;
         model::train(&run, &labels, config)
     })?;
     stages.time("write", || model.save(&args.out))?;
@@ -102,10 +193,9 @@ pub fn train(args: &TrainArgs, config: &Config) -> Result<()> {
         t.labelled, t.students, t.snapshot_as_of, t.positives, model.base_rate
     );
     println!(
-        "  excluded: {} transferred out, {} outcome not yet known, {} without outcome; {} outcome rows for students not enrolled",
-        t.excluded_transferred, t.excluded_not_yet_known, t.excluded_no_outcome, t.outcomes_not_enrolled
+        "  excluded: {} transferred out, {} outcome not yet known, {} without outcome",
+        t.excluded_transferred, t.excluded_not_yet_known, t.excluded_no_outcome
     );
-    print_ignored(&run);
     let h = &model.holdout;
     println!(
         "  held-out ({} students, {} at risk, stratified {:.0}%): AUC-ROC {:.3}, precision at top 10% {:.3}, recall at top 10% {:.3}, average precision {:.3}",
@@ -121,13 +211,17 @@ pub fn train(args: &TrainArgs, config: &Config) -> Result<()> {
     for (name, coef) in model.features.iter().zip(&model.coefficients) {
         println!("    {name:<28} {coef:+.3}");
     }
-    println!("  wrote {}", args.out.display());
+    println!("data quality:");
+    for line in quality.summary_lines(config) {
+        println!("{line}");
+    }
+    println!("wrote {}", args.out.display());
     println!("  time: {}", stages.summary());
-    Ok(())
+    Ok(status(&quality))
 }
 
 /// `ews generate`: a synthetic district.
-pub fn generate(args: &GenerateArgs) -> Result<()> {
+pub fn generate(args: &GenerateArgs) -> Result<RunStatus> {
     let summary = generate::generate(&generate::GenerateOptions {
         students: args.students,
         seed: args.seed,
@@ -144,5 +238,5 @@ pub fn generate(args: &GenerateArgs) -> Result<()> {
             println!("  {file:<16} {rows:>10} rows");
         }
     }
-    Ok(())
+    Ok(RunStatus::Clean)
 }

@@ -33,6 +33,8 @@ pub struct Config {
     pub tiers: TierConfig,
     #[serde(default)]
     pub model: ModelConfig,
+    #[serde(default)]
+    pub quality: QualityConfig,
     /// Grade points per letter mark (4-point scale). `I` and `W` never count.
     #[serde(default = "default_gpa_scale")]
     pub gpa_scale: BTreeMap<String, f64>,
@@ -92,6 +94,41 @@ pub struct ModelConfig {
     pub seed: u64,
     #[serde(default = "default_max_iterations")]
     pub max_iterations: u64,
+}
+
+/// The data-quality gate: a run publishes no referral list when a file has a larger share of
+/// rejected rows than allowed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QualityConfig {
+    /// Largest share of rejected rows per file (default 1%).
+    #[serde(default = "default_max_rejected")]
+    pub max_rejected_share: f64,
+    /// Per-file overrides, e.g. `"behavior.csv" = 0.05`.
+    #[serde(default)]
+    pub max_rejected_share_by_file: BTreeMap<String, f64>,
+}
+
+impl QualityConfig {
+    pub fn max_rejected_share(&self, file: &str) -> f64 {
+        self.max_rejected_share_by_file
+            .get(file)
+            .copied()
+            .unwrap_or(self.max_rejected_share)
+    }
+}
+
+impl Default for QualityConfig {
+    fn default() -> Self {
+        Self {
+            max_rejected_share: default_max_rejected(),
+            max_rejected_share_by_file: BTreeMap::new(),
+        }
+    }
+}
+
+fn default_max_rejected() -> f64 {
+    0.01
 }
 
 fn default_school_year_start() -> String {
@@ -205,6 +242,7 @@ impl Default for Config {
             credits: CreditsConfig::default(),
             tiers: TierConfig::default(),
             model: ModelConfig::default(),
+            quality: QualityConfig::default(),
             gpa_scale: default_gpa_scale(),
         }
     }
@@ -290,6 +328,16 @@ impl Config {
             self.attendance.school_day_min_share,
         )?;
         unit("tiers.high", self.tiers.high)?;
+        unit(
+            "quality.max_rejected_share",
+            self.quality.max_rejected_share,
+        )?;
+        for (file, share) in &self.quality.max_rejected_share_by_file {
+            unit(
+                &format!("quality.max_rejected_share_by_file.{file}"),
+                *share,
+            )?;
+        }
         unit("tiers.medium", self.tiers.medium)?;
         if self.tiers.medium > self.tiers.high {
             return Err(bad(format!(

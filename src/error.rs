@@ -6,6 +6,8 @@
 
 use std::path::PathBuf;
 
+/// Exit status for a run that succeeded but rejected rows below the gate.
+pub const EXIT_WARNINGS: u8 = 1;
 /// Exit status for bad input, bad usage or a failed check of the data.
 pub const EXIT_BAD_INPUT: u8 = 2;
 /// Exit status for a bug or an environment failure (disk full, …).
@@ -41,6 +43,12 @@ pub enum EwsError {
     #[error("model {path}: {message}")]
     Model { path: PathBuf, message: String },
 
+    #[error("data-quality gate failed, nothing published ({report}):\n  {}", .failures.join("\n  "))]
+    QualityGate {
+        failures: Vec<String>,
+        report: String,
+    },
+
     #[error("cannot train: {0}")]
     Training(String),
 
@@ -75,6 +83,7 @@ impl EwsError {
             | EwsError::BadFile { .. }
             | EwsError::Config { .. }
             | EwsError::Model { .. }
+            | EwsError::QualityGate { .. }
             | EwsError::Training(_) => EXIT_BAD_INPUT,
             EwsError::Io { .. } | EwsError::Polars(_) | EwsError::Generate(_) => EXIT_INTERNAL,
         }

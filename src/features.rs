@@ -12,9 +12,9 @@ use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 
 use crate::config::Config;
-use crate::error::{EwsError, Result};
-use crate::input::{self, Snapshot, LINE};
-use crate::validate::{self, Parsed, PROBLEM};
+use crate::error::Result;
+use crate::input::{self, LINE};
+use crate::validate::{school_days, sum_u64, Validated};
 
 /// Core subjects of the contract; an F in one of these weighs most in the literature.
 pub const CORE_SUBJECTS: [&str; 4] = ["ELA", "MATH", "SCI", "SOC"];
@@ -138,80 +138,36 @@ pub struct FeatureRun {
     /// derived cohort_year, and every feature of [`FEATURES`] (Float64, null when unknown).
     pub table: DataFrame,
     pub ignored: Vec<IgnoredRows>,
-    /// Data rows read per file.
-    pub rows_read: BTreeMap<&'static str, u64>,
 }
 
-/// Reads a snapshot and computes the feature table as of `as_of` (or the contract's default).
-pub fn compute(
-    snapshot: &Snapshot,
-    config: &Config,
-    as_of: Option<NaiveDate>,
-) -> Result<FeatureRun> {
+/// Computes the feature table from a validated snapshot, as of its as-of date.
+pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
     let mut ignored = Vec::new();
-    let mut rows_read = BTreeMap::new();
-
-    let students = validate::students(snapshot.scan(&input::STUDENTS)?);
-    let students_path = students.raw.path.clone();
-    let students = students.collect_checked()?;
-    check_unique_ids(&students_path, &students)?;
-    rows_read.insert(input::STUDENTS.name, students.height() as u64);
-    let enrolled = students.select(["student_id"])?.lazy();
-    let n_students = students.height();
-
-    // Attendance: one row per student and day, collected once; everything else derives from it.
-    let attendance = validate::attendance(snapshot.scan(&input::ATTENDANCE)?);
-    let days = student_days(&attendance)?;
-    rows_read.insert(input::ATTENDANCE.name, sum_u64(&days, "rows")?);
-    let duplicates = sum_u64(&days, "rows")? - days.height() as u64;
-    push(
-        &mut ignored,
-        input::ATTENDANCE.name,
-        "duplicate student-day (most severe code kept)",
-        duplicates,
-    );
-    let (days, not_enrolled) = split_enrolled(days.lazy(), &enrolled, Some("rows"))?;
-    push(
-        &mut ignored,
-        input::ATTENDANCE.name,
-        "student not in students.csv",
-        not_enrolled,
-    );
-
-    let as_of = match as_of {
-        Some(date) => date,
-        None => default_as_of(&days, n_students, config)?,
-    };
-    let school_year = config.school_year_of(as_of);
+    let (as_of, school_year) = (data.as_of, data.school_year);
     let year_start = config.school_year_first_day(school_year);
-    let (days, after, before) = split_window(days, "date", year_start, as_of, Some("rows"))?;
+    let n_students = data.students.height();
+
+    // Attendance: the student-days of this school year up to the as-of date.
+    let (days, after, _) =
+        split_window(data.days.clone(), "date", year_start, as_of, Some("rows"))?;
     push(
         &mut ignored,
         input::ATTENDANCE.name,
         "dated after the as-of date",
         after,
     );
-    push(
-        &mut ignored,
-        input::ATTENDANCE.name,
-        "dated before the school year",
-        before,
-    );
     let calendar = school_days(&days, n_students, config)?;
     let recent_start = recent_window_start(&calendar, config.attendance.recent_school_days);
     let attendance_features = attendance_features(days, recent_start, config)?;
 
-    // Grades: this school year's posted term marks.
-    let grades = validate::grades(snapshot.scan(&input::GRADES)?, config).collect_checked()?;
-    rows_read.insert(input::GRADES.name, grades.height() as u64);
-    let (grades, not_enrolled) = split_enrolled(grades.lazy(), &enrolled, None)?;
-    push(
-        &mut ignored,
-        input::GRADES.name,
-        "student not in students.csv",
-        not_enrolled,
-    );
-    let (grades, after, _) = split_window(grades, "mark_date", NaiveDate::MIN, as_of, None)?;
+    // Grades: this school year's term marks posted by the as-of date.
+    let (grades, after, _) = split_window(
+        data.grades.clone(),
+        "mark_date",
+        NaiveDate::MIN,
+        as_of,
+        None,
+    )?;
     push(
         &mut ignored,
         input::GRADES.name,
@@ -226,23 +182,19 @@ pub fn compute(
     push(
         &mut ignored,
         input::GRADES.name,
-        "mark of another school year (not a feature)",
+        "mark of an earlier school year (not a feature)",
         earlier,
     );
     let mark_features = mark_features(this_year)?;
 
     // Credits: the transcript up to the as-of date.
-    let credits = validate::credits(snapshot.scan(&input::CREDITS)?, config).collect_checked()?;
-    rows_read.insert(input::CREDITS.name, credits.height() as u64);
-    let (credits, not_enrolled) = split_enrolled(credits.lazy(), &enrolled, None)?;
-    push(
-        &mut ignored,
-        input::CREDITS.name,
-        "student not in students.csv",
-        not_enrolled,
-    );
-    let (credits, after, _) =
-        split_window(credits, "completion_date", NaiveDate::MIN, as_of, None)?;
+    let (credits, after, _) = split_window(
+        data.credits.clone(),
+        "completion_date",
+        NaiveDate::MIN,
+        as_of,
+        None,
+    )?;
     push(
         &mut ignored,
         input::CREDITS.name,
@@ -251,20 +203,11 @@ pub fn compute(
     );
     let credit_features = credit_features(&credits)?;
 
-    // Behavior (optional file): this school year's incidents.
-    let behavior_features = match snapshot.scan_optional(&input::BEHAVIOR)? {
-        Some(raw) => {
-            let behavior = validate::behavior(raw).collect_checked()?;
-            rows_read.insert(input::BEHAVIOR.name, behavior.height() as u64);
-            let (behavior, not_enrolled) = split_enrolled(behavior.lazy(), &enrolled, None)?;
-            push(
-                &mut ignored,
-                input::BEHAVIOR.name,
-                "student not in students.csv",
-                not_enrolled,
-            );
+    // Behavior (optional file): this school year's incidents up to the as-of date.
+    let behavior_features = match &data.behavior {
+        Some(behavior) => {
             let (behavior, after, before) =
-                split_window(behavior, "date", year_start, as_of, None)?;
+                split_window(behavior.clone(), "date", year_start, as_of, None)?;
             push(
                 &mut ignored,
                 input::BEHAVIOR.name,
@@ -283,7 +226,7 @@ pub fn compute(
     };
 
     let table = assemble(
-        students,
+        data.students.clone(),
         StudentFeatureFrames {
             attendance: attendance_features,
             marks: mark_features,
@@ -301,7 +244,6 @@ pub fn compute(
         school_days: calendar.len(),
         table,
         ignored,
-        rows_read,
     })
 }
 
@@ -309,78 +251,6 @@ fn push(ignored: &mut Vec<IgnoredRows>, file: &'static str, reason: &'static str
     if rows > 0 {
         ignored.push(IgnoredRows { file, reason, rows });
     }
-}
-
-fn sum_u64(frame: &DataFrame, column: &str) -> Result<u64> {
-    Ok(frame
-        .column(column)?
-        .as_materialized_series()
-        .cast(&DataType::UInt64)?
-        .u64()?
-        .sum()
-        .unwrap_or(0))
-}
-
-fn check_unique_ids(path: &std::path::Path, students: &DataFrame) -> Result<()> {
-    let ids = students.column("student_id")?.str()?;
-    let lines = students.column(LINE)?.cast(&DataType::UInt64)?;
-    let lines = lines.u64()?;
-    let mut seen: HashMap<&str, u64> = HashMap::with_capacity(ids.len());
-    for (id, line) in ids.iter().zip(lines.iter()) {
-        let (Some(id), Some(line)) = (id, line) else {
-            continue;
-        };
-        if let Some(first) = seen.insert(id, line) {
-            return Err(EwsError::BadValue {
-                path: path.to_path_buf(),
-                line,
-                column: "student_id".into(),
-                found: format!("{id:?}, already on line {first}"),
-                expected: "a student_id that is unique in the file".into(),
-            });
-        }
-    }
-    Ok(())
-}
-
-/// Attendance reduced to one row per student and day: the most severe code, and how many rows
-/// the export had for that day. Fails on the first bad row.
-fn student_days(attendance: &Parsed) -> Result<DataFrame> {
-    let days = attendance
-        .typed
-        .clone()
-        .group_by([col("student_id"), col("date")])
-        .agg([
-            col("severity").max(),
-            len().alias("rows"),
-            col(PROBLEM).sum().alias("problems"),
-        ])
-        .collect()?;
-    if sum_u64(&days, "problems")? > 0 {
-        return Err(attendance.first_failure()?);
-    }
-    Ok(days.drop("problems")?)
-}
-
-/// Splits a frame into the rows of enrolled students and a count of the others (weighted by
-/// `weight` when a row stands for several rows of the file).
-fn split_enrolled(
-    frame: LazyFrame,
-    enrolled: &LazyFrame,
-    weight: Option<&str>,
-) -> Result<(DataFrame, u64)> {
-    let others = frame
-        .clone()
-        .anti_join(enrolled.clone(), col("student_id"), col("student_id"))
-        .collect()?;
-    let count = match weight {
-        Some(column) => sum_u64(&others, column)?,
-        None => others.height() as u64,
-    };
-    let kept = frame
-        .semi_join(enrolled.clone(), col("student_id"), col("student_id"))
-        .collect()?;
-    Ok((kept, count))
 }
 
 /// Keeps the rows dated from `first` to `last`; counts those after and before.
@@ -409,46 +279,6 @@ fn split_window(
         )
         .collect()?;
     Ok((kept, after, before))
-}
-
-/// Dates with attendance rows for at least the configured share of enrolled students, sorted.
-fn school_days(days: &DataFrame, n_students: usize, config: &Config) -> Result<Vec<NaiveDate>> {
-    let min_students = (config.attendance.school_day_min_share * n_students as f64)
-        .ceil()
-        .max(1.0);
-    let counts = days
-        .clone()
-        .lazy()
-        .group_by([col("date")])
-        .agg([len().alias("students")])
-        .filter(
-            col("students")
-                .cast(DataType::Float64)
-                .gt_eq(lit(min_students)),
-        )
-        .sort(["date"], Default::default())
-        .collect()?;
-    let dates = counts
-        .column("date")?
-        .date()?
-        .as_date_iter()
-        .flatten()
-        .collect();
-    Ok(dates)
-}
-
-/// The contract's default as-of date: the latest school day (see [`school_days`]).
-fn default_as_of(days: &DataFrame, n_students: usize, config: &Config) -> Result<NaiveDate> {
-    school_days(days, n_students, config)?
-        .last()
-        .copied()
-        .ok_or_else(|| EwsError::BadFile {
-            path: input::ATTENDANCE.name.into(),
-            message: format!(
-                "no date has attendance rows for {:.0}% of the enrolled students, so the as-of date cannot be inferred; pass --as-of",
-                config.attendance.school_day_min_share * 100.0
-            ),
-        })
 }
 
 /// First day of the window of the last `n` school days (the first school day when fewer).

@@ -1,7 +1,7 @@
 //! `ews`: an early-warning system for credit recovery.
 //!
 //! The modules follow the data: [`input`] scans a snapshot's export files, [`validate`] parses
-//! and checks them, [`features`] derives risk features as of a date, [`model`] trains and
+//! and checks them ([`quality`] reports and gates what was rejected), [`features`] derives risk features as of a date, [`model`] trains and
 //! stores the logistic model, [`score`] turns features into ranked probabilities with reasons,
 //! and [`output`] writes the files people use. [`generate`] makes synthetic districts.
 
@@ -15,6 +15,7 @@ pub mod input;
 pub mod metrics;
 pub mod model;
 pub mod output;
+pub mod quality;
 pub mod score;
 pub mod validate;
 

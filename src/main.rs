@@ -4,8 +4,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use ews::cli::{Cli, Command};
+use ews::commands::{self, RunStatus};
 use ews::config::Config;
-use ews::error::EXIT_INTERNAL;
+use ews::error::{EXIT_INTERNAL, EXIT_WARNINGS};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -20,7 +21,8 @@ fn main() -> ExitCode {
         .init();
 
     match run(&cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(RunStatus::Clean) => ExitCode::SUCCESS,
+        Ok(RunStatus::Warnings) => ExitCode::from(EXIT_WARNINGS),
         Err(error) => {
             let code = match error.downcast_ref::<ews::EwsError>() {
                 Some(e) => e.exit_code(),
@@ -32,11 +34,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: &Cli) -> anyhow::Result<()> {
-    match &cli.command {
-        Command::Generate(args) => ews::commands::generate(args)?,
-        Command::Score(args) => ews::commands::score(args, &Config::load_or_default(&cli.config)?)?,
-        Command::Train(args) => ews::commands::train(args, &Config::load_or_default(&cli.config)?)?,
-    }
-    Ok(())
+fn run(cli: &Cli) -> anyhow::Result<RunStatus> {
+    let config = || Config::load_or_default(&cli.config);
+    Ok(match &cli.command {
+        Command::Generate(args) => commands::generate(args)?,
+        Command::Score(args) => commands::score(args, &config()?)?,
+        Command::Validate(args) => commands::validate(args, &config()?)?,
+        Command::Train(args) => commands::train(args, &config()?)?,
+    })
 }

@@ -87,9 +87,9 @@ impl RunFolder {
         self.staging.join(name)
     }
 
-    /// The folder the files will have once published.
-    pub fn target(&self) -> &Path {
-        &self.target
+    /// The staging folder itself, for writers that take a folder.
+    pub fn target_staging(&self) -> &Path {
+        &self.staging
     }
 
     /// Moves the complete staging folder into place, replacing an earlier run of the same name.

@@ -1,18 +1,22 @@
-//! Typed parsing of each export file, and the row checks that guard it.
+//! Row and file checks: typed parsing of each export file, rejected rows with file, line,
+//! column and reason, and the data that passes on to the features.
 //!
-//! A file is turned into typed columns by polars expressions (no Rust value per row). Each
-//! parse has a [`Check`] beside it: the condition under which a row's raw value is unusable.
-//! On the normal path the checks cost one boolean column, [`PROBLEM`]; only when a problem
-//! shows up is the file scanned again to name the first offending line, column and value.
+//! Each file is parsed by polars expressions (no Rust value per row). Beside every parse is a
+//! [`Rule`]: the condition under which a row is unusable (`Reject`) or one of its optional
+//! values is (`IgnoreValue`: the row is kept, the value left blank). The first failing rule of
+//! a row names it in rejects.csv. Attendance, the largest file, is reduced to one row per
+//! student and day in one pass; it is scanned a second time only when that pass found rows to
+//! reject, to list them with their line numbers.
 
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::config::Config;
 use crate::error::{EwsError, Result};
-use crate::input::{RawFile, LINE};
-
-/// Boolean column: the row failed at least one check.
-pub const PROBLEM: &str = "__problem";
+use crate::input::{self, RawFile, Snapshot, LINE};
+use crate::quality::{Action, FileQuality, QualityReport};
 
 /// Format of dates in the canonical layout.
 pub const DATE_FORMAT: &str = "%Y-%m-%d";
@@ -21,88 +25,255 @@ pub const DATE_FORMAT: &str = "%Y-%m-%d";
 /// for one student and day is kept).
 pub const ATTENDANCE_CODES: [&str; 5] = ["P", "T", "E", "A", "S"];
 
-/// One row check: `failed` is true where the raw value of `column` cannot be used.
-pub struct Check {
+/// Column with the index of a row's first failing rule (null when it passed them all).
+const RULE: &str = "__rule";
+/// Column flagging enrolled students after a join with students.csv.
+const ENROLLED: &str = "__enrolled";
+
+/// One row check.
+pub struct Rule {
     pub column: &'static str,
-    pub expected: String,
+    pub reason: String,
+    pub action: Action,
+    /// True where the row fails; null counts as passing.
     pub failed: Expr,
 }
 
-/// A file parsed into typed columns, with [`LINE`] and [`PROBLEM`], and the checks behind it.
-pub struct Parsed {
-    pub raw: RawFile,
-    pub checks: Vec<Check>,
-    pub typed: LazyFrame,
+impl Rule {
+    fn reject(column: &'static str, reason: impl Into<String>, failed: Expr) -> Rule {
+        Rule {
+            column,
+            reason: reason.into(),
+            action: Action::Reject,
+            failed,
+        }
+    }
+
+    fn ignore_value(column: &'static str, reason: impl Into<String>, failed: Expr) -> Rule {
+        Rule {
+            column,
+            reason: reason.into(),
+            action: Action::IgnoreValue,
+            failed,
+        }
+    }
 }
 
-impl Parsed {
-    fn new(raw: RawFile, checks: Vec<Check>, typed_columns: Vec<Expr>) -> Parsed {
-        let any_failed = checks
-            .iter()
-            .map(|c| c.failed.clone().fill_null(lit(false)))
-            .reduce(|a, b| a.or(b))
-            .unwrap_or(lit(false));
-        let mut columns = vec![col(LINE), any_failed.alias(PROBLEM)];
-        columns.extend(typed_columns);
-        let typed = raw.frame.clone().select(columns);
-        Parsed { raw, checks, typed }
-    }
+/// A snapshot whose files passed the row checks, with the quality report of what did not.
+#[derive(Debug)]
+pub struct Validated {
+    pub as_of: NaiveDate,
+    pub school_year: i32,
+    /// Accepted students.csv rows, typed.
+    pub students: DataFrame,
+    /// Accepted attendance as one row per enrolled student and day of the school year
+    /// (`student_id`, `date`, `severity` = the most severe code, `rows` = rows in the file).
+    pub days: DataFrame,
+    pub grades: DataFrame,
+    pub credits: DataFrame,
+    pub behavior: Option<DataFrame>,
+    pub outcomes: Option<DataFrame>,
+    pub quality: QualityReport,
+}
 
-    /// Collects the typed frame of a small file, failing on its first bad row.
-    pub fn collect_checked(self) -> Result<DataFrame> {
-        let frame = self.typed.clone().collect()?;
-        let problems = frame.column(PROBLEM)?.bool()?.sum().unwrap_or(0);
-        if problems > 0 {
-            return Err(self.first_failure()?);
-        }
-        Ok(frame.drop(PROBLEM)?)
-    }
+/// Reads and checks every file of a snapshot. Fails only on what makes the snapshot unusable
+/// as a whole (a missing file or column, an unreadable file); bad rows go to the report.
+pub fn load(
+    snapshot: &Snapshot,
+    config: &Config,
+    as_of: Option<NaiveDate>,
+    with_outcomes: bool,
+) -> Result<Validated> {
+    // Every required file and column is checked before any data is read.
+    let raw_students = snapshot.scan(&input::STUDENTS)?;
+    let raw_attendance = snapshot.scan(&input::ATTENDANCE)?;
+    let raw_grades = snapshot.scan(&input::GRADES)?;
+    let raw_credits = snapshot.scan(&input::CREDITS)?;
+    let raw_behavior = snapshot.scan_optional(&input::BEHAVIOR)?;
+    let raw_outcomes = if with_outcomes {
+        Some(snapshot.scan(&input::OUTCOMES)?)
+    } else {
+        None
+    };
 
-    /// Scans the raw file for the earliest row that fails a check, and describes it.
-    pub fn first_failure(&self) -> Result<EwsError> {
-        let mut first: Option<(u64, &Check, String)> = None;
-        for check in &self.checks {
-            let hit = self
-                .raw
-                .frame
-                .clone()
-                .filter(check.failed.clone().fill_null(lit(false)))
-                .select([col(LINE), col(check.column)])
-                .limit(1)
-                .collect()?;
-            if hit.height() == 0 {
-                continue;
-            }
-            let line = hit
-                .column(LINE)?
-                .cast(&DataType::UInt64)?
-                .u64()?
-                .get(0)
-                .unwrap_or(0);
-            let value = hit.column(check.column)?.str()?.get(0).map(str::to_string);
-            let found = match value {
-                Some(v) => format!("found {v:?}"),
-                None => "the value is empty".to_string(),
-            };
-            if first.as_ref().is_none_or(|(l, _, _)| line < *l) {
-                first = Some((line, check, found));
-            }
-        }
-        Ok(match first {
-            Some((line, check, found)) => EwsError::BadValue {
-                path: self.raw.path.clone(),
-                line,
-                column: check.column.to_string(),
-                found,
-                expected: check.expected.clone(),
-            },
-            None => EwsError::BadFile {
-                path: self.raw.path.clone(),
-                message: "a row failed a check that could not be located on a second read".into(),
-            },
+    let mut quality = QualityReport::default();
+    let students = check_file(
+        with_first_line(raw_students),
+        students_rules(),
+        students_typed(),
+        &mut quality,
+    )?;
+    let enrolled = students
+        .clone()
+        .lazy()
+        .select([col("student_id"), lit(true).alias(ENROLLED)]);
+
+    let attendance = attendance(raw_attendance, &enrolled, students.height(), as_of, config)?;
+    let (as_of, school_year) = (attendance.as_of, attendance.school_year);
+    let year_end = config.school_year_first_day(school_year + 1) - chrono::Days::new(1);
+    quality.push(attendance.quality, attendance.rejects);
+    no_attendance_warnings(&students, &attendance.days, &mut quality)?;
+
+    let grades = check_file(
+        with_enrollment(raw_grades, &enrolled),
+        grades_rules(config, year_end),
+        grades_typed(config),
+        &mut quality,
+    )?;
+    let credits = check_file(
+        with_enrollment(raw_credits, &enrolled),
+        credits_rules(config, year_end),
+        credits_typed(),
+        &mut quality,
+    )?;
+    let behavior = match raw_behavior {
+        Some(raw) => Some(check_file(
+            with_enrollment(raw, &enrolled),
+            behavior_rules(year_end),
+            behavior_typed(),
+            &mut quality,
+        )?),
+        None => None,
+    };
+    let outcomes = match raw_outcomes {
+        Some(raw) => Some(check_file(
+            with_first_line(with_enrollment(raw, &enrolled)),
+            outcomes_rules(),
+            outcomes_typed(),
+            &mut quality,
+        )?),
+        None => None,
+    };
+
+    Ok(Validated {
+        as_of,
+        school_year,
+        students,
+        days: attendance.days,
+        grades,
+        credits,
+        behavior,
+        outcomes,
+        quality,
+    })
+}
+
+/// The first failing rule of each row, as an index into `rules`.
+fn first_failing_rule(rules: &[Rule]) -> Expr {
+    rules
+        .iter()
+        .enumerate()
+        .rev()
+        .fold(lit(NULL).cast(DataType::Int32), |later, (i, rule)| {
+            when(rule.failed.clone().fill_null(lit(false)))
+                .then(lit(i as i32))
+                .otherwise(later)
         })
+}
+
+/// An expression choosing, per rejected row, a value by its rule index.
+fn by_rule<T>(rules: &[Rule], value: impl Fn(&Rule) -> T) -> Expr
+where
+    T: Into<Expr>,
+{
+    rules
+        .iter()
+        .enumerate()
+        .fold(lit(NULL).cast(DataType::String), |others, (i, rule)| {
+            when(col(RULE).eq(lit(i as i32)))
+                .then(value(rule).into())
+                .otherwise(others)
+        })
+}
+
+/// The rejects.csv rows of a file: every row that failed a rule.
+fn rejects(file: &'static str, annotated: LazyFrame, rules: &[Rule]) -> LazyFrame {
+    annotated.filter(col(RULE).is_not_null()).select([
+        lit(file).alias("file"),
+        col(LINE).cast(DataType::UInt64).alias("line"),
+        by_rule(rules, |r| lit(r.column)).alias("column"),
+        by_rule(rules, |r| col(r.column).cast(DataType::String)).alias("value"),
+        by_rule(rules, |r| lit(r.reason.as_str())).alias("reason"),
+        by_rule(rules, |r| lit(r.action.as_str())).alias("action"),
+    ])
+}
+
+/// Checks a (small) file: returns the typed accepted rows, and adds its rejects to `quality`.
+fn check_file(
+    raw: RawFile,
+    rules: Vec<Rule>,
+    typed: Vec<Expr>,
+    quality: &mut QualityReport,
+) -> Result<DataFrame> {
+    let file = raw.spec.name;
+    let rejected_row = rules
+        .iter()
+        .filter(|r| r.action == Action::Reject)
+        .map(|r| r.failed.clone().fill_null(lit(false)))
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false));
+    let annotated = raw
+        .frame
+        .with_columns([
+            first_failing_rule(&rules).alias(RULE),
+            rejected_row.alias("__reject"),
+        ])
+        .collect()?;
+    let listed = rejects(file, annotated.clone().lazy(), &rules).collect()?;
+    let mut columns = vec![col(LINE)];
+    columns.extend(typed);
+    let accepted = annotated
+        .lazy()
+        .filter(col("__reject").not())
+        .select(columns)
+        .collect()?;
+    let rows_read = accepted.height() as u64 + count_action(&listed, Action::Reject)?;
+    quality.push(FileQuality::new(file, raw.path, rows_read), listed);
+    Ok(accepted)
+}
+
+fn count_action(rejects: &DataFrame, action: Action) -> Result<u64> {
+    let n = rejects
+        .clone()
+        .lazy()
+        .filter(col("action").eq(lit(action.as_str())))
+        .collect()?
+        .height();
+    Ok(n as u64)
+}
+
+/// Adds [`ENROLLED`] (true, or null for students not in students.csv).
+fn with_enrollment(raw: RawFile, enrolled: &LazyFrame) -> RawFile {
+    RawFile {
+        frame: raw.frame.join(
+            enrolled.clone(),
+            [col("student_id")],
+            [col("student_id")],
+            JoinArgs::new(JoinType::Left),
+        ),
+        ..raw
     }
 }
+
+/// Adds `__first_line`: the first line of the row's student_id in the file.
+fn with_first_line(raw: RawFile) -> RawFile {
+    let first = raw
+        .frame
+        .clone()
+        .group_by([col("student_id")])
+        .agg([col(LINE).min().alias("__first_line")]);
+    RawFile {
+        frame: raw.frame.join(
+            first,
+            [col("student_id")],
+            [col("student_id")],
+            JoinArgs::new(JoinType::Left),
+        ),
+        ..raw
+    }
+}
+
+// ---- parsing ----------------------------------------------------------------------------
 
 /// `column` parsed as an ISO date (null where it is not one).
 pub fn date(column: &str) -> Expr {
@@ -138,39 +309,6 @@ fn yes_no(column: &str) -> Expr {
         .otherwise(lit(NULL).cast(DataType::Boolean))
 }
 
-fn required_text(column: &'static str) -> Check {
-    Check {
-        column,
-        expected: "a value (the column is required)".into(),
-        failed: col(column).is_null(),
-    }
-}
-
-/// `parsed` is null although the raw value is present: the value is malformed.
-fn malformed(column: &'static str, parsed: Expr, expected: &str) -> Check {
-    Check {
-        column,
-        expected: expected.to_string(),
-        failed: col(column).is_not_null().and(parsed.is_null()),
-    }
-}
-
-fn required_date(column: &'static str) -> Check {
-    Check {
-        column,
-        expected: format!("a date as {DATE_FORMAT}"),
-        failed: date(column).is_null(),
-    }
-}
-
-fn non_negative(column: &'static str) -> Check {
-    Check {
-        column,
-        expected: "a number ≥ 0".into(),
-        failed: number(column).is_null().or(number(column).lt(lit(0.0))),
-    }
-}
-
 /// GPA points of a canonical mark per the config's scale; null for `I`, `W` and unknown marks.
 pub fn mark_points(config: &Config, column: &str) -> Expr {
     config.gpa_scale.iter().fold(
@@ -189,66 +327,120 @@ pub fn mark_points(config: &Config, column: &str) -> Expr {
     )
 }
 
-fn known_mark(config: &Config, column: &str) -> Expr {
-    mark_points(config, column)
-        .is_not_null()
-        .or(col(column).eq(lit("I")))
-        .or(col(column).eq(lit("W")))
-}
-
-fn mark_check(config: &Config, column: &'static str) -> Check {
-    let scale: Vec<&str> = config.gpa_scale.keys().map(String::as_str).collect();
-    Check {
-        column,
-        expected: format!("a mark: one of {}, I or W", scale.join(" ")),
-        failed: col(column)
-            .is_null()
-            .or(known_mark(config, column).not().fill_null(lit(true))),
-    }
-}
-
 /// Severity rank of an attendance code (index in [`ATTENDANCE_CODES`]); null when unknown.
 pub fn attendance_severity(column: &str) -> Expr {
-    let c = || col(column);
-    when(c().eq(lit("P")))
-        .then(lit(0i32))
-        .when(c().eq(lit("T")))
-        .then(lit(1i32))
-        .when(c().eq(lit("E")))
-        .then(lit(2i32))
-        .when(c().eq(lit("A")))
-        .then(lit(3i32))
-        .when(c().eq(lit("S")))
-        .then(lit(4i32))
-        .otherwise(lit(NULL).cast(DataType::Int32))
+    ATTENDANCE_CODES.iter().enumerate().rev().fold(
+        lit(NULL).cast(DataType::Int32),
+        |others, (rank, code)| {
+            when(col(column).eq(lit(*code)))
+                .then(lit(rank as i32))
+                .otherwise(others)
+        },
+    )
 }
 
-pub fn students(raw: RawFile) -> Parsed {
-    let checks = vec![
-        required_text("student_id"),
-        required_text("first_name"),
-        required_text("last_name"),
-        required_text("school_id"),
-        Check {
-            column: "grade_level",
-            expected: "a whole number from 6 to 12".into(),
-            failed: int("grade_level")
+/// The school year (named by the year it ends in) of a date expression.
+fn school_year_of(date: Expr, config: &Config) -> Expr {
+    let start = config.school_year_start();
+    let month_day = date.clone().dt().month().cast(DataType::Int32) * lit(100)
+        + date.clone().dt().day().cast(DataType::Int32);
+    let year = date.dt().year();
+    when(month_day.gt_eq(lit((start.month * 100 + start.day) as i32)))
+        .then(year.clone() + lit(1))
+        .otherwise(year)
+}
+
+// ---- rules ----------------------------------------------------------------------------------
+
+fn missing(column: &'static str) -> Rule {
+    Rule::reject(
+        column,
+        "missing value (the column is required)",
+        col(column).is_null(),
+    )
+}
+
+fn bad_date(column: &'static str) -> Rule {
+    Rule::reject(
+        column,
+        format!("unparseable date (expected {DATE_FORMAT})"),
+        date(column).is_null(),
+    )
+}
+
+/// A present value that does not parse.
+fn malformed(column: &'static str, parsed: Expr, reason: &str) -> Rule {
+    Rule::ignore_value(
+        column,
+        reason,
+        col(column).is_not_null().and(parsed.is_null()),
+    )
+}
+
+fn not_enrolled() -> Rule {
+    Rule::reject(
+        "student_id",
+        "student not in students.csv",
+        col(ENROLLED).is_null(),
+    )
+}
+
+fn after_school_year(column: &'static str, year_end: NaiveDate) -> Rule {
+    Rule::reject(
+        column,
+        format!("date after the school year of the as-of date (ends {year_end})"),
+        date(column).gt(lit(year_end)),
+    )
+}
+
+fn unknown_mark(config: &Config, column: &'static str) -> Rule {
+    let known = mark_points(config, column)
+        .is_not_null()
+        .or(col(column).eq(lit("I")))
+        .or(col(column).eq(lit("W")));
+    let scale: Vec<&str> = config.gpa_scale.keys().map(String::as_str).collect();
+    Rule::reject(
+        column,
+        format!("unknown mark (expected one of {}, I or W)", scale.join(" ")),
+        known.not().fill_null(lit(true)),
+    )
+}
+
+fn students_rules() -> Vec<Rule> {
+    let grade = || int("grade_level");
+    vec![
+        missing("student_id"),
+        Rule::reject(
+            "student_id",
+            "duplicate student_id (the first row is kept)",
+            col(LINE).neq(col("__first_line")),
+        ),
+        missing("first_name"),
+        missing("last_name"),
+        missing("school_id"),
+        Rule::reject(
+            "grade_level",
+            "grade_level out of range (expected a whole number from 6 to 12)",
+            grade()
                 .is_null()
-                .or(int("grade_level").lt(lit(6)))
-                .or(int("grade_level").gt(lit(12))),
-        },
+                .or(grade().lt(lit(6)))
+                .or(grade().gt(lit(12))),
+        ),
         malformed(
             "birth_date",
             date("birth_date"),
-            "a date as %Y-%m-%d or blank",
+            "unparseable date (expected %Y-%m-%d); left blank",
         ),
         malformed(
             "cohort_year",
             int("cohort_year"),
-            "a year such as 2027, or blank",
+            "unparseable year; left blank",
         ),
-    ];
-    let typed = vec![
+    ]
+}
+
+fn students_typed() -> Vec<Expr> {
+    vec![
         col("student_id"),
         col("first_name"),
         col("last_name"),
@@ -263,54 +455,46 @@ pub fn students(raw: RawFile) -> Parsed {
         col("sped"),
         col("econ_disadvantaged"),
         col("counselor"),
-    ];
-    Parsed::new(raw, checks, typed)
-}
-
-pub fn attendance(raw: RawFile) -> Parsed {
-    let checks = vec![
-        required_text("student_id"),
-        required_date("date"),
-        Check {
-            column: "code",
-            expected: format!("an attendance code: one of {}", ATTENDANCE_CODES.join(" ")),
-            failed: attendance_severity("code").is_null(),
-        },
-    ];
-    let typed = vec![
-        col("student_id"),
-        date("date").alias("date"),
-        attendance_severity("code").alias("severity"),
-    ];
-    Parsed::new(raw, checks, typed)
-}
-
-/// Checks shared by the two course files (grades.csv and credits.csv).
-fn course_checks() -> Vec<Check> {
-    vec![
-        required_text("student_id"),
-        Check {
-            column: "school_year",
-            expected: "a year such as 2026".into(),
-            failed: int("school_year").is_null(),
-        },
-        required_text("course_id"),
-        required_text("subject"),
     ]
 }
 
-pub fn grades(raw: RawFile, config: &Config) -> Parsed {
-    let mut checks = course_checks();
-    checks.extend([
-        mark_check(config, "mark"),
-        required_date("mark_date"),
+/// Rules shared by the two course files (grades.csv and credits.csv).
+fn course_rules() -> Vec<Rule> {
+    vec![
+        missing("student_id"),
+        Rule::reject(
+            "school_year",
+            "unparseable school_year (expected a year such as 2026)",
+            int("school_year").is_null(),
+        ),
+        missing("course_id"),
+        missing("subject"),
+    ]
+}
+
+fn grades_rules(config: &Config, year_end: NaiveDate) -> Vec<Rule> {
+    let mut rules = course_rules();
+    rules.extend([
+        unknown_mark(config, "mark"),
+        bad_date("mark_date"),
+        not_enrolled(),
+        Rule::reject(
+            "mark_date",
+            "date outside the school year named in school_year",
+            school_year_of(date("mark_date"), config).neq(int("school_year")),
+        ),
+        after_school_year("mark_date", year_end),
         malformed(
             "percent",
             number("percent"),
-            "a number from 0 to 100, or blank",
+            "unparseable number; left blank",
         ),
     ]);
-    let typed = vec![
+    rules
+}
+
+fn grades_typed(config: &Config) -> Vec<Expr> {
+    vec![
         col("student_id"),
         col("school_id"),
         int("school_year").alias("school_year"),
@@ -321,34 +505,43 @@ pub fn grades(raw: RawFile, config: &Config) -> Parsed {
         mark("mark").alias("mark"),
         mark_points(config, "mark").alias("points"),
         date("mark_date").alias("mark_date"),
-    ];
-    // The mark is normalised before the scale lookup.
-    let raw = RawFile {
-        frame: raw.frame.with_column(mark("mark").alias("mark")),
-        ..raw
-    };
-    Parsed::new(raw, checks, typed)
+    ]
 }
 
-pub fn credits(raw: RawFile, config: &Config) -> Parsed {
-    let mut checks = course_checks();
-    checks.extend([
-        non_negative("credits_attempted"),
-        non_negative("credits_earned"),
-        Check {
-            column: "credits_earned",
-            expected: "credits_earned ≤ credits_attempted".into(),
-            failed: number("credits_earned").gt(number("credits_attempted")),
-        },
-        mark_check(config, "mark"),
-        required_date("completion_date"),
+fn credits_rules(config: &Config, year_end: NaiveDate) -> Vec<Rule> {
+    let negative_or_bad = |c: &'static str| number(c).is_null().or(number(c).lt(lit(0.0)));
+    let mut rules = course_rules();
+    rules.extend([
+        Rule::reject(
+            "credits_attempted",
+            "unparseable or negative number (expected a number ≥ 0)",
+            negative_or_bad("credits_attempted"),
+        ),
+        Rule::reject(
+            "credits_earned",
+            "unparseable or negative number (expected a number ≥ 0)",
+            negative_or_bad("credits_earned"),
+        ),
+        Rule::reject(
+            "credits_earned",
+            "credits_earned greater than credits_attempted",
+            number("credits_earned").gt(number("credits_attempted")),
+        ),
+        unknown_mark(config, "mark"),
+        bad_date("completion_date"),
+        not_enrolled(),
+        after_school_year("completion_date", year_end),
         malformed(
             "credit_recovery",
             yes_no("credit_recovery"),
-            "Y, N or blank",
+            "expected Y or N; left blank",
         ),
     ]);
-    let typed = vec![
+    rules
+}
+
+fn credits_typed() -> Vec<Expr> {
+    vec![
         col("student_id"),
         int("school_year").alias("school_year"),
         col("term"),
@@ -362,39 +555,39 @@ pub fn credits(raw: RawFile, config: &Config) -> Parsed {
         yes_no("credit_recovery")
             .fill_null(lit(false))
             .alias("credit_recovery"),
-    ];
-    let raw = RawFile {
-        frame: raw.frame.with_column(mark("mark").alias("mark")),
-        ..raw
-    };
-    Parsed::new(raw, checks, typed)
+    ]
 }
 
-pub fn behavior(raw: RawFile) -> Parsed {
-    let checks = vec![
-        required_text("student_id"),
-        required_date("date"),
-        malformed(
+fn behavior_rules(year_end: NaiveDate) -> Vec<Rule> {
+    vec![
+        missing("student_id"),
+        bad_date("date"),
+        not_enrolled(),
+        after_school_year("date", year_end),
+        Rule::ignore_value(
             "suspension_days",
-            number("suspension_days"),
-            "a number ≥ 0, or blank",
+            "unparseable or negative number; counted as 0",
+            col("suspension_days").is_not_null().and(
+                number("suspension_days")
+                    .is_null()
+                    .or(number("suspension_days").lt(lit(0.0))),
+            ),
         ),
-        Check {
-            column: "suspension_days",
-            expected: "a number ≥ 0, or blank".into(),
-            failed: number("suspension_days").lt(lit(0.0)),
-        },
-    ];
-    let typed = vec![
+    ]
+}
+
+fn behavior_typed() -> Vec<Expr> {
+    let days = number("suspension_days");
+    vec![
         col("student_id"),
         date("date").alias("date"),
         col("incident_type"),
         col("suspension_type"),
-        number("suspension_days")
-            .fill_null(lit(0.0))
+        when(days.clone().gt_eq(lit(0.0)))
+            .then(days)
+            .otherwise(lit(0.0))
             .alias("suspension_days"),
-    ];
-    Parsed::new(raw, checks, typed)
+    ]
 }
 
 /// The outcome values of the contract.
@@ -406,25 +599,307 @@ pub const OUTCOMES: [&str; 5] = [
     "transferred_out",
 ];
 
-pub fn outcomes(raw: RawFile) -> Parsed {
+fn outcomes_rules() -> Vec<Rule> {
     let known = OUTCOMES
         .iter()
         .map(|o| col("outcome").eq(lit(*o)))
         .reduce(|a, b| a.or(b))
         .unwrap_or(lit(false));
-    let checks = vec![
-        required_text("student_id"),
-        Check {
-            column: "outcome",
-            expected: format!("one of {}", OUTCOMES.join(", ")),
-            failed: known.not().fill_null(lit(true)),
-        },
-        required_date("outcome_date"),
-    ];
-    let typed = vec![
+    vec![
+        missing("student_id"),
+        Rule::reject(
+            "outcome",
+            format!("unknown outcome (expected one of {})", OUTCOMES.join(", ")),
+            known.not().fill_null(lit(true)),
+        ),
+        bad_date("outcome_date"),
+        not_enrolled(),
+        Rule::reject(
+            "student_id",
+            "second outcome for the student (the first row is kept)",
+            col(LINE).neq(col("__first_line")),
+        ),
+    ]
+}
+
+fn outcomes_typed() -> Vec<Expr> {
+    vec![
         col("student_id"),
         col("outcome"),
         date("outcome_date").alias("outcome_date"),
-    ];
-    Parsed::new(raw, checks, typed)
+    ]
+}
+
+// ---- attendance -------------------------------------------------------------------------
+
+struct Attendance {
+    as_of: NaiveDate,
+    school_year: i32,
+    days: DataFrame,
+    quality: FileQuality,
+    rejects: DataFrame,
+}
+
+fn attendance_rules() -> Vec<Rule> {
+    vec![
+        missing("student_id"),
+        bad_date("date"),
+        Rule::reject(
+            "code",
+            format!(
+                "unknown attendance code (expected one of {})",
+                ATTENDANCE_CODES.join(" ")
+            ),
+            attendance_severity("code").is_null(),
+        ),
+        not_enrolled(),
+    ]
+}
+
+/// Attendance in one pass: rows are reduced to student-days (keeping the most severe code),
+/// counting the rows that fail the row rules. The as-of date and the school year follow from
+/// the accepted days. A second scan lists the rejected rows, only when there are any.
+fn attendance(
+    raw: RawFile,
+    enrolled: &LazyFrame,
+    n_students: usize,
+    as_of: Option<NaiveDate>,
+    config: &Config,
+) -> Result<Attendance> {
+    let file = raw.spec.name;
+    let rules = attendance_rules();
+    let row_ok = rules[..3]
+        .iter()
+        .map(|r| r.failed.clone().fill_null(lit(false)).not())
+        .reduce(|a, b| a.and(b))
+        .unwrap_or(lit(true));
+    let all_days = raw
+        .frame
+        .clone()
+        .with_columns([
+            row_ok.alias("__ok"),
+            date("date").alias("__date"),
+            attendance_severity("code").alias("__severity"),
+        ])
+        .group_by([col("student_id"), col("__date")])
+        .agg([
+            col("__severity")
+                .filter(col("__ok"))
+                .max()
+                .alias("severity"),
+            col("__ok").sum().cast(DataType::UInt64).alias("rows"),
+            col("__ok")
+                .not()
+                .sum()
+                .cast(DataType::UInt64)
+                .alias("bad_rows"),
+        ])
+        .rename(["__date"], ["date"], true)
+        .collect()?;
+    let bad_rows = sum_u64(&all_days, "bad_rows")?;
+    let rows_read = bad_rows + sum_u64(&all_days, "rows")?;
+
+    let with_enrolled = all_days
+        .lazy()
+        .filter(col("rows").gt(lit(0)))
+        .join(
+            enrolled.clone(),
+            [col("student_id")],
+            [col("student_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .collect()?;
+    let not_enrolled_rows = sum_u64(
+        &with_enrolled
+            .clone()
+            .lazy()
+            .filter(col(ENROLLED).is_null())
+            .collect()?,
+        "rows",
+    )?;
+    let enrolled_days = with_enrolled
+        .lazy()
+        .filter(col(ENROLLED).is_not_null())
+        .select([col("student_id"), col("date"), col("severity"), col("rows")])
+        .collect()?;
+
+    let as_of = match as_of {
+        Some(date) => date,
+        None => default_as_of(&enrolled_days, n_students, config, &raw.path)?,
+    };
+    let school_year = config.school_year_of(as_of);
+    let year_start = config.school_year_first_day(school_year);
+    let year_end = config.school_year_first_day(school_year + 1) - chrono::Days::new(1);
+    let in_year = col("date")
+        .gt_eq(lit(year_start))
+        .and(col("date").lt_eq(lit(year_end)));
+    let outside_rows = sum_u64(
+        &enrolled_days
+            .clone()
+            .lazy()
+            .filter(in_year.clone().not())
+            .collect()?,
+        "rows",
+    )?;
+    let days = enrolled_days.lazy().filter(in_year).collect()?;
+    // Duplicates are counted up to the as-of date; later days are ignored anyway.
+    let duplicate_rows = sum_u64(
+        &days
+            .clone()
+            .lazy()
+            .filter(col("date").lt_eq(lit(as_of)))
+            .select([(col("rows") - lit(1u64)).alias("rows")])
+            .collect()?,
+        "rows",
+    )?;
+
+    let quality = FileQuality::new(file, raw.path.clone(), rows_read);
+    let problems = bad_rows + not_enrolled_rows + outside_rows + duplicate_rows;
+    let rejects = if problems == 0 {
+        crate::quality::empty_rejects()
+    } else {
+        list_attendance_rejects(raw, enrolled, rules, (year_start, year_end), as_of)?
+    };
+    Ok(Attendance {
+        as_of,
+        school_year,
+        days,
+        quality,
+        rejects,
+    })
+}
+
+/// Lists rejected attendance rows (second scan): the row rules, then dates outside the school
+/// year, then duplicates of a student-day (the row with the most severe code, and of those the
+/// first, is kept).
+fn list_attendance_rejects(
+    raw: RawFile,
+    enrolled: &LazyFrame,
+    mut rules: Vec<Rule>,
+    (year_start, year_end): (NaiveDate, NaiveDate),
+    as_of: NaiveDate,
+) -> Result<DataFrame> {
+    let file = raw.spec.name;
+    let in_year = date("date")
+        .gt_eq(lit(year_start))
+        .and(date("date").lt_eq(lit(year_end)));
+    rules.push(Rule::reject(
+        "date",
+        format!("date outside the school year ({year_start} to {year_end})"),
+        in_year.clone().not(),
+    ));
+    let earlier_rules_pass = rules
+        .iter()
+        .map(|r| r.failed.clone().fill_null(lit(false)).not())
+        .reduce(|a, b| a.and(b))
+        .unwrap_or(lit(true));
+    let frame = with_enrollment(raw, enrolled).frame.with_columns([
+        earlier_rules_pass.alias("__candidate"),
+        attendance_severity("code").alias("__severity"),
+        date("date").alias("__date"),
+    ]);
+    let kept = frame
+        .clone()
+        .filter(col("__candidate").and(col("__date").lt_eq(lit(as_of))))
+        .group_by([col("student_id"), col("__date")])
+        .agg([col(LINE)
+            .filter(col("__severity").eq(col("__severity").max()))
+            .min()
+            .alias("__kept_line")]);
+    rules.push(Rule::reject(
+        "date",
+        "duplicate student-day (the row with the most severe code is kept)",
+        col("__kept_line")
+            .is_not_null()
+            .and(col(LINE).neq(col("__kept_line"))),
+    ));
+    let annotated = frame
+        .join(
+            kept,
+            [col("student_id"), col("__date")],
+            [col("student_id"), col("__date")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_column(first_failing_rule(&rules).alias(RULE));
+    Ok(rejects(file, annotated, &rules)
+        .sort(["line"], Default::default())
+        .collect()?)
+}
+
+/// Students with no attendance row at all this school year are listed as warnings.
+fn no_attendance_warnings(
+    students: &DataFrame,
+    days: &DataFrame,
+    quality: &mut QualityReport,
+) -> Result<()> {
+    let missing = students
+        .clone()
+        .lazy()
+        .anti_join(days.clone().lazy(), col("student_id"), col("student_id"))
+        .select([
+            lit(input::STUDENTS.name).alias("file"),
+            col(LINE).cast(DataType::UInt64).alias("line"),
+            lit("student_id").alias("column"),
+            col("student_id").alias("value"),
+            lit("no attendance rows this school year").alias("reason"),
+            lit(Action::Warn.as_str()).alias("action"),
+        ])
+        .collect()?;
+    quality.add_rejects(input::STUDENTS.name, missing);
+    Ok(())
+}
+
+pub(crate) fn sum_u64(frame: &DataFrame, column: &str) -> Result<u64> {
+    Ok(frame
+        .column(column)?
+        .as_materialized_series()
+        .cast(&DataType::UInt64)?
+        .u64()?
+        .sum()
+        .unwrap_or(0))
+}
+
+/// Dates with attendance rows for at least the configured share of enrolled students, sorted.
+pub fn school_days(days: &DataFrame, n_students: usize, config: &Config) -> Result<Vec<NaiveDate>> {
+    let min_students = (config.attendance.school_day_min_share * n_students as f64)
+        .ceil()
+        .max(1.0);
+    let counts = days
+        .clone()
+        .lazy()
+        .group_by([col("date")])
+        .agg([len().alias("students")])
+        .filter(
+            col("students")
+                .cast(DataType::Float64)
+                .gt_eq(lit(min_students)),
+        )
+        .sort(["date"], Default::default())
+        .collect()?;
+    let dates = counts
+        .column("date")?
+        .date()?
+        .as_date_iter()
+        .flatten()
+        .collect();
+    Ok(dates)
+}
+
+/// The contract's default as-of date: the latest school day (see [`school_days`]).
+fn default_as_of(
+    days: &DataFrame,
+    n_students: usize,
+    config: &Config,
+    path: &std::path::Path,
+) -> Result<NaiveDate> {
+    school_days(days, n_students, config)?
+        .last()
+        .copied()
+        .ok_or_else(|| EwsError::BadFile {
+            path: PathBuf::from(path),
+            message: format!(
+                "no date has attendance rows for {:.0}% of the enrolled students, so the as-of date cannot be inferred; pass --as-of",
+                config.attendance.school_day_min_share * 100.0
+            ),
+        })
 }

@@ -1,0 +1,131 @@
+//! The tiny snapshot shared by the feature and validation tests; its values are computed by
+//! hand in the tests' comments.
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use ews::config::Config;
+use ews::features::{self, FeatureRun};
+use ews::input::Snapshot;
+use ews::validate::{self, Validated};
+
+pub fn date(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+}
+
+pub fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+/// Four students in school year 2026 (as of Fri 2026-01-16), five school days Jan 12–16.
+pub fn fixture(dir: &Path) {
+    // A BOM, a quoted name with a comma, leading zeros in ids.
+    write(
+        dir,
+        "students.csv",
+        "\u{feff}student_id,first_name,last_name,school_id,school_name,grade_level,birth_date,cohort_year,gender,race_ethnicity,ell,sped,econ_disadvantaged,counselor\n\
+         0001,Ana,Muñoz,010,\"King, Jr. High\",9,2011-09-01,,F,Hispanic/Latino,N,N,Y,Ms. Rivera\n\
+         0002,Ben,O'Brien,010,\"King, Jr. High\",10,2009-08-15,2028,M,White,N,Y,N,Ms. Rivera\n\
+         0003,Cy,Nguyễn,020,Lincoln High,11,,,M,Asian,Y,N,Y,Mr. Tanaka\n\
+         0004,Di,Smith,020,Lincoln High,12,2007-09-02,2026,F,Black,N,N,Y,Mr. Tanaka\n",
+    );
+    write(
+        dir,
+        "attendance.csv",
+        "student_id,school_id,date,code\n\
+         0001,010,2025-06-30,P\n\
+         0001,010,2026-01-12,P\n\
+         0001,010,2026-01-13,T\n\
+         0001,010,2026-01-14,P\n\
+         0001,010,2026-01-14,A\n\
+         0001,010,2026-01-15,E\n\
+         0001,010,2026-01-16,P\n\
+         0001,010,2026-01-19,A\n\
+         0002,010,2026-01-12,P\n\
+         0002,010,2026-01-13,P\n\
+         0002,010,2026-01-14,P\n\
+         0002,010,2026-01-15,P\n\
+         0002,010,2026-01-16,S\n\
+         0004,020,2026-01-12,P\n\
+         0004,020,2026-01-13,P\n\
+         0004,020,2026-01-14,P\n\
+         0004,020,2026-01-15,P\n\
+         0004,020,2026-01-16,P\n\
+         9999,020,2026-01-12,P\n",
+    );
+    write(
+        dir,
+        "grades.csv",
+        "student_id,school_id,school_year,term,course_id,course_name,subject,mark,percent,mark_date\n\
+         0001,010,2026,Q1,ENG9,English 9,ELA,F,50,2025-10-31\n\
+         0001,010,2026,Q2,ENG9,English 9,ELA,D,64,2026-01-09\n\
+         0001,010,2026,Q1,ALG1,Algebra I,MATH,C+,78,2025-10-31\n\
+         0001,010,2026,Q2,ALG1,Algebra I,MATH,F,40,2026-01-09\n\
+         0001,010,2026,S1,ART1,\"Art, Studio\",ART,A,95,2026-01-09\n\
+         0001,010,2026,S1,PE1,PE,PE,W,,2026-01-09\n\
+         0001,010,2026,Q1,BIO,Biology,SCI,B,85,2025-10-31\n\
+         0001,010,2026,Q2,BIO,Biology,SCI,B\u{2212},81,2026-01-09\n\
+         0001,010,2026,Q1,HIS9,World History,SOC,I,,2025-10-31\n\
+         0001,010,2026,Q2,HIS9,World History,SOC,C,74,2026-01-09\n\
+         0001,010,2026,Q3,HIS9,World History,SOC,F,30,2026-02-20\n\
+         0001,010,2025,Y,MS8,Math 8,MATH,F,30,2025-06-12\n\
+         0002,010,2026,Q1,ENG10,English 10,ELA,A-,91,2025-10-31\n\
+         0002,010,2026,Q2,ENG10,English 10,ELA,B+,88,2026-01-09\n",
+    );
+    write(
+        dir,
+        "credits.csv",
+        "student_id,school_year,term,course_id,course_name,subject,credits_attempted,credits_earned,mark,completion_date,credit_recovery\n\
+         0002,2025,Y,ENG9,English 9,ELA,1.0,1.0,B,2025-06-12,N\n\
+         0002,2025,Y,ALG1,Algebra I,MATH,1.0,0.0,F,2025-06-12,N\n\
+         0002,2025,Y,BIO,Biology,SCI,1.0,1.0,C,2025-06-12,N\n\
+         0002,2025,Y,HIS9,World History,SOC,1.0,1.0,B,2025-06-12,N\n\
+         0002,2025,Y,ART1,Art,ART,1.0,1.0,A,2025-06-12,N\n\
+         0002,2025,Y,PE1,PE,PE,1.0,1.0,A,2025-06-12,\n\
+         0002,2026,S1,9ALG,CR Algebra I,MATH,1.0,1.0,C,2026-01-10,Y\n\
+         0002,2026,S1,CHEM,Chemistry,SCI,1.0,1.0,B,2026-01-20,N\n\
+         0003,2024,Y,ENG9,English 9,ELA,1.0,1.0,C,2024-06-12,N\n\
+         0003,2024,Y,ALG1,Algebra I,MATH,1.0,0.0,F,2024-06-12,N\n\
+         0003,2024,Y,BIO,Biology,SCI,1.0,0.0,F,2024-06-12,N\n\
+         0003,2024,Y,HIS9,World History,SOC,1.0,1.0,D,2024-06-12,N\n\
+         0003,2024,Y,ART1,Art,ART,1.0,1.0,B,2024-06-12,N\n\
+         0003,2024,Y,PE1,PE,PE,1.0,1.0,A,2024-06-12,N\n\
+         0003,2025,Y,ENG10,English 10,ELA,1.0,1.0,C,2025-06-12,N\n\
+         0003,2025,Y,ALG1,Algebra I,MATH,1.0,1.0,D,2025-06-12,N\n\
+         0003,2025,Y,HIS10,US History,SOC,1.0,1.0,C,2025-06-12,N\n",
+    );
+    write(
+        dir,
+        "behavior.csv",
+        "student_id,date,incident_type,suspension_type,suspension_days\n\
+         0004,2025-06-01,Disruption,,0\n\
+         0004,2025-11-03,Fighting,OSS,3\n\
+         0004,2025-12-01,Disruption,ISS,1\n\
+         0004,2026-02-01,Fighting,OSS,2\n",
+    );
+}
+
+/// The fixture's config: a 3-day recent-attendance window.
+pub fn config() -> Config {
+    let mut config = Config::default();
+    config.attendance.recent_school_days = 3;
+    config
+}
+
+pub fn load(dir: &Path, config: &Config, as_of: Option<NaiveDate>) -> Validated {
+    validate::load(&Snapshot::open(dir).unwrap(), config, as_of, false).unwrap()
+}
+
+pub fn run(config: &Config, as_of: Option<NaiveDate>) -> FeatureRun {
+    let dir = tempfile::tempdir().unwrap();
+    fixture(dir.path());
+    features::compute(&load(dir.path(), config, as_of), config).unwrap()
+}
+
+/// Replaces `from` by `to` in one file of the snapshot (the text must be there).
+pub fn edit(dir: &Path, file: &str, from: &str, to: &str) {
+    let text = std::fs::read_to_string(dir.join(file)).unwrap();
+    assert!(text.contains(from), "{file} has no {from:?}");
+    write(dir, file, &text.replacen(from, to, 1));
+}

@@ -1,0 +1,570 @@
+//! Every rejection reason on the tiny fixture: file, line, column, value, reason and action.
+
+mod common;
+
+use common::{config, date, edit, fixture, write};
+use ews::input::Snapshot;
+use ews::validate::{self, Validated};
+use polars::prelude::*;
+
+/// (file, line, column, value, reason, action) of every flagged row.
+type Flag = (String, u64, String, String, String, String);
+
+fn flags(data: &Validated) -> Vec<Flag> {
+    let mut out = Vec::new();
+    for frame in &data.quality.rejects {
+        let text = |name: &str| frame.column(name).unwrap().str().unwrap().clone();
+        let (file, column, value, reason, action) = (
+            text("file"),
+            text("column"),
+            text("value"),
+            text("reason"),
+            text("action"),
+        );
+        let line = frame.column("line").unwrap().u64().unwrap().clone();
+        for i in 0..frame.height() {
+            out.push((
+                file.get(i).unwrap().to_string(),
+                line.get(i).unwrap(),
+                column.get(i).unwrap().to_string(),
+                value.get(i).unwrap_or("").to_string(),
+                reason.get(i).unwrap().to_string(),
+                action.get(i).unwrap().to_string(),
+            ));
+        }
+    }
+    out
+}
+
+fn assert_flag(
+    flags: &[Flag],
+    file: &str,
+    line: u64,
+    column: &str,
+    value: &str,
+    reason: &str,
+    action: &str,
+) {
+    assert!(
+        flags.iter().any(|f| f.0 == file
+            && f.1 == line
+            && f.2 == column
+            && f.3 == value
+            && f.4.starts_with(reason)
+            && f.5 == action),
+        "no flag {file}:{line} {column}={value:?} {reason:?} ({action}) in\n{flags:#?}"
+    );
+}
+
+fn load(dir: &std::path::Path, with_outcomes: bool) -> Validated {
+    validate::load(
+        &Snapshot::open(dir).unwrap(),
+        &config(),
+        Some(date("2026-01-16")),
+        with_outcomes,
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_fixture_flags_exactly_its_planted_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture(dir.path());
+    let data = load(dir.path(), false);
+    let flags = flags(&data);
+    let rejected = "row rejected";
+    assert_flag(
+        &flags,
+        "attendance.csv",
+        2,
+        "date",
+        "2025-06-30",
+        "date outside the school year",
+        rejected,
+    );
+    // Jan 14 of 0001 has P (line 5) and A (line 6): A is more severe and kept.
+    assert_flag(
+        &flags,
+        "attendance.csv",
+        5,
+        "date",
+        "2026-01-14",
+        "duplicate student-day",
+        rejected,
+    );
+    assert_flag(
+        &flags,
+        "attendance.csv",
+        20,
+        "student_id",
+        "9999",
+        "student not in students.csv",
+        rejected,
+    );
+    assert_flag(
+        &flags,
+        "students.csv",
+        4,
+        "student_id",
+        "0003",
+        "no attendance rows",
+        "warning",
+    );
+    assert_eq!(flags.len(), 4, "{flags:#?}");
+
+    let attendance = data
+        .quality
+        .files
+        .iter()
+        .find(|f| f.file == "attendance.csv")
+        .unwrap();
+    assert_eq!(
+        (
+            attendance.rows_read,
+            attendance.rejected(),
+            attendance.accepted()
+        ),
+        (19, 3, 16)
+    );
+    // 3 of 19 rows is above the default 1% limit; a district may allow more for one file.
+    let mut config = config();
+    assert_eq!(data.quality.gate(&config).len(), 1);
+    config
+        .quality
+        .max_rejected_share_by_file
+        .insert("attendance.csv".into(), 0.2);
+    assert!(data.quality.gate(&config).is_empty());
+    // The kept duplicate carries the severe code.
+    let kept = data
+        .days
+        .clone()
+        .lazy()
+        .filter(
+            col("student_id")
+                .eq(lit("0001"))
+                .and(col("date").eq(lit(date("2026-01-14")))),
+        )
+        .collect()
+        .unwrap();
+    assert_eq!(
+        kept.column("severity").unwrap().i32().unwrap().get(0),
+        Some(3)
+    );
+    assert_eq!(kept.column("rows").unwrap().u64().unwrap().get(0), Some(2));
+}
+
+#[test]
+fn every_rejection_reason_is_reported_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture(dir.path());
+    let append = |file: &str, rows: &str| {
+        let text = std::fs::read_to_string(dir.path().join(file)).unwrap();
+        write(dir.path(), file, &(text + rows));
+    };
+    // students.csv lines 6–10.
+    append(
+        "students.csv",
+        ",Eve,Doe,010,X,10,,,F,White,N,N,N,\n\
+         0001,Ana,Copy,010,X,9,,,F,White,N,N,N,\n\
+         0007,Gil,Roe,010,X,13,,,M,White,N,N,N,\n\
+         0008,Hal,Poe,010,X,10,2010-13-01,20x8,M,White,N,N,N,\n\
+         0009,,Moe,010,X,10,,,M,White,N,N,N,\n",
+    );
+    // attendance.csv lines 21–24.
+    append(
+        "attendance.csv",
+        "0002,010,2026-01-32,P\n0002,010,2026-01-09,X\n,010,2026-01-12,P\n0002,010,2027-01-12,P\n",
+    );
+    // grades.csv lines 16–21.
+    append(
+        "grades.csv",
+        "0002,010,2026,Q1,SCI10,Chemistry,SCI,E,50,2025-10-31\n\
+         0002,010,2026,Q1,SOC10,History,SOC,B,85,10/31/2025\n\
+         0002,010,2026,Q1,ART2,Art,ART,B,85,2024-10-31\n\
+         0002,010,20x6,Q1,PE2,PE,PE,B,85,2025-10-31\n\
+         7777,010,2026,Q1,PE2,PE,PE,B,85,2025-10-31\n\
+         0002,010,2026,Q1,MUS2,Music,MUS,B,abc,2025-10-31\n",
+    );
+    // credits.csv lines 19–24.
+    append(
+        "credits.csv",
+        "0003,2025,Y,ART2,Art,ART,1.0,2.0,A,2025-06-12,N\n\
+         0003,2025,Y,PE2,PE,PE,-1,0,F,2025-06-12,N\n\
+         0003,2025,Y,MUS2,Music,MUS,1.0,1.0,A,2025-13-12,N\n\
+         0003,2027,Y,WL2,Spanish,WL,1.0,1.0,A,2027-06-12,N\n\
+         0003,2025,Y,CTE2,Shop,CTE,1.0,1.0,A,2025-06-12,maybe\n\
+         0003,2025,Y,CTE3,Shop,CTE,1.0,1.0,Z,2025-06-12,N\n",
+    );
+    // behavior.csv lines 6–9.
+    append(
+        "behavior.csv",
+        "0004,2025-11-31,Fighting,OSS,1\n7777,2025-11-03,Fighting,OSS,1\n0004,2025-11-04,Disruption,ISS,-1\n0004,2027-01-05,Theft,,0\n",
+    );
+    write(
+        dir.path(),
+        "outcomes.csv",
+        "student_id,outcome,outcome_date\n\
+         0001,graduated_on_time,2029-08-31\n\
+         0001,dropped_out,2029-08-31\n\
+         0002,graduated,2028-08-31\n\
+         0003,still_enrolled,someday\n\
+         7777,dropped_out,2028-08-31\n\
+         ,dropped_out,2028-08-31\n",
+    );
+
+    let flags = flags(&load(dir.path(), true));
+    let (rejected, ignored) = ("row rejected", "value ignored");
+    assert_flag(
+        &flags,
+        "students.csv",
+        6,
+        "student_id",
+        "",
+        "missing value",
+        rejected,
+    );
+    assert_flag(
+        &flags,
+        "students.csv",
+        7,
+        "student_id",
+        "0001",
+        "duplicate student_id",
+        rejected,
+    );
+    assert_flag(
+        &flags,
+        "students.csv",
+        8,
+        "grade_level",
+        "13",
+        "grade_level out of range",
+        rejected,
+    );
+    assert_flag(
+        &flags,
+        "students.csv",
+        9,
+        "birth_date",
+        "2010-13-01",
+        "unparseable date",
+        ignored,
+    );
+    assert_flag(
+        &flags,
+        "students.csv",
+        10,
+        "first_name",
+        "",
+        "missing value",
+        rejected,
+    );
+
+    assert_flag(
+        &flags,
+        "attendance.csv",
+        21,
+        "date",
+        "2026-01-32",
+        "unparseable date",
+        rejected,
+    );
+    assert_flag(
+        &flags,
+        "attendance.csv",
+        22,
+        "code",
+        "X",
+        "unknown attendance code",
+        rejected,
+    );
+    assert_flag(
+        &flags,
+        "attendance.csv",
+        23,
+        "student_id",
+        "",
+        "missing value",
+        rejected,
+    );
+    assert_flag(
+        &flags,
+        "attendance.csv",
+        24,
+        "date",
+        "2027-01-12",
+        "date outside the school year",
+        rejected,
+    );
+
+    assert_flag(
+        &flags,
+        "grades.csv",
+        16,
+        "mark",
+        "E",
+        "unknown mark",
+        rejected,
+    );
+    assert_flag(
+        &flags,
+        "grades.csv",
+        17,
+        "mark_date",
+        "10/31/2025",
+        "unparseable date",
+        rejected,
+    );
+    assert_flag(
+        &flags,
+        "grades.csv",
+        18,
+        "mark_date",
+        "2024-10-31",
+        "date outside the school year named",
+        rejected,
+    );
+    assert_flag(
+        &flags,
+        "grades.csv",
+        19,
+        "school_year",
+        "20x6",
+        "unparseable school_year",
+        rejected,
+    );
+    assert_flag(
+        &flags,
+        "grades.csv",
+        20,
+        "student_id",
+        "7777",
+        "student not in students.csv",
+        rejected,
+    );
+    assert_flag(
+        &flags,
+        "grades.csv",
+        21,
+        "percent",
+        "abc",
+        "unparseable number",
+        ignored,
+    );
+
+    assert_flag(
+        &flags,
+        "credits.csv",
+        19,
+        "credits_earned",
+        "2.0",
+        "credits_earned greater than",
+        rejected,
+    );
+    assert_flag(
+        &flags,
+        "credits.csv",
+        20,
+        "credits_attempted",
+        "-1",
+        "unparseable or negative",
+        rejected,
+    );
+    assert_flag(
+        &flags,
+        "credits.csv",
+        21,
+        "completion_date",
+        "2025-13-12",
+        "unparseable date",
+        rejected,
+    );
+    assert_flag(
+        &flags,
+        "credits.csv",
+        22,
+        "completion_date",
+        "2027-06-12",
+        "date after the school year",
+        rejected,
+    );
+    assert_flag(
+        &flags,
+        "credits.csv",
+        23,
+        "credit_recovery",
+        "maybe",
+        "expected Y or N",
+        ignored,
+    );
+    assert_flag(
+        &flags,
+        "credits.csv",
+        24,
+        "mark",
+        "Z",
+        "unknown mark",
+        rejected,
+    );
+
+    assert_flag(
+        &flags,
+        "behavior.csv",
+        6,
+        "date",
+        "2025-11-31",
+        "unparseable date",
+        rejected,
+    );
+    assert_flag(
+        &flags,
+        "behavior.csv",
+        7,
+        "student_id",
+        "7777",
+        "student not in students.csv",
+        rejected,
+    );
+    assert_flag(
+        &flags,
+        "behavior.csv",
+        8,
+        "suspension_days",
+        "-1",
+        "unparseable or negative",
+        ignored,
+    );
+    assert_flag(
+        &flags,
+        "behavior.csv",
+        9,
+        "date",
+        "2027-01-05",
+        "date after the school year",
+        rejected,
+    );
+
+    assert_flag(
+        &flags,
+        "outcomes.csv",
+        3,
+        "student_id",
+        "0001",
+        "second outcome",
+        rejected,
+    );
+    assert_flag(
+        &flags,
+        "outcomes.csv",
+        4,
+        "outcome",
+        "graduated",
+        "unknown outcome",
+        rejected,
+    );
+    assert_flag(
+        &flags,
+        "outcomes.csv",
+        5,
+        "outcome_date",
+        "someday",
+        "unparseable date",
+        rejected,
+    );
+    assert_flag(
+        &flags,
+        "outcomes.csv",
+        6,
+        "student_id",
+        "7777",
+        "student not in students.csv",
+        rejected,
+    );
+    assert_flag(
+        &flags,
+        "outcomes.csv",
+        7,
+        "student_id",
+        "",
+        "missing value",
+        rejected,
+    );
+}
+
+#[test]
+fn rejected_rows_do_not_reach_the_features() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture(dir.path());
+    // An unknown code on a new day of 0004 and a bad date on a new row of 0002.
+    edit(
+        dir.path(),
+        "attendance.csv",
+        "9999,020,2026-01-12,P\n",
+        "0004,020,2026-01-09,Q\n0002,010,09.01.2026,A\n",
+    );
+    let data = load(dir.path(), false);
+    let days_of = |id: &str| {
+        data.days
+            .clone()
+            .lazy()
+            .filter(col("student_id").eq(lit(id)))
+            .collect()
+            .unwrap()
+            .height()
+    };
+    assert_eq!(days_of("0004"), 5);
+    assert_eq!(days_of("0002"), 5);
+    let flags = flags(&data);
+    assert_flag(
+        &flags,
+        "attendance.csv",
+        20,
+        "code",
+        "Q",
+        "unknown attendance code",
+        "row rejected",
+    );
+    assert_flag(
+        &flags,
+        "attendance.csv",
+        21,
+        "date",
+        "09.01.2026",
+        "unparseable date",
+        "row rejected",
+    );
+}
+
+#[test]
+fn missing_column_names_the_file_and_the_closest_header() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture(dir.path());
+    edit(dir.path(), "credits.csv", "credits_earned", "credit_earned");
+    let err = validate::load(&Snapshot::open(dir.path()).unwrap(), &config(), None, false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("credits.csv: required column `credits_earned` is missing"),
+        "{err}"
+    );
+    assert!(
+        err.contains("closest header found: `credit_earned`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_required_file_is_an_error_and_behavior_is_optional() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture(dir.path());
+    std::fs::remove_file(dir.path().join("behavior.csv")).unwrap();
+    assert!(load(dir.path(), false).behavior.is_none());
+    std::fs::remove_file(dir.path().join("grades.csv")).unwrap();
+    let err = validate::load(&Snapshot::open(dir.path()).unwrap(), &config(), None, false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("grades.csv: required file is missing"),
+        "{err}"
+    );
+}
