@@ -47,15 +47,15 @@ pub enum RunStatus {
     Warnings,
 }
 
-/// Reads and checks a snapshot, prints the data-quality summary, and applies the gate: on
-/// failure the report is published in `<report_dir>` (when given) and the run stops.
+/// Reads and checks a snapshot, and applies the gate: on failure the data-quality summary is
+/// printed, the report is published as `<out>/<as-of><suffix>` (when given) and the run stops.
 fn load_checked(
     stages: &mut Stages,
     snapshot: &Snapshot,
     config: &Config,
     as_of: Option<chrono::NaiveDate>,
     with_outcomes: bool,
-    report_dir: Option<(&Path, String)>,
+    report_dir: Option<(&Path, &str)>,
 ) -> Result<(Validated, QualityReport)> {
     let mut data = stages.time("read+validate", || {
         validate::load(snapshot, config, as_of, with_outcomes)
@@ -70,8 +70,8 @@ fn load_checked(
         println!("{line}");
     }
     let report = match report_dir {
-        Some((out, name)) => {
-            let folder = RunFolder::create(out, &name)?;
+        Some((out, suffix)) => {
+            let folder = RunFolder::create(out, &format!("{}{suffix}", data.as_of))?;
             quality.write(folder.target_staging())?;
             folder.publish()?.display().to_string()
         }
@@ -96,15 +96,13 @@ pub fn score(args: &ScoreArgs, config: &Config) -> Result<RunStatus> {
     let mut stages = Stages::default();
     let model = ModelFile::load(&args.model)?;
     let snapshot = Snapshot::open(&args.snapshot)?;
-    let as_of_name = args.as_of.map(|d| d.to_string());
-    let failed_name = format!("{}.failed", as_of_name.as_deref().unwrap_or("latest"));
     let (data, mut quality) = load_checked(
         &mut stages,
         &snapshot,
         config,
         args.as_of,
         false,
-        Some((&args.out, failed_name)),
+        Some((&args.out, ".failed")),
     )?;
     let run = stages.time("features", || features::compute(&data, config))?;
     quality.add_ignored(&run.ignored);
@@ -145,19 +143,17 @@ pub fn score(args: &ScoreArgs, config: &Config) -> Result<RunStatus> {
 pub fn validate(args: &ValidateArgs, config: &Config) -> Result<RunStatus> {
     let mut stages = Stages::default();
     let snapshot = Snapshot::open(&args.snapshot)?;
-    let name = |as_of: &str| format!("{as_of}.validation");
-    let fallback = name(&args.as_of.map(|d| d.to_string()).unwrap_or("latest".into()));
     let (data, mut quality) = load_checked(
         &mut stages,
         &snapshot,
         config,
         args.as_of,
         args.with_outcomes,
-        Some((&args.out, fallback)),
+        Some((&args.out, ".validation")),
     )?;
     let run = stages.time("features", || features::compute(&data, config))?;
     quality.add_ignored(&run.ignored);
-    let folder = RunFolder::create(&args.out, &name(&data.as_of.to_string()))?;
+    let folder = RunFolder::create(&args.out, &format!("{}.validation", data.as_of))?;
     quality.write(folder.target_staging())?;
     let published = folder.publish()?;
     println!("data quality as of {} (gate passed):", data.as_of);

@@ -134,23 +134,51 @@ impl Snapshot {
         self.dir.join(spec.name)
     }
 
+    /// The file of `spec` in this snapshot: `<name>.csv`, or `<name>.parquet` in its place.
+    /// `None` when neither exists; an error when both do (which one would be meant?).
+    pub fn find(&self, spec: &FileSpec) -> Result<Option<PathBuf>> {
+        let csv = self.path(spec);
+        let parquet = csv.with_extension("parquet");
+        match (csv.is_file(), parquet.is_file()) {
+            (true, true) => Err(EwsError::BadFile {
+                path: parquet,
+                message: format!("both {} and this file exist; keep one", spec.name),
+            }),
+            (true, false) => Ok(Some(csv)),
+            (false, true) => Ok(Some(parquet)),
+            (false, false) => Ok(None),
+        }
+    }
+
     /// Scans a required file; a missing file is an error.
     pub fn scan(&self, spec: &'static FileSpec) -> Result<RawFile> {
-        let path = self.path(spec);
-        if !path.is_file() {
-            return Err(EwsError::MissingFile { path });
+        match self.find(spec)? {
+            Some(path) => scan_file(&path, spec),
+            None => Err(EwsError::MissingFile {
+                path: self.path(spec),
+            }),
         }
-        scan_csv(&path, spec)
     }
 
     /// Scans an optional file; `None` when the snapshot does not have it.
     pub fn scan_optional(&self, spec: &'static FileSpec) -> Result<Option<RawFile>> {
-        let path = self.path(spec);
-        if path.is_file() {
-            scan_csv(&path, spec).map(Some)
-        } else {
-            Ok(None)
+        match self.find(spec)? {
+            Some(path) => scan_file(&path, spec).map(Some),
+            None => Ok(None),
         }
+    }
+}
+
+fn is_parquet(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+}
+
+fn scan_file(path: &Path, spec: &'static FileSpec) -> Result<RawFile> {
+    if is_parquet(path) {
+        scan_parquet(path, spec)
+    } else {
+        scan_csv(path, spec)
     }
 }
 
@@ -248,6 +276,62 @@ fn scan_csv(path: &Path, spec: &'static FileSpec) -> Result<RawFile> {
         }))
         .finish()?;
 
+    Ok(RawFile {
+        path: path.to_path_buf(),
+        spec,
+        frame: contract_columns(frame, spec, &names),
+    })
+}
+
+/// A Parquet file with the contract's columns, of any types: each is read as text (dates as
+/// ISO dates), so the same checks apply as to a CSV export. Its "line" is the row number,
+/// counting from 1.
+fn scan_parquet(path: &Path, spec: &'static FileSpec) -> Result<RawFile> {
+    let path_text = path.to_string_lossy().to_string();
+    let unreadable = |e: PolarsError| EwsError::BadFile {
+        path: path.to_path_buf(),
+        message: format!("cannot read as Parquet: {e}"),
+    };
+    let mut frame = LazyFrame::scan_parquet(
+        PlRefPath::new(path_text.as_str()),
+        ScanArgsParquet::default(),
+    )
+    .map_err(unreadable)?;
+    let schema = frame.collect_schema().map_err(unreadable)?;
+    let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+    check_header(path, spec, &names)?;
+    let known: Vec<String> = names
+        .iter()
+        .filter(|n| spec.required.contains(&n.as_str()) || spec.optional.contains(&n.as_str()))
+        .cloned()
+        .collect();
+    let frame = frame.with_row_index(LINE, Some(1)).select(
+        std::iter::once(col(LINE))
+            .chain(known.iter().map(|n| col(n.as_str()).cast(DataType::String)))
+            .collect::<Vec<_>>(),
+    );
+    Ok(RawFile {
+        path: path.to_path_buf(),
+        spec,
+        frame: contract_columns(frame, spec, &known),
+    })
+}
+
+/// An error of the data engine while reading `path`: the file is malformed (ragged rows,
+/// invalid UTF-8, not Parquet…). Only the first line of the engine's message is kept.
+pub fn read_error(path: &Path) -> impl Fn(PolarsError) -> EwsError + '_ {
+    move |e| EwsError::BadFile {
+        path: path.to_path_buf(),
+        message: format!(
+            "cannot be read: {}",
+            e.to_string().lines().next().unwrap_or("unknown error")
+        ),
+    }
+}
+
+/// Selects [`LINE`] and the contract's columns of `spec`; an absent optional column becomes
+/// all-null.
+fn contract_columns(frame: LazyFrame, spec: &FileSpec, names: &[String]) -> LazyFrame {
     let mut columns: Vec<Expr> = vec![col(LINE)];
     for column in spec.required.iter().chain(spec.optional) {
         if names.iter().any(|n| n == column) {
@@ -256,11 +340,7 @@ fn scan_csv(path: &Path, spec: &'static FileSpec) -> Result<RawFile> {
             columns.push(lit(NULL).cast(DataType::String).alias(*column));
         }
     }
-    Ok(RawFile {
-        path: path.to_path_buf(),
-        spec,
-        frame: frame.select(columns),
-    })
+    frame.select(columns)
 }
 
 #[cfg(test)]

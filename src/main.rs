@@ -20,7 +20,13 @@ fn main() -> ExitCode {
         .format_target(false)
         .init();
 
-    match run(&cli) {
+    // A panic is a bug: it must end with the documented internal-error status, not 101.
+    let result = std::panic::catch_unwind(|| run(&cli)).unwrap_or_else(|_| {
+        Err(anyhow::anyhow!(
+            "internal error (a bug in ews); please report it"
+        ))
+    });
+    match result {
         Ok(RunStatus::Clean) => ExitCode::SUCCESS,
         Ok(RunStatus::Warnings) => ExitCode::from(EXIT_WARNINGS),
         Err(error) => {

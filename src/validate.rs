@@ -695,7 +695,8 @@ fn attendance(
                 .alias("bad_rows"),
         ])
         .rename(["__date"], ["date"], true)
-        .collect()?;
+        .collect()
+        .map_err(input::read_error(&raw.path))?;
     let bad_rows = sum_u64(&all_days, "bad_rows")?;
     let rows_read = bad_rows + sum_u64(&all_days, "rows")?;
 

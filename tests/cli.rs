@@ -1,5 +1,7 @@
 //! Runs the real binary on sample_data and on broken copies of it.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -224,4 +226,101 @@ fn bad_usage_and_missing_model_exit_2() {
     ]);
     assert_eq!(result.status.code(), Some(2));
     assert!(text(&result.stderr).contains("no/such/model.json"));
+}
+
+#[test]
+fn dirty_rows_below_the_gate_exit_1_and_are_reported() {
+    let work = tempfile::tempdir().unwrap();
+    let snapshot = work.path().join("snap");
+    std::fs::create_dir(&snapshot).unwrap();
+    common::fixture(&snapshot);
+    let config = work.path().join("ews.toml");
+    // The fixture rejects 3 of 19 attendance rows (16%): allowed here, so the run goes on.
+    std::fs::write(
+        &config,
+        "[quality.max_rejected_share_by_file]\n\"attendance.csv\" = 0.2\n",
+    )
+    .unwrap();
+    let out = work.path().join("reports");
+    let args = [
+        "score",
+        snapshot.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--as-of",
+        "2026-01-16",
+        "--config",
+        config.to_str().unwrap(),
+    ];
+    let result = ews(&args);
+    assert_eq!(
+        result.status.code(),
+        Some(1),
+        "stderr: {}",
+        text(&result.stderr)
+    );
+    let stdout = text(&result.stdout);
+    assert!(stdout.contains("3 rejected"), "{stdout}");
+    let run = out.join("2026-01-16");
+    let (_, referrals) = read_csv(&run.join("referrals.csv"));
+    assert_eq!(referrals.len(), 4);
+    let (header, rejects) = read_csv(&run.join("rejects.csv"));
+    assert_eq!(
+        header,
+        ["file", "line", "column", "value", "reason", "action"]
+    );
+    assert_eq!(rejects.len(), 4);
+    assert_eq!(&rejects[0][1], "2");
+    let (_, quality) = read_csv(&run.join("data_quality.csv"));
+    assert!(quality
+        .iter()
+        .any(|r| &r[0] == "attendance.csv" && &r[1] == "row rejected" && &r[3] == "1"));
+
+    // With the default 1% limit the gate fails: exit 2, the report is published beside the
+    // runs, and the earlier referral list of that date stays as it was.
+    let default_config = work.path().join("default.toml");
+    std::fs::write(&default_config, "").unwrap();
+    let before = std::fs::read(run.join("referrals.csv")).unwrap();
+    let mut args = args.to_vec();
+    let last = args.len() - 1;
+    args[last] = default_config.to_str().unwrap();
+    let result = ews(&args);
+    assert_eq!(result.status.code(), Some(2));
+    let stderr = text(&result.stderr);
+    assert!(
+        stderr.contains("data-quality gate failed")
+            && stderr.contains("attendance.csv: 3 of 19 rows rejected"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(run.join("referrals.csv")).unwrap(), before);
+    let failed = out.join("2026-01-16.failed");
+    assert!(failed.join("rejects.csv").exists() && failed.join("data_quality.csv").exists());
+    assert!(!failed.join("referrals.csv").exists());
+}
+
+#[test]
+fn validate_writes_the_report_without_scoring() {
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("reports");
+    let result = ews(&[
+        "validate",
+        "sample_data/train",
+        "--with-outcomes",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        result.status.code(),
+        Some(0),
+        "stderr: {}",
+        text(&result.stderr)
+    );
+    let folder = out.join("2022-03-15.validation");
+    let (_, quality) = read_csv(&folder.join("data_quality.csv"));
+    assert!(quality
+        .iter()
+        .any(|r| &r[0] == "outcomes.csv" && &r[1] == "read"));
+    let (_, rejects) = read_csv(&folder.join("rejects.csv"));
+    assert!(rejects.is_empty());
+    assert!(!folder.join("referrals.csv").exists());
 }

@@ -568,3 +568,69 @@ fn missing_required_file_is_an_error_and_behavior_is_optional() {
         "{err}"
     );
 }
+
+#[test]
+fn parquet_files_are_read_like_csv_with_typed_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture(dir.path());
+    let from_csv = load(dir.path(), false);
+
+    // attendance as Parquet with a real Date column (what a large district would export).
+    let mut frame = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .try_into_reader_with_file_path(Some(dir.path().join("attendance.csv")))
+        .unwrap()
+        .finish()
+        .unwrap()
+        .lazy()
+        .with_column(col("date").str().to_date(StrptimeOptions {
+            format: Some("%Y-%m-%d".into()),
+            ..Default::default()
+        }))
+        .collect()
+        .unwrap();
+    assert_eq!(frame.column("date").unwrap().dtype(), &DataType::Date);
+    let file = std::fs::File::create(dir.path().join("attendance.parquet")).unwrap();
+    ParquetWriter::new(file).finish(&mut frame).unwrap();
+
+    // Both present is ambiguous.
+    let err = validate::load(&Snapshot::open(dir.path()).unwrap(), &config(), None, false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("both attendance.csv and this file exist"),
+        "{err}"
+    );
+
+    std::fs::remove_file(dir.path().join("attendance.csv")).unwrap();
+    let from_parquet = load(dir.path(), false);
+    let sorted = |d: &DataFrame| {
+        d.clone()
+            .lazy()
+            .sort(["student_id", "date"], Default::default())
+            .collect()
+            .unwrap()
+    };
+    assert!(sorted(&from_parquet.days).equals_missing(&sorted(&from_csv.days)));
+    // Line numbers of a Parquet file are row numbers from 1: the CSV's line 2 is row 1.
+    let flags = flags(&from_parquet);
+    assert_flag(
+        &flags,
+        "attendance.csv",
+        1,
+        "date",
+        "2025-06-30",
+        "date outside the school year",
+        "row rejected",
+    );
+    assert_flag(
+        &flags,
+        "attendance.csv",
+        19,
+        "student_id",
+        "9999",
+        "student not in students.csv",
+        "row rejected",
+    );
+}
