@@ -5,7 +5,8 @@
 
 SNAPSHOT/_manifest.json holds the generator's counts of injected rows per file and kind;
 RUN_DIR/rejects.csv is what `ews score` reported. The kinds map to ews reasons:
-bad_date → unparseable date or a date outside the school year (a year typo such as 2096),
+bad_date → unparseable date, a date outside the school year, or an implausible birth date
+(a year typo such as 2091),
 duplicate → duplicate student_id / student-day, unknown_id → student not in students.csv,
 empty_id → missing student_id, earned_gt_attempted → credits_earned greater than attempted.
 Prints one line per file and kind and exits 1 on any shortfall.
@@ -16,7 +17,12 @@ import sys
 from collections import Counter
 
 KIND_REASONS = {
-    "bad_date": ("unparseable date", "date outside the school year", "date after the school year"),
+    "bad_date": (
+        "unparseable date",
+        "date outside the school year",
+        "date after the school year",
+        "implausible date",
+    ),
     "duplicate": ("duplicate",),
     "unknown_id": ("student not in students.csv",),
     "empty_id": ("missing value",),

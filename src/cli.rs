@@ -36,7 +36,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Fit the risk model on a snapshot with known outcomes (outcomes.csv).
     Train(TrainArgs),
-    /// Write a deterministic synthetic district (train and current snapshots).
+    /// Write a deterministic synthetic district (train and current snapshots), in the export
+    /// shape of the config's [input] mapping (the canonical layout by default).
     Generate(GenerateArgs),
 }
 
@@ -93,6 +94,9 @@ pub struct GenerateArgs {
     /// Output folder; gets train/ and current/.
     #[arg(long)]
     pub out: PathBuf,
+    /// Start UTF-8 files with a byte-order mark, as Excel's "CSV UTF-8" does.
+    #[arg(long)]
+    pub bom: bool,
 }
 
 fn parse_date(text: &str) -> Result<NaiveDate, String> {

@@ -95,7 +95,7 @@ fn status(quality: &QualityReport) -> RunStatus {
 pub fn score(args: &ScoreArgs, config: &Config) -> Result<RunStatus> {
     let mut stages = Stages::default();
     let model = ModelFile::load(&args.model)?;
-    let snapshot = Snapshot::open(&args.snapshot)?;
+    let snapshot = Snapshot::open(&args.snapshot)?.with_mapping(config.input.clone());
     let (data, mut quality) = load_checked(
         &mut stages,
         &snapshot,
@@ -142,7 +142,7 @@ pub fn score(args: &ScoreArgs, config: &Config) -> Result<RunStatus> {
 /// `ews validate`: the checks of a run, with data_quality.csv and rejects.csv, and no scoring.
 pub fn validate(args: &ValidateArgs, config: &Config) -> Result<RunStatus> {
     let mut stages = Stages::default();
-    let snapshot = Snapshot::open(&args.snapshot)?;
+    let snapshot = Snapshot::open(&args.snapshot)?.with_mapping(config.input.clone());
     let (data, mut quality) = load_checked(
         &mut stages,
         &snapshot,
@@ -167,7 +167,7 @@ pub fn validate(args: &ValidateArgs, config: &Config) -> Result<RunStatus> {
 /// `ews train`: validate → features + labels → model file, with held-out metrics.
 pub fn train(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
     let mut stages = Stages::default();
-    let snapshot = Snapshot::open(&args.snapshot)?;
+    let snapshot = Snapshot::open(&args.snapshot)?.with_mapping(config.input.clone());
     let (data, mut quality) = load_checked(&mut stages, &snapshot, config, args.as_of, true, None)?;
     let run = stages.time("features", || features::compute(&data, config))?;
     quality.add_ignored(&run.ignored);
@@ -216,23 +216,65 @@ pub fn train(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
     Ok(status(&quality))
 }
 
-/// `ews generate`: a synthetic district.
-pub fn generate(args: &GenerateArgs) -> Result<RunStatus> {
+/// `ews generate`: a synthetic district, written in the export shape of `config.input`. A
+/// mapped export is generated canonically into a staging folder beside `--out` and then
+/// exported through the mapping's inverse ([`crate::export`]).
+pub fn generate(args: &GenerateArgs, config: &Config) -> Result<RunStatus> {
+    let canonical = config.input == crate::mapping::Mapping::default() && !args.bom;
+    let staging = if canonical {
+        None
+    } else {
+        let parent = match args.out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(|e| EwsError::io(&parent, e))?;
+        let dir = tempfile::Builder::new()
+            .prefix(".ews-generate-")
+            .tempdir_in(&parent)
+            .map_err(|e| EwsError::io(&parent, e))?;
+        Some(dir)
+    };
     let summary = generate::generate(&generate::GenerateOptions {
         students: args.students,
         seed: args.seed,
-        out: args.out.clone(),
+        out: staging
+            .as_ref()
+            .map(|d| d.path().to_path_buf())
+            .unwrap_or_else(|| args.out.clone()),
     })?;
     for snapshot in [&summary.train, &summary.current] {
+        let (dir, rows) = match &staging {
+            None => (snapshot.dir.clone(), snapshot.rows.clone()),
+            Some(_) => {
+                let name = snapshot.dir.file_name().unwrap_or_default();
+                let dir = args.out.join(name);
+                let exported =
+                    crate::export::export_snapshot(&snapshot.dir, &config.input, &dir, args.bom)?;
+                if exported.lossy_values > 0 {
+                    log::warn!(
+                        "{}: {} values have characters the export's encoding cannot hold; written with `?`",
+                        dir.display(),
+                        exported.lossy_values
+                    );
+                }
+                (dir, exported.rows)
+            }
+        };
         println!(
             "wrote {} ({} students, as of {})",
-            snapshot.dir.display(),
+            dir.display(),
             snapshot.students,
             snapshot.as_of
         );
-        for (file, rows) in &snapshot.rows {
-            println!("  {file:<16} {rows:>10} rows");
+        for (file, rows) in &rows {
+            println!("  {file:<24} {rows:>10} rows");
         }
+    }
+    if let Some(staging) = &staging {
+        let manifest = "generator.json";
+        let to = args.out.join(manifest);
+        std::fs::copy(staging.path().join(manifest), &to).map_err(|e| EwsError::io(&to, e))?;
     }
     Ok(RunStatus::Clean)
 }

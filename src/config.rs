@@ -35,6 +35,9 @@ pub struct Config {
     pub model: ModelConfig,
     #[serde(default)]
     pub quality: QualityConfig,
+    /// How the district's export differs from the canonical layout (docs/input-contract.md).
+    #[serde(default)]
+    pub input: crate::mapping::Mapping,
     /// Grade points per letter mark (4-point scale). `I` and `W` never count.
     #[serde(default = "default_gpa_scale")]
     pub gpa_scale: BTreeMap<String, f64>,
@@ -243,6 +246,7 @@ impl Default for Config {
             tiers: TierConfig::default(),
             model: ModelConfig::default(),
             quality: QualityConfig::default(),
+            input: crate::mapping::Mapping::default(),
             gpa_scale: default_gpa_scale(),
         }
     }
@@ -370,6 +374,14 @@ impl Config {
                         "credits.expected_by_grade: `{grade} = {credits}`: expected a grade 6–12 and credits ≥ 0"
                     )))
                 }
+            }
+        }
+        self.input.check().map_err(bad)?;
+        for (letter, _) in self.input.cutoffs() {
+            if !self.gpa_scale.contains_key(&letter) {
+                return Err(bad(format!(
+                    "input.marks.cutoffs: `{letter}` is not a mark of gpa_scale"
+                )));
             }
         }
         for mark in ["A", "B", "C", "D", "F"] {

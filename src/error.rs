@@ -18,10 +18,13 @@ pub enum EwsError {
     #[error("{path}: required file is missing")]
     MissingFile { path: PathBuf },
 
-    #[error("{path}: required column `{column}` is missing{}", closest_hint(.closest))]
+    #[error("{path}: required column `{column}`{} is missing{}", mapped_hint(.canonical), closest_hint(.closest))]
     MissingColumn {
         path: PathBuf,
+        /// The header the file should have (the mapping's name for the contract column).
         column: String,
+        /// The contract's name of the column, when the mapping renames it.
+        canonical: Option<String>,
         closest: Option<String>,
     },
 
@@ -64,6 +67,13 @@ pub enum EwsError {
 
     #[error(transparent)]
     Generate(#[from] crate::generate::GenerateError),
+}
+
+fn mapped_hint(canonical: &Option<String>) -> String {
+    match canonical {
+        Some(name) => format!(" (mapped to `{name}`)"),
+        None => String::new(),
+    }
 }
 
 fn closest_hint(closest: &Option<String>) -> String {

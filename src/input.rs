@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use crate::error::{EwsError, Result};
+use crate::mapping::{Mapping, MarkScale};
 
 /// Name of the column that carries each row's line number in its file (the header is line 1).
 pub const LINE: &str = "__line";
@@ -103,14 +104,37 @@ pub const OUTCOMES: FileSpec = FileSpec {
     required_file: true,
 };
 
-/// One snapshot folder: the files a district's SIS exported on one night.
+/// Columns holding dates, in any file.
+pub const DATE_COLUMNS: [&str; 5] = [
+    "birth_date",
+    "date",
+    "mark_date",
+    "completion_date",
+    "outcome_date",
+];
+/// Columns holding yes/no flags, in any file.
+pub const BOOLEAN_COLUMNS: [&str; 4] = ["ell", "sped", "econ_disadvantaged", "credit_recovery"];
+
+impl FileSpec {
+    /// The file's stem (`students` for students.csv), the key of its mapping.
+    pub fn stem(&self) -> &'static str {
+        self.name.strip_suffix(".csv").unwrap_or(self.name)
+    }
+}
+
+/// One snapshot folder: the files a district's SIS exported on one night, and how its export
+/// differs from the canonical layout.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub dir: PathBuf,
+    pub mapping: Mapping,
+    /// UTF-8 copies of Windows-1252 files: the lazy scans read them, so they live as long as
+    /// the snapshot (and its clones) and are deleted with it.
+    transcoded: Arc<std::sync::Mutex<Vec<tempfile::TempPath>>>,
 }
 
-/// A scanned file: every contract column present (absent optional columns are all-null), all
-/// as strings, plus [`LINE`].
+/// A scanned file: every contract column present under its canonical name with canonical
+/// values (absent optional columns are all-null), all as strings, plus [`LINE`].
 pub struct RawFile {
     pub path: PathBuf,
     pub spec: &'static FileSpec,
@@ -118,6 +142,7 @@ pub struct RawFile {
 }
 
 impl Snapshot {
+    /// A snapshot folder in the canonical layout.
     pub fn open(dir: &Path) -> Result<Snapshot> {
         if !dir.is_dir() {
             return Err(EwsError::BadFile {
@@ -127,24 +152,46 @@ impl Snapshot {
         }
         Ok(Snapshot {
             dir: dir.to_path_buf(),
+            mapping: Mapping::default(),
+            transcoded: Arc::default(),
         })
     }
 
-    pub fn path(&self, spec: &FileSpec) -> PathBuf {
-        self.dir.join(spec.name)
+    /// The same folder read through a district's mapping.
+    pub fn with_mapping(self, mapping: Mapping) -> Snapshot {
+        Snapshot { mapping, ..self }
     }
 
-    /// The file of `spec` in this snapshot: `<name>.csv`, or `<name>.parquet` in its place.
+    /// Where the file of `spec` is expected (the mapping may rename it).
+    pub fn path(&self, spec: &FileSpec) -> PathBuf {
+        let name = self
+            .mapping
+            .file(spec.stem())
+            .and_then(|f| f.name.as_deref())
+            .unwrap_or(spec.name);
+        self.dir.join(name)
+    }
+
+    /// The file of `spec` in this snapshot, or a `.parquet` file of the same stem in its place.
     /// `None` when neither exists; an error when both do (which one would be meant?).
     pub fn find(&self, spec: &FileSpec) -> Result<Option<PathBuf>> {
-        let csv = self.path(spec);
-        let parquet = csv.with_extension("parquet");
-        match (csv.is_file(), parquet.is_file()) {
+        let named = self.path(spec);
+        if is_parquet(&named) {
+            return Ok(named.is_file().then_some(named));
+        }
+        let parquet = named.with_extension("parquet");
+        match (named.is_file(), parquet.is_file()) {
             (true, true) => Err(EwsError::BadFile {
                 path: parquet,
-                message: format!("both {} and this file exist; keep one", spec.name),
+                message: format!(
+                    "both {} and this file exist; keep one",
+                    named
+                        .file_name()
+                        .map(|n| n.to_string_lossy())
+                        .unwrap_or_default()
+                ),
             }),
-            (true, false) => Ok(Some(csv)),
+            (true, false) => Ok(Some(named)),
             (false, true) => Ok(Some(parquet)),
             (false, false) => Ok(None),
         }
@@ -153,7 +200,7 @@ impl Snapshot {
     /// Scans a required file; a missing file is an error.
     pub fn scan(&self, spec: &'static FileSpec) -> Result<RawFile> {
         match self.find(spec)? {
-            Some(path) => scan_file(&path, spec),
+            Some(path) => self.scan_file(&path, spec),
             None => Err(EwsError::MissingFile {
                 path: self.path(spec),
             }),
@@ -163,8 +210,27 @@ impl Snapshot {
     /// Scans an optional file; `None` when the snapshot does not have it.
     pub fn scan_optional(&self, spec: &'static FileSpec) -> Result<Option<RawFile>> {
         match self.find(spec)? {
-            Some(path) => scan_file(&path, spec).map(Some),
+            Some(path) => self.scan_file(&path, spec).map(Some),
             None => Ok(None),
+        }
+    }
+
+    fn scan_file(&self, path: &Path, spec: &'static FileSpec) -> Result<RawFile> {
+        if is_parquet(path) {
+            scan_parquet(path, spec, &self.mapping)
+        } else {
+            let transcoded = if self.mapping.is_windows_1252().map_err(config_error)? {
+                let copy = transcode_windows_1252(path)?;
+                let readable = copy.to_path_buf();
+                match self.transcoded.lock() {
+                    Ok(mut copies) => copies.push(copy),
+                    Err(poisoned) => poisoned.into_inner().push(copy),
+                }
+                Some(readable)
+            } else {
+                None
+            };
+            scan_csv(path, transcoded.as_deref(), spec, &self.mapping)
         }
     }
 }
@@ -174,20 +240,20 @@ fn is_parquet(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
 }
 
-fn scan_file(path: &Path, spec: &'static FileSpec) -> Result<RawFile> {
-    if is_parquet(path) {
-        scan_parquet(path, spec)
-    } else {
-        scan_csv(path, spec)
+fn config_error(message: String) -> EwsError {
+    EwsError::Config {
+        path: "[input]".into(),
+        message,
     }
 }
 
 /// Reads the header row of a CSV file (a UTF-8 byte-order mark is dropped).
-pub fn read_header(path: &Path) -> Result<Vec<String>> {
+pub fn read_header(path: &Path, delimiter: u8) -> Result<Vec<String>> {
     let file = std::fs::File::open(path).map_err(|e| EwsError::io(path, e))?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
+        .delimiter(delimiter)
         .from_reader(std::io::BufReader::new(file));
     let headers = reader.headers().map_err(|e| EwsError::BadFile {
         path: path.to_path_buf(),
@@ -207,27 +273,40 @@ pub fn read_header(path: &Path) -> Result<Vec<String>> {
         .collect())
 }
 
+/// The export's header of each contract column of `spec` (renamed by the mapping).
+fn source_columns(spec: &FileSpec, mapping: &Mapping) -> Vec<(&'static str, String)> {
+    let renames = mapping.file(spec.stem()).map(|f| &f.columns);
+    spec.required
+        .iter()
+        .chain(spec.optional)
+        .map(|c| {
+            let source = renames.and_then(|r| r.get(*c)).cloned();
+            (*c, source.unwrap_or_else(|| c.to_string()))
+        })
+        .collect()
+}
+
 /// Checks the header against the spec: every required column present, none twice.
-fn check_header(path: &Path, spec: &FileSpec, header: &[String]) -> Result<()> {
+fn check_header(path: &Path, spec: &FileSpec, header: &[String], mapping: &Mapping) -> Result<()> {
     if header.iter().all(|h| h.is_empty()) {
         return Err(EwsError::BadFile {
             path: path.to_path_buf(),
             message: "the file is empty (no header row)".into(),
         });
     }
-    for column in spec.required {
-        if !header.iter().any(|h| h == column) {
+    let sources = source_columns(spec, mapping);
+    for (canonical, source) in &sources {
+        if spec.required.contains(canonical) && !header.iter().any(|h| h == source) {
             return Err(EwsError::MissingColumn {
                 path: path.to_path_buf(),
-                column: column.to_string(),
-                closest: closest_header(column, header),
+                column: source.clone(),
+                canonical: (source != canonical).then(|| canonical.to_string()),
+                closest: closest_header(source, header),
             });
         }
     }
     for (i, h) in header.iter().enumerate() {
-        if header[..i].contains(h)
-            && (spec.required.contains(&h.as_str()) || spec.optional.contains(&h.as_str()))
-        {
+        if header[..i].contains(h) && sources.iter().any(|(_, s)| s == h) {
             return Err(EwsError::BadFile {
                 path: path.to_path_buf(),
                 message: format!("column `{h}` appears twice in the header"),
@@ -241,20 +320,58 @@ fn check_header(path: &Path, spec: &FileSpec, header: &[String]) -> Result<()> {
 fn closest_header(column: &str, header: &[String]) -> Option<String> {
     header
         .iter()
-        .map(|h| (strsim::normalized_levenshtein(&h.to_lowercase(), column), h))
+        .map(|h| {
+            (
+                strsim::normalized_levenshtein(&h.to_lowercase(), &column.to_lowercase()),
+                h,
+            )
+        })
         .filter(|(similarity, _)| *similarity >= 0.5)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, h)| h.clone())
 }
 
-fn scan_csv(path: &Path, spec: &'static FileSpec) -> Result<RawFile> {
-    let header = read_header(path)?;
-    check_header(path, spec, &header)?;
+/// Copies a Windows-1252 file to a temporary UTF-8 file, streaming.
+fn transcode_windows_1252(path: &Path) -> Result<tempfile::TempPath> {
+    use std::io::{Read, Write};
+    let io = |e: std::io::Error| EwsError::io(path, e);
+    let mut input = std::fs::File::open(path).map_err(io)?;
+    let output = tempfile::NamedTempFile::new().map_err(io)?;
+    let mut writer = std::io::BufWriter::new(output.as_file());
+    let mut decoder = encoding_rs::WINDOWS_1252.new_decoder_without_bom_handling();
+    let mut buffer = vec![0u8; 1 << 16];
+    let mut text = String::with_capacity(3 << 16);
+    loop {
+        let n = input.read(&mut buffer).map_err(io)?;
+        text.clear();
+        let (_, _, _) = decoder.decode_to_string(&buffer[..n], &mut text, n == 0);
+        writer.write_all(text.as_bytes()).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+    }
+    writer.flush().map_err(io)?;
+    drop(writer);
+    Ok(output.into_temp_path())
+}
+
+/// Scans the CSV file `path`, reading its UTF-8 copy `transcoded` when there is one.
+fn scan_csv(
+    path: &Path,
+    transcoded: Option<&Path>,
+    spec: &'static FileSpec,
+    mapping: &Mapping,
+) -> Result<RawFile> {
+    let delimiter = mapping.delimiter_byte().map_err(config_error)?;
+    let readable = transcoded.unwrap_or(path);
+    let header = read_header(readable, delimiter)?;
+    check_header(path, spec, &header, mapping)?;
 
     // Unnamed or repeated extra columns get placeholder names: the contract ignores them.
+    let sources = source_columns(spec, mapping);
     let mut names: Vec<String> = Vec::with_capacity(header.len());
     for (i, h) in header.iter().enumerate() {
-        let known = spec.required.contains(&h.as_str()) || spec.optional.contains(&h.as_str());
+        let known = sources.iter().any(|(_, s)| s == h);
         if known && !names.contains(h) {
             names.push(h.clone());
         } else {
@@ -266,9 +383,10 @@ fn scan_csv(path: &Path, spec: &'static FileSpec) -> Result<RawFile> {
         .map(|n| Field::new(n.as_str().into(), DataType::String))
         .collect();
 
-    let path_text = path.to_string_lossy().to_string();
+    let path_text = readable.to_string_lossy().to_string();
     let frame = LazyCsvReader::new(PlRefPath::new(path_text.as_str()))
         .with_has_header(true)
+        .with_separator(delimiter)
         .with_schema(Some(Arc::new(schema)))
         .with_row_index(Some(RowIndex {
             name: LINE.into(),
@@ -279,14 +397,14 @@ fn scan_csv(path: &Path, spec: &'static FileSpec) -> Result<RawFile> {
     Ok(RawFile {
         path: path.to_path_buf(),
         spec,
-        frame: contract_columns(frame, spec, &names),
+        frame: contract_columns(frame, spec, &names, mapping)?,
     })
 }
 
 /// A Parquet file with the contract's columns, of any types: each is read as text (dates as
 /// ISO dates), so the same checks apply as to a CSV export. Its "line" is the row number,
 /// counting from 1.
-fn scan_parquet(path: &Path, spec: &'static FileSpec) -> Result<RawFile> {
+fn scan_parquet(path: &Path, spec: &'static FileSpec, mapping: &Mapping) -> Result<RawFile> {
     let path_text = path.to_string_lossy().to_string();
     let unreadable = |e: PolarsError| EwsError::BadFile {
         path: path.to_path_buf(),
@@ -299,10 +417,11 @@ fn scan_parquet(path: &Path, spec: &'static FileSpec) -> Result<RawFile> {
     .map_err(unreadable)?;
     let schema = frame.collect_schema().map_err(unreadable)?;
     let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
-    check_header(path, spec, &names)?;
+    check_header(path, spec, &names, mapping)?;
+    let sources = source_columns(spec, mapping);
     let known: Vec<String> = names
         .iter()
-        .filter(|n| spec.required.contains(&n.as_str()) || spec.optional.contains(&n.as_str()))
+        .filter(|n| sources.iter().any(|(_, s)| s == *n))
         .cloned()
         .collect();
     let frame = frame.with_row_index(LINE, Some(1)).select(
@@ -313,7 +432,7 @@ fn scan_parquet(path: &Path, spec: &'static FileSpec) -> Result<RawFile> {
     Ok(RawFile {
         path: path.to_path_buf(),
         spec,
-        frame: contract_columns(frame, spec, &known),
+        frame: contract_columns(frame, spec, &known, mapping)?,
     })
 }
 
@@ -329,18 +448,113 @@ pub fn read_error(path: &Path) -> impl Fn(PolarsError) -> EwsError + '_ {
     }
 }
 
-/// Selects [`LINE`] and the contract's columns of `spec`; an absent optional column becomes
-/// all-null.
-fn contract_columns(frame: LazyFrame, spec: &FileSpec, names: &[String]) -> LazyFrame {
-    let mut columns: Vec<Expr> = vec![col(LINE)];
-    for column in spec.required.iter().chain(spec.optional) {
-        if names.iter().any(|n| n == column) {
-            columns.push(col(*column));
-        } else {
-            columns.push(lit(NULL).cast(DataType::String).alias(*column));
-        }
+/// `value` replaced by the canonical value of each (source, canonical) pair; other values pass
+/// through unchanged, to be reported by the row checks.
+fn recode<'a>(value: Expr, pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Expr {
+    pairs.fold(value.clone(), |others, (source, canonical)| {
+        when(value.clone().eq(lit(source)))
+            .then(lit(canonical))
+            .otherwise(others)
+    })
+}
+
+/// A date in the export's format rewritten as ISO; unparseable values pass through.
+fn iso_date(value: Expr, format: &str) -> Expr {
+    if format == crate::validate::DATE_FORMAT {
+        return value;
     }
-    frame.select(columns)
+    let parsed = value.clone().str().to_date(StrptimeOptions {
+        format: Some(format.into()),
+        strict: false,
+        exact: true,
+        cache: true,
+    });
+    when(parsed.clone().is_not_null())
+        .then(parsed.dt().to_string(crate::validate::DATE_FORMAT))
+        .otherwise(value)
+}
+
+/// A mark on the export's scale as a canonical mark.
+fn canonical_mark(value: Expr, mapping: &Mapping) -> Result<Expr> {
+    let letters = recode(
+        value.clone(),
+        mapping
+            .marks
+            .letters
+            .iter()
+            .map(|(s, c)| (s.as_str(), c.as_str())),
+    );
+    Ok(match mapping.mark_scale().map_err(config_error)? {
+        MarkScale::Letter => letters,
+        MarkScale::Numeric { .. } => {
+            let number = value.cast(DataType::Float64);
+            let by_cutoff =
+                mapping
+                    .cutoffs()
+                    .into_iter()
+                    .rev()
+                    .fold(lit("F"), |lower, (letter, cutoff)| {
+                        when(number.clone().gt_eq(lit(cutoff)))
+                            .then(lit(letter))
+                            .otherwise(lower)
+                    });
+            when(number.is_not_null())
+                .then(by_cutoff)
+                .otherwise(letters)
+        }
+    })
+}
+
+/// Selects [`LINE`] and the contract's columns of `spec` under their canonical names, with the
+/// mapping's codes, dates, marks, subjects and flags turned canonical; an absent optional
+/// column becomes all-null.
+fn contract_columns(
+    frame: LazyFrame,
+    spec: &FileSpec,
+    names: &[String],
+    mapping: &Mapping,
+) -> Result<LazyFrame> {
+    let date_format = mapping.date_format(spec.stem());
+    let (yes, no) = (mapping.true_values(), mapping.false_values());
+    let mut columns: Vec<Expr> = vec![col(LINE)];
+    for (canonical, source) in source_columns(spec, mapping) {
+        if !names.contains(&source) {
+            columns.push(lit(NULL).cast(DataType::String).alias(canonical));
+            continue;
+        }
+        let value = col(source.as_str());
+        let value = if DATE_COLUMNS.contains(&canonical) {
+            iso_date(value, date_format)
+        } else if BOOLEAN_COLUMNS.contains(&canonical) {
+            let flags = yes
+                .iter()
+                .map(|y| (y.as_str(), "Y"))
+                .chain(no.iter().map(|n| (n.as_str(), "N")));
+            recode(value, flags)
+        } else if canonical == "code" {
+            recode(
+                value,
+                mapping
+                    .attendance_codes
+                    .iter()
+                    .map(|(s, c)| (s.as_str(), c.as_str())),
+            )
+        } else if canonical == "subject" {
+            recode(
+                value,
+                mapping
+                    .subjects
+                    .iter()
+                    .map(|(s, c)| (s.as_str(), c.as_str())),
+            )
+        } else if canonical == "mark" {
+            canonical_mark(value, mapping)?
+        } else {
+            value
+        };
+        columns.push(value.alias(canonical));
+    }
+    Ok(frame.select(columns))
 }
 
 #[cfg(test)]

@@ -43,7 +43,7 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> anyhow::Result<RunStatus> {
     let config = || Config::load_or_default(&cli.config);
     Ok(match &cli.command {
-        Command::Generate(args) => commands::generate(args)?,
+        Command::Generate(args) => commands::generate(args, &config()?)?,
         Command::Score(args) => commands::score(args, &config()?)?,
         Command::Validate(args) => commands::validate(args, &config()?)?,
         Command::Train(args) => commands::train(args, &config()?)?,

@@ -84,6 +84,7 @@ pub fn load(
     as_of: Option<NaiveDate>,
     with_outcomes: bool,
 ) -> Result<Validated> {
+    let snapshot = &snapshot.clone().with_mapping(config.input.clone());
     // Every required file and column is checked before any data is read.
     let raw_students = snapshot.scan(&input::STUDENTS)?;
     let raw_attendance = snapshot.scan(&input::ATTENDANCE)?;
@@ -99,7 +100,7 @@ pub fn load(
     let mut quality = QualityReport::default();
     let students = check_file(
         with_first_line(raw_students),
-        students_rules(),
+        students_rules(config),
         students_typed(),
         &mut quality,
     )?;
@@ -113,6 +114,7 @@ pub fn load(
     let year_end = config.school_year_first_day(school_year + 1) - chrono::Days::new(1);
     quality.push(attendance.quality, attendance.rejects);
     no_attendance_warnings(&students, &attendance.days, &mut quality)?;
+    let students = implausible_birth_dates(students, as_of, &mut quality)?;
 
     let grades = check_file(
         with_enrollment(raw_grades, &enrolled),
@@ -129,7 +131,7 @@ pub fn load(
     let behavior = match raw_behavior {
         Some(raw) => Some(check_file(
             with_enrollment(raw, &enrolled),
-            behavior_rules(year_end),
+            behavior_rules(config, year_end),
             behavior_typed(),
             &mut quality,
         )?),
@@ -138,7 +140,7 @@ pub fn load(
     let outcomes = match raw_outcomes {
         Some(raw) => Some(check_file(
             with_first_line(with_enrollment(raw, &enrolled)),
-            outcomes_rules(),
+            outcomes_rules(config),
             outcomes_typed(),
             &mut quality,
         )?),
@@ -360,10 +362,11 @@ fn missing(column: &'static str) -> Rule {
     )
 }
 
-fn bad_date(column: &'static str) -> Rule {
+/// `format` is the export's date format (the mapping's, else the contract's ISO dates).
+fn bad_date(column: &'static str, format: &str) -> Rule {
     Rule::reject(
         column,
-        format!("unparseable date (expected {DATE_FORMAT})"),
+        format!("unparseable date (expected {format})"),
         date(column).is_null(),
     )
 }
@@ -406,7 +409,11 @@ fn unknown_mark(config: &Config, column: &'static str) -> Rule {
     )
 }
 
-fn students_rules() -> Vec<Rule> {
+fn students_rules(config: &Config) -> Vec<Rule> {
+    let birth_date_reason = format!(
+        "unparseable date (expected {}); left blank",
+        config.input.date_format("students")
+    );
     let grade = || int("grade_level");
     vec![
         missing("student_id"),
@@ -426,11 +433,7 @@ fn students_rules() -> Vec<Rule> {
                 .or(grade().lt(lit(6)))
                 .or(grade().gt(lit(12))),
         ),
-        malformed(
-            "birth_date",
-            date("birth_date"),
-            "unparseable date (expected %Y-%m-%d); left blank",
-        ),
+        malformed("birth_date", date("birth_date"), &birth_date_reason),
         malformed(
             "cohort_year",
             int("cohort_year"),
@@ -476,7 +479,7 @@ fn grades_rules(config: &Config, year_end: NaiveDate) -> Vec<Rule> {
     let mut rules = course_rules();
     rules.extend([
         unknown_mark(config, "mark"),
-        bad_date("mark_date"),
+        bad_date("mark_date", config.input.date_format("grades")),
         not_enrolled(),
         Rule::reject(
             "mark_date",
@@ -528,7 +531,7 @@ fn credits_rules(config: &Config, year_end: NaiveDate) -> Vec<Rule> {
             number("credits_earned").gt(number("credits_attempted")),
         ),
         unknown_mark(config, "mark"),
-        bad_date("completion_date"),
+        bad_date("completion_date", config.input.date_format("credits")),
         not_enrolled(),
         after_school_year("completion_date", year_end),
         malformed(
@@ -558,10 +561,10 @@ fn credits_typed() -> Vec<Expr> {
     ]
 }
 
-fn behavior_rules(year_end: NaiveDate) -> Vec<Rule> {
+fn behavior_rules(config: &Config, year_end: NaiveDate) -> Vec<Rule> {
     vec![
         missing("student_id"),
-        bad_date("date"),
+        bad_date("date", config.input.date_format("behavior")),
         not_enrolled(),
         after_school_year("date", year_end),
         Rule::ignore_value(
@@ -599,7 +602,7 @@ pub const OUTCOMES: [&str; 5] = [
     "transferred_out",
 ];
 
-fn outcomes_rules() -> Vec<Rule> {
+fn outcomes_rules(config: &Config) -> Vec<Rule> {
     let known = OUTCOMES
         .iter()
         .map(|o| col("outcome").eq(lit(*o)))
@@ -612,7 +615,7 @@ fn outcomes_rules() -> Vec<Rule> {
             format!("unknown outcome (expected one of {})", OUTCOMES.join(", ")),
             known.not().fill_null(lit(true)),
         ),
-        bad_date("outcome_date"),
+        bad_date("outcome_date", config.input.date_format("outcomes")),
         not_enrolled(),
         Rule::reject(
             "student_id",
@@ -640,10 +643,10 @@ struct Attendance {
     rejects: DataFrame,
 }
 
-fn attendance_rules() -> Vec<Rule> {
+fn attendance_rules(config: &Config) -> Vec<Rule> {
     vec![
         missing("student_id"),
-        bad_date("date"),
+        bad_date("date", config.input.date_format("attendance")),
         Rule::reject(
             "code",
             format!(
@@ -667,7 +670,7 @@ fn attendance(
     config: &Config,
 ) -> Result<Attendance> {
     let file = raw.spec.name;
-    let rules = attendance_rules();
+    let rules = attendance_rules(config);
     let row_ok = rules[..3]
         .iter()
         .map(|r| r.failed.clone().fill_null(lit(false)).not())
@@ -848,6 +851,52 @@ fn no_attendance_warnings(
         .collect()?;
     quality.add_rejects(input::STUDENTS.name, missing);
     Ok(())
+}
+
+/// Youngest plausible age of a student on the as-of date; a later birth date is a typo (a
+/// year such as 2091) and is left blank rather than trusted.
+const MIN_PLAUSIBLE_AGE_YEARS: u32 = 5;
+
+/// Reports and blanks birth dates that make a student younger than
+/// [`MIN_PLAUSIBLE_AGE_YEARS`] on the as-of date (known only once attendance is read).
+fn implausible_birth_dates(
+    students: DataFrame,
+    as_of: NaiveDate,
+    quality: &mut QualityReport,
+) -> Result<DataFrame> {
+    let latest = as_of
+        .checked_sub_months(chrono::Months::new(12 * MIN_PLAUSIBLE_AGE_YEARS))
+        .unwrap_or(as_of);
+    let implausible = col("birth_date").gt(lit(latest)).fill_null(lit(false));
+    let flagged = students
+        .clone()
+        .lazy()
+        .filter(implausible.clone())
+        .select([
+            lit(input::STUDENTS.name).alias("file"),
+            col(LINE).cast(DataType::UInt64).alias("line"),
+            lit("birth_date").alias("column"),
+            col("birth_date").dt().to_string(DATE_FORMAT).alias("value"),
+            lit(format!(
+                "implausible date (the student would be under {MIN_PLAUSIBLE_AGE_YEARS} on the as-of date); left blank"
+            ))
+            .alias("reason"),
+            lit(Action::IgnoreValue.as_str()).alias("action"),
+        ])
+        .collect()?;
+    if flagged.height() == 0 {
+        return Ok(students);
+    }
+    quality.add_rejects(input::STUDENTS.name, flagged);
+    Ok(students
+        .lazy()
+        .with_column(
+            when(implausible)
+                .then(lit(NULL).cast(DataType::Date))
+                .otherwise(col("birth_date"))
+                .alias("birth_date"),
+        )
+        .collect()?)
 }
 
 pub(crate) fn sum_u64(frame: &DataFrame, column: &str) -> Result<u64> {

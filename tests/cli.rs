@@ -2,20 +2,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn ews(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ews"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("the ews binary runs")
-}
+use common::{ews, root};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).to_string()

@@ -1,10 +1,12 @@
-//! Property test: arbitrary bytes in any input file give an error or a report, never a panic.
+//! Property test: arbitrary bytes in any input file give an error or a report, never a panic,
+//! in the canonical layout and through each shipped example mapping.
 
 mod common;
 
 use std::path::Path;
 
 use common::{config, date, fixture};
+use ews::config::Config;
 use ews::features;
 use ews::input::Snapshot;
 use ews::validate;
@@ -20,13 +22,12 @@ const FILES: [&str; 6] = [
 ];
 
 /// Runs validation and the features the way `ews train` does; any outcome but a panic is fine.
-fn run_pipeline(dir: &Path) {
-    let config = config();
+fn run_pipeline(dir: &Path, config: &Config) {
     let snapshot = Snapshot::open(dir).unwrap();
     for as_of in [None, Some(date("2026-01-16"))] {
-        if let Ok(data) = validate::load(&snapshot, &config, as_of, true) {
-            let _ = data.quality.gate(&config);
-            let _ = features::compute(&data, &config);
+        if let Ok(data) = validate::load(&snapshot, config, as_of, true) {
+            let _ = data.quality.gate(config);
+            let _ = features::compute(&data, config);
         }
     }
 }
@@ -76,6 +77,48 @@ fn any_file() -> impl Strategy<Value = (usize, Vec<u8>)> {
     (0..FILES.len()).prop_flat_map(|i| (Just(i), contents(originals()[i].clone())))
 }
 
+/// The shipped example mappings.
+const EXAMPLES: [&str; 2] = ["tab-windows-1252", "semicolon-0-20"];
+
+fn example_config(example: usize) -> Config {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("config/examples")
+        .join(format!("{}.toml", EXAMPLES[example]));
+    let mut config = config();
+    config.input = Config::load(&path).unwrap().input;
+    config
+}
+
+/// The fixture exported through an example mapping into `dir`; its file names, in the order
+/// of [`FILES`].
+fn mapped_fixture(dir: &Path, config: &Config) -> Vec<std::path::PathBuf> {
+    let canonical = tempfile::tempdir().unwrap();
+    fixture_with_outcomes(canonical.path());
+    ews::export::export_snapshot(canonical.path(), &config.input, dir, true).unwrap();
+    let snapshot = Snapshot::open(dir)
+        .unwrap()
+        .with_mapping(config.input.clone());
+    [
+        &ews::input::STUDENTS,
+        &ews::input::ATTENDANCE,
+        &ews::input::GRADES,
+        &ews::input::CREDITS,
+        &ews::input::BEHAVIOR,
+        &ews::input::OUTCOMES,
+    ]
+    .map(|spec| snapshot.path(spec))
+    .to_vec()
+}
+
+fn any_mapped_file() -> impl Strategy<Value = (usize, usize, Vec<u8>)> {
+    (0..EXAMPLES.len(), 0..FILES.len()).prop_flat_map(|(example, file)| {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = mapped_fixture(dir.path(), &example_config(example));
+        let original = std::fs::read(&paths[file]).unwrap();
+        (Just(example), Just(file), contents(original))
+    })
+}
+
 proptest! {
     // 64 cases in CI; PROPTEST_CASES=5000 for a longer search.
     #![proptest_config(ProptestConfig {
@@ -90,7 +133,23 @@ proptest! {
         fixture_with_outcomes(dir.path());
         let name = FILES[file];
         std::fs::write(dir.path().join(name), &bytes).unwrap();
-        let result = std::panic::catch_unwind(|| run_pipeline(dir.path()));
+        let result = std::panic::catch_unwind(|| run_pipeline(dir.path(), &config()));
         prop_assert!(result.is_ok(), "panic with {name} = {:?}", String::from_utf8_lossy(&bytes));
+    }
+
+    #[test]
+    fn arbitrary_bytes_in_a_mapped_export_never_panic((example, file, bytes) in any_mapped_file()) {
+        let dir = tempfile::tempdir().unwrap();
+        let config = example_config(example);
+        let paths = mapped_fixture(dir.path(), &config);
+        std::fs::write(&paths[file], &bytes).unwrap();
+        let result = std::panic::catch_unwind(|| run_pipeline(dir.path(), &config));
+        prop_assert!(
+            result.is_ok(),
+            "panic in {} with {:?} = {:?}",
+            EXAMPLES[example],
+            paths[file].file_name(),
+            String::from_utf8_lossy(&bytes)
+        );
     }
 }

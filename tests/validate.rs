@@ -161,14 +161,15 @@ fn every_rejection_reason_is_reported_with_its_line() {
         let text = std::fs::read_to_string(dir.path().join(file)).unwrap();
         write(dir.path(), file, &(text + rows));
     };
-    // students.csv lines 6–10.
+    // students.csv lines 6–11.
     append(
         "students.csv",
         ",Eve,Doe,010,X,10,,,F,White,N,N,N,\n\
          0001,Ana,Copy,010,X,9,,,F,White,N,N,N,\n\
          0007,Gil,Roe,010,X,13,,,M,White,N,N,N,\n\
          0008,Hal,Poe,010,X,10,2010-13-01,20x8,M,White,N,N,N,\n\
-         0009,,Moe,010,X,10,,,M,White,N,N,N,\n",
+         0009,,Moe,010,X,10,,,M,White,N,N,N,\n\
+         0010,Ivy,Loe,010,X,10,2091-07-31,,F,White,N,N,N,\n",
     );
     // attendance.csv lines 21–24.
     append(
@@ -248,6 +249,16 @@ fn every_rejection_reason_is_reported_with_its_line() {
         "birth_date",
         "2010-13-01",
         "unparseable date",
+        ignored,
+    );
+    // A year typo: the student would not be born yet.
+    assert_flag(
+        &flags,
+        "students.csv",
+        11,
+        "birth_date",
+        "2091-07-31",
+        "implausible date (the student would be under 5 on the as-of date)",
         ignored,
     );
     assert_flag(

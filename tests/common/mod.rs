@@ -2,13 +2,28 @@
 //! hand in the tests' comments.
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use chrono::NaiveDate;
 use ews::config::Config;
 use ews::features::{self, FeatureRun};
 use ews::input::Snapshot;
 use ews::validate::{self, Validated};
+
+/// The repository root, where the binary runs (config/, sample_data/).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the `ews` binary from the repository root.
+pub fn ews(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ews"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("the ews binary runs")
+}
 
 pub fn date(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
