@@ -35,6 +35,10 @@ measure pandas python3 "$shared/baseline_pandas.py" --train "$data/s$seed_a/trai
   --score "$data/s$seed_b/train" --out "$data/pandas-out"
 
 grep -h "held-out" "$data/ews-train.log" || true
+# The backtest as ews reports it: the model beside the rule-based indicators.
+"$ews" evaluate "$data/s$seed_b/train" --model "$data/model.json" --out "$data/ews-evaluation" |
+  sed -n '1,5p'
+
 as_of="$(ls "$data/ews-out" | grep -v '^\.' | sort | tail -n 1)"
 python3 benches/eval_referrals.py "$data/s$seed_b/train" \
   "$data/ews-out/$as_of/referrals.csv" "$data/pandas-out/referrals.csv"

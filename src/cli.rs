@@ -36,6 +36,9 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Fit the risk model on a snapshot with known outcomes (outcomes.csv).
     Train(TrainArgs),
+    /// Backtest a model on a snapshot with known outcomes: metrics, calibration, the
+    /// rule-based indicators side by side, and the equity audit.
+    Evaluate(EvaluateArgs),
     /// Write a deterministic synthetic district (train and current snapshots), in the export
     /// shape of the config's [input] mapping (the canonical layout by default).
     Generate(GenerateArgs),
@@ -78,6 +81,22 @@ pub struct TrainArgs {
     /// Where to write the model file (JSON).
     #[arg(long)]
     pub out: PathBuf,
+    /// Features as of this date (YYYY-MM-DD). Default: the latest school day of the snapshot.
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Snapshot folder with outcomes.csv.
+    pub snapshot: PathBuf,
+    /// Model file written by `ews train`.
+    #[arg(long, default_value = "config/model.json")]
+    pub model: PathBuf,
+    /// Folder for metrics.json, evaluation.md and equity.csv.
+    /// Default: reports/<as-of>.evaluation.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
     /// Features as of this date (YYYY-MM-DD). Default: the latest school day of the snapshot.
     #[arg(long, value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,

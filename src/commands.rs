@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::cli::{GenerateArgs, ScoreArgs, TrainArgs, ValidateArgs};
+use crate::cli::{EvaluateArgs, GenerateArgs, ScoreArgs, TrainArgs, ValidateArgs};
 use crate::config::Config;
 use crate::error::{EwsError, Result};
 use crate::features;
@@ -107,9 +107,11 @@ pub fn score(args: &ScoreArgs, config: &Config) -> Result<RunStatus> {
     let run = stages.time("features", || features::compute(&data, config))?;
     quality.add_ignored(&run.ignored);
     let scored = stages.time("score", || score::score(&run.table, &model, config))?;
+    let audit = stages.time("equity", || referral_audit(&run.table, &scored, config))?;
     let published = stages.time("write", || {
         let folder = RunFolder::create(&args.out, &run.as_of.to_string())?;
         output::write_referrals(&folder.file("referrals.csv"), &run.table, &scored)?;
+        crate::equity::write_csv(&folder.file("equity.csv"), &audit)?;
         quality.write(folder.target_staging())?;
         folder.publish()
     })?;
@@ -134,7 +136,121 @@ pub fn score(args: &ScoreArgs, config: &Config) -> Result<RunStatus> {
     for line in quality.summary_lines(config) {
         println!("{line}");
     }
+    println!(
+        "equity audit (selection rate at risk ≥ {}; outcomes not yet known):",
+        config.tiers.medium
+    );
+    for line in crate::equity::summary_lines(&audit, config.equity.min_group_size) {
+        println!("{line}");
+    }
     println!("wrote {}", published.join("referrals.csv").display());
+    println!("  time: {}", stages.summary());
+    Ok(status(&quality))
+}
+
+/// The equity audit of a score run: who is referred, by group (no outcomes yet).
+fn referral_audit(
+    table: &polars::prelude::DataFrame,
+    scored: &[score::ScoredStudent],
+    config: &Config,
+) -> Result<Vec<crate::equity::GroupAudit>> {
+    let groups = crate::equity::group_columns(table)?;
+    let students: Vec<crate::equity::Student> = scored
+        .iter()
+        .map(|s| crate::equity::Student {
+            groups: std::array::from_fn(|a| groups[a].get(s.row)),
+            risk: s.risk,
+            label: None,
+        })
+        .collect();
+    Ok(crate::equity::audit(
+        &students,
+        config.tiers.medium,
+        config.equity.min_group_size,
+    ))
+}
+
+/// `ews evaluate`: a model on a labelled snapshot, beside the rule-based indicators.
+pub fn evaluate(args: &EvaluateArgs, config: &Config) -> Result<RunStatus> {
+    let mut stages = Stages::default();
+    let model = ModelFile::load(&args.model)?;
+    let snapshot = Snapshot::open(&args.snapshot)?.with_mapping(config.input.clone());
+    let (data, mut quality) = load_checked(&mut stages, &snapshot, config, args.as_of, true, None)?;
+    let run = stages.time("features", || features::compute(&data, config))?;
+    quality.add_ignored(&run.ignored);
+    let evaluation = stages.time("evaluate", || {
+        let outcomes = data
+            .outcomes
+            .as_ref()
+            .ok_or_else(|| EwsError::MissingFile {
+                path: snapshot.path(&input::OUTCOMES),
+            })?;
+        let labels = model::labels(&run, outcomes, config)?;
+        let probabilities = score::probabilities(&run.table, &model)?;
+        crate::evaluate::evaluate(&run, &probabilities, &labels, config)
+    })?;
+    let published = stages.time("write", || {
+        let target = args
+            .out
+            .clone()
+            .unwrap_or_else(|| Path::new("reports").join(format!("{}.evaluation", run.as_of)));
+        let (parent, name) = match (target.parent(), target.file_name()) {
+            (Some(parent), Some(name)) => {
+                (parent.to_path_buf(), name.to_string_lossy().to_string())
+            }
+            _ => (
+                Path::new(".").to_path_buf(),
+                target.to_string_lossy().to_string(),
+            ),
+        };
+        let parent = if parent.as_os_str().is_empty() {
+            Path::new(".").to_path_buf()
+        } else {
+            parent
+        };
+        let folder = RunFolder::create(&parent, &name)?;
+        let json = serde_json::to_string_pretty(&evaluation)
+            .map_err(|e| EwsError::io(folder.file("metrics.json"), std::io::Error::other(e)))?;
+        let io = |path: std::path::PathBuf| move |e| EwsError::io(path.clone(), e);
+        std::fs::write(folder.file("metrics.json"), json + "\n")
+            .map_err(io(folder.file("metrics.json")))?;
+        std::fs::write(
+            folder.file("evaluation.md"),
+            evaluation.report_markdown(config.equity.min_group_size),
+        )
+        .map_err(io(folder.file("evaluation.md")))?;
+        crate::equity::write_csv(&folder.file("equity.csv"), &evaluation.equity)?;
+        quality.write(folder.target_staging())?;
+        folder.publish()
+    })?;
+
+    println!(
+        "evaluated {} on {} labelled students of {} as of {} ({} at risk)",
+        args.model.display(),
+        evaluation.labelled,
+        evaluation.students,
+        evaluation.snapshot_as_of,
+        evaluation.model.positives
+    );
+    for line in evaluation.comparison_lines() {
+        println!("{line}");
+    }
+    println!("calibration:");
+    for line in evaluation.calibration_lines() {
+        println!("{line}");
+    }
+    println!(
+        "equity audit (referred at risk ≥ {}):",
+        evaluation.referral_threshold
+    );
+    for line in crate::equity::summary_lines(&evaluation.equity, config.equity.min_group_size) {
+        println!("{line}");
+    }
+    println!("data quality:");
+    for line in quality.summary_lines(config) {
+        println!("{line}");
+    }
+    println!("wrote {}", published.display());
     println!("  time: {}", stages.summary());
     Ok(status(&quality))
 }

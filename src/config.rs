@@ -35,6 +35,8 @@ pub struct Config {
     pub model: ModelConfig,
     #[serde(default)]
     pub quality: QualityConfig,
+    #[serde(default)]
+    pub equity: EquityConfig,
     /// How the district's export differs from the canonical layout (docs/input-contract.md).
     #[serde(default)]
     pub input: crate::mapping::Mapping,
@@ -128,6 +130,27 @@ impl Default for QualityConfig {
             max_rejected_share_by_file: BTreeMap::new(),
         }
     }
+}
+
+/// The equity audit (src/equity.rs).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EquityConfig {
+    /// Groups with fewer students are suppressed in every audit output.
+    #[serde(default = "default_min_group_size")]
+    pub min_group_size: usize,
+}
+
+impl Default for EquityConfig {
+    fn default() -> Self {
+        Self {
+            min_group_size: default_min_group_size(),
+        }
+    }
+}
+
+fn default_min_group_size() -> usize {
+    10
 }
 
 fn default_max_rejected() -> f64 {
@@ -246,6 +269,7 @@ impl Default for Config {
             tiers: TierConfig::default(),
             model: ModelConfig::default(),
             quality: QualityConfig::default(),
+            equity: EquityConfig::default(),
             input: crate::mapping::Mapping::default(),
             gpa_scale: default_gpa_scale(),
         }

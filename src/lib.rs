@@ -9,7 +9,9 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod equity;
 pub mod error;
+pub mod evaluate;
 pub mod export;
 pub mod features;
 pub mod generate;

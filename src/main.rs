@@ -47,5 +47,6 @@ fn run(cli: &Cli) -> anyhow::Result<RunStatus> {
         Command::Score(args) => commands::score(args, &config()?)?,
         Command::Validate(args) => commands::validate(args, &config()?)?,
         Command::Train(args) => commands::train(args, &config()?)?,
+        Command::Evaluate(args) => commands::evaluate(args, &config()?)?,
     })
 }

@@ -56,14 +56,17 @@ pub struct ScoredStudent {
     pub reasons: Vec<String>,
 }
 
-/// Scores every student of the feature table; the result is in rank order (risk descending,
-/// ties by student_id, which is the table's order).
-pub fn score(table: &DataFrame, model: &ModelFile, config: &Config) -> Result<Vec<ScoredStudent>> {
+/// The model's probability of being at risk for every row of the feature table, unrounded.
+pub fn probabilities(table: &DataFrame, model: &ModelFile) -> Result<Vec<f64>> {
     let matrix = raw_matrix(table, &model.features)?;
-    let rows: Vec<usize> = (0..table.height()).collect();
+    let rows: Vec<usize> = (0..matrix.nrows()).collect();
     let z = standardise(&matrix, &rows, &model.means, &model.std_devs);
-    let risks: Vec<f64> = z
-        .rows()
+    Ok(probabilities_of(&z, model))
+}
+
+/// Probabilities from the standardised feature matrix `z`.
+fn probabilities_of(z: &ndarray::Array2<f64>, model: &ModelFile) -> Vec<f64> {
+    z.rows()
         .into_iter()
         .map(|zs| {
             sigmoid(
@@ -74,6 +77,17 @@ pub fn score(table: &DataFrame, model: &ModelFile, config: &Config) -> Result<Ve
                         .sum::<f64>(),
             )
         })
+        .collect()
+}
+
+/// Scores every student of the feature table; the result is in rank order (risk descending,
+/// ties by student_id, which is the table's order).
+pub fn score(table: &DataFrame, model: &ModelFile, config: &Config) -> Result<Vec<ScoredStudent>> {
+    let matrix = raw_matrix(table, &model.features)?;
+    let rows: Vec<usize> = (0..table.height()).collect();
+    let z = standardise(&matrix, &rows, &model.means, &model.std_devs);
+    let risks: Vec<f64> = probabilities_of(&z, model)
+        .into_iter()
         // Ranked on the published precision, so equal scores in the file are ordered by id.
         .map(|risk| (risk * RISK_SCALE).round() / RISK_SCALE)
         .collect();
