@@ -287,7 +287,7 @@ pub fn train(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
     let (data, mut quality) = load_checked(&mut stages, &snapshot, config, args.as_of, true, None)?;
     let run = stages.time("features", || features::compute(&data, config))?;
     quality.add_ignored(&run.ignored);
-    let model = stages.time("fit", || {
+    let trained = stages.time("fit", || {
         let outcomes = data
             .outcomes
             .as_ref()
@@ -295,9 +295,22 @@ pub fn train(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
                 path: snapshot.path(&input::OUTCOMES),
             })?;
         let labels = model::labels(&run, outcomes, config)?;
-        model::train(&run, &labels, config)
+        let mut files = Vec::new();
+        for spec in input::ALL_FILES {
+            files.extend(snapshot.find(spec)?);
+        }
+        let fingerprint = model::fingerprint(&files, config)?;
+        model::train(&run, &labels, &fingerprint, config)
     })?;
-    stages.time("write", || model.save(&args.out))?;
+    let model = &trained.model;
+    let card = stages.time("audit", || {
+        crate::model_card::ModelCard::new(&run, &trained, config)
+    })?;
+    stages.time("write", || {
+        model.save(&args.out)?;
+        let card_path = args.out.with_file_name("model_card.md");
+        crate::output::write_atomically(&card_path, card.markdown().as_bytes())
+    })?;
 
     let t = &model.training;
     println!(
@@ -308,6 +321,24 @@ pub fn train(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
         "  excluded: {} transferred out, {} outcome not yet known, {} without outcome",
         t.excluded_transferred, t.excluded_not_yet_known, t.excluded_no_outcome
     );
+    println!(
+        "  L2 penalty by {}-fold cross-validation (lowest mean log loss):",
+        config.model.cv_folds
+    );
+    for point in &model.cross_validation {
+        println!(
+            "    {:>8} AUC {:.4} ± {:.4}, log loss {:.4}{}",
+            point.l2_penalty,
+            point.mean_auc_roc,
+            point.se_auc_roc,
+            point.mean_log_loss,
+            if point.l2_penalty == model.hyperparameters.l2_penalty {
+                "  ← chosen"
+            } else {
+                ""
+            }
+        );
+    }
     let h = &model.holdout;
     println!(
         "  held-out ({} students, {} at risk, stratified {:.0}%): AUC-ROC {:.3}, precision at top 10% {:.3}, recall at top 10% {:.3}, average precision {:.3}",
@@ -319,6 +350,31 @@ pub fn train(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
         h.recall_at_10pct,
         h.average_precision
     );
+    let c = &model.holdout_calibration;
+    println!(
+        "  held-out calibration: ECE {:.3} → {:.3}, Brier {:.4} → {:.4} with Platt scaling (cross-fitted); {}",
+        c.expected_calibration_error_before,
+        c.expected_calibration_error_after,
+        c.brier_score_before,
+        c.brier_score_after,
+        if c.applied { "applied" } else { "not needed" }
+    );
+    println!("  baselines on the holdout:");
+    for m in &card.baselines {
+        println!(
+            "    {:<20} AUC {:.3}, precision at top 10% {:.3}",
+            m.name,
+            m.auc_roc,
+            m.precision_at(0.10)
+        );
+    }
+    println!(
+        "equity audit on the holdout (referred at risk ≥ {}):",
+        config.tiers.medium
+    );
+    for line in crate::equity::summary_lines(&card.equity, config.equity.min_group_size) {
+        println!("{line}");
+    }
     println!("  coefficients (per standard deviation):");
     for (name, coef) in model.features.iter().zip(&model.coefficients) {
         println!("    {name:<28} {coef:+.3}");
@@ -327,7 +383,11 @@ pub fn train(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
     for line in quality.summary_lines(config) {
         println!("{line}");
     }
-    println!("wrote {}", args.out.display());
+    println!(
+        "wrote {} and {}",
+        args.out.display(),
+        args.out.with_file_name("model_card.md").display()
+    );
     println!("  time: {}", stages.summary());
     Ok(status(&quality))
 }

@@ -88,9 +88,17 @@ pub struct TierConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelConfig {
-    /// L2 penalty on the standardised coefficients (1.0 matches scikit-learn's C = 1).
-    #[serde(default = "default_l2")]
-    pub l2_penalty: f64,
+    /// Candidate L2 penalties on the standardised coefficients (1.0 matches scikit-learn's
+    /// C = 1); `ews train` picks one by stratified k-fold cross-validation.
+    #[serde(default = "default_l2_grid")]
+    pub l2_grid: Vec<f64>,
+    /// Folds of the cross-validation.
+    #[serde(default = "default_cv_folds")]
+    pub cv_folds: usize,
+    /// Calibration is applied (Platt scaling fitted on the holdout) when the held-out expected
+    /// calibration error is above this.
+    #[serde(default = "default_max_calibration_error")]
+    pub max_calibration_error: f64,
     /// Share of labelled students held out, stratified by label, for the reported metrics.
     #[serde(default = "default_holdout")]
     pub holdout_fraction: f64,
@@ -190,8 +198,14 @@ fn default_high() -> f64 {
 fn default_medium() -> f64 {
     0.25
 }
-fn default_l2() -> f64 {
-    1.0
+fn default_l2_grid() -> Vec<f64> {
+    vec![0.01, 0.1, 1.0, 10.0, 100.0]
+}
+fn default_cv_folds() -> usize {
+    5
+}
+fn default_max_calibration_error() -> f64 {
+    0.02
 }
 fn default_holdout() -> f64 {
     0.25
@@ -252,7 +266,9 @@ impl Default for TierConfig {
 impl Default for ModelConfig {
     fn default() -> Self {
         Self {
-            l2_penalty: default_l2(),
+            l2_grid: default_l2_grid(),
+            cv_folds: default_cv_folds(),
+            max_calibration_error: default_max_calibration_error(),
             holdout_fraction: default_holdout(),
             seed: default_seed(),
             max_iterations: default_max_iterations(),
@@ -379,11 +395,28 @@ impl Config {
                 self.model.holdout_fraction
             )));
         }
-        if !(self.model.l2_penalty >= 0.0 && self.model.l2_penalty.is_finite()) {
+        if self.model.l2_grid.is_empty()
+            || !self
+                .model
+                .l2_grid
+                .iter()
+                .all(|p| *p >= 0.0 && p.is_finite())
+        {
             return Err(bad(format!(
-                "model.l2_penalty = {}: expected a number ≥ 0",
-                self.model.l2_penalty
+                "model.l2_grid = {:?}: expected one or more numbers ≥ 0",
+                self.model.l2_grid
             )));
+        }
+        if !(2..=20).contains(&self.model.cv_folds) {
+            return Err(bad(format!(
+                "model.cv_folds = {}: expected 2 to 20",
+                self.model.cv_folds
+            )));
+        }
+        if self.model.max_calibration_error.is_nan() || self.model.max_calibration_error < 0.0 {
+            return Err(bad(
+                "model.max_calibration_error: expected a number ≥ 0".into()
+            ));
         }
         if self.attendance.recent_school_days == 0 {
             return Err(bad(

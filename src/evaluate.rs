@@ -50,7 +50,7 @@ pub struct ScoreMetrics {
 }
 
 impl ScoreMetrics {
-    fn compute(name: &str, scores: &[f64], labels: &[bool], probabilities: bool) -> Self {
+    pub fn compute(name: &str, scores: &[f64], labels: &[bool], probabilities: bool) -> Self {
         ScoreMetrics {
             name: name.to_string(),
             students: labels.len(),

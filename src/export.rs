@@ -17,16 +17,6 @@ use crate::input::{self, FileSpec};
 use crate::mapping::{Mapping, MarkScale};
 use crate::validate::DATE_FORMAT;
 
-/// The files of a snapshot, in the order they are exported.
-const FILES: [&FileSpec; 6] = [
-    &input::STUDENTS,
-    &input::ATTENDANCE,
-    &input::GRADES,
-    &input::CREDITS,
-    &input::BEHAVIOR,
-    &input::OUTCOMES,
-];
-
 /// What one export wrote.
 #[derive(Debug, Default)]
 pub struct ExportSummary {
@@ -57,7 +47,7 @@ pub fn export_snapshot(
 
     let mut summary = ExportSummary::default();
     let target = input::Snapshot::open(to)?.with_mapping(mapping.clone());
-    for spec in FILES {
+    for spec in input::ALL_FILES {
         let source = from.join(spec.name);
         if !source.is_file() {
             continue;

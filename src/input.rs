@@ -104,6 +104,16 @@ pub const OUTCOMES: FileSpec = FileSpec {
     required_file: true,
 };
 
+/// Every file of the contract, in contract order.
+pub const ALL_FILES: [&FileSpec; 6] = [
+    &STUDENTS,
+    &ATTENDANCE,
+    &GRADES,
+    &CREDITS,
+    &BEHAVIOR,
+    &OUTCOMES,
+];
+
 /// Columns holding dates, in any file.
 pub const DATE_COLUMNS: [&str; 5] = [
     "birth_date",

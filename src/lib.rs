@@ -19,6 +19,7 @@ pub mod input;
 pub mod mapping;
 pub mod metrics;
 pub mod model;
+pub mod model_card;
 pub mod output;
 pub mod quality;
 pub mod score;

@@ -23,7 +23,7 @@ use crate::features::{FeatureRun, FEATURES};
 use crate::metrics::Metrics;
 
 /// Version of the model file layout; scoring refuses other versions.
-pub const MODEL_SCHEMA_VERSION: u32 = 1;
+pub const MODEL_SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModelFile {
@@ -37,13 +37,70 @@ pub struct ModelFile {
     /// Coefficients on the standardised features (log-odds per standard deviation).
     pub coefficients: Vec<f64>,
     pub intercept: f64,
-    pub l2_penalty: f64,
-    pub seed: u64,
+    /// Platt scaling of the log-odds, when the held-out calibration needed it:
+    /// risk = sigmoid(slope × log-odds + intercept).
+    pub calibration: Option<Platt>,
+    pub hyperparameters: Hyperparameters,
+    /// Mean held-out AUC and log loss of each candidate penalty, over the folds.
+    pub cross_validation: Vec<CvPoint>,
+    /// SHA-256 of the training snapshot's files and the config: the same fingerprint means
+    /// the same training inputs.
+    pub fingerprint: String,
     pub training: TrainingCounts,
     /// Share of at-risk students among the labelled training students.
     pub base_rate: f64,
-    /// Metrics of a model fitted on the other students, on a stratified holdout.
+    /// Ranking metrics of a model fitted on the other students, on a stratified holdout.
     pub holdout: Metrics,
+    /// Held-out calibration before and after the calibration step.
+    pub holdout_calibration: CalibrationReport,
+}
+
+/// Platt scaling (Platt 1999) of the model's log-odds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Platt {
+    pub slope: f64,
+    pub intercept: f64,
+}
+
+impl Platt {
+    pub fn apply(&self, log_odds: f64) -> f64 {
+        self.slope * log_odds + self.intercept
+    }
+}
+
+/// The settings a model was trained with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hyperparameters {
+    /// The penalty chosen by cross-validation.
+    pub l2_penalty: f64,
+    pub l2_grid: Vec<f64>,
+    pub cv_folds: usize,
+    pub holdout_fraction: f64,
+    pub seed: u64,
+    pub max_iterations: u64,
+}
+
+/// Cross-validated performance of one candidate penalty.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CvPoint {
+    pub l2_penalty: f64,
+    pub mean_auc_roc: f64,
+    /// Standard error of the mean AUC over the folds.
+    pub se_auc_roc: f64,
+    pub mean_log_loss: f64,
+}
+
+/// Calibration of the held-out probabilities before and after Platt scaling. "After" is
+/// cross-fitted (scaling fitted on one half of the holdout, measured on the other, both
+/// ways), so it is not judged on the students it was fitted to.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationReport {
+    pub expected_calibration_error_before: f64,
+    pub brier_score_before: f64,
+    pub expected_calibration_error_after: f64,
+    pub brier_score_after: f64,
+    /// Whether the model file carries the calibration step.
+    pub applied: bool,
 }
 
 /// How the snapshot's students were used for training.
@@ -240,12 +297,18 @@ impl Fit {
     }
 }
 
-fn fit(matrix: &Array2<f64>, labels: &[bool], rows: &[usize], config: &Config) -> Result<Fit> {
+fn fit(
+    matrix: &Array2<f64>,
+    labels: &[bool],
+    rows: &[usize],
+    l2_penalty: f64,
+    config: &Config,
+) -> Result<Fit> {
     let (means, std_devs) = scaler(matrix, rows);
     let z = standardise(matrix, rows, &means, &std_devs);
     let targets: Array1<usize> = rows.iter().map(|&i| labels[i] as usize).collect();
     let model = LogisticRegression::default()
-        .alpha(config.model.l2_penalty)
+        .alpha(l2_penalty)
         .max_iterations(config.model.max_iterations)
         .gradient_tolerance(1e-6)
         .fit(&Dataset::new(z, targets))
@@ -290,9 +353,16 @@ pub fn stratified_split(
     (train, holdout)
 }
 
-/// Trains on the labelled students of `run`: metrics come from a fit on 75% evaluated on a
-/// stratified 25% holdout; the model written is then refitted on every labelled student.
-pub fn train(run: &FeatureRun, labels: &Labels, config: &Config) -> Result<ModelFile> {
+/// Trains on the labelled students of `run`. A stratified holdout (25% by default) is set
+/// aside; the penalty is chosen by k-fold cross-validation on the rest; a fit on the rest
+/// gives the held-out metrics and, when needed, the calibration step; the model written is
+/// then refitted on every labelled student with the chosen penalty.
+pub fn train(
+    run: &FeatureRun,
+    labels: &Labels,
+    fingerprint: &str,
+    config: &Config,
+) -> Result<Trained> {
     let features = model_features();
     let all = raw_matrix(&run.table, &features)?;
     let labelled: Vec<usize> = (0..labels.labels.len())
@@ -313,14 +383,28 @@ pub fn train(run: &FeatureRun, labels: &Labels, config: &Config) -> Result<Model
 
     let (train_rows, holdout_rows) =
         stratified_split(&y, config.model.holdout_fraction, config.model.seed);
-    let split_fit = fit(&matrix, &y, &train_rows, config)?;
+    let cross_validation = cross_validate(&matrix, &y, &train_rows, config)?;
+    let l2_penalty = choose_penalty(&cross_validation);
+    let split_fit = fit(&matrix, &y, &train_rows, l2_penalty, config)?;
     let holdout_scores = split_fit.probabilities(&matrix, &holdout_rows);
     let holdout_labels: Vec<bool> = holdout_rows.iter().map(|&i| y[i]).collect();
     let holdout = Metrics::compute(&holdout_scores, &holdout_labels);
+    let (calibration, holdout_calibration) = calibrate(
+        &holdout_scores,
+        &holdout_labels,
+        config.model.max_calibration_error,
+    );
+    let holdout_risks: Vec<f64> = holdout_scores
+        .iter()
+        .map(|&p| match calibration {
+            Some(platt) => sigmoid(platt.apply(logit(p))),
+            None => p,
+        })
+        .collect();
 
     let every_row: Vec<usize> = (0..y.len()).collect();
-    let full = fit(&matrix, &y, &every_row, config)?;
-    Ok(ModelFile {
+    let full = fit(&matrix, &y, &every_row, l2_penalty, config)?;
+    let model = ModelFile {
         schema_version: MODEL_SCHEMA_VERSION,
         ews_version: env!("CARGO_PKG_VERSION").to_string(),
         features,
@@ -328,8 +412,17 @@ pub fn train(run: &FeatureRun, labels: &Labels, config: &Config) -> Result<Model
         std_devs: full.std_devs,
         coefficients: full.coefficients,
         intercept: full.intercept,
-        l2_penalty: config.model.l2_penalty,
-        seed: config.model.seed,
+        calibration,
+        hyperparameters: Hyperparameters {
+            l2_penalty,
+            l2_grid: config.model.l2_grid.clone(),
+            cv_folds: config.model.cv_folds,
+            holdout_fraction: config.model.holdout_fraction,
+            seed: config.model.seed,
+            max_iterations: config.model.max_iterations,
+        },
+        cross_validation,
+        fingerprint: fingerprint.to_string(),
         training: TrainingCounts {
             snapshot_as_of: run.as_of,
             students: run.table.height(),
@@ -343,7 +436,226 @@ pub fn train(run: &FeatureRun, labels: &Labels, config: &Config) -> Result<Model
         },
         base_rate: positives as f64 / y.len() as f64,
         holdout,
+        holdout_calibration,
+    };
+    Ok(Trained {
+        model,
+        holdout_rows: holdout_rows.iter().map(|&i| labelled[i]).collect(),
+        holdout_risks,
+        holdout_labels,
     })
+}
+
+/// A trained model and its held-out predictions (rows of the feature table), for the
+/// equity audit and the model card.
+pub struct Trained {
+    pub model: ModelFile,
+    pub holdout_rows: Vec<usize>,
+    pub holdout_risks: Vec<f64>,
+    pub holdout_labels: Vec<bool>,
+}
+
+pub fn logit(p: f64) -> f64 {
+    let p = p.clamp(1e-12, 1.0 - 1e-12);
+    (p / (1.0 - p)).ln()
+}
+
+/// Assigns each row to one of `k` folds, stratified by label, deterministically by seed.
+pub fn stratified_folds(labels: &[bool], k: usize, seed: u64) -> Vec<usize> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut folds = vec![0; labels.len()];
+    for class in [false, true] {
+        let mut rows: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == class).collect();
+        rows.shuffle(&mut rng);
+        for (n, row) in rows.into_iter().enumerate() {
+            folds[row] = n % k;
+        }
+    }
+    folds
+}
+
+/// Stratified k-fold cross-validation of every penalty of the grid on `rows`; the fits run
+/// in parallel and each is deterministic, so the result does not depend on the thread count.
+fn cross_validate(
+    matrix: &Array2<f64>,
+    y: &[bool],
+    rows: &[usize],
+    config: &Config,
+) -> Result<Vec<CvPoint>> {
+    use rayon::prelude::*;
+    let k = config.model.cv_folds;
+    let row_labels: Vec<bool> = rows.iter().map(|&i| y[i]).collect();
+    let folds = stratified_folds(&row_labels, k, config.model.seed.wrapping_add(1));
+    let jobs: Vec<(usize, usize)> = (0..config.model.l2_grid.len())
+        .flat_map(|p| (0..k).map(move |f| (p, f)))
+        .collect();
+    let results: Vec<Result<(f64, f64)>> = jobs
+        .par_iter()
+        .map(|&(p, f)| {
+            let fit_rows: Vec<usize> = (0..rows.len())
+                .filter(|&i| folds[i] != f)
+                .map(|i| rows[i])
+                .collect();
+            let test_rows: Vec<usize> = (0..rows.len())
+                .filter(|&i| folds[i] == f)
+                .map(|i| rows[i])
+                .collect();
+            let model = fit(matrix, y, &fit_rows, config.model.l2_grid[p], config)?;
+            let scores = model.probabilities(matrix, &test_rows);
+            let labels: Vec<bool> = test_rows.iter().map(|&i| y[i]).collect();
+            Ok((
+                crate::metrics::auc_roc(&scores, &labels),
+                crate::metrics::log_loss(&scores, &labels),
+            ))
+        })
+        .collect();
+    let mut points = Vec::new();
+    for (p, &penalty) in config.model.l2_grid.iter().enumerate() {
+        let mut aucs = Vec::with_capacity(k);
+        let mut losses = Vec::with_capacity(k);
+        for (job, result) in jobs.iter().zip(&results) {
+            if job.0 == p {
+                let (auc, loss) = result
+                    .as_ref()
+                    .map_err(|e| EwsError::Training(e.to_string()))?;
+                aucs.push(*auc);
+                losses.push(*loss);
+            }
+        }
+        let n = aucs.len() as f64;
+        let mean = aucs.iter().sum::<f64>() / n;
+        let var = aucs.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+        points.push(CvPoint {
+            l2_penalty: penalty,
+            mean_auc_roc: mean,
+            se_auc_roc: (var / n).sqrt(),
+            mean_log_loss: losses.iter().sum::<f64>() / n,
+        });
+    }
+    Ok(points)
+}
+
+/// The penalty with the lowest mean cross-validated log loss (a proper scoring rule, so the
+/// choice also serves the probabilities; AUC alone barely moves with the penalty because
+/// shrinking standardised coefficients changes their scale more than their direction). Ties go
+/// to the larger penalty, the simpler model.
+pub fn choose_penalty(points: &[CvPoint]) -> f64 {
+    points
+        .iter()
+        .filter(|p| p.mean_log_loss.is_finite())
+        .min_by(|a, b| {
+            a.mean_log_loss
+                .total_cmp(&b.mean_log_loss)
+                .then(b.l2_penalty.total_cmp(&a.l2_penalty))
+        })
+        .or(points.first())
+        .map(|p| p.l2_penalty)
+        .unwrap_or(1.0)
+}
+
+/// Fits Platt scaling (a one-feature logistic regression on the log-odds) by Newton's method.
+pub fn fit_platt(probabilities: &[f64], labels: &[bool]) -> Platt {
+    let x: Vec<f64> = probabilities.iter().map(|&p| logit(p)).collect();
+    let (mut a, mut b) = (1.0, 0.0);
+    for _ in 0..50 {
+        // Gradient and Hessian of the mean log loss, with a tiny ridge for separable data.
+        let (mut ga, mut gb, mut haa, mut hab, mut hbb) =
+            (1e-6 * (a - 1.0), 1e-6 * b, 1e-6, 0.0, 1e-6);
+        let n = x.len().max(1) as f64;
+        for (xi, &yi) in x.iter().zip(labels) {
+            let p = sigmoid(a * xi + b);
+            let r = p - if yi { 1.0 } else { 0.0 };
+            let w = p * (1.0 - p);
+            ga += r * xi / n;
+            gb += r / n;
+            haa += w * xi * xi / n;
+            hab += w * xi / n;
+            hbb += w / n;
+        }
+        let det = haa * hbb - hab * hab;
+        if det.abs() < 1e-18 {
+            break;
+        }
+        let (da, db) = ((hbb * ga - hab * gb) / det, (haa * gb - hab * ga) / det);
+        a -= da;
+        b -= db;
+        if da.abs() < 1e-10 && db.abs() < 1e-10 {
+            break;
+        }
+    }
+    Platt {
+        slope: a,
+        intercept: b,
+    }
+}
+
+/// Measures the held-out calibration and decides on Platt scaling: applied when the
+/// expected calibration error is above `max_error` and the cross-fitted scaling lowers both
+/// the calibration error and the Brier score.
+fn calibrate(
+    probabilities: &[f64],
+    labels: &[bool],
+    max_error: f64,
+) -> (Option<Platt>, CalibrationReport) {
+    use crate::metrics::{brier_score, calibration_table, expected_calibration_error};
+    let ece_before = expected_calibration_error(&calibration_table(probabilities, labels));
+    let brier_before = brier_score(probabilities, labels);
+    // Cross-fitting: the holdout's halves (alternate rows) calibrate each other.
+    let mut after = vec![0.0; probabilities.len()];
+    for half in 0..2 {
+        let fit_rows: Vec<usize> = (0..probabilities.len()).filter(|i| i % 2 != half).collect();
+        let platt = fit_platt(
+            &fit_rows
+                .iter()
+                .map(|&i| probabilities[i])
+                .collect::<Vec<_>>(),
+            &fit_rows.iter().map(|&i| labels[i]).collect::<Vec<_>>(),
+        );
+        for i in (0..probabilities.len()).filter(|i| i % 2 == half) {
+            after[i] = sigmoid(platt.apply(logit(probabilities[i])));
+        }
+    }
+    let ece_after = expected_calibration_error(&calibration_table(&after, labels));
+    let brier_after = brier_score(&after, labels);
+    let applied = ece_before > max_error && ece_after < ece_before && brier_after < brier_before;
+    let report = CalibrationReport {
+        expected_calibration_error_before: ece_before,
+        brier_score_before: brier_before,
+        expected_calibration_error_after: ece_after,
+        brier_score_after: brier_after,
+        applied,
+    };
+    (applied.then(|| fit_platt(probabilities, labels)), report)
+}
+
+/// SHA-256 over the snapshot's files (in contract order, by name and content) and the config.
+pub fn fingerprint(files: &[std::path::PathBuf], config: &Config) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut hasher = Sha256::new();
+    for path in files {
+        let name = path.file_name().map(|n| n.to_string_lossy().to_string());
+        hasher.update(name.unwrap_or_default().as_bytes());
+        let mut file = std::fs::File::open(path).map_err(|e| EwsError::io(path, e))?;
+        let mut buffer = vec![0u8; 1 << 16];
+        loop {
+            let n = file.read(&mut buffer).map_err(|e| EwsError::io(path, e))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buffer[..n]);
+        }
+    }
+    let config_json = serde_json::to_string(config).map_err(|e| EwsError::Config {
+        path: "config".into(),
+        message: e.to_string(),
+    })?;
+    hasher.update(config_json.as_bytes());
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
 impl ModelFile {
@@ -363,10 +675,23 @@ impl ModelFile {
                 path.display()
             ),
         })?;
-        let model: ModelFile = serde_json::from_str(&text).map_err(|e| EwsError::Model {
+        let not_a_model = |e: serde_json::Error| EwsError::Model {
             path: path.to_path_buf(),
             message: format!("not an ews model file: {e}"),
-        })?;
+        };
+        // The version first: a model of another layout gets a clear "retrain", not a
+        // complaint about a missing field.
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(not_a_model)?;
+        let version = value.get("schema_version").and_then(|v| v.as_u64());
+        if let Some(version) = version.filter(|v| *v != u64::from(MODEL_SCHEMA_VERSION)) {
+            return Err(EwsError::Model {
+                path: path.to_path_buf(),
+                message: format!(
+                    "model schema version {version} is not the version this ews reads ({MODEL_SCHEMA_VERSION}); retrain it with `ews train`"
+                ),
+            });
+        }
+        let model: ModelFile = serde_json::from_value(value).map_err(not_a_model)?;
         model.check(path)?;
         Ok(model)
     }
@@ -382,17 +707,22 @@ impl ModelFile {
                 self.schema_version
             )));
         }
+        if self.features != model_features() {
+            return Err(bad(format!(
+                "its features ({}) are not the model features of this ews version ({}); retrain it with `ews train`",
+                self.features.join(", "),
+                model_features().join(", ")
+            )));
+        }
         let n = self.features.len();
         if self.means.len() != n || self.std_devs.len() != n || self.coefficients.len() != n {
             return Err(bad(
                 "features, means, std_devs and coefficients differ in length".into(),
             ));
         }
-        for name in &self.features {
-            if crate::features::feature(name).is_none() {
-                return Err(bad(format!(
-                    "unknown feature `{name}`; retrain the model with this ews version"
-                )));
+        if let Some(platt) = &self.calibration {
+            if !(platt.slope.is_finite() && platt.intercept.is_finite()) {
+                return Err(bad("non-finite calibration".into()));
             }
         }
         let finite = |v: &f64| v.is_finite();
@@ -425,6 +755,46 @@ mod tests {
             (train.clone(), holdout.clone())
         );
         assert_ne!(stratified_split(&labels, 0.25, 8).1, holdout);
+    }
+
+    #[test]
+    fn platt_scaling_matches_scikit_learn() {
+        // LogisticRegression(C=inf).fit(logit(p), y) in scikit-learn 1.9.1:
+        // coef 1.8350712795798576, intercept 0.29620318448176425. (The tiny ridge of
+        // fit_platt moves them by less than 1e-5.)
+        let p = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.35, 0.65, 0.15];
+        let y = [0, 0, 1, 0, 1, 0, 1, 1, 1, 0, 1, 0].map(|v| v == 1);
+        let platt = fit_platt(&p, &y);
+        assert!((platt.slope - 1.8350712795798576).abs() < 1e-4, "{platt:?}");
+        assert!((platt.intercept - 0.29620318448176425).abs() < 1e-4, "{platt:?}");
+    }
+
+    #[test]
+    fn the_penalty_with_the_lowest_log_loss_wins_ties_to_the_larger() {
+        let point = |l2_penalty, mean_log_loss| CvPoint {
+            l2_penalty,
+            mean_auc_roc: 0.8,
+            se_auc_roc: 0.01,
+            mean_log_loss,
+        };
+        let grid = [point(0.1, 0.40), point(1.0, 0.38), point(10.0, 0.39)];
+        assert_eq!(choose_penalty(&grid), 1.0);
+        let tied = [point(0.1, 0.38), point(1.0, 0.38)];
+        assert_eq!(choose_penalty(&tied), 1.0);
+        let broken = [point(0.1, f64::NAN), point(1.0, 0.5)];
+        assert_eq!(choose_penalty(&broken), 1.0);
+    }
+
+    #[test]
+    fn folds_are_stratified() {
+        let labels: Vec<bool> = (0..50).map(|i| i % 5 == 0).collect();
+        let folds = stratified_folds(&labels, 5, 3);
+        for f in 0..5 {
+            let members: Vec<usize> = (0..50).filter(|&i| folds[i] == f).collect();
+            assert_eq!(members.len(), 10);
+            assert_eq!(members.iter().filter(|&&i| labels[i]).count(), 2);
+        }
+        assert_eq!(stratified_folds(&labels, 5, 3), folds);
     }
 
     #[test]

@@ -69,13 +69,15 @@ fn probabilities_of(z: &ndarray::Array2<f64>, model: &ModelFile) -> Vec<f64> {
     z.rows()
         .into_iter()
         .map(|zs| {
-            sigmoid(
-                model.intercept
-                    + zs.iter()
-                        .zip(&model.coefficients)
-                        .map(|(a, b)| a * b)
-                        .sum::<f64>(),
-            )
+            let log_odds = model.intercept
+                + zs.iter()
+                    .zip(&model.coefficients)
+                    .map(|(a, b)| a * b)
+                    .sum::<f64>();
+            sigmoid(match &model.calibration {
+                Some(platt) => platt.apply(log_odds),
+                None => log_odds,
+            })
         })
         .collect()
 }

@@ -143,7 +143,18 @@ fn train_reproduces_the_shipped_model() {
     let shipped: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root().join("config/model.json")).unwrap())
             .unwrap();
-    for key in ["features", "coefficients", "intercept", "means", "std_devs"] {
+    for key in [
+        "schema_version",
+        "features",
+        "coefficients",
+        "intercept",
+        "means",
+        "std_devs",
+        "calibration",
+        "hyperparameters",
+        "cross_validation",
+        "fingerprint",
+    ] {
         assert_eq!(
             trained[key], shipped[key],
             "{key} differs from config/model.json"
@@ -151,6 +162,60 @@ fn train_reproduces_the_shipped_model() {
     }
     let auc = trained["holdout"]["auc_roc"].as_f64().unwrap();
     assert!(auc >= 0.75, "held-out AUC {auc}");
+    // The grid is reported and the chosen penalty is one of it.
+    let chosen = &trained["hyperparameters"]["l2_penalty"];
+    let grid = trained["cross_validation"].as_array().unwrap();
+    assert_eq!(grid.len(), 5);
+    assert!(grid.iter().any(|p| &p["l2_penalty"] == chosen));
+    // The model card is written beside the model, the same as the shipped one.
+    let card = std::fs::read_to_string(out.path().join("model_card.md")).unwrap();
+    assert_eq!(
+        card,
+        std::fs::read_to_string(root().join("config/model_card.md")).unwrap()
+    );
+    for section in [
+        "## Intended use",
+        "## Training data",
+        "## Metrics and baselines",
+        "## Calibration",
+        "## Equity audit",
+        "## Limitations",
+    ] {
+        assert!(card.contains(section), "{section}");
+    }
+}
+
+#[test]
+fn scoring_refuses_a_model_of_another_schema_or_feature_set() {
+    let out = tempfile::tempdir().unwrap();
+    let shipped: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("config/model.json")).unwrap())
+            .unwrap();
+    let cases = [
+        ("schema_version", serde_json::json!(1), "schema version 1"),
+        (
+            "features",
+            serde_json::json!(["gpa"]),
+            "are not the model features of this ews version",
+        ),
+    ];
+    for (key, value, message) in cases {
+        let mut model = shipped.clone();
+        model[key] = value;
+        let path = out.path().join("model.json");
+        std::fs::write(&path, model.to_string()).unwrap();
+        let result = ews(&[
+            "score",
+            "sample_data/current",
+            "--model",
+            path.to_str().unwrap(),
+            "--out",
+            out.path().join("r").to_str().unwrap(),
+        ]);
+        assert_eq!(result.status.code(), Some(2));
+        let stderr = text(&result.stderr);
+        assert!(stderr.contains(message), "{stderr}");
+    }
 }
 
 #[test]
