@@ -170,6 +170,22 @@ fn referral_audit(
     ))
 }
 
+/// The training labels of a snapshot read with its outcomes.
+fn labels_of(
+    data: &Validated,
+    run: &features::FeatureRun,
+    snapshot: &Snapshot,
+    config: &Config,
+) -> Result<model::Labels> {
+    let outcomes = data
+        .outcomes
+        .as_ref()
+        .ok_or_else(|| EwsError::MissingFile {
+            path: snapshot.path(&input::OUTCOMES),
+        })?;
+    model::labels(run, outcomes, config)
+}
+
 /// `ews evaluate`: a model on a labelled snapshot, beside the rule-based indicators.
 pub fn evaluate(args: &EvaluateArgs, config: &Config) -> Result<RunStatus> {
     let mut stages = Stages::default();
@@ -179,13 +195,7 @@ pub fn evaluate(args: &EvaluateArgs, config: &Config) -> Result<RunStatus> {
     let run = stages.time("features", || features::compute(&data, config))?;
     quality.add_ignored(&run.ignored);
     let evaluation = stages.time("evaluate", || {
-        let outcomes = data
-            .outcomes
-            .as_ref()
-            .ok_or_else(|| EwsError::MissingFile {
-                path: snapshot.path(&input::OUTCOMES),
-            })?;
-        let labels = model::labels(&run, outcomes, config)?;
+        let labels = labels_of(&data, &run, &snapshot, config)?;
         let probabilities = score::probabilities(&run.table, &model)?;
         crate::evaluate::evaluate(&run, &probabilities, &labels, config)
     })?;
@@ -288,13 +298,7 @@ pub fn train(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
     let run = stages.time("features", || features::compute(&data, config))?;
     quality.add_ignored(&run.ignored);
     let trained = stages.time("fit", || {
-        let outcomes = data
-            .outcomes
-            .as_ref()
-            .ok_or_else(|| EwsError::MissingFile {
-                path: snapshot.path(&input::OUTCOMES),
-            })?;
-        let labels = model::labels(&run, outcomes, config)?;
+        let labels = labels_of(&data, &run, &snapshot, config)?;
         let mut files = Vec::new();
         for spec in input::ALL_FILES {
             files.extend(snapshot.find(spec)?);

@@ -225,6 +225,33 @@ pub fn write_csv(path: &Path, rows: &[GroupAudit]) -> Result<()> {
     writer.flush().map_err(|e| EwsError::io(path, e))
 }
 
+/// The audit as a Markdown section body: what "referred" means, then one row per group.
+pub fn markdown(rows: &[GroupAudit], threshold: f64, min_group_size: usize) -> String {
+    let mut text = format!(
+        "Referred = risk ≥ {threshold}. Ratios are to the largest group of each column; a ratio outside [{}, {}] is flagged. Groups under {min_group_size} students are suppressed.\n\n| column | group | students | base rate | selection | precision | FPR | FNR | AUC | flagged |\n|---|---|---|---|---|---|---|---|---|---|\n",
+        RATIO_RANGE.0, RATIO_RANGE.1
+    );
+    let number = |v: Option<f64>| {
+        v.filter(|v| v.is_finite())
+            .map(|v| format!("{v:.3}"))
+            .unwrap_or_else(|| "-".into())
+    };
+    for g in rows {
+        let rates: Vec<String> = g.rates.named().iter().map(|(_, v)| number(*v)).collect();
+        text.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            g.attribute,
+            g.group.replace('|', "/"),
+            g.students
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| format!("< {min_group_size}")),
+            rates.join(" | "),
+            g.flagged.join(", ")
+        ));
+    }
+    text
+}
+
 /// Summary lines: the flagged groups, or a line saying there are none.
 pub fn summary_lines(rows: &[GroupAudit], min_group_size: usize) -> Vec<String> {
     let suppressed = rows.iter().filter(|r| r.suppressed).count();

@@ -72,6 +72,39 @@ impl ScoreMetrics {
         }
     }
 
+    /// The metrics as text, by name: `auc`, `ap`, `p5` `p10` `p20`, `r5` `r10` `r20`, `brier`,
+    /// `log_loss`, `flagged` ("-" where a metric does not apply).
+    pub fn cell(&self, name: &str) -> String {
+        let dash = || "-".to_string();
+        let at = |fraction: f64, precision: bool| {
+            self.at_top
+                .iter()
+                .find(|t| (t.fraction - fraction).abs() < 1e-9)
+                .map(|t| number(if precision { t.precision } else { t.recall }))
+                .unwrap_or_else(dash)
+        };
+        match name {
+            "auc" => number(self.auc_roc),
+            "ap" => number(self.average_precision),
+            "p5" => at(0.05, true),
+            "p10" => at(0.10, true),
+            "p20" => at(0.20, true),
+            "r5" => at(0.05, false),
+            "r10" => at(0.10, false),
+            "r20" => at(0.20, false),
+            "brier" => self.brier_score.map(number).unwrap_or_else(dash),
+            "log_loss" => self.log_loss.map(number).unwrap_or_else(dash),
+            "flagged" => self.flagged.map(|f| f.to_string()).unwrap_or_else(dash),
+            _ => dash(),
+        }
+    }
+
+    /// One Markdown table row of the named cells.
+    pub fn markdown_row(&self, cells: &[&str]) -> String {
+        let values: Vec<String> = cells.iter().map(|c| self.cell(c)).collect();
+        format!("| {} | {} |\n", self.name, values.join(" | "))
+    }
+
     /// Precision at the top `fraction` (one of [`TOP_FRACTIONS`]).
     pub fn precision_at(&self, fraction: f64) -> f64 {
         self.at_top
@@ -182,7 +215,7 @@ pub fn evaluate(
     })
 }
 
-fn number(v: f64) -> String {
+pub fn number(v: f64) -> String {
     if v.is_finite() {
         format!("{v:.3}")
     } else {
@@ -197,25 +230,10 @@ impl Evaluation {
             "  {:<20} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
             "score", "AUC", "AP", "P@5%", "P@10%", "P@20%", "R@10%", "Brier", "logloss"
         )];
+        let cells = ["auc", "ap", "p5", "p10", "p20", "r10", "brier", "log_loss"];
         for m in std::iter::once(&self.model).chain(&self.indicators) {
-            let recall10 = m
-                .at_top
-                .iter()
-                .find(|t| (t.fraction - 0.10).abs() < 1e-9)
-                .map(|t| t.recall)
-                .unwrap_or(f64::NAN);
-            lines.push(format!(
-                "  {:<20} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
-                m.name,
-                number(m.auc_roc),
-                number(m.average_precision),
-                number(m.precision_at(0.05)),
-                number(m.precision_at(0.10)),
-                number(m.precision_at(0.20)),
-                number(recall10),
-                m.brier_score.map(number).unwrap_or_else(|| "-".into()),
-                m.log_loss.map(number).unwrap_or_else(|| "-".into()),
-            ));
+            let values: Vec<String> = cells.iter().map(|c| format!("{:>8}", m.cell(c))).collect();
+            lines.push(format!("  {:<20} {}", m.name, values.join(" ")));
         }
         lines
     }
@@ -258,24 +276,9 @@ impl Evaluation {
         text.push_str("## The model and the rule-based indicators\n\n");
         text.push_str("| score | AUC | AP | P@5% | P@10% | P@20% | R@5% | R@10% | R@20% | Brier | log loss | flagged |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for m in std::iter::once(&self.model).chain(&self.indicators) {
-            let recalls: Vec<String> = m.at_top.iter().map(|t| number(t.recall)).collect();
-            let flagged = m
-                .flagged
-                .map(|f| f.to_string())
-                .unwrap_or_else(|| "-".into());
-            text.push_str(&format!(
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
-                m.name,
-                number(m.auc_roc),
-                number(m.average_precision),
-                number(m.precision_at(0.05)),
-                number(m.precision_at(0.10)),
-                number(m.precision_at(0.20)),
-                recalls.join(" | "),
-                m.brier_score.map(number).unwrap_or_else(|| "-".into()),
-                m.log_loss.map(number).unwrap_or_else(|| "-".into()),
-                flagged,
-            ));
+            text.push_str(&m.markdown_row(&[
+                "auc", "ap", "p5", "p10", "p20", "r5", "r10", "r20", "brier", "log_loss", "flagged",
+            ]));
         }
         text.push_str("\nIndicators are yes/no: their precision at the top k% is the expected value with the flagged students in random order.\n\n## Calibration\n\n| predicted | students | mean predicted | observed |\n|---|---|---|---|\n");
         for bin in &self.calibration {
@@ -289,29 +292,14 @@ impl Evaluation {
             ));
         }
         text.push_str(&format!(
-            "\nExpected calibration error: {}.\n\n## Equity audit\n\nReferred = risk ≥ {}. Groups with fewer than {} students are suppressed. Ratios are to the largest group of the column; outside [0.8, 1.25] is flagged.\n\n| column | group | students | base rate | selection | precision | FPR | FNR | AUC | flagged |\n|---|---|---|---|---|---|---|---|---|---|\n",
-            number(self.expected_calibration_error),
-            self.referral_threshold,
-            min_group_size
+            "\nExpected calibration error: {}.\n\n## Equity audit\n\n",
+            number(self.expected_calibration_error)
         ));
-        let opt = |v: Option<f64>| v.map(number).unwrap_or_else(|| "-".into());
-        for g in &self.equity {
-            text.push_str(&format!(
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
-                g.attribute,
-                g.group.replace('|', "/"),
-                g.students
-                    .map(|n| n.to_string())
-                    .unwrap_or_else(|| format!("< {min_group_size}")),
-                opt(g.rates.base_rate),
-                opt(g.rates.selection_rate),
-                opt(g.rates.precision),
-                opt(g.rates.false_positive_rate),
-                opt(g.rates.false_negative_rate),
-                opt(g.rates.auc_roc),
-                g.flagged.join(", ")
-            ));
-        }
+        text.push_str(&equity::markdown(
+            &self.equity,
+            self.referral_threshold,
+            min_group_size,
+        ));
         text
     }
 }

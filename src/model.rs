@@ -762,11 +762,16 @@ mod tests {
         // LogisticRegression(C=inf).fit(logit(p), y) in scikit-learn 1.9.1:
         // coef 1.8350712795798576, intercept 0.29620318448176425. (The tiny ridge of
         // fit_platt moves them by less than 1e-5.)
-        let p = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.35, 0.65, 0.15];
+        let p = [
+            0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.35, 0.65, 0.15,
+        ];
         let y = [0, 0, 1, 0, 1, 0, 1, 1, 1, 0, 1, 0].map(|v| v == 1);
         let platt = fit_platt(&p, &y);
         assert!((platt.slope - 1.8350712795798576).abs() < 1e-4, "{platt:?}");
-        assert!((platt.intercept - 0.29620318448176425).abs() < 1e-4, "{platt:?}");
+        assert!(
+            (platt.intercept - 0.29620318448176425).abs() < 1e-4,
+            "{platt:?}"
+        );
     }
 
     #[test]

@@ -123,17 +123,7 @@ impl ModelCard {
         }
         s.push_str("\n## Metrics and baselines (holdout)\n\nThe model beside the rule-based indicators the field uses, on the same students: the freshman on-track indicator (off-track = at risk) and the ABC flags (attendance < 90%, any suspension, any core-course F). Yes/no indicators rank flagged students in random order.\n\n| score | AUC | AP | P@5% | P@10% | P@20% | Brier |\n|---|---|---|---|---|---|---|\n");
         for x in std::iter::once(&self.holdout).chain(&self.baselines) {
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} | {} | {} | {} | {} |",
-                x.name,
-                n(x.auc_roc),
-                n(x.average_precision),
-                n(x.precision_at(0.05)),
-                n(x.precision_at(0.10)),
-                n(x.precision_at(0.20)),
-                x.brier_score.map(n).unwrap_or_else(|| "-".into())
-            );
+            s.push_str(&x.markdown_row(&["auc", "ap", "p5", "p10", "p20", "brier"]));
         }
         let c = &m.holdout_calibration;
         let _ = writeln!(
@@ -160,30 +150,12 @@ impl ModelCard {
                 n(b.observed_rate)
             );
         }
-        let _ = writeln!(
-            s,
-            "\n## Equity audit (holdout)\n\nReferred = risk ≥ {}. Ratios are to the largest group of each column; a ratio outside [0.8, 1.25] is flagged. Groups under {} students are suppressed.\n\n| column | group | students | base rate | selection | precision | FPR | FNR | AUC | flagged |\n|---|---|---|---|---|---|---|---|---|---|",
-            self.referral_threshold, self.min_group_size
-        );
-        let o = |v: Option<f64>| v.map(n).unwrap_or_else(|| "-".into());
-        for g in &self.equity {
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                g.attribute,
-                g.group.replace('|', "/"),
-                g.students
-                    .map(|c| c.to_string())
-                    .unwrap_or_else(|| format!("< {}", self.min_group_size)),
-                o(g.rates.base_rate),
-                o(g.rates.selection_rate),
-                o(g.rates.precision),
-                o(g.rates.false_positive_rate),
-                o(g.rates.false_negative_rate),
-                o(g.rates.auc_roc),
-                g.flagged.join(", ")
-            );
-        }
+        s.push_str("\n## Equity audit (holdout)\n\n");
+        s.push_str(&equity::markdown(
+            &self.equity,
+            self.referral_threshold,
+            self.min_group_size,
+        ));
         s.push_str(
             "\n## Limitations\n\n\
              - Trained on one past snapshot: a change in the district's grading, attendance coding \

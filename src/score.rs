@@ -94,6 +94,9 @@ pub fn score(table: &DataFrame, model: &ModelFile, config: &Config) -> Result<Ve
         .map(|risk| (risk * RISK_SCALE).round() / RISK_SCALE)
         .collect();
 
+    let typical: Vec<f64> = (0..model.features.len())
+        .map(|j| typical_value(&model.features[j], matrix.column(j).iter().copied()))
+        .collect();
     let schools = table.column("school_id")?.str()?;
     let grades = table.column("grade_level")?.i32()?;
     let mut school_counts: std::collections::HashMap<&str, usize> =
@@ -123,7 +126,14 @@ pub fn score(table: &DataFrame, model: &ModelFile, config: &Config) -> Result<Ve
         let reasons = contributions
             .iter()
             .take(3)
-            .map(|&(j, _)| reason_text(&model.features[j], matrix[[row, j]], grade, config))
+            .map(|&(j, _)| {
+                let feature = &model.features[j];
+                format!(
+                    "{} ({})",
+                    reason_text(feature, matrix[[row, j]], grade, config),
+                    typical_text(feature, typical[j])
+                )
+            })
             .collect();
         scored.push(ScoredStudent {
             row,
@@ -144,15 +154,58 @@ fn count(n: f64, singular: &str, plural: &str) -> String {
     } else {
         plural
     };
+    format!("{} {noun}", number(n))
+}
+
+/// A number without a needless ".0".
+fn number(n: f64) -> String {
     if n.fract().abs() < 1e-9 {
-        format!("{n:.0} {noun}")
+        format!("{n:.0}")
     } else {
-        format!("{n:.1} {noun}")
+        format!("{n:.1}")
     }
 }
 
 fn percent(rate: f64) -> String {
     format!("{:.0}%", rate * 100.0)
+}
+
+/// Yes/no features: their typical value is the share of students with a yes.
+const FLAG_FEATURES: [&str; 3] = ["chronic_absence", "freshman_on_track", "over_age"];
+
+/// The district's typical value of a feature among the students scored: the median, or for a
+/// yes/no feature the share of yes (missing values left out). NaN when no student has one.
+pub fn typical_value(feature: &str, values: impl Iterator<Item = f64>) -> f64 {
+    let mut known: Vec<f64> = values.filter(|v| !v.is_nan()).collect();
+    if known.is_empty() {
+        return f64::NAN;
+    }
+    if FLAG_FEATURES.contains(&feature) {
+        return known.iter().sum::<f64>() / known.len() as f64;
+    }
+    known.sort_by(f64::total_cmp);
+    let mid = known.len() / 2;
+    if known.len() % 2 == 1 {
+        known[mid]
+    } else {
+        (known[mid - 1] + known[mid]) / 2.0
+    }
+}
+
+/// The district's typical value in words, shown after a reason so a counselor can compare.
+pub fn typical_text(feature: &str, typical: f64) -> String {
+    if typical.is_nan() {
+        return "no district figure".to_string();
+    }
+    match feature {
+        "freshman_on_track" => format!("{} of students are on track", percent(typical)),
+        f if FLAG_FEATURES.contains(&f) => format!("as are {} of students", percent(typical)),
+        "attendance_rate" | "unexcused_absence_rate" | "recent_attendance_rate" | "tardy_rate" => {
+            format!("district median {}", percent(typical))
+        }
+        "gpa" => format!("district median {typical:.2}"),
+        _ => format!("district median {}", number(typical)),
+    }
 }
 
 /// The plain-language reason for a feature at the student's value.
@@ -223,6 +276,24 @@ mod tests {
             reason_text("recent_attendance_rate", 0.7, 9, &config),
             "attended 70% of the last 30 school days"
         );
+    }
+
+    #[test]
+    fn reasons_show_the_district_typical_value() {
+        // Median of {0.9, 0.95, NaN, 0.8, 1.0} = (0.9 + 0.95) / 2; a flag's share of yes.
+        let rates = [0.9, 0.95, f64::NAN, 0.8, 1.0];
+        let median = typical_value("attendance_rate", rates.into_iter());
+        assert!((median - 0.925).abs() < 1e-12);
+        assert_eq!(typical_text("attendance_rate", 0.9), "district median 90%");
+        let share = typical_value("chronic_absence", [1.0, 0.0, 0.0, 0.0].into_iter());
+        assert_eq!(share, 0.25);
+        assert_eq!(
+            typical_text("chronic_absence", share),
+            "as are 25% of students"
+        );
+        assert_eq!(typical_text("core_f_marks", 0.0), "district median 0");
+        assert_eq!(typical_text("gpa", 2.856), "district median 2.86");
+        assert!(typical_value("gpa", [f64::NAN].into_iter()).is_nan());
     }
 
     #[test]
