@@ -111,6 +111,10 @@ pub fn score(args: &ScoreArgs, config: &Config) -> Result<RunStatus> {
     let published = stages.time("write", || {
         let folder = RunFolder::create(&args.out, &run.as_of.to_string())?;
         output::write_referrals(&folder.file("referrals.csv"), &run.table, &scored)?;
+        let students = crate::feed::student_frame(&run.table, &scored, run.as_of, config)?;
+        crate::feed::write_students(folder.target_staging(), &students)?;
+        let summary = crate::feed::summary(&run.table, &scored, run.as_of)?;
+        crate::feed::write_summary(&folder.file("summary.json"), &summary)?;
         crate::equity::write_csv(&folder.file("equity.csv"), &audit)?;
         quality.write(folder.target_staging())?;
         folder.publish()

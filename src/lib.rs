@@ -14,6 +14,7 @@ pub mod error;
 pub mod evaluate;
 pub mod export;
 pub mod features;
+pub mod feed;
 pub mod generate;
 pub mod input;
 pub mod mapping;

@@ -137,6 +137,30 @@ pub fn spreadsheet_safe(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// [`spreadsheet_safe`] applied to every text column of a frame, for CSV files written by
+/// polars.
+pub fn spreadsheet_safe_frame(frame: &DataFrame) -> Result<DataFrame> {
+    let text_columns: Vec<Expr> = frame
+        .columns()
+        .iter()
+        .filter(|c| c.dtype() == &DataType::String)
+        .map(|c| {
+            let name = c.name().as_str();
+            let risky = ["=", "+", "-", "@", "\t", "\r"]
+                .into_iter()
+                .map(|start| col(name).str().starts_with(lit(start)))
+                .reduce(|a, b| a.or(b))
+                .unwrap_or(lit(false))
+                .fill_null(lit(false));
+            when(risky)
+                .then(lit("'") + col(name))
+                .otherwise(col(name))
+                .alias(name)
+        })
+        .collect();
+    Ok(frame.clone().lazy().with_columns(text_columns).collect()?)
+}
+
 fn number(value: Option<f64>, decimals: usize) -> String {
     match value {
         Some(v) if v.is_finite() => {

@@ -223,6 +223,8 @@ impl QualityReport {
         for part in &self.rejects {
             all.vstack_mut(part)?;
         }
+        // The offending values come from the export: neutralise formulas for spreadsheets.
+        let mut all = crate::output::spreadsheet_safe_frame(&all)?;
         let mut file = std::fs::File::create(path).map_err(|e| EwsError::io(path, e))?;
         CsvWriter::new(&mut file)
             .include_header(true)

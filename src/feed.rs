@@ -1,0 +1,252 @@
+//! The dashboard feed: every scored student with every feature, the score, tier, ranks and
+//! flags (students.parquet and students.csv), and counts per school × grade × tier
+//! (summary.json). Dashboards read these files unattended, so their layout is a contract:
+//! docs/output-schema.md documents every column, and [`FEED_SCHEMA_VERSION`] is written into
+//! every file and raised whenever a column is renamed, removed or changes type (adding a
+//! column at the end does not raise it).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::error::{EwsError, Result};
+use crate::features::FEATURES;
+use crate::score::{ScoredStudent, Tier};
+
+/// Version of the layout of students.parquet, students.csv and summary.json.
+pub const FEED_SCHEMA_VERSION: u32 = 1;
+
+/// The students.csv / students.parquet columns before the features, in order.
+pub const LEADING_COLUMNS: [&str; 15] = [
+    "schema_version",
+    "as_of",
+    "student_id",
+    "last_name",
+    "first_name",
+    "school_id",
+    "school_name",
+    "grade_level",
+    "cohort_year",
+    "counselor",
+    "gender",
+    "race_ethnicity",
+    "ell",
+    "sped",
+    "econ_disadvantaged",
+];
+
+/// The columns after the features, in order.
+pub const TRAILING_COLUMNS: [&str; 10] = [
+    "risk_score",
+    "risk_tier",
+    "rank_in_school",
+    "rank_in_district",
+    "referred",
+    "freshman_off_track",
+    "abc_any_flag",
+    "reason_1",
+    "reason_2",
+    "reason_3",
+];
+
+/// Every column of the student feed, in order.
+pub fn columns() -> Vec<&'static str> {
+    let mut columns: Vec<&str> = LEADING_COLUMNS.to_vec();
+    columns.extend(FEATURES.iter().map(|f| f.name));
+    columns.extend(TRAILING_COLUMNS);
+    columns
+}
+
+/// The student feed: one row per student, sorted by student_id, columns as [`columns`].
+pub fn student_frame(
+    table: &DataFrame,
+    scored: &[ScoredStudent],
+    as_of: chrono::NaiveDate,
+    config: &Config,
+) -> Result<DataFrame> {
+    let n = table.height();
+    let mut risk = vec![f64::NAN; n];
+    let mut tier = vec![""; n];
+    let mut rank_in_school = vec![0u32; n];
+    let mut rank_in_district = vec![0u32; n];
+    let mut reasons: [Vec<Option<String>>; 3] = std::array::from_fn(|_| vec![None; n]);
+    for s in scored {
+        risk[s.row] = s.risk;
+        tier[s.row] = s.tier.as_str();
+        rank_in_school[s.row] = s.rank_in_school as u32;
+        rank_in_district[s.row] = s.rank_in_district as u32;
+        for (k, reason) in s.reasons.iter().take(3).enumerate() {
+            reasons[k][s.row] = Some(reason.clone());
+        }
+    }
+    let indicators = crate::evaluate::indicators(table)?;
+    let flag = |name: &str, values: &[f64]| {
+        Column::new(
+            name.into(),
+            values.iter().map(|v| *v > 0.0).collect::<Vec<bool>>(),
+        )
+    };
+    let [reason_1, reason_2, reason_3] = reasons;
+    let scores = DataFrame::new_infer_height(vec![
+        Column::new("risk_score".into(), risk.clone()),
+        Column::new("risk_tier".into(), tier),
+        Column::new("rank_in_school".into(), rank_in_school),
+        Column::new("rank_in_district".into(), rank_in_district),
+        Column::new(
+            "referred".into(),
+            risk.iter()
+                .map(|r| *r >= config.tiers.medium)
+                .collect::<Vec<bool>>(),
+        ),
+        flag("freshman_off_track", &indicators[0].1),
+        flag("abc_any_flag", &indicators[1].1),
+        Column::new("reason_1".into(), reason_1),
+        Column::new("reason_2".into(), reason_2),
+        Column::new("reason_3".into(), reason_3),
+    ])?;
+    let frame = table
+        .hstack(scores.columns())?
+        .lazy()
+        .with_columns([
+            lit(FEED_SCHEMA_VERSION as i32)
+                .cast(DataType::Int32)
+                .alias("schema_version"),
+            lit(as_of.to_string())
+                .str()
+                .to_date(StrptimeOptions {
+                    format: Some(crate::validate::DATE_FORMAT.into()),
+                    ..Default::default()
+                })
+                .alias("as_of"),
+        ])
+        .select(columns().into_iter().map(col).collect::<Vec<_>>())
+        .sort(["student_id"], Default::default())
+        .collect()?;
+    Ok(frame)
+}
+
+/// Writes students.parquet (typed) and students.csv (the same columns; text cells a
+/// spreadsheet would run as a formula get a leading apostrophe).
+pub fn write_students(dir: &Path, frame: &DataFrame) -> Result<()> {
+    let parquet = dir.join("students.parquet");
+    let mut file = std::fs::File::create(&parquet).map_err(|e| EwsError::io(&parquet, e))?;
+    ParquetWriter::new(&mut file).finish(&mut frame.clone())?;
+
+    let csv_path = dir.join("students.csv");
+    let mut safe = crate::output::spreadsheet_safe_frame(frame)?;
+    let mut file = std::fs::File::create(&csv_path).map_err(|e| EwsError::io(&csv_path, e))?;
+    CsvWriter::new(&mut file)
+        .include_header(true)
+        .finish(&mut safe)?;
+    Ok(())
+}
+
+/// summary.json: counts per school × grade × tier.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub schema_version: u32,
+    pub as_of: chrono::NaiveDate,
+    pub students: usize,
+    pub tiers: TierCounts,
+    pub schools: Vec<SchoolSummary>,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct TierCounts {
+    pub high: usize,
+    pub medium: usize,
+    pub low: usize,
+}
+
+impl TierCounts {
+    fn add(&mut self, tier: Tier) {
+        match tier {
+            Tier::High => self.high += 1,
+            Tier::Medium => self.medium += 1,
+            Tier::Low => self.low += 1,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct SchoolSummary {
+    pub school_id: String,
+    pub school_name: Option<String>,
+    pub students: usize,
+    pub tiers: TierCounts,
+    pub grades: Vec<GradeSummary>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GradeSummary {
+    pub grade_level: i32,
+    pub students: usize,
+    pub tiers: TierCounts,
+}
+
+/// Counts of the scored students per school, grade and tier (schools by id, grades ascending).
+pub fn summary(
+    table: &DataFrame,
+    scored: &[ScoredStudent],
+    as_of: chrono::NaiveDate,
+) -> Result<Summary> {
+    let school_ids = table.column("school_id")?.str()?;
+    let school_names = table.column("school_name")?.str()?;
+    let grades = table.column("grade_level")?.i32()?;
+    let mut tiers = TierCounts::default();
+    let mut schools: BTreeMap<String, (Option<String>, BTreeMap<i32, TierCounts>)> =
+        BTreeMap::new();
+    for s in scored {
+        tiers.add(s.tier);
+        let school = school_ids.get(s.row).unwrap_or("").to_string();
+        let entry = schools
+            .entry(school)
+            .or_insert_with(|| (school_names.get(s.row).map(str::to_string), BTreeMap::new()));
+        entry
+            .1
+            .entry(grades.get(s.row).unwrap_or(0))
+            .or_default()
+            .add(s.tier);
+    }
+    let total = |t: &TierCounts| t.high + t.medium + t.low;
+    Ok(Summary {
+        schema_version: FEED_SCHEMA_VERSION,
+        as_of,
+        students: scored.len(),
+        tiers,
+        schools: schools
+            .into_iter()
+            .map(|(school_id, (school_name, grades))| {
+                let mut school_tiers = TierCounts::default();
+                for t in grades.values() {
+                    school_tiers.high += t.high;
+                    school_tiers.medium += t.medium;
+                    school_tiers.low += t.low;
+                }
+                SchoolSummary {
+                    school_id,
+                    school_name,
+                    students: total(&school_tiers),
+                    tiers: school_tiers,
+                    grades: grades
+                        .into_iter()
+                        .map(|(grade_level, tiers)| GradeSummary {
+                            grade_level,
+                            students: total(&tiers),
+                            tiers,
+                        })
+                        .collect(),
+                }
+            })
+            .collect(),
+    })
+}
+
+pub fn write_summary(path: &Path, summary: &Summary) -> Result<()> {
+    let text = serde_json::to_string_pretty(summary)
+        .map_err(|e| EwsError::io(path, std::io::Error::other(e)))?;
+    std::fs::write(path, text + "\n").map_err(|e| EwsError::io(path, e))
+}

@@ -1,0 +1,146 @@
+//! The dashboard feed on sample_data: students.parquet / students.csv with the documented
+//! columns and types, summary.json counts, and formula neutralisation in every CSV.
+
+mod common;
+
+use std::path::Path;
+
+use common::{ews, root};
+use polars::prelude::*;
+
+fn score(snapshot: &Path, out: &Path) {
+    let result = ews(&[
+        "score",
+        snapshot.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        result.status.code() == Some(0) || result.status.code() == Some(1),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+}
+
+#[test]
+fn the_student_feed_has_the_documented_columns_and_types() {
+    let out = tempfile::tempdir().unwrap();
+    score(&root().join("sample_data/current"), out.path());
+    let run = out.path().join("2026-03-13");
+    let file = std::fs::File::open(run.join("students.parquet")).unwrap();
+    let frame = ParquetReader::new(file).finish().unwrap();
+    assert_eq!(frame.height(), 1000);
+    let names: Vec<String> = frame
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(names, ews::feed::columns());
+    let dtype = |name: &str| frame.column(name).unwrap().dtype().clone();
+    assert_eq!(dtype("schema_version"), DataType::Int32);
+    assert_eq!(dtype("as_of"), DataType::Date);
+    assert_eq!(dtype("student_id"), DataType::String);
+    assert_eq!(dtype("grade_level"), DataType::Int32);
+    assert_eq!(dtype("attendance_rate"), DataType::Float64);
+    assert_eq!(dtype("risk_score"), DataType::Float64);
+    assert_eq!(dtype("rank_in_district"), DataType::UInt32);
+    assert_eq!(dtype("referred"), DataType::Boolean);
+    // Sorted by student_id; ranks are a permutation of 1..=n.
+    let ids: Vec<&str> = frame
+        .column("student_id")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap())
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]));
+    let mut ranks: Vec<u32> = frame
+        .column("rank_in_district")
+        .unwrap()
+        .u32()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap())
+        .collect();
+    ranks.sort_unstable();
+    assert_eq!(ranks, (1..=1000).collect::<Vec<u32>>());
+
+    // students.csv: the same rows and columns.
+    let mut reader = csv::Reader::from_path(run.join("students.csv")).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header, names);
+    assert_eq!(reader.records().count(), 1000);
+
+    // summary.json adds up: tiers per grade → school → district.
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["schema_version"], 1);
+    assert_eq!(summary["students"], 1000);
+    let tiers =
+        |v: &serde_json::Value| ["high", "medium", "low"].map(|t| v["tiers"][t].as_u64().unwrap());
+    let mut district = [0u64; 3];
+    for school in summary["schools"].as_array().unwrap() {
+        let mut by_grade = [0u64; 3];
+        for grade in school["grades"].as_array().unwrap() {
+            let t = tiers(grade);
+            assert_eq!(grade["students"].as_u64().unwrap(), t.iter().sum::<u64>());
+            for k in 0..3 {
+                by_grade[k] += t[k];
+            }
+        }
+        assert_eq!(by_grade, tiers(school));
+        for k in 0..3 {
+            district[k] += by_grade[k];
+        }
+    }
+    assert_eq!(district, tiers(&summary));
+    let referred = frame
+        .column("referred")
+        .unwrap()
+        .bool()
+        .unwrap()
+        .sum()
+        .unwrap() as u64;
+    assert_eq!(referred, district[0] + district[1]);
+}
+
+#[test]
+fn a_formula_in_a_name_is_neutralised_in_every_csv_and_kept_in_parquet() {
+    let work = tempfile::tempdir().unwrap();
+    let snapshot = work.path().join("snap");
+    std::fs::create_dir(&snapshot).unwrap();
+    for entry in std::fs::read_dir(root().join("sample_data/current")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), snapshot.join(entry.file_name())).unwrap();
+    }
+    let students = std::fs::read_to_string(snapshot.join("students.csv")).unwrap();
+    let mut lines: Vec<String> = students.lines().map(String::from).collect();
+    // The first student's last name becomes a formula (quoted: it holds a quote and a comma).
+    let fields: Vec<&str> = lines[1].splitn(4, ',').collect();
+    let id = fields[0].to_string();
+    lines[1] = format!(
+        "{},{},\"=HYPERLINK(\"\"x\"\",\"\"y\"\")\",{}",
+        fields[0], fields[1], fields[3]
+    );
+    std::fs::write(snapshot.join("students.csv"), lines.join("\n") + "\n").unwrap();
+    let out = work.path().join("out");
+    score(&snapshot, &out);
+    let run = out.join("2026-03-13");
+    for file in ["students.csv", "referrals.csv"] {
+        let mut reader = csv::Reader::from_path(run.join(file)).unwrap();
+        let header = reader.headers().unwrap().clone();
+        let last = header.iter().position(|h| h == "last_name").unwrap();
+        let id_column = header.iter().position(|h| h == "student_id").unwrap();
+        let row = reader
+            .records()
+            .map(|r| r.unwrap())
+            .find(|r| r[id_column] == id)
+            .unwrap();
+        assert_eq!(&row[last], "'=HYPERLINK(\"x\",\"y\")", "{file}");
+    }
+    let file = std::fs::File::open(run.join("students.parquet")).unwrap();
+    let frame = ParquetReader::new(file).finish().unwrap();
+    let names = frame.column("last_name").unwrap().str().unwrap().clone();
+    assert!(names.iter().any(|n| n == Some("=HYPERLINK(\"x\",\"y\")")));
+}
