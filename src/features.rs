@@ -653,30 +653,30 @@ fn assemble(
                 .alias("over_age"),
         ]);
 
-    let mut columns: Vec<Expr> = [
-        "student_id",
-        "first_name",
-        "last_name",
-        "school_id",
-        "school_name",
-        "grade_level",
-        "cohort_year",
-        "counselor",
-        "gender",
-        "race_ethnicity",
-        "ell",
-        "sped",
-        "econ_disadvantaged",
-    ]
-    .into_iter()
-    .map(col)
-    .collect();
+    let mut columns: Vec<Expr> = STUDENT_COLUMNS.into_iter().map(col).collect();
     columns.extend(FEATURES.iter().map(|f| col(f.name).cast(DataType::Float64)));
     Ok(table
         .select(columns)
         .sort(["student_id"], Default::default())
         .collect()?)
 }
+
+/// The students.csv columns of the feature table, before the features, in order.
+pub const STUDENT_COLUMNS: [&str; 13] = [
+    "student_id",
+    "first_name",
+    "last_name",
+    "school_id",
+    "school_name",
+    "grade_level",
+    "cohort_year",
+    "counselor",
+    "gender",
+    "race_ethnicity",
+    "ell",
+    "sped",
+    "econ_disadvantaged",
+];
 
 /// Credits expected by the start of the student's grade, from the config.
 fn expected_credits_expr(config: &Config) -> Expr {

@@ -19,24 +19,8 @@ use crate::score::{ScoredStudent, Tier};
 /// Version of the layout of students.parquet, students.csv and summary.json.
 pub const FEED_SCHEMA_VERSION: u32 = 1;
 
-/// The students.csv / students.parquet columns before the features, in order.
-pub const LEADING_COLUMNS: [&str; 15] = [
-    "schema_version",
-    "as_of",
-    "student_id",
-    "last_name",
-    "first_name",
-    "school_id",
-    "school_name",
-    "grade_level",
-    "cohort_year",
-    "counselor",
-    "gender",
-    "race_ethnicity",
-    "ell",
-    "sped",
-    "econ_disadvantaged",
-];
+/// The columns before the student columns and features, in order.
+pub const LEADING_COLUMNS: [&str; 2] = ["schema_version", "as_of"];
 
 /// The columns after the features, in order.
 pub const TRAILING_COLUMNS: [&str; 10] = [
@@ -52,9 +36,11 @@ pub const TRAILING_COLUMNS: [&str; 10] = [
     "reason_3",
 ];
 
-/// Every column of the student feed, in order.
+/// Every column of the student feed, in order: [`LEADING_COLUMNS`], the student columns of
+/// the feature table, the features, [`TRAILING_COLUMNS`].
 pub fn columns() -> Vec<&'static str> {
     let mut columns: Vec<&str> = LEADING_COLUMNS.to_vec();
+    columns.extend(crate::features::STUDENT_COLUMNS);
     columns.extend(FEATURES.iter().map(|f| f.name));
     columns.extend(TRAILING_COLUMNS);
     columns
