@@ -57,6 +57,10 @@ pub struct ScoreArgs {
     /// Score as of this date (YYYY-MM-DD). Default: the latest school day of the snapshot.
     #[arg(long, value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
+    /// The earlier run folder to compare with for changes.csv. Default: the most recent
+    /// earlier run in --out.
+    #[arg(long)]
+    pub previous: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -113,12 +113,16 @@ pub fn score(args: &ScoreArgs, config: &Config) -> Result<RunStatus> {
         output::write_referrals(&folder.file("referrals.csv"), &run.table, &scored)?;
         let students = crate::feed::student_frame(&run.table, &scored, run.as_of, config)?;
         crate::feed::write_students(folder.target_staging(), &students)?;
-        let summary = crate::feed::summary(&run.table, &scored, run.as_of)?;
+        let mut summary = crate::feed::summary(&run.table, &scored, run.as_of)?;
+        let (rows, counts) = changes_since(args, run.as_of, &students)?;
+        crate::changes::write_csv(&folder.file("changes.csv"), &rows)?;
+        summary.changes = counts;
         crate::feed::write_summary(&folder.file("summary.json"), &summary)?;
         crate::equity::write_csv(&folder.file("equity.csv"), &audit)?;
         quality.write(folder.target_staging())?;
-        folder.publish()
+        folder.publish().map(|path| (path, summary.changes))
     })?;
+    let (published, changes) = published;
 
     let tier_count = |tier: Tier| scored.iter().filter(|s| s.tier == tier).count();
     println!(
@@ -147,9 +151,60 @@ pub fn score(args: &ScoreArgs, config: &Config) -> Result<RunStatus> {
     for line in crate::equity::summary_lines(&audit, config.equity.min_group_size) {
         println!("{line}");
     }
+    match &changes {
+        Some(c) => println!(
+            "changes since {} ({}): {} new candidates, {} no longer candidates, {} tier up, {} tier down, {} left the district",
+            c.previous_as_of,
+            c.previous_run,
+            c.new_candidate,
+            c.no_longer_candidate,
+            c.tier_up,
+            c.tier_down,
+            c.left_the_district
+        ),
+        None => println!("changes: no earlier run to compare with"),
+    }
     println!("wrote {}", published.join("referrals.csv").display());
     println!("  time: {}", stages.summary());
     Ok(status(&quality))
+}
+
+/// changes.csv rows (header only without an earlier run) and their counts. An earlier run
+/// found in --out that cannot be compared is skipped with a warning; one named with
+/// --previous is an error.
+fn changes_since(
+    args: &ScoreArgs,
+    as_of: chrono::NaiveDate,
+    students: &polars::prelude::DataFrame,
+) -> Result<(
+    polars::prelude::DataFrame,
+    Option<crate::changes::ChangeCounts>,
+)> {
+    let empty = || -> Result<polars::prelude::DataFrame> {
+        use polars::prelude::*;
+        let columns = crate::changes::COLUMNS
+            .iter()
+            .map(|name| Column::new_empty((*name).into(), &DataType::String))
+            .collect();
+        Ok(DataFrame::new_infer_height(columns)?)
+    };
+    let previous = match &args.previous {
+        Some(dir) => {
+            let (rows, counts) = crate::changes::compare(students, dir)?;
+            return Ok((rows, Some(counts)));
+        }
+        None => crate::changes::previous_run(&args.out, as_of),
+    };
+    match previous {
+        None => Ok((empty()?, None)),
+        Some(dir) => match crate::changes::compare(students, &dir) {
+            Ok((rows, counts)) => Ok((rows, Some(counts))),
+            Err(e) => {
+                log::warn!("no changes.csv comparison: {e}");
+                Ok((empty()?, None))
+            }
+        },
+    }
 }
 
 /// The equity audit of a score run: who is referred, by group (no outcomes yet).

@@ -138,6 +138,8 @@ pub struct Summary {
     pub students: usize,
     pub tiers: TierCounts,
     pub schools: Vec<SchoolSummary>,
+    /// Changes since the previous run (null when there is none to compare with).
+    pub changes: Option<crate::changes::ChangeCounts>,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -203,6 +205,7 @@ pub fn summary(
         as_of,
         students: scored.len(),
         tiers,
+        changes: None,
         schools: schools
             .into_iter()
             .map(|(school_id, (school_name, grades))| {

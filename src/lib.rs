@@ -6,6 +6,7 @@
 //! and [`output`] writes the files people use. [`generate`] makes synthetic districts, and [`export`] writes them in a district's export
 //! shape ([`mapping`] is how `input` reads such exports back).
 
+pub mod changes;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -144,3 +144,57 @@ fn a_formula_in_a_name_is_neutralised_in_every_csv_and_kept_in_parquet() {
     let names = frame.column("last_name").unwrap().str().unwrap().clone();
     assert!(names.iter().any(|n| n == Some("=HYPERLINK(\"x\",\"y\")")));
 }
+
+#[test]
+fn a_second_run_lists_the_changes_since_the_first() {
+    let out = tempfile::tempdir().unwrap();
+    let snapshot = root().join("sample_data/current");
+    let run = |as_of: &str| {
+        let result = ews(&[
+            "score",
+            snapshot.to_str().unwrap(),
+            "--as-of",
+            as_of,
+            "--out",
+            out.path().to_str().unwrap(),
+        ]);
+        assert!(result.status.success());
+        String::from_utf8_lossy(&result.stdout).to_string()
+    };
+    let first = run("2026-02-13");
+    assert!(first.contains("no earlier run"), "{first}");
+    let first_changes = std::fs::read_to_string(out.path().join("2026-02-13/changes.csv")).unwrap();
+    assert_eq!(first_changes.lines().count(), 1, "header only");
+
+    let second = run("2026-03-13");
+    assert!(second.contains("changes since 2026-02-13"), "{second}");
+    let dir = out.path().join("2026-03-13");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+    let mut reader = csv::Reader::from_path(dir.join("changes.csv")).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let change = header.iter().position(|h| h == "change").unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert!(!rows.is_empty());
+    for category in ews::changes::CATEGORIES {
+        let n = rows.iter().filter(|r| &r[change] == category).count() as u64;
+        assert_eq!(summary["changes"][category].as_u64(), Some(n), "{category}");
+    }
+    // A tier move agrees with the tiers of both runs' feeds.
+    let (previous, current) = (
+        header.iter().position(|h| h == "previous_tier").unwrap(),
+        header.iter().position(|h| h == "current_tier").unwrap(),
+    );
+    let level = |t: &str| {
+        ["low", "medium", "high"]
+            .iter()
+            .position(|x| *x == t)
+            .unwrap()
+    };
+    for r in rows.iter().filter(|r| &r[change] == "tier_up") {
+        assert!(level(&r[current]) > level(&r[previous]));
+    }
+    for r in rows.iter().filter(|r| &r[change] == "tier_down") {
+        assert!(level(&r[current]) < level(&r[previous]));
+    }
+}
