@@ -92,7 +92,7 @@ fn status(quality: &QualityReport) -> RunStatus {
 }
 
 /// `ews score`: validate → features → probabilities → <out>/<as-of>/.
-pub fn score(args: &ScoreArgs, config: &Config) -> Result<RunStatus> {
+pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunStatus> {
     let mut stages = Stages::default();
     let model = ModelFile::load(&args.model)?;
     let snapshot = Snapshot::open(&args.snapshot)?.with_mapping(config.input.clone());
@@ -108,6 +108,7 @@ pub fn score(args: &ScoreArgs, config: &Config) -> Result<RunStatus> {
     quality.add_ignored(&run.ignored);
     let scored = stages.time("score", || score::score(&run.table, &model, config))?;
     let audit = stages.time("equity", || referral_audit(&run.table, &scored, config))?;
+    let timings = stages.0.clone();
     let published = stages.time("write", || {
         let folder = RunFolder::create(&args.out, &run.as_of.to_string())?;
         output::write_referrals(&folder.file("referrals.csv"), &run.table, &scored)?;
@@ -120,6 +121,20 @@ pub fn score(args: &ScoreArgs, config: &Config) -> Result<RunStatus> {
         crate::feed::write_summary(&folder.file("summary.json"), &summary)?;
         crate::equity::write_csv(&folder.file("equity.csv"), &audit)?;
         quality.write(folder.target_staging())?;
+        let manifest = crate::manifest::build(
+            folder.target_staging(),
+            &crate::manifest::RunFacts {
+                as_of: run.as_of,
+                snapshot: &args.snapshot,
+                model_path: &args.model,
+                model: &model,
+                config_path,
+                config,
+                quality: &quality,
+                stages: &timings,
+            },
+        )?;
+        crate::manifest::write(&folder.file("manifest.json"), &manifest)?;
         folder.publish().map(|path| (path, summary.changes))
     })?;
     let (published, changes) = published;

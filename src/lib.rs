@@ -18,6 +18,7 @@ pub mod features;
 pub mod feed;
 pub mod generate;
 pub mod input;
+pub mod manifest;
 pub mod mapping;
 pub mod metrics;
 pub mod model;

@@ -44,7 +44,7 @@ fn run(cli: &Cli) -> anyhow::Result<RunStatus> {
     let config = || Config::load_or_default(&cli.config);
     Ok(match &cli.command {
         Command::Generate(args) => commands::generate(args, &config()?)?,
-        Command::Score(args) => commands::score(args, &config()?)?,
+        Command::Score(args) => commands::score(args, &config()?, &cli.config)?,
         Command::Validate(args) => commands::validate(args, &config()?)?,
         Command::Train(args) => commands::train(args, &config()?)?,
         Command::Evaluate(args) => commands::evaluate(args, &config()?)?,

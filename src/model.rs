@@ -631,31 +631,14 @@ fn calibrate(
 /// SHA-256 over the snapshot's files (in contract order, by name and content) and the config.
 pub fn fingerprint(files: &[std::path::PathBuf], config: &Config) -> Result<String> {
     use sha2::{Digest, Sha256};
-    use std::io::Read;
     let mut hasher = Sha256::new();
     for path in files {
         let name = path.file_name().map(|n| n.to_string_lossy().to_string());
         hasher.update(name.unwrap_or_default().as_bytes());
-        let mut file = std::fs::File::open(path).map_err(|e| EwsError::io(path, e))?;
-        let mut buffer = vec![0u8; 1 << 16];
-        loop {
-            let n = file.read(&mut buffer).map_err(|e| EwsError::io(path, e))?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buffer[..n]);
-        }
+        crate::manifest::hash_file_into(&mut hasher, path)?;
     }
-    let config_json = serde_json::to_string(config).map_err(|e| EwsError::Config {
-        path: "config".into(),
-        message: e.to_string(),
-    })?;
-    hasher.update(config_json.as_bytes());
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    hasher.update(crate::manifest::config_sha256(config)?.as_bytes());
+    Ok(crate::manifest::hex(&hasher.finalize()))
 }
 
 impl ModelFile {

@@ -198,3 +198,60 @@ fn a_second_run_lists_the_changes_since_the_first() {
         assert!(level(&r[current]) < level(&r[previous]));
     }
 }
+
+#[test]
+fn the_manifest_names_every_input_and_output_with_its_hash() {
+    use sha2::{Digest, Sha256};
+    let sha = |path: &Path| -> String {
+        Sha256::digest(std::fs::read(path).unwrap())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let out = tempfile::tempdir().unwrap();
+    score(&root().join("sample_data/current"), out.path());
+    let run = out.path().join("2026-03-13");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["as_of"], "2026-03-13");
+    let model: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root().join("config/model.json")).unwrap()).unwrap();
+    assert_eq!(manifest["model"]["fingerprint"], model["fingerprint"]);
+
+    let inputs = manifest["inputs"].as_array().unwrap();
+    assert_eq!(inputs.len(), 5);
+    for input in inputs {
+        let path = root().join(input["path"].as_str().unwrap());
+        assert_eq!(input["sha256"].as_str().unwrap(), sha(&path));
+        assert!(input["rows_read"].as_u64().unwrap() > 0);
+    }
+    let mut listed: Vec<String> = manifest["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            let file = o["file"].as_str().unwrap();
+            assert_eq!(
+                o["sha256"].as_str().unwrap(),
+                sha(&run.join(file)),
+                "{file}"
+            );
+            file.to_string()
+        })
+        .collect();
+    listed.push("manifest.json".into());
+    listed.sort();
+    let mut present: Vec<String> = std::fs::read_dir(&run)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    present.sort();
+    assert_eq!(listed, present);
+    let stages: Vec<&str> = manifest["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(stages, ["read+validate", "features", "score", "equity"]);
+}

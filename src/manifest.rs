@@ -1,0 +1,187 @@
+//! The run manifest (manifest.json): what a run read, with which model and config, what it
+//! rejected, how long each stage took and every file it wrote, each with its SHA-256 — so an
+//! analyst can tell exactly which inputs produced a referral list, and verify the files.
+
+use std::path::Path;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::error::{EwsError, Result};
+use crate::quality::QualityReport;
+
+/// Version of the manifest layout.
+pub const MANIFEST_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize)]
+pub struct Manifest {
+    pub schema_version: u32,
+    pub ews_version: String,
+    /// When the run wrote its files (UTC, RFC 3339): the one value that differs between two
+    /// runs on the same inputs.
+    pub created_at: String,
+    pub as_of: chrono::NaiveDate,
+    pub snapshot: String,
+    pub model: ModelInfo,
+    pub config: ConfigInfo,
+    pub inputs: Vec<InputFile>,
+    pub rows_rejected: u64,
+    /// Seconds per stage, up to the writing of the outputs.
+    pub stages: Vec<StageTime>,
+    /// Every other file of the run folder, by name.
+    pub outputs: Vec<OutputFile>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ModelInfo {
+    pub path: String,
+    pub fingerprint: String,
+    pub schema_version: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ConfigInfo {
+    pub path: String,
+    /// SHA-256 of the effective configuration (defaults filled in), as JSON.
+    pub sha256: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InputFile {
+    /// The contract's name of the file (`attendance.csv`).
+    pub file: String,
+    pub path: String,
+    pub bytes: u64,
+    pub sha256: String,
+    pub rows_read: u64,
+    pub rows_rejected: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StageTime {
+    pub stage: String,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OutputFile {
+    pub file: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// Feeds a file into `hasher`, streaming; returns its size.
+pub fn hash_file_into(hasher: &mut Sha256, path: &Path) -> Result<u64> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).map_err(|e| EwsError::io(path, e))?;
+    let mut buffer = vec![0u8; 1 << 16];
+    let mut bytes = 0u64;
+    loop {
+        let n = file.read(&mut buffer).map_err(|e| EwsError::io(path, e))?;
+        if n == 0 {
+            return Ok(bytes);
+        }
+        hasher.update(&buffer[..n]);
+        bytes += n as u64;
+    }
+}
+
+/// Lower-case hex of a digest.
+pub fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 and size of a file.
+pub fn sha256_file(path: &Path) -> Result<(String, u64)> {
+    let mut hasher = Sha256::new();
+    let bytes = hash_file_into(&mut hasher, path)?;
+    Ok((hex(&hasher.finalize()), bytes))
+}
+
+/// SHA-256 of the effective configuration.
+pub fn config_sha256(config: &Config) -> Result<String> {
+    let json = serde_json::to_string(config).map_err(|e| EwsError::Config {
+        path: "config".into(),
+        message: e.to_string(),
+    })?;
+    Ok(hex(&Sha256::digest(json.as_bytes())))
+}
+
+/// What the manifest needs to know about the run, besides its folder.
+pub struct RunFacts<'a> {
+    pub as_of: chrono::NaiveDate,
+    pub snapshot: &'a Path,
+    pub model_path: &'a Path,
+    pub model: &'a crate::model::ModelFile,
+    pub config_path: &'a Path,
+    pub config: &'a Config,
+    pub quality: &'a QualityReport,
+    pub stages: &'a [(&'static str, std::time::Duration)],
+}
+
+/// Builds the manifest of the run folder `dir` (every file already written in it).
+pub fn build(dir: &Path, facts: &RunFacts) -> Result<Manifest> {
+    let mut inputs = Vec::new();
+    for f in &facts.quality.files {
+        let (sha256, bytes) = sha256_file(&f.path)?;
+        inputs.push(InputFile {
+            file: f.file.to_string(),
+            path: f.path.display().to_string(),
+            bytes,
+            sha256,
+            rows_read: f.rows_read,
+            rows_rejected: f.rejected(),
+        });
+    }
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| EwsError::io(dir, e))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_file())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|name| name != "manifest.json")
+        .collect();
+    names.sort();
+    let mut outputs = Vec::new();
+    for file in names {
+        let (sha256, bytes) = sha256_file(&dir.join(&file))?;
+        outputs.push(OutputFile {
+            file,
+            bytes,
+            sha256,
+        });
+    }
+    Ok(Manifest {
+        schema_version: MANIFEST_SCHEMA_VERSION,
+        ews_version: env!("CARGO_PKG_VERSION").to_string(),
+        created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        as_of: facts.as_of,
+        snapshot: facts.snapshot.display().to_string(),
+        model: ModelInfo {
+            path: facts.model_path.display().to_string(),
+            fingerprint: facts.model.fingerprint.clone(),
+            schema_version: facts.model.schema_version,
+        },
+        config: ConfigInfo {
+            path: facts.config_path.display().to_string(),
+            sha256: config_sha256(facts.config)?,
+        },
+        rows_rejected: inputs.iter().map(|i| i.rows_rejected).sum(),
+        inputs,
+        stages: facts
+            .stages
+            .iter()
+            .map(|(stage, d)| StageTime {
+                stage: stage.to_string(),
+                seconds: (d.as_secs_f64() * 1000.0).round() / 1000.0,
+            })
+            .collect(),
+        outputs,
+    })
+}
+
+pub fn write(path: &Path, manifest: &Manifest) -> Result<()> {
+    let text = serde_json::to_string_pretty(manifest)
+        .map_err(|e| EwsError::io(path, std::io::Error::other(e)))?;
+    std::fs::write(path, text + "\n").map_err(|e| EwsError::io(path, e))
+}
