@@ -37,6 +37,10 @@ pub struct Config {
     pub quality: QualityConfig,
     #[serde(default)]
     pub equity: EquityConfig,
+    #[serde(default)]
+    pub graduation: GraduationConfig,
+    #[serde(default)]
+    pub recovery: RecoveryConfig,
     /// How the district's export differs from the canonical layout (docs/input-contract.md).
     #[serde(default)]
     pub input: crate::mapping::Mapping,
@@ -138,6 +142,54 @@ impl Default for QualityConfig {
             max_rejected_share_by_file: BTreeMap::new(),
         }
     }
+}
+
+/// Graduation requirements (src/recovery.rs).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GraduationConfig {
+    /// Credits needed to graduate.
+    #[serde(default = "default_total_credits")]
+    pub total_credits: f64,
+    /// Credits needed per subject area (the rest are electives).
+    #[serde(default = "default_subject_credits")]
+    pub subject_credits: BTreeMap<String, f64>,
+    /// Credits a student earns in a school year at a normal course load.
+    #[serde(default = "default_normal_load")]
+    pub normal_load_per_year: f64,
+}
+
+impl Default for GraduationConfig {
+    fn default() -> Self {
+        Self {
+            total_credits: default_total_credits(),
+            subject_credits: default_subject_credits(),
+            normal_load_per_year: default_normal_load(),
+        }
+    }
+}
+
+fn default_total_credits() -> f64 {
+    24.0
+}
+fn default_subject_credits() -> BTreeMap<String, f64> {
+    [("ELA", 4.0), ("MATH", 3.0), ("SCI", 3.0), ("SOC", 3.0)]
+        .into_iter()
+        .map(|(s, c)| (s.to_string(), c))
+        .collect()
+}
+fn default_normal_load() -> f64 {
+    6.0
+}
+
+/// The credit-recovery program.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryConfig {
+    /// Seats per school this term (school_id = seats); the top candidates of a school's list
+    /// up to its seats are `within_capacity`. A school not listed has no limit.
+    #[serde(default)]
+    pub seats_by_school: BTreeMap<String, usize>,
 }
 
 /// The equity audit (src/equity.rs).
@@ -286,6 +338,8 @@ impl Default for Config {
             model: ModelConfig::default(),
             quality: QualityConfig::default(),
             equity: EquityConfig::default(),
+            graduation: GraduationConfig::default(),
+            recovery: RecoveryConfig::default(),
             input: crate::mapping::Mapping::default(),
             gpa_scale: default_gpa_scale(),
         }

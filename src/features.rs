@@ -138,6 +138,10 @@ pub struct FeatureRun {
     /// derived cohort_year, and every feature of [`FEATURES`] (Float64, null when unknown).
     pub table: DataFrame,
     pub ignored: Vec<IgnoredRows>,
+    /// The transcript (credits.csv) up to the as-of date, for the recovery plans.
+    pub transcript: DataFrame,
+    /// This school year's term marks posted by the as-of date, for the courses at risk.
+    pub marks_this_year: DataFrame,
 }
 
 /// Computes the feature table from a validated snapshot, as of its as-of date.
@@ -185,6 +189,7 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
         "mark of an earlier school year (not a feature)",
         earlier,
     );
+    let marks_this_year = this_year.clone().collect()?;
     let mark_features = mark_features(this_year)?;
 
     // Credits: the transcript up to the as-of date.
@@ -244,6 +249,8 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
         school_days: calendar.len(),
         table,
         ignored,
+        transcript: credits,
+        marks_this_year,
     })
 }
 
@@ -390,11 +397,23 @@ fn credit_features(credits: &DataFrame) -> Result<LazyFrame> {
     ))
 }
 
-/// Counts, per student, the failed courses (earned < attempted) that are not recovered: a
-/// failure is recovered by a later pass of the same course, or else by a later passed
-/// credit-recovery course in the same subject (each such course recovers one failure, the
-/// earliest open one).
+/// Counts, per student, the failed courses not yet recovered ([`open_failures`]).
 fn unrecovered_failures(credits: &DataFrame) -> Result<DataFrame> {
+    Ok(open_failures(credits)?
+        .lazy()
+        .group_by([col("student_id")])
+        .agg([len()
+            .cast(DataType::Float64)
+            .alias("unrecovered_failed_courses")])
+        .collect()?)
+}
+
+/// The failed transcript courses (earned < attempted) that are not recovered: a failure is
+/// recovered by a later pass of the same course, or else by a later passed credit-recovery
+/// course in the same subject (each such course recovers one failure, the earliest open one).
+/// Columns: student_id, school_year, course_id, course_name, subject, credits_attempted,
+/// credits_earned, completion_date; sorted by student_id, subject, completion_date.
+pub fn open_failures(credits: &DataFrame) -> Result<DataFrame> {
     let failed = col("credits_earned").lt(col("credits_attempted"));
     let failures = credits
         .clone()
@@ -403,8 +422,12 @@ fn unrecovered_failures(credits: &DataFrame) -> Result<DataFrame> {
         .select([
             col(LINE),
             col("student_id"),
+            col("school_year"),
             col("course_id"),
+            col("course_name"),
             col("subject"),
+            col("credits_attempted"),
+            col("credits_earned"),
             col("completion_date"),
         ]);
     let passes = credits
@@ -460,7 +483,7 @@ fn unrecovered_failures(credits: &DataFrame) -> Result<DataFrame> {
     let f_ids = open.column("student_id")?.str()?;
     let f_subjects = open.column("subject")?.str()?;
     let f_dates = open.column("completion_date")?.date()?;
-    let mut open_count: BTreeMap<&str, f64> = BTreeMap::new();
+    let mut still_open: Vec<bool> = Vec::with_capacity(open.height());
     let mut used: HashMap<(&str, &str), usize> = HashMap::new();
     for ((id, subject), date) in f_ids
         .iter()
@@ -468,6 +491,7 @@ fn unrecovered_failures(credits: &DataFrame) -> Result<DataFrame> {
         .zip(f_dates.as_date_iter())
     {
         let (Some(id), Some(subject), Some(date)) = (id, subject, date) else {
+            still_open.push(false);
             continue;
         };
         let next = used.entry((id, subject)).or_insert(0);
@@ -481,16 +505,13 @@ fn unrecovered_failures(credits: &DataFrame) -> Result<DataFrame> {
         }
         if *next < available.len() {
             *next += 1;
+            still_open.push(false);
         } else {
-            *open_count.entry(id).or_insert(0.0) += 1.0;
+            still_open.push(true);
         }
     }
-    let ids: Vec<&str> = open_count.keys().copied().collect();
-    let counts: Vec<f64> = open_count.values().copied().collect();
-    Ok(DataFrame::new_infer_height(vec![
-        Column::new("student_id".into(), ids),
-        Column::new("unrecovered_failed_courses".into(), counts),
-    ])?)
+    let mask = BooleanChunked::from_slice("open".into(), &still_open);
+    Ok(open.filter(&mask)?.drop(LINE)?)
 }
 
 /// Incidents and suspension days in this school year.

@@ -25,6 +25,7 @@ pub mod model;
 pub mod model_card;
 pub mod output;
 pub mod quality;
+pub mod recovery;
 pub mod score;
 pub mod validate;
 

@@ -1,0 +1,252 @@
+//! Credit-recovery plans: per student, credits earned per subject against the graduation
+//! requirements, the failed courses still to recover (required subjects short of credits
+//! first, then the most recent), the courses of this year at risk of being failed (prevention
+//! before recovery), and whether on-time graduation is still reachable at a normal load.
+//!
+//! Transcript and marks are aggregated by polars; the Rust loops below run over students and
+//! over the few failed or at-risk courses, never over attendance or all transcript rows.
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+
+use crate::config::Config;
+use crate::error::Result;
+use crate::features::{open_failures, FeatureRun};
+
+/// The plan of one student.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Plan {
+    /// Earned / required per subject area in config order, then electives:
+    /// "ELA 3/4, MATH 1/3, SCI 3/3, SOC 2/3, electives 4/11".
+    pub credits_by_subject: String,
+    /// Credits earned so far, plus this year's courses in progress that are not failing, plus a
+    /// normal load for every school year left before the cohort graduates.
+    pub projected_credits: f64,
+    pub on_time_reachable: bool,
+    /// Failed courses not yet recovered, in the order to recover them:
+    /// "ALG1 Algebra I (MATH, 1 cr, 2025)".
+    pub courses_to_recover: Vec<String>,
+    pub credits_to_recover: f64,
+    /// This year's courses whose latest mark is a D or F, or has fallen by a grade or more
+    /// since the first mark of the year: "BIO Biology (SCI, D, falling from B)".
+    pub courses_at_risk: Vec<String>,
+}
+
+/// A number without a needless ".0".
+fn short(n: f64) -> String {
+    if n.fract().abs() < 1e-9 {
+        format!("{n:.0}")
+    } else {
+        format!("{n:.1}")
+    }
+}
+
+/// The subject area a course counts for: a required subject, or electives.
+fn area(config: &Config, subject: &str) -> String {
+    if config.graduation.subject_credits.contains_key(subject) {
+        subject.to_string()
+    } else {
+        "electives".to_string()
+    }
+}
+
+/// Plans for every student of the feature table, by row.
+pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
+    let table = &run.table;
+    let row_of: HashMap<&str, usize> = table
+        .column("student_id")?
+        .str()?
+        .iter()
+        .enumerate()
+        .filter_map(|(i, id)| id.map(|id| (id, i)))
+        .collect();
+    let mut plans = vec![Plan::default(); table.height()];
+
+    // Credits earned per student and subject area.
+    let earned_by_subject = run
+        .transcript
+        .clone()
+        .lazy()
+        .group_by([col("student_id"), col("subject")])
+        .agg([col("credits_earned").sum()])
+        .collect()?;
+    let mut earned: Vec<HashMap<String, f64>> = vec![HashMap::new(); table.height()];
+    {
+        let ids = earned_by_subject.column("student_id")?.str()?;
+        let subjects = earned_by_subject.column("subject")?.str()?;
+        let credits = earned_by_subject.column("credits_earned")?.f64()?;
+        for ((id, subject), credits) in ids.iter().zip(subjects.iter()).zip(credits.iter()) {
+            if let (Some(&row), Some(subject)) = (id.and_then(|id| row_of.get(id)), subject) {
+                *earned[row].entry(area(config, subject)).or_insert(0.0) += credits.unwrap_or(0.0);
+            }
+        }
+    }
+    let required_core: f64 = config.graduation.subject_credits.values().sum();
+    let elective_required = (config.graduation.total_credits - required_core).max(0.0);
+    for (row, plan) in plans.iter_mut().enumerate() {
+        let mut parts: Vec<String> = config
+            .graduation
+            .subject_credits
+            .iter()
+            .map(|(subject, required)| {
+                let got = earned[row].get(subject).copied().unwrap_or(0.0);
+                format!("{subject} {}/{}", short(got), short(*required))
+            })
+            .collect();
+        let electives = earned[row].get("electives").copied().unwrap_or(0.0);
+        parts.push(format!(
+            "electives {}/{}",
+            short(electives),
+            short(elective_required)
+        ));
+        plan.credits_by_subject = parts.join(", ");
+    }
+
+    // Failed courses to recover: subjects still short of credits first, then most recent.
+    let failures = open_failures(&run.transcript)?;
+    {
+        let ids = failures.column("student_id")?.str()?;
+        let years = failures.column("school_year")?.i32()?;
+        let course_ids = failures.column("course_id")?.str()?;
+        let names = failures.column("course_name")?.str()?;
+        let subjects = failures.column("subject")?.str()?;
+        let attempted = failures.column("credits_attempted")?.f64()?;
+        let got = failures.column("credits_earned")?.f64()?;
+        let dates: Vec<Option<chrono::NaiveDate>> = failures
+            .column("completion_date")?
+            .date()?
+            .as_date_iter()
+            .collect();
+        let mut by_student: HashMap<usize, Vec<(bool, chrono::NaiveDate, String, f64)>> =
+            HashMap::new();
+        for i in 0..failures.height() {
+            let Some(&row) = ids.get(i).and_then(|id| row_of.get(id)) else {
+                continue;
+            };
+            let subject = subjects.get(i).unwrap_or("");
+            let missing = attempted.get(i).unwrap_or(0.0) - got.get(i).unwrap_or(0.0);
+            let short_of_credits =
+                config
+                    .graduation
+                    .subject_credits
+                    .get(subject)
+                    .is_some_and(|required| {
+                        earned[row].get(subject).copied().unwrap_or(0.0) < *required
+                    });
+            let label = format!(
+                "{} {} ({subject}, {} cr, {})",
+                course_ids.get(i).unwrap_or(""),
+                names.get(i).unwrap_or(""),
+                short(missing),
+                years.get(i).map(|y| y.to_string()).unwrap_or_default()
+            );
+            let date = dates[i].unwrap_or_default();
+            by_student
+                .entry(row)
+                .or_default()
+                .push((short_of_credits, date, label, missing));
+        }
+        for (row, mut courses) in by_student {
+            // Required subjects short of credits first; then the most recent failure.
+            courses.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+            plans[row].credits_to_recover = courses.iter().map(|c| c.3).sum();
+            plans[row].courses_to_recover = courses.into_iter().map(|c| c.2).collect();
+        }
+    }
+
+    // This year's courses: in progress (not yet on the transcript for this year), at risk.
+    let completed = run
+        .transcript
+        .clone()
+        .lazy()
+        .filter(col("school_year").eq(lit(run.school_year)))
+        .select([col("student_id"), col("course_id")]);
+    let courses = run
+        .marks_this_year
+        .clone()
+        .lazy()
+        .sort(["mark_date"], Default::default())
+        .group_by([col("student_id"), col("course_id")])
+        .agg([
+            col("course_name").last(),
+            col("subject").last(),
+            col("mark").last().alias("latest_mark"),
+            col("points").last().alias("latest_points"),
+            col("mark").first().alias("first_mark"),
+            col("points").first().alias("first_points"),
+            col("term")
+                .str()
+                .starts_with(lit("S"))
+                .all(true)
+                .alias("semester_only"),
+        ])
+        .join(
+            completed,
+            [col("student_id"), col("course_id")],
+            [col("student_id"), col("course_id")],
+            JoinArgs::new(JoinType::Anti),
+        )
+        .sort(["student_id", "course_id"], Default::default())
+        .collect()?;
+    let mut in_progress = vec![0.0; table.height()];
+    {
+        let ids = courses.column("student_id")?.str()?;
+        let course_ids = courses.column("course_id")?.str()?;
+        let names = courses.column("course_name")?.str()?;
+        let subjects = courses.column("subject")?.str()?;
+        let latest = courses.column("latest_mark")?.str()?;
+        let latest_points = courses.column("latest_points")?.f64()?;
+        let first = courses.column("first_mark")?.str()?;
+        let first_points = courses.column("first_points")?.f64()?;
+        let semester_only = courses.column("semester_only")?.bool()?;
+        for i in 0..courses.height() {
+            let Some(&row) = ids.get(i).and_then(|id| row_of.get(id)) else {
+                continue;
+            };
+            let mark = latest.get(i).unwrap_or("");
+            let points = latest_points.get(i);
+            let credit = if semester_only.get(i) == Some(true) {
+                0.5
+            } else {
+                1.0
+            };
+            if points.is_some_and(|p| p > 0.0) {
+                in_progress[row] += credit;
+            }
+            let low = mark.starts_with('D') || mark.starts_with('F');
+            let falling = match (points, first_points.get(i)) {
+                (Some(now), Some(then)) => now <= then - 1.0,
+                _ => false,
+            };
+            if low || falling {
+                let trend = if falling {
+                    format!(", falling from {}", first.get(i).unwrap_or(""))
+                } else {
+                    String::new()
+                };
+                plans[row].courses_at_risk.push(format!(
+                    "{} {} ({}, {mark}{trend})",
+                    course_ids.get(i).unwrap_or(""),
+                    names.get(i).unwrap_or(""),
+                    subjects.get(i).unwrap_or("")
+                ));
+            }
+        }
+    }
+
+    // Projection at the cohort's graduation.
+    let credits_earned = table.column("credits_earned")?.f64()?;
+    let cohorts = table.column("cohort_year")?.i32()?;
+    for (row, plan) in plans.iter_mut().enumerate() {
+        let years_left = cohorts
+            .get(row)
+            .map(|c| (c - run.school_year).max(0))
+            .unwrap_or(0);
+        plan.projected_credits = credits_earned.get(row).unwrap_or(0.0)
+            + in_progress[row]
+            + config.graduation.normal_load_per_year * f64::from(years_left);
+        plan.on_time_reachable = plan.projected_credits + 1e-9 >= config.graduation.total_credits;
+    }
+    Ok(plans)
+}
