@@ -2,9 +2,10 @@
 //! tiers, who is no longer at risk and who left the district, compared with the student feed
 //! (students.parquet) of an earlier run.
 //!
-//! A candidate is a student at or above the referral tier (`referred`) or with a positive
-//! credit deficit. Each student with a change gets one row, under the first category that
-//! applies: left the district, new candidate, no longer a candidate, tier up, tier down.
+//! A candidate is a student of the feed with `credit_recovery_candidate` (see
+//! [`crate::recovery::is_candidate`]). Each student with a change gets one row, under the
+//! first category that applies: left the district, new candidate, no longer a candidate, tier
+//! up, tier down.
 
 use std::path::{Path, PathBuf};
 
@@ -77,10 +78,7 @@ fn comparable(feed: LazyFrame, suffix: &str) -> LazyFrame {
         named(col("grade_level"), "grade_level"),
         named(col("risk_tier"), "risk_tier"),
         named(col("risk_score"), "risk_score"),
-        named(
-            col("referred").or(col("credit_deficit").gt(lit(0.0)).fill_null(lit(false))),
-            "candidate",
-        ),
+        named(col("credit_recovery_candidate"), "candidate"),
     ])
 }
 
@@ -197,6 +195,17 @@ pub fn compare(current: &DataFrame, previous: &Path) -> Result<(DataFrame, Chang
     Ok((rows, counts))
 }
 
+/// student_id → change, from the rows of changes.csv.
+pub fn by_student(rows: &DataFrame) -> Result<std::collections::HashMap<String, String>> {
+    let ids = rows.column("student_id")?.str()?;
+    let changes = rows.column("change")?.str()?;
+    Ok(ids
+        .iter()
+        .zip(changes.iter())
+        .filter_map(|(id, change)| Some((id?.to_string(), change?.to_string())))
+        .collect())
+}
+
 /// Writes changes.csv (formula-like text neutralised).
 pub fn write_csv(path: &Path, rows: &DataFrame) -> Result<()> {
     let mut safe = crate::output::spreadsheet_safe_frame(rows)?;
@@ -234,12 +243,8 @@ mod tests {
                 rows.iter().map(|r| r.2).collect::<Vec<_>>(),
             ),
             Column::new(
-                "referred".into(),
-                rows.iter().map(|r| r.3).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "credit_deficit".into(),
-                rows.iter().map(|r| r.4).collect::<Vec<_>>(),
+                "credit_recovery_candidate".into(),
+                rows.iter().map(|r| r.3 || r.4 > 0.0).collect::<Vec<_>>(),
             ),
             Column::new("as_of".into(), vec![as_of; n]),
         ])

@@ -108,17 +108,30 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
     quality.add_ignored(&run.ignored);
     let scored = stages.time("score", || score::score(&run.table, &model, config))?;
     let audit = stages.time("equity", || referral_audit(&run.table, &scored, config))?;
+    let plans = stages.time("plans", || crate::recovery::plans(&run, config))?;
+    let (students, change_rows, changes) = stages.time("changes", || {
+        let students = crate::feed::student_frame(&run.table, &scored, &plans, run.as_of, config)?;
+        let (rows, counts) = changes_since(args, run.as_of, &students)?;
+        Ok((students, rows, counts))
+    })?;
     let timings = stages.0.clone();
-    let published = stages.time("write", || {
+    let (published, candidates) = stages.time("write", || {
         let folder = RunFolder::create(&args.out, &run.as_of.to_string())?;
         output::write_referrals(&folder.file("referrals.csv"), &run.table, &scored)?;
-        let students = crate::feed::student_frame(&run.table, &scored, run.as_of, config)?;
         crate::feed::write_students(folder.target_staging(), &students)?;
         let mut summary = crate::feed::summary(&run.table, &scored, run.as_of)?;
-        let (rows, counts) = changes_since(args, run.as_of, &students)?;
-        crate::changes::write_csv(&folder.file("changes.csv"), &rows)?;
-        summary.changes = counts;
+        crate::changes::write_csv(&folder.file("changes.csv"), &change_rows)?;
+        summary.changes = changes.clone();
         crate::feed::write_summary(&folder.file("summary.json"), &summary)?;
+        let change_of = crate::changes::by_student(&change_rows)?;
+        let candidates = crate::counselor::write_school_files(
+            folder.target_staging(),
+            &run.table,
+            &scored,
+            &plans,
+            &change_of,
+            config,
+        )?;
         crate::equity::write_csv(&folder.file("equity.csv"), &audit)?;
         quality.write(folder.target_staging())?;
         let manifest = crate::manifest::build(
@@ -135,9 +148,8 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
             },
         )?;
         crate::manifest::write(&folder.file("manifest.json"), &manifest)?;
-        folder.publish().map(|path| (path, summary.changes))
+        folder.publish().map(|path| (path, candidates))
     })?;
-    let (published, changes) = published;
 
     let tier_count = |tier: Tier| scored.iter().filter(|s| s.tier == tier).count();
     println!(
@@ -166,6 +178,11 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
     for line in crate::equity::summary_lines(&audit, config.equity.min_group_size) {
         println!("{line}");
     }
+    println!(
+        "  credit-recovery candidates: {} in {} schools (schools/<school_id>.csv)",
+        candidates.values().sum::<usize>(),
+        candidates.len()
+    );
     match &changes {
         Some(c) => println!(
             "changes since {} ({}): {} new candidates, {} no longer candidates, {} tier up, {} tier down, {} left the district",

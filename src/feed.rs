@@ -23,7 +23,7 @@ pub const FEED_SCHEMA_VERSION: u32 = 1;
 pub const LEADING_COLUMNS: [&str; 2] = ["schema_version", "as_of"];
 
 /// The columns after the features, in order.
-pub const TRAILING_COLUMNS: [&str; 10] = [
+pub const TRAILING_COLUMNS: [&str; 14] = [
     "risk_score",
     "risk_tier",
     "rank_in_school",
@@ -34,6 +34,10 @@ pub const TRAILING_COLUMNS: [&str; 10] = [
     "reason_1",
     "reason_2",
     "reason_3",
+    "credit_recovery_candidate",
+    "credits_to_recover",
+    "projected_credits",
+    "on_time_reachable",
 ];
 
 /// Every column of the student feed, in order: [`LEADING_COLUMNS`], the student columns of
@@ -50,6 +54,7 @@ pub fn columns() -> Vec<&'static str> {
 pub fn student_frame(
     table: &DataFrame,
     scored: &[ScoredStudent],
+    plans: &[crate::recovery::Plan],
     as_of: chrono::NaiveDate,
     config: &Config,
 ) -> Result<DataFrame> {
@@ -93,6 +98,37 @@ pub fn student_frame(
         Column::new("reason_2".into(), reason_2),
         Column::new("reason_3".into(), reason_3),
     ])?;
+    let deficits = table.column("credit_deficit")?.f64()?;
+    let plan_columns = DataFrame::new_infer_height(vec![
+        Column::new(
+            "credit_recovery_candidate".into(),
+            (0..n)
+                .map(|r| crate::recovery::is_candidate(risk[r], deficits.get(r), config))
+                .collect::<Vec<bool>>(),
+        ),
+        Column::new(
+            "credits_to_recover".into(),
+            plans
+                .iter()
+                .map(|p| p.credits_to_recover)
+                .collect::<Vec<f64>>(),
+        ),
+        Column::new(
+            "projected_credits".into(),
+            plans
+                .iter()
+                .map(|p| p.projected_credits)
+                .collect::<Vec<f64>>(),
+        ),
+        Column::new(
+            "on_time_reachable".into(),
+            plans
+                .iter()
+                .map(|p| p.on_time_reachable)
+                .collect::<Vec<bool>>(),
+        ),
+    ])?;
+    let scores = scores.hstack(plan_columns.columns())?;
     let frame = table
         .hstack(scores.columns())?
         .lazy()

@@ -10,6 +10,7 @@ pub mod changes;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod counselor;
 pub mod equity;
 pub mod error;
 pub mod evaluate;

@@ -29,7 +29,7 @@ pub struct Manifest {
     pub rows_rejected: u64,
     /// Seconds per stage, up to the writing of the outputs.
     pub stages: Vec<StageTime>,
-    /// Every other file of the run folder, by name.
+    /// Every other file of the run folder (and its subfolders, as `schools/001.csv`), by name.
     pub outputs: Vec<OutputFile>,
 }
 
@@ -134,13 +134,8 @@ pub fn build(dir: &Path, facts: &RunFacts) -> Result<Manifest> {
             rows_rejected: f.rejected(),
         });
     }
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map_err(|e| EwsError::io(dir, e))?
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().is_file())
-        .map(|e| e.file_name().to_string_lossy().to_string())
-        .filter(|name| name != "manifest.json")
-        .collect();
+    let mut names = files_under(dir, dir)?;
+    names.retain(|name| name != "manifest.json");
     names.sort();
     let mut outputs = Vec::new();
     for file in names {
@@ -178,6 +173,24 @@ pub fn build(dir: &Path, facts: &RunFacts) -> Result<Manifest> {
             .collect(),
         outputs,
     })
+}
+
+/// The files under `dir`, as paths relative to `root` with `/` separators.
+fn files_under(root: &Path, dir: &Path) -> Result<Vec<String>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| EwsError::io(dir, e))? {
+        let path = entry.map_err(|e| EwsError::io(dir, e))?.path();
+        if path.is_dir() {
+            files.extend(files_under(root, &path)?);
+        } else if let Ok(relative) = path.strip_prefix(root) {
+            let parts: Vec<String> = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().to_string())
+                .collect();
+            files.push(parts.join("/"));
+        }
+    }
+    Ok(files)
 }
 
 pub fn write(path: &Path, manifest: &Manifest) -> Result<()> {

@@ -14,6 +14,12 @@ use crate::config::Config;
 use crate::error::Result;
 use crate::features::{open_failures, FeatureRun};
 
+/// A credit-recovery candidate: risk at or above the referral tier (`tiers.medium`), or a
+/// positive credit deficit.
+pub fn is_candidate(risk: f64, credit_deficit: Option<f64>, config: &Config) -> bool {
+    risk >= config.tiers.medium || credit_deficit.is_some_and(|d| d > 0.0)
+}
+
 /// The plan of one student.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Plan {
@@ -120,7 +126,7 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
             .collect();
         let mut by_student: HashMap<usize, Vec<(bool, chrono::NaiveDate, String, f64)>> =
             HashMap::new();
-        for i in 0..failures.height() {
+        for (i, date) in dates.iter().enumerate() {
             let Some(&row) = ids.get(i).and_then(|id| row_of.get(id)) else {
                 continue;
             };
@@ -141,7 +147,7 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
                 short(missing),
                 years.get(i).map(|y| y.to_string()).unwrap_or_default()
             );
-            let date = dates[i].unwrap_or_default();
+            let date = date.unwrap_or_default();
             by_student
                 .entry(row)
                 .or_default()

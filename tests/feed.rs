@@ -114,12 +114,21 @@ fn a_formula_in_a_name_is_neutralised_in_every_csv_and_kept_in_parquet() {
         let entry = entry.unwrap();
         std::fs::copy(entry.path(), snapshot.join(entry.file_name())).unwrap();
     }
+    // The district's highest-risk student (a credit-recovery candidate) gets a formula as
+    // last name (quoted: it holds quotes and a comma).
+    let first_run = work.path().join("first");
+    score(&snapshot, &first_run);
+    let mut reader = csv::Reader::from_path(first_run.join("2026-03-13/referrals.csv")).unwrap();
+    let top = reader.records().next().unwrap().unwrap()[0].to_string();
     let students = std::fs::read_to_string(snapshot.join("students.csv")).unwrap();
     let mut lines: Vec<String> = students.lines().map(String::from).collect();
-    // The first student's last name becomes a formula (quoted: it holds a quote and a comma).
-    let fields: Vec<&str> = lines[1].splitn(4, ',').collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with(&format!("{top},")))
+        .unwrap();
+    let fields: Vec<&str> = lines[at].splitn(4, ',').collect();
     let id = fields[0].to_string();
-    lines[1] = format!(
+    lines[at] = format!(
         "{},{},\"=HYPERLINK(\"\"x\"\",\"\"y\"\")\",{}",
         fields[0], fields[1], fields[3]
     );
@@ -127,7 +136,14 @@ fn a_formula_in_a_name_is_neutralised_in_every_csv_and_kept_in_parquet() {
     let out = work.path().join("out");
     score(&snapshot, &out);
     let run = out.join("2026-03-13");
-    for file in ["students.csv", "referrals.csv"] {
+    let school = {
+        let mut reader = csv::Reader::from_path(run.join("referrals.csv")).unwrap();
+        let row = reader.records().next().unwrap().unwrap();
+        assert_eq!(&row[0], id.as_str());
+        row[3].to_string()
+    };
+    let counselor_file = format!("schools/{school}.csv");
+    for file in ["students.csv", "referrals.csv", counselor_file.as_str()] {
         let mut reader = csv::Reader::from_path(run.join(file)).unwrap();
         let header = reader.headers().unwrap().clone();
         let last = header.iter().position(|h| h == "last_name").unwrap();
@@ -241,11 +257,21 @@ fn the_manifest_names_every_input_and_output_with_its_hash() {
         .collect();
     listed.push("manifest.json".into());
     listed.sort();
-    let mut present: Vec<String> = std::fs::read_dir(&run)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-        .collect();
+    let mut present: Vec<String> = Vec::new();
+    for entry in std::fs::read_dir(&run).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if path.is_dir() {
+            for inner in std::fs::read_dir(&path).unwrap() {
+                let inner = inner.unwrap().file_name().to_string_lossy().to_string();
+                present.push(format!("{name}/{inner}"));
+            }
+        } else {
+            present.push(name);
+        }
+    }
     present.sort();
+    assert!(present.iter().any(|p| p.starts_with("schools/")));
     assert_eq!(listed, present);
     let stages: Vec<&str> = manifest["stages"]
         .as_array()
@@ -253,5 +279,78 @@ fn the_manifest_names_every_input_and_output_with_its_hash() {
         .iter()
         .map(|s| s["stage"].as_str().unwrap())
         .collect();
-    assert_eq!(stages, ["read+validate", "features", "score", "equity"]);
+    assert_eq!(
+        stages,
+        [
+            "read+validate",
+            "features",
+            "score",
+            "equity",
+            "plans",
+            "changes"
+        ]
+    );
+}
+
+#[test]
+fn counselor_files_list_each_schools_candidates_by_risk() {
+    let out = tempfile::tempdir().unwrap();
+    score(&root().join("sample_data/current"), out.path());
+    let run = out.path().join("2026-03-13");
+    // Candidates from referrals.csv: risk ≥ 0.25 or a positive credit deficit.
+    let mut reader = csv::Reader::from_path(run.join("referrals.csv")).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (id, school, risk, deficit) = (
+        at("student_id"),
+        at("school_id"),
+        at("risk_score"),
+        at("credit_deficit"),
+    );
+    let mut expected: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for row in reader.records().map(|r| r.unwrap()) {
+        let candidate = row[risk].parse::<f64>().unwrap() >= 0.25
+            || row[deficit].parse::<f64>().is_ok_and(|d| d > 0.0);
+        let list = expected.entry(row[school].to_string()).or_default();
+        if candidate {
+            list.push(row[id].to_string());
+        }
+    }
+    for (school, ids) in &expected {
+        let mut reader = csv::Reader::from_path(run.join(format!("schools/{school}.csv"))).unwrap();
+        let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+        assert_eq!(header, ews::counselor::COLUMNS);
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+        let got: Vec<String> = rows.iter().map(|r| r[3].to_string()).collect();
+        assert_eq!(&got, ids, "school {school}");
+        for (i, row) in rows.iter().enumerate() {
+            assert_eq!(row[0].parse::<usize>().unwrap(), i + 1);
+            assert_eq!(&row[17], "yes", "no seat limit configured");
+        }
+    }
+}
+
+#[test]
+fn seats_mark_who_fits_this_term() {
+    let work = tempfile::tempdir().unwrap();
+    let config = work.path().join("ews.toml");
+    std::fs::write(&config, "[recovery.seats_by_school]\n\"001\" = 5\n").unwrap();
+    let out = work.path().join("out");
+    let result = ews(&[
+        "--config",
+        config.to_str().unwrap(),
+        "score",
+        "sample_data/current",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(result.status.success());
+    let mut reader = csv::Reader::from_path(out.join("2026-03-13/schools/001.csv")).unwrap();
+    let within: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[17].to_string())
+        .collect();
+    assert!(within.len() > 5);
+    assert!(within[..5].iter().all(|w| w == "yes"));
+    assert!(within[5..].iter().all(|w| w == "no"));
 }
