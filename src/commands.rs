@@ -134,6 +134,17 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
         )?;
         crate::equity::write_csv(&folder.file("equity.csv"), &audit)?;
         quality.write(folder.target_staging())?;
+        let page = crate::report::html(&crate::report::ReportInput {
+            summary: &summary,
+            scored: &scored,
+            changes: changes.as_ref(),
+            quality: &quality,
+            equity: &audit,
+            candidates: &candidates,
+            config,
+        });
+        std::fs::write(folder.file("report.html"), page)
+            .map_err(|e| EwsError::io(folder.file("report.html"), e))?;
         let manifest = crate::manifest::build(
             folder.target_staging(),
             &crate::manifest::RunFacts {

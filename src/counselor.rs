@@ -14,7 +14,7 @@ use polars::prelude::*;
 
 use crate::config::Config;
 use crate::error::{EwsError, Result};
-use crate::output::spreadsheet_safe;
+use crate::output::{number, spreadsheet_safe};
 use crate::recovery::Plan;
 use crate::score::ScoredStudent;
 
@@ -42,20 +42,6 @@ pub const COLUMNS: [&str; 21] = [
     "projected_credits",
     "on_time_reachable",
 ];
-
-fn number(value: Option<f64>, decimals: usize) -> String {
-    match value {
-        Some(v) if v.is_finite() => {
-            let text = format!("{v:.decimals$}");
-            if text.contains('.') {
-                text.trim_end_matches('0').trim_end_matches('.').to_string()
-            } else {
-                text
-            }
-        }
-        _ => String::new(),
-    }
-}
 
 /// Writes `dir/schools/<school_id>.csv` for every school with a student; returns the number
 /// of candidates per school. `changes` maps student_id to its change since the last run.

@@ -27,6 +27,7 @@ pub mod model_card;
 pub mod output;
 pub mod quality;
 pub mod recovery;
+pub mod report;
 pub mod score;
 pub mod validate;
 

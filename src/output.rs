@@ -161,7 +161,8 @@ pub fn spreadsheet_safe_frame(frame: &DataFrame) -> Result<DataFrame> {
     Ok(frame.clone().lazy().with_columns(text_columns).collect()?)
 }
 
-fn number(value: Option<f64>, decimals: usize) -> String {
+/// A number with at most `decimals` decimals and no trailing zeros; empty when missing.
+pub(crate) fn number(value: Option<f64>, decimals: usize) -> String {
     match value {
         Some(v) if v.is_finite() => {
             let text = format!("{v:.decimals$}");

@@ -54,6 +54,8 @@ pub struct ScoredStudent {
     pub rank_in_district: usize,
     pub rank_in_school: usize,
     pub reasons: Vec<String>,
+    /// The features behind `reasons`, in the same order.
+    pub reason_features: Vec<&'static str>,
 }
 
 /// The model's probability of being at risk for every row of the feature table, unrounded.
@@ -123,6 +125,11 @@ pub fn score(table: &DataFrame, model: &ModelFile, config: &Config) -> Result<Ve
             .collect();
         contributions.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let grade = grades.get(row).unwrap_or(0);
+        let reason_features: Vec<&'static str> = contributions
+            .iter()
+            .take(3)
+            .filter_map(|&(j, _)| features::feature(&model.features[j]).map(|f| f.name))
+            .collect();
         let reasons = contributions
             .iter()
             .take(3)
@@ -142,6 +149,7 @@ pub fn score(table: &DataFrame, model: &ModelFile, config: &Config) -> Result<Ve
             rank_in_district: position + 1,
             rank_in_school: *rank_in_school,
             reasons,
+            reason_features,
         });
     }
     Ok(scored)

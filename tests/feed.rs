@@ -354,3 +354,26 @@ fn seats_mark_who_fits_this_term() {
     assert!(within[..5].iter().all(|w| w == "yes"));
     assert!(within[5..].iter().all(|w| w == "no"));
 }
+
+#[test]
+fn the_report_is_one_offline_page_with_its_charts() {
+    let out = tempfile::tempdir().unwrap();
+    score(&root().join("sample_data/current"), out.path());
+    let page = std::fs::read_to_string(out.path().join("2026-03-13/report.html")).unwrap();
+    for section in [
+        "Tiers by school",
+        "Risk distribution",
+        "Most common reasons",
+        "Changes since the last run",
+        "Data quality",
+        "Equity snapshot",
+    ] {
+        assert!(page.contains(section), "{section}");
+    }
+    assert_eq!(page.matches("<svg").count(), 3);
+    // Self-contained: no script, no stylesheet or image from anywhere.
+    for forbidden in ["<script", "<link", "src=", "url("] {
+        assert!(!page.contains(forbidden), "{forbidden}");
+    }
+    assert!(page.contains("Dr. Martin Luther King, Jr. High School"));
+}
