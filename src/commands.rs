@@ -96,18 +96,34 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
     let mut stages = Stages::default();
     let model = ModelFile::load(&args.model)?;
     let snapshot = Snapshot::open(&args.snapshot)?.with_mapping(config.input.clone());
+    // A snapshot whose outcomes are known (a backtest) also gets the calibration plot and the
+    // outcome-based equity rates.
+    let with_outcomes = snapshot.find(&input::OUTCOMES)?.is_some();
     let (data, mut quality) = load_checked(
         &mut stages,
         &snapshot,
         config,
         args.as_of,
-        false,
+        with_outcomes,
         Some((&args.out, ".failed")),
     )?;
     let run = stages.time("features", || features::compute(&data, config))?;
     quality.add_ignored(&run.ignored);
     let scored = stages.time("score", || score::score(&run.table, &model, config))?;
-    let audit = stages.time("equity", || referral_audit(&run.table, &scored, config))?;
+    let labels = match with_outcomes {
+        true => Some(labels_of(&data, &run, &snapshot, config)?.labels),
+        false => None,
+    };
+    let audit = stages.time("equity", || {
+        referral_audit(&run.table, &scored, labels.as_deref(), config)
+    })?;
+    let calibration = labels.as_ref().map(|labels| {
+        let (risks, known): (Vec<f64>, Vec<bool>) = scored
+            .iter()
+            .filter_map(|s| labels[s.row].map(|l| (s.risk, l)))
+            .unzip();
+        crate::metrics::calibration_table(&risks, &known)
+    });
     let plans = stages.time("plans", || crate::recovery::plans(&run, config))?;
     let (students, change_rows, changes) = stages.time("changes", || {
         let students = crate::feed::student_frame(&run.table, &scored, &plans, run.as_of, config)?;
@@ -141,6 +157,7 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
             quality: &quality,
             equity: &audit,
             candidates: &candidates,
+            calibration: calibration.as_deref(),
             config,
         });
         std::fs::write(folder.file("report.html"), page)
@@ -183,8 +200,13 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
         println!("{line}");
     }
     println!(
-        "equity audit (selection rate at risk ≥ {}; outcomes not yet known):",
-        config.tiers.medium
+        "equity audit (referred at risk ≥ {}{}):",
+        config.tiers.medium,
+        if labels.is_some() {
+            ""
+        } else {
+            "; outcomes not yet known"
+        }
     );
     for line in crate::equity::summary_lines(&audit, config.equity.min_group_size) {
         println!("{line}");
@@ -250,10 +272,12 @@ fn changes_since(
     }
 }
 
-/// The equity audit of a score run: who is referred, by group (no outcomes yet).
+/// The equity audit of a score run: who is referred, by group, and with outcomes (a
+/// backtest snapshot) how well the referral works for each group.
 fn referral_audit(
     table: &polars::prelude::DataFrame,
     scored: &[score::ScoredStudent],
+    labels: Option<&[Option<bool>]>,
     config: &Config,
 ) -> Result<Vec<crate::equity::GroupAudit>> {
     let groups = crate::equity::group_columns(table)?;
@@ -262,7 +286,7 @@ fn referral_audit(
         .map(|s| crate::equity::Student {
             groups: std::array::from_fn(|a| groups[a].get(s.row)),
             risk: s.risk,
-            label: None,
+            label: labels.and_then(|l| l[s.row]),
         })
         .collect();
     Ok(crate::equity::audit(

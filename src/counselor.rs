@@ -19,7 +19,7 @@ use crate::recovery::Plan;
 use crate::score::ScoredStudent;
 
 /// Columns of a counselor file, in order.
-pub const COLUMNS: [&str; 21] = [
+pub const COLUMNS: [&str; 22] = [
     "rank",
     "last_name",
     "first_name",
@@ -40,6 +40,7 @@ pub const COLUMNS: [&str; 21] = [
     "within_capacity",
     "credits_by_subject",
     "projected_credits",
+    "projected_credit_deficit",
     "on_time_reachable",
 ];
 
@@ -110,6 +111,7 @@ pub fn write_school_files(
             if within { "yes" } else { "no" }.to_string(),
             plan.credits_by_subject.clone(),
             number(Some(plan.projected_credits), 1),
+            number(Some(plan.projected_deficit), 1),
             if plan.on_time_reachable { "yes" } else { "no" }.to_string(),
         ];
         list.push(cells);

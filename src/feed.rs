@@ -23,7 +23,7 @@ pub const FEED_SCHEMA_VERSION: u32 = 1;
 pub const LEADING_COLUMNS: [&str; 2] = ["schema_version", "as_of"];
 
 /// The columns after the features, in order.
-pub const TRAILING_COLUMNS: [&str; 14] = [
+pub const TRAILING_COLUMNS: [&str; 15] = [
     "risk_score",
     "risk_tier",
     "rank_in_school",
@@ -37,6 +37,7 @@ pub const TRAILING_COLUMNS: [&str; 14] = [
     "credit_recovery_candidate",
     "credits_to_recover",
     "projected_credits",
+    "projected_credit_deficit",
     "on_time_reachable",
 ];
 
@@ -118,6 +119,13 @@ pub fn student_frame(
             plans
                 .iter()
                 .map(|p| p.projected_credits)
+                .collect::<Vec<f64>>(),
+        ),
+        Column::new(
+            "projected_credit_deficit".into(),
+            plans
+                .iter()
+                .map(|p| p.projected_deficit)
                 .collect::<Vec<f64>>(),
         ),
         Column::new(

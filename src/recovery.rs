@@ -29,6 +29,9 @@ pub struct Plan {
     /// Credits earned so far, plus this year's courses in progress that are not failing, plus a
     /// normal load for every school year left before the cohort graduates.
     pub projected_credits: f64,
+    /// Credits still missing at the cohort's graduation date at that pace:
+    /// max(0, total required − projected).
+    pub projected_deficit: f64,
     pub on_time_reachable: bool,
     /// Failed courses not yet recovered, in the order to recover them:
     /// "ALG1 Algebra I (MATH, 1 cr, 2025)".
@@ -252,7 +255,9 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
         plan.projected_credits = credits_earned.get(row).unwrap_or(0.0)
             + in_progress[row]
             + config.graduation.normal_load_per_year * f64::from(years_left);
-        plan.on_time_reachable = plan.projected_credits + 1e-9 >= config.graduation.total_credits;
+        plan.projected_deficit =
+            (config.graduation.total_credits - plan.projected_credits).max(0.0);
+        plan.on_time_reachable = plan.projected_deficit < 1e-9;
     }
     Ok(plans)
 }

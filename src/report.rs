@@ -10,6 +10,7 @@ use crate::changes::ChangeCounts;
 use crate::config::Config;
 use crate::equity::GroupAudit;
 use crate::feed::Summary;
+use crate::metrics::CalibrationBin;
 use crate::quality::QualityReport;
 use crate::score::{ScoredStudent, Tier};
 
@@ -21,6 +22,8 @@ pub struct ReportInput<'a> {
     pub quality: &'a QualityReport,
     pub equity: &'a [GroupAudit],
     pub candidates: &'a BTreeMap<String, usize>,
+    /// When the snapshot's outcomes are known: predicted vs observed, ten bins.
+    pub calibration: Option<&'a [CalibrationBin]>,
     pub config: &'a Config,
 }
 
@@ -181,6 +184,41 @@ fn histogram_svg(bins: &[usize; 20], config: &Config) -> String {
     svg
 }
 
+/// Observed rate against mean predicted risk per bin, with the diagonal of perfect
+/// calibration; dot area follows the number of students.
+fn calibration_svg(bins: &[CalibrationBin]) -> String {
+    let (size, margin) = (320.0, 40.0);
+    let plot = size - 2.0 * margin;
+    let max_n = bins.iter().map(|b| b.students).max().unwrap_or(1).max(1) as f64;
+    let mut svg = format!(
+        "<svg role=\"img\" aria-label=\"calibration\" width=\"{size}\" height=\"{size}\" viewBox=\"0 0 {size} {size}\" xmlns=\"http://www.w3.org/2000/svg\"><rect x=\"{margin}\" y=\"{margin}\" width=\"{plot}\" height=\"{plot}\" fill=\"none\" stroke=\"#333\"/><line x1=\"{margin}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{margin}\" stroke=\"#999\" stroke-dasharray=\"4 3\"/>",
+        margin + plot,
+        margin + plot
+    );
+    for bin in bins.iter().filter(|b| b.students > 0) {
+        let x = margin + plot * bin.mean_predicted;
+        let y = margin + plot * (1.0 - bin.observed_rate);
+        let r = 3.0 + 9.0 * (bin.students as f64 / max_n).sqrt();
+        let _ = write!(
+            svg,
+            "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{r:.1}\" fill=\"#2c7fb8\" fill-opacity=\"0.7\"><title>predicted {:.2}, observed {:.2}, {} students</title></circle>",
+            bin.mean_predicted, bin.observed_rate, bin.students
+        );
+    }
+    let _ = write!(
+        svg,
+        "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\">mean predicted risk</text><text x=\"12\" y=\"{:.1}\" font-size=\"11\" transform=\"rotate(-90 12 {:.1})\" text-anchor=\"middle\">observed rate</text><text x=\"{margin}\" y=\"{:.1}\" font-size=\"10\">0</text><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\">1</text></svg>",
+        margin + plot / 2.0,
+        size - 8.0,
+        margin + plot / 2.0,
+        margin + plot / 2.0,
+        margin + plot + 14.0,
+        margin + plot - 6.0,
+        margin + plot + 14.0
+    );
+    svg
+}
+
 /// The whole page.
 pub fn html(input: &ReportInput) -> String {
     let s = input.summary;
@@ -302,10 +340,16 @@ pub fn html(input: &ReportInput) -> String {
     }
     page.push_str("</table><p class=\"muted\">Every rejected row is listed in rejects.csv with its line and reason.</p>");
 
+    // Calibration, when the outcomes of the snapshot are known.
+    if let Some(bins) = input.calibration {
+        page.push_str("<h2>Calibration</h2><p class=\"muted\">The outcomes of this snapshot are known: each dot is a band of predicted risk, placed at its students' mean predicted risk and the share of them actually at risk. Dots on the dashed diagonal mean the risk scores are honest probabilities.</p>");
+        page.push_str(&calibration_svg(bins));
+    }
+
     // Equity.
     let _ = write!(
         page,
-        "<h2>Equity snapshot</h2><p class=\"muted\">Share of each group referred (risk ≥ {}), and its ratio to the largest group; outside [0.8, 1.25] is flagged. Groups under {} students are suppressed. Outcomes are not known yet for this snapshot: precision and error rates by group, and the calibration plot, are in <code>ews evaluate</code>'s report.</p><table class=\"text\"><tr><th>column</th><th>group</th><th>students</th><th>referred</th><th>ratio</th></tr>",
+        "<h2>Equity snapshot</h2><p class=\"muted\">Share of each group referred (risk ≥ {}), and its ratio to the largest group; outside [0.8, 1.25] is flagged. Groups under {} students are suppressed. Precision and error rates by group, once outcomes are known, are in equity.csv and <code>ews evaluate</code>'s report.</p><table class=\"text\"><tr><th>column</th><th>group</th><th>students</th><th>referred</th><th>ratio</th></tr>",
         config.tiers.medium, config.equity.min_group_size
     );
     for g in input.equity {

@@ -377,3 +377,27 @@ fn the_report_is_one_offline_page_with_its_charts() {
     }
     assert!(page.contains("Dr. Martin Luther King, Jr. High School"));
 }
+
+#[test]
+fn a_snapshot_with_known_outcomes_gets_the_calibration_plot() {
+    let out = tempfile::tempdir().unwrap();
+    score(&root().join("sample_data/train"), out.path());
+    let run = out.path().join("2022-03-15");
+    let page = std::fs::read_to_string(run.join("report.html")).unwrap();
+    assert!(page.contains("<h2>Calibration</h2>"));
+    assert_eq!(page.matches("<svg").count(), 4);
+    // Outcome-based equity rates are filled for unsuppressed groups.
+    let mut reader = csv::Reader::from_path(run.join("equity.csv")).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let precision = header.iter().position(|h| h == "precision").unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert!(rows
+        .iter()
+        .filter(|r| &r[3] == "false")
+        .all(|r| !r[precision].is_empty()));
+    // Without outcomes (current snapshot) there is no calibration section.
+    let out = tempfile::tempdir().unwrap();
+    score(&root().join("sample_data/current"), out.path());
+    let page = std::fs::read_to_string(out.path().join("2026-03-13/report.html")).unwrap();
+    assert!(!page.contains("<h2>Calibration</h2>"));
+}

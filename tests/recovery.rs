@@ -29,6 +29,7 @@ fn plans_match_hand_computation() {
     );
     assert!(s1.courses_to_recover.is_empty());
     assert_eq!(s1.projected_credits, 21.5);
+    assert_eq!(s1.projected_deficit, 2.5);
     assert!(!s1.on_time_reachable);
 
     // 0002, grade 10: failed ALG1 in 2025, recovered by the credit-recovery course 9ALG
@@ -67,6 +68,7 @@ fn reachability_follows_the_normal_load() {
     let plans = plans(&run, &config).unwrap();
     // 0001: 3.5 + 8 × 3 = 27.5 ≥ 24; 0002: 6 + 1 + 8 × 2 = 23 < 24.
     assert!(plans[0].on_time_reachable);
+    assert_eq!(plans[0].projected_deficit, 0.0);
     assert!(!plans[1].on_time_reachable);
 }
 
