@@ -157,6 +157,11 @@ pub struct GraduationConfig {
     /// Credits a student earns in a school year at a normal course load.
     #[serde(default = "default_normal_load")]
     pub normal_load_per_year: f64,
+    /// Ends of the terms before the last one (MM-DD, in school-year order), e.g. `["01-31"]`
+    /// for two semesters: after each, a share of the year's normal load is expected
+    /// (1/2 per semester with two terms). Empty: expectations change once a year.
+    #[serde(default = "default_term_ends")]
+    pub term_ends: Vec<String>,
 }
 
 impl Default for GraduationConfig {
@@ -165,6 +170,7 @@ impl Default for GraduationConfig {
             total_credits: default_total_credits(),
             subject_credits: default_subject_credits(),
             normal_load_per_year: default_normal_load(),
+            term_ends: default_term_ends(),
         }
     }
 }
@@ -180,6 +186,9 @@ fn default_subject_credits() -> BTreeMap<String, f64> {
 }
 fn default_normal_load() -> f64 {
     6.0
+}
+fn default_term_ends() -> Vec<String> {
+    vec!["01-31".to_string()]
 }
 
 /// The credit-recovery program.
@@ -449,6 +458,13 @@ impl Config {
                 self.model.holdout_fraction
             )));
         }
+        for end in &self.graduation.term_ends {
+            if MonthDay::parse(end).is_none() {
+                return Err(bad(format!(
+                    "graduation.term_ends: {end:?}: expected MM-DD"
+                )));
+            }
+        }
         if self.model.l2_grid.is_empty()
             || !self
                 .model
@@ -526,6 +542,30 @@ impl Config {
         self.school_year_start().in_year(school_year - 1)
     }
 
+    /// Credits expected of a student of `grade` on `date` of school year `school_year`: the
+    /// expectation at the start of the grade, plus the share of a normal year's load for each
+    /// term of the year that has ended (`graduation.term_ends`).
+    pub fn expected_credits_on(&self, grade: i32, school_year: i32, date: NaiveDate) -> f64 {
+        let start = self.school_year_start();
+        let terms_ended = self
+            .graduation
+            .term_ends
+            .iter()
+            .filter_map(|text| MonthDay::parse(text))
+            .filter(|end| {
+                let year = if (end.month, end.day) >= (start.month, start.day) {
+                    school_year - 1
+                } else {
+                    school_year
+                };
+                end.in_year(year) <= date
+            })
+            .count();
+        let terms = self.graduation.term_ends.len() + 1;
+        self.expected_credits(grade)
+            + self.graduation.normal_load_per_year * terms_ended as f64 / terms as f64
+    }
+
     /// Credits expected by the start of `grade`; grades the config does not list expect none.
     pub fn expected_credits(&self, grade: i32) -> f64 {
         self.credits
@@ -539,6 +579,16 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credits_expected_grow_by_term() {
+        let config = Config::default();
+        let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+        // Grade 10 starts at 6; after the first semester (ends Jan 31) half of 6 more.
+        assert_eq!(config.expected_credits_on(10, 2026, day(1, 30)), 6.0);
+        assert_eq!(config.expected_credits_on(10, 2026, day(1, 31)), 9.0);
+        assert_eq!(config.expected_credits_on(10, 2026, day(3, 13)), 9.0);
+    }
 
     #[test]
     fn school_year_is_named_by_the_year_it_ends_in() {

@@ -23,7 +23,7 @@ pub const FEED_SCHEMA_VERSION: u32 = 1;
 pub const LEADING_COLUMNS: [&str; 2] = ["schema_version", "as_of"];
 
 /// The columns after the features, in order.
-pub const TRAILING_COLUMNS: [&str; 15] = [
+pub const TRAILING_COLUMNS: [&str; 17] = [
     "risk_score",
     "risk_tier",
     "rank_in_school",
@@ -35,6 +35,8 @@ pub const TRAILING_COLUMNS: [&str; 15] = [
     "reason_2",
     "reason_3",
     "credit_recovery_candidate",
+    "credits_expected_now",
+    "credit_deficit_now",
     "credits_to_recover",
     "projected_credits",
     "projected_credit_deficit",
@@ -106,6 +108,20 @@ pub fn student_frame(
             (0..n)
                 .map(|r| crate::recovery::is_candidate(risk[r], deficits.get(r), config))
                 .collect::<Vec<bool>>(),
+        ),
+        Column::new(
+            "credits_expected_now".into(),
+            plans
+                .iter()
+                .map(|p| p.credits_expected_now)
+                .collect::<Vec<f64>>(),
+        ),
+        Column::new(
+            "credit_deficit_now".into(),
+            plans
+                .iter()
+                .map(|p| p.credit_deficit_now)
+                .collect::<Vec<f64>>(),
         ),
         Column::new(
             "credits_to_recover".into(),

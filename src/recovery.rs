@@ -26,6 +26,10 @@ pub struct Plan {
     /// Earned / required per subject area in config order, then electives:
     /// "ELA 3/4, MATH 1/3, SCI 3/3, SOC 2/3, electives 4/11".
     pub credits_by_subject: String,
+    /// Credits expected of the student now, by grade and ended terms
+    /// ([`Config::expected_credits_on`]), and the shortfall against it.
+    pub credits_expected_now: f64,
+    pub credit_deficit_now: f64,
     /// Credits earned so far, plus this year's courses in progress that are not failing, plus a
     /// normal load for every school year left before the cohort graduates.
     pub projected_credits: f64,
@@ -247,7 +251,12 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
     // Projection at the cohort's graduation.
     let credits_earned = table.column("credits_earned")?.f64()?;
     let cohorts = table.column("cohort_year")?.i32()?;
+    let grades = table.column("grade_level")?.i32()?;
     for (row, plan) in plans.iter_mut().enumerate() {
+        let grade = grades.get(row).unwrap_or(0);
+        plan.credits_expected_now = config.expected_credits_on(grade, run.school_year, run.as_of);
+        plan.credit_deficit_now =
+            (plan.credits_expected_now - credits_earned.get(row).unwrap_or(0.0)).max(0.0);
         let years_left = cohorts
             .get(row)
             .map(|c| (c - run.school_year).max(0))

@@ -43,6 +43,9 @@ fn plans_match_hand_computation() {
     assert!(s2.courses_to_recover.is_empty());
     assert!(s2.courses_at_risk.is_empty());
     assert_eq!(s2.projected_credits, 19.0);
+    // As of 2026-01-16 the first semester (ends Jan 31) has not ended: grade 10 expects 6,
+    // earned 6. After it, 6 + 3 = 9 are expected: 3 short.
+    assert_eq!((s2.credits_expected_now, s2.credit_deficit_now), (6.0, 0.0));
 
     // 0003, grade 11: failed ALG1 and BIO in 2024; ALG1 passed again in 2025 (recovered),
     // BIO never: the one course to recover, in a subject short of credits (SCI 0/3).
@@ -96,4 +99,17 @@ fn required_subjects_short_of_credits_come_first() {
         ]
     );
     assert_eq!(plans[2].credits_to_recover, 2.0);
+}
+
+#[test]
+fn credits_expected_now_count_the_ended_terms() {
+    let mut config = config();
+    config.graduation.term_ends = vec!["01-15".into()];
+    let run = run(&config, None);
+    let plans = plans(&run, &config).unwrap();
+    // 0002, grade 10, as of 2026-01-16: 6 + 6 / 2 = 9 expected, 6 earned.
+    assert_eq!(plans[1].credits_expected_now, 9.0);
+    assert_eq!(plans[1].credit_deficit_now, 3.0);
+    // 0003, grade 11: 12 + 3 = 15 expected, 7 earned.
+    assert_eq!(plans[2].credit_deficit_now, 8.0);
 }
