@@ -234,7 +234,7 @@ pub fn html(input: &ReportInput) -> String {
          .cards{{display:flex;gap:1rem;flex-wrap:wrap}} .card{{border:1px solid #ddd;border-radius:8px;padding:.8rem 1.2rem;min-width:120px}}\
          .card b{{display:block;font-size:1.8rem}} table{{border-collapse:collapse;margin:.5rem 0}}\
          td,th{{border:1px solid #ddd;padding:.3rem .6rem;text-align:right}} th{{background:#f5f5f5}} td:first-child,th:first-child{{text-align:left}}\
-         .text td:nth-child(-n+2){{text-align:left}} .legend span{{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:middle}} .muted{{color:#666}} .flag{{color:{HIGH};font-weight:600}}\
+         .text td:nth-child(-n+2),.text th:nth-child(-n+2){{text-align:left}} .legend span{{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:middle}} .muted{{color:#666}} .flag{{color:{HIGH};font-weight:600}}\
          </style></head><body>",
         as_of = s.as_of
     );
