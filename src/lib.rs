@@ -1,10 +1,16 @@
 //! `ews`: an early-warning system for credit recovery.
 //!
-//! The modules follow the data: [`input`] scans a snapshot's export files, [`validate`] parses
-//! and checks them ([`quality`] reports and gates what was rejected), [`features`] derives risk features as of a date, [`model`] trains and
+//! The modules follow the data: [`input`] scans a snapshot's export files (through the
+//! district's [`mapping`]), [`validate`] parses and checks them ([`quality`] reports and gates
+//! what was rejected), [`features`] derives risk features as of a date, [`model`] trains and
 //! stores the logistic model, [`score`] turns features into ranked probabilities with reasons,
-//! and [`output`] writes the files people use. [`generate`] makes synthetic districts, and [`export`] writes them in a district's export
-//! shape ([`mapping`] is how `input` reads such exports back).
+//! [`recovery`] builds credit-recovery plans, and the outputs follow: [`output`] (referrals,
+//! atomic run folders), [`counselor`], [`feed`], [`changes`], [`equity`], [`report`],
+//! [`manifest`]. [`evaluate`] and [`model_card`] judge a model; [`generate`] makes synthetic
+//! districts and [`export`] writes them in a district's export shape.
+
+// No panics on user input: unwrap and expect are for tests only (errors are typed instead).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod changes;
 pub mod cli;

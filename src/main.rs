@@ -1,5 +1,8 @@
 //! The `ews` binary: parse arguments, set up logging, run a command, map errors to exit codes.
 
+// No panics on user input: unwrap and expect are for tests only (errors are typed instead).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use std::process::ExitCode;
 
 use clap::Parser;
