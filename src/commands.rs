@@ -73,6 +73,7 @@ fn load_checked(
         Some((out, suffix)) => {
             let folder = RunFolder::create(out, &format!("{}{suffix}", data.as_of))?;
             quality.write(folder.target_staging())?;
+            output::protect_student_files(folder.target_staging(), config)?;
             folder.publish()?.display().to_string()
         }
         None => "run `ews validate` for rejects.csv".to_string(),
@@ -176,6 +177,7 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
             },
         )?;
         crate::manifest::write(&folder.file("manifest.json"), &manifest)?;
+        output::protect_student_files(folder.target_staging(), config)?;
         folder.publish().map(|path| (path, candidates))
     })?;
 
@@ -357,6 +359,7 @@ pub fn evaluate(args: &EvaluateArgs, config: &Config) -> Result<RunStatus> {
         .map_err(io(folder.file("evaluation.md")))?;
         crate::equity::write_csv(&folder.file("equity.csv"), &evaluation.equity)?;
         quality.write(folder.target_staging())?;
+        output::protect_student_files(folder.target_staging(), config)?;
         folder.publish()
     })?;
 
@@ -407,6 +410,7 @@ pub fn validate(args: &ValidateArgs, config: &Config) -> Result<RunStatus> {
     quality.add_ignored(&run.ignored);
     let folder = RunFolder::create(&args.out, &format!("{}.validation", data.as_of))?;
     quality.write(folder.target_staging())?;
+    output::protect_student_files(folder.target_staging(), config)?;
     let published = folder.publish()?;
     println!("data quality as of {} (gate passed):", data.as_of);
     for line in quality.summary_lines(config) {

@@ -41,6 +41,8 @@ pub struct Config {
     pub graduation: GraduationConfig,
     #[serde(default)]
     pub recovery: RecoveryConfig,
+    #[serde(default)]
+    pub privacy: PrivacyConfig,
     /// How the district's export differs from the canonical layout (docs/input-contract.md).
     #[serde(default)]
     pub input: crate::mapping::Mapping,
@@ -189,6 +191,38 @@ fn default_normal_load() -> f64 {
 }
 fn default_term_ends() -> Vec<String> {
     vec!["01-31".to_string()]
+}
+
+/// Protection of the student-level files a run writes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyConfig {
+    /// Permissions (octal, Unix) of files with one row per student: referrals.csv,
+    /// students.csv/.parquet, schools/*.csv, changes.csv, rejects.csv. Default "0600": the
+    /// owner only.
+    #[serde(default = "default_student_file_mode")]
+    pub student_file_mode: String,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        Self {
+            student_file_mode: default_student_file_mode(),
+        }
+    }
+}
+
+fn default_student_file_mode() -> String {
+    "0600".into()
+}
+
+impl PrivacyConfig {
+    /// The mode as a number; checked by [`Config::load`].
+    pub fn student_file_mode(&self) -> Option<u32> {
+        u32::from_str_radix(self.student_file_mode.trim_start_matches("0o"), 8)
+            .ok()
+            .filter(|m| *m <= 0o777)
+    }
 }
 
 /// The credit-recovery program.
@@ -349,6 +383,7 @@ impl Default for Config {
             equity: EquityConfig::default(),
             graduation: GraduationConfig::default(),
             recovery: RecoveryConfig::default(),
+            privacy: PrivacyConfig::default(),
             input: crate::mapping::Mapping::default(),
             gpa_scale: default_gpa_scale(),
         }
@@ -456,6 +491,12 @@ impl Config {
             return Err(bad(format!(
                 "model.holdout_fraction = {}: expected a number between 0 and 1",
                 self.model.holdout_fraction
+            )));
+        }
+        if self.privacy.student_file_mode().is_none() {
+            return Err(bad(format!(
+                "privacy.student_file_mode = {:?}: expected octal permissions such as \"0600\"",
+                self.privacy.student_file_mode
             )));
         }
         for end in &self.graduation.term_ends {

@@ -75,6 +75,9 @@ impl RunFolder {
             std::fs::remove_dir_all(&staging).map_err(|e| EwsError::io(&staging, e))?;
         }
         std::fs::create_dir(&staging).map_err(|e| EwsError::io(&staging, e))?;
+        // Owner-only while files are written, so no student-level file is ever readable by
+        // others before its permissions are set; opened up on protect_student_files.
+        set_mode(&staging, 0o700)?;
         Ok(RunFolder {
             staging,
             target: out.join(name),
@@ -126,6 +129,49 @@ impl Drop for RunFolder {
             let _ = std::fs::remove_dir_all(&self.staging);
         }
     }
+}
+
+/// The files of a run folder with one row per student (personal data).
+pub const STUDENT_LEVEL_FILES: [&str; 5] = [
+    "referrals.csv",
+    "students.csv",
+    "students.parquet",
+    "changes.csv",
+    "rejects.csv",
+];
+
+/// Gives the student-level files of a run folder (and `schools/*.csv`) the configured
+/// permissions, before the folder is published. A no-op where Unix permissions do not exist.
+pub fn protect_student_files(dir: &Path, config: &crate::config::Config) -> Result<()> {
+    let Some(mode) = config.privacy.student_file_mode() else {
+        return Ok(());
+    };
+    let mut files: Vec<PathBuf> = STUDENT_LEVEL_FILES.iter().map(|f| dir.join(f)).collect();
+    let schools = dir.join("schools");
+    if schools.is_dir() {
+        for entry in std::fs::read_dir(&schools).map_err(|e| EwsError::io(&schools, e))? {
+            files.push(entry.map_err(|e| EwsError::io(&schools, e))?.path());
+        }
+    }
+    for path in files.iter().filter(|p| p.is_file()) {
+        set_mode(path, mode)?;
+    }
+    if schools.is_dir() {
+        set_mode(&schools, 0o755)?;
+    }
+    set_mode(dir, 0o755)
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| EwsError::io(path, e))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_path: &Path, _mode: u32) -> Result<()> {
+    Ok(())
 }
 
 /// Neutralises text a spreadsheet would run as a formula (CSV injection): a cell starting with

@@ -401,3 +401,37 @@ fn a_snapshot_with_known_outcomes_gets_the_calibration_plot() {
     let page = std::fs::read_to_string(out.path().join("2026-03-13/report.html")).unwrap();
     assert!(!page.contains("<h2>Calibration</h2>"));
 }
+
+#[cfg(unix)]
+#[test]
+fn student_level_files_are_readable_by_the_owner_only_unless_configured() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let out = tempfile::tempdir().unwrap();
+    score(&root().join("sample_data/current"), out.path());
+    let run = out.path().join("2026-03-13");
+    for file in ews::output::STUDENT_LEVEL_FILES {
+        assert_eq!(mode(&run.join(file)), 0o600, "{file}");
+    }
+    for entry in std::fs::read_dir(run.join("schools")).unwrap() {
+        assert_eq!(mode(&entry.unwrap().path()), 0o600);
+    }
+    // Aggregates keep the usual permissions; the folder is listable.
+    assert_ne!(mode(&run.join("summary.json")), 0o600);
+    assert_eq!(mode(&run), 0o755);
+
+    let work = tempfile::tempdir().unwrap();
+    let config = work.path().join("ews.toml");
+    std::fs::write(&config, "[privacy]\nstudent_file_mode = \"0640\"\n").unwrap();
+    let out = work.path().join("out");
+    let result = ews(&[
+        "--config",
+        config.to_str().unwrap(),
+        "score",
+        "sample_data/current",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(result.status.success());
+    assert_eq!(mode(&out.join("2026-03-13/referrals.csv")), 0o640);
+}
