@@ -22,6 +22,24 @@ fn score(snapshot: &Path, out: &Path) {
     );
 }
 
+/// Scores sample_data/current with a config of `toml`; (the work folder, the output folder).
+fn score_sample_with_config(toml: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let work = tempfile::tempdir().unwrap();
+    let config = work.path().join("ews.toml");
+    std::fs::write(&config, toml).unwrap();
+    let out = work.path().join("out");
+    let result = ews(&[
+        "--config",
+        config.to_str().unwrap(),
+        "score",
+        "sample_data/current",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(result.status.success());
+    (work, out)
+}
+
 #[test]
 fn the_student_feed_has_the_documented_columns_and_types() {
     let out = tempfile::tempdir().unwrap();
@@ -332,19 +350,7 @@ fn counselor_files_list_each_schools_candidates_by_risk() {
 
 #[test]
 fn seats_mark_who_fits_this_term() {
-    let work = tempfile::tempdir().unwrap();
-    let config = work.path().join("ews.toml");
-    std::fs::write(&config, "[recovery.seats_by_school]\n\"001\" = 5\n").unwrap();
-    let out = work.path().join("out");
-    let result = ews(&[
-        "--config",
-        config.to_str().unwrap(),
-        "score",
-        "sample_data/current",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(result.status.success());
+    let (_work, out) = score_sample_with_config("[recovery.seats_by_school]\n\"001\" = 5\n");
     let mut reader = csv::Reader::from_path(out.join("2026-03-13/schools/001.csv")).unwrap();
     let within: Vec<String> = reader
         .records()
@@ -420,18 +426,6 @@ fn student_level_files_are_readable_by_the_owner_only_unless_configured() {
     assert_ne!(mode(&run.join("summary.json")), 0o600);
     assert_eq!(mode(&run), 0o755);
 
-    let work = tempfile::tempdir().unwrap();
-    let config = work.path().join("ews.toml");
-    std::fs::write(&config, "[privacy]\nstudent_file_mode = \"0640\"\n").unwrap();
-    let out = work.path().join("out");
-    let result = ews(&[
-        "--config",
-        config.to_str().unwrap(),
-        "score",
-        "sample_data/current",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(result.status.success());
+    let (_work, out) = score_sample_with_config("[privacy]\nstudent_file_mode = \"0640\"\n");
     assert_eq!(mode(&out.join("2026-03-13/referrals.csv")), 0o640);
 }
