@@ -94,6 +94,7 @@ fn status(quality: &QualityReport) -> RunStatus {
 
 /// `ews score`: validate → features → probabilities → <out>/<as-of>/.
 pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunStatus> {
+    let _lock = output::OutputLock::acquire(&args.out)?;
     let mut stages = Stages::default();
     let model = ModelFile::load(&args.model)?;
     let snapshot = Snapshot::open(&args.snapshot)?.with_mapping(config.input.clone());
@@ -396,6 +397,7 @@ pub fn evaluate(args: &EvaluateArgs, config: &Config) -> Result<RunStatus> {
 
 /// `ews validate`: the checks of a run, with data_quality.csv and rejects.csv, and no scoring.
 pub fn validate(args: &ValidateArgs, config: &Config) -> Result<RunStatus> {
+    let _lock = output::OutputLock::acquire(&args.out)?;
     let mut stages = Stages::default();
     let snapshot = Snapshot::open(&args.snapshot)?.with_mapping(config.input.clone());
     let (data, mut quality) = load_checked(

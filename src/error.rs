@@ -52,6 +52,9 @@ pub enum EwsError {
         report: String,
     },
 
+    #[error("{path}: {message}")]
+    Locked { path: PathBuf, message: String },
+
     #[error("cannot train: {0}")]
     Training(String),
 
@@ -94,6 +97,7 @@ impl EwsError {
             | EwsError::Config { .. }
             | EwsError::Model { .. }
             | EwsError::QualityGate { .. }
+            | EwsError::Locked { .. }
             | EwsError::Training(_) => EXIT_BAD_INPUT,
             EwsError::Io { .. } | EwsError::Polars(_) | EwsError::Generate(_) => EXIT_INTERNAL,
         }

@@ -131,6 +131,95 @@ impl Drop for RunFolder {
     }
 }
 
+/// A lock on an output folder: one run at a time writes into it. The lock file holds the
+/// owner's process id; a lock whose process is gone (a run that was killed) is taken over.
+/// Released (the file removed) when dropped.
+pub struct OutputLock {
+    path: PathBuf,
+}
+
+/// Name of the lock file in an output folder.
+pub const LOCK_FILE: &str = ".ews.lock";
+
+impl OutputLock {
+    pub fn acquire(out: &Path) -> Result<OutputLock> {
+        std::fs::create_dir_all(out).map_err(|e| EwsError::io(out, e))?;
+        let path = out.join(LOCK_FILE);
+        let me = std::process::id();
+        let content = format!(
+            "{me} {}\n",
+            chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        );
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut file) => {
+                    file.write_all(content.as_bytes())
+                        .map_err(|e| EwsError::io(&path, e))?;
+                    return Ok(OutputLock { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let held = std::fs::read_to_string(&path).unwrap_or_default();
+                    let owner = held
+                        .split_whitespace()
+                        .next()
+                        .and_then(|p| p.parse::<u32>().ok());
+                    match owner {
+                        Some(pid) if process_alive(pid) => {
+                            return Err(EwsError::Locked {
+                                path,
+                                message: format!(
+                                    "another ews run (process {pid}, started {}) is writing to this folder; wait for it to finish",
+                                    held.split_whitespace().nth(1).unwrap_or("at an unknown time")
+                                ),
+                            });
+                        }
+                        _ => {
+                            log::warn!(
+                                "{}: taking over a stale lock (its process {} is gone)",
+                                path.display(),
+                                owner.map(|p| p.to_string()).unwrap_or_else(|| "?".into())
+                            );
+                            std::fs::remove_file(&path).map_err(|e| EwsError::io(&path, e))?;
+                        }
+                    }
+                }
+                Err(e) => return Err(EwsError::io(&path, e)),
+            }
+        }
+        Err(EwsError::Locked {
+            path,
+            message: "the lock was taken by another run while this one took over a stale lock"
+                .into(),
+        })
+    }
+}
+
+impl Drop for OutputLock {
+    fn drop(&mut self) {
+        let mine = std::fs::read_to_string(&self.path)
+            .ok()
+            .and_then(|held| held.split_whitespace().next().map(str::to_string))
+            == Some(std::process::id().to_string());
+        if mine {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Whether a process with this id runs on this machine (Linux: /proc; elsewhere assumed, so a
+/// lock is never taken from a live run).
+fn process_alive(pid: u32) -> bool {
+    if Path::new("/proc/self").exists() {
+        Path::new(&format!("/proc/{pid}")).exists()
+    } else {
+        true
+    }
+}
+
 /// The files of a run folder with one row per student (personal data).
 pub const STUDENT_LEVEL_FILES: [&str; 5] = [
     "referrals.csv",
