@@ -70,6 +70,7 @@ pub struct RunFolder {
 impl RunFolder {
     pub fn create(out: &Path, name: &str) -> Result<RunFolder> {
         std::fs::create_dir_all(out).map_err(|e| EwsError::io(out, e))?;
+        recover_killed_runs(out, name)?;
         let staging = out.join(format!(".{name}.staging-{}", std::process::id()));
         if staging.exists() {
             std::fs::remove_dir_all(&staging).map_err(|e| EwsError::io(&staging, e))?;
@@ -121,6 +122,42 @@ impl RunFolder {
         self.published = true;
         Ok(self.target.clone())
     }
+}
+
+/// Cleans up after runs of `name` that were killed: a staging folder of a process that is gone
+/// is removed, and a previous run folder set aside by a publish that was cut off is put back
+/// when the new one never took its place.
+fn recover_killed_runs(out: &Path, name: &str) -> Result<()> {
+    let target = out.join(name);
+    for entry in std::fs::read_dir(out).map_err(|e| EwsError::io(out, e))? {
+        let path = entry.map_err(|e| EwsError::io(out, e))?.path();
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        for kind in ["staging", "previous"] {
+            let Some(pid) = file_name
+                .strip_prefix(&format!(".{name}.{kind}-"))
+                .and_then(|pid| pid.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if pid == std::process::id() || process_alive(pid) {
+                continue;
+            }
+            if kind == "previous" && !target.exists() {
+                log::warn!(
+                    "{}: restoring the run folder a killed run set aside",
+                    target.display()
+                );
+                std::fs::rename(&path, &target).map_err(|e| EwsError::io(&path, e))?;
+            } else {
+                log::warn!("{}: removing what a killed run left", path.display());
+                std::fs::remove_dir_all(&path).map_err(|e| EwsError::io(&path, e))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Drop for RunFolder {
