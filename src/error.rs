@@ -58,7 +58,8 @@ pub enum EwsError {
     #[error("cannot train: {0}")]
     Training(String),
 
-    #[error("{path}: {source}")]
+    // The cause follows in the error chain (main prints it after a colon).
+    #[error("{path}")]
     Io {
         path: PathBuf,
         #[source]

@@ -496,8 +496,15 @@ fn canonical_mark(value: Expr, mapping: &Mapping) -> Result<Expr> {
     );
     Ok(match mapping.mark_scale().map_err(config_error)? {
         MarkScale::Letter => letters,
-        MarkScale::Numeric { .. } => {
+        MarkScale::Numeric { max } => {
             let number = value.cast(DataType::Float64);
+            // Only a finite number on the scale is a mark; "inf" or 150% stays as written and
+            // is rejected as an unknown mark.
+            let on_scale = number
+                .clone()
+                .is_finite()
+                .and(number.clone().gt_eq(lit(0.0)))
+                .and(number.clone().lt_eq(lit(max)));
             let by_cutoff =
                 mapping
                     .cutoffs()
@@ -508,7 +515,7 @@ fn canonical_mark(value: Expr, mapping: &Mapping) -> Result<Expr> {
                             .then(lit(letter))
                             .otherwise(lower)
                     });
-            when(number.is_not_null())
+            when(on_scale.fill_null(lit(false)))
                 .then(by_cutoff)
                 .otherwise(letters)
         }

@@ -180,6 +180,12 @@ pub const LOCK_FILE: &str = ".ews.lock";
 
 impl OutputLock {
     pub fn acquire(out: &Path) -> Result<OutputLock> {
+        if out.exists() && !out.is_dir() {
+            return Err(EwsError::BadFile {
+                path: out.to_path_buf(),
+                message: "--out must be a folder, and this is a file".into(),
+            });
+        }
         std::fs::create_dir_all(out).map_err(|e| EwsError::io(out, e))?;
         let path = out.join(LOCK_FILE);
         let me = std::process::id();

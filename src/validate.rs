@@ -291,8 +291,13 @@ fn int(column: &str) -> Expr {
     col(column).cast(DataType::Int32)
 }
 
+/// A finite number, or null: "NaN", "inf" and overflowing values such as "1e400" are not
+/// numbers a district meant, so they are reported like any unparseable value.
 fn number(column: &str) -> Expr {
-    col(column).cast(DataType::Float64)
+    let value = col(column).cast(DataType::Float64);
+    when(value.clone().is_finite())
+        .then(value)
+        .otherwise(lit(NULL).cast(DataType::Float64))
 }
 
 /// A mark as written in the export, without surrounding spaces.

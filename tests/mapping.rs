@@ -57,7 +57,9 @@ fn foreign_export(dir: &Path) {
          0001|010|2026|Q1|ALG1|Algebra I|Math|59.9|10/31/2025\n\
          0001|010|2026|Q1|ART1|Art|Fine Arts|INC|10/31/2025\n\
          0002|010|2026|Q1|ENG10|English 10|English|abc|10/31/2025\n\
-         0002|010|2026|Q1|BIO|Biology|Science|60|10/31/2025\n",
+         0002|010|2026|Q1|BIO|Biology|Science|60|10/31/2025\n\
+         0002|010|2026|Q1|CHEM|Chemistry|Science|150|10/31/2025\n\
+         0002|010|2026|Q1|PHY|Physics|Science|inf|10/31/2025\n",
     );
     write(
         "transcript.txt",
@@ -183,6 +185,9 @@ fn a_foreign_export_reads_as_canonical_values() {
     // Percent marks: 92.5 → A- (3.7), 59.9 → F, INC → I, 60 → D- (the cut-off is inclusive);
     // a word that is no mark is rejected with the value the export had.
     has("grades.csv", 5, "mark", "abc", "unknown mark");
+    // Off the 0–100 scale, or not a finite number: not a mark.
+    has("grades.csv", 7, "mark", "150", "unknown mark");
+    has("grades.csv", 8, "mark", "inf", "unknown mark");
     let grades = &data.grades;
     assert_eq!(
         strings(grades, "mark"),
@@ -204,7 +209,7 @@ fn a_foreign_export_reads_as_canonical_values() {
         strings(&data.credits, "completion_date")[0].as_deref(),
         Some("2025-06-12")
     );
-    assert_eq!(flags(&data).len(), 4, "{:#?}", flags(&data));
+    assert_eq!(flags(&data).len(), 6, "{:#?}", flags(&data));
 }
 
 #[test]

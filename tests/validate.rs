@@ -186,7 +186,7 @@ fn every_rejection_reason_is_reported_with_its_line() {
          7777,010,2026,Q1,PE2,PE,PE,B,85,2025-10-31\n\
          0002,010,2026,Q1,MUS2,Music,MUS,B,abc,2025-10-31\n",
     );
-    // credits.csv lines 19–24.
+    // credits.csv lines 19–26.
     append(
         "credits.csv",
         "0003,2025,Y,ART2,Art,ART,1.0,2.0,A,2025-06-12,N\n\
@@ -194,12 +194,14 @@ fn every_rejection_reason_is_reported_with_its_line() {
          0003,2025,Y,MUS2,Music,MUS,1.0,1.0,A,2025-13-12,N\n\
          0003,2027,Y,WL2,Spanish,WL,1.0,1.0,A,2027-06-12,N\n\
          0003,2025,Y,CTE2,Shop,CTE,1.0,1.0,A,2025-06-12,maybe\n\
-         0003,2025,Y,CTE3,Shop,CTE,1.0,1.0,Z,2025-06-12,N\n",
+         0003,2025,Y,CTE3,Shop,CTE,1.0,1.0,Z,2025-06-12,N\n\
+         0003,2025,Y,CTE4,Shop,CTE,inf,1.0,A,2025-06-12,N\n\
+         0003,2025,Y,CTE5,Shop,CTE,1.0,NaN,A,2025-06-12,N\n",
     );
-    // behavior.csv lines 6–9.
+    // behavior.csv lines 6–10.
     append(
         "behavior.csv",
-        "0004,2025-11-31,Fighting,OSS,1\n7777,2025-11-03,Fighting,OSS,1\n0004,2025-11-04,Disruption,ISS,-1\n0004,2027-01-05,Theft,,0\n",
+        "0004,2025-11-31,Fighting,OSS,1\n7777,2025-11-03,Fighting,OSS,1\n0004,2025-11-04,Disruption,ISS,-1\n0004,2027-01-05,Theft,,0\n0004,2025-11-05,Disruption,ISS,inf\n",
     );
     write(
         dir.path(),
@@ -415,6 +417,34 @@ fn every_rejection_reason_is_reported_with_its_line() {
         "mark",
         "Z",
         "unknown mark",
+        rejected,
+    );
+    assert_flag(
+        &flags,
+        "behavior.csv",
+        10,
+        "suspension_days",
+        "inf",
+        "unparseable or negative number; counted as 0",
+        ignored,
+    );
+    // Not finite numbers: infinite credits attempted, NaN credits earned.
+    assert_flag(
+        &flags,
+        "credits.csv",
+        25,
+        "credits_attempted",
+        "inf",
+        "unparseable or negative number",
+        rejected,
+    );
+    assert_flag(
+        &flags,
+        "credits.csv",
+        26,
+        "credits_earned",
+        "NaN",
+        "unparseable or negative number",
         rejected,
     );
 
