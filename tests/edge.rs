@@ -148,3 +148,46 @@ fn a_school_with_one_student_gets_its_own_list() {
         .unwrap();
     assert_eq!(school["students"], 1);
 }
+
+#[test]
+fn students_without_any_records_are_scored_and_reported() {
+    // Every feature of every student missing: the run still scores everyone (from the
+    // grade-based features and the training means) and reports each student without
+    // attendance as a warning (exit code 1).
+    let work = tempfile::tempdir().unwrap();
+    let snapshot = work.path().join("snap");
+    copy_snapshot("sample_data/current", &snapshot);
+    for file in [
+        "attendance.csv",
+        "grades.csv",
+        "credits.csv",
+        "behavior.csv",
+    ] {
+        let text = std::fs::read_to_string(snapshot.join(file)).unwrap();
+        let header = text.lines().next().unwrap().to_string();
+        std::fs::write(snapshot.join(file), header + "\n").unwrap();
+    }
+    let out = work.path().join("out");
+    let (code, stderr) = score(&snapshot, &out, &["--as-of", "2026-03-13"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    let mut reader = csv::Reader::from_path(out.join("2026-03-13/referrals.csv")).unwrap();
+    assert_eq!(reader.records().count(), 1000);
+    let quality = std::fs::read_to_string(out.join("2026-03-13/data_quality.csv")).unwrap();
+    assert!(
+        quality.contains("students.csv,warning,no attendance rows this school year,1000"),
+        "{quality}"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_output_folder_that_cannot_be_created_is_an_environment_error() {
+    // /proc refuses new folders, even to root.
+    let (code, stderr) = score(
+        &root().join("sample_data/current"),
+        Path::new("/proc/ews-test-out"),
+        &[],
+    );
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains("/proc/ews-test-out"), "{stderr}");
+}
