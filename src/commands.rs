@@ -137,7 +137,8 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
         let folder = RunFolder::create(&args.out, &run.as_of.to_string())?;
         output::write_referrals(&folder.file("referrals.csv"), &run.table, &scored)?;
         crate::feed::write_students(folder.target_staging(), &students)?;
-        let mut summary = crate::feed::summary(&run.table, &scored, run.as_of)?;
+        let mut summary =
+            crate::feed::summary(&run.table, &scored, run.as_of, config.equity.min_group_size)?;
         crate::changes::write_csv(&folder.file("changes.csv"), &change_rows)?;
         summary.changes = changes.clone();
         crate::feed::write_summary(&folder.file("summary.json"), &summary)?;

@@ -223,16 +223,21 @@ impl TierCounts {
 pub struct SchoolSummary {
     pub school_id: String,
     pub school_name: Option<String>,
-    pub students: usize,
-    pub tiers: TierCounts,
+    /// Null, with the tiers, for a school with fewer students than `equity.min_group_size`.
+    pub students: Option<usize>,
+    pub tiers: Option<TierCounts>,
+    pub suppressed: bool,
     pub grades: Vec<GradeSummary>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct GradeSummary {
     pub grade_level: i32,
-    pub students: usize,
-    pub tiers: TierCounts,
+    /// Null, with the tiers, when fewer students than `equity.min_group_size`: a count of a
+    /// handful of students in a published aggregate can identify them.
+    pub students: Option<usize>,
+    pub tiers: Option<TierCounts>,
+    pub suppressed: bool,
 }
 
 /// Counts of the scored students per school, grade and tier (schools by id, grades ascending).
@@ -240,6 +245,7 @@ pub fn summary(
     table: &DataFrame,
     scored: &[ScoredStudent],
     as_of: chrono::NaiveDate,
+    min_cell: usize,
 ) -> Result<Summary> {
     let school_ids = table.column("school_id")?.str()?;
     let school_names = table.column("school_name")?.str()?;
@@ -278,14 +284,20 @@ pub fn summary(
                 SchoolSummary {
                     school_id,
                     school_name,
-                    students: total(&school_tiers),
-                    tiers: school_tiers,
+                    students: (total(&school_tiers) >= min_cell).then_some(total(&school_tiers)),
+                    suppressed: total(&school_tiers) < min_cell,
+                    tiers: (total(&school_tiers) >= min_cell).then_some(school_tiers),
                     grades: grades
                         .into_iter()
-                        .map(|(grade_level, tiers)| GradeSummary {
-                            grade_level,
-                            students: total(&tiers),
-                            tiers,
+                        .map(|(grade_level, tiers)| {
+                            let students = total(&tiers);
+                            let suppressed = students < min_cell;
+                            GradeSummary {
+                                grade_level,
+                                students: (!suppressed).then_some(students),
+                                tiers: (!suppressed).then_some(tiers),
+                                suppressed,
+                            }
                         })
                         .collect(),
                 }

@@ -257,40 +257,45 @@ pub fn html(input: &ReportInput) -> String {
         let _ = write!(page, "<span style=\"background:{colour}\"></span>{name}");
     }
     page.push_str("</p>");
+    let label = |school: &crate::feed::SchoolSummary| match &school.school_name {
+        Some(name) => format!("{name} ({})", school.school_id),
+        None => school.school_id.clone(),
+    };
+    // Schools too small to publish (summary.json suppresses them) are left out of the chart.
     let rows: Vec<(String, Vec<(usize, &str)>)> = s
         .schools
         .iter()
-        .map(|school| {
-            let label = match &school.school_name {
-                Some(name) => format!("{name} ({})", school.school_id),
-                None => school.school_id.clone(),
-            };
-            (
-                label,
-                vec![
-                    (school.tiers.high, HIGH),
-                    (school.tiers.medium, MEDIUM),
-                    (school.tiers.low, LOW),
-                ],
-            )
+        .filter_map(|school| {
+            let tiers = school.tiers.as_ref()?;
+            Some((
+                label(school),
+                vec![(tiers.high, HIGH), (tiers.medium, MEDIUM), (tiers.low, LOW)],
+            ))
         })
         .collect();
     page.push_str(&bar_chart(&rows, "students per tier by school"));
     page.push_str("<table><tr><th>school</th><th>students</th><th>high</th><th>medium</th><th>low</th><th>candidates</th></tr>");
-    for (school, (label, _)) in s.schools.iter().zip(&rows) {
+    let small = format!("&lt; {}", config.equity.min_group_size);
+    for school in &s.schools {
+        let cells: Vec<String> = match (&school.tiers, school.students) {
+            (Some(t), Some(n)) => {
+                let candidates = input
+                    .candidates
+                    .get(&school.school_id)
+                    .copied()
+                    .unwrap_or(0);
+                [n, t.high, t.medium, t.low, candidates]
+                    .iter()
+                    .map(|v| v.to_string())
+                    .collect()
+            }
+            _ => vec![small.clone(); 5],
+        };
         let _ = write!(
             page,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(label),
-            school.students,
-            school.tiers.high,
-            school.tiers.medium,
-            school.tiers.low,
-            input
-                .candidates
-                .get(&school.school_id)
-                .copied()
-                .unwrap_or(0)
+            "<tr><td>{}</td><td>{}</td></tr>",
+            escape(&label(school)),
+            cells.join("</td><td>")
         );
     }
     page.push_str("</table>");

@@ -146,7 +146,13 @@ fn a_school_with_one_student_gets_its_own_list() {
         .iter()
         .find(|s| s["school_id"] == "999")
         .unwrap();
-    assert_eq!(school["students"], 1);
+    // One student is too few to publish: the school's and its grade's counts are suppressed.
+    assert_eq!(school["suppressed"], true);
+    assert!(school["students"].is_null() && school["tiers"].is_null());
+    assert_eq!(school["grades"][0]["suppressed"], true);
+    assert!(school["grades"][0]["tiers"].is_null());
+    // The district total still counts every student.
+    assert_eq!(summary["students"], 1000);
 }
 
 #[test]
