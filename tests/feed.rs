@@ -101,7 +101,10 @@ fn the_student_feed_has_the_documented_columns_and_types() {
     for school in summary["schools"].as_array().unwrap() {
         let mut by_grade = [0u64; 3];
         for grade in school["grades"].as_array().unwrap() {
-            assert_eq!(grade["suppressed"], false, "sample grades have 10+ students");
+            assert_eq!(
+                grade["suppressed"], false,
+                "sample grades have 10+ students"
+            );
             let t = tiers(grade);
             assert_eq!(grade["students"].as_u64().unwrap(), t.iter().sum::<u64>());
             for k in 0..3 {
