@@ -61,6 +61,10 @@ pub struct ScoreArgs {
     /// earlier run in --out.
     #[arg(long)]
     pub previous: Option<PathBuf>,
+    /// Replace student ids by keyed hashes and remove names in the dashboard feed
+    /// (students.parquet/csv) and changes.csv; the key is read from EWS_PSEUDONYM_KEY.
+    #[arg(long)]
+    pub pseudonymize: bool,
 }
 
 #[derive(Debug, Args)]

@@ -95,6 +95,11 @@ fn status(quality: &QualityReport) -> RunStatus {
 /// `ews score`: validate → features → probabilities → <out>/<as-of>/.
 pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunStatus> {
     let _lock = output::OutputLock::acquire(&args.out)?;
+    // Checked before any work: a nightly job without its key fails at once.
+    let pseudonym_key = match args.pseudonymize {
+        true => Some(crate::pseudonym::key_from_env()?),
+        false => None,
+    };
     let mut stages = Stages::default();
     let model = ModelFile::load(&args.model)?;
     let snapshot = Snapshot::open(&args.snapshot)?.with_mapping(config.input.clone());
@@ -128,7 +133,11 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
     });
     let plans = stages.time("plans", || crate::recovery::plans(&run, config))?;
     let (students, change_rows, changes) = stages.time("changes", || {
-        let students = crate::feed::student_frame(&run.table, &scored, &plans, run.as_of, config)?;
+        let mut students =
+            crate::feed::student_frame(&run.table, &scored, &plans, run.as_of, config)?;
+        if let Some(key) = &pseudonym_key {
+            students = crate::pseudonym::pseudonymize(&students, key)?;
+        }
         let (rows, counts) = changes_since(args, run.as_of, &students)?;
         Ok((students, rows, counts))
     })?;
@@ -142,7 +151,19 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
         crate::changes::write_csv(&folder.file("changes.csv"), &change_rows)?;
         summary.changes = changes.clone();
         crate::feed::write_summary(&folder.file("summary.json"), &summary)?;
-        let change_of = crate::changes::by_student(&change_rows)?;
+        let mut change_of = crate::changes::by_student(&change_rows)?;
+        if let Some(key) = &pseudonym_key {
+            // changes.csv holds pseudonyms; the counselor files need the real ids back.
+            let ids = run.table.column("student_id")?.str()?;
+            change_of = ids
+                .iter()
+                .flatten()
+                .filter_map(|id| {
+                    let change = change_of.get(&crate::pseudonym::pseudonym(key, id))?;
+                    Some((id.to_string(), change.clone()))
+                })
+                .collect();
+        }
         let candidates = crate::counselor::write_school_files(
             folder.target_staging(),
             &run.table,

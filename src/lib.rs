@@ -31,6 +31,7 @@ pub mod metrics;
 pub mod model;
 pub mod model_card;
 pub mod output;
+pub mod pseudonym;
 pub mod quality;
 pub mod recovery;
 pub mod report;

@@ -433,3 +433,58 @@ fn student_level_files_are_readable_by_the_owner_only_unless_configured() {
     let (_work, out) = score_sample_with_config("[privacy]\nstudent_file_mode = \"0640\"\n");
     assert_eq!(mode(&out.join("2026-03-13/referrals.csv")), 0o640);
 }
+
+#[test]
+fn pseudonymized_feeds_hold_keyed_hashes_and_no_names() {
+    let run = |out: &Path, key: Option<&str>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ews"));
+        command
+            .args(["score", "sample_data/current", "--pseudonymize", "--out"])
+            .arg(out)
+            .current_dir(root());
+        match key {
+            Some(key) => command.env(ews::pseudonym::KEY_VARIABLE, key),
+            None => command.env_remove(ews::pseudonym::KEY_VARIABLE),
+        };
+        command.output().unwrap()
+    };
+    let work = tempfile::tempdir().unwrap();
+    // Without a key: refused before anything is written.
+    let refused = run(&work.path().join("none"), None);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("EWS_PSEUDONYM_KEY"));
+    assert!(!work.path().join("none/2026-03-13").exists());
+
+    let key = "a district secret of enough bytes";
+    let (one, two) = (work.path().join("one"), work.path().join("two"));
+    for out in [&one, &two] {
+        let result = run(out, Some(key));
+        assert!(
+            result.status.success(),
+            "{}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+        // The key never reaches the output.
+        assert!(!String::from_utf8_lossy(&result.stdout).contains(key));
+        assert!(!String::from_utf8_lossy(&result.stderr).contains(key));
+    }
+    let feed = |dir: &Path| {
+        let file = std::fs::File::open(dir.join("2026-03-13/students.parquet")).unwrap();
+        ParquetReader::new(file).finish().unwrap()
+    };
+    let frame = feed(&one);
+    let ids = frame.column("student_id").unwrap().str().unwrap().clone();
+    let expected = ews::pseudonym::pseudonym(key.as_bytes(), "00100002");
+    assert!(ids.iter().any(|id| id == Some(expected.as_str())));
+    assert!(ids
+        .iter()
+        .all(|id| id.is_some_and(|id| id.len() == 32 && !id.starts_with("001"))));
+    for name in ["first_name", "last_name"] {
+        assert_eq!(frame.column(name).unwrap().null_count(), frame.height());
+    }
+    // The same key gives the same pseudonyms every night.
+    assert!(feed(&two).column("student_id").unwrap() == frame.column("student_id").unwrap());
+    // Counselor files keep real ids and names.
+    let counselor = std::fs::read_to_string(one.join("2026-03-13/schools/001.csv")).unwrap();
+    assert!(counselor.lines().nth(1).unwrap().contains(",001"));
+}
