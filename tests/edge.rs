@@ -197,3 +197,122 @@ fn an_output_folder_that_cannot_be_created_is_an_environment_error() {
     assert_eq!(code, Some(3), "{stderr}");
     assert!(stderr.contains("/proc/ews-test-out"), "{stderr}");
 }
+
+/// Unmounts a test filesystem when dropped.
+#[cfg(target_os = "linux")]
+struct Mounted(std::path::PathBuf);
+
+#[cfg(target_os = "linux")]
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_is_an_error_and_keeps_the_previous_run() {
+    // A 1.2 MB filesystem holds one run (about 0.8 MB) but not a second beside it.
+    let dir = tempfile::tempdir().unwrap();
+    let mount_point = dir.path().join("small");
+    std::fs::create_dir(&mount_point).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1200k", "tmpfs"])
+        .arg(&mount_point)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: cannot mount a small tmpfs here (needs root)");
+        return;
+    }
+    let _guard = Mounted(mount_point.clone());
+    let out = mount_point.join("out");
+    let sample = root().join("sample_data/current");
+    let (code, stderr) = score(&sample, &out, &[]);
+    assert!(code == Some(0), "the first run fits: {stderr}");
+    let before = std::fs::read(out.join("2026-03-13/referrals.csv")).unwrap();
+
+    let (code, stderr) = score(&sample, &out, &[]);
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+    assert_eq!(
+        std::fs::read(out.join("2026-03-13/referrals.csv")).unwrap(),
+        before
+    );
+    let left: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(
+        left,
+        ["2026-03-13"],
+        "no staging folder or lock left behind"
+    );
+}
+
+#[test]
+fn a_district_with_no_student_at_risk_is_a_valid_run() {
+    // Thresholds no probability reaches: every student is in the low tier.
+    let (_work, out) = common::score_sample_with_config("[tiers]\nhigh = 1.0\nmedium = 1.0\n");
+    let run = out.join("2026-03-13");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["tiers"]["low"], 1000);
+    let page = std::fs::read_to_string(run.join("report.html")).unwrap();
+    assert!(page.contains("No student is at medium or high risk."));
+    // Nobody is referred: selection rates are 0, ratios undefined, nothing flagged.
+    let equity = std::fs::read_to_string(run.join("equity.csv")).unwrap();
+    for line in equity.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        if cells[3] == "false" {
+            assert_eq!(cells[5], "0.0000", "{line}");
+            assert_eq!(cells.last(), Some(&""), "{line}");
+        }
+    }
+}
+
+#[test]
+fn the_run_log_names_no_student() {
+    // A rejected row of a known student: reported in rejects.csv, never on stdout or stderr.
+    let work = tempfile::tempdir().unwrap();
+    let snapshot = work.path().join("snap");
+    copy_snapshot("sample_data/current", &snapshot);
+    let students = std::fs::read_to_string(snapshot.join("students.csv")).unwrap();
+    let first: Vec<String> = students
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .map(String::from)
+        .collect();
+    let (id, first_name, last_name) = (&first[0], &first[1], &first[2]);
+    let attendance = std::fs::read_to_string(snapshot.join("attendance.csv")).unwrap();
+    std::fs::write(
+        snapshot.join("attendance.csv"),
+        attendance + &format!("{id},{},2026-03-02,ZZ\n", first[3]),
+    )
+    .unwrap();
+    let out = work.path().join("out");
+    let result = ews(&[
+        "score",
+        snapshot.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(result.status.code(), Some(1));
+    let rejects = std::fs::read_to_string(out.join("2026-03-13/rejects.csv")).unwrap();
+    assert!(rejects.contains("ZZ"), "{rejects}");
+    for stream in [&result.stdout, &result.stderr] {
+        let text = String::from_utf8_lossy(stream);
+        // (A last name alone can be an ordinary word, "White" is also a race value.)
+        for personal in [
+            id.clone(),
+            first_name.clone(),
+            format!("{first_name} {last_name}"),
+            format!("{last_name}, {first_name}"),
+        ] {
+            assert!(!text.contains(personal.as_str()), "{personal} in {text}");
+        }
+    }
+}

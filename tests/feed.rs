@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{ews, root};
+use common::{ews, root, score_sample_with_config};
 use polars::prelude::*;
 
 fn score(snapshot: &Path, out: &Path) {
@@ -20,24 +20,6 @@ fn score(snapshot: &Path, out: &Path) {
         "{}",
         String::from_utf8_lossy(&result.stderr)
     );
-}
-
-/// Scores sample_data/current with a config of `toml`; (the work folder, the output folder).
-fn score_sample_with_config(toml: &str) -> (tempfile::TempDir, std::path::PathBuf) {
-    let work = tempfile::tempdir().unwrap();
-    let config = work.path().join("ews.toml");
-    std::fs::write(&config, toml).unwrap();
-    let out = work.path().join("out");
-    let result = ews(&[
-        "--config",
-        config.to_str().unwrap(),
-        "score",
-        "sample_data/current",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(result.status.success());
-    (work, out)
 }
 
 #[test]

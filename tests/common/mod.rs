@@ -25,6 +25,29 @@ pub fn ews(args: &[&str]) -> Output {
         .expect("the ews binary runs")
 }
 
+/// Scores sample_data/current with a config of `toml`; (the work folder, the output folder).
+pub fn score_sample_with_config(toml: &str) -> (tempfile::TempDir, PathBuf) {
+    let work = tempfile::tempdir().unwrap();
+    let config = work.path().join("ews.toml");
+    std::fs::write(&config, toml).unwrap();
+    let out = work.path().join("out");
+    let result = ews(&[
+        "--config",
+        config.to_str().unwrap(),
+        "score",
+        "sample_data/current",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        result.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    (work, out)
+}
+
 pub fn date(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
 }
