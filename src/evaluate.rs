@@ -77,9 +77,7 @@ impl ScoreMetrics {
     pub fn cell(&self, name: &str) -> String {
         let dash = || "-".to_string();
         let at = |fraction: f64, precision: bool| {
-            self.at_top
-                .iter()
-                .find(|t| (t.fraction - fraction).abs() < 1e-9)
+            self.at(fraction)
                 .map(|t| number(if precision { t.precision } else { t.recall }))
                 .unwrap_or_else(dash)
         };
@@ -105,13 +103,16 @@ impl ScoreMetrics {
         format!("| {} | {} |\n", self.name, values.join(" | "))
     }
 
-    /// Precision at the top `fraction` (one of [`TOP_FRACTIONS`]).
-    pub fn precision_at(&self, fraction: f64) -> f64 {
+    /// The figures at the top `fraction` (one of [`TOP_FRACTIONS`]).
+    pub fn at(&self, fraction: f64) -> Option<&AtTop> {
         self.at_top
             .iter()
             .find(|t| (t.fraction - fraction).abs() < 1e-9)
-            .map(|t| t.precision)
-            .unwrap_or(f64::NAN)
+    }
+
+    /// Precision at the top `fraction` (one of [`TOP_FRACTIONS`]).
+    pub fn precision_at(&self, fraction: f64) -> f64 {
+        self.at(fraction).map(|t| t.precision).unwrap_or(f64::NAN)
     }
 }
 

@@ -62,13 +62,7 @@ impl ModelCard {
     pub fn markdown(&self) -> String {
         let m = &self.model;
         let t = &m.training;
-        let n = |v: f64| {
-            if v.is_finite() {
-                format!("{v:.3}")
-            } else {
-                "n/a".to_string()
-            }
-        };
+        let n = crate::evaluate::number;
         let mut s = String::new();
         let _ = writeln!(s, "# Model card: ews risk of not graduating on time\n");
         let _ = writeln!(

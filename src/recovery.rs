@@ -13,6 +13,7 @@ use polars::prelude::*;
 use crate::config::Config;
 use crate::error::Result;
 use crate::features::{open_failures, FeatureRun};
+use crate::score::number;
 
 /// A credit-recovery candidate: risk at or above the referral tier (`tiers.medium`), or a
 /// positive credit deficit.
@@ -44,15 +45,6 @@ pub struct Plan {
     /// This year's courses whose latest mark is a D or F, or has fallen by a grade or more
     /// since the first mark of the year: "BIO Biology (SCI, D, falling from B)".
     pub courses_at_risk: Vec<String>,
-}
-
-/// A number without a needless ".0".
-fn short(n: f64) -> String {
-    if n.fract().abs() < 1e-9 {
-        format!("{n:.0}")
-    } else {
-        format!("{n:.1}")
-    }
 }
 
 /// The subject area a course counts for: a required subject, or electives.
@@ -104,14 +96,14 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
             .iter()
             .map(|(subject, required)| {
                 let got = earned[row].get(subject).copied().unwrap_or(0.0);
-                format!("{subject} {}/{}", short(got), short(*required))
+                format!("{subject} {}/{}", number(got), number(*required))
             })
             .collect();
         let electives = earned[row].get("electives").copied().unwrap_or(0.0);
         parts.push(format!(
             "electives {}/{}",
-            short(electives),
-            short(elective_required)
+            number(electives),
+            number(elective_required)
         ));
         plan.credits_by_subject = parts.join(", ");
     }
@@ -151,7 +143,7 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
                 "{} {} ({subject}, {} cr, {})",
                 course_ids.get(i).unwrap_or(""),
                 names.get(i).unwrap_or(""),
-                short(missing),
+                number(missing),
                 years.get(i).map(|y| y.to_string()).unwrap_or_default()
             );
             let date = date.unwrap_or_default();

@@ -165,8 +165,8 @@ fn count(n: f64, singular: &str, plural: &str) -> String {
     format!("{} {noun}", number(n))
 }
 
-/// A number without a needless ".0".
-fn number(n: f64) -> String {
+/// A number without a needless ".0" (one decimal at most), as counselors read it.
+pub(crate) fn number(n: f64) -> String {
     if n.fract().abs() < 1e-9 {
         format!("{n:.0}")
     } else {

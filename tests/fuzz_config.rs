@@ -38,7 +38,7 @@ fn config_bytes() -> impl Strategy<Value = Vec<u8>> {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(64),
+        cases: common::proptest_cases(),
         failure_persistence: None,
         ..ProptestConfig::default()
     })]

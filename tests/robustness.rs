@@ -122,7 +122,7 @@ fn any_mapped_file() -> impl Strategy<Value = (usize, usize, Vec<u8>)> {
 proptest! {
     // 64 cases in CI; PROPTEST_CASES=5000 for a longer search.
     #![proptest_config(ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(64),
+        cases: common::proptest_cases(),
         failure_persistence: None,
         ..ProptestConfig::default()
     })]

@@ -48,6 +48,14 @@ pub fn score_sample_with_config(toml: &str) -> (tempfile::TempDir, PathBuf) {
     (work, out)
 }
 
+/// Cases per property test: 64 in CI, more with PROPTEST_CASES for a long search.
+pub fn proptest_cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(64)
+}
+
 pub fn date(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
 }
