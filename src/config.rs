@@ -101,6 +101,11 @@ pub struct ModelConfig {
     /// Folds of the cross-validation.
     #[serde(default = "default_cv_folds")]
     pub cv_folds: usize,
+    /// The cross-validation uses a stratified sample of at most this many training students:
+    /// beyond it the penalty barely moves the log loss while the cost grows with the district
+    /// (docs/performance.md).
+    #[serde(default = "default_cv_max_students")]
+    pub cv_max_students: usize,
     /// Calibration is applied (Platt scaling fitted on the holdout) when the held-out expected
     /// calibration error is above this.
     #[serde(default = "default_max_calibration_error")]
@@ -299,6 +304,9 @@ fn default_l2_grid() -> Vec<f64> {
 fn default_cv_folds() -> usize {
     5
 }
+fn default_cv_max_students() -> usize {
+    20_000
+}
 fn default_max_calibration_error() -> f64 {
     0.02
 }
@@ -363,6 +371,7 @@ impl Default for ModelConfig {
         Self {
             l2_grid: default_l2_grid(),
             cv_folds: default_cv_folds(),
+            cv_max_students: default_cv_max_students(),
             max_calibration_error: default_max_calibration_error(),
             holdout_fraction: default_holdout(),
             seed: default_seed(),
@@ -522,6 +531,12 @@ impl Config {
             return Err(bad(format!(
                 "model.cv_folds = {}: expected 2 to 20",
                 self.model.cv_folds
+            )));
+        }
+        if self.model.cv_max_students < 100 {
+            return Err(bad(format!(
+                "model.cv_max_students = {}: expected at least 100",
+                self.model.cv_max_students
             )));
         }
         if self.model.max_calibration_error.is_nan() || self.model.max_calibration_error < 0.0 {

@@ -1,9 +1,8 @@
 //! Risk features per enrolled student, as of a date.
 //!
 //! Every feature is defined once here as polars expressions over one file, and documented
-//! once in docs/features.md. Attendance, the largest file, is reduced to one row per student
-//! and day (keeping the most severe code of duplicates) and then to one row per student; no
-//! Rust value is made per attendance row. Records dated after the as-of date are ignored and
+//! once in docs/features.md. Attendance, the largest file, arrives already aggregated per
+//! student and day ([`crate::attendance`]) and is counted per student here. Records dated after the as-of date are ignored and
 //! counted, so a model trained on a past snapshot never sees its future.
 
 use std::collections::{BTreeMap, HashMap};
@@ -11,10 +10,11 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 
+use crate::attendance::StudentDays;
 use crate::config::Config;
 use crate::error::Result;
 use crate::input::{self, LINE};
-use crate::validate::{school_days, sum_u64, Validated};
+use crate::validate::Validated;
 
 /// Core subjects of the contract; an F in one of these weighs most in the literature.
 pub const CORE_SUBJECTS: [&str; 4] = ["ELA", "MATH", "SCI", "SOC"];
@@ -149,29 +149,24 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
     let mut ignored = Vec::new();
     let (as_of, school_year) = (data.as_of, data.school_year);
     let year_start = config.school_year_first_day(school_year);
-    let n_students = data.students.height();
 
     // Attendance: the student-days of this school year up to the as-of date.
-    let (days, after, _) =
-        split_window(data.days.clone(), "date", year_start, as_of, Some("rows"))?;
     push(
         &mut ignored,
         input::ATTENDANCE.name,
         "dated after the as-of date",
-        after,
+        data.attendance.rows_after_as_of(),
     );
-    let calendar = school_days(&days, n_students, config)?;
+    let calendar = data.attendance.school_days(config);
     let recent_start = recent_window_start(&calendar, config.attendance.recent_school_days);
-    let attendance_features = attendance_features(days, recent_start, config)?;
+    let attendance_features = attendance_features(
+        data.attendance.student_days(recent_start),
+        &data.students,
+        config,
+    )?;
 
     // Grades: this school year's term marks posted by the as-of date.
-    let (grades, after, _) = split_window(
-        data.grades.clone(),
-        "mark_date",
-        NaiveDate::MIN,
-        as_of,
-        None,
-    )?;
+    let (grades, after, _) = split_window(data.grades.clone(), "mark_date", NaiveDate::MIN, as_of)?;
     push(
         &mut ignored,
         input::GRADES.name,
@@ -198,7 +193,6 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
         "completion_date",
         NaiveDate::MIN,
         as_of,
-        None,
     )?;
     push(
         &mut ignored,
@@ -212,7 +206,7 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
     let behavior_features = match &data.behavior {
         Some(behavior) => {
             let (behavior, after, before) =
-                split_window(behavior.clone(), "date", year_start, as_of, None)?;
+                split_window(behavior.clone(), "date", year_start, as_of)?;
             push(
                 &mut ignored,
                 input::BEHAVIOR.name,
@@ -230,7 +224,7 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
         None => None,
     };
 
-    let table = assemble(
+    let mut table = assemble(
         data.students.clone(),
         StudentFeatureFrames {
             attendance: attendance_features,
@@ -243,6 +237,9 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
         config,
         school_year,
     )?;
+    // One chunk per column: the output stages read students by row (in risk order), which
+    // is a search through the chunks otherwise.
+    table.rechunk_mut_par();
     Ok(FeatureRun {
         as_of,
         school_year,
@@ -266,14 +263,9 @@ fn split_window(
     date_column: &str,
     first: NaiveDate,
     last: NaiveDate,
-    weight: Option<&str>,
 ) -> Result<(DataFrame, u64, u64)> {
     let count = |mask: Expr| -> Result<u64> {
-        let part = frame.clone().lazy().filter(mask).collect()?;
-        match weight {
-            Some(column) => sum_u64(&part, column),
-            None => Ok(part.height() as u64),
-        }
+        Ok(frame.clone().lazy().filter(mask).collect()?.height() as u64)
     };
     let after = count(col(date_column).gt(lit(last)))?;
     let before = count(col(date_column).lt(lit(first)))?;
@@ -299,49 +291,45 @@ fn recent_window_start(calendar: &[NaiveDate], n: usize) -> NaiveDate {
         .unwrap_or(NaiveDate::MIN)
 }
 
-const PRESENT_MAX_SEVERITY: i32 = 1; // P and T count as present
-const TARDY: i32 = 1;
-const UNEXCUSED: i32 = 3;
-
-/// Attendance rates per student from the student-day rows of this school year.
+/// Attendance rates per student from their day counts of this school year.
 fn attendance_features(
-    days: DataFrame,
-    recent_start: NaiveDate,
+    days: StudentDays,
+    students: &DataFrame,
     config: &Config,
 ) -> Result<LazyFrame> {
-    let present = col("severity").lt_eq(lit(PRESENT_MAX_SEVERITY));
-    let recent = col("date").gt_eq(lit(recent_start));
+    let rows: IdxCa = days
+        .student
+        .iter()
+        .map(|&s| s as IdxSize)
+        .collect_ca("".into());
+    let student_id = students.column("student_id")?.take(&rows)?;
+    let count = |name: &str, values: Vec<u32>| Column::new(name.into(), values);
+    let counts = DataFrame::new_infer_height(vec![
+        student_id,
+        count("enrolled_days", days.enrolled_days),
+        count("present_days", days.present_days),
+        count("tardy_days", days.tardy_days),
+        count("unexcused_days", days.unexcused_days),
+        count("recent_days", days.recent_days),
+        count("recent_present_days", days.recent_present_days),
+    ])?;
     let rate = |numerator: &str, denominator: &str| {
         col(numerator).cast(DataType::Float64) / col(denominator).cast(DataType::Float64)
     };
-    Ok(days
-        .lazy()
-        .group_by([col("student_id")])
-        .agg([
-            len().alias("enrolled_days"),
-            present.clone().sum().alias("present_days"),
-            col("severity").eq(lit(TARDY)).sum().alias("tardy_days"),
-            col("severity")
-                .eq(lit(UNEXCUSED))
-                .sum()
-                .alias("unexcused_days"),
-            recent.clone().sum().alias("recent_days"),
-            recent.and(present).sum().alias("recent_present_days"),
-        ])
-        .select([
-            col("student_id"),
-            rate("present_days", "enrolled_days").alias("attendance_rate"),
-            rate("unexcused_days", "enrolled_days").alias("unexcused_absence_rate"),
-            when(col("recent_days").gt(lit(0)))
-                .then(rate("recent_present_days", "recent_days"))
-                .otherwise(rate("present_days", "enrolled_days"))
-                .alias("recent_attendance_rate"),
-            (lit(1.0) - rate("present_days", "enrolled_days"))
-                .gt_eq(lit(config.attendance.chronic_absence_threshold - 1e-12))
-                .cast(DataType::Float64)
-                .alias("chronic_absence"),
-            rate("tardy_days", "enrolled_days").alias("tardy_rate"),
-        ]))
+    Ok(counts.lazy().select([
+        col("student_id"),
+        rate("present_days", "enrolled_days").alias("attendance_rate"),
+        rate("unexcused_days", "enrolled_days").alias("unexcused_absence_rate"),
+        when(col("recent_days").gt(lit(0)))
+            .then(rate("recent_present_days", "recent_days"))
+            .otherwise(rate("present_days", "enrolled_days"))
+            .alias("recent_attendance_rate"),
+        (lit(1.0) - rate("present_days", "enrolled_days"))
+            .gt_eq(lit(config.attendance.chronic_absence_threshold - 1e-12))
+            .cast(DataType::Float64)
+            .alias("chronic_absence"),
+        rate("tardy_days", "enrolled_days").alias("tardy_rate"),
+    ]))
 }
 
 fn is_core(subject: Expr) -> Expr {

@@ -17,8 +17,8 @@
 //! `r`; the demographic columns are deliberately too weak a signal to be a shortcut.
 //!
 //! Output is byte-for-byte reproducible for a given `(students, seed)`: ChaCha8 streams
-//! seeded from `seed` (schools, train, current), no hash-map iteration, no threads, no
-//! clock. Names and ids are invented; some names, a school and two course names carry
+//! seeded from `seed` (schools, train, current), no hash-map iteration, one thread per
+//! snapshot, no clock. Names and ids are invented; some names, a school and two course names carry
 //! non-ASCII letters, commas and quotes on purpose, to exercise readers.
 
 use std::fs::{self, File};
@@ -84,8 +84,8 @@ pub enum GenerateError {
     /// Too few students for two schools and four grades.
     #[error("--students must be at least 20, got {0}")]
     TooFewStudents(usize),
-    /// More students than the 8-digit id ranges of the two snapshots hold apart.
-    #[error("--students must be at most 400000 (student ids would collide), got {0}")]
+    /// More students than a large statewide system; ids would need more than 8 digits.
+    #[error("--students must be at most 5000000, got {0}")]
     TooManyStudents(usize),
 }
 
@@ -94,7 +94,7 @@ pub enum GenerateError {
 // they are copied into generator.json.
 
 const MIN_STUDENTS: usize = 20;
-const MAX_STUDENTS: usize = 400_000;
+const MAX_STUDENTS: usize = 5_000_000;
 const STUDENTS_PER_SCHOOL: f64 = 400.0;
 
 const SCHOOL_EFFECT_SD: f64 = 0.35;
@@ -134,6 +134,9 @@ const TRANSFER: f64 = 0.05;
 const TRAIN_ID_BASE: usize = 500_000;
 const CURRENT_ID_BASE: usize = 100_000;
 const ID_SPAN: usize = 400_000;
+/// Districts larger than [`ID_SPAN`] get id blocks this many times wider (still 8 digits);
+/// smaller ones keep the narrow blocks, so their files stay byte-identical.
+const WIDE_IDS: usize = 100;
 
 // ---------------------------------------------------------------------------
 // Fixed lists.
@@ -428,8 +431,13 @@ pub fn generate(options: &GenerateOptions) -> Result<GenerateSummary, GenerateEr
         return Err(GenerateError::TooManyStudents(options.students));
     }
     let schools = make_schools(options.students, &mut stream(options.seed, 0));
-    let (train, train_facts) = write_snapshot(&TRAIN, &schools, options)?;
-    let (current, current_facts) = write_snapshot(&CURRENT, &schools, options)?;
+    // The snapshots draw from their own streams, so writing them at once (one core each)
+    // gives the same bytes as one after the other.
+    let (train, current) = rayon::join(
+        || write_snapshot(&TRAIN, &schools, options),
+        || write_snapshot(&CURRENT, &schools, options),
+    );
+    let ((train, train_facts), (current, current_facts)) = (train?, current?);
 
     let manifest = Manifest {
         generator: "ews synthetic district, v1",
@@ -592,17 +600,19 @@ fn make_students(
     let intercept = intercept_for_rate(&risks, OUTCOME_SLOPE, TARGET_RATE);
 
     // Ids: a shuffled, strided block so that ids are neither the row order nor consecutive.
-    let stride = (ID_SPAN / n).clamp(1, 7);
+    let (id_base, id_span) = if n <= ID_SPAN {
+        (plan.id_base, ID_SPAN)
+    } else {
+        (plan.id_base * WIDE_IDS, ID_SPAN * WIDE_IDS)
+    };
+    let stride = (id_span / n).clamp(1, 7);
     let mut slots: Vec<usize> = (0..n).collect();
     slots.shuffle(rng);
 
     // Pass 2: everything that depends on the centred risk.
     let fall = plan.school_year - 1;
     for (s, slot) in students.iter_mut().zip(slots) {
-        s.id = format!(
-            "{:08}",
-            plan.id_base + slot * stride + rng.gen_range(0..stride)
-        );
+        s.id = format!("{:08}", id_base + slot * stride + rng.gen_range(0..stride));
         s.first = match s.gender {
             "F" => FIRST_F[rng.gen_range(0..FIRST_F.len())],
             "M" => FIRST_M[rng.gen_range(0..FIRST_M.len())],

@@ -149,6 +149,31 @@ pub struct RawFile {
     pub path: PathBuf,
     pub spec: &'static FileSpec,
     pub frame: LazyFrame,
+    /// Where each contract column is in a CSV file, for readers that parse it themselves
+    /// ([`crate::attendance`]); `None` for Parquet.
+    pub csv: Option<CsvLayout>,
+}
+
+/// The physical layout of a CSV export file, after its header was checked.
+#[derive(Debug, Clone)]
+pub struct CsvLayout {
+    /// The file to read: the export, or its UTF-8 copy when the mapping says Windows-1252.
+    pub readable: PathBuf,
+    pub delimiter: u8,
+    /// The contract columns present in the header, with their field index.
+    pub columns: Vec<(&'static str, usize)>,
+    /// The export's date format for this file (chrono syntax).
+    pub date_format: String,
+}
+
+impl CsvLayout {
+    /// Field index of a contract column.
+    pub fn index(&self, canonical: &str) -> Option<usize> {
+        self.columns
+            .iter()
+            .find(|(c, _)| *c == canonical)
+            .map(|(_, i)| *i)
+    }
 }
 
 impl Snapshot {
@@ -404,10 +429,26 @@ fn scan_csv(
         }))
         .finish()?;
 
+    let columns = sources
+        .iter()
+        .filter_map(|(canonical, source)| {
+            names
+                .iter()
+                .position(|n| n == source)
+                .map(|i| (*canonical, i))
+        })
+        .collect();
+    let csv = CsvLayout {
+        readable: readable.to_path_buf(),
+        delimiter,
+        columns,
+        date_format: mapping.date_format(spec.stem()).to_string(),
+    };
     Ok(RawFile {
         path: path.to_path_buf(),
         spec,
         frame: contract_columns(frame, spec, &names, mapping)?,
+        csv: Some(csv),
     })
 }
 
@@ -443,6 +484,7 @@ fn scan_parquet(path: &Path, spec: &'static FileSpec, mapping: &Mapping) -> Resu
         path: path.to_path_buf(),
         spec,
         frame: contract_columns(frame, spec, &known, mapping)?,
+        csv: None,
     })
 }
 

@@ -1,7 +1,8 @@
 //! `ews`: an early-warning system for credit recovery.
 //!
 //! The modules follow the data: [`input`] scans a snapshot's export files (through the
-//! district's [`mapping`]), [`validate`] parses and checks them ([`quality`] reports and gates
+//! district's [`mapping`]), [`validate`] parses and checks them ([`attendance`], the largest
+//! file, with a one-pass aggregating reader) ([`quality`] reports and gates
 //! what was rejected), [`features`] derives risk features as of a date, [`model`] trains and
 //! stores the logistic model, [`score`] turns features into ranked probabilities with reasons,
 //! [`recovery`] builds credit-recovery plans, and the outputs follow: [`output`] (referrals,
@@ -12,6 +13,7 @@
 // No panics on user input: unwrap and expect are for tests only (errors are typed instead).
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod attendance;
 pub mod changes;
 pub mod cli;
 pub mod commands;

@@ -75,6 +75,9 @@ pub struct Hyperparameters {
     pub l2_penalty: f64,
     pub l2_grid: Vec<f64>,
     pub cv_folds: usize,
+    /// Training students the cross-validation sampled at most (absent in older model files).
+    #[serde(default)]
+    pub cv_max_students: Option<usize>,
     pub holdout_fraction: f64,
     pub seed: u64,
     pub max_iterations: u64,
@@ -276,6 +279,9 @@ struct Fit {
     std_devs: Vec<f64>,
     coefficients: Vec<f64>,
     intercept: f64,
+    /// The solver's own parameters (its sign convention, intercept last): a warm start for
+    /// the next fit on similar rows.
+    solver_params: Array1<f64>,
 }
 
 impl Fit {
@@ -297,20 +303,34 @@ impl Fit {
     }
 }
 
+/// Convergence tolerance of a fit: on the gradient of the mean log loss.
+const GRADIENT_TOLERANCE_PER_STUDENT: f64 = 1e-6;
+
+/// Fits the standardised logistic regression on `rows`. `start` is a warm start (the
+/// solver parameters of a fit on similar rows): the problem is strictly convex, so it changes
+/// the number of iterations, not the optimum.
 fn fit(
     matrix: &Array2<f64>,
     labels: &[bool],
     rows: &[usize],
     l2_penalty: f64,
     config: &Config,
+    start: Option<&Array1<f64>>,
 ) -> Result<Fit> {
     let (means, std_devs) = scaler(matrix, rows);
     let z = standardise(matrix, rows, &means, &std_devs);
     let targets: Array1<usize> = rows.iter().map(|&i| labels[i] as usize).collect();
-    let model = LogisticRegression::default()
+    // linfa minimises the *sum* of the students' log losses: its gradient grows with the
+    // district, so the tolerance is per student (1e-6 on the mean loss's gradient). A fixed
+    // one made a 100,000-student fit run to hundreds of iterations for digits nobody uses.
+    let mut solver = LogisticRegression::default()
         .alpha(l2_penalty)
         .max_iterations(config.model.max_iterations)
-        .gradient_tolerance(1e-6)
+        .gradient_tolerance(GRADIENT_TOLERANCE_PER_STUDENT * rows.len() as f64);
+    if let Some(start) = start {
+        solver = solver.initial_params(start.clone());
+    }
+    let model = solver
         .fit(&Dataset::new(z, targets))
         .map_err(|e| EwsError::Training(format!("logistic regression did not fit: {e}")))?;
     // linfa's "positive" class is the more frequent one (here usually 0, not at risk), so the
@@ -325,6 +345,12 @@ fn fit(
         std_devs,
         coefficients: model.params().iter().map(|c| sign * c).collect(),
         intercept: sign * model.intercept(),
+        solver_params: model
+            .params()
+            .iter()
+            .copied()
+            .chain(std::iter::once(model.intercept()))
+            .collect(),
     })
 }
 
@@ -383,9 +409,16 @@ pub fn train(
 
     let (train_rows, holdout_rows) =
         stratified_split(&y, config.model.holdout_fraction, config.model.seed);
-    let cross_validation = cross_validate(&matrix, &y, &train_rows, config)?;
+    // A pilot fit on the cross-validation's students warm-starts every later fit: their
+    // optima are close (most of the same students, penalties that barely move standardised
+    // coefficients), so each needs few iterations.
+    let cv_rows = cv_sample(&y, &train_rows, config);
+    let pilot_penalty = config.model.l2_grid.first().copied().unwrap_or(1.0);
+    let pilot = fit(&matrix, &y, &cv_rows, pilot_penalty, config, None)?;
+    let start = Some(&pilot.solver_params);
+    let cross_validation = cross_validate(&matrix, &y, &cv_rows, config, start)?;
     let l2_penalty = choose_penalty(&cross_validation);
-    let split_fit = fit(&matrix, &y, &train_rows, l2_penalty, config)?;
+    let split_fit = fit(&matrix, &y, &train_rows, l2_penalty, config, start)?;
     let holdout_scores = split_fit.probabilities(&matrix, &holdout_rows);
     let holdout_labels: Vec<bool> = holdout_rows.iter().map(|&i| y[i]).collect();
     let holdout = Metrics::compute(&holdout_scores, &holdout_labels);
@@ -403,7 +436,14 @@ pub fn train(
         .collect();
 
     let every_row: Vec<usize> = (0..y.len()).collect();
-    let full = fit(&matrix, &y, &every_row, l2_penalty, config)?;
+    let full = fit(
+        &matrix,
+        &y,
+        &every_row,
+        l2_penalty,
+        config,
+        Some(&split_fit.solver_params),
+    )?;
     let model = ModelFile {
         schema_version: MODEL_SCHEMA_VERSION,
         ews_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -417,6 +457,7 @@ pub fn train(
             l2_penalty,
             l2_grid: config.model.l2_grid.clone(),
             cv_folds: config.model.cv_folds,
+            cv_max_students: Some(config.model.cv_max_students),
             holdout_fraction: config.model.holdout_fraction,
             seed: config.model.seed,
             max_iterations: config.model.max_iterations,
@@ -474,6 +515,19 @@ pub fn stratified_folds(labels: &[bool], k: usize, seed: u64) -> Vec<usize> {
     folds
 }
 
+/// The training rows the cross-validation uses: all of them, or a stratified sample of
+/// `model.cv_max_students` (deterministic by seed).
+fn cv_sample(y: &[bool], train_rows: &[usize], config: &Config) -> Vec<usize> {
+    let max = config.model.cv_max_students;
+    if train_rows.len() <= max {
+        return train_rows.to_vec();
+    }
+    let labels: Vec<bool> = train_rows.iter().map(|&i| y[i]).collect();
+    let share = max as f64 / train_rows.len() as f64;
+    let (_, sample) = stratified_split(&labels, share, config.model.seed.wrapping_add(2));
+    sample.into_iter().map(|i| train_rows[i]).collect()
+}
+
 /// Stratified k-fold cross-validation of every penalty of the grid on `rows`; the fits run
 /// in parallel and each is deterministic, so the result does not depend on the thread count.
 fn cross_validate(
@@ -481,6 +535,7 @@ fn cross_validate(
     y: &[bool],
     rows: &[usize],
     config: &Config,
+    start: Option<&Array1<f64>>,
 ) -> Result<Vec<CvPoint>> {
     use rayon::prelude::*;
     let k = config.model.cv_folds;
@@ -500,7 +555,7 @@ fn cross_validate(
                 .filter(|&i| folds[i] == f)
                 .map(|i| rows[i])
                 .collect();
-            let model = fit(matrix, y, &fit_rows, config.model.l2_grid[p], config)?;
+            let model = fit(matrix, y, &fit_rows, config.model.l2_grid[p], config, start)?;
             let scores = model.probabilities(matrix, &test_rows);
             let labels: Vec<bool> = test_rows.iter().map(|&i| y[i]).collect();
             Ok((

@@ -343,7 +343,7 @@ pub fn spreadsheet_safe_frame(frame: &DataFrame) -> Result<DataFrame> {
 pub(crate) fn number(value: Option<f64>, decimals: usize) -> String {
     match value {
         Some(v) if v.is_finite() => {
-            let text = format!("{v:.decimals$}");
+            let text = fixed_decimals(v, decimals);
             // "1.0000" → "1", "0.8100" → "0.81": shorter cells, same value.
             if text.contains('.') {
                 text.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -353,6 +353,30 @@ pub(crate) fn number(value: Option<f64>, decimals: usize) -> String {
         }
         _ => String::new(),
     }
+}
+
+/// `format!("{v:.decimals$}")`, without the exact-decimal machinery when the rounding is
+/// clear: a feed writes millions of numbers. `v × 10^decimals` is off by at most an ulp, so
+/// unless it lies within a hair of a rounding tie, rounding it gives the same digits.
+fn fixed_decimals(v: f64, decimals: usize) -> String {
+    let scale = 10f64.powi(decimals as i32);
+    let scaled = v.abs() * scale;
+    let rounded = scaled.round();
+    if decimals > 9 || scaled >= 1e15 || ((scaled - scaled.floor()) - 0.5).abs() < 1e-6 {
+        return format!("{v:.decimals$}");
+    }
+    let units = rounded as u64;
+    let power = 10u64.pow(decimals as u32);
+    let sign = if v.is_sign_negative() { "-" } else { "" };
+    if decimals == 0 {
+        return format!("{sign}{units}");
+    }
+    format!(
+        "{sign}{}.{:0decimals$}",
+        units / power,
+        units % power,
+        decimals = decimals
+    )
 }
 
 /// Writes the ranked referral list: every scored student, in rank order.
@@ -385,7 +409,7 @@ pub fn write_referrals(path: &Path, table: &DataFrame, scored: &[ScoredStudent])
             get(first),
             get(school),
             grade.get(r).map(|g| g.to_string()).unwrap_or_default(),
-            format!("{:.*}", crate::score::RISK_DECIMALS, student.risk),
+            fixed_decimals(student.risk, crate::score::RISK_DECIMALS),
             student.tier.as_str().to_string(),
             student.rank_in_school.to_string(),
             student.rank_in_district.to_string(),
@@ -411,6 +435,29 @@ mod tests {
         assert_eq!(spreadsheet_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
         assert_eq!(spreadsheet_safe("-1"), "'-1");
         assert_eq!(spreadsheet_safe("Muñoz"), "Muñoz");
+    }
+
+    #[test]
+    fn fixed_decimals_match_the_formatter() {
+        let mut values = vec![
+            0.0, -0.0, 1.0, 0.5, 0.125, 2.5, -1.23456, 0.00005, 1e-9, 123456.789,
+        ];
+        let mut x = 0.123_456_789_f64;
+        for _ in 0..20_000 {
+            x = (x * 9301.0 + 0.49297).fract();
+            values.push(x);
+            values.push(x * 100.0 - 50.0);
+            values.push((x * 1000.0).round() / 1000.0 + 0.00005);
+        }
+        for v in values {
+            for decimals in 0..=6 {
+                assert_eq!(
+                    fixed_decimals(v, decimals),
+                    format!("{v:.decimals$}"),
+                    "{v}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -47,15 +47,6 @@ pub struct Plan {
     pub courses_at_risk: Vec<String>,
 }
 
-/// The subject area a course counts for: a required subject, or electives.
-fn area(config: &Config, subject: &str) -> String {
-    if config.graduation.subject_credits.contains_key(subject) {
-        subject.to_string()
-    } else {
-        "electives".to_string()
-    }
-}
-
 /// Plans for every student of the feature table, by row.
 pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
     let table = &run.table;
@@ -68,46 +59,86 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
         .collect();
     let mut plans = vec![Plan::default(); table.height()];
 
-    // Credits earned per student and subject area.
-    let earned_by_subject = run
+    // Credits earned per student and subject area: one column per area, in table order.
+    let required: Vec<&String> = config.graduation.subject_credits.keys().collect();
+    let mut areas: Vec<String> = required.iter().map(|s| s.to_string()).collect();
+    areas.push("electives".into());
+    let area_of = required
+        .iter()
+        .rev()
+        .fold(lit("electives"), |others, subject| {
+            when(col("subject").eq(lit(subject.as_str())))
+                .then(lit(subject.as_str()))
+                .otherwise(others)
+        });
+    let by_area = run
         .transcript
         .clone()
         .lazy()
-        .group_by([col("student_id"), col("subject")])
-        .agg([col("credits_earned").sum()])
+        .with_column(area_of.alias("__area"))
+        .group_by([col("student_id")])
+        .agg(
+            areas
+                .iter()
+                .map(|a| {
+                    col("credits_earned")
+                        .filter(col("__area").eq(lit(a.as_str())))
+                        .sum()
+                        .alias(a.as_str())
+                })
+                .collect::<Vec<_>>(),
+        );
+    let earned_table = table
+        .select(["student_id"])?
+        .lazy()
+        .join(
+            by_area,
+            [col("student_id")],
+            [col("student_id")],
+            JoinArgs::new(JoinType::Left),
+        )
         .collect()?;
-    let mut earned: Vec<HashMap<String, f64>> = vec![HashMap::new(); table.height()];
-    {
-        let ids = earned_by_subject.column("student_id")?.str()?;
-        let subjects = earned_by_subject.column("subject")?.str()?;
-        let credits = earned_by_subject.column("credits_earned")?.f64()?;
-        for ((id, subject), credits) in ids.iter().zip(subjects.iter()).zip(credits.iter()) {
-            if let (Some(&row), Some(subject)) = (id.and_then(|id| row_of.get(id)), subject) {
-                *earned[row].entry(area(config, subject)).or_insert(0.0) += credits.unwrap_or(0.0);
-            }
-        }
-    }
+    let earned_columns: Vec<Vec<f64>> = areas
+        .iter()
+        .map(|a| -> Result<Vec<f64>> {
+            Ok(earned_table
+                .column(a.as_str())?
+                .f64()?
+                .iter()
+                .map(|v| v.unwrap_or(0.0))
+                .collect())
+        })
+        .collect::<Result<_>>()?;
+    let earned_in = |row: usize, subject: &str| -> f64 {
+        areas
+            .iter()
+            .position(|a| a == subject)
+            .map(|k| earned_columns[k][row])
+            .unwrap_or(0.0)
+    };
     let required_core: f64 = config.graduation.subject_credits.values().sum();
     let elective_required = (config.graduation.total_credits - required_core).max(0.0);
+    let required_by_area: Vec<f64> = config
+        .graduation
+        .subject_credits
+        .values()
+        .copied()
+        .chain(std::iter::once(elective_required))
+        .collect();
     for (row, plan) in plans.iter_mut().enumerate() {
-        let mut parts: Vec<String> = config
-            .graduation
-            .subject_credits
-            .iter()
-            .map(|(subject, required)| {
-                let got = earned[row].get(subject).copied().unwrap_or(0.0);
-                format!("{subject} {}/{}", number(got), number(*required))
-            })
-            .collect();
-        let electives = earned[row].get("electives").copied().unwrap_or(0.0);
-        parts.push(format!(
-            "electives {}/{}",
-            number(electives),
-            number(elective_required)
-        ));
-        plan.credits_by_subject = parts.join(", ");
+        let mut text = String::new();
+        for (k, area) in areas.iter().enumerate() {
+            if k > 0 {
+                text.push_str(", ");
+            }
+            text.push_str(&format!(
+                "{area} {}/{}",
+                number(earned_columns[k][row]),
+                number(required_by_area[k])
+            ));
+        }
+        plan.credits_by_subject = text;
     }
-
     // Failed courses to recover: subjects still short of credits first, then most recent.
     let failures = open_failures(&run.transcript)?;
     {
@@ -131,14 +162,11 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
             };
             let subject = subjects.get(i).unwrap_or("");
             let missing = attempted.get(i).unwrap_or(0.0) - got.get(i).unwrap_or(0.0);
-            let short_of_credits =
-                config
-                    .graduation
-                    .subject_credits
-                    .get(subject)
-                    .is_some_and(|required| {
-                        earned[row].get(subject).copied().unwrap_or(0.0) < *required
-                    });
+            let short_of_credits = config
+                .graduation
+                .subject_credits
+                .get(subject)
+                .is_some_and(|required| earned_in(row, subject) < *required);
             let label = format!(
                 "{} {} ({subject}, {} cr, {})",
                 course_ids.get(i).unwrap_or(""),

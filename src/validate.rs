@@ -4,17 +4,15 @@
 //! Each file is parsed by polars expressions (no Rust value per row). Beside every parse is a
 //! [`Rule`]: the condition under which a row is unusable (`Reject`) or one of its optional
 //! values is (`IgnoreValue`: the row is kept, the value left blank). The first failing rule of
-//! a row names it in rejects.csv. Attendance, the largest file, is reduced to one row per
-//! student and day in one pass; it is scanned a second time only when that pass found rows to
-//! reject, to list them with their line numbers.
-
-use std::path::PathBuf;
+//! a row names it in rejects.csv. Attendance, the largest file, has its own one-pass reader
+//! ([`crate::attendance`]) that applies the same rules.
 
 use chrono::NaiveDate;
 use polars::prelude::*;
 
+use crate::attendance::{self, Attendance};
 use crate::config::Config;
-use crate::error::{EwsError, Result};
+use crate::error::Result;
 use crate::input::{self, RawFile, Snapshot, LINE};
 use crate::quality::{Action, FileQuality, QualityReport};
 
@@ -66,9 +64,8 @@ pub struct Validated {
     pub school_year: i32,
     /// Accepted students.csv rows, typed.
     pub students: DataFrame,
-    /// Accepted attendance as one row per enrolled student and day of the school year
-    /// (`student_id`, `date`, `severity` = the most severe code, `rows` = rows in the file).
-    pub days: DataFrame,
+    /// Accepted attendance, aggregated per enrolled student (a row of `students`) and date.
+    pub attendance: Attendance,
     pub grades: DataFrame,
     pub credits: DataFrame,
     pub behavior: Option<DataFrame>,
@@ -109,11 +106,24 @@ pub fn load(
         .lazy()
         .select([col("student_id"), lit(true).alias(ENROLLED)]);
 
-    let attendance = attendance(raw_attendance, &enrolled, students.height(), as_of, config)?;
+    let started = std::time::Instant::now();
+    let (attendance, attendance_quality, attendance_rejects) = attendance::read(
+        &raw_attendance,
+        students.column("student_id")?.str()?,
+        as_of,
+        config.input.date_format(input::ATTENDANCE.stem()),
+        &config.input.attendance_codes,
+        config,
+    )?;
+    log::info!(
+        "{}: {:.2} s",
+        input::ATTENDANCE.name,
+        started.elapsed().as_secs_f64()
+    );
     let (as_of, school_year) = (attendance.as_of, attendance.school_year);
-    let year_end = config.school_year_first_day(school_year + 1) - chrono::Days::new(1);
-    quality.push(attendance.quality, attendance.rejects);
-    no_attendance_warnings(&students, &attendance.days, &mut quality)?;
+    let year_end = attendance.year_end;
+    quality.push(attendance_quality, attendance_rejects);
+    no_attendance_warnings(&students, &attendance, &mut quality)?;
     let students = implausible_birth_dates(students, as_of, &mut quality)?;
 
     let grades = check_file(
@@ -151,7 +161,7 @@ pub fn load(
         as_of,
         school_year,
         students,
-        days: attendance.days,
+        attendance,
         grades,
         credits,
         behavior,
@@ -208,6 +218,7 @@ fn check_file(
     quality: &mut QualityReport,
 ) -> Result<DataFrame> {
     let file = raw.spec.name;
+    let started = std::time::Instant::now();
     let rejected_row = rules
         .iter()
         .filter(|r| r.action == Action::Reject)
@@ -230,6 +241,7 @@ fn check_file(
         .select(columns)
         .collect()?;
     let rows_read = accepted.height() as u64 + count_action(&listed, Action::Reject)?;
+    log::info!("{file}: {:.2} s", started.elapsed().as_secs_f64());
     quality.push(FileQuality::new(file, raw.path, rows_read), listed);
     Ok(accepted)
 }
@@ -334,18 +346,6 @@ pub fn mark_points(config: &Config, column: &str) -> Expr {
     )
 }
 
-/// Severity rank of an attendance code (index in [`ATTENDANCE_CODES`]); null when unknown.
-pub fn attendance_severity(column: &str) -> Expr {
-    ATTENDANCE_CODES.iter().enumerate().rev().fold(
-        lit(NULL).cast(DataType::Int32),
-        |others, (rank, code)| {
-            when(col(column).eq(lit(*code)))
-                .then(lit(rank as i32))
-                .otherwise(others)
-        },
-    )
-}
-
 /// The school year (named by the year it ends in) of a date expression.
 fn school_year_of(date: Expr, config: &Config) -> Expr {
     let start = config.school_year_start();
@@ -359,21 +359,23 @@ fn school_year_of(date: Expr, config: &Config) -> Expr {
 
 // ---- rules ----------------------------------------------------------------------------------
 
+/// Reason of a row without a required value.
+pub const MISSING_REASON: &str = "missing value (the column is required)";
+/// Reason of a row of a student who is not in students.csv.
+pub const NOT_ENROLLED_REASON: &str = "student not in students.csv";
+
+/// Reason of a row whose date does not parse in the export's `format`.
+pub fn bad_date_reason(format: &str) -> String {
+    format!("unparseable date (expected {format})")
+}
+
 fn missing(column: &'static str) -> Rule {
-    Rule::reject(
-        column,
-        "missing value (the column is required)",
-        col(column).is_null(),
-    )
+    Rule::reject(column, MISSING_REASON, col(column).is_null())
 }
 
 /// `format` is the export's date format (the mapping's, else the contract's ISO dates).
 fn bad_date(column: &'static str, format: &str) -> Rule {
-    Rule::reject(
-        column,
-        format!("unparseable date (expected {format})"),
-        date(column).is_null(),
-    )
+    Rule::reject(column, bad_date_reason(format), date(column).is_null())
 }
 
 /// A present value that does not parse.
@@ -386,11 +388,7 @@ fn malformed(column: &'static str, parsed: Expr, reason: &str) -> Rule {
 }
 
 fn not_enrolled() -> Rule {
-    Rule::reject(
-        "student_id",
-        "student not in students.csv",
-        col(ENROLLED).is_null(),
-    )
+    Rule::reject("student_id", NOT_ENROLLED_REASON, col(ENROLLED).is_null())
 }
 
 fn after_school_year(column: &'static str, year_end: NaiveDate) -> Rule {
@@ -638,213 +636,20 @@ fn outcomes_typed() -> Vec<Expr> {
     ]
 }
 
-// ---- attendance -------------------------------------------------------------------------
-
-struct Attendance {
-    as_of: NaiveDate,
-    school_year: i32,
-    days: DataFrame,
-    quality: FileQuality,
-    rejects: DataFrame,
-}
-
-fn attendance_rules(config: &Config) -> Vec<Rule> {
-    vec![
-        missing("student_id"),
-        bad_date("date", config.input.date_format("attendance")),
-        Rule::reject(
-            "code",
-            format!(
-                "unknown attendance code (expected one of {})",
-                ATTENDANCE_CODES.join(" ")
-            ),
-            attendance_severity("code").is_null(),
-        ),
-        not_enrolled(),
-    ]
-}
-
-/// Attendance in one pass: rows are reduced to student-days (keeping the most severe code),
-/// counting the rows that fail the row rules. The as-of date and the school year follow from
-/// the accepted days. A second scan lists the rejected rows, only when there are any.
-fn attendance(
-    raw: RawFile,
-    enrolled: &LazyFrame,
-    n_students: usize,
-    as_of: Option<NaiveDate>,
-    config: &Config,
-) -> Result<Attendance> {
-    let file = raw.spec.name;
-    let rules = attendance_rules(config);
-    let row_ok = rules[..3]
-        .iter()
-        .map(|r| r.failed.clone().fill_null(lit(false)).not())
-        .reduce(|a, b| a.and(b))
-        .unwrap_or(lit(true));
-    let all_days = raw
-        .frame
-        .clone()
-        .with_columns([
-            row_ok.alias("__ok"),
-            date("date").alias("__date"),
-            attendance_severity("code").alias("__severity"),
-        ])
-        .group_by([col("student_id"), col("__date")])
-        .agg([
-            col("__severity")
-                .filter(col("__ok"))
-                .max()
-                .alias("severity"),
-            col("__ok").sum().cast(DataType::UInt64).alias("rows"),
-            col("__ok")
-                .not()
-                .sum()
-                .cast(DataType::UInt64)
-                .alias("bad_rows"),
-        ])
-        .rename(["__date"], ["date"], true)
-        .collect()
-        .map_err(input::read_error(&raw.path))?;
-    let bad_rows = sum_u64(&all_days, "bad_rows")?;
-    let rows_read = bad_rows + sum_u64(&all_days, "rows")?;
-
-    let with_enrolled = all_days
-        .lazy()
-        .filter(col("rows").gt(lit(0)))
-        .join(
-            enrolled.clone(),
-            [col("student_id")],
-            [col("student_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .collect()?;
-    let not_enrolled_rows = sum_u64(
-        &with_enrolled
-            .clone()
-            .lazy()
-            .filter(col(ENROLLED).is_null())
-            .collect()?,
-        "rows",
-    )?;
-    let enrolled_days = with_enrolled
-        .lazy()
-        .filter(col(ENROLLED).is_not_null())
-        .select([col("student_id"), col("date"), col("severity"), col("rows")])
-        .collect()?;
-
-    let as_of = match as_of {
-        Some(date) => date,
-        None => default_as_of(&enrolled_days, n_students, config, &raw.path)?,
-    };
-    let school_year = config.school_year_of(as_of);
-    let year_start = config.school_year_first_day(school_year);
-    let year_end = config.school_year_first_day(school_year + 1) - chrono::Days::new(1);
-    let in_year = col("date")
-        .gt_eq(lit(year_start))
-        .and(col("date").lt_eq(lit(year_end)));
-    let outside_rows = sum_u64(
-        &enrolled_days
-            .clone()
-            .lazy()
-            .filter(in_year.clone().not())
-            .collect()?,
-        "rows",
-    )?;
-    let days = enrolled_days.lazy().filter(in_year).collect()?;
-    // Duplicates are counted up to the as-of date; later days are ignored anyway.
-    let duplicate_rows = sum_u64(
-        &days
-            .clone()
-            .lazy()
-            .filter(col("date").lt_eq(lit(as_of)))
-            .select([(col("rows") - lit(1u64)).alias("rows")])
-            .collect()?,
-        "rows",
-    )?;
-
-    let quality = FileQuality::new(file, raw.path.clone(), rows_read);
-    let problems = bad_rows + not_enrolled_rows + outside_rows + duplicate_rows;
-    let rejects = if problems == 0 {
-        crate::quality::empty_rejects()
-    } else {
-        list_attendance_rejects(raw, enrolled, rules, (year_start, year_end), as_of)?
-    };
-    Ok(Attendance {
-        as_of,
-        school_year,
-        days,
-        quality,
-        rejects,
-    })
-}
-
-/// Lists rejected attendance rows (second scan): the row rules, then dates outside the school
-/// year, then duplicates of a student-day (the row with the most severe code, and of those the
-/// first, is kept).
-fn list_attendance_rejects(
-    raw: RawFile,
-    enrolled: &LazyFrame,
-    mut rules: Vec<Rule>,
-    (year_start, year_end): (NaiveDate, NaiveDate),
-    as_of: NaiveDate,
-) -> Result<DataFrame> {
-    let file = raw.spec.name;
-    let in_year = date("date")
-        .gt_eq(lit(year_start))
-        .and(date("date").lt_eq(lit(year_end)));
-    rules.push(Rule::reject(
-        "date",
-        format!("date outside the school year ({year_start} to {year_end})"),
-        in_year.clone().not(),
-    ));
-    let earlier_rules_pass = rules
-        .iter()
-        .map(|r| r.failed.clone().fill_null(lit(false)).not())
-        .reduce(|a, b| a.and(b))
-        .unwrap_or(lit(true));
-    let frame = with_enrollment(raw, enrolled).frame.with_columns([
-        earlier_rules_pass.alias("__candidate"),
-        attendance_severity("code").alias("__severity"),
-        date("date").alias("__date"),
-    ]);
-    let kept = frame
-        .clone()
-        .filter(col("__candidate").and(col("__date").lt_eq(lit(as_of))))
-        .group_by([col("student_id"), col("__date")])
-        .agg([col(LINE)
-            .filter(col("__severity").eq(col("__severity").max()))
-            .min()
-            .alias("__kept_line")]);
-    rules.push(Rule::reject(
-        "date",
-        "duplicate student-day (the row with the most severe code is kept)",
-        col("__kept_line")
-            .is_not_null()
-            .and(col(LINE).neq(col("__kept_line"))),
-    ));
-    let annotated = frame
-        .join(
-            kept,
-            [col("student_id"), col("__date")],
-            [col("student_id"), col("__date")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_column(first_failing_rule(&rules).alias(RULE));
-    Ok(rejects(file, annotated, &rules)
-        .sort(["line"], Default::default())
-        .collect()?)
-}
-
 /// Students with no attendance row at all this school year are listed as warnings.
 fn no_attendance_warnings(
     students: &DataFrame,
-    days: &DataFrame,
+    attendance: &Attendance,
     quality: &mut QualityReport,
 ) -> Result<()> {
+    let without: BooleanChunked = attendance
+        .has_days_this_year()
+        .into_iter()
+        .map(|has| !has)
+        .collect();
     let missing = students
-        .clone()
+        .filter(&without)?
         .lazy()
-        .anti_join(days.clone().lazy(), col("student_id"), col("student_id"))
         .select([
             lit(input::STUDENTS.name).alias("file"),
             col(LINE).cast(DataType::UInt64).alias("line"),
@@ -902,59 +707,4 @@ fn implausible_birth_dates(
                 .alias("birth_date"),
         )
         .collect()?)
-}
-
-pub(crate) fn sum_u64(frame: &DataFrame, column: &str) -> Result<u64> {
-    Ok(frame
-        .column(column)?
-        .as_materialized_series()
-        .cast(&DataType::UInt64)?
-        .u64()?
-        .sum()
-        .unwrap_or(0))
-}
-
-/// Dates with attendance rows for at least the configured share of enrolled students, sorted.
-pub fn school_days(days: &DataFrame, n_students: usize, config: &Config) -> Result<Vec<NaiveDate>> {
-    let min_students = (config.attendance.school_day_min_share * n_students as f64)
-        .ceil()
-        .max(1.0);
-    let counts = days
-        .clone()
-        .lazy()
-        .group_by([col("date")])
-        .agg([len().alias("students")])
-        .filter(
-            col("students")
-                .cast(DataType::Float64)
-                .gt_eq(lit(min_students)),
-        )
-        .sort(["date"], Default::default())
-        .collect()?;
-    let dates = counts
-        .column("date")?
-        .date()?
-        .as_date_iter()
-        .flatten()
-        .collect();
-    Ok(dates)
-}
-
-/// The contract's default as-of date: the latest school day (see [`school_days`]).
-fn default_as_of(
-    days: &DataFrame,
-    n_students: usize,
-    config: &Config,
-    path: &std::path::Path,
-) -> Result<NaiveDate> {
-    school_days(days, n_students, config)?
-        .last()
-        .copied()
-        .ok_or_else(|| EwsError::BadFile {
-            path: PathBuf::from(path),
-            message: format!(
-                "no date has attendance rows for {:.0}% of the enrolled students, so the as-of date cannot be inferred; pass --as-of",
-                config.attendance.school_day_min_share * 100.0
-            ),
-        })
 }

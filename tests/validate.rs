@@ -136,8 +136,9 @@ fn the_fixture_flags_exactly_its_planted_rows() {
     assert!(data.quality.gate(&config).is_empty());
     // The kept duplicate carries the severe code.
     let kept = data
-        .days
-        .clone()
+        .attendance
+        .student_day_frame(&data.students)
+        .unwrap()
         .lazy()
         .filter(
             col("student_id")
@@ -545,8 +546,9 @@ fn rejected_rows_do_not_reach_the_features() {
     );
     let data = load(dir.path(), false);
     let days_of = |id: &str| {
-        data.days
-            .clone()
+        data.attendance
+            .student_day_frame(&data.students)
+            .unwrap()
             .lazy()
             .filter(col("student_id").eq(lit(id)))
             .collect()
@@ -653,7 +655,10 @@ fn parquet_files_are_read_like_csv_with_typed_columns() {
             .collect()
             .unwrap()
     };
-    assert!(sorted(&from_parquet.days).equals_missing(&sorted(&from_csv.days)));
+    let days = |data: &ews::validate::Validated| {
+        sorted(&data.attendance.student_day_frame(&data.students).unwrap())
+    };
+    assert!(days(&from_parquet).equals_missing(&days(&from_csv)));
     // Line numbers of a Parquet file are row numbers from 1: the CSV's line 2 is row 1.
     let flags = flags(&from_parquet);
     assert_flag(
@@ -674,4 +679,74 @@ fn parquet_files_are_read_like_csv_with_typed_columns() {
         "student not in students.csv",
         "row rejected",
     );
+}
+
+/// attendance.csv has its own reader: CRLF endings, a blank line, quoted fields (one with a
+/// delimiter, one with a line break) and the record numbering the other files use.
+#[test]
+fn attendance_reader_handles_quotes_line_breaks_and_blank_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture(dir.path());
+    write(
+        dir.path(),
+        "attendance.csv",
+        "student_id,school_id,date,code\r\n\
+         \"0001\",\"010\",2026-01-12,\"P\"\r\n\
+         \r\n\
+         0001,\"0,10\",2026-01-13,T\r\n\
+         0001,010,2026-01-14,\"A\nB\"\r\n\
+         0002,010,2026-01-12,Q\r\n\
+         0002,010,2026-1-13,P\r\n",
+    );
+    let data = load(dir.path(), false);
+    let flags: Vec<Flag> = flags(&data)
+        .into_iter()
+        .filter(|f| f.0 == "attendance.csv")
+        .collect();
+    // Records: header 1, 0001 P 2, (blank line is no record), 0001 T 3, the quoted break 4,
+    // 0002 Q 5, 0002 P 6.
+    assert_eq!(flags.len(), 2, "{flags:?}");
+    assert_flag(
+        &flags,
+        "attendance.csv",
+        4,
+        "code",
+        "A\nB",
+        "unknown attendance code",
+        "row rejected",
+    );
+    assert_flag(
+        &flags,
+        "attendance.csv",
+        5,
+        "code",
+        "Q",
+        "unknown attendance code",
+        "row rejected",
+    );
+    let days = data.attendance.student_day_frame(&data.students).unwrap();
+    let days = days
+        .lazy()
+        .sort(["student_id", "date"], Default::default())
+        .collect()
+        .unwrap();
+    let ids: Vec<&str> = days
+        .column("student_id")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .flatten()
+        .collect();
+    assert_eq!(ids, ["0001", "0001", "0002"]);
+    let severity: Vec<i32> = days
+        .column("severity")
+        .unwrap()
+        .i32()
+        .unwrap()
+        .iter()
+        .flatten()
+        .collect();
+    // P, T (rank 1), and the unpadded 2026-1-13 P.
+    assert_eq!(severity, [0, 1, 0]);
 }
