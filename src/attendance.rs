@@ -886,17 +886,17 @@ fn parquet_pass<S: RowSink>(
     parser: &RowParser,
     make_sink: impl Fn() -> S,
 ) -> Result<Vec<S>> {
+    let Some(batches) = &raw.parquet else {
+        return Err(EwsError::BadFile {
+            path: raw.path.clone(),
+            message: "neither a CSV nor a Parquet file".into(),
+        });
+    };
     let mut parser = parser.clone_fresh();
     let mut sink = make_sink();
-    let mut offset = 0i64;
+    let mut offset = 0usize;
     loop {
-        let batch = raw
-            .frame
-            .clone()
-            .select([col(LINE), col("student_id"), col("date"), col("code")])
-            .slice(offset, PARQUET_BATCH_ROWS as IdxSize)
-            .collect()
-            .map_err(crate::input::read_error(&raw.path))?;
+        let batch = batches.batch(offset, PARQUET_BATCH_ROWS)?;
         let height = batch.height();
         let lines = batch.column(LINE)?.cast(&DataType::UInt64)?;
         let lines = lines.u64()?;
@@ -918,7 +918,7 @@ fn parquet_pass<S: RowSink>(
         if height < PARQUET_BATCH_ROWS {
             break;
         }
-        offset += height as i64;
+        offset += height;
     }
     Ok(vec![sink])
 }

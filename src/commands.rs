@@ -25,7 +25,13 @@ impl Stages {
         let start = Instant::now();
         let value = work()?;
         let elapsed = start.elapsed();
-        log::info!("{stage}: {:.2} s", elapsed.as_secs_f64());
+        match crate::peak_memory_mb() {
+            Some(mb) => log::info!(
+                "{stage}: {:.2} s (peak memory so far {mb} MB)",
+                elapsed.as_secs_f64()
+            ),
+            None => log::info!("{stage}: {:.2} s", elapsed.as_secs_f64()),
+        }
         self.0.push((stage, elapsed));
         Ok(value)
     }

@@ -152,6 +152,8 @@ pub struct RawFile {
     /// Where each contract column is in a CSV file, for readers that parse it themselves
     /// ([`crate::attendance`]); `None` for Parquet.
     pub csv: Option<CsvLayout>,
+    /// The same file in row batches, for Parquet.
+    pub parquet: Option<ParquetBatches>,
 }
 
 /// The physical layout of a CSV export file, after its header was checked.
@@ -449,11 +451,12 @@ fn scan_csv(
         spec,
         frame: contract_columns(frame, spec, &names, mapping)?,
         csv: Some(csv),
+        parquet: None,
     })
 }
 
 /// A Parquet file with the contract's columns, of any types: each is read as text (dates as
-/// ISO dates), so the same checks apply as to a CSV export. Its "line" is the row number,
+/// ISO dates, empty strings as missing), so the same checks apply as to a CSV export. Its "line" is the row number,
 /// counting from 1.
 fn scan_parquet(path: &Path, spec: &'static FileSpec, mapping: &Mapping) -> Result<RawFile> {
     let path_text = path.to_string_lossy().to_string();
@@ -475,17 +478,67 @@ fn scan_parquet(path: &Path, spec: &'static FileSpec, mapping: &Mapping) -> Resu
         .filter(|n| sources.iter().any(|(_, s)| s == *n))
         .cloned()
         .collect();
-    let frame = frame.with_row_index(LINE, Some(1)).select(
-        std::iter::once(col(LINE))
-            .chain(known.iter().map(|n| col(n.as_str()).cast(DataType::String)))
-            .collect::<Vec<_>>(),
-    );
+    let batches = ParquetBatches {
+        path: path.to_path_buf(),
+        spec,
+        known,
+        mapping: mapping.clone(),
+    };
+    let frame = batches.contract(frame.with_row_index(LINE, Some(1)))?;
     Ok(RawFile {
         path: path.to_path_buf(),
         spec,
-        frame: contract_columns(frame, spec, &known, mapping)?,
+        frame,
         csv: None,
+        parquet: Some(batches),
     })
+}
+
+/// A Parquet export file read in row batches (for [`crate::attendance`], which aggregates as
+/// it reads): each batch is read on its own, only its row groups decoded.
+pub struct ParquetBatches {
+    path: PathBuf,
+    spec: &'static FileSpec,
+    /// The contract's columns present in the file, under the export's names.
+    known: Vec<String>,
+    mapping: Mapping,
+}
+
+impl ParquetBatches {
+    /// `frame` (with [`LINE`]) as text columns under the contract's names, mapping applied.
+    fn contract(&self, frame: LazyFrame) -> Result<LazyFrame> {
+        // An empty string is a missing value, as an empty field of a CSV file is.
+        let as_text = |name: &str| {
+            let text = col(name).cast(DataType::String);
+            when(text.clone().eq(lit("")))
+                .then(lit(NULL).cast(DataType::String))
+                .otherwise(text)
+                .alias(name)
+        };
+        let frame = frame.select(
+            std::iter::once(col(LINE))
+                .chain(self.known.iter().map(|n| as_text(n.as_str())))
+                .collect::<Vec<_>>(),
+        );
+        contract_columns(frame, self.spec, &self.known, &self.mapping)
+    }
+
+    /// Rows `offset..offset + len` (fewer at the end of the file), as [`RawFile::frame`] has them.
+    pub fn batch(&self, offset: usize, len: usize) -> Result<DataFrame> {
+        let file = std::fs::File::open(&self.path).map_err(|e| EwsError::io(&self.path, e))?;
+        let raw = ParquetReader::new(file)
+            .with_columns(Some(self.known.clone()))
+            .with_slice(Some((offset, len)))
+            .finish()
+            .map_err(read_error(&self.path))?;
+        let lines = (0..raw.height() as u64)
+            .map(|i| offset as u64 + 1 + i)
+            .collect::<Vec<u64>>();
+        let frame = raw
+            .lazy()
+            .with_column(lit(Series::new(LINE.into(), lines)).alias(LINE));
+        Ok(self.contract(frame)?.collect()?)
+    }
 }
 
 /// An error of the data engine while reading `path`: the file is malformed (ragged rows,

@@ -41,3 +41,12 @@ pub mod score;
 pub mod validate;
 
 pub use error::{EwsError, Result};
+
+/// The process's peak resident memory so far, in MB, for the run log (Linux: `VmHWM` of
+/// /proc/self/status; `None` elsewhere).
+pub fn peak_memory_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
+}

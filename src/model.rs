@@ -782,6 +782,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn cross_validation_samples_large_training_sets_by_stratum() {
+        let y: Vec<bool> = (0..10_000).map(|i| i % 5 == 0).collect();
+        let train_rows: Vec<usize> = (0..10_000).filter(|i| i % 4 != 0).collect();
+        let mut config = Config::default();
+        config.model.cv_max_students = 1_000;
+        let sample = cv_sample(&y, &train_rows, &config);
+        assert_eq!(sample.len(), 1_000);
+        assert!(sample.iter().all(|i| train_rows.contains(i)));
+        let positives = sample.iter().filter(|&&i| y[i]).count();
+        // 20% of the training rows are positive; so is the sample.
+        assert_eq!(positives, 200);
+        assert_eq!(sample, cv_sample(&y, &train_rows, &config));
+        config.model.cv_max_students = 20_000;
+        assert_eq!(cv_sample(&y, &train_rows, &config), train_rows);
+    }
+
+    #[test]
     fn split_is_stratified_and_reproducible() {
         let labels: Vec<bool> = (0..100).map(|i| i % 5 == 0).collect();
         let (train, holdout) = stratified_split(&labels, 0.25, 7);

@@ -115,11 +115,7 @@ pub fn load(
         &config.input.attendance_codes,
         config,
     )?;
-    log::info!(
-        "{}: {:.2} s",
-        input::ATTENDANCE.name,
-        started.elapsed().as_secs_f64()
-    );
+    log_read(input::ATTENDANCE.name, started);
     let (as_of, school_year) = (attendance.as_of, attendance.school_year);
     let year_end = attendance.year_end;
     quality.push(attendance_quality, attendance_rejects);
@@ -168,6 +164,15 @@ pub fn load(
         outcomes,
         quality,
     })
+}
+
+/// Logs how long a file took to read and check, and the peak memory so far.
+fn log_read(file: &str, started: std::time::Instant) {
+    let seconds = started.elapsed().as_secs_f64();
+    match crate::peak_memory_mb() {
+        Some(mb) => log::info!("{file}: {seconds:.2} s (peak memory so far {mb} MB)"),
+        None => log::info!("{file}: {seconds:.2} s"),
+    }
 }
 
 /// The first failing rule of each row, as an index into `rules`.
@@ -241,7 +246,7 @@ fn check_file(
         .select(columns)
         .collect()?;
     let rows_read = accepted.height() as u64 + count_action(&listed, Action::Reject)?;
-    log::info!("{file}: {:.2} s", started.elapsed().as_secs_f64());
+    log_read(file, started);
     quality.push(FileQuality::new(file, raw.path, rows_read), listed);
     Ok(accepted)
 }
