@@ -463,8 +463,14 @@ pub fn train(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
         for spec in input::ALL_FILES {
             files.extend(snapshot.find(spec)?);
         }
-        let fingerprint = model::fingerprint(&files, config)?;
-        model::train(&run, &labels, &fingerprint, config)
+        // Hashing the inputs (a full read of each) overlaps with the fits.
+        let (fingerprint, trained) = rayon::join(
+            || model::fingerprint(&files, config),
+            || model::train(&run, &labels, "", config),
+        );
+        let mut trained = trained?;
+        trained.model.fingerprint = fingerprint?;
+        Ok(trained)
     })?;
     let model = &trained.model;
     let card = stages.time("audit", || {

@@ -418,7 +418,14 @@ pub fn train(
     let start = Some(&pilot.solver_params);
     let cross_validation = cross_validate(&matrix, &y, &cv_rows, config, start)?;
     let l2_penalty = choose_penalty(&cross_validation);
-    let split_fit = fit(&matrix, &y, &train_rows, l2_penalty, config, start)?;
+    // The fit on the training rows (for the held-out figures) and the final fit on every
+    // labelled student are independent: one core each.
+    let every_row: Vec<usize> = (0..y.len()).collect();
+    let (split_fit, full) = rayon::join(
+        || fit(&matrix, &y, &train_rows, l2_penalty, config, start),
+        || fit(&matrix, &y, &every_row, l2_penalty, config, start),
+    );
+    let (split_fit, full) = (split_fit?, full?);
     let holdout_scores = split_fit.probabilities(&matrix, &holdout_rows);
     let holdout_labels: Vec<bool> = holdout_rows.iter().map(|&i| y[i]).collect();
     let holdout = Metrics::compute(&holdout_scores, &holdout_labels);
@@ -435,15 +442,6 @@ pub fn train(
         })
         .collect();
 
-    let every_row: Vec<usize> = (0..y.len()).collect();
-    let full = fit(
-        &matrix,
-        &y,
-        &every_row,
-        l2_penalty,
-        config,
-        Some(&split_fit.solver_params),
-    )?;
     let model = ModelFile {
         schema_version: MODEL_SCHEMA_VERSION,
         ews_version: env!("CARGO_PKG_VERSION").to_string(),
