@@ -102,9 +102,9 @@ pub fn load(
         &mut quality,
     )?;
     let enrolled = students
-        .clone()
-        .lazy()
-        .select([col("student_id"), lit(true).alias(ENROLLED)]);
+        .column("student_id")?
+        .as_materialized_series()
+        .clone();
 
     let started = std::time::Instant::now();
     let (attendance, attendance_quality, attendance_rejects) = attendance::read(
@@ -261,14 +261,16 @@ fn count_action(rejects: &DataFrame, action: Action) -> Result<u64> {
     Ok(n as u64)
 }
 
-/// Adds [`ENROLLED`] (true, or null for students not in students.csv).
-fn with_enrollment(raw: RawFile, enrolled: &LazyFrame) -> RawFile {
+/// Adds [`ENROLLED`] (true, or null for students not in students.csv). A membership test,
+/// not a join: a join would copy every column of a 10M-row file.
+fn with_enrollment(raw: RawFile, enrolled: &Series) -> RawFile {
+    let is_enrolled = col("student_id").is_in(lit(enrolled.clone()).implode(false), false);
     RawFile {
-        frame: raw.frame.join(
-            enrolled.clone(),
-            [col("student_id")],
-            [col("student_id")],
-            JoinArgs::new(JoinType::Left),
+        frame: raw.frame.with_column(
+            when(is_enrolled)
+                .then(lit(true))
+                .otherwise(lit(NULL).cast(DataType::Boolean))
+                .alias(ENROLLED),
         ),
         ..raw
     }
