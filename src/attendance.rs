@@ -972,19 +972,27 @@ fn reason(rule: Rule, date_format: &str, year: (NaiveDate, NaiveDate)) -> (&'sta
     }
 }
 
-/// Reads and aggregates attendance.csv (or .parquet) of a snapshot. `students` are the
-/// accepted students.csv rows; the as-of date is `as_of` or else the contract's default.
-/// Returns the attendance, the file's row counts and its rejected rows (sorted by line).
+/// Reads and aggregates attendance.csv (or .parquet) of a snapshot, through the mapping
+/// `config.input`. `students` are the accepted students.csv rows; the as-of date is `as_of` or
+/// else the contract's default. Returns the attendance, the file's row counts and its rejected
+/// rows (sorted by line).
 pub fn read(
     raw: &RawFile,
     students: &StringChunked,
     as_of: Option<NaiveDate>,
-    date_format: &str,
-    mapped_codes: &std::collections::BTreeMap<String, String>,
     config: &Config,
 ) -> Result<(Attendance, FileQuality, DataFrame)> {
     let index = StudentIndex::new(students);
-    let parser = RowParser::new(&index, date_format, mapped_codes);
+    // A CSV file is parsed here from the export's own text, so the mapping's date format and
+    // codes apply here; Parquet batches come through the input module's scan, which has
+    // already made them canonical.
+    let no_codes = std::collections::BTreeMap::new();
+    let parser = match &raw.csv {
+        Some(layout) => RowParser::new(&index, &layout.date_format, &config.input.attendance_codes),
+        None => RowParser::new(&index, DATE_FORMAT, &no_codes),
+    };
+    // Rejected dates name the export's format, as in the other files.
+    let date_format = config.input.date_format(raw.spec.stem());
     let fix = |sink: &mut Aggregate, first: u64| {
         for r in &mut sink.rejected {
             r.line += first;

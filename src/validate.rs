@@ -111,8 +111,6 @@ pub fn load(
         &raw_attendance,
         students.column("student_id")?.str()?,
         as_of,
-        config.input.date_format(input::ATTENDANCE.stem()),
-        &config.input.attendance_codes,
         config,
     )?;
     log_read(input::ATTENDANCE.name, started);

@@ -750,3 +750,68 @@ fn attendance_reader_handles_quotes_line_breaks_and_blank_lines() {
     // P, T (rank 1), and the unpadded 2026-1-13 P.
     assert_eq!(severity, [0, 1, 0]);
 }
+
+/// A mapped attendance.parquet is mapped once: codes that map onto other source codes (`A`
+/// means excused here, `U` unexcused) and a day-first date format must not be applied twice.
+#[test]
+fn mapped_parquet_attendance_is_mapped_once() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture(dir.path());
+    std::fs::remove_file(dir.path().join("attendance.csv")).unwrap();
+    let mut frame = df!(
+        "student_id" => ["0001", "0001", "0002"],
+        "school_id" => ["010", "010", "010"],
+        "date" => ["2026-12-01", "2026-13-01", "2026-12-01"],
+        "code" => ["U", "A", "P"],
+    )
+    .unwrap();
+    let file = std::fs::File::create(dir.path().join("attendance.parquet")).unwrap();
+    ParquetWriter::new(file).finish(&mut frame).unwrap();
+    let mut config = config();
+    config.input.attendance_codes = [("U", "A"), ("A", "E")]
+        .map(|(s, c)| (s.into(), c.into()))
+        .into();
+    config
+        .input
+        .files
+        .entry("attendance".into())
+        .or_default()
+        .date_format = Some("%Y-%d-%m".into());
+    let data = validate::load(
+        &Snapshot::open(dir.path()).unwrap(),
+        &config,
+        Some(date("2026-01-16")),
+        false,
+    )
+    .unwrap();
+    let days = data
+        .attendance
+        .student_day_frame(&data.students)
+        .unwrap()
+        .lazy()
+        .sort(["student_id", "date"], Default::default())
+        .collect()
+        .unwrap();
+    let dates: Vec<String> = days
+        .column("date")
+        .unwrap()
+        .cast(&DataType::String)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .flatten()
+        .map(String::from)
+        .collect();
+    assert_eq!(dates, ["2026-01-12", "2026-01-13", "2026-01-12"]);
+    let severity: Vec<i32> = days
+        .column("severity")
+        .unwrap()
+        .i32()
+        .unwrap()
+        .iter()
+        .flatten()
+        .collect();
+    // U → A (unexcused, rank 3); A → E (excused, rank 2); P.
+    assert_eq!(severity, [3, 2, 0]);
+}
