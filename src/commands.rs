@@ -25,13 +25,11 @@ impl Stages {
         let start = Instant::now();
         let value = work()?;
         let elapsed = start.elapsed();
-        match crate::peak_memory_mb() {
-            Some(mb) => log::info!(
-                "{stage}: {:.2} s (peak memory so far {mb} MB)",
-                elapsed.as_secs_f64()
-            ),
-            None => log::info!("{stage}: {:.2} s", elapsed.as_secs_f64()),
-        }
+        log::info!(
+            "{stage}: {:.2} s{}",
+            elapsed.as_secs_f64(),
+            crate::peak_memory_note()
+        );
         self.0.push((stage, elapsed));
         Ok(value)
     }

@@ -2,8 +2,9 @@
 //!
 //! Every feature is defined once here as polars expressions over one file, and documented
 //! once in docs/features.md. Attendance, the largest file, arrives already aggregated per
-//! student and day ([`crate::attendance`]) and is counted per student here. Records dated after the as-of date are ignored and
-//! counted, so a model trained on a past snapshot never sees its future.
+//! student and day ([`crate::attendance`]) and is counted per student here. Records dated
+//! after the as-of date are ignored and counted, so a model trained on a past snapshot never
+//! sees its future.
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -18,8 +18,8 @@
 //!
 //! Output is byte-for-byte reproducible for a given `(students, seed)`: ChaCha8 streams
 //! seeded from `seed` (schools, train, current), no hash-map iteration, one thread per
-//! snapshot, no clock. Names and ids are invented; some names, a school and two course names carry
-//! non-ASCII letters, commas and quotes on purpose, to exercise readers.
+//! snapshot, no clock. Names and ids are invented; some names, a school and two course names
+//! carry non-ASCII letters, commas and quotes on purpose, to exercise readers.
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};

@@ -456,8 +456,8 @@ fn scan_csv(
 }
 
 /// A Parquet file with the contract's columns, of any types: each is read as text (dates as
-/// ISO dates, empty strings as missing), so the same checks apply as to a CSV export. Its "line" is the row number,
-/// counting from 1.
+/// ISO dates, empty strings as missing), so the same checks apply as to a CSV export. Its
+/// "line" is the row number, counting from 1.
 fn scan_parquet(path: &Path, spec: &'static FileSpec, mapping: &Mapping) -> Result<RawFile> {
     let path_text = path.to_string_lossy().to_string();
     let unreadable = |e: PolarsError| EwsError::BadFile {

@@ -1,9 +1,9 @@
 //! `ews`: an early-warning system for credit recovery.
 //!
 //! The modules follow the data: [`input`] scans a snapshot's export files (through the
-//! district's [`mapping`]), [`validate`] parses and checks them ([`attendance`], the largest
-//! file, with a one-pass aggregating reader) ([`quality`] reports and gates
-//! what was rejected), [`features`] derives risk features as of a date, [`model`] trains and
+//! district's [`mapping`]), [`validate`] parses and checks them (attendance, the largest
+//! file, with the one-pass reader of [`attendance`]; [`quality`] reports and gates what was
+//! rejected), [`features`] derives risk features as of a date, [`model`] trains and
 //! stores the logistic model, [`score`] turns features into ranked probabilities with reasons,
 //! [`recovery`] builds credit-recovery plans, and the outputs follow: [`output`] (referrals,
 //! atomic run folders), [`counselor`], [`feed`], [`changes`], [`equity`], [`report`],
@@ -42,11 +42,16 @@ pub mod validate;
 
 pub use error::{EwsError, Result};
 
-/// The process's peak resident memory so far, in MB, for the run log (Linux: `VmHWM` of
-/// /proc/self/status; `None` elsewhere).
-pub fn peak_memory_mb() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024)
+/// " (peak memory so far N MB)" for the run log's stage and file lines: the process's peak
+/// resident memory (Linux: `VmHWM` of /proc/self/status); empty elsewhere.
+pub fn peak_memory_note() -> String {
+    let peak_mb = || -> Option<u64> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb / 1024)
+    };
+    peak_mb()
+        .map(|mb| format!(" (peak memory so far {mb} MB)"))
+        .unwrap_or_default()
 }

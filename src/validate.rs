@@ -167,10 +167,7 @@ pub fn load(
 /// Logs how long a file took to read and check, and the peak memory so far.
 fn log_read(file: &str, started: std::time::Instant) {
     let seconds = started.elapsed().as_secs_f64();
-    match crate::peak_memory_mb() {
-        Some(mb) => log::info!("{file}: {seconds:.2} s (peak memory so far {mb} MB)"),
-        None => log::info!("{file}: {seconds:.2} s"),
-    }
+    log::info!("{file}: {seconds:.2} s{}", crate::peak_memory_note());
 }
 
 /// The first failing rule of each row, as an index into `rules`.
