@@ -27,6 +27,8 @@ pub const ATTENDANCE_CODES: [&str; 5] = ["P", "T", "E", "A", "S"];
 const RULE: &str = "__rule";
 /// Column flagging enrolled students after a join with students.csv.
 const ENROLLED: &str = "__enrolled";
+/// Column flagging rows that a rule rejects (rules that only blank a value keep the row).
+const REJECTED: &str = "__rejected";
 
 /// One row check.
 pub struct Rule {
@@ -210,7 +212,13 @@ fn rejects(file: &'static str, annotated: LazyFrame, rules: &[Rule]) -> LazyFram
     ])
 }
 
-/// Checks a (small) file: returns the typed accepted rows, and adds its rejects to `quality`.
+/// Checks a file: returns the typed accepted rows, and adds its rejects to `quality`.
+///
+/// The checks and the typed columns come out of one pass of polars' streaming engine, so the
+/// file's text columns are never all in memory (at a million students grades.csv is 10M rows
+/// of ten text columns). Rows that fail a rule are listed in a second pass, which only a file
+/// with such rows pays for. Both passes only map and filter rows: the streaming engine keeps
+/// their order, and their values are exactly those of the in-memory engine.
 fn check_file(
     raw: RawFile,
     rules: Vec<Rule>,
@@ -225,35 +233,36 @@ fn check_file(
         .map(|r| r.failed.clone().fill_null(lit(false)))
         .reduce(|a, b| a.or(b))
         .unwrap_or(lit(false));
-    let annotated = raw
-        .frame
-        .with_columns([
-            first_failing_rule(&rules).alias(RULE),
-            rejected_row.alias("__reject"),
-        ])
-        .collect()?;
-    let listed = rejects(file, annotated.clone().lazy(), &rules).collect()?;
-    let mut columns = vec![col(LINE)];
+    let mut columns = vec![
+        col(LINE),
+        first_failing_rule(&rules).alias(RULE),
+        rejected_row.alias(REJECTED),
+    ];
     columns.extend(typed);
-    let accepted = annotated
-        .lazy()
-        .filter(col("__reject").not())
-        .select(columns)
-        .collect()?;
-    let rows_read = accepted.height() as u64 + count_action(&listed, Action::Reject)?;
+    let checked = collect_streaming(raw.frame.clone().select(columns))?;
+    let rows_read = checked.height() as u64;
+    let flagged = checked.column(RULE)?.null_count() < checked.height();
+    let (accepted, listed) = if flagged {
+        let annotated = raw
+            .frame
+            .with_column(first_failing_rule(&rules).alias(RULE));
+        let listed = collect_streaming(rejects(file, annotated, &rules))?;
+        let keep = !checked.column(REJECTED)?.bool()?;
+        let accepted = checked.drop_many([RULE, REJECTED]).filter(&keep)?;
+        (accepted, listed)
+    } else {
+        (checked.drop_many([RULE, REJECTED]), DataFrame::empty())
+    };
     log_read(file, started);
     quality.push(FileQuality::new(file, raw.path, rows_read), listed);
     Ok(accepted)
 }
 
-fn count_action(rejects: &DataFrame, action: Action) -> Result<u64> {
-    let n = rejects
-        .clone()
-        .lazy()
-        .filter(col("action").eq(lit(action.as_str())))
-        .collect()?
-        .height();
-    Ok(n as u64)
+/// Runs `frame` on polars' streaming engine (batches of rows, not whole columns, in flight).
+fn collect_streaming(frame: LazyFrame) -> Result<DataFrame> {
+    Ok(frame
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single())
 }
 
 /// Adds [`ENROLLED`] (true, or null for students not in students.csv). A membership test,
@@ -283,7 +292,10 @@ fn with_first_line(raw: RawFile) -> RawFile {
             first,
             [col("student_id")],
             [col("student_id")],
-            JoinArgs::new(JoinType::Left),
+            JoinArgs {
+                maintain_order: MaintainOrderJoin::Left,
+                ..JoinArgs::new(JoinType::Left)
+            },
         ),
         ..raw
     }
