@@ -13,6 +13,7 @@ use polars::prelude::*;
 
 use crate::attendance::StudentDays;
 use crate::config::Config;
+use crate::courses::CourseMarks;
 use crate::error::Result;
 use crate::input::{self, LINE};
 use crate::validate::Validated;
@@ -141,8 +142,12 @@ pub struct FeatureRun {
     pub ignored: Vec<IgnoredRows>,
     /// The transcript (credits.csv) up to the as-of date, for the recovery plans.
     pub transcript: DataFrame,
+    /// The transcript's failed courses not yet recovered ([`open_failures`]).
+    pub open_failures: DataFrame,
     /// This school year's term marks posted by the as-of date, for the courses at risk.
     pub marks_this_year: DataFrame,
+    /// The courses of `marks_this_year`, with their first and latest marks.
+    pub courses_this_year: CourseMarks,
 }
 
 /// Computes the feature table from a validated snapshot, as of its as-of date.
@@ -174,19 +179,16 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
         "posted after the as-of date",
         after,
     );
-    let this_year = grades
-        .clone()
-        .lazy()
-        .filter(col("school_year").eq(lit(school_year)));
-    let earlier = grades.height() as u64 - this_year.clone().collect()?.height() as u64;
+    let (marks_this_year, earlier) = keep_rows(&grades, col("school_year").eq(lit(school_year)))?;
     push(
         &mut ignored,
         input::GRADES.name,
         "mark of an earlier school year (not a feature)",
         earlier,
     );
-    let marks_this_year = this_year.clone().collect()?;
-    let mark_features = mark_features(this_year)?;
+    let mark_features = mark_features(marks_this_year.clone().lazy())?;
+    let courses_this_year = CourseMarks::of(&marks_this_year)?;
+    let on_pace = courses_on_pace(courses_this_year.latest_marks(&marks_this_year)?);
 
     // Credits: the transcript up to the as-of date.
     let (credits, after, _) = split_window(
@@ -201,7 +203,8 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
         "completed after the as-of date",
         after,
     );
-    let credit_features = credit_features(&credits)?;
+    let open_failures = open_failures(&credits)?;
+    let credit_features = credit_features(&credits, &open_failures)?;
 
     // Behavior (optional file): this school year's incidents up to the as-of date.
     let behavior_features = match &data.behavior {
@@ -232,8 +235,8 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
             marks: mark_features,
             credits: credit_features,
             behavior: behavior_features,
+            on_pace,
         },
-        &grades,
         &credits,
         config,
         school_year,
@@ -248,7 +251,9 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
         table,
         ignored,
         transcript: credits,
+        open_failures,
         marks_this_year,
+        courses_this_year,
     })
 }
 
@@ -265,20 +270,42 @@ fn split_window(
     first: NaiveDate,
     last: NaiveDate,
 ) -> Result<(DataFrame, u64, u64)> {
-    let count = |mask: Expr| -> Result<u64> {
-        Ok(frame.clone().lazy().filter(mask).collect()?.height() as u64)
-    };
-    let after = count(col(date_column).gt(lit(last)))?;
-    let before = count(col(date_column).lt(lit(first)))?;
-    let kept = frame
+    let counts = frame
+        .clone()
         .lazy()
-        .filter(
-            col(date_column)
-                .gt_eq(lit(first))
-                .and(col(date_column).lt_eq(lit(last))),
-        )
+        .select([
+            col(date_column).gt(lit(last)).sum().alias("after"),
+            col(date_column).lt(lit(first)).sum().alias("before"),
+        ])
         .collect()?;
+    let count = |name: &str| -> Result<u64> {
+        let total = counts.column(name)?.cast(&DataType::UInt64)?;
+        Ok(total.u64()?.get(0).unwrap_or(0))
+    };
+    let (after, before) = (count("after")?, count("before")?);
+    let window = col(date_column)
+        .gt_eq(lit(first))
+        .and(col(date_column).lt_eq(lit(last)));
+    let (kept, _) = keep_rows(&frame, window)?;
     Ok((kept, after, before))
+}
+
+/// The rows of `frame` where `keep` holds, and how many were left out. The frame itself (not
+/// a copy) when all are kept, as they usually are: at a million students grades and credits
+/// are a gigabyte each.
+fn keep_rows(frame: &DataFrame, keep: Expr) -> Result<(DataFrame, u64)> {
+    let mask = frame
+        .clone()
+        .lazy()
+        .select([keep.fill_null(lit(false)).alias("keep")])
+        .collect()?;
+    let mask = mask.column("keep")?.bool()?.clone();
+    let left_out = (mask.len() - mask.sum().unwrap_or(0) as usize) as u64;
+    if left_out == 0 {
+        Ok((frame.clone(), 0))
+    } else {
+        Ok((frame.filter(&mask)?, left_out))
+    }
 }
 
 /// First day of the window of the last `n` school days (the first school day when fewer).
@@ -371,13 +398,13 @@ fn mark_features(this_year: LazyFrame) -> Result<LazyFrame> {
 }
 
 /// Credits earned, and failed transcript courses not yet recovered.
-fn credit_features(credits: &DataFrame) -> Result<LazyFrame> {
+fn credit_features(credits: &DataFrame, open_failures: &DataFrame) -> Result<LazyFrame> {
     let earned = credits
         .clone()
         .lazy()
         .group_by([col("student_id")])
         .agg([col("credits_earned").sum().alias("credits_earned")]);
-    let unrecovered = unrecovered_failures(credits)?;
+    let unrecovered = unrecovered_failures(open_failures)?;
     Ok(earned.join(
         unrecovered.lazy(),
         [col("student_id")],
@@ -386,9 +413,10 @@ fn credit_features(credits: &DataFrame) -> Result<LazyFrame> {
     ))
 }
 
-/// Counts, per student, the failed courses not yet recovered ([`open_failures`]).
-fn unrecovered_failures(credits: &DataFrame) -> Result<DataFrame> {
-    Ok(open_failures(credits)?
+/// Counts, per student, the failed courses not yet recovered (from [`open_failures`]).
+fn unrecovered_failures(open_failures: &DataFrame) -> Result<DataFrame> {
+    Ok(open_failures
+        .clone()
         .lazy()
         .group_by([col("student_id")])
         .agg([len()
@@ -516,6 +544,7 @@ struct StudentFeatureFrames {
     marks: LazyFrame,
     credits: LazyFrame,
     behavior: Option<LazyFrame>,
+    on_pace: LazyFrame,
 }
 
 /// The freshman on-track indicator for students past grade 9, from their grade-9 transcript.
@@ -558,27 +587,21 @@ fn freshman_year_record(
 
 /// Courses a grade-9 student is on pace to pass this year: courses whose latest posted mark is
 /// neither F nor W (each counted as one full-year credit).
-fn courses_on_pace(grades: &DataFrame, school_year: i32) -> Result<LazyFrame> {
-    Ok(grades
-        .clone()
+fn courses_on_pace(latest_marks: DataFrame) -> LazyFrame {
+    latest_marks
         .lazy()
-        .filter(col("school_year").eq(lit(school_year)))
-        .sort(["student_id", "course_id", "mark_date"], Default::default())
-        .group_by([col("student_id"), col("course_id")])
-        .agg([col("mark").last().alias("latest_mark")])
         .group_by([col("student_id")])
-        .agg([col("latest_mark")
+        .agg([col("mark")
             .neq(lit("F"))
-            .and(col("latest_mark").neq(lit("W")))
+            .and(col("mark").neq(lit("W")))
             .sum()
             .cast(DataType::Float64)
-            .alias("courses_on_pace")]))
+            .alias("courses_on_pace")])
 }
 
 fn assemble(
     students: DataFrame,
     frames: StudentFeatureFrames,
-    grades: &DataFrame,
     credits: &DataFrame,
     config: &Config,
     school_year: i32,
@@ -586,7 +609,6 @@ fn assemble(
     let left = || JoinArgs::new(JoinType::Left);
     let by = || [col("student_id")];
     let freshman = freshman_year_record(credits, &students, school_year)?;
-    let on_pace = courses_on_pace(grades, school_year)?;
 
     let mut table = students
         .clone()
@@ -595,7 +617,7 @@ fn assemble(
         .join(frames.marks, by(), by(), left())
         .join(frames.credits, by(), by(), left())
         .join(freshman, by(), by(), left())
-        .join(on_pace, by(), by(), left());
+        .join(frames.on_pace, by(), by(), left());
     table = match frames.behavior {
         Some(behavior) => table.join(behavior, by(), by(), left()),
         None => table.with_columns([

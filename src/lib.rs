@@ -3,7 +3,8 @@
 //! The modules follow the data: [`input`] scans a snapshot's export files (through the
 //! district's [`mapping`]), [`validate`] parses and checks them (attendance, the largest
 //! file, with the one-pass reader of [`attendance`]; [`quality`] reports and gates what was
-//! rejected), [`features`] derives risk features as of a date, [`model`] trains and
+//! rejected), [`features`] derives risk features as of a date (a student's courses of the year
+//! from [`courses`]), [`model`] trains and
 //! stores the logistic model, [`score`] turns features into ranked probabilities with reasons,
 //! [`recovery`] builds credit-recovery plans, and the outputs follow: [`output`] (referrals,
 //! atomic run folders), [`counselor`], [`feed`], [`changes`], [`equity`], [`report`],
@@ -19,6 +20,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod counselor;
+pub mod courses;
 pub mod equity;
 pub mod error;
 pub mod evaluate;

@@ -8,11 +8,13 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashSet;
+
 use polars::prelude::*;
 
 use crate::config::Config;
 use crate::error::Result;
-use crate::features::{open_failures, FeatureRun};
+use crate::features::FeatureRun;
 use crate::score::number;
 
 /// A credit-recovery candidate: risk at or above the referral tier (`tiers.medium`), or a
@@ -140,7 +142,7 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
         plan.credits_by_subject = text;
     }
     // Failed courses to recover: subjects still short of credits first, then most recent.
-    let failures = open_failures(&run.transcript)?;
+    let failures = &run.open_failures;
     {
         let ids = failures.column("student_id")?.str()?;
         let years = failures.column("school_year")?.i32()?;
@@ -189,83 +191,88 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
     }
 
     // This year's courses: in progress (not yet on the transcript for this year), at risk.
-    let completed = run
-        .transcript
-        .clone()
-        .lazy()
-        .filter(col("school_year").eq(lit(run.school_year)))
-        .select([col("student_id"), col("course_id")]);
-    let courses = run
-        .marks_this_year
-        .clone()
-        .lazy()
-        .sort(["mark_date"], Default::default())
-        .group_by([col("student_id"), col("course_id")])
-        .agg([
-            col("course_name").last(),
-            col("subject").last(),
-            col("mark").last().alias("latest_mark"),
-            col("points").last().alias("latest_points"),
-            col("mark").first().alias("first_mark"),
-            col("points").first().alias("first_points"),
-            col("term")
-                .str()
-                .starts_with(lit("S"))
-                .all(true)
-                .alias("semester_only"),
-        ])
-        .join(
-            completed,
-            [col("student_id"), col("course_id")],
-            [col("student_id"), col("course_id")],
-            JoinArgs::new(JoinType::Anti),
-        )
-        .sort(["student_id", "course_id"], Default::default())
-        .collect()?;
+    let transcript_ids = run.transcript.column("student_id")?.str()?;
+    let transcript_courses = run.transcript.column("course_id")?.str()?;
+    let transcript_years = run.transcript.column("school_year")?.i32()?;
+    let completed: FxHashSet<(&str, &str)> = transcript_ids
+        .iter()
+        .zip(transcript_courses.iter())
+        .zip(transcript_years.iter())
+        .filter_map(|((id, course), year)| match (id, course, year) {
+            (Some(id), Some(course), Some(year)) if year == run.school_year => Some((id, course)),
+            _ => None,
+        })
+        .collect();
+    let courses = &run.courses_this_year;
+    let latest = courses.latest_marks(&run.marks_this_year)?;
+    let first = courses.first_marks(&run.marks_this_year)?;
     let mut in_progress = vec![0.0; table.height()];
     {
-        let ids = courses.column("student_id")?.str()?;
-        let course_ids = courses.column("course_id")?.str()?;
-        let names = courses.column("course_name")?.str()?;
-        let subjects = courses.column("subject")?.str()?;
-        let latest = courses.column("latest_mark")?.str()?;
-        let latest_points = courses.column("latest_points")?.f64()?;
-        let first = courses.column("first_mark")?.str()?;
-        let first_points = courses.column("first_points")?.f64()?;
-        let semester_only = courses.column("semester_only")?.bool()?;
-        for i in 0..courses.height() {
-            let Some(&row) = ids.get(i).and_then(|id| row_of.get(id)) else {
+        let text = |frame: &DataFrame, name: &str| -> Result<StringChunked> {
+            Ok(frame.column(name)?.str()?.rechunk().into_owned())
+        };
+        let points = |frame: &DataFrame| -> Result<Float64Chunked> {
+            Ok(frame.column("points")?.f64()?.rechunk().into_owned())
+        };
+        let (ids, course_ids, names) = (
+            text(&latest, "student_id")?,
+            text(&latest, "course_id")?,
+            text(&latest, "course_name")?,
+        );
+        let (subjects, marks, first_marks) = (
+            text(&latest, "subject")?,
+            text(&latest, "mark")?,
+            text(&first, "mark")?,
+        );
+        let (latest_points, first_points) = (points(&latest)?, points(&first)?);
+        let course_rows = ids
+            .iter()
+            .zip(course_ids.iter())
+            .zip(names.iter())
+            .zip(subjects.iter())
+            .zip(marks.iter().zip(latest_points.iter()))
+            .zip(first_marks.iter().zip(first_points.iter()))
+            .zip(courses.semester_only());
+        for ((((((id, course_id), name), subject), (mark, points)), first), &semester) in
+            course_rows
+        {
+            let (Some(id), Some(course_id)) = (id, course_id) else {
                 continue;
             };
-            let mark = latest.get(i).unwrap_or("");
-            let points = latest_points.get(i);
-            let credit = if semester_only.get(i) == Some(true) {
-                0.5
-            } else {
-                1.0
+            let Some(&row) = row_of.get(id) else {
+                continue;
             };
+            if completed.contains(&(id, course_id)) {
+                continue;
+            }
+            let mark = mark.unwrap_or("");
+            let credit = if semester { 0.5 } else { 1.0 };
             if points.is_some_and(|p| p > 0.0) {
                 in_progress[row] += credit;
             }
             let low = mark.starts_with('D') || mark.starts_with('F');
-            let falling = match (points, first_points.get(i)) {
+            let falling = match (points, first.1) {
                 (Some(now), Some(then)) => now <= then - 1.0,
                 _ => false,
             };
             if low || falling {
                 let trend = if falling {
-                    format!(", falling from {}", first.get(i).unwrap_or(""))
+                    format!(", falling from {}", first.0.unwrap_or(""))
                 } else {
                     String::new()
                 };
                 plans[row].courses_at_risk.push(format!(
-                    "{} {} ({}, {mark}{trend})",
-                    course_ids.get(i).unwrap_or(""),
-                    names.get(i).unwrap_or(""),
-                    subjects.get(i).unwrap_or("")
+                    "{course_id} {} ({}, {mark}{trend})",
+                    name.unwrap_or(""),
+                    subject.unwrap_or("")
                 ));
             }
         }
+    }
+
+    // Courses come in file order; listed by course_id (a label starts with it).
+    for plan in plans.iter_mut() {
+        plan.courses_at_risk.sort_unstable();
     }
 
     // Projection at the cohort's graduation.
