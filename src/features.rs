@@ -188,7 +188,9 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
     );
     let mark_features = mark_features(marks_this_year.clone().lazy())?;
     let courses_this_year = CourseMarks::of(&marks_this_year)?;
-    let on_pace = courses_on_pace(courses_this_year.latest_marks(&marks_this_year)?);
+    let on_pace = courses_on_pace(
+        courses_this_year.latest_marks(&marks_this_year.select(["student_id", "mark"])?)?,
+    );
 
     // Credits: the transcript up to the as-of date.
     let (credits, after, _) = split_window(

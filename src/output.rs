@@ -341,51 +341,79 @@ pub fn spreadsheet_safe_frame(frame: &DataFrame) -> Result<DataFrame> {
 
 /// A number with at most `decimals` decimals and no trailing zeros; empty when missing.
 pub(crate) fn number(value: Option<f64>, decimals: usize) -> String {
-    match value {
-        Some(v) if v.is_finite() => {
-            let text = fixed_decimals(v, decimals);
-            // "1.0000" → "1", "0.8100" → "0.81": shorter cells, same value.
-            if text.contains('.') {
-                text.trim_end_matches('0').trim_end_matches('.').to_string()
-            } else {
-                text
-            }
-        }
-        _ => String::new(),
+    let mut text = String::new();
+    push_number(&mut text, value, decimals);
+    text
+}
+
+/// Appends [`number`]`(value, decimals)` to `out`, which writers reuse from cell to cell.
+pub(crate) fn push_number(out: &mut String, value: Option<f64>, decimals: usize) {
+    let Some(v) = value.filter(|v| v.is_finite()) else {
+        return;
+    };
+    let start = out.len();
+    push_fixed_decimals(out, v, decimals);
+    // "1.0000" → "1", "0.8100" → "0.81": shorter cells, same value.
+    if out[start..].contains('.') {
+        let kept = out.trim_end_matches('0').trim_end_matches('.').len();
+        out.truncate(kept);
     }
 }
 
-/// `format!("{v:.decimals$}")`, without the exact-decimal machinery when the rounding is
-/// clear: a feed writes millions of numbers. `v × 10^decimals` is off by at most an ulp, so
-/// unless it lies within a hair of a rounding tie, rounding it gives the same digits.
-fn fixed_decimals(v: f64, decimals: usize) -> String {
+/// Appends `format!("{v:.decimals$}")`, without the exact-decimal machinery when the
+/// rounding is clear: a feed writes millions of numbers. `v × 10^decimals` is off by at most
+/// an ulp, so unless it lies within a hair of a rounding tie, rounding it gives the same digits.
+fn push_fixed_decimals(out: &mut String, v: f64, decimals: usize) {
+    use std::fmt::Write as _;
     let scale = 10f64.powi(decimals as i32);
     let scaled = v.abs() * scale;
     let rounded = scaled.round();
+    // Writing to a String cannot fail.
     if decimals > 9 || scaled >= 1e15 || ((scaled - scaled.floor()) - 0.5).abs() < 1e-6 {
-        return format!("{v:.decimals$}");
+        let _ = write!(out, "{v:.decimals$}");
+        return;
     }
     let units = rounded as u64;
     let power = 10u64.pow(decimals as u32);
     let sign = if v.is_sign_negative() { "-" } else { "" };
-    if decimals == 0 {
-        return format!("{sign}{units}");
-    }
-    format!(
-        "{sign}{}.{:0decimals$}",
-        units / power,
-        units % power,
-        decimals = decimals
-    )
+    let _ = if decimals == 0 {
+        write!(out, "{sign}{units}")
+    } else {
+        write!(
+            out,
+            "{sign}{}.{:0decimals$}",
+            units / power,
+            units % power,
+            decimals = decimals
+        )
+    };
 }
 
 /// Writes the ranked referral list: every scored student, in rank order.
+///
+/// The table's rows are gathered in rank order first, so the cells are read front to back
+/// (reading a million rows in risk order straight from the table was most of this stage), and
+/// every cell goes through one reused record.
 pub fn write_referrals(path: &Path, table: &DataFrame, scored: &[ScoredStudent]) -> Result<()> {
     let io = |e: csv::Error| EwsError::io(path, std::io::Error::other(e));
     let mut writer = csv::Writer::from_path(path).map_err(io)?;
     writer.write_record(referral_columns()).map_err(io)?;
 
-    let text = |name: &str| -> Result<&StringChunked> { Ok(table.column(name)?.str()?) };
+    let order: Vec<IdxSize> = scored.iter().map(|s| s.row as IdxSize).collect();
+    let mut needed = vec![
+        "student_id",
+        "last_name",
+        "first_name",
+        "school_id",
+        "school_name",
+        "counselor",
+        "grade_level",
+    ];
+    needed.extend(FEATURES.iter().map(|f| f.name));
+    let ranked = table
+        .select(needed)?
+        .take(&IdxCa::from_vec("rank".into(), order))?;
+    let text = |name: &str| -> Result<&StringChunked> { Ok(ranked.column(name)?.str()?) };
     let (ids, last, first, school, school_name, counselor) = (
         text("student_id")?,
         text("last_name")?,
@@ -394,32 +422,44 @@ pub fn write_referrals(path: &Path, table: &DataFrame, scored: &[ScoredStudent])
         text("school_name")?,
         text("counselor")?,
     );
-    let grade = table.column("grade_level")?.i32()?;
+    let grade = ranked.column("grade_level")?.i32()?;
     let features: Vec<&Float64Chunked> = FEATURES
         .iter()
-        .map(|f| table.column(f.name).and_then(|c| c.f64()))
+        .map(|f| ranked.column(f.name).and_then(|c| c.f64()))
         .collect::<PolarsResult<_>>()?;
 
-    for student in scored {
-        let r = student.row;
-        let get = |c: &StringChunked| spreadsheet_safe(c.get(r).unwrap_or("")).into_owned();
-        let mut record = vec![
-            get(ids),
-            get(last),
-            get(first),
-            get(school),
-            grade.get(r).map(|g| g.to_string()).unwrap_or_default(),
-            fixed_decimals(student.risk, crate::score::RISK_DECIMALS),
-            student.tier.as_str().to_string(),
-            student.rank_in_school.to_string(),
-            student.rank_in_district.to_string(),
-        ];
-        for k in 0..3 {
-            record.push(student.reasons.get(k).cloned().unwrap_or_default());
+    fn safe(column: &StringChunked, row: usize) -> std::borrow::Cow<'_, str> {
+        spreadsheet_safe(column.get(row).unwrap_or(""))
+    }
+    let mut record = csv::StringRecord::new();
+    let mut cell = String::new();
+    for (i, student) in scored.iter().enumerate() {
+        record.clear();
+        record.push_field(&safe(ids, i));
+        record.push_field(&safe(last, i));
+        record.push_field(&safe(first, i));
+        record.push_field(&safe(school, i));
+        cell.clear();
+        if let Some(g) = grade.get(i) {
+            cell.push_str(&g.to_string());
         }
-        record.extend(features.iter().map(|c| number(c.get(r), 4)));
-        record.push(get(school_name));
-        record.push(get(counselor));
+        record.push_field(&cell);
+        cell.clear();
+        push_fixed_decimals(&mut cell, student.risk, crate::score::RISK_DECIMALS);
+        record.push_field(&cell);
+        record.push_field(student.tier.as_str());
+        record.push_field(&student.rank_in_school.to_string());
+        record.push_field(&student.rank_in_district.to_string());
+        for k in 0..3 {
+            record.push_field(student.reasons.get(k).map(String::as_str).unwrap_or(""));
+        }
+        for column in &features {
+            cell.clear();
+            push_number(&mut cell, column.get(i), 4);
+            record.push_field(&cell);
+        }
+        record.push_field(&safe(school_name, i));
+        record.push_field(&safe(counselor, i));
         writer.write_record(&record).map_err(io)?;
     }
     writer.flush().map_err(|e| EwsError::io(path, e))?;
@@ -429,6 +469,12 @@ pub fn write_referrals(path: &Path, table: &DataFrame, scored: &[ScoredStudent])
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fixed_decimals(v: f64, decimals: usize) -> String {
+        let mut text = String::new();
+        push_fixed_decimals(&mut text, v, decimals);
+        text
+    }
 
     #[test]
     fn formulas_are_neutralised() {

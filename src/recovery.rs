@@ -204,8 +204,15 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
         })
         .collect();
     let courses = &run.courses_this_year;
-    let latest = courses.latest_marks(&run.marks_this_year)?;
-    let first = courses.first_marks(&run.marks_this_year)?;
+    let latest = courses.latest_marks(&run.marks_this_year.select([
+        "student_id",
+        "course_id",
+        "course_name",
+        "subject",
+        "mark",
+        "points",
+    ])?)?;
+    let first = courses.first_marks(&run.marks_this_year.select(["mark", "points"])?)?;
     let mut in_progress = vec![0.0; table.height()];
     {
         let text = |frame: &DataFrame, name: &str| -> Result<StringChunked> {
