@@ -39,7 +39,7 @@ pub const UNEXCUSED: u8 = 3;
 /// Bytes read at a time by a CSV worker.
 const BLOCK_BYTES: usize = 8 << 20;
 /// Rows per batch of a Parquet file.
-const PARQUET_BATCH_ROWS: usize = 4 << 20;
+const PARQUET_BATCH_ROWS: usize = 1 << 20;
 
 // ---- the grid ----------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ use polars::prelude::*;
 use crate::config::Config;
 use crate::error::Result;
 use crate::features::FeatureRun;
-use crate::score::number;
+use crate::score::{number, push_number};
 
 /// A credit-recovery candidate: risk at or above the referral tier (`tiers.medium`), or a
 /// positive credit deficit.
@@ -83,8 +83,10 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
             areas
                 .iter()
                 .map(|a| {
-                    col("credits_earned")
-                        .filter(col("__area").eq(lit(a.as_str())))
+                    // A sum of zeros elsewhere, not a filter: polars sums whole groups fast.
+                    when(col("__area").eq(lit(a.as_str())))
+                        .then(col("credits_earned"))
+                        .otherwise(lit(0.0))
                         .sum()
                         .alias(a.as_str())
                 })
@@ -127,17 +129,18 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
         .copied()
         .chain(std::iter::once(elective_required))
         .collect();
+    let required_text: Vec<String> = required_by_area.iter().map(|r| number(*r)).collect();
     for (row, plan) in plans.iter_mut().enumerate() {
-        let mut text = String::new();
+        let mut text = String::with_capacity(64);
         for (k, area) in areas.iter().enumerate() {
             if k > 0 {
                 text.push_str(", ");
             }
-            text.push_str(&format!(
-                "{area} {}/{}",
-                number(earned_columns[k][row]),
-                number(required_by_area[k])
-            ));
+            text.push_str(area);
+            text.push(' ');
+            push_number(&mut text, earned_columns[k][row]);
+            text.push('/');
+            text.push_str(&required_text[k]);
         }
         plan.credits_by_subject = text;
     }

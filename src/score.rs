@@ -167,11 +167,20 @@ fn count(n: f64, singular: &str, plural: &str) -> String {
 
 /// A number without a needless ".0" (one decimal at most), as counselors read it.
 pub(crate) fn number(n: f64) -> String {
-    if n.fract().abs() < 1e-9 {
-        format!("{n:.0}")
+    let mut text = String::new();
+    push_number(&mut text, n);
+    text
+}
+
+/// Appends [`number`]`(n)` to `out`, for writers that build millions of cells.
+pub(crate) fn push_number(out: &mut String, n: f64) {
+    use std::fmt::Write as _;
+    // Writing to a String cannot fail.
+    let _ = if n.fract().abs() < 1e-9 {
+        write!(out, "{n:.0}")
     } else {
-        format!("{n:.1}")
-    }
+        write!(out, "{n:.1}")
+    };
 }
 
 fn percent(rate: f64) -> String {
