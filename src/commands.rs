@@ -119,6 +119,9 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
         Some((&args.out, ".failed")),
     )?;
     let run = stages.time("features", || features::compute(&data, config))?;
+    // From here on most stages use one core: the other hashes the inputs for the manifest.
+    let input_hashes =
+        crate::manifest::InputHashes::start(quality.files.iter().map(|f| f.path.clone()).collect());
     quality.add_ignored(&run.ignored);
     let scored = stages.time("score", || score::score(&run.table, &model, config))?;
     let labels = match with_outcomes {
@@ -201,6 +204,7 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
                 config,
                 quality: &quality,
                 stages: &timings,
+                input_hashes: &input_hashes.finish(),
             },
         )?;
         crate::manifest::write(&folder.file("manifest.json"), &manifest)?;
