@@ -56,8 +56,25 @@ pub fn write_school_files(
 ) -> Result<BTreeMap<String, usize>> {
     let schools_dir = dir.join("schools");
     std::fs::create_dir_all(&schools_dir).map_err(|e| EwsError::io(&schools_dir, e))?;
-    let text = |name: &str| -> Result<&StringChunked> { Ok(table.column(name)?.str()?) };
-    let number_column = |name: &str| -> Result<&Float64Chunked> { Ok(table.column(name)?.f64()?) };
+    // The table's rows in rank order, read front to back (reading them in risk order straight
+    // from the table was most of this step at a million students).
+    let order: Vec<IdxSize> = scored.iter().map(|s| s.row as IdxSize).collect();
+    let ranked = table
+        .select([
+            "student_id",
+            "last_name",
+            "first_name",
+            "school_id",
+            "counselor",
+            "grade_level",
+            "attendance_rate",
+            "gpa",
+            "credits_earned",
+            "credit_deficit",
+        ])?
+        .take(&IdxCa::from_vec("rank".into(), order))?;
+    let text = |name: &str| -> Result<&StringChunked> { Ok(ranked.column(name)?.str()?) };
+    let number_column = |name: &str| -> Result<&Float64Chunked> { Ok(ranked.column(name)?.f64()?) };
     let (ids, last, first, school, counselor) = (
         text("student_id")?,
         text("last_name")?,
@@ -65,7 +82,7 @@ pub fn write_school_files(
         text("school_id")?,
         text("counselor")?,
     );
-    let grades = table.column("grade_level")?.i32()?;
+    let grades = ranked.column("grade_level")?.i32()?;
     let (attendance, gpa, earned, deficit) = (
         number_column("attendance_rate")?,
         number_column("gpa")?,
@@ -75,10 +92,10 @@ pub fn write_school_files(
 
     // Rows per school, in rank order (scored is ranked).
     let mut rows: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
-    for s in scored {
-        let school_id = school.get(s.row).unwrap_or("").to_string();
+    for (i, s) in scored.iter().enumerate() {
+        let school_id = school.get(i).unwrap_or("").to_string();
         let list = rows.entry(school_id.clone()).or_default();
-        if !crate::recovery::is_candidate(s.risk, deficit.get(s.row), config) {
+        if !crate::recovery::is_candidate(s.risk, deficit.get(i), config) {
             continue;
         }
         let rank = list.len() + 1;
@@ -86,23 +103,22 @@ pub fn write_school_files(
             Some(seats) => rank <= *seats,
             None => true,
         };
-        let r = s.row;
-        let id = ids.get(r).unwrap_or("");
-        let plan = &plans[r];
-        let grade = grades.get(r);
+        let id = ids.get(i).unwrap_or("");
+        let plan = &plans[s.row];
+        let grade = grades.get(i);
         let cells = vec![
             rank.to_string(),
-            last.get(r).unwrap_or("").to_string(),
-            first.get(r).unwrap_or("").to_string(),
+            last.get(i).unwrap_or("").to_string(),
+            first.get(i).unwrap_or("").to_string(),
             id.to_string(),
             grade.map(|g| g.to_string()).unwrap_or_default(),
-            counselor.get(r).unwrap_or("").to_string(),
+            counselor.get(i).unwrap_or("").to_string(),
             format!("{:.0}", s.risk * 100.0),
             s.tier.as_str().to_string(),
             s.reasons.join("; "),
-            number(attendance.get(r).map(|a| a * 100.0), 0),
-            number(gpa.get(r), 2),
-            number(earned.get(r), 1),
+            number(attendance.get(i).map(|a| a * 100.0), 0),
+            number(gpa.get(i), 2),
+            number(earned.get(i), 1),
             number(Some(plan.credits_expected_now), 1),
             number(Some(plan.credit_deficit_now), 1),
             plan.courses_to_recover.join("; "),
