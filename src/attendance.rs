@@ -893,11 +893,13 @@ fn run_pass<S: RowSink>(
 }
 
 /// A Parquet file, read in row batches through the input module's scan (which applies the
-/// mapping); a row's line is its row number from 1.
+/// mapping); a row's line is its row number from 1. Like a CSV file's parts, the rows are split
+/// into one contiguous range per core, each read batch by batch into its own sink; returns the
+/// sinks in file order.
 fn parquet_pass<S: RowSink>(
     raw: &RawFile,
     parser: &RowParser,
-    make_sink: impl Fn() -> S,
+    make_sink: impl Fn() -> S + Sync,
 ) -> Result<Vec<S>> {
     let Some(batches) = &raw.parquet else {
         return Err(EwsError::BadFile {
@@ -905,35 +907,49 @@ fn parquet_pass<S: RowSink>(
             message: "neither a CSV nor a Parquet file".into(),
         });
     };
-    let mut parser = parser.clone_fresh();
-    let mut sink = make_sink();
-    let mut offset = 0usize;
-    loop {
-        let batch = batches.batch(offset, PARQUET_BATCH_ROWS)?;
-        let height = batch.height();
-        let lines = batch.column(LINE)?.cast(&DataType::UInt64)?;
-        let lines = lines.u64()?;
-        let ids = batch.column("student_id")?.str()?;
-        let dates = batch.column("date")?.str()?;
-        let codes = batch.column("code")?.str()?;
-        for (((line, id), date), code) in lines
-            .iter()
-            .zip(ids.iter())
-            .zip(dates.iter())
-            .zip(codes.iter())
-        {
-            sink.row(
-                &mut parser,
-                line.unwrap_or(0),
-                [non_empty(id), non_empty(date), non_empty(code)],
-            );
-        }
-        if height < PARQUET_BATCH_ROWS {
-            break;
-        }
-        offset += height;
+    let rows = batches.rows()?;
+    let workers = rayon::current_num_threads().max(1);
+    let per_worker = rows.div_ceil(workers).max(1);
+    let ranges: Vec<(usize, usize)> = (0..workers)
+        .map(|w| (w * per_worker, ((w + 1) * per_worker).min(rows)))
+        .filter(|(start, end)| start < end)
+        .collect();
+    if ranges.is_empty() {
+        return Ok(vec![make_sink()]);
     }
-    Ok(vec![sink])
+    ranges
+        .par_iter()
+        .map(|&(start, end)| {
+            let mut parser = parser.clone_fresh();
+            let mut sink = make_sink();
+            let mut offset = start;
+            while offset < end {
+                let batch = batches.batch(offset, PARQUET_BATCH_ROWS.min(end - offset))?;
+                if batch.height() == 0 {
+                    break;
+                }
+                offset += batch.height();
+                let lines = batch.column(LINE)?.cast(&DataType::UInt64)?;
+                let lines = lines.u64()?;
+                let ids = batch.column("student_id")?.str()?;
+                let dates = batch.column("date")?.str()?;
+                let codes = batch.column("code")?.str()?;
+                for (((line, id), date), code) in lines
+                    .iter()
+                    .zip(ids.iter())
+                    .zip(dates.iter())
+                    .zip(codes.iter())
+                {
+                    sink.row(
+                        &mut parser,
+                        line.unwrap_or(0),
+                        [non_empty(id), non_empty(date), non_empty(code)],
+                    );
+                }
+            }
+            Ok(sink)
+        })
+        .collect()
 }
 
 // ---- the result --------------------------------------------------------------------------

@@ -523,6 +523,14 @@ impl ParquetBatches {
         contract_columns(frame, self.spec, &self.known, &self.mapping)
     }
 
+    /// Rows in the file (from its metadata).
+    pub fn rows(&self) -> Result<usize> {
+        let file = std::fs::File::open(&self.path).map_err(|e| EwsError::io(&self.path, e))?;
+        ParquetReader::new(file)
+            .num_rows()
+            .map_err(read_error(&self.path))
+    }
+
     /// Rows `offset..offset + len` (fewer at the end of the file), as [`RawFile::frame`] has them.
     pub fn batch(&self, offset: usize, len: usize) -> Result<DataFrame> {
         let file = std::fs::File::open(&self.path).map_err(|e| EwsError::io(&self.path, e))?;
