@@ -2,10 +2,9 @@
 //! has its first and its latest mark. Features count the courses a freshman is on pace to
 //! pass; plans list the courses in progress and the ones at risk.
 //!
-//! One pass over the marks with a hash map keyed by (student_id, course_id). At a million
-//! students that is ten million marks and four million courses; polars' group_by on the two
-//! text keys, picking a mark by date in each group, took about 18 s of a 2-core run there
-//! (docs/performance.md).
+//! One pass over the marks. At a million students that is ten million marks and four million
+//! courses; polars' group_by on the two text keys, picking a mark by date in each group, took
+//! about 18 s of a 2-core run there (docs/performance.md).
 
 use polars::prelude::*;
 use rustc_hash::FxHashMap;
@@ -36,7 +35,14 @@ impl CourseMarks {
 
         let mut courses = CourseMarks::default();
         let mut dates_of: Vec<(i32, i32)> = Vec::new();
-        let mut index: FxHashMap<(&str, &str), usize> = FxHashMap::default();
+        let mut course_of: Vec<&str> = Vec::new();
+        // A student's marks usually come together: the courses of the student at hand are kept
+        // aside and searched in a short list; the map (student → courses) is touched once per
+        // run of a student's rows, not once per mark. At a million students a map lookup per
+        // mark (10M of them, into a 4M-entry map) spent 8 s waiting on memory.
+        let mut by_student: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+        let mut student: Option<&str> = None;
+        let mut student_courses: Vec<usize> = Vec::new();
         let rows = ids
             .iter()
             .zip(course_ids.iter())
@@ -46,17 +52,28 @@ impl CourseMarks {
             let (Some(id), Some(course), Some(date)) = (id, course, date) else {
                 continue;
             };
+            if student != Some(id) {
+                if let Some(previous) = student {
+                    by_student.insert(previous, std::mem::take(&mut student_courses));
+                }
+                student_courses = by_student.remove(id).unwrap_or_default();
+                student = Some(id);
+            }
             let row = row as IdxSize;
             let semester = term.is_none_or(|t| t.starts_with('S'));
-            let next = courses.latest.len();
-            let k = *index.entry((id, course)).or_insert(next);
-            if k == next {
+            let known = student_courses
+                .iter()
+                .copied()
+                .find(|&k| course_of[k] == course);
+            let Some(k) = known else {
+                student_courses.push(courses.latest.len());
+                course_of.push(course);
                 courses.first.push(row);
                 courses.latest.push(row);
                 courses.semester_only.push(semester);
                 dates_of.push((date, date));
                 continue;
-            }
+            };
             let (first_date, latest_date) = &mut dates_of[k];
             if date < *first_date {
                 *first_date = date;
