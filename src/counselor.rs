@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::error::{EwsError, Result};
 use crate::output::{number, spreadsheet_safe};
 use crate::recovery::Plan;
-use crate::score::ScoredStudent;
+use crate::score::{in_rank_order, ScoredStudent};
 
 /// Columns of a counselor file, in order.
 pub const COLUMNS: [&str; 22] = [
@@ -56,11 +56,10 @@ pub fn write_school_files(
 ) -> Result<BTreeMap<String, usize>> {
     let schools_dir = dir.join("schools");
     std::fs::create_dir_all(&schools_dir).map_err(|e| EwsError::io(&schools_dir, e))?;
-    // The table's rows in rank order, read front to back (reading them in risk order straight
-    // from the table was most of this step at a million students).
-    let order: Vec<IdxSize> = scored.iter().map(|s| s.row as IdxSize).collect();
-    let ranked = table
-        .select([
+    let ranked = in_rank_order(
+        table,
+        scored,
+        &[
             "student_id",
             "last_name",
             "first_name",
@@ -71,8 +70,8 @@ pub fn write_school_files(
             "gpa",
             "credits_earned",
             "credit_deficit",
-        ])?
-        .take(&IdxCa::from_vec("rank".into(), order))?;
+        ],
+    )?;
     let text = |name: &str| -> Result<&StringChunked> { Ok(ranked.column(name)?.str()?) };
     let number_column = |name: &str| -> Result<&Float64Chunked> { Ok(ranked.column(name)?.f64()?) };
     let (ids, last, first, school, counselor) = (

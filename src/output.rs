@@ -391,15 +391,13 @@ fn push_fixed_decimals(out: &mut String, v: f64, decimals: usize) {
 
 /// Writes the ranked referral list: every scored student, in rank order.
 ///
-/// The table's rows are gathered in rank order first, so the cells are read front to back
-/// (reading a million rows in risk order straight from the table was most of this stage), and
+/// The table's rows are gathered in rank order first ([`crate::score::in_rank_order`]), and
 /// every cell goes through one reused record.
 pub fn write_referrals(path: &Path, table: &DataFrame, scored: &[ScoredStudent]) -> Result<()> {
     let io = |e: csv::Error| EwsError::io(path, std::io::Error::other(e));
     let mut writer = csv::Writer::from_path(path).map_err(io)?;
     writer.write_record(referral_columns()).map_err(io)?;
 
-    let order: Vec<IdxSize> = scored.iter().map(|s| s.row as IdxSize).collect();
     let mut needed = vec![
         "student_id",
         "last_name",
@@ -410,9 +408,7 @@ pub fn write_referrals(path: &Path, table: &DataFrame, scored: &[ScoredStudent])
         "grade_level",
     ];
     needed.extend(FEATURES.iter().map(|f| f.name));
-    let ranked = table
-        .select(needed)?
-        .take(&IdxCa::from_vec("rank".into(), order))?;
+    let ranked = crate::score::in_rank_order(table, scored, &needed)?;
     let text = |name: &str| -> Result<&StringChunked> { Ok(ranked.column(name)?.str()?) };
     let (ids, last, first, school, school_name, counselor) = (
         text("student_id")?,

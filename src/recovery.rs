@@ -218,23 +218,20 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
     let first = courses.first_marks(&run.marks_this_year.select(["mark", "points"])?)?;
     let mut in_progress = vec![0.0; table.height()];
     {
-        let text = |frame: &DataFrame, name: &str| -> Result<StringChunked> {
-            Ok(frame.column(name)?.str()?.rechunk().into_owned())
-        };
-        let points = |frame: &DataFrame| -> Result<Float64Chunked> {
-            Ok(frame.column("points")?.f64()?.rechunk().into_owned())
-        };
         let (ids, course_ids, names) = (
-            text(&latest, "student_id")?,
-            text(&latest, "course_id")?,
-            text(&latest, "course_name")?,
+            latest.column("student_id")?.str()?,
+            latest.column("course_id")?.str()?,
+            latest.column("course_name")?.str()?,
         );
         let (subjects, marks, first_marks) = (
-            text(&latest, "subject")?,
-            text(&latest, "mark")?,
-            text(&first, "mark")?,
+            latest.column("subject")?.str()?,
+            latest.column("mark")?.str()?,
+            first.column("mark")?.str()?,
         );
-        let (latest_points, first_points) = (points(&latest)?, points(&first)?);
+        let (latest_points, first_points) = (
+            latest.column("points")?.f64()?,
+            first.column("points")?.f64()?,
+        );
         let course_rows = ids
             .iter()
             .zip(course_ids.iter())

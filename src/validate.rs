@@ -233,20 +233,14 @@ fn check_file(
         .map(|r| r.failed.clone().fill_null(lit(false)))
         .reduce(|a, b| a.or(b))
         .unwrap_or(lit(false));
-    let mut columns = vec![
-        col(LINE),
-        first_failing_rule(&rules).alias(RULE),
-        rejected_row.alias(REJECTED),
-    ];
+    let rule = first_failing_rule(&rules).alias(RULE);
+    let mut columns = vec![col(LINE), rule.clone(), rejected_row.alias(REJECTED)];
     columns.extend(typed);
     let checked = collect_streaming(raw.frame.clone().select(columns))?;
     let rows_read = checked.height() as u64;
     let flagged = checked.column(RULE)?.null_count() < checked.height();
     let (accepted, listed) = if flagged {
-        let annotated = raw
-            .frame
-            .with_column(first_failing_rule(&rules).alias(RULE));
-        let listed = collect_streaming(rejects(file, annotated, &rules))?;
+        let listed = collect_streaming(rejects(file, raw.frame.with_column(rule), &rules))?;
         let keep = !checked.column(REJECTED)?.bool()?;
         let accepted = checked.drop_many([RULE, REJECTED]).filter(&keep)?;
         (accepted, listed)
