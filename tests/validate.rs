@@ -66,6 +66,28 @@ fn load(dir: &std::path::Path, with_outcomes: bool) -> Validated {
     .unwrap()
 }
 
+/// The accepted student-days of a snapshot, sorted by student and date.
+fn sorted_days(data: &Validated) -> DataFrame {
+    data.attendance
+        .student_day_frame(&data.students)
+        .unwrap()
+        .lazy()
+        .sort(["student_id", "date"], Default::default())
+        .collect()
+        .unwrap()
+}
+
+/// The severity ranks of student-days, in order.
+fn severities(days: &DataFrame) -> Vec<i32> {
+    days.column("severity")
+        .unwrap()
+        .i32()
+        .unwrap()
+        .iter()
+        .flatten()
+        .collect()
+}
+
 #[test]
 fn the_fixture_flags_exactly_its_planted_rows() {
     let dir = tempfile::tempdir().unwrap();
@@ -648,17 +670,7 @@ fn parquet_files_are_read_like_csv_with_typed_columns() {
 
     std::fs::remove_file(dir.path().join("attendance.csv")).unwrap();
     let from_parquet = load(dir.path(), false);
-    let sorted = |d: &DataFrame| {
-        d.clone()
-            .lazy()
-            .sort(["student_id", "date"], Default::default())
-            .collect()
-            .unwrap()
-    };
-    let days = |data: &ews::validate::Validated| {
-        sorted(&data.attendance.student_day_frame(&data.students).unwrap())
-    };
-    assert!(days(&from_parquet).equals_missing(&days(&from_csv)));
+    assert!(sorted_days(&from_parquet).equals_missing(&sorted_days(&from_csv)));
     // Line numbers of a Parquet file are row numbers from 1: the CSV's line 2 is row 1.
     let flags = flags(&from_parquet);
     assert_flag(
@@ -724,12 +736,7 @@ fn attendance_reader_handles_quotes_line_breaks_and_blank_lines() {
         "unknown attendance code",
         "row rejected",
     );
-    let days = data.attendance.student_day_frame(&data.students).unwrap();
-    let days = days
-        .lazy()
-        .sort(["student_id", "date"], Default::default())
-        .collect()
-        .unwrap();
+    let days = sorted_days(&data);
     let ids: Vec<&str> = days
         .column("student_id")
         .unwrap()
@@ -739,16 +746,8 @@ fn attendance_reader_handles_quotes_line_breaks_and_blank_lines() {
         .flatten()
         .collect();
     assert_eq!(ids, ["0001", "0001", "0002"]);
-    let severity: Vec<i32> = days
-        .column("severity")
-        .unwrap()
-        .i32()
-        .unwrap()
-        .iter()
-        .flatten()
-        .collect();
     // P, T (rank 1), and the unpadded 2026-1-13 P.
-    assert_eq!(severity, [0, 1, 0]);
+    assert_eq!(severities(&days), [0, 1, 0]);
 }
 
 /// A mapped attendance.parquet is mapped once: codes that map onto other source codes (`A`
@@ -784,14 +783,7 @@ fn mapped_parquet_attendance_is_mapped_once() {
         false,
     )
     .unwrap();
-    let days = data
-        .attendance
-        .student_day_frame(&data.students)
-        .unwrap()
-        .lazy()
-        .sort(["student_id", "date"], Default::default())
-        .collect()
-        .unwrap();
+    let days = sorted_days(&data);
     let dates: Vec<String> = days
         .column("date")
         .unwrap()
@@ -804,14 +796,6 @@ fn mapped_parquet_attendance_is_mapped_once() {
         .map(String::from)
         .collect();
     assert_eq!(dates, ["2026-01-12", "2026-01-13", "2026-01-12"]);
-    let severity: Vec<i32> = days
-        .column("severity")
-        .unwrap()
-        .i32()
-        .unwrap()
-        .iter()
-        .flatten()
-        .collect();
     // U → A (unexcused, rank 3); A → E (excused, rank 2); P.
-    assert_eq!(severity, [3, 2, 0]);
+    assert_eq!(severities(&days), [3, 2, 0]);
 }
