@@ -907,28 +907,21 @@ fn parquet_pass<S: RowSink>(
             message: "neither a CSV nor a Parquet file".into(),
         });
     };
-    let rows = batches.rows()?;
     let workers = rayon::current_num_threads().max(1);
-    let per_worker = rows.div_ceil(workers).max(1);
-    let ranges: Vec<(usize, usize)> = (0..workers)
-        .map(|w| (w * per_worker, ((w + 1) * per_worker).min(rows)))
-        .filter(|(start, end)| start < end)
-        .collect();
-    if ranges.is_empty() {
+    let parts = contiguous_parts(
+        &row_group_batches(&batches.row_groups()?, PARQUET_BATCH_ROWS),
+        workers,
+    );
+    if parts.is_empty() {
         return Ok(vec![make_sink()]);
     }
-    ranges
+    parts
         .par_iter()
-        .map(|&(start, end)| {
+        .map(|part| {
             let mut parser = parser.clone_fresh();
             let mut sink = make_sink();
-            let mut offset = start;
-            while offset < end {
-                let batch = batches.batch(offset, PARQUET_BATCH_ROWS.min(end - offset))?;
-                if batch.height() == 0 {
-                    break;
-                }
-                offset += batch.height();
+            for &(offset, len) in part {
+                let batch = batches.batch(offset, len)?;
                 let lines = batch.column(LINE)?.cast(&DataType::UInt64)?;
                 let lines = lines.u64()?;
                 let ids = batch.column("student_id")?.str()?;
@@ -950,6 +943,61 @@ fn parquet_pass<S: RowSink>(
             Ok(sink)
         })
         .collect()
+}
+
+/// Batches `(offset, rows)` of about `target` rows that begin and end on row-group boundaries:
+/// a Parquet reader decodes whole row groups, so a batch across a boundary would decode both
+/// groups (and the next batch one of them again). Small groups are read together; a group
+/// larger than `target` is read in slices.
+fn row_group_batches(groups: &[usize], target: usize) -> Vec<(usize, usize)> {
+    let target = target.max(1);
+    let mut batches = Vec::new();
+    let (mut start, mut len, mut offset) = (0, 0, 0);
+    for &rows in groups {
+        if len > 0 && (len + rows > target || rows > target) {
+            batches.push((start, len));
+            len = 0;
+        }
+        if rows > target {
+            batches.extend(
+                (0..rows)
+                    .step_by(target)
+                    .map(|s| (offset + s, target.min(rows - s))),
+            );
+        } else if rows > 0 {
+            if len == 0 {
+                start = offset;
+            }
+            len += rows;
+        }
+        offset += rows;
+    }
+    if len > 0 {
+        batches.push((start, len));
+    }
+    batches
+}
+
+/// Splits `batches` into at most `parts` runs of consecutive batches with about as many rows
+/// each, in file order.
+fn contiguous_parts(batches: &[(usize, usize)], parts: usize) -> Vec<Vec<(usize, usize)>> {
+    let total: usize = batches.iter().map(|b| b.1).sum();
+    let mut split: Vec<Vec<(usize, usize)>> = Vec::new();
+    let mut before = 0;
+    let mut current = usize::MAX;
+    for &batch in batches {
+        // The part of the batch's first row.
+        let part = before * parts.max(1) / total.max(1);
+        if part != current {
+            split.push(Vec::new());
+            current = part;
+        }
+        if let Some(last) = split.last_mut() {
+            last.push(batch);
+        }
+        before += batch.1;
+    }
+    split
 }
 
 // ---- the result --------------------------------------------------------------------------
@@ -1306,6 +1354,37 @@ impl Attendance {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parquet_batches_follow_row_groups() {
+        // Groups as pyarrow wrote the benchmark's copy: a short group between full ones.
+        let m = 1 << 20;
+        assert_eq!(
+            row_group_batches(&[m, m, 483_956, m], m),
+            [(0, m), (m, m), (2 * m, 483_956), (2 * m + 483_956, m)]
+        );
+        // Small groups are read together; a large group in slices; empty groups skipped.
+        assert_eq!(
+            row_group_batches(&[100, 0, 100, 100, 600, 50], 250),
+            [
+                (0, 200),
+                (200, 100),
+                (300, 250),
+                (550, 250),
+                (800, 100),
+                (900, 50)
+            ]
+        );
+        assert!(row_group_batches(&[], 250).is_empty());
+
+        let batches = [(0, 100), (100, 100), (200, 100), (300, 300)];
+        assert_eq!(
+            contiguous_parts(&batches, 2),
+            [vec![(0, 100), (100, 100), (200, 100)], vec![(300, 300)]]
+        );
+        assert_eq!(contiguous_parts(&batches, 1), [batches.to_vec()]);
+        assert!(contiguous_parts(&[], 2).is_empty());
+    }
 
     #[test]
     fn iso_dates_by_hand_and_other_shapes_rejected() {

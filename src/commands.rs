@@ -118,16 +118,18 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
         with_outcomes,
         Some((&args.out, ".failed")),
     )?;
-    let run = stages.time("features", || features::compute(&data, config))?;
+    let mut run = stages.time("features", || features::compute(&data, config))?;
+    let labels = match with_outcomes {
+        true => Some(labels_of(&data, &run, &snapshot, config)?.labels),
+        false => None,
+    };
+    // The validated files are done with (a few GiB at a million students).
+    drop(data);
     // From here on most stages use one core: the other hashes the inputs for the manifest.
     let input_hashes =
         crate::manifest::InputHashes::start(quality.files.iter().map(|f| f.path.clone()).collect());
     quality.add_ignored(&run.ignored);
     let scored = stages.time("score", || score::score(&run.table, &model, config))?;
-    let labels = match with_outcomes {
-        true => Some(labels_of(&data, &run, &snapshot, config)?.labels),
-        false => None,
-    };
     let audit = stages.time("equity", || {
         referral_audit(&run.table, &scored, labels.as_deref(), config)
     })?;
@@ -139,6 +141,8 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
         crate::metrics::calibration_table(&risks, &known)
     });
     let plans = stages.time("plans", || crate::recovery::plans(&run, config))?;
+    // So are the course records: the output stages read the feature table and the plans.
+    drop(std::mem::take(&mut run.courses));
     let (students, change_rows, changes) = stages.time("changes", || {
         let mut students =
             crate::feed::student_frame(&run.table, &scored, &plans, run.as_of, config)?;
@@ -151,8 +155,6 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
     let timings = stages.0.clone();
     let (published, candidates) = stages.time("write", || {
         let folder = RunFolder::create(&args.out, &run.as_of.to_string())?;
-        output::write_referrals(&folder.file("referrals.csv"), &run.table, &scored)?;
-        crate::feed::write_students(folder.target_staging(), &students)?;
         let mut summary =
             crate::feed::summary(&run.table, &scored, run.as_of, config.equity.min_group_size)?;
         crate::changes::write_csv(&folder.file("changes.csv"), &change_rows)?;
@@ -171,14 +173,28 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
                 })
                 .collect();
         }
-        let candidates = crate::counselor::write_school_files(
-            folder.target_staging(),
-            &run.table,
-            &scored,
-            &plans,
-            &change_of,
-            config,
-        )?;
+        // The three large files are independent, and each writer mostly uses one core.
+        let (referrals, (feed, candidates)) = rayon::join(
+            || output::write_referrals(&folder.file("referrals.csv"), &run.table, &scored),
+            || {
+                rayon::join(
+                    || crate::feed::write_students(folder.target_staging(), &students),
+                    || {
+                        crate::counselor::write_school_files(
+                            folder.target_staging(),
+                            &run.table,
+                            &scored,
+                            &plans,
+                            &change_of,
+                            config,
+                        )
+                    },
+                )
+            },
+        );
+        referrals?;
+        feed?;
+        let candidates = candidates?;
         crate::equity::write_csv(&folder.file("equity.csv"), &audit)?;
         quality.write(folder.target_staging())?;
         let page = crate::report::html(&crate::report::ReportInput {

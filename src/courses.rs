@@ -10,6 +10,7 @@ use polars::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::error::Result;
+use crate::validate;
 
 /// The courses of a frame of term marks (columns student_id, course_id, term, mark_date), in
 /// the order of their first mark in the frame. Each course is a row index into that frame.
@@ -28,9 +29,9 @@ impl CourseMarks {
     /// Groups `marks` by student and course. Marks without a student, course or date (which
     /// validation rejects) belong to no course.
     pub fn of(marks: &DataFrame) -> Result<CourseMarks> {
-        let ids = marks.column("student_id")?.str()?;
-        let course_ids = marks.column("course_id")?.str()?;
-        let terms = marks.column("term")?.str()?;
+        let ids = validate::texts(marks.column("student_id")?)?;
+        let course_ids = validate::texts(marks.column("course_id")?)?;
+        let terms = validate::texts(marks.column("term")?)?;
         let dates = marks.column("mark_date")?.date()?.physical();
 
         let mut courses = CourseMarks::default();
@@ -43,11 +44,7 @@ impl CourseMarks {
         let mut by_student: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
         let mut student: Option<&str> = None;
         let mut student_courses: Vec<usize> = Vec::new();
-        let rows = ids
-            .iter()
-            .zip(course_ids.iter())
-            .zip(terms.iter())
-            .zip(dates.iter());
+        let rows = ids.zip(course_ids).zip(terms).zip(dates.iter());
         for (row, (((id, course), term), date)) in rows.enumerate() {
             let (Some(id), Some(course), Some(date)) = (id, course, date) else {
                 continue;

@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::courses::CourseMarks;
 use crate::error::Result;
 use crate::input::{self, LINE};
-use crate::validate::Validated;
+use crate::validate::{self, Validated};
 
 /// Core subjects of the contract; an F in one of these weighs most in the literature.
 pub const CORE_SUBJECTS: [&str; 4] = ["ELA", "MATH", "SCI", "SOC"];
@@ -140,7 +140,15 @@ pub struct FeatureRun {
     /// derived cohort_year, and every feature of [`FEATURES`] (Float64, null when unknown).
     pub table: DataFrame,
     pub ignored: Vec<IgnoredRows>,
-    /// The transcript (credits.csv) up to the as-of date, for the recovery plans.
+    /// The course records behind the recovery plans.
+    pub courses: CourseRecords,
+}
+
+/// The course records the recovery plans read. At a million students they are about a
+/// gigabyte, so `ews score` drops them once the plans are made (`std::mem::take`).
+#[derive(Debug, Default)]
+pub struct CourseRecords {
+    /// The transcript (credits.csv) up to the as-of date.
     pub transcript: DataFrame,
     /// The transcript's failed courses not yet recovered ([`open_failures`]).
     pub open_failures: DataFrame,
@@ -252,10 +260,12 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
         school_days: calendar.len(),
         table,
         ignored,
-        transcript: credits,
-        open_failures,
-        marks_this_year,
-        courses_this_year,
+        courses: CourseRecords {
+            transcript: credits,
+            open_failures,
+            marks_this_year,
+            courses_this_year,
+        },
     })
 }
 
@@ -374,7 +384,7 @@ fn is_core(subject: Expr) -> Expr {
 fn semester_weight(term: Expr) -> Expr {
     when(term.clone().eq(lit("Y")))
         .then(lit(2.0))
-        .when(term.str().starts_with(lit("Q")))
+        .when(term.cast(DataType::String).str().starts_with(lit("Q")))
         .then(lit(0.5))
         .otherwise(lit(1.0))
 }
@@ -487,28 +497,20 @@ pub fn open_failures(credits: &DataFrame) -> Result<DataFrame> {
     // Merge the two sorted lists per (student, subject). Failed courses are few; this is a
     // Rust loop over failures, not over transcript or attendance rows.
     let mut recovery_dates: HashMap<(&str, &str), Vec<NaiveDate>> = HashMap::new();
-    let r_ids = recoveries.column("student_id")?.str()?;
-    let r_subjects = recoveries.column("subject")?.str()?;
+    let r_ids = validate::texts(recoveries.column("student_id")?)?;
+    let r_subjects = validate::texts(recoveries.column("subject")?)?;
     let r_dates = recoveries.column("completion_date")?.date()?;
-    for ((id, subject), date) in r_ids
-        .iter()
-        .zip(r_subjects.iter())
-        .zip(r_dates.as_date_iter())
-    {
+    for ((id, subject), date) in r_ids.zip(r_subjects).zip(r_dates.as_date_iter()) {
         if let (Some(id), Some(subject), Some(date)) = (id, subject, date) {
             recovery_dates.entry((id, subject)).or_default().push(date);
         }
     }
-    let f_ids = open.column("student_id")?.str()?;
-    let f_subjects = open.column("subject")?.str()?;
+    let f_ids = validate::texts(open.column("student_id")?)?;
+    let f_subjects = validate::texts(open.column("subject")?)?;
     let f_dates = open.column("completion_date")?.date()?;
     let mut still_open: Vec<bool> = Vec::with_capacity(open.height());
     let mut used: HashMap<(&str, &str), usize> = HashMap::new();
-    for ((id, subject), date) in f_ids
-        .iter()
-        .zip(f_subjects.iter())
-        .zip(f_dates.as_date_iter())
-    {
+    for ((id, subject), date) in f_ids.zip(f_subjects).zip(f_dates.as_date_iter()) {
         let (Some(id), Some(subject), Some(date)) = (id, subject, date) else {
             still_open.push(false);
             continue;
@@ -566,7 +568,7 @@ fn freshman_year_record(
             students
                 .clone()
                 .lazy()
-                .select([col("student_id"), col("grade_level")]),
+                .select([validate::coded(col("student_id")), col("grade_level")]),
             [col("student_id")],
             [col("student_id")],
             JoinArgs::new(JoinType::Inner),
@@ -610,16 +612,18 @@ fn assemble(
 ) -> Result<DataFrame> {
     let left = || JoinArgs::new(JoinType::Left);
     let by = || [col("student_id")];
+    // The course files' student ids are coded (validate::coded); students.csv's are text.
+    let text_ids = |frame: LazyFrame| frame.with_column(col("student_id").cast(DataType::String));
     let freshman = freshman_year_record(credits, &students, school_year)?;
 
     let mut table = students
         .clone()
         .lazy()
         .join(frames.attendance, by(), by(), left())
-        .join(frames.marks, by(), by(), left())
-        .join(frames.credits, by(), by(), left())
-        .join(freshman, by(), by(), left())
-        .join(frames.on_pace, by(), by(), left());
+        .join(text_ids(frames.marks), by(), by(), left())
+        .join(text_ids(frames.credits), by(), by(), left())
+        .join(text_ids(freshman), by(), by(), left())
+        .join(text_ids(frames.on_pace), by(), by(), left());
     table = match frames.behavior {
         Some(behavior) => table.join(behavior, by(), by(), left()),
         None => table.with_columns([

@@ -523,12 +523,12 @@ impl ParquetBatches {
         contract_columns(frame, self.spec, &self.known, &self.mapping)
     }
 
-    /// Rows in the file (from its metadata).
-    pub fn rows(&self) -> Result<usize> {
+    /// Rows in each row group of the file, in file order (from its metadata).
+    pub fn row_groups(&self) -> Result<Vec<usize>> {
         let file = std::fs::File::open(&self.path).map_err(|e| EwsError::io(&self.path, e))?;
-        ParquetReader::new(file)
-            .num_rows()
-            .map_err(read_error(&self.path))
+        let mut reader = ParquetReader::new(file);
+        let metadata = reader.get_metadata().map_err(read_error(&self.path))?;
+        Ok(metadata.row_groups.iter().map(|g| g.num_rows()).collect())
     }
 
     /// Rows `offset..offset + len` (fewer at the end of the file), as [`RawFile::frame`] has them.

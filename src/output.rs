@@ -363,13 +363,17 @@ pub(crate) fn push_number(out: &mut String, value: Option<f64>, decimals: usize)
 /// Appends `format!("{v:.decimals$}")`, without the exact-decimal machinery when the
 /// rounding is clear: a feed writes millions of numbers. `v × 10^decimals` is off by at most
 /// an ulp, so unless it lies within a hair of a rounding tie, rounding it gives the same digits.
-fn push_fixed_decimals(out: &mut String, v: f64, decimals: usize) {
+pub(crate) fn push_fixed_decimals(out: &mut String, v: f64, decimals: usize) {
     use std::fmt::Write as _;
     let scale = 10f64.powi(decimals as i32);
     let scaled = v.abs() * scale;
     let rounded = scaled.round();
     // Writing to a String cannot fail.
-    if decimals > 9 || scaled >= 1e15 || ((scaled - scaled.floor()) - 0.5).abs() < 1e-6 {
+    if !v.is_finite()
+        || decimals > 9
+        || scaled >= 1e15
+        || ((scaled - scaled.floor()) - 0.5).abs() < 1e-6
+    {
         let _ = write!(out, "{v:.decimals$}");
         return;
     }
@@ -482,7 +486,20 @@ mod tests {
     #[test]
     fn fixed_decimals_match_the_formatter() {
         let mut values = vec![
-            0.0, -0.0, 1.0, 0.5, 0.125, 2.5, -1.23456, 0.00005, 1e-9, 123456.789,
+            0.0,
+            -0.0,
+            1.0,
+            0.5,
+            0.125,
+            2.5,
+            -1.23456,
+            0.00005,
+            1e-9,
+            123456.789,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e300,
         ];
         let mut x = 0.123_456_789_f64;
         for _ in 0..20_000 {

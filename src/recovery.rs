@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use polars::prelude::*;
 
@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::error::Result;
 use crate::features::FeatureRun;
 use crate::score::{number, push_number};
+use crate::validate;
 
 /// A credit-recovery candidate: risk at or above the referral tier (`tiers.medium`), or a
 /// positive credit deficit.
@@ -52,7 +53,7 @@ pub struct Plan {
 /// Plans for every student of the feature table, by row.
 pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
     let table = &run.table;
-    let row_of: HashMap<&str, usize> = table
+    let row_of: FxHashMap<&str, usize> = table
         .column("student_id")?
         .str()?
         .iter()
@@ -74,6 +75,7 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
                 .otherwise(others)
         });
     let by_area = run
+        .courses
         .transcript
         .clone()
         .lazy()
@@ -96,7 +98,7 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
         .select(["student_id"])?
         .lazy()
         .join(
-            by_area,
+            by_area.with_column(col("student_id").cast(DataType::String)),
             [col("student_id")],
             [col("student_id")],
             JoinArgs::new(JoinType::Left),
@@ -145,13 +147,19 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
         plan.credits_by_subject = text;
     }
     // Failed courses to recover: subjects still short of credits first, then most recent.
-    let failures = &run.open_failures;
+    let failures = &run.courses.open_failures;
     {
-        let ids = failures.column("student_id")?.str()?;
         let years = failures.column("school_year")?.i32()?;
-        let course_ids = failures.column("course_id")?.str()?;
-        let names = failures.column("course_name")?.str()?;
-        let subjects = failures.column("subject")?.str()?;
+        // Few rows (the open failures): read as plain text.
+        let text = |name: &str| failures.column(name)?.cast(&DataType::String);
+        let (ids, course_ids, names, subjects) = (
+            text("student_id")?,
+            text("course_id")?,
+            text("course_name")?,
+            text("subject")?,
+        );
+        let (ids, course_ids, names, subjects) =
+            (ids.str()?, course_ids.str()?, names.str()?, subjects.str()?);
         let attempted = failures.column("credits_attempted")?.f64()?;
         let got = failures.column("credits_earned")?.f64()?;
         let dates: Vec<Option<chrono::NaiveDate>> = failures
@@ -194,20 +202,19 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
     }
 
     // This year's courses: in progress (not yet on the transcript for this year), at risk.
-    let transcript_ids = run.transcript.column("student_id")?.str()?;
-    let transcript_courses = run.transcript.column("course_id")?.str()?;
-    let transcript_years = run.transcript.column("school_year")?.i32()?;
+    let transcript_ids = validate::texts(run.courses.transcript.column("student_id")?)?;
+    let transcript_courses = validate::texts(run.courses.transcript.column("course_id")?)?;
+    let transcript_years = run.courses.transcript.column("school_year")?.i32()?;
     let completed: FxHashSet<(&str, &str)> = transcript_ids
-        .iter()
-        .zip(transcript_courses.iter())
+        .zip(transcript_courses)
         .zip(transcript_years.iter())
         .filter_map(|((id, course), year)| match (id, course, year) {
             (Some(id), Some(course), Some(year)) if year == run.school_year => Some((id, course)),
             _ => None,
         })
         .collect();
-    let courses = &run.courses_this_year;
-    let latest = courses.latest_marks(&run.marks_this_year.select([
+    let courses = &run.courses.courses_this_year;
+    let latest = courses.latest_marks(&run.courses.marks_this_year.select([
         "student_id",
         "course_id",
         "course_name",
@@ -215,30 +222,29 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
         "mark",
         "points",
     ])?)?;
-    let first = courses.first_marks(&run.marks_this_year.select(["mark", "points"])?)?;
+    let first = courses.first_marks(&run.courses.marks_this_year.select(["mark", "points"])?)?;
     let mut in_progress = vec![0.0; table.height()];
     {
         let (ids, course_ids, names) = (
-            latest.column("student_id")?.str()?,
-            latest.column("course_id")?.str()?,
-            latest.column("course_name")?.str()?,
+            validate::texts(latest.column("student_id")?)?,
+            validate::texts(latest.column("course_id")?)?,
+            validate::texts(latest.column("course_name")?)?,
         );
         let (subjects, marks, first_marks) = (
-            latest.column("subject")?.str()?,
-            latest.column("mark")?.str()?,
-            first.column("mark")?.str()?,
+            validate::texts(latest.column("subject")?)?,
+            validate::texts(latest.column("mark")?)?,
+            validate::texts(first.column("mark")?)?,
         );
         let (latest_points, first_points) = (
             latest.column("points")?.f64()?,
             first.column("points")?.f64()?,
         );
         let course_rows = ids
-            .iter()
-            .zip(course_ids.iter())
-            .zip(names.iter())
-            .zip(subjects.iter())
-            .zip(marks.iter().zip(latest_points.iter()))
-            .zip(first_marks.iter().zip(first_points.iter()))
+            .zip(course_ids)
+            .zip(names)
+            .zip(subjects)
+            .zip(marks.zip(latest_points.iter()))
+            .zip(first_marks.zip(first_points.iter()))
             .zip(courses.semester_only());
         for ((((((id, course_id), name), subject), (mark, points)), first), &semester) in
             course_rows

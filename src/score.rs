@@ -188,13 +188,8 @@ pub(crate) fn number(n: f64) -> String {
 
 /// Appends [`number`]`(n)` to `out`, for writers that build millions of cells.
 pub(crate) fn push_number(out: &mut String, n: f64) {
-    use std::fmt::Write as _;
-    // Writing to a String cannot fail.
-    let _ = if n.fract().abs() < 1e-9 {
-        write!(out, "{n:.0}")
-    } else {
-        write!(out, "{n:.1}")
-    };
+    let decimals = if n.fract().abs() < 1e-9 { 0 } else { 1 };
+    crate::output::push_fixed_decimals(out, n, decimals);
 }
 
 fn percent(rate: f64) -> String {
