@@ -173,27 +173,25 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
                 })
                 .collect();
         }
-        // The three large files are independent, and each writer mostly uses one core.
-        let (referrals, (feed, candidates)) = rayon::join(
+        // The dashboard feed first, and its frame dropped: at a million students the feed,
+        // the referral list and the counselor files each hold hundreds of MB while written.
+        crate::feed::write_students(folder.target_staging(), &students)?;
+        drop(students);
+        // The referral list and the counselor files side by side: each writer uses one core.
+        let (referrals, candidates) = rayon::join(
             || output::write_referrals(&folder.file("referrals.csv"), &run.table, &scored),
             || {
-                rayon::join(
-                    || crate::feed::write_students(folder.target_staging(), &students),
-                    || {
-                        crate::counselor::write_school_files(
-                            folder.target_staging(),
-                            &run.table,
-                            &scored,
-                            &plans,
-                            &change_of,
-                            config,
-                        )
-                    },
+                crate::counselor::write_school_files(
+                    folder.target_staging(),
+                    &run.table,
+                    &scored,
+                    &plans,
+                    &change_of,
+                    config,
                 )
             },
         );
         referrals?;
-        feed?;
         let candidates = candidates?;
         crate::equity::write_csv(&folder.file("equity.csv"), &audit)?;
         quality.write(folder.target_staging())?;

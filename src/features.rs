@@ -6,10 +6,11 @@
 //! after the as-of date are ignored and counted, so a model trained on a past snapshot never
 //! sees its future.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
+use rustc_hash::FxHashMap;
 
 use crate::attendance::StudentDays;
 use crate::config::Config;
@@ -496,7 +497,7 @@ pub fn open_failures(credits: &DataFrame) -> Result<DataFrame> {
 
     // Merge the two sorted lists per (student, subject). Failed courses are few; this is a
     // Rust loop over failures, not over transcript or attendance rows.
-    let mut recovery_dates: HashMap<(&str, &str), Vec<NaiveDate>> = HashMap::new();
+    let mut recovery_dates: FxHashMap<(&str, &str), Vec<NaiveDate>> = FxHashMap::default();
     let r_ids = validate::texts(recoveries.column("student_id")?)?;
     let r_subjects = validate::texts(recoveries.column("subject")?)?;
     let r_dates = recoveries.column("completion_date")?.date()?;
@@ -509,7 +510,7 @@ pub fn open_failures(credits: &DataFrame) -> Result<DataFrame> {
     let f_subjects = validate::texts(open.column("subject")?)?;
     let f_dates = open.column("completion_date")?.date()?;
     let mut still_open: Vec<bool> = Vec::with_capacity(open.height());
-    let mut used: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut used: FxHashMap<(&str, &str), usize> = FxHashMap::default();
     for ((id, subject), date) in f_ids.zip(f_subjects).zip(f_dates.as_date_iter()) {
         let (Some(id), Some(subject), Some(date)) = (id, subject, date) else {
             still_open.push(false);

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 use polars::prelude::*;
 
@@ -66,14 +66,15 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
     let required: Vec<&String> = config.graduation.subject_credits.keys().collect();
     let mut areas: Vec<String> = required.iter().map(|s| s.to_string()).collect();
     areas.push("electives".into());
-    let area_of = required
-        .iter()
-        .rev()
-        .fold(lit("electives"), |others, subject| {
+    // A course's area as its index in `areas` (electives last): numbers, not text, per row.
+    let area_of = required.iter().enumerate().rev().fold(
+        lit(required.len() as u32),
+        |others, (k, subject)| {
             when(col("subject").eq(lit(subject.as_str())))
-                .then(lit(subject.as_str()))
+                .then(lit(k as u32))
                 .otherwise(others)
-        });
+        },
+    );
     let by_area = run
         .courses
         .transcript
@@ -84,9 +85,10 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
         .agg(
             areas
                 .iter()
-                .map(|a| {
+                .enumerate()
+                .map(|(k, a)| {
                     // A sum of zeros elsewhere, not a filter: polars sums whole groups fast.
-                    when(col("__area").eq(lit(a.as_str())))
+                    when(col("__area").eq(lit(k as u32)))
                         .then(col("credits_earned"))
                         .otherwise(lit(0.0))
                         .sum()
@@ -205,14 +207,18 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
     let transcript_ids = validate::texts(run.courses.transcript.column("student_id")?)?;
     let transcript_courses = validate::texts(run.courses.transcript.column("course_id")?)?;
     let transcript_years = run.courses.transcript.column("school_year")?.i32()?;
-    let completed: FxHashSet<(&str, &str)> = transcript_ids
+    // Courses completed this year, per student: few or none for most students.
+    let mut completed: FxHashMap<&str, Vec<&str>> = FxHashMap::default();
+    for ((id, course), year) in transcript_ids
         .zip(transcript_courses)
         .zip(transcript_years.iter())
-        .filter_map(|((id, course), year)| match (id, course, year) {
-            (Some(id), Some(course), Some(year)) if year == run.school_year => Some((id, course)),
-            _ => None,
-        })
-        .collect();
+    {
+        if let (Some(id), Some(course), Some(year)) = (id, course, year) {
+            if year == run.school_year {
+                completed.entry(id).or_default().push(course);
+            }
+        }
+    }
     let courses = &run.courses.courses_this_year;
     let latest = courses.latest_marks(&run.courses.marks_this_year.select([
         "student_id",
@@ -246,16 +252,29 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
             .zip(marks.zip(latest_points.iter()))
             .zip(first_marks.zip(first_points.iter()))
             .zip(courses.semester_only());
+        // A student's courses come together: the student's row and completed courses are
+        // looked up once per run of the student's courses, not once per course (4M courses
+        // at a million students).
+        let mut student: Option<(&str, Option<usize>, &[&str])> = None;
         for ((((((id, course_id), name), subject), (mark, points)), first), &semester) in
             course_rows
         {
             let (Some(id), Some(course_id)) = (id, course_id) else {
                 continue;
             };
-            let Some(&row) = row_of.get(id) else {
+            let (row, done) = match student {
+                Some((current, row, done)) if current == id => (row, done),
+                _ => {
+                    let row = row_of.get(id).copied();
+                    let done = completed.get(id).map(Vec::as_slice).unwrap_or(&[]);
+                    student = Some((id, row, done));
+                    (row, done)
+                }
+            };
+            let Some(row) = row else {
                 continue;
             };
-            if completed.contains(&(id, course_id)) {
+            if done.contains(&course_id) {
                 continue;
             }
             let mark = mark.unwrap_or("");
