@@ -113,10 +113,22 @@ pub fn score(table: &DataFrame, model: &ModelFile, config: &Config) -> Result<Ve
     let typical: Vec<f64> = (0..model.features.len())
         .map(|j| typical_value(&model.features[j], matrix.column(j).iter().copied()))
         .collect();
+    // Per model feature, looked up once rather than per student: its definition and the
+    // "typical" text every reason on it ends with.
+    let definitions: Vec<Option<&features::FeatureDef>> = model
+        .features
+        .iter()
+        .map(|f| features::feature(f))
+        .collect();
+    let typical_texts: Vec<String> = model
+        .features
+        .iter()
+        .zip(&typical)
+        .map(|(feature, value)| typical_text(feature, *value))
+        .collect();
     let schools = table.column("school_id")?.str()?;
     let grades = table.column("grade_level")?.i32()?;
-    let mut school_counts: std::collections::HashMap<&str, usize> =
-        std::collections::HashMap::new();
+    let mut school_counts: rustc_hash::FxHashMap<&str, usize> = Default::default();
     let mut scored = Vec::with_capacity(rows.len());
     for (position, row) in ranking(&risks).into_iter().enumerate() {
         let school = schools.get(row).unwrap_or("");
@@ -127,7 +139,7 @@ pub fn score(table: &DataFrame, model: &ModelFile, config: &Config) -> Result<Ve
         let mut contributions: Vec<(usize, f64)> = (0..model.features.len())
             .filter(|&j| {
                 let raw = matrix[[row, j]];
-                let worse = match features::feature(&model.features[j]).map(|f| f.worse) {
+                let worse = match definitions[j].map(|f| f.worse) {
                     Some(Worse::Higher) => raw > model.means[j],
                     Some(Worse::Lower) => raw < model.means[j],
                     None => false,
@@ -142,17 +154,16 @@ pub fn score(table: &DataFrame, model: &ModelFile, config: &Config) -> Result<Ve
         let reason_features: Vec<&'static str> = contributions
             .iter()
             .take(3)
-            .filter_map(|&(j, _)| features::feature(&model.features[j]).map(|f| f.name))
+            .filter_map(|&(j, _)| definitions[j].map(|f| f.name))
             .collect();
         let reasons = contributions
             .iter()
             .take(3)
             .map(|&(j, _)| {
-                let feature = &model.features[j];
                 format!(
                     "{} ({})",
-                    reason_text(feature, matrix[[row, j]], grade, config),
-                    typical_text(feature, typical[j])
+                    reason_text(&model.features[j], matrix[[row, j]], grade, config),
+                    typical_texts[j]
                 )
             })
             .collect();
@@ -209,12 +220,19 @@ pub fn typical_value(feature: &str, values: impl Iterator<Item = f64>) -> f64 {
     if FLAG_FEATURES.contains(&feature) {
         return known.iter().sum::<f64>() / known.len() as f64;
     }
-    known.sort_by(f64::total_cmp);
-    let mid = known.len() / 2;
-    if known.len() % 2 == 1 {
-        known[mid]
+    // The median by selection, not a sort: a million students, a dozen features.
+    let (count, mid) = (known.len(), known.len() / 2);
+    let (lower, middle, _) = known.select_nth_unstable_by(mid, f64::total_cmp);
+    let middle = *middle;
+    if count % 2 == 1 {
+        middle
     } else {
-        (known[mid - 1] + known[mid]) / 2.0
+        let below = lower
+            .iter()
+            .copied()
+            .max_by(f64::total_cmp)
+            .unwrap_or(middle);
+        (below + middle) / 2.0
     }
 }
 
@@ -320,6 +338,12 @@ mod tests {
         assert_eq!(typical_text("core_f_marks", 0.0), "district median 0");
         assert_eq!(typical_text("gpa", 2.856), "district median 2.86");
         assert!(typical_value("gpa", [f64::NAN].into_iter()).is_nan());
+        // Odd counts take the middle value; repeated values count each time.
+        assert_eq!(
+            typical_value("gpa", [3.0, 1.0, 2.0, 2.0, 4.0].into_iter()),
+            2.0
+        );
+        assert_eq!(typical_value("gpa", [4.0, 1.0, 1.0, 3.0].into_iter()), 2.0);
     }
 
     #[test]
