@@ -613,20 +613,19 @@ fn assemble(
 ) -> Result<DataFrame> {
     let left = || JoinArgs::new(JoinType::Left);
     let by = || [col("student_id")];
-    // The course files' student ids are coded (validate::coded); students.csv's are text.
-    let text_ids = |frame: LazyFrame| frame.with_column(col("student_id").cast(DataType::String));
+    // Joined by coded ids, as the course files have them (validate::coded): the joins hash
+    // 4-byte codes, not text. The table gets its text ids back before it is sorted.
+    let coded_ids = |frame: LazyFrame| frame.with_column(validate::coded(col("student_id")));
     let freshman = freshman_year_record(credits, &students, school_year)?;
 
-    let mut table = students
-        .clone()
-        .lazy()
-        .join(frames.attendance, by(), by(), left())
-        .join(text_ids(frames.marks), by(), by(), left())
-        .join(text_ids(frames.credits), by(), by(), left())
-        .join(text_ids(freshman), by(), by(), left())
-        .join(text_ids(frames.on_pace), by(), by(), left());
+    let mut table = coded_ids(students.clone().lazy())
+        .join(coded_ids(frames.attendance), by(), by(), left())
+        .join(frames.marks, by(), by(), left())
+        .join(frames.credits, by(), by(), left())
+        .join(freshman, by(), by(), left())
+        .join(frames.on_pace, by(), by(), left());
     table = match frames.behavior {
-        Some(behavior) => table.join(behavior, by(), by(), left()),
+        Some(behavior) => table.join(coded_ids(behavior), by(), by(), left()),
         None => table.with_columns([
             lit(0.0).alias("behavior_incidents"),
             lit(0.0).alias("suspension_days"),
@@ -692,7 +691,13 @@ fn assemble(
                 .alias("over_age"),
         ]);
 
-    let mut columns: Vec<Expr> = STUDENT_COLUMNS.into_iter().map(col).collect();
+    let mut columns: Vec<Expr> = STUDENT_COLUMNS
+        .into_iter()
+        .map(|name| match name {
+            "student_id" => col(name).cast(DataType::String),
+            _ => col(name),
+        })
+        .collect();
     columns.extend(FEATURES.iter().map(|f| col(f.name).cast(DataType::Float64)));
     Ok(table
         .select(columns)
