@@ -208,12 +208,7 @@ pub fn by_student(rows: &DataFrame) -> Result<std::collections::HashMap<String, 
 
 /// Writes changes.csv (formula-like text neutralised).
 pub fn write_csv(path: &Path, rows: &DataFrame) -> Result<()> {
-    let mut safe = crate::output::spreadsheet_safe_frame(rows)?;
-    let mut file = std::fs::File::create(path).map_err(|e| EwsError::io(path, e))?;
-    CsvWriter::new(&mut file)
-        .include_header(true)
-        .finish(&mut safe)?;
-    Ok(())
+    crate::output::write_safe_csv(path, rows)
 }
 
 #[cfg(test)]

@@ -188,22 +188,7 @@ pub fn write_students(dir: &Path, frame: &DataFrame) -> Result<()> {
             ParquetWriter::new(&mut bytes).finish(&mut frame.clone())?;
             std::fs::write(&parquet, bytes).map_err(|e| EwsError::io(&parquet, e))
         },
-        || -> Result<()> {
-            let csv_path = dir.join("students.csv");
-            let mut safe = crate::output::spreadsheet_safe_frame(frame)?;
-            let mut file =
-                std::fs::File::create(&csv_path).map_err(|e| EwsError::io(&csv_path, e))?;
-            CsvWriter::new(&mut file)
-                .include_header(true)
-                .finish(&mut safe)
-                .map_err(|e| match e {
-                    PolarsError::IO { error, .. } => EwsError::io(
-                        &csv_path,
-                        std::io::Error::new(error.kind(), error.to_string()),
-                    ),
-                    other => other.into(),
-                })
-        },
+        || crate::output::write_safe_csv(&dir.join("students.csv"), frame),
     );
     parquet.and(csv)
 }

@@ -339,6 +339,22 @@ pub fn spreadsheet_safe_frame(frame: &DataFrame) -> Result<DataFrame> {
     Ok(frame.clone().lazy().with_columns(text_columns).collect()?)
 }
 
+/// Writes `frame` as a CSV file with a header, text made [`spreadsheet_safe`]. A failed write
+/// (a full disk) names the file and the system's error, as the other writers' errors do.
+pub fn write_safe_csv(path: &Path, frame: &DataFrame) -> Result<()> {
+    let mut safe = spreadsheet_safe_frame(frame)?;
+    let mut file = std::fs::File::create(path).map_err(|e| EwsError::io(path, e))?;
+    CsvWriter::new(&mut file)
+        .include_header(true)
+        .finish(&mut safe)
+        .map_err(|e| match e {
+            PolarsError::IO { error, .. } => {
+                EwsError::io(path, std::io::Error::new(error.kind(), error.to_string()))
+            }
+            other => other.into(),
+        })
+}
+
 /// A number with at most `decimals` decimals and no trailing zeros; empty when missing.
 pub(crate) fn number(value: Option<f64>, decimals: usize) -> String {
     let mut text = String::new();

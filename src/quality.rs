@@ -224,12 +224,7 @@ impl QualityReport {
             all.vstack_mut(part)?;
         }
         // The offending values come from the export: neutralise formulas for spreadsheets.
-        let mut all = crate::output::spreadsheet_safe_frame(&all)?;
-        let mut file = std::fs::File::create(path).map_err(|e| EwsError::io(path, e))?;
-        CsvWriter::new(&mut file)
-            .include_header(true)
-            .finish(&mut all)?;
-        Ok(())
+        crate::output::write_safe_csv(path, &all)
     }
 
     /// Writes data_quality.csv and rejects.csv into `dir`.
