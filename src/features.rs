@@ -283,12 +283,13 @@ fn split_window(
     first: NaiveDate,
     last: NaiveDate,
 ) -> Result<(DataFrame, u64, u64)> {
+    let (first, last) = (validate::date_literal(first), validate::date_literal(last));
     let counts = frame
         .clone()
         .lazy()
         .select([
-            col(date_column).gt(lit(last)).sum().alias("after"),
-            col(date_column).lt(lit(first)).sum().alias("before"),
+            col(date_column).gt(last.clone()).sum().alias("after"),
+            col(date_column).lt(first.clone()).sum().alias("before"),
         ])
         .collect()?;
     let count = |name: &str| -> Result<u64> {
@@ -297,8 +298,8 @@ fn split_window(
     };
     let (after, before) = (count("after")?, count("before")?);
     let window = col(date_column)
-        .gt_eq(lit(first))
-        .and(col(date_column).lt_eq(lit(last)));
+        .gt_eq(first)
+        .and(col(date_column).lt_eq(last));
     let (kept, _) = keep_rows(&frame, window)?;
     Ok((kept, after, before))
 }

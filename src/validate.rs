@@ -317,6 +317,13 @@ pub fn coded(expr: Expr) -> Expr {
     expr.cast(DataType::from_categories(Categories::global()))
 }
 
+/// A date as a polars literal to compare date columns with. Polars' own literal for a
+/// `NaiveDate` goes through nanoseconds since 1970 and panics outside 1677–2262, a range a
+/// typo in an export's year leaves; a polars date is days since 1970, which holds any date.
+pub fn date_literal(date: NaiveDate) -> Expr {
+    lit(date.to_epoch_days()).cast(DataType::Date)
+}
+
 /// The values of a text column, stored as strings or [`coded`].
 pub fn texts(column: &Column) -> Result<Box<dyn Iterator<Item = Option<&str>> + '_>> {
     Ok(match column.dtype() {
@@ -421,7 +428,7 @@ fn after_school_year(column: &'static str, year_end: NaiveDate) -> Rule {
     Rule::reject(
         column,
         format!("date after the school year of the as-of date (ends {year_end})"),
-        date(column).gt(lit(year_end)),
+        date(column).gt(date_literal(year_end)),
     )
 }
 
@@ -704,7 +711,9 @@ fn implausible_birth_dates(
     let latest = as_of
         .checked_sub_months(chrono::Months::new(12 * MIN_PLAUSIBLE_AGE_YEARS))
         .unwrap_or(as_of);
-    let implausible = col("birth_date").gt(lit(latest)).fill_null(lit(false));
+    let implausible = col("birth_date")
+        .gt(date_literal(latest))
+        .fill_null(lit(false));
     let flagged = students
         .clone()
         .lazy()

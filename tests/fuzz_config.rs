@@ -1,7 +1,6 @@
 //! Property tests of the two files a user hands to ews besides the snapshot: the config and
 //! the model file. Arbitrary bytes (or mutations of the real files) give an error, never a
-//! panic. 64 cases in CI; for a long search: PROPTEST_CASES=100000 cargo test --release
-//! --test fuzz_config (see docs/fuzzing.md).
+//! panic. 64 cases from a fixed seed in CI; a long search is in docs/fuzzing.md.
 
 mod common;
 
@@ -37,11 +36,7 @@ fn config_bytes() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: common::proptest_cases(),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(common::proptest_config())]
 
     #[test]
     fn any_config_file_loads_or_is_refused(bytes in config_bytes()) {

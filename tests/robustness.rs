@@ -119,13 +119,40 @@ fn any_mapped_file() -> impl Strategy<Value = (usize, usize, Vec<u8>)> {
     })
 }
 
+/// Found by `arbitrary_bytes_never_panic` in CI: a mistyped year past 2262 on the fixture's
+/// latest attendance row became the as-of date, and polars' literal for it panicked (it goes
+/// through nanoseconds since 1970). Dates outside 1677–2262, read or given, are now plain dates.
+#[test]
+fn as_of_dates_outside_polars_nanosecond_range_do_not_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture_with_outcomes(dir.path());
+    let attendance = dir.path().join("attendance.csv");
+    let text = std::fs::read_to_string(&attendance).unwrap();
+    let typo = text.replacen("0001,010,2026-01-19,A", "0001,010,2926-01-19,A", 1);
+    assert_ne!(
+        typo, text,
+        "the fixture's latest row is where the test expects it"
+    );
+    std::fs::write(&attendance, typo).unwrap();
+    let snapshot = Snapshot::open(dir.path()).unwrap();
+    let config = config();
+
+    let data = validate::load(&snapshot, &config, None, true).unwrap();
+    assert_eq!(data.as_of, date("2926-01-19"));
+    // Every other row is outside that school year: the gate stops the run, with a reason.
+    assert!(!data.quality.gate(&config).is_empty());
+    features::compute(&data, &config).unwrap();
+
+    for as_of in ["1600-09-01", "3000-01-15"] {
+        let data = validate::load(&snapshot, &config, Some(date(as_of)), true).unwrap();
+        assert_eq!(data.as_of, date(as_of));
+        features::compute(&data, &config).unwrap();
+    }
+}
+
 proptest! {
-    // 64 cases in CI; PROPTEST_CASES=5000 for a longer search.
-    #![proptest_config(ProptestConfig {
-        cases: common::proptest_cases(),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    // 64 cases from a fixed seed in CI; docs/fuzzing.md for a longer search.
+    #![proptest_config(common::proptest_config())]
 
     #[test]
     fn arbitrary_bytes_never_panic((file, bytes) in any_file()) {

@@ -49,11 +49,26 @@ pub fn score_sample_with_config(toml: &str) -> (tempfile::TempDir, PathBuf) {
 }
 
 /// Cases per property test: 64 in CI, more with PROPTEST_CASES for a long search.
-pub fn proptest_cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
+/// The property tests' settings: 64 cases from a fixed seed, so CI runs the same cases every
+/// time and a failure there is a reproducible regression, not luck. A longer search sets
+/// PROPTEST_CASES and a new PROPTEST_RNG_SEED each run (docs/fuzzing.md).
+pub fn proptest_config() -> proptest::test_runner::Config {
+    // proptest's default reads PROPTEST_* from the environment.
+    let from_environment = proptest::test_runner::Config::default();
+    let cases = std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(64)
+        .unwrap_or(64);
+    let rng_seed = match std::env::var_os("PROPTEST_RNG_SEED") {
+        Some(_) => from_environment.rng_seed,
+        None => proptest::test_runner::RngSeed::Fixed(20261128),
+    };
+    proptest::test_runner::Config {
+        cases,
+        rng_seed,
+        failure_persistence: None,
+        ..from_environment
+    }
 }
 
 pub fn date(text: &str) -> NaiveDate {
