@@ -318,8 +318,8 @@ pub fn coded(expr: Expr) -> Expr {
 }
 
 /// A date as a polars literal to compare date columns with. Polars' own literal for a
-/// `NaiveDate` goes through nanoseconds since 1970 and panics outside 1677–2262, a range a
-/// typo in an export's year leaves; a polars date is days since 1970, which holds any date.
+/// `NaiveDate` goes through nanoseconds since 1970 and panics outside 1677–2262, which one
+/// mistyped year in an export leaves; a polars date is days since 1970 and holds any date.
 pub fn date_literal(date: NaiveDate) -> Expr {
     lit(date.to_epoch_days()).cast(DataType::Date)
 }

@@ -48,7 +48,6 @@ pub fn score_sample_with_config(toml: &str) -> (tempfile::TempDir, PathBuf) {
     (work, out)
 }
 
-/// Cases per property test: 64 in CI, more with PROPTEST_CASES for a long search.
 /// The property tests' settings: 64 cases from a fixed seed, so CI runs the same cases every
 /// time and a failure there is a reproducible regression, not luck. A longer search sets
 /// PROPTEST_CASES and a new PROPTEST_RNG_SEED each run (docs/fuzzing.md).
