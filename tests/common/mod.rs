@@ -52,19 +52,21 @@ pub fn score_sample_with_config(toml: &str) -> (tempfile::TempDir, PathBuf) {
 /// time and a failure there is a reproducible regression, not luck. A longer search sets
 /// PROPTEST_CASES and a new PROPTEST_RNG_SEED each run (docs/fuzzing.md).
 pub fn proptest_config() -> proptest::test_runner::Config {
-    // proptest's default reads PROPTEST_* from the environment.
+    // proptest's default has read (and checked) PROPTEST_* from the environment; where a
+    // variable is not set, our default replaces proptest's.
     let from_environment = proptest::test_runner::Config::default();
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(64);
-    let rng_seed = match std::env::var_os("PROPTEST_RNG_SEED") {
-        Some(_) => from_environment.rng_seed,
-        None => proptest::test_runner::RngSeed::Fixed(20261128),
-    };
+    let set = |name: &str| std::env::var_os(name).is_some();
     proptest::test_runner::Config {
-        cases,
-        rng_seed,
+        cases: if set("PROPTEST_CASES") {
+            from_environment.cases
+        } else {
+            64
+        },
+        rng_seed: if set("PROPTEST_RNG_SEED") {
+            from_environment.rng_seed
+        } else {
+            proptest::test_runner::RngSeed::Fixed(20261128)
+        },
         failure_persistence: None,
         ..from_environment
     }
