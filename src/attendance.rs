@@ -15,11 +15,6 @@
 //! is known only once every row and the as-of date are: a second pass lists those rows, run
 //! only when there are any.
 
-use std::borrow::Cow;
-use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
-use std::path::Path;
-
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -27,8 +22,9 @@ use rustc_hash::FxHashMap;
 
 use crate::config::Config;
 use crate::error::{EwsError, Result};
-use crate::input::{CsvLayout, RawFile, LINE};
+use crate::input::{contiguous_parts, row_group_batches, ParquetBatches, RawFile, Source, LINE};
 use crate::quality::{Action, FileQuality};
+use crate::reader::{Dialect, Encoding, Fields, Problem, ReaderFlag, RecordSink};
 use crate::validate::{ATTENDANCE_CODES, DATE_FORMAT};
 
 /// Severity ranks of [`ATTENDANCE_CODES`] that count as present (P, T).
@@ -36,8 +32,6 @@ pub const PRESENT_MAX_SEVERITY: u8 = 1;
 pub const TARDY: u8 = 1;
 pub const UNEXCUSED: u8 = 3;
 
-/// Bytes read at a time by a CSV worker.
-const BLOCK_BYTES: usize = 8 << 20;
 /// Rows per batch of a Parquet file.
 const PARQUET_BATCH_ROWS: usize = 1 << 20;
 
@@ -447,21 +441,29 @@ impl<'a> RowParser<'a> {
     }
 
     fn day(&mut self, value: &[u8]) -> Option<i32> {
-        let Some(format) = self.date_format else {
+        if self.date_format.is_none() && value.len() == 10 {
             return self.iso(value);
-        };
+        }
         if let Some(&day) = self.date_cache.get(value) {
             return day;
         }
+        // Other shapes (a mapped format, a timestamp, an unpadded ISO date) by the one date
+        // parser of every file, through a cache that a file of garbage cannot grow forever.
+        let format = self.date_format.unwrap_or(DATE_FORMAT);
         let day = std::str::from_utf8(value)
             .ok()
-            .and_then(|v| NaiveDate::parse_from_str(v, format).ok())
-            .map(|d| d.num_days_from_ce())
-            .or_else(|| iso_day(value));
+            .and_then(|v| crate::dates::parse(v, format))
+            .map(|d| d.num_days_from_ce());
+        if self.date_cache.len() >= MAX_DATE_CACHE {
+            self.date_cache.clear();
+        }
         self.date_cache.insert(value.to_vec(), day);
         day
     }
 }
+
+/// Distinct non-ISO date texts a parser remembers.
+const MAX_DATE_CACHE: usize = 100_000;
 
 /// A Parquet value as the CSV reader would give it: empty is missing.
 fn non_empty(value: Option<&str>) -> Option<&[u8]> {
@@ -500,283 +502,90 @@ fn iso_day(value: &[u8]) -> Option<i32> {
         }
         None => std::str::from_utf8(value)
             .ok()
-            .and_then(|v| NaiveDate::parse_from_str(v, DATE_FORMAT).ok())
+            .and_then(|v| crate::dates::parse(v, DATE_FORMAT))
             .map(|d| d.num_days_from_ce()),
     }
 }
 
 // ---- reading a CSV file in parallel parts ------------------------------------------------
 
-/// The three fields of a line that attendance needs, by field index.
-struct Fields {
-    student_id: usize,
-    date: usize,
-    code: usize,
-    delimiter: u8,
-}
-
-impl Fields {
-    fn of(layout: &CsvLayout) -> Result<Fields> {
-        let index = |c: &str| {
-            layout.index(c).ok_or_else(|| EwsError::BadFile {
-                path: layout.readable.clone(),
-                message: format!("no `{c}` column"),
-            })
-        };
-        Ok(Fields {
-            student_id: index("student_id")?,
-            date: index("date")?,
-            code: index("code")?,
-            delimiter: layout.delimiter,
-        })
-    }
-
-    /// The wanted fields of a line without quotes (`None` when empty or absent).
-    fn split_plain<'l>(&self, line: &'l [u8]) -> [Option<&'l [u8]>; 3] {
-        let mut out: [Option<&'l [u8]>; 3] = [None, None, None];
-        let (mut index, mut start) = (0, 0);
-        let mut put = |index: usize, field: &'l [u8]| {
-            if !field.is_empty() {
-                if index == self.student_id {
-                    out[0] = Some(field);
-                }
-                if index == self.date {
-                    out[1] = Some(field);
-                }
-                if index == self.code {
-                    out[2] = Some(field);
-                }
-            }
-        };
-        for (i, &b) in line.iter().enumerate() {
-            if b == self.delimiter {
-                put(index, &line[start..i]);
-                index += 1;
-                start = i + 1;
-            }
-        }
-        put(index, &line[start..]);
-        out
-    }
-
-    /// The wanted fields of one line (`None` when empty or absent), unquoting RFC 4180 fields.
-    fn split<'l>(&self, line: &'l [u8]) -> [Option<Cow<'l, [u8]>>; 3] {
-        let mut out: [Option<Cow<'l, [u8]>>; 3] = [None, None, None];
-        let wanted = [self.student_id, self.date, self.code];
-        let last = wanted.iter().copied().max().unwrap_or(0);
-        let mut put = |index: usize, value: Cow<'l, [u8]>| {
-            for (slot, &w) in out.iter_mut().zip(&wanted) {
-                if w == index && !value.is_empty() {
-                    *slot = Some(value.clone());
-                }
-            }
-        };
-        if memchr::memchr(b'"', line).is_none() {
-            let [a, b, c] = self.split_plain(line);
-            return [
-                a.map(Cow::Borrowed),
-                b.map(Cow::Borrowed),
-                c.map(Cow::Borrowed),
-            ];
-        }
-        // Quoted fields: a delimiter inside quotes is text, "" is a quote.
-        let (mut index, mut field, mut quoted, mut i) = (0, Vec::new(), false, 0);
-        while i < line.len() {
-            let b = line[i];
-            if quoted {
-                if b == b'"' {
-                    if line.get(i + 1) == Some(&b'"') {
-                        field.push(b'"');
-                        i += 1;
-                    } else {
-                        quoted = false;
-                    }
-                } else {
-                    field.push(b);
-                }
-            } else if b == b'"' {
-                quoted = true;
-            } else if b == self.delimiter {
-                put(index, Cow::Owned(std::mem::take(&mut field)));
-                index += 1;
-                if index > last {
-                    return out;
-                }
-            } else {
-                field.push(b);
-            }
-            i += 1;
-        }
-        put(index, Cow::Owned(field));
-        out
-    }
-}
-
-/// What one pass does with each row: `line` counts from the part's first record (CSV) or is
-/// the row's line (Parquet).
+/// What one pass does with each row: `line` counts from the part's first line (CSV) or is the
+/// row's line (Parquet).
 trait RowSink: Send {
     fn row(&mut self, parser: &mut RowParser, line: u64, fields: [Option<&[u8]>; 3]);
 }
 
-/// A part of the file: the lines that start in `start..end` (byte offsets).
-#[derive(Debug, Clone, Copy)]
-struct Part {
-    start: u64,
-    end: u64,
+/// A pass's sink behind the shared reader: the three fields attendance needs, decoded where
+/// the export is Windows-1252, and the reader's rejects kept beside.
+struct CsvRows<'p, S> {
+    sink: S,
+    parser: RowParser<'p>,
+    /// Field indexes of student_id, date and code.
+    wanted: [usize; 3],
+    dialect: Dialect,
+    header_fields: usize,
+    /// Rows the reader rejected (malformed, or bytes that are not text), by part line.
+    flags: Vec<ReaderFlag>,
+    names: [&'static str; 3],
 }
 
-/// Splits the data (after the header line) into one part per worker.
-fn parts(path: &Path, workers: usize) -> Result<(u64, Vec<Part>)> {
-    let io = |e| EwsError::io(path, e);
-    let mut file = File::open(path).map_err(io)?;
-    let size = file.metadata().map_err(io)?.len();
-    // The header is one line (read and checked by the input module).
-    let mut header_end = 0u64;
-    let mut buffer = vec![0u8; 1 << 16];
-    loop {
-        let n = file.read(&mut buffer).map_err(io)?;
-        if n == 0 {
-            header_end = size;
-            break;
+impl<S: RowSink> RecordSink for CsvRows<'_, S> {
+    fn record(&mut self, line: u64, record: &[u8], fields: &Fields) {
+        let values = self.wanted.map(|i| fields.value(record, i));
+        if record.is_ascii() {
+            // The usual row: ASCII is text in both encodings.
+            self.sink.row(&mut self.parser, line, values);
+            return;
         }
-        if let Some(i) = memchr::memchr(b'\n', &buffer[..n]) {
-            header_end += i as u64 + 1;
-            break;
-        }
-        header_end += n as u64;
-    }
-    let data = size - header_end;
-    let workers = workers.max(1) as u64;
-    let parts = (0..workers)
-        .map(|w| Part {
-            start: header_end + data * w / workers,
-            end: header_end + data * (w + 1) / workers,
-        })
-        .filter(|p| p.end > p.start)
-        .collect();
-    Ok((header_end, parts))
-}
-
-/// Where the CSV record at the start of `rest` ends: (its length, where the next begins).
-/// A record ends at a line break outside quotes (`quoted`: whether `rest` has any quote at
-/// all); `None` when `rest` holds no complete record and more of the file follows.
-fn record_end(rest: &[u8], eof: bool, quoted: bool) -> Option<(usize, usize)> {
-    if !quoted {
-        return match memchr::memchr(b'\n', rest) {
-            Some(i) => Some((i, i + 1)),
-            None if eof => Some((rest.len(), rest.len())),
-            None => None,
-        };
-    }
-    let (mut quotes, mut from) = (0usize, 0usize);
-    loop {
-        match memchr::memchr(b'\n', &rest[from..]) {
-            Some(i) => {
-                let line_break = from + i;
-                quotes += memchr::memchr_iter(b'"', &rest[from..line_break]).count();
-                if quotes % 2 == 0 {
-                    return Some((line_break, line_break + 1));
-                }
-                from = line_break + 1;
-            }
-            None if eof => return Some((rest.len(), rest.len())),
-            None => return None,
-        }
-    }
-}
-
-/// What a worker read of its part.
-struct PartRead {
-    /// Records that start in the part (line numbers count records, as in the other files).
-    records: u64,
-    /// Whether a quoted value held a line break: the parts may then have been cut inside a
-    /// record, and the file is read again as one part.
-    multiline: bool,
-}
-
-/// Reads the records of `part`, calling the sink with each record's wanted fields.
-fn read_part(
-    path: &Path,
-    part: Part,
-    data_start: u64,
-    fields: &Fields,
-    parser: &mut RowParser,
-    sink: &mut dyn RowSink,
-) -> Result<PartRead> {
-    let io = |e| EwsError::io(path, e);
-    let mut file = File::open(path).map_err(io)?;
-    // A record belongs to the part its first byte is in: unless the part starts right after a
-    // line break, skip to the next line.
-    let mut position = part.start;
-    if part.start > data_start {
-        position = part.start - 1;
-    }
-    file.seek(SeekFrom::Start(position)).map_err(io)?;
-    let mut buffer: Vec<u8> = Vec::with_capacity(BLOCK_BYTES + 4096);
-    let mut skip_partial = part.start > data_start;
-    let mut read = PartRead {
-        records: 0,
-        multiline: false,
-    };
-    let mut eof = false;
-    loop {
-        // Fill the buffer with the next block after the carried-over partial record.
-        let carried = buffer.len();
-        buffer.resize(carried + BLOCK_BYTES, 0);
-        let mut filled = carried;
-        while filled < buffer.len() {
-            let n = file.read(&mut buffer[filled..]).map_err(io)?;
-            if n == 0 {
-                eof = true;
-                break;
-            }
-            filled += n;
-        }
-        buffer.truncate(filled);
-        let mut consumed = 0usize;
-        if skip_partial {
-            match memchr::memchr(b'\n', &buffer) {
-                Some(i) => {
-                    consumed = i + 1;
-                    skip_partial = false;
-                }
-                None if eof => return Ok(read),
-                None => {
-                    position += buffer.len() as u64;
-                    buffer.clear();
-                    continue;
-                }
-            }
-        }
-        let quoted = memchr::memchr(b'"', &buffer[consumed..]).is_some();
-        while position + (consumed as u64) < part.end && consumed < buffer.len() {
-            let rest = &buffer[consumed..];
-            let Some((length, next)) = record_end(rest, eof, quoted) else {
-                break;
+        for (k, value) in values.iter().enumerate() {
+            let Some(value) = value.filter(|v| !v.is_ascii()) else {
+                continue;
             };
-            let record = &rest[..length];
-            let record = record.strip_suffix(b"\r").unwrap_or(record);
-            if !record.is_empty() {
-                if quoted {
-                    read.multiline |= memchr::memchr(b'\n', record).is_some();
-                    let [id, date, code] = fields.split(record);
-                    sink.row(
-                        parser,
-                        read.records,
-                        [id.as_deref(), date.as_deref(), code.as_deref()],
-                    );
-                } else {
-                    sink.row(parser, read.records, fields.split_plain(record));
+            match self.dialect.encoding {
+                Encoding::Utf8 if std::str::from_utf8(value).is_err() => {
+                    self.flags.push(ReaderFlag {
+                        line,
+                        column: self.names[k].to_string(),
+                        value: String::from_utf8_lossy(value).into_owned(),
+                        reason: crate::input::invalid_utf8_reason(),
+                        replaced: false,
+                    });
+                    return;
                 }
-                read.records += 1;
+                Encoding::Utf8 => {}
+                Encoding::Windows1252 => {
+                    // The rare non-ASCII id, date or code: decoded, as the other files' are.
+                    let decoded = values.map(|v| v.map(|v| self.dialect.decode(v)));
+                    let bytes = decoded.each_ref().map(|v| {
+                        v.as_ref()
+                            .and_then(|v| v.as_ref().ok())
+                            .map(|t| t.as_bytes())
+                    });
+                    self.sink.row(&mut self.parser, line, bytes);
+                    return;
+                }
             }
-            consumed += next;
         }
-        position += consumed as u64;
-        buffer.drain(..consumed);
-        if eof || position >= part.end {
-            return Ok(read);
-        }
+        self.sink.row(&mut self.parser, line, values);
+    }
+
+    fn malformed(&mut self, line: u64, problem: Problem, text: &[u8]) {
+        let (field, reason) = crate::reader::describe(problem, self.header_fields);
+        let column = field
+            .and_then(|f| self.wanted.iter().position(|&w| w == f))
+            .map(|k| self.names[k].to_string())
+            .unwrap_or_else(|| {
+                field
+                    .map(|f| format!("(field {})", f + 1))
+                    .unwrap_or_default()
+            });
+        self.flags.push(ReaderFlag {
+            line,
+            column,
+            value: crate::reader::reject_text(self.dialect, text),
+            reason,
+            replaced: false,
+        });
     }
 }
 
@@ -846,67 +655,70 @@ fn iso(day: i32) -> String {
         .unwrap_or_default()
 }
 
+/// A pass's sinks, in file order, with the rows the reader rejected (absolute lines).
+struct Pass<S> {
+    sinks: Vec<S>,
+    flags: Vec<ReaderFlag>,
+}
+
 /// Runs a pass over the whole file: one sink per part, then each part's line numbers made
-/// absolute. Returns the sinks in file order.
+/// absolute by `fix(sink, first line of the part)`.
 fn run_pass<S: RowSink>(
     raw: &RawFile,
     parser: &RowParser,
     make_sink: impl Fn() -> S + Sync,
     fix: impl Fn(&mut S, u64),
-) -> Result<Vec<S>> {
-    let Some(layout) = &raw.csv else {
-        return parquet_pass(raw, parser, make_sink);
-    };
-    let fields = Fields::of(layout)?;
-    let read = |workers: usize| -> Result<Vec<(S, PartRead)>> {
-        let (data_start, parts) = parts(&layout.readable, workers)?;
-        parts
-            .par_iter()
-            .map(|&part| {
-                let mut parser = parser.clone_fresh();
-                let mut sink = make_sink();
-                let read = read_part(
-                    &layout.readable,
-                    part,
-                    data_start,
-                    &fields,
-                    &mut parser,
-                    &mut sink,
-                )?;
-                Ok((sink, read))
+) -> Result<Pass<S>> {
+    let layout = match &raw.source {
+        Source::Csv(layout) => layout,
+        Source::Parquet(batches) => {
+            return Ok(Pass {
+                sinks: parquet_pass(batches, parser, make_sink)?,
+                flags: Vec::new(),
             })
-            .collect()
+        }
     };
-    let mut results = read(rayon::current_num_threads())?;
-    if results.len() > 1 && results.iter().any(|(_, r)| r.multiline) {
-        results = read(1)?;
+    let index = |c: &str| {
+        layout.index(c).ok_or_else(|| EwsError::BadFile {
+            path: raw.path.clone(),
+            message: format!("no `{c}` column"),
+        })
+    };
+    let wanted = [index("student_id")?, index("date")?, index("code")?];
+    let parts = layout.file.read(rayon::current_num_threads(), || CsvRows {
+        sink: make_sink(),
+        parser: parser.clone_fresh(),
+        wanted,
+        dialect: layout.file.dialect,
+        header_fields: layout.file.header.names.len(),
+        flags: Vec::new(),
+        names: ["student_id", "date", "code"],
+    })?;
+    let mut pass = Pass {
+        sinks: Vec::with_capacity(parts.len()),
+        flags: Vec::new(),
+    };
+    for (mut rows, first_line) in parts {
+        fix(&mut rows.sink, first_line);
+        pass.sinks.push(rows.sink);
+        pass.flags
+            .extend(rows.flags.into_iter().map(|f| ReaderFlag {
+                line: f.line + first_line,
+                ..f
+            }));
     }
-    // Line 1 is the header.
-    let mut first_line = 2u64;
-    let mut sinks = Vec::with_capacity(results.len());
-    for (mut sink, read) in results {
-        fix(&mut sink, first_line);
-        first_line += read.records;
-        sinks.push(sink);
-    }
-    Ok(sinks)
+    Ok(pass)
 }
 
-/// A Parquet file, read in row batches through the input module's scan (which applies the
-/// mapping); a row's line is its row number from 1. Like a CSV file's parts, the rows are split
-/// into one contiguous range per core, each read batch by batch into its own sink; returns the
-/// sinks in file order.
+/// A Parquet file, read in row batches through the input module (which applies the mapping);
+/// a row's line is its row number from 1. Like a CSV file's parts, the rows are split into one
+/// contiguous range per core, each read batch by batch into its own sink; returns the sinks in
+/// file order.
 fn parquet_pass<S: RowSink>(
-    raw: &RawFile,
+    batches: &ParquetBatches,
     parser: &RowParser,
     make_sink: impl Fn() -> S + Sync,
 ) -> Result<Vec<S>> {
-    let Some(batches) = &raw.parquet else {
-        return Err(EwsError::BadFile {
-            path: raw.path.clone(),
-            message: "neither a CSV nor a Parquet file".into(),
-        });
-    };
     let workers = rayon::current_num_threads().max(1);
     let parts = contiguous_parts(
         &row_group_batches(&batches.row_groups()?, PARQUET_BATCH_ROWS),
@@ -943,61 +755,6 @@ fn parquet_pass<S: RowSink>(
             Ok(sink)
         })
         .collect()
-}
-
-/// Batches `(offset, rows)` of about `target` rows that begin and end on row-group boundaries:
-/// a Parquet reader decodes whole row groups, so a batch across a boundary would decode both
-/// groups (and the next batch one of them again). Small groups are read together; a group
-/// larger than `target` is read in slices.
-fn row_group_batches(groups: &[usize], target: usize) -> Vec<(usize, usize)> {
-    let target = target.max(1);
-    let mut batches = Vec::new();
-    let (mut start, mut len, mut offset) = (0, 0, 0);
-    for &rows in groups {
-        if len > 0 && (len + rows > target || rows > target) {
-            batches.push((start, len));
-            len = 0;
-        }
-        if rows > target {
-            batches.extend(
-                (0..rows)
-                    .step_by(target)
-                    .map(|s| (offset + s, target.min(rows - s))),
-            );
-        } else if rows > 0 {
-            if len == 0 {
-                start = offset;
-            }
-            len += rows;
-        }
-        offset += rows;
-    }
-    if len > 0 {
-        batches.push((start, len));
-    }
-    batches
-}
-
-/// Splits `batches` into at most `parts` runs of consecutive batches with about as many rows
-/// each, in file order.
-fn contiguous_parts(batches: &[(usize, usize)], parts: usize) -> Vec<Vec<(usize, usize)>> {
-    let total: usize = batches.iter().map(|b| b.1).sum();
-    let mut split: Vec<Vec<(usize, usize)>> = Vec::new();
-    let mut before = 0;
-    let mut current = usize::MAX;
-    for &batch in batches {
-        // The part of the batch's first row.
-        let part = before * parts.max(1) / total.max(1);
-        if part != current {
-            split.push(Vec::new());
-            current = part;
-        }
-        if let Some(last) = split.last_mut() {
-            last.push(batch);
-        }
-        before += batch.1;
-    }
-    split
 }
 
 // ---- the result --------------------------------------------------------------------------
@@ -1051,9 +808,11 @@ pub fn read(
     // codes apply here; Parquet batches come through the input module's scan, which has
     // already made them canonical.
     let no_codes = std::collections::BTreeMap::new();
-    let parser = match &raw.csv {
-        Some(layout) => RowParser::new(&index, &layout.date_format, &config.input.attendance_codes),
-        None => RowParser::new(&index, DATE_FORMAT, &no_codes),
+    let parser = match &raw.source {
+        Source::Csv(layout) => {
+            RowParser::new(&index, &layout.date_format, &config.input.attendance_codes)
+        }
+        Source::Parquet(_) => RowParser::new(&index, DATE_FORMAT, &no_codes),
     };
     // Rejected dates name the export's format, as in the other files.
     let date_format = config.input.date_format(raw.spec.stem());
@@ -1062,7 +821,7 @@ pub fn read(
             r.line += first;
         }
     };
-    let sinks = run_pass(
+    let first = run_pass(
         raw,
         &parser,
         || Aggregate {
@@ -1072,10 +831,12 @@ pub fn read(
         },
         fix,
     )?;
-    let rows_read: u64 = sinks.iter().map(|s| s.rows).sum();
+    // Rows the reader rejected are rows read too.
+    let rows_read: u64 = first.sinks.iter().map(|s| s.rows).sum::<u64>() + first.flags.len() as u64;
+    let reader_flags = first.flags;
     let mut rejected = Vec::new();
     let mut grid = DayGrid::new(index.len);
-    for sink in sinks {
+    for sink in first.sinks {
         rejected.extend(sink.rejected);
         grid = grid.merge(sink.grid);
     }
@@ -1124,7 +885,7 @@ pub fn read(
             },
         )?;
         let mut repeated = Vec::new();
-        for sink in late {
+        for sink in late.sinks {
             rejected.extend(sink.outside);
             repeated.extend(sink.repeated);
         }
@@ -1132,12 +893,20 @@ pub fn read(
     }
 
     rejected.sort_by_key(|r| r.line);
-    let rejects = rejects_frame(
+    let mut rejects = rejects_frame(
         &rejected,
         raw.spec.name,
         date_format,
         (year_start, year_end),
     )?;
+    if !reader_flags.is_empty() {
+        rejects = crate::quality::flags_frame(raw.spec.name, &reader_flags)?
+            .vstack(&rejects)?
+            .sort(
+                ["line"],
+                SortMultipleOptions::default().with_maintain_order(true),
+            )?;
+    }
     let quality = FileQuality::new(raw.spec.name, raw.path.clone(), rows_read);
     let attendance = Attendance {
         as_of,
@@ -1356,37 +1125,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parquet_batches_follow_row_groups() {
-        // Groups as pyarrow wrote the benchmark's copy: a short group between full ones.
-        let m = 1 << 20;
-        assert_eq!(
-            row_group_batches(&[m, m, 483_956, m], m),
-            [(0, m), (m, m), (2 * m, 483_956), (2 * m + 483_956, m)]
-        );
-        // Small groups are read together; a large group in slices; empty groups skipped.
-        assert_eq!(
-            row_group_batches(&[100, 0, 100, 100, 600, 50], 250),
-            [
-                (0, 200),
-                (200, 100),
-                (300, 250),
-                (550, 250),
-                (800, 100),
-                (900, 50)
-            ]
-        );
-        assert!(row_group_batches(&[], 250).is_empty());
-
-        let batches = [(0, 100), (100, 100), (200, 100), (300, 300)];
-        assert_eq!(
-            contiguous_parts(&batches, 2),
-            [vec![(0, 100), (100, 100), (200, 100)], vec![(300, 300)]]
-        );
-        assert_eq!(contiguous_parts(&batches, 1), [batches.to_vec()]);
-        assert!(contiguous_parts(&[], 2).is_empty());
-    }
-
-    #[test]
     fn iso_dates_by_hand_and_other_shapes_rejected() {
         let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).map(|d| d.num_days_from_ce());
         assert_eq!(iso_day(b"2026-01-14"), day(2026, 1, 14));
@@ -1404,8 +1142,8 @@ mod tests {
         }
     }
 
-    /// The reader's dates against the polars parse the other files use (and, with a mapped
-    /// format, against the mapping's rewrite to ISO in the input module).
+    /// The reader's dates against the way the other files read theirs: the chunk reader's
+    /// rewrite to ISO ([`crate::dates::canonical`]), then the row checks' polars parse.
     #[test]
     fn dates_parse_as_in_the_other_files() {
         let values = [
@@ -1428,6 +1166,8 @@ mod tests {
             "2026-01-14 ",
             " 2026-01-14",
             "2026-01-14T00:00",
+            "2026-01-14 07:30:00",
+            "01/14/2026 07:30",
             "20260114",
             "",
             "x",
@@ -1437,48 +1177,42 @@ mod tests {
             "0001-01-01",
             "9999-12-31",
         ];
-        let frame = df!("d" => values.to_vec()).unwrap();
-        let polars_days = |format: &str| -> Vec<Option<i32>> {
-            let iso = crate::validate::date("d");
-            let parsed = if format == DATE_FORMAT {
-                iso
-            } else {
-                let mapped = col("d").str().to_date(StrptimeOptions {
-                    format: Some(format.into()),
-                    strict: false,
-                    exact: true,
-                    cache: true,
-                });
-                mapped.clone().fill_null(iso)
-            };
-            let out = frame
-                .clone()
+        let students = StudentIndex::new(&StringChunked::from_slice("id".into(), &["1"]));
+        for format in [DATE_FORMAT, "%m/%d/%Y", "%d.%m.%Y"] {
+            let rewritten: Vec<String> = values
+                .iter()
+                .map(|v| crate::dates::canonical(v, format).unwrap_or_else(|| v.to_string()))
+                .collect();
+            let frame = df!("d" => rewritten).unwrap();
+            let expected: Vec<Option<i32>> = frame
                 .lazy()
-                .select([parsed.alias("d")])
+                .select([crate::validate::date("d").alias("d")])
                 .collect()
-                .unwrap();
-            out.column("d")
+                .unwrap()
+                .column("d")
                 .unwrap()
                 .date()
                 .unwrap()
                 .as_date_iter()
                 .map(|d| d.map(|d| d.num_days_from_ce()))
-                .collect()
-        };
-        let students = StudentIndex::new(&StringChunked::from_slice("id".into(), &["1"]));
-        for format in [DATE_FORMAT, "%m/%d/%Y", "%d.%m.%Y"] {
+                .collect();
             let mut parser = RowParser::new(&students, format, &Default::default());
             let ours: Vec<Option<i32>> = values.iter().map(|v| parser.day(v.as_bytes())).collect();
-            let expected = polars_days(format);
             let differ: Vec<String> = values
                 .iter()
                 .zip(&ours)
                 .zip(&expected)
                 .filter(|((_, a), b)| a != b)
-                .map(|((v, a), b)| format!("{v:?}: ours {a:?}, polars {b:?}"))
+                .map(|((v, a), b)| format!("{v:?}: attendance {a:?}, other files {b:?}"))
                 .collect();
             assert!(differ.is_empty(), "{format}: {differ:#?}");
         }
+        // Timestamps are read as their date.
+        let mut parser = RowParser::new(&students, DATE_FORMAT, &Default::default());
+        assert_eq!(
+            parser.day(b"2026-01-14T07:30:00"),
+            parser.day(b"2026-01-14")
+        );
     }
 
     #[test]
@@ -1516,25 +1250,6 @@ mod tests {
         assert_eq!(rows_in(grid.cell(2, 3)), 2);
         assert_eq!(severity_of(grid.cell(2, 3)), 4);
         assert_eq!(grid.cell(0, 4), 0);
-    }
-
-    #[test]
-    fn quoted_fields_are_unquoted() {
-        let fields = Fields {
-            student_id: 0,
-            date: 2,
-            code: 3,
-            delimiter: b',',
-        };
-        let [id, date, code] = fields.split(b"\"0001\",\"a, b\",2026-01-14,\"P\"");
-        assert_eq!(id.as_deref(), Some(&b"0001"[..]));
-        assert_eq!(date.as_deref(), Some(&b"2026-01-14"[..]));
-        assert_eq!(code.as_deref(), Some(&b"P"[..]));
-        let [id, date, code] = fields.split(b",020,2026-01-14");
-        assert_eq!((id, code), (None, None));
-        assert_eq!(date.as_deref(), Some(&b"2026-01-14"[..]));
-        let [_, _, code] = fields.split(b"1,2,3,\"say \"\"hi\"\"\"");
-        assert_eq!(code.as_deref(), Some(&b"say \"hi\""[..]));
     }
 
     #[test]

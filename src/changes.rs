@@ -14,6 +14,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::error::{EwsError, Result};
+use crate::pseudonym::StudentIds;
 
 /// The change categories, in order of precedence.
 pub const CATEGORIES: [&str; 5] = [
@@ -51,19 +52,97 @@ pub struct ChangeCounts {
     pub tier_down: usize,
 }
 
-/// The most recent earlier run folder in `out`: a folder named by a date before `as_of` that
-/// holds a student feed.
-pub fn previous_run(out: &Path, as_of: NaiveDate) -> Option<PathBuf> {
-    let entries = std::fs::read_dir(out).ok()?;
-    entries
+/// Earlier run folders in `out`, newest first: folders named by a date before `as_of` that
+/// hold a student feed.
+pub fn earlier_runs(out: &Path, as_of: NaiveDate) -> Vec<(NaiveDate, PathBuf)> {
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return Vec::new();
+    };
+    let mut runs: Vec<(NaiveDate, PathBuf)> = entries
         .filter_map(|e| e.ok())
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().to_string();
             let date = NaiveDate::parse_from_str(&name, crate::validate::DATE_FORMAT).ok()?;
             (date < as_of && e.path().join("students.parquet").is_file()).then(|| (date, e.path()))
         })
-        .max_by_key(|(date, _)| *date)
-        .map(|(_, path)| path)
+        .collect();
+    runs.sort_by_key(|run| std::cmp::Reverse(run.0));
+    runs
+}
+
+/// The most recent earlier run folder in `out` written with student ids that compare with
+/// `ids` (the same mode and key); runs skipped for their ids are logged.
+pub fn previous_run(out: &Path, as_of: NaiveDate, ids: &StudentIds) -> Option<PathBuf> {
+    for (_, dir) in earlier_runs(out, as_of) {
+        let theirs = run_ids(&dir);
+        if ids.comparable(&theirs) {
+            return Some(dir);
+        }
+        log::warn!(
+            "{}: not compared for changes.csv: written with {}, this run with {}",
+            dir.display(),
+            theirs.describe(),
+            ids.describe()
+        );
+    }
+    None
+}
+
+/// The share of students at medium or high risk in the most recent earlier run in `out` of
+/// the same school year (`same_year` of its as-of date) scored with the model of
+/// `model_fingerprint`, with that run's as-of date.
+pub fn previous_flagged_share(
+    out: &Path,
+    as_of: NaiveDate,
+    same_year: impl Fn(NaiveDate) -> bool,
+    model_fingerprint: &str,
+) -> Option<(NaiveDate, f64)> {
+    let read = |path: PathBuf| -> Option<serde_json::Value> {
+        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+    };
+    earlier_runs(out, as_of)
+        .into_iter()
+        .filter(|(date, _)| same_year(*date))
+        .find_map(|(date, dir)| {
+            let manifest = read(dir.join("manifest.json"))?;
+            if manifest.get("model")?.get("fingerprint")?.as_str()? != model_fingerprint {
+                return None;
+            }
+            let summary = read(dir.join("summary.json"))?;
+            let students = summary.get("students")?.as_f64()?;
+            let tiers = summary.get("tiers")?;
+            let flagged = tiers.get("high")?.as_f64()? + tiers.get("medium")?.as_f64()?;
+            (students > 0.0).then_some((date, flagged / students))
+        })
+}
+
+/// How an earlier run wrote its student ids: from its manifest, or for a run of an ews that
+/// did not record it, from its feed (names removed: pseudonyms under an unknown key).
+pub fn run_ids(dir: &Path) -> StudentIds {
+    let recorded = std::fs::read_to_string(dir.join("manifest.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|manifest| serde_json::from_value(manifest.get("student_ids")?.clone()).ok());
+    if let Some(ids) = recorded {
+        return ids;
+    }
+    let named = std::fs::File::open(dir.join("students.parquet"))
+        .ok()
+        .and_then(|file| {
+            ParquetReader::new(file)
+                .with_columns(Some(vec!["first_name".into()]))
+                .finish()
+                .ok()
+        })
+        .and_then(|feed| {
+            let names = feed.column("first_name").ok()?.clone();
+            Some(names.null_count() < names.len() || names.is_empty())
+        })
+        .unwrap_or(false);
+    StudentIds {
+        pseudonymized: !named,
+        key_fingerprint: None,
+    }
 }
 
 /// The frame the comparison needs from a feed: id, names, school, grade, tier, risk and
@@ -93,7 +172,25 @@ fn tier_level(column: &str) -> Expr {
 
 /// Compares the current feed with the feed of `previous` (a run folder); the rows of
 /// changes.csv, ranked by category then student_id, and the counts.
-pub fn compare(current: &DataFrame, previous: &Path) -> Result<(DataFrame, ChangeCounts)> {
+///
+/// The two runs must have written the same student ids (`ids`): a plain run is never compared
+/// with a pseudonymised one, nor pseudonyms under one key with another's.
+pub fn compare(
+    current: &DataFrame,
+    previous: &Path,
+    ids: &StudentIds,
+) -> Result<(DataFrame, ChangeCounts)> {
+    let theirs = run_ids(previous);
+    if !ids.comparable(&theirs) {
+        return Err(EwsError::BadFile {
+            path: previous.to_path_buf(),
+            message: format!(
+                "cannot be compared: written with {}, this run with {}",
+                theirs.describe(),
+                ids.describe()
+            ),
+        });
+    }
     let path = previous.join("students.parquet");
     let unreadable = |e: PolarsError| EwsError::BadFile {
         path: path.clone(),
@@ -162,6 +259,11 @@ pub fn compare(current: &DataFrame, previous: &Path) -> Result<(DataFrame, Chang
             .fill_null(col(format!("{name}_before").as_str()))
             .alias(name)
     };
+    // A pseudonymised changes.csv holds no name, whatever the feeds hold.
+    let name = |name: &str| match ids.pseudonymized {
+        true => lit(NULL).cast(DataType::String).alias(name),
+        false => either(name),
+    };
     let rows = joined
         .with_column(change.alias("change"))
         .filter(col("change").is_not_null())
@@ -169,8 +271,8 @@ pub fn compare(current: &DataFrame, previous: &Path) -> Result<(DataFrame, Chang
         .sort(["__order", "student_id"], Default::default())
         .select([
             col("student_id"),
-            either("first_name"),
-            either("last_name"),
+            name("first_name"),
+            name("last_name"),
             either("school_id"),
             either("grade_level"),
             col("change"),
@@ -282,7 +384,7 @@ mod tests {
         ParquetWriter::new(&mut file)
             .finish(&mut previous.clone())
             .unwrap();
-        let (rows, counts) = compare(&current, dir.path()).unwrap();
+        let (rows, counts) = compare(&current, dir.path(), &StudentIds::of(None)).unwrap();
         let pairs: Vec<(String, String)> = rows
             .column("student_id")
             .unwrap()
@@ -321,16 +423,42 @@ mod tests {
     #[test]
     fn the_most_recent_earlier_run_is_found() {
         let out = tempfile::tempdir().unwrap();
-        for name in ["2026-02-13", "2026-03-01", "2026-03-13", "notes"] {
-            std::fs::create_dir(out.path().join(name)).unwrap();
-            std::fs::write(out.path().join(name).join("students.parquet"), "").unwrap();
+        let key = b"0123456789abcdef";
+        let runs = [
+            ("2026-02-13", StudentIds::of(None)),
+            ("2026-02-20", StudentIds::of(Some(key))),
+            ("2026-03-01", StudentIds::of(None)),
+            ("2026-03-06", StudentIds::of(Some(b"another key, 16+"))),
+            ("2026-03-13", StudentIds::of(None)),
+            ("notes", StudentIds::of(None)),
+        ];
+        for (name, ids) in &runs {
+            let dir = out.path().join(name);
+            std::fs::create_dir(&dir).unwrap();
+            std::fs::write(dir.join("students.parquet"), "").unwrap();
+            let manifest = serde_json::json!({ "student_ids": ids });
+            std::fs::write(dir.join("manifest.json"), manifest.to_string()).unwrap();
         }
         let as_of = NaiveDate::from_ymd_opt(2026, 3, 13).unwrap();
+        let plain = StudentIds::of(None);
         assert_eq!(
-            previous_run(out.path(), as_of),
+            previous_run(out.path(), as_of, &plain),
             Some(out.path().join("2026-03-01"))
         );
+        // A pseudonymised run compares with the latest run under its own key only.
+        assert_eq!(
+            previous_run(out.path(), as_of, &StudentIds::of(Some(key))),
+            Some(out.path().join("2026-02-20"))
+        );
+        assert_eq!(
+            previous_run(
+                out.path(),
+                as_of,
+                &StudentIds::of(Some(b"a third key 16 b"))
+            ),
+            None
+        );
         let first = NaiveDate::from_ymd_opt(2026, 2, 13).unwrap();
-        assert_eq!(previous_run(out.path(), first), None);
+        assert_eq!(previous_run(out.path(), first, &plain), None);
     }
 }

@@ -104,6 +104,7 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
         true => Some(crate::pseudonym::key_from_env()?),
         false => None,
     };
+    let ids = crate::pseudonym::StudentIds::of(pseudonym_key.as_deref());
     let mut stages = Stages::default();
     let model = ModelFile::load(&args.model)?;
     let snapshot = Snapshot::open(&args.snapshot)?.with_mapping(config.input.clone());
@@ -130,6 +131,11 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
         crate::manifest::InputHashes::start(quality.files.iter().map(|f| f.path.clone()).collect());
     quality.add_ignored(&run.ignored);
     let scored = stages.time("score", || score::score(&run.table, &model, config))?;
+    let mut warnings = Vec::new();
+    if let Some(warning) = flagged_share_warning(args, &run, &scored, &model, config) {
+        log::warn!("{warning}");
+        warnings.push(warning);
+    }
     let audit = stages.time("equity", || {
         referral_audit(&run.table, &scored, labels.as_deref(), config)
     })?;
@@ -149,7 +155,7 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
         if let Some(key) = &pseudonym_key {
             students = crate::pseudonym::pseudonymize(&students, key)?;
         }
-        let (rows, counts) = changes_since(args, run.as_of, &students)?;
+        let (rows, counts) = changes_since(args, run.as_of, &students, &ids)?;
         Ok((students, rows, counts))
     })?;
     let timings = stages.0.clone();
@@ -159,6 +165,7 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
             crate::feed::summary(&run.table, &scored, run.as_of, config.equity.min_group_size)?;
         crate::changes::write_csv(&folder.file("changes.csv"), &change_rows)?;
         summary.changes = changes.clone();
+        summary.student_ids = Some(ids.clone());
         crate::feed::write_summary(&folder.file("summary.json"), &summary)?;
         let mut change_of = crate::changes::by_student(&change_rows)?;
         if let Some(key) = &pseudonym_key {
@@ -219,6 +226,8 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
                 quality: &quality,
                 stages: &timings,
                 input_hashes: &input_hashes.finish(),
+                student_ids: &ids,
+                warnings: &warnings,
             },
         )?;
         crate::manifest::write(&folder.file("manifest.json"), &manifest)?;
@@ -276,9 +285,45 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
         ),
         None => println!("changes: no earlier run to compare with"),
     }
+    for warning in &warnings {
+        println!("warning: {warning}");
+    }
     println!("wrote {}", published.join("referrals.csv").display());
     println!("  time: {}", stages.summary());
-    Ok(status(&quality))
+    Ok(match warnings.is_empty() {
+        true => status(&quality),
+        false => RunStatus::Warnings,
+    })
+}
+
+/// The share of students at medium or high risk, against the most recent earlier run in
+/// --out of the same school year and model: a warning when it moved by more than
+/// `quality.max_flagged_change` (relative to the earlier share, at least 1%).
+fn flagged_share_warning(
+    args: &ScoreArgs,
+    run: &features::FeatureRun,
+    scored: &[score::ScoredStudent],
+    model: &ModelFile,
+    config: &Config,
+) -> Option<String> {
+    let flagged = scored.iter().filter(|s| s.tier != Tier::Low).count();
+    let now = flagged as f64 / scored.len().max(1) as f64;
+    let (date, before) = crate::changes::previous_flagged_share(
+        &args.out,
+        run.as_of,
+        |date| config.school_year_of(date) == run.school_year,
+        &model.fingerprint,
+    )?;
+    let change = (now - before).abs() / before.max(0.01);
+    (change > config.quality.max_flagged_change).then(|| {
+        format!(
+            "the share of students at medium or high risk moved from {:.1}% (run of {date}) to {:.1}%, a change of {:.0}% (quality.max_flagged_change {:.0}%): check the export before acting on this list",
+            100.0 * before,
+            100.0 * now,
+            100.0 * change,
+            100.0 * config.quality.max_flagged_change
+        )
+    })
 }
 
 /// changes.csv rows (header only without an earlier run) and their counts. An earlier run
@@ -288,6 +333,7 @@ fn changes_since(
     args: &ScoreArgs,
     as_of: chrono::NaiveDate,
     students: &polars::prelude::DataFrame,
+    ids: &crate::pseudonym::StudentIds,
 ) -> Result<(
     polars::prelude::DataFrame,
     Option<crate::changes::ChangeCounts>,
@@ -302,14 +348,14 @@ fn changes_since(
     };
     let previous = match &args.previous {
         Some(dir) => {
-            let (rows, counts) = crate::changes::compare(students, dir)?;
+            let (rows, counts) = crate::changes::compare(students, dir, ids)?;
             return Ok((rows, Some(counts)));
         }
-        None => crate::changes::previous_run(&args.out, as_of),
+        None => crate::changes::previous_run(&args.out, as_of, ids),
     };
     match previous {
         None => Ok((empty()?, None)),
-        Some(dir) => match crate::changes::compare(students, &dir) {
+        Some(dir) => match crate::changes::compare(students, &dir, ids) {
             Ok((rows, counts)) => Ok((rows, Some(counts))),
             Err(e) => {
                 log::warn!("no changes.csv comparison: {e}");
@@ -359,8 +405,38 @@ fn labels_of(
     model::labels(run, outcomes, config)
 }
 
+/// The evaluation folder: `--out`, or `reports/<as-of>.evaluation`.
+fn evaluation_target(out: Option<&Path>, as_of: chrono::NaiveDate) -> Result<std::path::PathBuf> {
+    let target = match out {
+        Some(out) => out.to_path_buf(),
+        None => Path::new("reports").join(format!("{as_of}.evaluation")),
+    };
+    // `.`, `..` or `/` name no folder that could be renamed: resolve them.
+    if target.file_name().is_none() {
+        return std::fs::canonicalize(&target).map_err(|e| EwsError::io(&target, e));
+    }
+    Ok(target)
+}
+
+/// A folder path as (its parent, its name); a bare name's parent is `.`.
+fn parent_and_name(target: &Path) -> (std::path::PathBuf, String) {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let parent = match target.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => Path::new(".").to_path_buf(),
+    };
+    (parent, name)
+}
+
 /// `ews evaluate`: a model on a labelled snapshot, beside the rule-based indicators.
 pub fn evaluate(args: &EvaluateArgs, config: &Config) -> Result<RunStatus> {
+    // A folder that may not be replaced is refused before any work.
+    if let Some(out) = &args.out {
+        output::check_evaluation_target(&evaluation_target(Some(out), chrono::NaiveDate::MIN)?)?;
+    }
     let mut stages = Stages::default();
     let model = ModelFile::load(&args.model)?;
     let snapshot = Snapshot::open(&args.snapshot)?.with_mapping(config.input.clone());
@@ -373,24 +449,9 @@ pub fn evaluate(args: &EvaluateArgs, config: &Config) -> Result<RunStatus> {
         crate::evaluate::evaluate(&run, &probabilities, &labels, config)
     })?;
     let published = stages.time("write", || {
-        let target = args
-            .out
-            .clone()
-            .unwrap_or_else(|| Path::new("reports").join(format!("{}.evaluation", run.as_of)));
-        let (parent, name) = match (target.parent(), target.file_name()) {
-            (Some(parent), Some(name)) => {
-                (parent.to_path_buf(), name.to_string_lossy().to_string())
-            }
-            _ => (
-                Path::new(".").to_path_buf(),
-                target.to_string_lossy().to_string(),
-            ),
-        };
-        let parent = if parent.as_os_str().is_empty() {
-            Path::new(".").to_path_buf()
-        } else {
-            parent
-        };
+        let target = evaluation_target(args.out.as_deref(), run.as_of)?;
+        output::check_evaluation_target(&target)?;
+        let (parent, name) = parent_and_name(&target);
         let folder = RunFolder::create(&parent, &name)?;
         let json = serde_json::to_string_pretty(&evaluation)
             .map_err(|e| EwsError::io(folder.file("metrics.json"), std::io::Error::other(e)))?;
@@ -405,6 +466,9 @@ pub fn evaluate(args: &EvaluateArgs, config: &Config) -> Result<RunStatus> {
         crate::equity::write_csv(&folder.file("equity.csv"), &evaluation.equity)?;
         quality.write(folder.target_staging())?;
         output::protect_student_files(folder.target_staging(), config)?;
+        output::write_evaluation_marker(folder.target_staging())?;
+        // Checked again: the folder may have changed while the evaluation ran.
+        output::check_evaluation_target(&target)?;
         folder.publish()
     })?;
 

@@ -131,6 +131,15 @@ pub struct QualityConfig {
     /// Per-file overrides, e.g. `"behavior.csv" = 0.05`.
     #[serde(default)]
     pub max_rejected_share_by_file: BTreeMap<String, f64>,
+    /// End of the school year's first grading period (MM-DD, default "11-15"): after it, a
+    /// grades.csv without rows fails the gate.
+    #[serde(default = "default_first_term_end")]
+    pub first_term_end: String,
+    /// Largest relative change of the share of students at medium or high risk since the
+    /// previous run of the same school year and model (|new − old| ÷ max(old, 0.01), default
+    /// 0.5) before a run warns (exit 1): a broken export must not silently double the list.
+    #[serde(default = "default_max_flagged_change")]
+    pub max_flagged_change: f64,
 }
 
 impl QualityConfig {
@@ -140,6 +149,10 @@ impl QualityConfig {
             .copied()
             .unwrap_or(self.max_rejected_share)
     }
+
+    pub fn first_term_end(&self) -> MonthDay {
+        MonthDay::parse(&self.first_term_end).unwrap_or(MonthDay { month: 11, day: 15 })
+    }
 }
 
 impl Default for QualityConfig {
@@ -147,8 +160,18 @@ impl Default for QualityConfig {
         Self {
             max_rejected_share: default_max_rejected(),
             max_rejected_share_by_file: BTreeMap::new(),
+            first_term_end: default_first_term_end(),
+            max_flagged_change: default_max_flagged_change(),
         }
     }
+}
+
+fn default_first_term_end() -> String {
+    "11-15".into()
+}
+
+fn default_max_flagged_change() -> f64 {
+    0.5
 }
 
 /// Graduation requirements (src/recovery.rs).
@@ -458,6 +481,7 @@ impl Config {
         for (name, value) in [
             ("school_year_start", &self.school_year_start),
             ("age_cutoff", &self.age_cutoff),
+            ("quality.first_term_end", &self.quality.first_term_end),
         ] {
             if MonthDay::parse(value).is_none() {
                 return Err(bad(format!("{name} = {value:?}: expected MM-DD")));
@@ -490,6 +514,12 @@ impl Config {
             )?;
         }
         unit("tiers.medium", self.tiers.medium)?;
+        if self.quality.max_flagged_change.is_nan() || self.quality.max_flagged_change < 0.0 {
+            return Err(bad(format!(
+                "quality.max_flagged_change = {}: expected a number ≥ 0",
+                self.quality.max_flagged_change
+            )));
+        }
         if self.tiers.medium > self.tiers.high {
             return Err(bad(format!(
                 "tiers.medium ({}) must not be above tiers.high ({})",
@@ -590,6 +620,17 @@ impl Config {
             date.year() + 1
         } else {
             date.year()
+        }
+    }
+
+    /// The date of `day` within school year `school_year` (e.g. 11-15 of 2026 is 2025-11-15).
+    pub fn in_school_year(&self, day: MonthDay, school_year: i32) -> NaiveDate {
+        let first = self.school_year_first_day(school_year);
+        let date = day.in_year(school_year - 1);
+        if date < first {
+            day.in_year(school_year)
+        } else {
+            date
         }
     }
 

@@ -18,23 +18,12 @@ pub enum EwsError {
     #[error("{path}: required file is missing")]
     MissingFile { path: PathBuf },
 
-    #[error("{path}: required column `{column}`{} is missing{}", mapped_hint(.canonical), closest_hint(.closest))]
-    MissingColumn {
+    #[error("{path}: {}", missing_columns_message(.missing, .hint))]
+    MissingColumns {
         path: PathBuf,
-        /// The header the file should have (the mapping's name for the contract column).
-        column: String,
-        /// The contract's name of the column, when the mapping renames it.
-        canonical: Option<String>,
-        closest: Option<String>,
-    },
-
-    #[error("{path}, line {line}, column `{column}`: {found}; expected {expected}")]
-    BadValue {
-        path: PathBuf,
-        line: u64,
-        column: String,
-        found: String,
-        expected: String,
+        missing: Vec<MissingColumn>,
+        /// Why the header might not match (another delimiter, no header row).
+        hint: Option<String>,
     },
 
     #[error("{path}: {message}")]
@@ -66,24 +55,85 @@ pub enum EwsError {
         source: std::io::Error,
     },
 
-    #[error("data engine: {0}")]
+    // Only the kind of the engine's error: its message may quote a value of the data.
+    #[error("data engine error ({}); a bug in ews, please report it", engine_error_kind(.0))]
     Polars(#[from] polars::error::PolarsError),
 
     #[error(transparent)]
     Generate(#[from] crate::generate::GenerateError),
 }
 
-fn mapped_hint(canonical: &Option<String>) -> String {
-    match canonical {
-        Some(name) => format!(" (mapped to `{name}`)"),
-        None => String::new(),
+/// A required column the header lacks.
+#[derive(Debug, Clone)]
+pub struct MissingColumn {
+    /// The header the file should have (the mapping's name for the contract column).
+    pub column: String,
+    /// The contract's name of the column, when the mapping renames it.
+    pub canonical: Option<String>,
+    pub closest: Option<String>,
+}
+
+impl std::fmt::Display for MissingColumn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`{}`", self.column)?;
+        if let Some(name) = &self.canonical {
+            write!(f, " (mapped to `{name}`)")?;
+        }
+        if let Some(header) = &self.closest {
+            write!(f, " (closest header found: `{header}`)")?;
+        }
+        Ok(())
     }
 }
 
-fn closest_hint(closest: &Option<String>) -> String {
-    match closest {
-        Some(header) => format!(" (closest header found: `{header}`)"),
-        None => String::new(),
+/// "required column `x` is missing (closest header found: `y`)", or every missing column in
+/// one message.
+fn missing_columns_message(missing: &[MissingColumn], hint: &Option<String>) -> String {
+    let mut message = match missing {
+        [one] => {
+            let mut text = format!("required column `{}`", one.column);
+            if let Some(name) = &one.canonical {
+                text += &format!(" (mapped to `{name}`)");
+            }
+            text += " is missing";
+            if let Some(header) = &one.closest {
+                text += &format!(" (closest header found: `{header}`)");
+            }
+            text
+        }
+        _ => format!(
+            "{} required columns are missing: {}",
+            missing.len(),
+            missing
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    if let Some(hint) = hint {
+        message += &format!("; {hint}");
+    }
+    message
+}
+
+/// The kind of a polars error, without its message (which may hold a value of a row).
+fn engine_error_kind(error: &polars::error::PolarsError) -> String {
+    use polars::error::PolarsError::*;
+    match error {
+        IO { error, .. } => format!("input/output: {error}"),
+        Context { error, .. } | ExprContext { error, .. } => engine_error_kind(error),
+        AssertionError(_) => "assertion".into(),
+        ColumnNotFound(_) => "column not found".into(),
+        ComputeError(_) => "compute".into(),
+        Duplicate(_) => "duplicate".into(),
+        InvalidOperation(_) => "invalid operation".into(),
+        NoData(_) => "no data".into(),
+        OutOfBounds(_) => "out of bounds".into(),
+        SchemaFieldNotFound(_) | SchemaMismatch(_) | StructFieldNotFound(_) => "schema".into(),
+        ShapeMismatch(_) => "shape mismatch".into(),
+        StringCacheMismatch(_) => "string cache".into(),
+        _ => "other".into(),
     }
 }
 
@@ -92,8 +142,7 @@ impl EwsError {
     pub fn exit_code(&self) -> u8 {
         match self {
             EwsError::MissingFile { .. }
-            | EwsError::MissingColumn { .. }
-            | EwsError::BadValue { .. }
+            | EwsError::MissingColumns { .. }
             | EwsError::BadFile { .. }
             | EwsError::Config { .. }
             | EwsError::Model { .. }

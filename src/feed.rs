@@ -203,6 +203,8 @@ pub struct Summary {
     pub schools: Vec<SchoolSummary>,
     /// Changes since the previous run (null when there is none to compare with).
     pub changes: Option<crate::changes::ChangeCounts>,
+    /// Whether the feed's student ids are pseudonyms, and under which key (its fingerprint).
+    pub student_ids: Option<crate::pseudonym::StudentIds>,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -275,6 +277,7 @@ pub fn summary(
         students: scored.len(),
         tiers,
         changes: None,
+        student_ids: None,
         schools: schools
             .into_iter()
             .map(|(school_id, (school_name, grades))| {

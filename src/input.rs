@@ -1,19 +1,31 @@
 //! Reading the export files of one snapshot folder.
 //!
-//! Each file is scanned lazily by polars with every column as a string (identifiers keep their
-//! leading zeros, and a bad value becomes a reportable row instead of a reader crash). The
-//! header is checked first, so a missing required column fails before any data is read, with
-//! the closest header that was found. Typed parsing and row checks live in [`crate::validate`].
+//! Every CSV file goes through the one reader of [`crate::reader`], which never stops a file
+//! at a malformed row; a Parquet file is read in row batches. Either way a file reaches the
+//! row checks ([`crate::validate`]) as chunks of text columns under the contract's names, with
+//! the district's mapping applied and each row's line, so identifiers keep their leading zeros
+//! and a bad value becomes a reportable row instead of a reader crash. The header is checked
+//! first, so a missing required column fails before any data is read, naming every missing
+//! column with the closest header found.
 
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
-use crate::error::{EwsError, Result};
+use crate::dates;
+use crate::error::{EwsError, MissingColumn, Result};
 use crate::mapping::{Mapping, MarkScale};
+use crate::reader::{self, Dialect, Encoding, Fields, Problem, ReaderFlag};
 
-/// Name of the column that carries each row's line number in its file (the header is line 1).
+/// Name of the column that carries each row's line number in its file (the header is line 1;
+/// a Parquet file's rows count from 1).
 pub const LINE: &str = "__line";
+
+/// Rows per chunk handed to the row checks: enough for polars to work in bulk, few enough that
+/// a worker's chunk of text stays small (a million-student grades.csv has 10M rows).
+pub const CHUNK_ROWS: usize = 1 << 18;
 
 /// The layout of one export file of the input contract.
 #[derive(Debug)]
@@ -21,6 +33,9 @@ pub struct FileSpec {
     pub name: &'static str,
     pub required: &'static [&'static str],
     pub optional: &'static [&'static str],
+    /// Free-text columns: an invalid UTF-8 sequence there is replaced (U+FFFD) and the row kept;
+    /// in any other column (ids, dates, codes, numbers) it rejects the row.
+    pub free_text: &'static [&'static str],
     /// Whether a snapshot without this file is an error.
     pub required_file: bool,
 }
@@ -45,6 +60,14 @@ pub const STUDENTS: FileSpec = FileSpec {
         "econ_disadvantaged",
         "counselor",
     ],
+    free_text: &[
+        "first_name",
+        "last_name",
+        "school_name",
+        "gender",
+        "race_ethnicity",
+        "counselor",
+    ],
     required_file: true,
 };
 
@@ -52,6 +75,7 @@ pub const ATTENDANCE: FileSpec = FileSpec {
     name: "attendance.csv",
     required: &["student_id", "school_id", "date", "code"],
     optional: &[],
+    free_text: &[],
     required_file: true,
 };
 
@@ -69,6 +93,7 @@ pub const GRADES: FileSpec = FileSpec {
         "mark_date",
     ],
     optional: &["percent"],
+    free_text: &["course_name"],
     required_file: true,
 };
 
@@ -87,6 +112,7 @@ pub const CREDITS: FileSpec = FileSpec {
         "completion_date",
     ],
     optional: &["credit_recovery"],
+    free_text: &["course_name"],
     required_file: true,
 };
 
@@ -94,6 +120,7 @@ pub const BEHAVIOR: FileSpec = FileSpec {
     name: "behavior.csv",
     required: &["student_id", "date", "incident_type"],
     optional: &["suspension_type", "suspension_days"],
+    free_text: &["incident_type"],
     required_file: false,
 };
 
@@ -101,6 +128,7 @@ pub const OUTCOMES: FileSpec = FileSpec {
     name: "outcomes.csv",
     required: &["student_id", "outcome", "outcome_date"],
     optional: &[],
+    free_text: &[],
     required_file: true,
 };
 
@@ -130,6 +158,10 @@ impl FileSpec {
     pub fn stem(&self) -> &'static str {
         self.name.strip_suffix(".csv").unwrap_or(self.name)
     }
+
+    fn columns(&self) -> impl Iterator<Item = &'static str> {
+        self.required.iter().chain(self.optional).copied()
+    }
 }
 
 /// One snapshot folder: the files a district's SIS exported on one night, and how its export
@@ -138,30 +170,26 @@ impl FileSpec {
 pub struct Snapshot {
     pub dir: PathBuf,
     pub mapping: Mapping,
-    /// UTF-8 copies of Windows-1252 files: the lazy scans read them, so they live as long as
-    /// the snapshot (and its clones) and are deleted with it.
-    transcoded: Arc<std::sync::Mutex<Vec<tempfile::TempPath>>>,
 }
 
-/// A scanned file: every contract column present under its canonical name with canonical
-/// values (absent optional columns are all-null), all as strings, plus [`LINE`].
+/// A file of a snapshot whose header was checked, ready to be read.
 pub struct RawFile {
     pub path: PathBuf,
     pub spec: &'static FileSpec,
-    pub frame: LazyFrame,
-    /// Where each contract column is in a CSV file, for readers that parse it themselves
-    /// ([`crate::attendance`]); `None` for Parquet.
-    pub csv: Option<CsvLayout>,
-    /// The same file in row batches, for Parquet.
-    pub parquet: Option<ParquetBatches>,
+    pub source: Source,
+    mapping: Mapping,
 }
 
-/// The physical layout of a CSV export file, after its header was checked.
+/// Where a file's rows come from.
+pub enum Source {
+    Csv(CsvLayout),
+    Parquet(Box<ParquetBatches>),
+}
+
+/// A delimited export file, after its header was checked.
 #[derive(Debug, Clone)]
 pub struct CsvLayout {
-    /// The file to read: the export, or its UTF-8 copy when the mapping says Windows-1252.
-    pub readable: PathBuf,
-    pub delimiter: u8,
+    pub file: reader::DelimitedFile,
     /// The contract columns present in the header, with their field index.
     pub columns: Vec<(&'static str, usize)>,
     /// The export's date format for this file (chrono syntax).
@@ -190,7 +218,6 @@ impl Snapshot {
         Ok(Snapshot {
             dir: dir.to_path_buf(),
             mapping: Mapping::default(),
-            transcoded: Arc::default(),
         })
     }
 
@@ -234,7 +261,7 @@ impl Snapshot {
         }
     }
 
-    /// Scans a required file; a missing file is an error.
+    /// Opens a required file; a missing file is an error.
     pub fn scan(&self, spec: &'static FileSpec) -> Result<RawFile> {
         match self.find(spec)? {
             Some(path) => self.scan_file(&path, spec),
@@ -244,31 +271,29 @@ impl Snapshot {
         }
     }
 
-    /// Scans an optional file; `None` when the snapshot does not have it.
+    /// Opens an optional file; `None` when the snapshot does not have it, or has it with no
+    /// byte at all (an export job that wrote nothing): the two are the same to the run.
     pub fn scan_optional(&self, spec: &'static FileSpec) -> Result<Option<RawFile>> {
         match self.find(spec)? {
-            Some(path) => self.scan_file(&path, spec).map(Some),
-            None => Ok(None),
+            Some(path) if std::fs::metadata(&path).is_ok_and(|m| m.len() > 0) => {
+                self.scan_file(&path, spec).map(Some)
+            }
+            _ => Ok(None),
         }
     }
 
     fn scan_file(&self, path: &Path, spec: &'static FileSpec) -> Result<RawFile> {
-        if is_parquet(path) {
-            scan_parquet(path, spec, &self.mapping)
+        let source = if is_parquet(path) {
+            Source::Parquet(Box::new(ParquetBatches::open(path, spec, &self.mapping)?))
         } else {
-            let transcoded = if self.mapping.is_windows_1252().map_err(config_error)? {
-                let copy = transcode_windows_1252(path)?;
-                let readable = copy.to_path_buf();
-                match self.transcoded.lock() {
-                    Ok(mut copies) => copies.push(copy),
-                    Err(poisoned) => poisoned.into_inner().push(copy),
-                }
-                Some(readable)
-            } else {
-                None
-            };
-            scan_csv(path, transcoded.as_deref(), spec, &self.mapping)
-        }
+            Source::Csv(scan_csv(path, spec, &self.mapping)?)
+        };
+        Ok(RawFile {
+            path: path.to_path_buf(),
+            spec,
+            source,
+            mapping: self.mapping.clone(),
+        })
     }
 }
 
@@ -284,73 +309,119 @@ fn config_error(message: String) -> EwsError {
     }
 }
 
-/// Reads the header row of a CSV file (a UTF-8 byte-order mark is dropped).
-pub fn read_header(path: &Path, delimiter: u8) -> Result<Vec<String>> {
-    let file = std::fs::File::open(path).map_err(|e| EwsError::io(path, e))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(std::io::BufReader::new(file));
-    let headers = reader.headers().map_err(|e| EwsError::BadFile {
-        path: path.to_path_buf(),
-        message: format!("cannot read the header row: {e}"),
-    })?;
-    Ok(headers
-        .iter()
-        .enumerate()
-        .map(|(i, h)| {
-            let h = if i == 0 {
-                h.trim_start_matches('\u{feff}')
-            } else {
-                h
-            };
-            h.trim().to_string()
-        })
-        .collect())
+/// The delimiter and encoding of the export.
+pub fn dialect(mapping: &Mapping) -> Result<Dialect> {
+    Ok(Dialect {
+        delimiter: mapping.delimiter_byte().map_err(config_error)?,
+        encoding: if mapping.is_windows_1252().map_err(config_error)? {
+            Encoding::Windows1252
+        } else {
+            Encoding::Utf8
+        },
+    })
 }
 
 /// The export's header of each contract column of `spec` (renamed by the mapping).
 fn source_columns(spec: &FileSpec, mapping: &Mapping) -> Vec<(&'static str, String)> {
     let renames = mapping.file(spec.stem()).map(|f| &f.columns);
-    spec.required
-        .iter()
-        .chain(spec.optional)
+    spec.columns()
         .map(|c| {
-            let source = renames.and_then(|r| r.get(*c)).cloned();
-            (*c, source.unwrap_or_else(|| c.to_string()))
+            let source = renames.and_then(|r| r.get(c)).cloned();
+            (c, source.unwrap_or_else(|| c.to_string()))
         })
         .collect()
 }
 
-/// Checks the header against the spec: every required column present, none twice.
-fn check_header(path: &Path, spec: &FileSpec, header: &[String], mapping: &Mapping) -> Result<()> {
+/// Whether a header cell names `column`: case does not matter, nor surrounding spaces.
+fn same_name(header: &str, column: &str) -> bool {
+    header.trim().to_lowercase() == column.trim().to_lowercase()
+}
+
+/// Finds the contract columns of `spec` in a header: every required column present, none twice.
+/// Returns each present contract column with its position.
+fn match_header(
+    path: &Path,
+    spec: &FileSpec,
+    header: &[String],
+    mapping: &Mapping,
+) -> Result<Vec<(&'static str, usize)>> {
+    let bad = |message: String| EwsError::BadFile {
+        path: path.to_path_buf(),
+        message,
+    };
     if header.iter().all(|h| h.is_empty()) {
-        return Err(EwsError::BadFile {
-            path: path.to_path_buf(),
-            message: "the file is empty (no header row)".into(),
-        });
+        return Err(bad("the file is empty (no header row)".into()));
     }
     let sources = source_columns(spec, mapping);
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
     for (canonical, source) in &sources {
-        if spec.required.contains(canonical) && !header.iter().any(|h| h == source) {
-            return Err(EwsError::MissingColumn {
-                path: path.to_path_buf(),
-                column: source.clone(),
+        let positions: Vec<usize> = (0..header.len())
+            .filter(|&i| same_name(&header[i], source))
+            .collect();
+        match positions[..] {
+            [] if spec.required.contains(canonical) => missing.push((*canonical, source.clone())),
+            [] => {}
+            [i] => found.push((*canonical, i)),
+            _ => {
+                return Err(bad(format!(
+                    "column `{source}` appears {} times in the header",
+                    positions.len()
+                )))
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Ok(found);
+    }
+    // A header without any contract column is probably no header (a data row: no suggestion
+    // may quote it) or one split with the wrong delimiter or encoding.
+    let no_known_column = found.is_empty();
+    Err(EwsError::MissingColumns {
+        path: path.to_path_buf(),
+        missing: missing
+            .into_iter()
+            .map(|(canonical, source)| MissingColumn {
+                closest: if no_known_column {
+                    None
+                } else {
+                    closest_header(&source, header)
+                },
                 canonical: (source != canonical).then(|| canonical.to_string()),
-                closest: closest_header(source, header),
-            });
+                column: source,
+            })
+            .collect(),
+        hint: header_hint(header, mapping, no_known_column),
+    })
+}
+
+/// Why a header might have matched nothing: a header of one field holding another delimiter,
+/// or no known column at all.
+fn header_hint(header: &[String], mapping: &Mapping, no_known_column: bool) -> Option<String> {
+    let delimiter = mapping.delimiter_byte().unwrap_or(b',');
+    if let [only] = header {
+        let other = [
+            (b';', "\";\""),
+            (b'\t', "\"tab\""),
+            (b'|', "\"|\""),
+            (b',', "\",\""),
+        ]
+        .into_iter()
+        .find(|(d, _)| *d != delimiter && only.as_bytes().contains(d));
+        if let Some((d, setting)) = other {
+            let shown = if d == b'\t' {
+                "tab".to_string()
+            } else {
+                format!("`{}`", d as char)
+            };
+            return Some(format!(
+                "the header is one field holding {shown}: set delimiter = {setting} in [input]"
+            ));
         }
     }
-    for (i, h) in header.iter().enumerate() {
-        if header[..i].contains(h) && sources.iter().any(|(_, s)| s == h) {
-            return Err(EwsError::BadFile {
-                path: path.to_path_buf(),
-                message: format!("column `{h}` appears twice in the header"),
-            });
-        }
-    }
-    Ok(())
+    no_known_column.then(|| {
+        "none of the file's columns is one the contract names: is the header row missing, or the file's delimiter or encoding another than the config's [input]?".to_string()
+    })
 }
 
 /// The header most similar to a missing column name, when one is plausibly a misspelling.
@@ -368,197 +439,343 @@ fn closest_header(column: &str, header: &[String]) -> Option<String> {
         .map(|(_, h)| h.clone())
 }
 
-/// Copies a Windows-1252 file to a temporary UTF-8 file, streaming.
-fn transcode_windows_1252(path: &Path) -> Result<tempfile::TempPath> {
-    use std::io::{Read, Write};
-    let io = |e: std::io::Error| EwsError::io(path, e);
-    let mut input = std::fs::File::open(path).map_err(io)?;
-    let output = tempfile::NamedTempFile::new().map_err(io)?;
-    let mut writer = std::io::BufWriter::new(output.as_file());
-    let mut decoder = encoding_rs::WINDOWS_1252.new_decoder_without_bom_handling();
-    let mut buffer = vec![0u8; 1 << 16];
-    let mut text = String::with_capacity(3 << 16);
-    loop {
-        let n = input.read(&mut buffer).map_err(io)?;
-        text.clear();
-        let (_, _, _) = decoder.decode_to_string(&buffer[..n], &mut text, n == 0);
-        writer.write_all(text.as_bytes()).map_err(io)?;
-        if n == 0 {
-            break;
-        }
-    }
-    writer.flush().map_err(io)?;
-    drop(writer);
-    Ok(output.into_temp_path())
-}
-
-/// Scans the CSV file `path`, reading its UTF-8 copy `transcoded` when there is one.
-fn scan_csv(
-    path: &Path,
-    transcoded: Option<&Path>,
-    spec: &'static FileSpec,
-    mapping: &Mapping,
-) -> Result<RawFile> {
-    let delimiter = mapping.delimiter_byte().map_err(config_error)?;
-    let readable = transcoded.unwrap_or(path);
-    let header = read_header(readable, delimiter)?;
-    check_header(path, spec, &header, mapping)?;
-
-    // Unnamed or repeated extra columns get placeholder names: the contract ignores them.
-    let sources = source_columns(spec, mapping);
-    let mut names: Vec<String> = Vec::with_capacity(header.len());
-    for (i, h) in header.iter().enumerate() {
-        let known = sources.iter().any(|(_, s)| s == h);
-        if known && !names.contains(h) {
-            names.push(h.clone());
-        } else {
-            names.push(format!("__extra_{i}"));
-        }
-    }
-    let schema: Schema = names
-        .iter()
-        .map(|n| Field::new(n.as_str().into(), DataType::String))
-        .collect();
-
-    let path_text = readable.to_string_lossy().to_string();
-    let frame = LazyCsvReader::new(PlRefPath::new(path_text.as_str()))
-        .with_has_header(true)
-        .with_separator(delimiter)
-        .with_schema(Some(Arc::new(schema)))
-        .with_row_index(Some(RowIndex {
-            name: LINE.into(),
-            offset: 2,
-        }))
-        .finish()?;
-
-    let columns = sources
-        .iter()
-        .filter_map(|(canonical, source)| {
-            names
-                .iter()
-                .position(|n| n == source)
-                .map(|i| (*canonical, i))
-        })
-        .collect();
-    let csv = CsvLayout {
-        readable: readable.to_path_buf(),
-        delimiter,
+fn scan_csv(path: &Path, spec: &'static FileSpec, mapping: &Mapping) -> Result<CsvLayout> {
+    let file = reader::DelimitedFile::open(path, dialect(mapping)?)?;
+    let columns = match_header(path, spec, &file.header.names, mapping)?;
+    Ok(CsvLayout {
+        file,
         columns,
         date_format: mapping.date_format(spec.stem()).to_string(),
-    };
-    Ok(RawFile {
-        path: path.to_path_buf(),
-        spec,
-        frame: contract_columns(frame, spec, &names, mapping)?,
-        csv: Some(csv),
-        parquet: None,
     })
 }
 
-/// A Parquet file with the contract's columns, of any types: each is read as text (dates as
-/// ISO dates, empty strings as missing), so the same checks apply as to a CSV export. Its
-/// "line" is the row number, counting from 1.
-fn scan_parquet(path: &Path, spec: &'static FileSpec, mapping: &Mapping) -> Result<RawFile> {
-    let path_text = path.to_string_lossy().to_string();
-    let unreadable = |e: PolarsError| EwsError::BadFile {
-        path: path.to_path_buf(),
-        message: format!("cannot read as Parquet: {e}"),
-    };
-    let mut frame = LazyFrame::scan_parquet(
-        PlRefPath::new(path_text.as_str()),
-        ScanArgsParquet::default(),
-    )
-    .map_err(unreadable)?;
-    let schema = frame.collect_schema().map_err(unreadable)?;
-    let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
-    check_header(path, spec, &names, mapping)?;
-    let sources = source_columns(spec, mapping);
-    let known: Vec<String> = names
-        .iter()
-        .filter(|n| sources.iter().any(|(_, s)| s == *n))
-        .cloned()
-        .collect();
-    let batches = ParquetBatches {
-        path: path.to_path_buf(),
-        spec,
-        known,
-        mapping: mapping.clone(),
-    };
-    let frame = batches.contract(frame.with_row_index(LINE, Some(1)))?;
-    Ok(RawFile {
-        path: path.to_path_buf(),
-        spec,
-        frame,
-        csv: None,
-        parquet: Some(batches),
-    })
+// ---- reading a file in chunks ------------------------------------------------------------------
+
+/// A file read chunk by chunk.
+pub struct Chunked<T> {
+    /// What `process` made of each chunk, in file order, with the number to add to the chunk's
+    /// [`LINE`] values for the file's line numbers.
+    pub chunks: Vec<(T, u64)>,
+    /// Records read, blank lines excepted (rows the reader rejected included).
+    pub rows: u64,
+    /// Rows the reader rejected, and values it replaced, by line.
+    pub flags: Vec<ReaderFlag>,
 }
 
-/// A Parquet export file read in row batches (for [`crate::attendance`], which aggregates as
-/// it reads): each batch is read on its own, only its row groups decoded.
-pub struct ParquetBatches {
-    path: PathBuf,
-    spec: &'static FileSpec,
-    /// The contract's columns present in the file, under the export's names.
-    known: Vec<String>,
-    mapping: Mapping,
-}
+/// What a chunk processor gets: [`LINE`] (u64) and every contract column of the file as text
+/// under its canonical name (absent optional columns all-null), canonical values.
+pub type ChunkProcessor<'a, T> = &'a (dyn Fn(LazyFrame) -> Result<T> + Sync);
 
-impl ParquetBatches {
-    /// `frame` (with [`LINE`]) as text columns under the contract's names, mapping applied.
-    fn contract(&self, frame: LazyFrame) -> Result<LazyFrame> {
-        // An empty string is a missing value, as an empty field of a CSV file is.
-        let as_text = |name: &str| {
-            let text = col(name).cast(DataType::String);
-            when(text.clone().eq(lit("")))
-                .then(lit(NULL).cast(DataType::String))
-                .otherwise(text)
-                .alias(name)
+impl RawFile {
+    /// Reads the file in chunks of [`CHUNK_ROWS`] rows, one worker per core, calling `process`
+    /// on each chunk as it is read; with `whole`, the file is one chunk (for checks across all
+    /// of a file's rows, such as duplicate ids).
+    pub fn read_chunks<T: Send>(
+        &self,
+        whole: bool,
+        process: ChunkProcessor<'_, T>,
+    ) -> Result<Chunked<T>> {
+        let mut chunked = match &self.source {
+            Source::Csv(layout) => self.read_csv_chunks(layout, whole, process)?,
+            Source::Parquet(batches) => batches.read_chunks(whole, process)?,
         };
-        let frame = frame.select(
-            std::iter::once(col(LINE))
-                .chain(self.known.iter().map(|n| as_text(n.as_str())))
-                .collect::<Vec<_>>(),
-        );
-        contract_columns(frame, self.spec, &self.known, &self.mapping)
+        if chunked.chunks.is_empty() {
+            // A file without rows is one empty chunk: its processed form has the columns and
+            // types of any other.
+            let mut columns = vec![Column::new_empty(LINE.into(), &DataType::UInt64)];
+            columns.extend(
+                self.spec
+                    .columns()
+                    .map(|c| Column::new_empty(c.into(), &DataType::String)),
+            );
+            let empty = DataFrame::new(0, columns)?;
+            let frame = contract_values(empty.lazy(), self.spec, &self.mapping)?;
+            chunked.chunks.push((process(frame)?, 0));
+        }
+        Ok(chunked)
     }
 
-    /// Rows in each row group of the file, in file order (from its metadata).
-    pub fn row_groups(&self) -> Result<Vec<usize>> {
-        let file = std::fs::File::open(&self.path).map_err(|e| EwsError::io(&self.path, e))?;
-        let mut reader = ParquetReader::new(file);
-        let metadata = reader.get_metadata().map_err(read_error(&self.path))?;
-        Ok(metadata.row_groups.iter().map(|g| g.num_rows()).collect())
-    }
-
-    /// Rows `offset..offset + len` (fewer at the end of the file), as [`RawFile::frame`] has them.
-    pub fn batch(&self, offset: usize, len: usize) -> Result<DataFrame> {
-        let file = std::fs::File::open(&self.path).map_err(|e| EwsError::io(&self.path, e))?;
-        let raw = ParquetReader::new(file)
-            .with_columns(Some(self.known.clone()))
-            .with_slice(Some((offset, len)))
-            .finish()
-            .map_err(read_error(&self.path))?;
-        let lines = (0..raw.height() as u64)
-            .map(|i| offset as u64 + 1 + i)
-            .collect::<Vec<u64>>();
-        let frame = raw
-            .lazy()
-            .with_column(lit(Series::new(LINE.into(), lines)).alias(LINE));
-        Ok(self.contract(frame)?.collect()?)
+    fn read_csv_chunks<T: Send>(
+        &self,
+        layout: &CsvLayout,
+        whole: bool,
+        process: ChunkProcessor<'_, T>,
+    ) -> Result<Chunked<T>> {
+        let table = TableLayout::new(layout, self.spec, &self.mapping);
+        let (workers, chunk_rows) = match whole {
+            true => (1, usize::MAX),
+            false => (rayon::current_num_threads(), CHUNK_ROWS),
+        };
+        let sinks = layout.file.read(workers, || TableSink {
+            table: &table,
+            process,
+            chunk_rows,
+            lines: Vec::new(),
+            builders: table.builders(),
+            date_cache: FxHashMap::default(),
+            results: Vec::new(),
+            flags: Vec::new(),
+            rows: 0,
+            error: None,
+        })?;
+        let mut chunked = Chunked {
+            chunks: Vec::new(),
+            rows: 0,
+            flags: Vec::new(),
+        };
+        for (sink, first_line) in sinks {
+            if let Some(error) = sink.error {
+                return Err(error);
+            }
+            chunked.rows += sink.rows;
+            chunked
+                .chunks
+                .extend(sink.results.into_iter().map(|t| (t, first_line)));
+            chunked
+                .flags
+                .extend(sink.flags.into_iter().map(|f| ReaderFlag {
+                    line: f.line + first_line,
+                    ..f
+                }));
+        }
+        Ok(chunked)
     }
 }
 
-/// An error of the data engine while reading `path`: the file is malformed (ragged rows,
-/// invalid UTF-8, not Parquet…). Only the first line of the engine's message is kept.
-pub fn read_error(path: &Path) -> impl Fn(PolarsError) -> EwsError + '_ {
-    move |e| EwsError::BadFile {
-        path: path.to_path_buf(),
-        message: format!(
-            "cannot be read: {}",
-            e.to_string().lines().next().unwrap_or("unknown error")
-        ),
+/// What a CSV table sink needs to know of the file.
+struct TableLayout<'a> {
+    spec: &'static FileSpec,
+    mapping: &'a Mapping,
+    dialect: Dialect,
+    /// Per contract column of the spec, in spec order: its field index, if present.
+    fields: Vec<Option<usize>>,
+    free_text: Vec<bool>,
+    is_date: Vec<bool>,
+    date_format: &'a str,
+    header: &'a [String],
+    /// Contract name of each field of the header, where it has one.
+    canonical_of_field: Vec<Option<&'static str>>,
+}
+
+impl<'a> TableLayout<'a> {
+    fn new(layout: &'a CsvLayout, spec: &'static FileSpec, mapping: &'a Mapping) -> Self {
+        let header = &layout.file.header.names;
+        let mut canonical_of_field = vec![None; header.len()];
+        for &(c, i) in &layout.columns {
+            canonical_of_field[i].get_or_insert(c);
+        }
+        TableLayout {
+            spec,
+            mapping,
+            dialect: layout.file.dialect,
+            fields: spec.columns().map(|c| layout.index(c)).collect(),
+            free_text: spec
+                .columns()
+                .map(|c| spec.free_text.contains(&c))
+                .collect(),
+            is_date: spec.columns().map(|c| DATE_COLUMNS.contains(&c)).collect(),
+            date_format: &layout.date_format,
+            header,
+            canonical_of_field,
+        }
     }
+
+    fn builders(&self) -> Vec<StringChunkedBuilder> {
+        self.spec
+            .columns()
+            .map(|c| StringChunkedBuilder::new(c.into(), 1024))
+            .collect()
+    }
+
+    /// The name rejects.csv gives field `i`: the contract's, else the export's header.
+    fn column_name(&self, i: usize) -> String {
+        match self.canonical_of_field.get(i).copied().flatten() {
+            Some(c) => c.to_string(),
+            None => self
+                .header
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| format!("(field {})", i + 1)),
+        }
+    }
+}
+
+/// One worker's part of a CSV file, turned into chunks and processed as they fill.
+struct TableSink<'a, T> {
+    table: &'a TableLayout<'a>,
+    process: ChunkProcessor<'a, T>,
+    chunk_rows: usize,
+    lines: Vec<u64>,
+    builders: Vec<StringChunkedBuilder>,
+    /// Dates written otherwise than ISO, by text: an export has few distinct dates.
+    date_cache: FxHashMap<String, Option<String>>,
+    results: Vec<T>,
+    flags: Vec<ReaderFlag>,
+    rows: u64,
+    error: Option<EwsError>,
+}
+
+impl<T: Send> TableSink<'_, T> {
+    fn flush(&mut self) {
+        if self.lines.is_empty() || self.error.is_some() {
+            return;
+        }
+        let fresh = self.table.builders();
+        let builders = std::mem::replace(&mut self.builders, fresh);
+        let lines = std::mem::take(&mut self.lines);
+        let height = lines.len();
+        let mut columns = vec![Column::new(LINE.into(), lines)];
+        columns.extend(builders.into_iter().map(|b| b.finish().into_column()));
+        let result = DataFrame::new(height, columns)
+            .map_err(EwsError::from)
+            .and_then(|frame| contract_values(frame.lazy(), self.table.spec, self.table.mapping))
+            .and_then(|frame| (self.process)(frame));
+        match result {
+            Ok(t) => self.results.push(t),
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    fn flag(&mut self, line: u64, field: usize, value: String, reason: String, replaced: bool) {
+        self.flags.push(ReaderFlag {
+            line,
+            column: self.table.column_name(field),
+            value,
+            reason,
+            replaced,
+        });
+    }
+}
+
+/// Reason of a row rejected for bytes that are not UTF-8 in an id, date, code or number.
+pub fn invalid_utf8_reason() -> String {
+    format!(
+        "not valid UTF-8 text ({}); row rejected",
+        reader::ENCODING_HINT
+    )
+}
+
+/// Reason of a free-text value whose invalid UTF-8 was replaced.
+pub fn replaced_reason() -> String {
+    format!(
+        "invalid UTF-8 replaced by U+FFFD, the row is kept ({})",
+        reader::ENCODING_HINT
+    )
+}
+
+impl<T: Send> reader::RecordSink for TableSink<'_, T> {
+    fn record(&mut self, line: u64, record: &[u8], fields: &Fields) {
+        self.rows += 1;
+        let table = self.table;
+        // Bytes that are not text in an id, date, code or number: the row cannot be trusted.
+        let ascii = record.is_ascii();
+        if table.dialect.encoding == Encoding::Utf8 && !ascii {
+            for (k, index) in table.fields.iter().enumerate() {
+                let Some(value) = index.and_then(|i| fields.value(record, i)) else {
+                    continue;
+                };
+                if !table.free_text[k] && std::str::from_utf8(value).is_err() {
+                    let value = String::from_utf8_lossy(value).into_owned();
+                    let field = index.unwrap_or_default();
+                    self.flag(line, field, value, invalid_utf8_reason(), false);
+                    return;
+                }
+            }
+        }
+        self.lines.push(line);
+        let mut replaced_field = None;
+        for (k, index) in table.fields.iter().enumerate() {
+            let builder = &mut self.builders[k];
+            let Some(value) = index.and_then(|i| fields.value(record, i)) else {
+                builder.append_null();
+                continue;
+            };
+            let text = match table.dialect.decode(value) {
+                Ok(text) => text,
+                Err(lossy) => {
+                    replaced_field = *index;
+                    std::borrow::Cow::Owned(lossy)
+                }
+            };
+            if table.is_date[k] && !is_canonical_date(text.as_bytes(), table.date_format) {
+                let iso = self
+                    .date_cache
+                    .entry(text.to_string())
+                    .or_insert_with(|| dates::canonical(&text, table.date_format));
+                match iso {
+                    Some(iso) => builder.append_value(iso.as_str()),
+                    None => builder.append_value(text.as_ref()),
+                }
+            } else {
+                builder.append_value(text.as_ref());
+            }
+            if let Some(field) = replaced_field.take() {
+                let lossy = text.into_owned();
+                self.flag(line, field, lossy, replaced_reason(), true);
+            }
+        }
+        if self.lines.len() >= self.chunk_rows {
+            self.flush();
+        }
+    }
+
+    fn malformed(&mut self, line: u64, problem: Problem, text: &[u8]) {
+        self.rows += 1;
+        let table = self.table;
+        let (field, reason) = reader::describe(problem, table.header.len());
+        let value = reader::reject_text(table.dialect, text);
+        self.flags.push(ReaderFlag {
+            line,
+            column: field.map(|i| table.column_name(i)).unwrap_or_default(),
+            value,
+            reason,
+            replaced: false,
+        });
+    }
+
+    fn finish(&mut self) {
+        self.flush();
+    }
+}
+
+/// `frame` (with [`LINE`] and the spec's columns as canonical-named text, empty values
+/// missing) with the mapping's codes, marks, subjects and flags turned canonical. Values the
+/// mapping does not cover pass through unchanged, to be reported by the row checks.
+fn contract_values(frame: LazyFrame, spec: &FileSpec, mapping: &Mapping) -> Result<LazyFrame> {
+    let (yes, no) = (mapping.true_values(), mapping.false_values());
+    let mut columns: Vec<Expr> = vec![col(LINE)];
+    for canonical in spec.columns() {
+        let value = col(canonical);
+        let value = if BOOLEAN_COLUMNS.contains(&canonical) {
+            let flags = yes
+                .iter()
+                .map(|y| (y.as_str(), "Y"))
+                .chain(no.iter().map(|n| (n.as_str(), "N")));
+            recode(value, flags)
+        } else if canonical == "code" {
+            recode(
+                value,
+                mapping
+                    .attendance_codes
+                    .iter()
+                    .map(|(s, c)| (s.as_str(), c.as_str())),
+            )
+        } else if canonical == "subject" {
+            recode(
+                value,
+                mapping
+                    .subjects
+                    .iter()
+                    .map(|(s, c)| (s.as_str(), c.as_str())),
+            )
+        } else if canonical == "mark" {
+            canonical_mark(value, mapping)?
+        } else {
+            value
+        };
+        columns.push(value.alias(canonical));
+    }
+    Ok(frame.select(columns))
 }
 
 /// `value` replaced by the canonical value of each (source, canonical) pair; other values pass
@@ -569,22 +786,6 @@ fn recode<'a>(value: Expr, pairs: impl Iterator<Item = (&'a str, &'a str)>) -> E
             .then(lit(canonical))
             .otherwise(others)
     })
-}
-
-/// A date in the export's format rewritten as ISO; unparseable values pass through.
-fn iso_date(value: Expr, format: &str) -> Expr {
-    if format == crate::validate::DATE_FORMAT {
-        return value;
-    }
-    let parsed = value.clone().str().to_date(StrptimeOptions {
-        format: Some(format.into()),
-        strict: false,
-        exact: true,
-        cache: true,
-    });
-    when(parsed.clone().is_not_null())
-        .then(parsed.dt().to_string(crate::validate::DATE_FORMAT))
-        .otherwise(value)
 }
 
 /// A mark on the export's scale as a canonical mark.
@@ -625,56 +826,272 @@ fn canonical_mark(value: Expr, mapping: &Mapping) -> Result<Expr> {
     })
 }
 
-/// Selects [`LINE`] and the contract's columns of `spec` under their canonical names, with the
-/// mapping's codes, dates, marks, subjects and flags turned canonical; an absent optional
-/// column becomes all-null.
-fn contract_columns(
-    frame: LazyFrame,
-    spec: &FileSpec,
-    names: &[String],
-    mapping: &Mapping,
-) -> Result<LazyFrame> {
-    let date_format = mapping.date_format(spec.stem());
-    let (yes, no) = (mapping.true_values(), mapping.false_values());
-    let mut columns: Vec<Expr> = vec![col(LINE)];
-    for (canonical, source) in source_columns(spec, mapping) {
-        if !names.contains(&source) {
-            columns.push(lit(NULL).cast(DataType::String).alias(canonical));
-            continue;
+// ---- Parquet ---------------------------------------------------------------------------------
+
+/// A Parquet export file, read in row batches: each batch is read on its own, only its row
+/// groups decoded, and turned into the same text columns a CSV file gives. Its "line" is the
+/// row number, counting from 1.
+pub struct ParquetBatches {
+    path: PathBuf,
+    spec: &'static FileSpec,
+    /// The contract's columns present in the file: (canonical name, the file's name).
+    known: Vec<(&'static str, String)>,
+    mapping: Mapping,
+}
+
+impl ParquetBatches {
+    fn open(path: &Path, spec: &'static FileSpec, mapping: &Mapping) -> Result<ParquetBatches> {
+        let file = std::fs::File::open(path).map_err(|e| EwsError::io(path, e))?;
+        let schema = ParquetReader::new(file)
+            .schema()
+            .map_err(|e| EwsError::BadFile {
+                path: path.to_path_buf(),
+                message: format!(
+                    "cannot be read as Parquet: {}",
+                    e.to_string().lines().next().unwrap_or("unknown error")
+                ),
+            })?;
+        let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+        let columns = match_header(path, spec, &names, mapping)?;
+        let mut known = Vec::new();
+        for (canonical, i) in columns {
+            let name = &names[i];
+            let dtype = schema
+                .get(name.as_str())
+                .map(DataType::from_arrow_field)
+                .unwrap_or(DataType::Null);
+            check_parquet_type(path, canonical, name, &dtype)?;
+            known.push((canonical, name.clone()));
         }
-        let value = col(source.as_str());
-        let value = if DATE_COLUMNS.contains(&canonical) {
-            iso_date(value, date_format)
-        } else if BOOLEAN_COLUMNS.contains(&canonical) {
-            let flags = yes
-                .iter()
-                .map(|y| (y.as_str(), "Y"))
-                .chain(no.iter().map(|n| (n.as_str(), "N")));
-            recode(value, flags)
-        } else if canonical == "code" {
-            recode(
-                value,
-                mapping
-                    .attendance_codes
-                    .iter()
-                    .map(|(s, c)| (s.as_str(), c.as_str())),
-            )
-        } else if canonical == "subject" {
-            recode(
-                value,
-                mapping
-                    .subjects
-                    .iter()
-                    .map(|(s, c)| (s.as_str(), c.as_str())),
-            )
-        } else if canonical == "mark" {
-            canonical_mark(value, mapping)?
-        } else {
-            value
-        };
-        columns.push(value.alias(canonical));
+        Ok(ParquetBatches {
+            path: path.to_path_buf(),
+            spec,
+            known,
+            mapping: mapping.clone(),
+        })
     }
-    Ok(frame.select(columns))
+
+    /// Rows in each row group of the file, in file order (from its metadata).
+    pub fn row_groups(&self) -> Result<Vec<usize>> {
+        let file = std::fs::File::open(&self.path).map_err(|e| EwsError::io(&self.path, e))?;
+        let mut reader = ParquetReader::new(file);
+        let metadata = reader.get_metadata().map_err(read_error(&self.path))?;
+        Ok(metadata.row_groups.iter().map(|g| g.num_rows()).collect())
+    }
+
+    /// Rows `offset..offset + len` (fewer at the end of the file) as a chunk: [`LINE`] (the
+    /// row number from 1) and the contract's columns as canonical text.
+    pub fn batch(&self, offset: usize, len: usize) -> Result<DataFrame> {
+        let file = std::fs::File::open(&self.path).map_err(|e| EwsError::io(&self.path, e))?;
+        let raw = ParquetReader::new(file)
+            .with_columns(Some(self.known.iter().map(|(_, n)| n.clone()).collect()))
+            .with_slice(Some((offset, len)))
+            .finish()
+            .map_err(read_error(&self.path))?;
+        let height = raw.height();
+        let lines: Vec<u64> = (0..height as u64).map(|i| offset as u64 + 1 + i).collect();
+        let mut columns = vec![Column::new(LINE.into(), lines)];
+        let date_format = self.mapping.date_format(self.spec.stem());
+        for canonical in self.spec.columns() {
+            let text = match self.known.iter().find(|(c, _)| *c == canonical) {
+                Some((_, name)) => {
+                    let column = raw.column(name.as_str())?;
+                    let text = parquet_text(&self.path, name, column)?;
+                    if DATE_COLUMNS.contains(&canonical) {
+                        canonical_dates(&text, date_format)?
+                    } else {
+                        text
+                    }
+                }
+                None => StringChunked::full_null(canonical.into(), height),
+            };
+            columns.push(text.with_name(canonical.into()).into_column());
+        }
+        let frame = DataFrame::new(height, columns)?;
+        Ok(contract_values(frame.lazy(), self.spec, &self.mapping)?.collect()?)
+    }
+
+    fn read_chunks<T: Send>(
+        &self,
+        whole: bool,
+        process: ChunkProcessor<'_, T>,
+    ) -> Result<Chunked<T>> {
+        let groups = self.row_groups()?;
+        let rows: usize = groups.iter().sum();
+        let parts = match whole {
+            true => vec![vec![(0, rows)]],
+            false => contiguous_parts(
+                &row_group_batches(&groups, CHUNK_ROWS),
+                rayon::current_num_threads(),
+            ),
+        };
+        let chunks: Vec<Vec<T>> = parts
+            .par_iter()
+            .map(|part| {
+                part.iter()
+                    .map(|&(offset, len)| process(self.batch(offset, len)?.lazy()))
+                    .collect::<Result<Vec<T>>>()
+            })
+            .collect::<Result<_>>()?;
+        Ok(Chunked {
+            chunks: chunks.into_iter().flatten().map(|t| (t, 0)).collect(),
+            rows: rows as u64,
+            flags: Vec::new(),
+        })
+    }
+}
+
+/// Parquet column types a contract column can be read from; anything else (a list, a struct, a
+/// time of day) is not what the export meant, and the run stops naming the column.
+fn check_parquet_type(path: &Path, canonical: &str, name: &str, dtype: &DataType) -> Result<()> {
+    let readable = match dtype {
+        DataType::Date | DataType::Datetime(..) => DATE_COLUMNS.contains(&canonical),
+        DataType::String
+        | DataType::Binary
+        | DataType::Boolean
+        | DataType::Null
+        | DataType::Categorical(..)
+        | DataType::Enum(..) => true,
+        other => other.is_primitive_numeric() || other.is_decimal(),
+    };
+    if readable {
+        return Ok(());
+    }
+    Err(EwsError::BadFile {
+        path: path.to_path_buf(),
+        message: format!(
+            "column `{name}` has type {dtype}, which cannot be read as {canonical} (expected text, a number{})",
+            if DATE_COLUMNS.contains(&canonical) { " or a date" } else { "" }
+        ),
+    })
+}
+
+/// A Parquet column as text: dates as ISO dates (a timestamp as its date), numbers as written.
+fn parquet_text(path: &Path, name: &str, column: &Column) -> Result<StringChunked> {
+    let series = column.as_materialized_series();
+    let cast = match series.dtype() {
+        DataType::Datetime(..) => series
+            .cast(&DataType::Date)
+            .and_then(|s| s.cast(&DataType::String)),
+        _ => series.cast(&DataType::String),
+    };
+    let unreadable = || EwsError::BadFile {
+        path: path.to_path_buf(),
+        message: format!("column `{name}` cannot be read as text (bytes that are not UTF-8?)"),
+    };
+    let text = cast.map_err(|_| unreadable())?;
+    if text.null_count() > series.null_count() {
+        return Err(unreadable());
+    }
+    let text = text.str()?;
+    if !text.iter().any(|v| v == Some("")) {
+        return Ok(text.clone());
+    }
+    // An empty string is a missing value, as an empty CSV field is.
+    Ok(text
+        .iter()
+        .map(|v| v.filter(|v| !v.is_empty()))
+        .collect::<StringChunked>()
+        .with_name(text.name().clone()))
+}
+
+/// Whether a date cell can go to the row checks as it is: an ISO-shaped date where the
+/// export's format is ISO (the checks parse it). With another format every cell is parsed.
+fn is_canonical_date(value: &[u8], format: &str) -> bool {
+    format == dates::DATE_FORMAT && dates::is_iso_shaped(value)
+}
+
+/// Date cells rewritten as ISO dates where they are written otherwise (see [`dates`]).
+fn canonical_dates(text: &StringChunked, format: &str) -> Result<StringChunked> {
+    if text
+        .iter()
+        .all(|v| v.is_none_or(|v| is_canonical_date(v.as_bytes(), format)))
+    {
+        return Ok(text.clone());
+    }
+    let mut cache: FxHashMap<&str, Option<String>> = FxHashMap::default();
+    let mut builder = StringChunkedBuilder::new(text.name().clone(), text.len());
+    for value in text.iter() {
+        match value {
+            None => builder.append_null(),
+            Some(v) if is_canonical_date(v.as_bytes(), format) => builder.append_value(v),
+            Some(v) => match cache
+                .entry(v)
+                .or_insert_with(|| dates::canonical(v, format))
+            {
+                Some(iso) => builder.append_value(iso.as_str()),
+                None => builder.append_value(v),
+            },
+        }
+    }
+    Ok(builder.finish())
+}
+
+/// An error of the data engine while reading `path`: the file is malformed (not Parquet…).
+/// Only the first line of the engine's message is kept.
+pub fn read_error(path: &Path) -> impl Fn(PolarsError) -> EwsError + '_ {
+    move |e| EwsError::BadFile {
+        path: path.to_path_buf(),
+        message: format!(
+            "cannot be read: {}",
+            e.to_string().lines().next().unwrap_or("unknown error")
+        ),
+    }
+}
+
+/// Batches `(offset, rows)` of about `target` rows that begin and end on row-group boundaries:
+/// a Parquet reader decodes whole row groups, so a batch across a boundary would decode both
+/// groups (and the next batch one of them again). Small groups are read together; a group
+/// larger than `target` is read in slices.
+pub fn row_group_batches(groups: &[usize], target: usize) -> Vec<(usize, usize)> {
+    let target = target.max(1);
+    let mut batches = Vec::new();
+    let (mut start, mut len, mut offset) = (0, 0, 0);
+    for &rows in groups {
+        if len > 0 && (len + rows > target || rows > target) {
+            batches.push((start, len));
+            len = 0;
+        }
+        if rows > target {
+            batches.extend(
+                (0..rows)
+                    .step_by(target)
+                    .map(|s| (offset + s, target.min(rows - s))),
+            );
+        } else if rows > 0 {
+            if len == 0 {
+                start = offset;
+            }
+            len += rows;
+        }
+        offset += rows;
+    }
+    if len > 0 {
+        batches.push((start, len));
+    }
+    batches
+}
+
+/// Splits `batches` into at most `parts` runs of consecutive batches with about as many rows
+/// each, in file order.
+pub fn contiguous_parts(batches: &[(usize, usize)], parts: usize) -> Vec<Vec<(usize, usize)>> {
+    let total: usize = batches.iter().map(|b| b.1).sum();
+    let mut split: Vec<Vec<(usize, usize)>> = Vec::new();
+    let mut before = 0;
+    let mut current = usize::MAX;
+    for &batch in batches {
+        // The part of the batch's first row.
+        let part = before * parts.max(1) / total.max(1);
+        if part != current {
+            split.push(Vec::new());
+            current = part;
+        }
+        if let Some(last) = split.last_mut() {
+            last.push(batch);
+        }
+        before += batch.1;
+    }
+    split
 }
 
 #[cfg(test)]
@@ -693,5 +1110,105 @@ mod tests {
             Some("studentid".into())
         );
         assert_eq!(closest_header("code", &header), None);
+    }
+
+    #[test]
+    fn headers_match_whatever_their_case_and_spaces() {
+        let header: Vec<String> = [" Student_ID ", "SCHOOL_ID", "Date", "code "]
+            .map(String::from)
+            .to_vec();
+        let found = match_header(
+            Path::new("a.csv"),
+            &ATTENDANCE,
+            &header,
+            &Mapping::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            found,
+            [
+                ("student_id", 0),
+                ("school_id", 1),
+                ("date", 2),
+                ("code", 3)
+            ]
+        );
+    }
+
+    #[test]
+    fn every_missing_column_is_named_at_once() {
+        let header: Vec<String> = ["student_id", "schol_id", "dat"].map(String::from).to_vec();
+        let err = match_header(
+            Path::new("a.csv"),
+            &ATTENDANCE,
+            &header,
+            &Mapping::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("`school_id` (closest header found: `schol_id`)"),
+            "{err}"
+        );
+        assert!(
+            err.contains("`date` (closest header found: `dat`)"),
+            "{err}"
+        );
+        assert!(err.contains("`code`"), "{err}");
+    }
+
+    #[test]
+    fn a_header_in_one_field_gets_the_delimiter_hint() {
+        let header = vec!["student_id;school_id;date;code".to_string()];
+        let err = match_header(
+            Path::new("a.csv"),
+            &ATTENDANCE,
+            &header,
+            &Mapping::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("set delimiter = \";\" in [input]"), "{err}");
+        let header = vec!["student_id\tschool_id\tdate\tcode".to_string()];
+        let err = match_header(
+            Path::new("a.csv"),
+            &ATTENDANCE,
+            &header,
+            &Mapping::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("set delimiter = \"tab\""), "{err}");
+    }
+
+    #[test]
+    fn parquet_batches_follow_row_groups() {
+        // Groups as pyarrow wrote the benchmark's copy: a short group between full ones.
+        let m = 1 << 20;
+        assert_eq!(
+            row_group_batches(&[m, m, 483_956, m], m),
+            [(0, m), (m, m), (2 * m, 483_956), (2 * m + 483_956, m)]
+        );
+        // Small groups are read together; a large group in slices; empty groups skipped.
+        assert_eq!(
+            row_group_batches(&[100, 0, 100, 100, 600, 50], 250),
+            [
+                (0, 200),
+                (200, 100),
+                (300, 250),
+                (550, 250),
+                (800, 100),
+                (900, 50)
+            ]
+        );
+        assert!(row_group_batches(&[], 250).is_empty());
+
+        let batches = [(0, 100), (100, 100), (200, 100), (300, 300)];
+        assert_eq!(
+            contiguous_parts(&batches, 2),
+            [vec![(0, 100), (100, 100), (200, 100)], vec![(300, 300)]]
+        );
+        assert_eq!(contiguous_parts(&batches, 1), [batches.to_vec()]);
+        assert!(contiguous_parts(&[], 2).is_empty());
     }
 }

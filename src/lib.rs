@@ -1,15 +1,16 @@
 //! `ews`: an early-warning system for credit recovery.
 //!
-//! The modules follow the data: [`input`] scans a snapshot's export files (through the
-//! district's [`mapping`]), [`validate`] parses and checks them (attendance, the largest
-//! file, with the one-pass reader of [`attendance`]; [`quality`] reports and gates what was
-//! rejected), [`features`] derives risk features as of a date (a student's courses of the year
-//! from [`courses`]), [`model`] trains and
-//! stores the logistic model, [`score`] turns features into ranked probabilities with reasons,
-//! [`recovery`] builds credit-recovery plans, and the outputs follow: [`output`] (referrals,
-//! atomic run folders), [`counselor`], [`feed`], [`changes`], [`equity`], [`report`],
-//! [`manifest`]. [`evaluate`] and [`model_card`] judge a model; [`generate`] makes synthetic
-//! districts and [`export`] writes them in a district's export shape.
+//! The modules follow the data: [`input`] reads a snapshot's export files through the
+//! district's [`mapping`] (every CSV file with the one [`reader`], every date cell with
+//! [`dates`]), [`validate`] parses and checks them (attendance, the largest file, with the
+//! one-pass aggregation of [`attendance`]; [`quality`] reports and gates what was rejected),
+//! [`features`] derives risk features as of a date (a student's courses of the year from
+//! [`courses`]), [`model`] trains and stores the logistic model, [`score`] turns features into
+//! ranked probabilities with reasons, [`recovery`] builds credit-recovery plans, and the
+//! outputs follow: [`output`] (referrals, atomic run folders), [`counselor`], [`feed`],
+//! [`changes`], [`equity`], [`report`], [`manifest`]. [`evaluate`] and [`model_card`] judge a
+//! model; [`generate`] makes synthetic districts and [`export`] writes them in a district's
+//! export shape.
 
 // No panics on user input: unwrap and expect are for tests only (errors are typed instead).
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
@@ -21,6 +22,7 @@ pub mod commands;
 pub mod config;
 pub mod counselor;
 pub mod courses;
+pub mod dates;
 pub mod equity;
 pub mod error;
 pub mod evaluate;
@@ -37,6 +39,7 @@ pub mod model_card;
 pub mod output;
 pub mod pseudonym;
 pub mod quality;
+pub mod reader;
 pub mod recovery;
 pub mod report;
 pub mod score;

@@ -32,6 +32,11 @@ pub struct Manifest {
     pub stages: Vec<StageTime>,
     /// Every other file of the run folder (and its subfolders, as `schools/001.csv`), by name.
     pub outputs: Vec<OutputFile>,
+    /// Whether the feed and changes.csv hold pseudonyms, and the key's fingerprint (never the
+    /// key): runs compare only with runs of the same ids.
+    pub student_ids: crate::pseudonym::StudentIds,
+    /// Warnings about the run as a whole (e.g. the share of flagged students jumped).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -121,6 +126,8 @@ pub struct RunFacts<'a> {
     pub stages: &'a [(&'static str, std::time::Duration)],
     /// Inputs already hashed ([`InputHashes`]); the others are hashed by [`build`].
     pub input_hashes: &'a HashMap<PathBuf, (String, u64)>,
+    pub student_ids: &'a crate::pseudonym::StudentIds,
+    pub warnings: &'a [String],
 }
 
 /// SHA-256 and size of input files, computed on a thread of their own while the run goes on:
@@ -203,6 +210,8 @@ pub fn build(dir: &Path, facts: &RunFacts) -> Result<Manifest> {
             })
             .collect(),
         outputs,
+        student_ids: facts.student_ids.clone(),
+        warnings: facts.warnings.to_vec(),
     })
 }
 

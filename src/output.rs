@@ -124,6 +124,76 @@ impl RunFolder {
     }
 }
 
+/// The file that marks a folder as an evaluation written by `ews evaluate`: it lists the files
+/// ews wrote there, the only ones a later evaluation into the same folder may replace.
+pub const EVALUATION_MARKER: &str = ".ews-evaluation";
+
+/// Whether `target` may be replaced by a new evaluation: it is absent, an empty folder, or an
+/// earlier evaluation that holds nothing but the files ews wrote there. Anything else is an
+/// error (exit 2), and nothing in the folder is touched: ews never deletes what it did not
+/// write.
+pub fn check_evaluation_target(target: &Path) -> Result<()> {
+    let refuse = |message: String| EwsError::BadFile {
+        path: target.to_path_buf(),
+        message,
+    };
+    let Ok(meta) = std::fs::symlink_metadata(target) else {
+        return Ok(());
+    };
+    if !meta.is_dir() {
+        return Err(refuse(
+            "--out names a file; the evaluation is written to a folder of its own".into(),
+        ));
+    }
+    let mut entries = Vec::new();
+    for entry in std::fs::read_dir(target).map_err(|e| EwsError::io(target, e))? {
+        let entry = entry.map_err(|e| EwsError::io(target, e))?;
+        entries.push(entry.file_name().to_string_lossy().to_string());
+    }
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let marker = target.join(EVALUATION_MARKER);
+    let Ok(listed) = std::fs::read_to_string(&marker) else {
+        return Err(refuse(format!(
+            "the folder holds {} entries and is not an evaluation ews wrote (no {EVALUATION_MARKER}); nothing in it was touched: give --out a new or empty folder",
+            entries.len()
+        )));
+    };
+    let written: Vec<&str> = listed
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .collect();
+    let others: Vec<&String> = entries
+        .iter()
+        .filter(|e| e.as_str() != EVALUATION_MARKER && !written.contains(&e.as_str()))
+        .collect();
+    if let Some(first) = others.first() {
+        return Err(refuse(format!(
+            "an earlier evaluation, but it also holds {} entries ews did not write there (e.g. `{first}`); nothing in it was touched: move them, or give --out another folder",
+            others.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Writes the [`EVALUATION_MARKER`] of an evaluation folder under construction: the files in
+/// it, which a later evaluation may replace.
+pub fn write_evaluation_marker(dir: &Path) -> Result<()> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| EwsError::io(dir, e))? {
+        let entry = entry.map_err(|e| EwsError::io(dir, e))?;
+        names.push(entry.file_name().to_string_lossy().to_string());
+    }
+    names.sort();
+    let text = format!(
+        "# written by ews evaluate: a later `ews evaluate --out` replaces this folder only while it holds these files and nothing else\n{}\n",
+        names.join("\n")
+    );
+    let path = dir.join(EVALUATION_MARKER);
+    std::fs::write(&path, text).map_err(|e| EwsError::io(&path, e))
+}
+
 /// Cleans up after runs of `name` that were killed: a staging folder of a process that is gone
 /// is removed, and a previous run folder set aside by a publish that was cut off is put back
 /// when the new one never took its place.

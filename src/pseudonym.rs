@@ -5,6 +5,7 @@
 //! see) and is never logged; the same key gives the same pseudonyms every night.
 
 use polars::prelude::*;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{EwsError, Result};
@@ -55,6 +56,55 @@ pub fn key_from_env() -> Result<Vec<u8>> {
         )));
     }
     Ok(key.into_bytes())
+}
+
+/// How a run wrote student ids in its feed and changes.csv: as they are, or as pseudonyms
+/// under one key. Runs compare (changes.csv) only with runs of the same ids: a plain run's ids
+/// must never meet a pseudonymised feed, nor pseudonyms of another key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StudentIds {
+    pub pseudonymized: bool,
+    /// [`key_fingerprint`] of the key (never the key); null for plain ids, and for an earlier
+    /// run whose key is unknown.
+    pub key_fingerprint: Option<String>,
+}
+
+impl StudentIds {
+    pub fn of(key: Option<&[u8]>) -> StudentIds {
+        StudentIds {
+            pseudonymized: key.is_some(),
+            key_fingerprint: key.map(key_fingerprint),
+        }
+    }
+
+    /// Whether a run with these ids may be compared with one with `other`: both plain, or both
+    /// pseudonymised under the same known key.
+    pub fn comparable(&self, other: &StudentIds) -> bool {
+        match (self.pseudonymized, other.pseudonymized) {
+            (false, false) => true,
+            (true, true) => {
+                self.key_fingerprint.is_some() && self.key_fingerprint == other.key_fingerprint
+            }
+            _ => false,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match (&self.pseudonymized, &self.key_fingerprint) {
+            (false, _) => "plain student ids".into(),
+            (true, Some(f)) => format!("pseudonyms under the key with fingerprint {f}"),
+            (true, None) => "pseudonyms under an unknown key".into(),
+        }
+    }
+}
+
+/// A fingerprint of the key, to tell keys apart without holding the key or anything that
+/// would make pseudonyms: the first 8 bytes of the HMAC of a fixed label under the key, as hex.
+pub fn key_fingerprint(key: &[u8]) -> String {
+    hmac_sha256(key, b"ews pseudonym key fingerprint v1")[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The pseudonym of a student id: the first 16 bytes of its HMAC, as hex.
@@ -113,6 +163,26 @@ mod tests {
             )),
             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
         );
+    }
+
+    #[test]
+    fn only_runs_with_the_same_ids_compare() {
+        let (a, b) = (b"0123456789abcdef", b"fedcba9876543210");
+        let plain = StudentIds::of(None);
+        let under_a = StudentIds::of(Some(a));
+        assert!(plain.comparable(&plain));
+        assert!(under_a.comparable(&StudentIds::of(Some(a))));
+        assert!(!plain.comparable(&under_a) && !under_a.comparable(&plain));
+        assert!(!under_a.comparable(&StudentIds::of(Some(b))));
+        let unknown = StudentIds {
+            pseudonymized: true,
+            key_fingerprint: None,
+        };
+        assert!(!unknown.comparable(&unknown));
+        // The fingerprint is not a pseudonym and not the key.
+        let fingerprint = key_fingerprint(a);
+        assert_eq!(fingerprint.len(), 16);
+        assert!(!pseudonym(a, "0001").starts_with(&fingerprint));
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub enum Action {
     IgnoreValue,
     /// Nothing is dropped; worth a look (e.g. a student without attendance).
     Warn,
+    /// The row is used; a free-text value had bytes that are not text, replaced by U+FFFD.
+    Replace,
 }
 
 impl Action {
@@ -32,6 +34,7 @@ impl Action {
             Action::Reject => "row rejected",
             Action::IgnoreValue => "value ignored",
             Action::Warn => "warning",
+            Action::Replace => "replaced",
         }
     }
 }
@@ -46,6 +49,15 @@ pub struct FileQuality {
     pub flagged: BTreeMap<(String, String), u64>,
     /// Valid rows that are not features as of the date, per reason.
     pub ignored: BTreeMap<String, u64>,
+    /// What is wrong with the file as a whole (no rows where rows are needed…).
+    pub problems: Vec<FileProblem>,
+}
+
+/// A problem of a whole file: one that fails the gate, or a warning.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileProblem {
+    pub fails_gate: bool,
+    pub reason: String,
 }
 
 impl FileQuality {
@@ -56,6 +68,7 @@ impl FileQuality {
             rows_read,
             flagged: BTreeMap::new(),
             ignored: BTreeMap::new(),
+            problems: Vec::new(),
         }
     }
 
@@ -90,6 +103,44 @@ pub struct QualityReport {
     pub files: Vec<FileQuality>,
     /// rejects.csv: file, line, column, value, reason, action.
     pub rejects: Vec<DataFrame>,
+    /// Optional files the snapshot does not have (or has with no byte at all).
+    pub absent: Vec<&'static str>,
+}
+
+/// rejects.csv rows of what the reader itself flagged: malformed rows (rejected) and free-text
+/// values whose invalid bytes were replaced.
+pub fn flags_frame(file: &str, flags: &[crate::reader::ReaderFlag]) -> Result<DataFrame> {
+    let n = flags.len();
+    let action = |f: &crate::reader::ReaderFlag| match f.replaced {
+        true => Action::Replace.as_str(),
+        false => Action::Reject.as_str(),
+    };
+    Ok(DataFrame::new(
+        n,
+        vec![
+            Column::new("file".into(), vec![file; n]),
+            Column::new(
+                "line".into(),
+                flags.iter().map(|f| f.line).collect::<Vec<u64>>(),
+            ),
+            Column::new(
+                "column".into(),
+                flags.iter().map(|f| f.column.as_str()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "value".into(),
+                flags.iter().map(|f| f.value.as_str()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "reason".into(),
+                flags.iter().map(|f| f.reason.as_str()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "action".into(),
+                flags.iter().map(action).collect::<Vec<_>>(),
+            ),
+        ],
+    )?)
 }
 
 /// An empty frame with the columns of rejects.csv.
@@ -106,26 +157,16 @@ pub fn empty_rejects() -> DataFrame {
     .unwrap_or_default()
 }
 
-/// Outcome of the gate for one file.
+/// Why the gate failed for one file.
 #[derive(Debug, Clone, Serialize)]
 pub struct GateFailure {
     pub file: &'static str,
-    pub rejected: u64,
-    pub rows_read: u64,
-    pub limit: f64,
+    pub reason: String,
 }
 
 impl std::fmt::Display for GateFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}: {} of {} rows rejected ({:.2}%, limit {:.2}%)",
-            self.file,
-            self.rejected,
-            self.rows_read,
-            100.0 * self.rejected as f64 / self.rows_read.max(1) as f64,
-            100.0 * self.limit
-        )
+        write!(f, "{}: {}", self.file, self.reason)
     }
 }
 
@@ -167,25 +208,47 @@ impl QualityReport {
         }
     }
 
-    /// Files whose rejected share is above the configured limit.
-    pub fn gate(&self, config: &Config) -> Vec<GateFailure> {
-        self.files
-            .iter()
-            .filter_map(|f| {
-                let limit = config.quality.max_rejected_share(f.file);
-                (f.rejected_share() > limit).then_some(GateFailure {
-                    file: f.file,
-                    rejected: f.rejected(),
-                    rows_read: f.rows_read,
-                    limit,
-                })
-            })
-            .collect()
+    /// Adds a problem of a whole file already in the report.
+    pub fn add_problem(&mut self, file: &str, fails_gate: bool, reason: String) {
+        if let Some(quality) = self.files.iter_mut().find(|f| f.file == file) {
+            quality.problems.push(FileProblem { fails_gate, reason });
+        }
     }
 
-    /// Whether anything was rejected, left blank or flagged (exit code 1 when the gate passes).
+    /// Files whose rejected share is above the configured limit, and files with a problem
+    /// that fails the gate (an empty file where rows are needed).
+    pub fn gate(&self, config: &Config) -> Vec<GateFailure> {
+        let mut failures = Vec::new();
+        for f in &self.files {
+            let limit = config.quality.max_rejected_share(f.file);
+            if f.rejected_share() > limit {
+                failures.push(GateFailure {
+                    file: f.file,
+                    reason: format!(
+                        "{} of {} rows rejected ({:.2}%, limit {:.2}%)",
+                        f.rejected(),
+                        f.rows_read,
+                        100.0 * f.rejected_share(),
+                        100.0 * limit
+                    ),
+                });
+            }
+            for problem in f.problems.iter().filter(|p| p.fails_gate) {
+                failures.push(GateFailure {
+                    file: f.file,
+                    reason: problem.reason.clone(),
+                });
+            }
+        }
+        failures
+    }
+
+    /// Whether anything was rejected, replaced, left blank or flagged (exit code 1 when the
+    /// gate passes).
     pub fn has_warnings(&self) -> bool {
-        self.files.iter().any(|f| !f.flagged.is_empty())
+        self.files
+            .iter()
+            .any(|f| !f.flagged.is_empty() || !f.problems.is_empty())
     }
 
     /// data_quality.csv: one row per file and category (read, accepted, rejected, value
@@ -213,6 +276,20 @@ impl QualityReport {
                     .write_record([f.file, "ignored", reason, &rows.to_string()])
                     .map_err(io)?;
             }
+            for problem in &f.problems {
+                let category = match problem.fails_gate {
+                    true => "gate failure",
+                    false => "warning",
+                };
+                writer
+                    .write_record([f.file, category, &problem.reason, "0"])
+                    .map_err(io)?;
+            }
+        }
+        for file in &self.absent {
+            writer
+                .write_record([file, "absent", "optional file not in the snapshot", "0"])
+                .map_err(io)?;
         }
         writer.flush().map_err(|e| EwsError::io(path, e))
     }
@@ -252,6 +329,16 @@ impl QualityReport {
             for (reason, rows) in &f.ignored {
                 lines.push(format!("      {rows:>9} ignored: {reason}"));
             }
+            for problem in &f.problems {
+                let kind = match problem.fails_gate {
+                    true => "fails the gate",
+                    false => "warning",
+                };
+                lines.push(format!("      {kind}: {}", problem.reason));
+            }
+        }
+        for file in &self.absent {
+            lines.push(format!("  {file:<15} absent (optional)"));
         }
         lines
     }

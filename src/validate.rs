@@ -12,12 +12,10 @@ use polars::prelude::*;
 
 use crate::attendance::{self, Attendance};
 use crate::config::Config;
+pub use crate::dates::DATE_FORMAT;
 use crate::error::Result;
 use crate::input::{self, RawFile, Snapshot, LINE};
 use crate::quality::{Action, FileQuality, QualityReport};
-
-/// Format of dates in the canonical layout.
-pub const DATE_FORMAT: &str = "%Y-%m-%d";
 
 /// Canonical attendance codes, from least to most severe (the rank decides which of two rows
 /// for one student and day is kept).
@@ -76,7 +74,8 @@ pub struct Validated {
 }
 
 /// Reads and checks every file of a snapshot. Fails only on what makes the snapshot unusable
-/// as a whole (a missing file or column, an unreadable file); bad rows go to the report.
+/// as a whole (a missing file or column, an unreadable file); bad rows go to the report, and
+/// files that are empty where they cannot be go to the report as gate failures.
 pub fn load(
     snapshot: &Snapshot,
     config: &Config,
@@ -97,8 +96,16 @@ pub fn load(
     };
 
     let mut quality = QualityReport::default();
+    if raw_behavior.is_none() {
+        log::warn!(
+            "{}: absent (optional; a file with no byte counts as absent): behavior_incidents and suspension_days are unknown for every student",
+            snapshot.path(&input::BEHAVIOR).display()
+        );
+        quality.absent.push(input::BEHAVIOR.name);
+    }
     let students = check_file(
-        with_first_line(raw_students),
+        &raw_students,
+        Prepare::FirstLine,
         students_rules(config),
         students_typed(),
         &mut quality,
@@ -123,35 +130,40 @@ pub fn load(
     let students = implausible_birth_dates(students, as_of, &mut quality)?;
 
     let grades = check_file(
-        with_enrollment(raw_grades, &enrolled),
+        &raw_grades,
+        Prepare::Enrollment(&enrolled),
         grades_rules(config, year_end),
         grades_typed(config),
         &mut quality,
     )?;
     let credits = check_file(
-        with_enrollment(raw_credits, &enrolled),
+        &raw_credits,
+        Prepare::Enrollment(&enrolled),
         credits_rules(config, year_end),
         credits_typed(),
         &mut quality,
     )?;
-    let behavior = match raw_behavior {
+    let behavior = match &raw_behavior {
         Some(raw) => Some(check_file(
-            with_enrollment(raw, &enrolled),
+            raw,
+            Prepare::Enrollment(&enrolled),
             behavior_rules(config, year_end),
             behavior_typed(),
             &mut quality,
         )?),
         None => None,
     };
-    let outcomes = match raw_outcomes {
+    let outcomes = match &raw_outcomes {
         Some(raw) => Some(check_file(
-            with_first_line(with_enrollment(raw, &enrolled)),
+            raw,
+            Prepare::EnrollmentAndFirstLine(&enrolled),
             outcomes_rules(config),
             outcomes_typed(),
             &mut quality,
         )?),
         None => None,
     };
+    implausible_feeds(&students, &attendance, as_of, config, &mut quality)?;
 
     Ok(Validated {
         as_of,
@@ -164,6 +176,70 @@ pub fn load(
         outcomes,
         quality,
     })
+}
+
+/// Files that are empty where they cannot be right fail the gate; other empty files are
+/// warnings. An as-of date with no school day in its school year fails it too.
+fn implausible_feeds(
+    students: &DataFrame,
+    attendance: &Attendance,
+    as_of: NaiveDate,
+    config: &Config,
+    quality: &mut QualityReport,
+) -> Result<()> {
+    let empty: Vec<&'static str> = quality
+        .files
+        .iter()
+        .filter(|f| f.rows_read == 0)
+        .map(|f| f.file)
+        .collect();
+    let upper_grades = students
+        .column("grade_level")?
+        .i32()?
+        .iter()
+        .flatten()
+        .filter(|g| (10..=12).contains(g))
+        .count();
+    let first_term_end = config.in_school_year(
+        config.quality.first_term_end(),
+        config.school_year_of(as_of),
+    );
+    for file in empty {
+        let failure = if file == input::STUDENTS.name {
+            Some("the file has no rows: no student to score".to_string())
+        } else if file == input::ATTENDANCE.name {
+            Some(
+                "the file has no rows, and daily attendance lists every student's school days"
+                    .to_string(),
+            )
+        } else if file == input::CREDITS.name && upper_grades > 0 {
+            Some(format!(
+                "the transcript has no rows while {upper_grades} students in grades 10–12 are scored: every one of them would look credits behind"
+            ))
+        } else if file == input::GRADES.name && as_of > first_term_end {
+            Some(format!(
+                "the file has no marks while the as-of date {as_of} is after the end of the first grading period ({first_term_end}; quality.first_term_end)"
+            ))
+        } else {
+            None
+        };
+        match failure {
+            Some(reason) => quality.add_problem(file, true, reason),
+            None => quality.add_problem(file, false, "the file has no rows".to_string()),
+        }
+    }
+    if attendance.school_days(config).is_empty() {
+        quality.add_problem(
+            input::ATTENDANCE.name,
+            true,
+            format!(
+                "no school day in school year {} up to the as-of date {as_of} (no date before it has attendance rows for {:.0}% of the students): is the as-of date before the first day of school, or the export of another year?",
+                attendance.school_year,
+                config.attendance.school_day_min_share * 100.0
+            ),
+        );
+    }
+    Ok(())
 }
 
 /// Logs how long a file took to read and check, and the peak memory so far.
@@ -212,15 +288,25 @@ fn rejects(file: &'static str, annotated: LazyFrame, rules: &[Rule]) -> LazyFram
     ])
 }
 
+/// What a file's rows are checked against besides their own values.
+enum Prepare<'a> {
+    /// Each row's student in students.csv ([`ENROLLED`]).
+    Enrollment(&'a Series),
+    /// The first line of each row's student_id in the file (`__first_line`): the file is read
+    /// as one chunk.
+    FirstLine,
+    EnrollmentAndFirstLine(&'a Series),
+}
+
 /// Checks a file: returns the typed accepted rows, and adds its rejects to `quality`.
 ///
-/// The checks and the typed columns come out of one pass of polars' streaming engine, so the
-/// file's text columns are never all in memory (at a million students grades.csv is 10M rows
-/// of ten text columns). Rows that fail a rule are listed in a second pass, which only a file
-/// with such rows pays for. Both passes only map and filter rows: the streaming engine keeps
-/// their order, and their values are exactly those of the in-memory engine.
+/// The file is read in chunks ([`RawFile::read_chunks`]), one worker per core, and each chunk is
+/// checked and typed as soon as it is read, so the file's text is never all in memory (at a
+/// million students grades.csv is 10M rows of ten text columns): only the typed, accepted rows
+/// are kept, and the rejected ones listed.
 fn check_file(
-    raw: RawFile,
+    raw: &RawFile,
+    prepare: Prepare,
     rules: Vec<Rule>,
     typed: Vec<Expr>,
     quality: &mut QualityReport,
@@ -233,66 +319,136 @@ fn check_file(
         .map(|r| r.failed.clone().fill_null(lit(false)))
         .reduce(|a, b| a.or(b))
         .unwrap_or(lit(false));
-    let rule = first_failing_rule(&rules).alias(RULE);
-    let mut columns = vec![col(LINE), rule.clone(), rejected_row.alias(REJECTED)];
-    columns.extend(typed);
-    let checked = collect_streaming(raw.frame.clone().select(columns))?;
-    let rows_read = checked.height() as u64;
-    let flagged = checked.column(RULE)?.null_count() < checked.height();
-    let (accepted, listed) = if flagged {
-        let listed = collect_streaming(rejects(file, raw.frame.with_column(rule), &rules))?;
-        let keep = !checked.column(REJECTED)?.bool()?;
-        let accepted = checked.drop_many([RULE, REJECTED]).filter(&keep)?;
-        (accepted, listed)
-    } else {
-        (checked.drop_many([RULE, REJECTED]), DataFrame::empty())
+    let annotations = [
+        first_failing_rule(&rules).alias(RULE),
+        rejected_row.alias(REJECTED),
+    ];
+    let mut typed_columns = vec![col(LINE)];
+    typed_columns.extend(typed);
+    let (enrolled, first_line) = match prepare {
+        Prepare::Enrollment(e) => (Some(e), false),
+        Prepare::FirstLine => (None, true),
+        Prepare::EnrollmentAndFirstLine(e) => (Some(e), true),
+    };
+    let process = |chunk: LazyFrame| -> Result<(DataFrame, DataFrame)> {
+        let mut chunk = chunk;
+        if let Some(enrolled) = enrolled {
+            chunk = with_enrollment(chunk, enrolled);
+        }
+        if first_line {
+            chunk = with_first_line(chunk);
+        }
+        let annotated = chunk.with_columns(annotations.clone()).collect()?;
+        let flagged = annotated.column(RULE)?.null_count() < annotated.height();
+        if !flagged {
+            let accepted = annotated.lazy().select(typed_columns.clone()).collect()?;
+            return Ok((accepted, DataFrame::empty()));
+        }
+        let listed = rejects(file, annotated.clone().lazy(), &rules).collect()?;
+        let accepted = annotated
+            .lazy()
+            .filter(col(REJECTED).not())
+            .select(typed_columns.clone())
+            .collect()?;
+        Ok((accepted, listed))
+    };
+    let chunked = raw.read_chunks(first_line, &process)?;
+    let mut accepted: Option<DataFrame> = None;
+    let mut listed = Vec::new();
+    for ((rows, rejects), first) in chunked.chunks {
+        let rows = shift_lines(rows, LINE, first)?;
+        match &mut accepted {
+            None => accepted = Some(rows),
+            Some(all) => {
+                all.vstack_mut(&rows)?;
+            }
+        }
+        if rejects.height() > 0 {
+            listed.push(shift_lines(rejects, "line", first)?);
+        }
+    }
+    // The reader hands over at least one chunk, an empty one for a file without rows.
+    let mut accepted =
+        accepted.ok_or_else(|| PolarsError::NoData(format!("{file}: no chunk was read").into()))?;
+    accepted.rechunk_mut_par();
+    if !chunked.flags.is_empty() {
+        log_encoding_hint(file, &chunked.flags);
+        listed.push(crate::quality::flags_frame(file, &chunked.flags)?);
+    }
+    let listed = match listed.len() {
+        0 => DataFrame::empty(),
+        1 => listed.remove(0),
+        _ => {
+            let mut all = listed.remove(0);
+            for part in &listed {
+                all.vstack_mut(part)?;
+            }
+            all.sort(
+                ["line"],
+                SortMultipleOptions::default().with_maintain_order(true),
+            )?
+        }
     };
     log_read(file, started);
-    quality.push(FileQuality::new(file, raw.path, rows_read), listed);
+    quality.push(
+        FileQuality::new(file, raw.path.clone(), chunked.rows),
+        listed,
+    );
     Ok(accepted)
 }
 
-/// Runs `frame` on polars' streaming engine (batches of rows, not whole columns, in flight).
-fn collect_streaming(frame: LazyFrame) -> Result<DataFrame> {
+/// `frame` with `by` added to its line numbers.
+fn shift_lines(frame: DataFrame, column: &str, by: u64) -> Result<DataFrame> {
+    if by == 0 {
+        return Ok(frame);
+    }
     Ok(frame
-        .collect_with_engine(Engine::Streaming)?
-        .unwrap_single())
+        .lazy()
+        .with_column((col(column).cast(DataType::UInt64) + lit(by)).alias(column))
+        .collect()?)
+}
+
+/// The one warning of a file whose bytes were not all UTF-8: how to say it is Windows-1252.
+fn log_encoding_hint(file: &str, flags: &[crate::reader::ReaderFlag]) {
+    let not_text = flags
+        .iter()
+        .filter(|f| f.reason.contains(crate::reader::ENCODING_HINT))
+        .count();
+    if not_text > 0 {
+        log::warn!(
+            "{file}: {not_text} values are not valid UTF-8 (see rejects.csv); {}",
+            crate::reader::ENCODING_HINT
+        );
+    }
 }
 
 /// Adds [`ENROLLED`] (true, or null for students not in students.csv). A membership test,
 /// not a join: a join would copy every column of a 10M-row file.
-fn with_enrollment(raw: RawFile, enrolled: &Series) -> RawFile {
+fn with_enrollment(frame: LazyFrame, enrolled: &Series) -> LazyFrame {
     let is_enrolled = col("student_id").is_in(lit(enrolled.clone()).implode(false), false);
-    RawFile {
-        frame: raw.frame.with_column(
-            when(is_enrolled)
-                .then(lit(true))
-                .otherwise(lit(NULL).cast(DataType::Boolean))
-                .alias(ENROLLED),
-        ),
-        ..raw
-    }
+    frame.with_column(
+        when(is_enrolled)
+            .then(lit(true))
+            .otherwise(lit(NULL).cast(DataType::Boolean))
+            .alias(ENROLLED),
+    )
 }
 
 /// Adds `__first_line`: the first line of the row's student_id in the file.
-fn with_first_line(raw: RawFile) -> RawFile {
-    let first = raw
-        .frame
+fn with_first_line(frame: LazyFrame) -> LazyFrame {
+    let first = frame
         .clone()
         .group_by([col("student_id")])
         .agg([col(LINE).min().alias("__first_line")]);
-    RawFile {
-        frame: raw.frame.join(
-            first,
-            [col("student_id")],
-            [col("student_id")],
-            JoinArgs {
-                maintain_order: MaintainOrderJoin::Left,
-                ..JoinArgs::new(JoinType::Left)
-            },
-        ),
-        ..raw
-    }
+    frame.join(
+        first,
+        [col("student_id")],
+        [col("student_id")],
+        JoinArgs {
+            maintain_order: MaintainOrderJoin::Left,
+            ..JoinArgs::new(JoinType::Left)
+        },
+    )
 }
 
 // ---- parsing ----------------------------------------------------------------------------

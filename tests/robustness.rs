@@ -1,5 +1,8 @@
-//! Property test: arbitrary bytes in any input file give an error or a report, never a panic,
-//! in the canonical layout and through each shipped example mapping.
+//! Property tests: arbitrary bytes in any input file give an error or a report, never a panic,
+//! in the canonical layout and through each shipped example mapping; and structural damage
+//! (delimiters, quotes, line breaks, invalid UTF-8, blank and padding lines) in any file, run
+//! through the `ews` binary, ends in exit code 0, 1 or 2 and never prints a value of a
+//! student's row.
 
 mod common;
 
@@ -166,6 +169,198 @@ fn as_of_dates_outside_polars_nanosecond_range_do_not_panic() {
         let data = validate::load(&snapshot, &config, Some(date(as_of)), true).unwrap();
         assert_eq!(data.as_of, date(as_of));
         features::compute(&data, &config).unwrap();
+    }
+}
+
+/// One structural edit of a file: what real exports and their typos do to a CSV.
+#[derive(Debug, Clone)]
+enum Damage {
+    Insert(&'static [u8]),
+    DeleteByte,
+    /// Cut the rest of the line (a truncated row).
+    TruncateLine,
+    /// Repeat the line (a duplicated row).
+    DuplicateLine,
+}
+
+fn damage() -> impl Strategy<Value = Damage> {
+    prop_oneof![
+        Just(Damage::Insert(b",")),
+        Just(Damage::Insert(b";")),
+        Just(Damage::Insert(b"\t")),
+        Just(Damage::Insert(b"\"")),
+        Just(Damage::Insert(b"\"\"")),
+        Just(Damage::Insert(b"\n")),
+        Just(Damage::Insert(b"\r\n")),
+        Just(Damage::Insert(b"\r")),
+        Just(Damage::Insert(b"\n\n")),
+        Just(Damage::Insert(b"\n,,,,,\n")),
+        Just(Damage::Insert(b"\xff")),
+        Just(Damage::Insert(b"\xc3")),
+        Just(Damage::Insert(b"\xe9")),
+        Just(Damage::Insert(b"\xed\xa0\x80")),
+        Just(Damage::Insert(b"\xef\xbb\xbf")),
+        Just(Damage::DeleteByte),
+        Just(Damage::TruncateLine),
+        Just(Damage::DuplicateLine),
+    ]
+}
+
+fn apply(bytes: &mut Vec<u8>, at: usize, damage: &Damage) {
+    let at = at.min(bytes.len());
+    let line_start = bytes[..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let line_end = bytes[at..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| at + i);
+    match damage {
+        Damage::Insert(text) => {
+            bytes.splice(at..at, text.iter().copied());
+        }
+        Damage::DeleteByte if at < bytes.len() => {
+            bytes.remove(at);
+        }
+        Damage::DeleteByte => {}
+        Damage::TruncateLine => {
+            bytes.drain(at..line_end);
+        }
+        Damage::DuplicateLine => {
+            let line: Vec<u8> = bytes[line_start..line_end].to_vec();
+            bytes.splice(line_start..line_start, line.into_iter().chain([b'\n']));
+        }
+    }
+}
+
+/// The fixture's personal values (ids, names, birth dates, counselors) that a clean run of
+/// the binary on `dir` (the fixture, maybe in a mapped shape) does not print anyway.
+fn secrets(dir: &Path, config: Option<&Path>) -> Vec<String> {
+    let canonical = tempfile::tempdir().unwrap();
+    fixture_with_outcomes(canonical.path());
+    let mut reader = csv::Reader::from_path(canonical.path().join("students.csv")).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let wanted: Vec<usize> = [
+        "student_id",
+        "first_name",
+        "last_name",
+        "birth_date",
+        "counselor",
+    ]
+    .iter()
+    .filter_map(|c| {
+        header
+            .iter()
+            .position(|h| h.trim_start_matches('\u{feff}') == *c)
+    })
+    .collect();
+    let mut values: Vec<String> = reader
+        .records()
+        .flat_map(|r| {
+            let r = r.unwrap();
+            wanted.iter().map(|&i| r[i].to_string()).collect::<Vec<_>>()
+        })
+        .filter(|v| v.len() >= 3)
+        .collect();
+    values.sort();
+    values.dedup();
+    let clean = run_binary(dir, config);
+    values.retain(|v| !clean.1.contains(v.as_str()));
+    values
+}
+
+/// `ews score` on a snapshot; (exit code, stdout + stderr).
+fn run_binary(dir: &Path, config: Option<&Path>) -> (Option<i32>, String) {
+    let out = tempfile::tempdir().unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ews"));
+    command.current_dir(common::root());
+    if let Some(config) = config {
+        command.arg("--config").arg(config);
+    }
+    let result = command
+        .args(["-vv", "score", "--as-of", "2026-01-16", "--out"])
+        .arg(out.path())
+        .arg(dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&result.stdout).to_string()
+        + &String::from_utf8_lossy(&result.stderr);
+    (result.status.code(), text)
+}
+
+fn any_damage() -> impl Strategy<Value = (usize, Vec<(prop::sample::Index, Damage)>)> {
+    (
+        0..FILES.len(),
+        prop::collection::vec((any::<prop::sample::Index>(), damage()), 1..6),
+    )
+}
+
+/// Runs the binary on the fixture (canonical, or exported through example `example`) with
+/// `damages` applied to file `file`, and checks the exit code and that nothing leaked.
+fn damaged_run(
+    example: Option<usize>,
+    file: usize,
+    damages: &[(prop::sample::Index, Damage)],
+) -> Result<(), TestCaseError> {
+    let dir = tempfile::tempdir().unwrap();
+    let (paths, config_path) = match example {
+        None => {
+            fixture_with_outcomes(dir.path());
+            let paths: Vec<std::path::PathBuf> = FILES.iter().map(|f| dir.path().join(f)).collect();
+            (paths, None)
+        }
+        Some(example) => {
+            let config = example_config(example);
+            let paths = mapped_fixture(dir.path(), &config);
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("config/examples")
+                .join(format!("{}.toml", EXAMPLES[example]));
+            (paths, Some(path))
+        }
+    };
+    let secrets = secrets(dir.path(), config_path.as_deref());
+    let mut bytes = std::fs::read(&paths[file]).unwrap();
+    for (at, damage) in damages {
+        let at = at.index(bytes.len() + 1);
+        apply(&mut bytes, at, damage);
+    }
+    std::fs::write(&paths[file], &bytes).unwrap();
+    let (code, output) = run_binary(dir.path(), config_path.as_deref());
+    prop_assert!(
+        matches!(code, Some(0..=2)),
+        "exit {code:?} with {:?} = {:?}:\n{output}",
+        paths[file].file_name(),
+        String::from_utf8_lossy(&bytes)
+    );
+    let leaked: Vec<&String> = secrets
+        .iter()
+        .filter(|s| output.contains(s.as_str()))
+        .collect();
+    prop_assert!(
+        leaked.is_empty(),
+        "{leaked:?} printed with {:?} = {:?}:\n{output}",
+        paths[file].file_name(),
+        String::from_utf8_lossy(&bytes)
+    );
+    Ok(())
+}
+
+proptest! {
+    // A fixed seed in CI (32 runs of the binary each); docs/fuzzing.md for a longer search.
+    #![proptest_config(common::proptest_config_cases(32))]
+
+    #[test]
+    fn damaged_exports_exit_0_1_or_2_and_print_no_student_value((file, damages) in any_damage()) {
+        damaged_run(None, file, &damages)?;
+    }
+
+    #[test]
+    fn damaged_mapped_exports_exit_0_1_or_2_and_print_no_student_value(
+        example in 0..EXAMPLES.len(),
+        (file, damages) in any_damage(),
+    ) {
+        damaged_run(Some(example), file, &damages)?;
     }
 }
 

@@ -2,39 +2,10 @@
 
 mod common;
 
-use common::{config, date, edit, fixture, write};
+use common::{config, date, edit, fixture, flags, write, Flag};
 use ews::input::Snapshot;
 use ews::validate::{self, Validated};
 use polars::prelude::*;
-
-/// (file, line, column, value, reason, action) of every flagged row.
-type Flag = (String, u64, String, String, String, String);
-
-fn flags(data: &Validated) -> Vec<Flag> {
-    let mut out = Vec::new();
-    for frame in &data.quality.rejects {
-        let text = |name: &str| frame.column(name).unwrap().str().unwrap().clone();
-        let (file, column, value, reason, action) = (
-            text("file"),
-            text("column"),
-            text("value"),
-            text("reason"),
-            text("action"),
-        );
-        let line = frame.column("line").unwrap().u64().unwrap().clone();
-        for i in 0..frame.height() {
-            out.push((
-                file.get(i).unwrap().to_string(),
-                line.get(i).unwrap(),
-                column.get(i).unwrap().to_string(),
-                value.get(i).unwrap_or("").to_string(),
-                reason.get(i).unwrap().to_string(),
-                action.get(i).unwrap().to_string(),
-            ));
-        }
-    }
-    out
-}
 
 fn assert_flag(
     flags: &[Flag],
@@ -693,8 +664,8 @@ fn parquet_files_are_read_like_csv_with_typed_columns() {
     );
 }
 
-/// attendance.csv has its own reader: CRLF endings, a blank line, quoted fields (one with a
-/// delimiter, one with a line break) and the record numbering the other files use.
+/// attendance.csv's parallel reader: CRLF endings, a blank line, quoted fields (one with a
+/// delimiter, one with a line break) and the editor's line numbers the other files use.
 #[test]
 fn attendance_reader_handles_quotes_line_breaks_and_blank_lines() {
     let dir = tempfile::tempdir().unwrap();
@@ -715,13 +686,13 @@ fn attendance_reader_handles_quotes_line_breaks_and_blank_lines() {
         .into_iter()
         .filter(|f| f.0 == "attendance.csv")
         .collect();
-    // Records: header 1, 0001 P 2, (blank line is no record), 0001 T 3, the quoted break 4,
-    // 0002 Q 5, 0002 P 6.
+    // Lines as an editor shows them: header 1, 0001 P 2, a blank line 3 (no record), 0001 T 4,
+    // the record with the quoted break on lines 5–6, 0002 Q 7, 0002 P 8.
     assert_eq!(flags.len(), 2, "{flags:?}");
     assert_flag(
         &flags,
         "attendance.csv",
-        4,
+        5,
         "code",
         "A\nB",
         "unknown attendance code",
@@ -730,7 +701,7 @@ fn attendance_reader_handles_quotes_line_breaks_and_blank_lines() {
     assert_flag(
         &flags,
         "attendance.csv",
-        5,
+        7,
         "code",
         "Q",
         "unknown attendance code",

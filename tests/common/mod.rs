@@ -25,6 +25,15 @@ pub fn ews(args: &[&str]) -> Output {
         .expect("the ews binary runs")
 }
 
+/// Copies a snapshot folder of the repository (e.g. `sample_data/current`) to `to`.
+pub fn copy_snapshot(from: &str, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(root().join(from)).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
 /// Scores sample_data/current with a config of `toml`; (the work folder, the output folder).
 pub fn score_sample_with_config(toml: &str) -> (tempfile::TempDir, PathBuf) {
     let work = tempfile::tempdir().unwrap();
@@ -52,6 +61,11 @@ pub fn score_sample_with_config(toml: &str) -> (tempfile::TempDir, PathBuf) {
 /// time and a failure there is a reproducible regression, not luck. A longer search sets
 /// PROPTEST_CASES and a new PROPTEST_RNG_SEED each run (docs/fuzzing.md).
 pub fn proptest_config() -> proptest::test_runner::Config {
+    proptest_config_cases(64)
+}
+
+/// [`proptest_config`] with `cases` cases in CI (for properties that run the binary).
+pub fn proptest_config_cases(cases: u32) -> proptest::test_runner::Config {
     // proptest's default has read (and checked) PROPTEST_* from the environment; where a
     // variable is not set, our default replaces proptest's.
     let from_environment = proptest::test_runner::Config::default();
@@ -60,7 +74,7 @@ pub fn proptest_config() -> proptest::test_runner::Config {
         cases: if set("PROPTEST_CASES") {
             from_environment.cases
         } else {
-            64
+            cases
         },
         rng_seed: if set("PROPTEST_RNG_SEED") {
             from_environment.rng_seed
@@ -70,6 +84,36 @@ pub fn proptest_config() -> proptest::test_runner::Config {
         failure_persistence: None,
         ..from_environment
     }
+}
+
+/// (file, line, column, value, reason, action) of a flagged row of rejects.csv.
+pub type Flag = (String, u64, String, String, String, String);
+
+/// Every flagged row of a validated snapshot, in the order of its report.
+pub fn flags(data: &Validated) -> Vec<Flag> {
+    let mut out = Vec::new();
+    for frame in &data.quality.rejects {
+        let text = |name: &str| frame.column(name).unwrap().str().unwrap().clone();
+        let (file, column, value, reason, action) = (
+            text("file"),
+            text("column"),
+            text("value"),
+            text("reason"),
+            text("action"),
+        );
+        let line = frame.column("line").unwrap().u64().unwrap().clone();
+        for i in 0..frame.height() {
+            out.push((
+                file.get(i).unwrap().to_string(),
+                line.get(i).unwrap(),
+                column.get(i).unwrap_or("").to_string(),
+                value.get(i).unwrap_or("").to_string(),
+                reason.get(i).unwrap().to_string(),
+                action.get(i).unwrap().to_string(),
+            ));
+        }
+    }
+    out
 }
 
 pub fn date(text: &str) -> NaiveDate {
