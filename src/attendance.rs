@@ -306,6 +306,11 @@ pub struct StudentIndex {
 }
 
 impl StudentIndex {
+    /// Whether `id` is a student of students.csv.
+    pub fn contains(&self, id: &str) -> bool {
+        self.ids.contains_key(id.as_bytes())
+    }
+
     pub fn new(student_ids: &StringChunked) -> StudentIndex {
         let ids = student_ids
             .iter()
@@ -531,7 +536,12 @@ struct CsvRows<'p, S> {
 
 impl<S: RowSink> RecordSink for CsvRows<'_, S> {
     fn record(&mut self, line: u64, record: &[u8], fields: &Fields) {
-        let values = self.wanted.map(|i| fields.value(record, i));
+        let [id, date, code] = self.wanted;
+        let values = [
+            fields.value(record, id),
+            fields.value(record, date),
+            fields.value(record, code),
+        ];
         if record.is_ascii() {
             // The usual row: ASCII is text in both encodings.
             self.sink.row(&mut self.parser, line, values);
@@ -799,20 +809,19 @@ fn reason(rule: Rule, date_format: &str, year: (NaiveDate, NaiveDate)) -> (&'sta
 /// rows (sorted by line).
 pub fn read(
     raw: &RawFile,
-    students: &StringChunked,
+    index: &StudentIndex,
     as_of: Option<NaiveDate>,
     config: &Config,
 ) -> Result<(Attendance, FileQuality, DataFrame)> {
-    let index = StudentIndex::new(students);
     // A CSV file is parsed here from the export's own text, so the mapping's date format and
     // codes apply here; Parquet batches come through the input module's scan, which has
     // already made them canonical.
     let no_codes = std::collections::BTreeMap::new();
     let parser = match &raw.source {
         Source::Csv(layout) => {
-            RowParser::new(&index, &layout.date_format, &config.input.attendance_codes)
+            RowParser::new(index, &layout.date_format, &config.input.attendance_codes)
         }
-        Source::Parquet(_) => RowParser::new(&index, DATE_FORMAT, &no_codes),
+        Source::Parquet(_) => RowParser::new(index, DATE_FORMAT, &no_codes),
     };
     // Rejected dates name the export's format, as in the other files.
     let date_format = config.input.date_format(raw.spec.stem());

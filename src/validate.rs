@@ -110,18 +110,12 @@ pub fn load(
         students_typed(),
         &mut quality,
     )?;
-    let enrolled = students
-        .column("student_id")?
-        .as_materialized_series()
-        .clone();
+    // Enrolled students by id, hashed once for every file.
+    let enrolled = attendance::StudentIndex::new(students.column("student_id")?.str()?);
 
     let started = std::time::Instant::now();
-    let (attendance, attendance_quality, attendance_rejects) = attendance::read(
-        &raw_attendance,
-        students.column("student_id")?.str()?,
-        as_of,
-        config,
-    )?;
+    let (attendance, attendance_quality, attendance_rejects) =
+        attendance::read(&raw_attendance, &enrolled, as_of, config)?;
     log_read(input::ATTENDANCE.name, started);
     let (as_of, school_year) = (attendance.as_of, attendance.school_year);
     let year_end = attendance.year_end;
@@ -291,11 +285,11 @@ fn rejects(file: &'static str, annotated: LazyFrame, rules: &[Rule]) -> LazyFram
 /// What a file's rows are checked against besides their own values.
 enum Prepare<'a> {
     /// Each row's student in students.csv ([`ENROLLED`]).
-    Enrollment(&'a Series),
+    Enrollment(&'a attendance::StudentIndex),
     /// The first line of each row's student_id in the file (`__first_line`): the file is read
     /// as one chunk.
     FirstLine,
-    EnrollmentAndFirstLine(&'a Series),
+    EnrollmentAndFirstLine(&'a attendance::StudentIndex),
 }
 
 /// Checks a file: returns the typed accepted rows, and adds its rejects to `quality`.
@@ -319,37 +313,35 @@ fn check_file(
         .map(|r| r.failed.clone().fill_null(lit(false)))
         .reduce(|a, b| a.or(b))
         .unwrap_or(lit(false));
-    let annotations = [
-        first_failing_rule(&rules).alias(RULE),
-        rejected_row.alias(REJECTED),
-    ];
-    let mut typed_columns = vec![col(LINE)];
-    typed_columns.extend(typed);
+    let rule = first_failing_rule(&rules).alias(RULE);
+    // The checks and the typed columns in one evaluation; the rejected rows are listed in a
+    // second one, which only a chunk with such rows pays for.
+    let mut checked_columns = vec![col(LINE), rule.clone(), rejected_row.alias(REJECTED)];
+    checked_columns.extend(typed);
     let (enrolled, first_line) = match prepare {
         Prepare::Enrollment(e) => (Some(e), false),
         Prepare::FirstLine => (None, true),
         Prepare::EnrollmentAndFirstLine(e) => (Some(e), true),
     };
     let process = |chunk: LazyFrame| -> Result<(DataFrame, DataFrame)> {
-        let mut chunk = chunk;
+        let mut chunk = chunk.collect()?;
         if let Some(enrolled) = enrolled {
-            chunk = with_enrollment(chunk, enrolled);
+            chunk = with_enrollment(chunk, enrolled)?;
         }
         if first_line {
-            chunk = with_first_line(chunk);
+            chunk = with_first_line(chunk.lazy()).collect()?;
         }
-        let annotated = chunk.with_columns(annotations.clone()).collect()?;
-        let flagged = annotated.column(RULE)?.null_count() < annotated.height();
-        if !flagged {
-            let accepted = annotated.lazy().select(typed_columns.clone()).collect()?;
-            return Ok((accepted, DataFrame::empty()));
-        }
-        let listed = rejects(file, annotated.clone().lazy(), &rules).collect()?;
-        let accepted = annotated
+        let checked = chunk
+            .clone()
             .lazy()
-            .filter(col(REJECTED).not())
-            .select(typed_columns.clone())
+            .select(checked_columns.clone())
             .collect()?;
+        if checked.column(RULE)?.null_count() == checked.height() {
+            return Ok((checked.drop_many([RULE, REJECTED]), DataFrame::empty()));
+        }
+        let listed = rejects(file, chunk.lazy().with_column(rule.clone()), &rules).collect()?;
+        let keep = !checked.column(REJECTED)?.bool()?;
+        let accepted = checked.drop_many([RULE, REJECTED]).filter(&keep)?;
         Ok((accepted, listed))
     };
     let chunked = raw.read_chunks(first_line, &process)?;
@@ -422,16 +414,18 @@ fn log_encoding_hint(file: &str, flags: &[crate::reader::ReaderFlag]) {
     }
 }
 
-/// Adds [`ENROLLED`] (true, or null for students not in students.csv). A membership test,
-/// not a join: a join would copy every column of a 10M-row file.
-fn with_enrollment(frame: LazyFrame, enrolled: &Series) -> LazyFrame {
-    let is_enrolled = col("student_id").is_in(lit(enrolled.clone()).implode(false), false);
-    frame.with_column(
-        when(is_enrolled)
-            .then(lit(true))
-            .otherwise(lit(NULL).cast(DataType::Boolean))
-            .alias(ENROLLED),
-    )
+/// Adds [`ENROLLED`] (true, or null for students not in students.csv). A lookup in the index
+/// built once from students.csv: a polars membership test would hash every enrolled id again
+/// for each chunk (40 times a million ids for a million-student grades.csv).
+fn with_enrollment(mut chunk: DataFrame, enrolled: &attendance::StudentIndex) -> Result<DataFrame> {
+    let flags: BooleanChunked = chunk
+        .column("student_id")?
+        .str()?
+        .iter()
+        .map(|id| id.filter(|id| enrolled.contains(id)).map(|_| true))
+        .collect();
+    chunk.with_column(flags.with_name(ENROLLED.into()).into_column())?;
+    Ok(chunk)
 }
 
 /// Adds `__first_line`: the first line of the row's student_id in the file.

@@ -304,11 +304,11 @@ fn damaged_run(
     damages: &[(prop::sample::Index, Damage)],
 ) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
-    let (paths, config_path) = match example {
+    let (paths, mapping) = match example {
         None => {
             fixture_with_outcomes(dir.path());
             let paths: Vec<std::path::PathBuf> = FILES.iter().map(|f| dir.path().join(f)).collect();
-            (paths, None)
+            (paths, String::new())
         }
         Some(example) => {
             let config = example_config(example);
@@ -316,9 +316,19 @@ fn damaged_run(
             let path = Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("config/examples")
                 .join(format!("{}.toml", EXAMPLES[example]));
-            (paths, Some(path))
+            (paths, std::fs::read_to_string(path).unwrap())
         }
     };
+    // A gate loose enough for the fixture (which rejects rows on purpose), so a damaged file
+    // usually goes all the way to the outputs, their messages included.
+    let config_dir = tempfile::tempdir().unwrap();
+    let config_path = config_dir.path().join("ews.toml");
+    std::fs::write(
+        &config_path,
+        mapping + "\n[quality]\nmax_rejected_share = 0.6\n\n[attendance]\nrecent_school_days = 3\n",
+    )
+    .unwrap();
+    let config_path = Some(config_path);
     let secrets = secrets(dir.path(), config_path.as_deref());
     let mut bytes = std::fs::read(&paths[file]).unwrap();
     for (at, damage) in damages {
@@ -327,6 +337,16 @@ fn damaged_run(
     }
     std::fs::write(&paths[file], &bytes).unwrap();
     let (code, output) = run_binary(dir.path(), config_path.as_deref());
+    // A longer search tallies the exit codes (docs/fuzzing.md).
+    if let Some(tally) = std::env::var_os("EWS_FUZZ_TALLY") {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(tally)
+            .unwrap();
+        writeln!(file, "{code:?} {}", secrets.len()).unwrap();
+    }
     prop_assert!(
         matches!(code, Some(0..=2)),
         "exit {code:?} with {:?} = {:?}:\n{output}",
