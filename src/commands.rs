@@ -435,7 +435,7 @@ fn parent_and_name(target: &Path) -> (std::path::PathBuf, String) {
 pub fn evaluate(args: &EvaluateArgs, config: &Config) -> Result<RunStatus> {
     // A folder that may not be replaced is refused before any work.
     if let Some(out) = &args.out {
-        output::check_evaluation_target(&evaluation_target(Some(out), chrono::NaiveDate::MIN)?)?;
+        output::check_replaceable(&evaluation_target(Some(out), chrono::NaiveDate::MIN)?)?;
     }
     let mut stages = Stages::default();
     let model = ModelFile::load(&args.model)?;
@@ -450,7 +450,6 @@ pub fn evaluate(args: &EvaluateArgs, config: &Config) -> Result<RunStatus> {
     })?;
     let published = stages.time("write", || {
         let target = evaluation_target(args.out.as_deref(), run.as_of)?;
-        output::check_evaluation_target(&target)?;
         let (parent, name) = parent_and_name(&target);
         let folder = RunFolder::create(&parent, &name)?;
         let json = serde_json::to_string_pretty(&evaluation)
@@ -466,9 +465,6 @@ pub fn evaluate(args: &EvaluateArgs, config: &Config) -> Result<RunStatus> {
         crate::equity::write_csv(&folder.file("equity.csv"), &evaluation.equity)?;
         quality.write(folder.target_staging())?;
         output::protect_student_files(folder.target_staging(), config)?;
-        output::write_evaluation_marker(folder.target_staging())?;
-        // Checked again: the folder may have changed while the evaluation ran.
-        output::check_evaluation_target(&target)?;
         folder.publish()
     })?;
 

@@ -172,7 +172,7 @@ pub fn build(dir: &Path, facts: &RunFacts) -> Result<Manifest> {
             rows_rejected: f.rejected(),
         });
     }
-    let mut names = files_under(dir, dir)?;
+    let mut names = crate::output::files_under(dir, dir)?;
     names.retain(|name| name != "manifest.json");
     names.sort();
     let mut outputs = Vec::new();
@@ -213,24 +213,6 @@ pub fn build(dir: &Path, facts: &RunFacts) -> Result<Manifest> {
         student_ids: facts.student_ids.clone(),
         warnings: facts.warnings.to_vec(),
     })
-}
-
-/// The files under `dir`, as paths relative to `root` with `/` separators.
-fn files_under(root: &Path, dir: &Path) -> Result<Vec<String>> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(|e| EwsError::io(dir, e))? {
-        let path = entry.map_err(|e| EwsError::io(dir, e))?.path();
-        if path.is_dir() {
-            files.extend(files_under(root, &path)?);
-        } else if let Ok(relative) = path.strip_prefix(root) {
-            let parts: Vec<String> = relative
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().to_string())
-                .collect();
-            files.push(parts.join("/"));
-        }
-    }
-    Ok(files)
 }
 
 pub fn write(path: &Path, manifest: &Manifest) -> Result<()> {

@@ -69,6 +69,8 @@ pub struct RunFolder {
 
 impl RunFolder {
     pub fn create(out: &Path, name: &str) -> Result<RunFolder> {
+        // Refused before anything is written when the folder holds what ews did not write.
+        check_replaceable(&out.join(name))?;
         std::fs::create_dir_all(out).map_err(|e| EwsError::io(out, e))?;
         recover_killed_runs(out, name)?;
         let staging = out.join(format!(".{name}.staging-{}", std::process::id()));
@@ -96,8 +98,12 @@ impl RunFolder {
         &self.staging
     }
 
-    /// Moves the complete staging folder into place, replacing an earlier run of the same name.
+    /// Moves the complete staging folder into place, replacing an earlier run of the same name
+    /// (only when that folder holds nothing but what ews wrote there: [`check_replaceable`]).
     pub fn publish(mut self) -> Result<PathBuf> {
+        write_marker(&self.staging)?;
+        // Checked again: the folder may have changed while the run worked.
+        check_replaceable(&self.target)?;
         let previous = self.target.with_file_name(format!(
             ".{}.previous-{}",
             self.target
@@ -124,15 +130,16 @@ impl RunFolder {
     }
 }
 
-/// The file that marks a folder as an evaluation written by `ews evaluate`: it lists the files
-/// ews wrote there, the only ones a later evaluation into the same folder may replace.
-pub const EVALUATION_MARKER: &str = ".ews-evaluation";
+/// The file that marks a folder as written by ews (a run, a validation, a failed gate's report,
+/// an evaluation): it lists every file ews wrote there, the only ones a later command may
+/// replace. No command of ews deletes what it did not write.
+pub const WRITTEN_MARKER: &str = ".ews-written";
 
-/// Whether `target` may be replaced by a new evaluation: it is absent, an empty folder, or an
-/// earlier evaluation that holds nothing but the files ews wrote there. Anything else is an
-/// error (exit 2), and nothing in the folder is touched: ews never deletes what it did not
-/// write.
-pub fn check_evaluation_target(target: &Path) -> Result<()> {
+/// Whether `target` may be replaced by a new folder of ews: it is absent, an empty folder, or
+/// a folder holding nothing but the files ews wrote there (listed in its [`WRITTEN_MARKER`],
+/// or, for a run of an ews that wrote no marker, in its manifest.json). Anything else is an
+/// error (exit 2), and nothing in the folder is touched.
+pub fn check_replaceable(target: &Path) -> Result<()> {
     let refuse = |message: String| EwsError::BadFile {
         path: target.to_path_buf(),
         message,
@@ -142,56 +149,92 @@ pub fn check_evaluation_target(target: &Path) -> Result<()> {
     };
     if !meta.is_dir() {
         return Err(refuse(
-            "--out names a file; the evaluation is written to a folder of its own".into(),
+            "is a file, where ews writes a folder of its own; nothing was touched".into(),
         ));
     }
-    let mut entries = Vec::new();
-    for entry in std::fs::read_dir(target).map_err(|e| EwsError::io(target, e))? {
-        let entry = entry.map_err(|e| EwsError::io(target, e))?;
-        entries.push(entry.file_name().to_string_lossy().to_string());
-    }
+    let entries = files_under(target, target)?;
     if entries.is_empty() {
         return Ok(());
     }
-    let marker = target.join(EVALUATION_MARKER);
-    let Ok(listed) = std::fs::read_to_string(&marker) else {
+    let Some(written) = written_files(target) else {
         return Err(refuse(format!(
-            "the folder holds {} entries and is not an evaluation ews wrote (no {EVALUATION_MARKER}); nothing in it was touched: give --out a new or empty folder",
+            "the folder holds {} files and was not written by ews (no {WRITTEN_MARKER}); nothing in it was touched: move them, or give --out another folder",
             entries.len()
         )));
     };
-    let written: Vec<&str> = listed
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .collect();
     let others: Vec<&String> = entries
         .iter()
-        .filter(|e| e.as_str() != EVALUATION_MARKER && !written.contains(&e.as_str()))
+        .filter(|e| e.as_str() != WRITTEN_MARKER && !written.contains(e))
         .collect();
     if let Some(first) = others.first() {
         return Err(refuse(format!(
-            "an earlier evaluation, but it also holds {} entries ews did not write there (e.g. `{first}`); nothing in it was touched: move them, or give --out another folder",
+            "the folder holds {} files ews did not write there (e.g. `{first}`); nothing in it was touched: move them, or give --out another folder",
             others.len()
         )));
     }
     Ok(())
 }
 
-/// Writes the [`EVALUATION_MARKER`] of an evaluation folder under construction: the files in
-/// it, which a later evaluation may replace.
-pub fn write_evaluation_marker(dir: &Path) -> Result<()> {
-    let mut names = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(|e| EwsError::io(dir, e))? {
-        let entry = entry.map_err(|e| EwsError::io(dir, e))?;
-        names.push(entry.file_name().to_string_lossy().to_string());
+/// The files ews wrote in a folder: its [`WRITTEN_MARKER`], else, for a folder of an ews that
+/// wrote no marker, a run's manifest outputs and the manifest itself, or the two reports of a
+/// `<as-of>.validation` or `<as-of>.failed` folder.
+fn written_files(dir: &Path) -> Option<Vec<String>> {
+    if let Ok(listed) = std::fs::read_to_string(dir.join(WRITTEN_MARKER)) {
+        return Some(
+            listed
+                .lines()
+                .filter(|l| !l.starts_with('#') && !l.is_empty())
+                .map(String::from)
+                .collect(),
+        );
     }
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    if name.ends_with(".validation") || name.ends_with(".failed") {
+        return Some(vec!["data_quality.csv".into(), "rejects.csv".into()]);
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).ok()?).ok()?;
+    let mut files: Vec<String> = manifest
+        .get("outputs")?
+        .as_array()?
+        .iter()
+        .filter_map(|o| Some(o.get("file")?.as_str()?.to_string()))
+        .collect();
+    files.push("manifest.json".into());
+    Some(files)
+}
+
+/// Writes the [`WRITTEN_MARKER`] of a folder under construction: every file in it.
+fn write_marker(dir: &Path) -> Result<()> {
+    let mut names = files_under(dir, dir)?;
     names.sort();
     let text = format!(
-        "# written by ews evaluate: a later `ews evaluate --out` replaces this folder only while it holds these files and nothing else\n{}\n",
+        "# written by ews: a later run may replace this folder only while it holds these files and nothing else\n{}\n",
         names.join("\n")
     );
-    let path = dir.join(EVALUATION_MARKER);
+    let path = dir.join(WRITTEN_MARKER);
     std::fs::write(&path, text).map_err(|e| EwsError::io(&path, e))
+}
+
+/// The files under `dir`, as paths relative to `root` with `/` separators.
+pub fn files_under(root: &Path, dir: &Path) -> Result<Vec<String>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| EwsError::io(dir, e))? {
+        let path = entry.map_err(|e| EwsError::io(dir, e))?.path();
+        if path.is_dir() {
+            files.extend(files_under(root, &path)?);
+        } else if let Ok(relative) = path.strip_prefix(root) {
+            let parts: Vec<String> = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().to_string())
+                .collect();
+            files.push(parts.join("/"));
+        }
+    }
+    Ok(files)
 }
 
 /// Cleans up after runs of `name` that were killed: a staging folder of a process that is gone
@@ -621,13 +664,45 @@ mod tests {
         }
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 
-        std::fs::create_dir(dir.path().join("2026-03-13")).unwrap();
-        std::fs::write(dir.path().join("2026-03-13/old.csv"), "old").unwrap();
+        // An earlier run of ews is replaced.
+        let run = RunFolder::create(dir.path(), "2026-03-13").unwrap();
+        std::fs::write(run.file("old.csv"), "old").unwrap();
+        run.publish().unwrap();
         let run = RunFolder::create(dir.path(), "2026-03-13").unwrap();
         std::fs::write(run.file("a.csv"), "new").unwrap();
         let target = run.publish().unwrap();
         assert!(target.join("a.csv").exists());
         assert!(!target.join("old.csv").exists());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        let marker = std::fs::read_to_string(target.join(WRITTEN_MARKER)).unwrap();
+        assert!(marker.lines().any(|l| l == "a.csv"));
+    }
+
+    #[test]
+    fn a_folder_with_a_file_ews_did_not_write_is_never_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = RunFolder::create(dir.path(), "2026-03-13").unwrap();
+        std::fs::create_dir(run.file("schools")).unwrap();
+        std::fs::write(run.file("schools/001.csv"), "x").unwrap();
+        let target = run.publish().unwrap();
+        // A counselor's notes added to the run folder: the next run of that date is refused.
+        std::fs::write(target.join("schools/notes.txt"), "mine").unwrap();
+        let err = RunFolder::create(dir.path(), "2026-03-13").err().unwrap();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("schools/notes.txt"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(target.join("schools/notes.txt")).unwrap(),
+            "mine"
+        );
+        // A folder of a name ews would use, made by someone else.
+        std::fs::create_dir(dir.path().join("2026-03-14")).unwrap();
+        std::fs::write(dir.path().join("2026-03-14/plan.docx"), "x").unwrap();
+        assert!(RunFolder::create(dir.path(), "2026-03-14").is_err());
+        // An empty one is fine.
+        std::fs::create_dir(dir.path().join("2026-03-15")).unwrap();
+        RunFolder::create(dir.path(), "2026-03-15")
+            .unwrap()
+            .publish()
+            .unwrap();
     }
 }

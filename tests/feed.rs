@@ -276,7 +276,16 @@ fn the_manifest_names_every_input_and_output_with_its_hash() {
     }
     present.sort();
     assert!(present.iter().any(|p| p.starts_with("schools/")));
+    // Every file but the manifest and the marker of what ews wrote (which lists them all).
+    let marker = std::fs::read_to_string(run.join(ews::output::WRITTEN_MARKER)).unwrap();
+    present.retain(|p| p != ews::output::WRITTEN_MARKER);
     assert_eq!(listed, present);
+    for file in &present {
+        assert!(
+            marker.lines().any(|l| l == file),
+            "{file} not in the marker"
+        );
+    }
     let stages: Vec<&str> = manifest["stages"]
         .as_array()
         .unwrap()

@@ -48,6 +48,7 @@ fn evaluate_never_replaces_a_folder_it_did_not_write() {
     let (code, _, stderr) = run(&["evaluate", "sample_data/train", "--out", path(&reports)]);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("nothing in it was touched"), "{stderr}");
+    assert!(stderr.contains("was not written by ews"), "{stderr}");
     assert!(reports.join("2026-03-13/referrals.csv").is_file());
     assert_eq!(
         std::fs::read_to_string(reports.join("notes.txt")).unwrap(),
@@ -61,7 +62,7 @@ fn evaluate_never_replaces_a_folder_it_did_not_write() {
         let (code, _, stderr) = run(&["evaluate", "sample_data/train", "--out", path(&evaluation)]);
         assert_eq!(code, Some(0), "{stderr}");
         assert!(evaluation.join("metrics.json").is_file());
-        assert!(evaluation.join(ews::output::EVALUATION_MARKER).is_file());
+        assert!(evaluation.join(ews::output::WRITTEN_MARKER).is_file());
     }
     // An empty folder is fine too.
     let empty = work.path().join("empty");
