@@ -1219,25 +1219,19 @@ mod tests {
 
     #[test]
     fn a_header_in_one_field_gets_the_delimiter_hint() {
-        let header = vec!["student_id;school_id;date;code".to_string()];
-        let err = match_header(
-            Path::new("a.csv"),
-            &ATTENDANCE,
-            &header,
-            &Mapping::default(),
-        )
-        .unwrap_err()
-        .to_string();
+        let error = |header: &str| {
+            match_header(
+                Path::new("a.csv"),
+                &ATTENDANCE,
+                &[header.to_string()],
+                &Mapping::default(),
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        let err = error("student_id;school_id;date;code");
         assert!(err.contains("set delimiter = \";\" in [input]"), "{err}");
-        let header = vec!["student_id\tschool_id\tdate\tcode".to_string()];
-        let err = match_header(
-            Path::new("a.csv"),
-            &ATTENDANCE,
-            &header,
-            &Mapping::default(),
-        )
-        .unwrap_err()
-        .to_string();
+        let err = error("student_id\tschool_id\tdate\tcode");
         assert!(err.contains("set delimiter = \"tab\""), "{err}");
     }
 

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{config, date, edit, fixture, flags, write, Flag};
+use common::{config, date, edit, fixture, flags, load_error, write, Flag};
 use ews::input::Snapshot;
 use ews::validate::{self, Validated};
 use polars::prelude::*;
@@ -284,9 +284,7 @@ fn headers_match_in_any_case_and_name_every_missing_column_at_once() {
         "student_id,school_id,school_year,term",
         "studentid,school_id,schoolyear,term",
     );
-    let err = validate::load(&Snapshot::open(dir.path()).unwrap(), &config(), None, false)
-        .unwrap_err()
-        .to_string();
+    let err = load_error(dir.path());
     assert!(
         err.starts_with(&format!("{}", dir.path().join("grades.csv").display())),
         "{err}"
@@ -303,9 +301,7 @@ fn a_header_in_one_field_or_not_utf8_gets_a_hint() {
     fixture(dir.path());
     let text = std::fs::read_to_string(dir.path().join("behavior.csv")).unwrap();
     write(dir.path(), "behavior.csv", &text.replace(',', ";"));
-    let err = validate::load(&Snapshot::open(dir.path()).unwrap(), &config(), None, false)
-        .unwrap_err()
-        .to_string();
+    let err = load_error(dir.path());
     assert!(err.contains("set delimiter = \";\" in [input]"), "{err}");
     // No value of the file's rows in the message.
     assert!(!err.contains("Fighting") && !err.contains("0004"), "{err}");
@@ -317,9 +313,7 @@ fn a_header_in_one_field_or_not_utf8_gets_a_hint() {
         b"incident_type",
         b"incident_t\xffpe",
     );
-    let err = validate::load(&Snapshot::open(dir.path()).unwrap(), &config(), None, false)
-        .unwrap_err()
-        .to_string();
+    let err = load_error(dir.path());
     assert!(err.contains("not valid UTF-8"), "{err}");
     assert!(err.contains("encoding = \"windows-1252\""), "{err}");
 }

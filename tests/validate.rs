@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{config, date, edit, fixture, flags, write, Flag};
+use common::{config, date, edit, fixture, flags, load_error, write, Flag};
 use ews::input::Snapshot;
 use ews::validate::{self, Validated};
 use polars::prelude::*;
@@ -576,9 +576,7 @@ fn missing_column_names_the_file_and_the_closest_header() {
     let dir = tempfile::tempdir().unwrap();
     fixture(dir.path());
     edit(dir.path(), "credits.csv", "credits_earned", "credit_earned");
-    let err = validate::load(&Snapshot::open(dir.path()).unwrap(), &config(), None, false)
-        .unwrap_err()
-        .to_string();
+    let err = load_error(dir.path());
     assert!(
         err.contains("credits.csv: required column `credits_earned` is missing"),
         "{err}"
@@ -596,9 +594,7 @@ fn missing_required_file_is_an_error_and_behavior_is_optional() {
     std::fs::remove_file(dir.path().join("behavior.csv")).unwrap();
     assert!(load(dir.path(), false).behavior.is_none());
     std::fs::remove_file(dir.path().join("grades.csv")).unwrap();
-    let err = validate::load(&Snapshot::open(dir.path()).unwrap(), &config(), None, false)
-        .unwrap_err()
-        .to_string();
+    let err = load_error(dir.path());
     assert!(
         err.contains("grades.csv: required file is missing"),
         "{err}"
@@ -631,9 +627,7 @@ fn parquet_files_are_read_like_csv_with_typed_columns() {
     ParquetWriter::new(file).finish(&mut frame).unwrap();
 
     // Both present is ambiguous.
-    let err = validate::load(&Snapshot::open(dir.path()).unwrap(), &config(), None, false)
-        .unwrap_err()
-        .to_string();
+    let err = load_error(dir.path());
     assert!(
         err.contains("both attendance.csv and this file exist"),
         "{err}"

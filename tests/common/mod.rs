@@ -219,6 +219,13 @@ pub fn config() -> Config {
     config
 }
 
+/// The error message of a snapshot that cannot be read at all (with the fixture's config).
+pub fn load_error(dir: &Path) -> String {
+    validate::load(&Snapshot::open(dir).unwrap(), &config(), None, false)
+        .unwrap_err()
+        .to_string()
+}
+
 pub fn load(dir: &Path, config: &Config, as_of: Option<NaiveDate>) -> Validated {
     validate::load(&Snapshot::open(dir).unwrap(), config, as_of, false).unwrap()
 }
