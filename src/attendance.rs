@@ -22,9 +22,11 @@ use rustc_hash::FxHashMap;
 
 use crate::config::Config;
 use crate::error::{EwsError, Result};
-use crate::input::{contiguous_parts, row_group_batches, ParquetBatches, RawFile, Source, LINE};
-use crate::quality::{Action, FileQuality};
-use crate::reader::{Dialect, Encoding, Fields, Problem, ReaderFlag, RecordSink};
+use crate::input::{
+    contiguous_parts, row_group_batches, CsvLayout, ParquetBatches, RawFile, Source, LINE,
+};
+use crate::quality::{Action, FileQuality, RejectRow};
+use crate::reader::{Encoding, Fields, Problem, ReaderFlag, RecordSink};
 use crate::validate::{ATTENDANCE_CODES, DATE_FORMAT};
 
 /// Severity ranks of [`ATTENDANCE_CODES`] that count as present (P, T).
@@ -525,17 +527,16 @@ trait RowSink: Send {
 struct CsvRows<'p, S> {
     sink: S,
     parser: RowParser<'p>,
+    layout: &'p CsvLayout,
     /// Field indexes of student_id, date and code.
     wanted: [usize; 3],
-    dialect: Dialect,
-    header_fields: usize,
     /// Rows the reader rejected (malformed, or bytes that are not text), by part line.
     flags: Vec<ReaderFlag>,
-    names: [&'static str; 3],
 }
 
 impl<S: RowSink> RecordSink for CsvRows<'_, S> {
     fn record(&mut self, line: u64, record: &[u8], fields: &Fields) {
+        // Spelled out: an array `map` here costs measurably on 180M rows.
         let [id, date, code] = self.wanted;
         let values = [
             fields.value(record, id),
@@ -547,55 +548,31 @@ impl<S: RowSink> RecordSink for CsvRows<'_, S> {
             self.sink.row(&mut self.parser, line, values);
             return;
         }
-        for (k, value) in values.iter().enumerate() {
-            let Some(value) = value.filter(|v| !v.is_ascii()) else {
-                continue;
-            };
-            match self.dialect.encoding {
-                Encoding::Utf8 if std::str::from_utf8(value).is_err() => {
-                    self.flags.push(ReaderFlag {
-                        line,
-                        column: self.names[k].to_string(),
-                        value: String::from_utf8_lossy(value).into_owned(),
-                        reason: crate::input::invalid_utf8_reason(),
-                        replaced: false,
-                    });
-                    return;
-                }
-                Encoding::Utf8 => {}
-                Encoding::Windows1252 => {
-                    // The rare non-ASCII id, date or code: decoded, as the other files' are.
-                    let decoded = values.map(|v| v.map(|v| self.dialect.decode(v)));
-                    let bytes = decoded.each_ref().map(|v| {
-                        v.as_ref()
-                            .and_then(|v| v.as_ref().ok())
-                            .map(|t| t.as_bytes())
-                    });
-                    self.sink.row(&mut self.parser, line, bytes);
-                    return;
+        let dialect = self.layout.file.dialect;
+        match dialect.encoding {
+            Encoding::Utf8 => {
+                // Bytes that are not text in an id, date or code: the row is rejected.
+                let bad = (0..3).find(|&k| values[k].is_some_and(|v| dialect.decode(v).is_err()));
+                match bad {
+                    Some(k) => {
+                        let bytes = values[k].unwrap_or_default();
+                        let flag = self.layout.not_text(line, self.wanted[k], bytes, false);
+                        self.flags.push(flag);
+                    }
+                    None => self.sink.row(&mut self.parser, line, values),
                 }
             }
+            Encoding::Windows1252 => {
+                // The rare non-ASCII id, date or code: decoded, as the other files' are.
+                let decoded = values.map(|v| v.and_then(|v| dialect.decode(v).ok()));
+                let bytes = decoded.each_ref().map(|v| v.as_deref().map(str::as_bytes));
+                self.sink.row(&mut self.parser, line, bytes);
+            }
         }
-        self.sink.row(&mut self.parser, line, values);
     }
 
     fn malformed(&mut self, line: u64, problem: Problem, text: &[u8]) {
-        let (field, reason) = crate::reader::describe(problem, self.header_fields);
-        let column = field
-            .and_then(|f| self.wanted.iter().position(|&w| w == f))
-            .map(|k| self.names[k].to_string())
-            .unwrap_or_else(|| {
-                field
-                    .map(|f| format!("(field {})", f + 1))
-                    .unwrap_or_default()
-            });
-        self.flags.push(ReaderFlag {
-            line,
-            column,
-            value: crate::reader::reject_text(self.dialect, text),
-            reason,
-            replaced: false,
-        });
+        self.flags.push(self.layout.malformed(line, problem, text));
     }
 }
 
@@ -698,11 +675,9 @@ fn run_pass<S: RowSink>(
     let parts = layout.file.read(rayon::current_num_threads(), || CsvRows {
         sink: make_sink(),
         parser: parser.clone_fresh(),
+        layout,
         wanted,
-        dialect: layout.file.dialect,
-        header_fields: layout.file.header.names.len(),
         flags: Vec::new(),
-        names: ["student_id", "date", "code"],
     })?;
     let mut pass = Pass {
         sinks: Vec::with_capacity(parts.len()),
@@ -909,7 +884,7 @@ pub fn read(
         (year_start, year_end),
     )?;
     if !reader_flags.is_empty() {
-        rejects = crate::quality::flags_frame(raw.spec.name, &reader_flags)?
+        rejects = crate::quality::reader_rejects(raw.spec.name, &reader_flags)?
             .vstack(&rejects)?
             .sort(
                 ["line"],
@@ -963,37 +938,19 @@ fn rejects_frame(
     .into_iter()
     .map(|rule| reason(rule, date_format, year))
     .collect();
-    let n = rejected.len();
-    let of = |r: &Rejected| &reasons[r.rule as usize];
-    Ok(DataFrame::new(
-        n,
-        vec![
-            Column::new("file".into(), vec![file; n]),
-            Column::new(
-                "line".into(),
-                rejected.iter().map(|r| r.line).collect::<Vec<u64>>(),
-            ),
-            Column::new(
-                "column".into(),
-                rejected.iter().map(|r| of(r).0).collect::<Vec<&str>>(),
-            ),
-            Column::new(
-                "value".into(),
-                rejected
-                    .iter()
-                    .map(|r| r.value.as_deref())
-                    .collect::<Vec<Option<&str>>>(),
-            ),
-            Column::new(
-                "reason".into(),
-                rejected
-                    .iter()
-                    .map(|r| of(r).1.as_str())
-                    .collect::<Vec<&str>>(),
-            ),
-            Column::new("action".into(), vec![Action::Reject.as_str(); n]),
-        ],
-    )?)
+    crate::quality::rejects_frame(
+        file,
+        rejected.iter().map(|r| {
+            let (column, reason) = &reasons[r.rule as usize];
+            RejectRow {
+                line: r.line,
+                column,
+                value: r.value.as_deref(),
+                reason,
+                action: Action::Reject,
+            }
+        }),
+    )
 }
 
 /// Dates with rows for at least the configured share of `n_students`, among `slots`.

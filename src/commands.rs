@@ -405,13 +405,8 @@ fn labels_of(
     model::labels(run, outcomes, config)
 }
 
-/// The evaluation folder: `--out`, or `reports/<as-of>.evaluation`.
-fn evaluation_target(out: Option<&Path>, as_of: chrono::NaiveDate) -> Result<std::path::PathBuf> {
-    let target = match out {
-        Some(out) => out.to_path_buf(),
-        None => Path::new("reports").join(format!("{as_of}.evaluation")),
-    };
-    // `.`, `..` or `/` name no folder that could be renamed: resolve them.
+/// A folder that can be renamed into place: `.`, `..` or `/` name none, so they are resolved.
+fn renamable(target: std::path::PathBuf) -> Result<std::path::PathBuf> {
     if target.file_name().is_none() {
         return std::fs::canonicalize(&target).map_err(|e| EwsError::io(&target, e));
     }
@@ -435,7 +430,7 @@ fn parent_and_name(target: &Path) -> (std::path::PathBuf, String) {
 pub fn evaluate(args: &EvaluateArgs, config: &Config) -> Result<RunStatus> {
     // A folder that may not be replaced is refused before any work.
     if let Some(out) = &args.out {
-        output::check_replaceable(&evaluation_target(Some(out), chrono::NaiveDate::MIN)?)?;
+        output::check_replaceable(&renamable(out.clone())?)?;
     }
     let mut stages = Stages::default();
     let model = ModelFile::load(&args.model)?;
@@ -449,7 +444,11 @@ pub fn evaluate(args: &EvaluateArgs, config: &Config) -> Result<RunStatus> {
         crate::evaluate::evaluate(&run, &probabilities, &labels, config)
     })?;
     let published = stages.time("write", || {
-        let target = evaluation_target(args.out.as_deref(), run.as_of)?;
+        // `--out`, or `reports/<as-of>.evaluation`.
+        let target =
+            renamable(args.out.clone().unwrap_or_else(|| {
+                Path::new("reports").join(format!("{}.evaluation", run.as_of))
+            }))?;
         let (parent, name) = parent_and_name(&target);
         let folder = RunFolder::create(&parent, &name)?;
         let json = serde_json::to_string_pretty(&evaluation)

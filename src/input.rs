@@ -204,6 +204,48 @@ impl CsvLayout {
             .find(|(c, _)| *c == canonical)
             .map(|(_, i)| *i)
     }
+
+    /// The name rejects.csv gives field `i`: the contract's, else the export's header, else
+    /// its number (a field past the header's last).
+    pub fn column_name(&self, i: usize) -> String {
+        match self.columns.iter().find(|(_, f)| *f == i) {
+            Some((c, _)) => c.to_string(),
+            None => self
+                .file
+                .header
+                .names
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| format!("(field {})", i + 1)),
+        }
+    }
+
+    /// The rejects.csv row of a record the reader could not split (`text`: its first line).
+    pub fn malformed(&self, line: u64, problem: Problem, text: &[u8]) -> ReaderFlag {
+        let (field, reason) = reader::describe(problem, self.file.header.names.len());
+        ReaderFlag {
+            line,
+            column: field.map(|i| self.column_name(i)).unwrap_or_default(),
+            value: reader::reject_text(self.file.dialect, text),
+            reason,
+            replaced: false,
+        }
+    }
+
+    /// The rejects.csv row of field `i`'s bytes that are not text: the row rejected, or (in
+    /// free text) the value replaced and the row kept.
+    pub fn not_text(&self, line: u64, i: usize, bytes: &[u8], replaced: bool) -> ReaderFlag {
+        ReaderFlag {
+            line,
+            column: self.column_name(i),
+            value: String::from_utf8_lossy(bytes).into_owned(),
+            reason: match replaced {
+                true => replaced_reason(),
+                false => invalid_utf8_reason(),
+            },
+            replaced,
+        }
+    }
 }
 
 impl Snapshot {
@@ -569,6 +611,7 @@ impl RawFile {
 
 /// What a CSV table sink needs to know of the file.
 struct TableLayout<'a> {
+    layout: &'a CsvLayout,
     spec: &'static FileSpec,
     mapping: &'a Mapping,
     dialect: Dialect,
@@ -577,19 +620,12 @@ struct TableLayout<'a> {
     free_text: Vec<bool>,
     is_date: Vec<bool>,
     date_format: &'a str,
-    header: &'a [String],
-    /// Contract name of each field of the header, where it has one.
-    canonical_of_field: Vec<Option<&'static str>>,
 }
 
 impl<'a> TableLayout<'a> {
     fn new(layout: &'a CsvLayout, spec: &'static FileSpec, mapping: &'a Mapping) -> Self {
-        let header = &layout.file.header.names;
-        let mut canonical_of_field = vec![None; header.len()];
-        for &(c, i) in &layout.columns {
-            canonical_of_field[i].get_or_insert(c);
-        }
         TableLayout {
+            layout,
             spec,
             mapping,
             dialect: layout.file.dialect,
@@ -600,8 +636,6 @@ impl<'a> TableLayout<'a> {
                 .collect(),
             is_date: spec.columns().map(|c| DATE_COLUMNS.contains(&c)).collect(),
             date_format: &layout.date_format,
-            header,
-            canonical_of_field,
         }
     }
 
@@ -610,18 +644,6 @@ impl<'a> TableLayout<'a> {
             .columns()
             .map(|c| StringChunkedBuilder::new(c.into(), 1024))
             .collect()
-    }
-
-    /// The name rejects.csv gives field `i`: the contract's, else the export's header.
-    fn column_name(&self, i: usize) -> String {
-        match self.canonical_of_field.get(i).copied().flatten() {
-            Some(c) => c.to_string(),
-            None => self
-                .header
-                .get(i)
-                .cloned()
-                .unwrap_or_else(|| format!("(field {})", i + 1)),
-        }
     }
 }
 
@@ -675,9 +697,9 @@ impl<T: Send> TableSink<'_, T> {
                 continue;
             };
             if !table.free_text[k] && table.dialect.decode(value).is_err() {
-                let value = String::from_utf8_lossy(value).into_owned();
                 let field = index.unwrap_or_default();
-                self.flag(line, field, value, invalid_utf8_reason(), false);
+                self.flags
+                    .push(table.layout.not_text(line, field, value, false));
                 return;
             }
         }
@@ -692,7 +714,8 @@ impl<T: Send> TableSink<'_, T> {
                 Err(lossy) => {
                     self.append(k, &lossy);
                     let field = index.unwrap_or_default();
-                    self.flag(line, field, lossy, replaced_reason(), true);
+                    self.flags
+                        .push(table.layout.not_text(line, field, value, true));
                 }
             }
         }
@@ -716,16 +739,6 @@ impl<T: Send> TableSink<'_, T> {
             Ok(t) => self.results.push(t),
             Err(e) => self.error = Some(e),
         }
-    }
-
-    fn flag(&mut self, line: u64, field: usize, value: String, reason: String, replaced: bool) {
-        self.flags.push(ReaderFlag {
-            line,
-            column: self.table.column_name(field),
-            value,
-            reason,
-            replaced,
-        });
     }
 }
 
@@ -768,16 +781,8 @@ impl<T: Send> reader::RecordSink for TableSink<'_, T> {
 
     fn malformed(&mut self, line: u64, problem: Problem, text: &[u8]) {
         self.rows += 1;
-        let table = self.table;
-        let (field, reason) = reader::describe(problem, table.header.len());
-        let value = reader::reject_text(table.dialect, text);
-        self.flags.push(ReaderFlag {
-            line,
-            column: field.map(|i| table.column_name(i)).unwrap_or_default(),
-            value,
-            reason,
-            replaced: false,
-        });
+        self.flags
+            .push(self.table.layout.malformed(line, problem, text));
     }
 
     fn finish(&mut self) {
@@ -800,21 +805,9 @@ fn contract_values(frame: LazyFrame, spec: &FileSpec, mapping: &Mapping) -> Resu
                 .chain(no.iter().map(|n| (n.as_str(), "N")));
             recode(value, flags)
         } else if canonical == "code" {
-            recode(
-                value,
-                mapping
-                    .attendance_codes
-                    .iter()
-                    .map(|(s, c)| (s.as_str(), c.as_str())),
-            )
+            recode_map(value, &mapping.attendance_codes)
         } else if canonical == "subject" {
-            recode(
-                value,
-                mapping
-                    .subjects
-                    .iter()
-                    .map(|(s, c)| (s.as_str(), c.as_str())),
-            )
+            recode_map(value, &mapping.subjects)
         } else if canonical == "mark" {
             canonical_mark(value, mapping)?
         } else {
@@ -835,16 +828,14 @@ fn recode<'a>(value: Expr, pairs: impl Iterator<Item = (&'a str, &'a str)>) -> E
     })
 }
 
+/// [`recode`] by a mapping table (source value → canonical value).
+fn recode_map(value: Expr, table: &std::collections::BTreeMap<String, String>) -> Expr {
+    recode(value, table.iter().map(|(s, c)| (s.as_str(), c.as_str())))
+}
+
 /// A mark on the export's scale as a canonical mark.
 fn canonical_mark(value: Expr, mapping: &Mapping) -> Result<Expr> {
-    let letters = recode(
-        value.clone(),
-        mapping
-            .marks
-            .letters
-            .iter()
-            .map(|(s, c)| (s.as_str(), c.as_str())),
-    );
+    let letters = recode_map(value.clone(), &mapping.marks.letters);
     Ok(match mapping.mark_scale().map_err(config_error)? {
         MarkScale::Letter => letters,
         MarkScale::Numeric { max } => {

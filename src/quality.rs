@@ -107,40 +107,75 @@ pub struct QualityReport {
     pub absent: Vec<&'static str>,
 }
 
-/// rejects.csv rows of what the reader itself flagged: malformed rows (rejected) and free-text
-/// values whose invalid bytes were replaced.
-pub fn flags_frame(file: &str, flags: &[crate::reader::ReaderFlag]) -> Result<DataFrame> {
-    let n = flags.len();
-    let action = |f: &crate::reader::ReaderFlag| match f.replaced {
-        true => Action::Replace.as_str(),
-        false => Action::Reject.as_str(),
-    };
+/// One row of rejects.csv, borrowed from whichever check found it.
+pub struct RejectRow<'a> {
+    pub line: u64,
+    pub column: &'a str,
+    pub value: Option<&'a str>,
+    pub reason: &'a str,
+    pub action: Action,
+}
+
+/// rejects.csv rows of one file as a frame: file, line, column, value, reason, action.
+pub fn rejects_frame<'a>(
+    file: &str,
+    rows: impl ExactSizeIterator<Item = RejectRow<'a>>,
+) -> Result<DataFrame> {
+    let n = rows.len();
+    let (mut lines, mut columns, mut values, mut reasons, mut actions) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for row in rows {
+        lines.push(row.line);
+        columns.push(row.column);
+        values.push(row.value);
+        reasons.push(row.reason);
+        actions.push(row.action.as_str());
+    }
     Ok(DataFrame::new(
         n,
         vec![
             Column::new("file".into(), vec![file; n]),
-            Column::new(
-                "line".into(),
-                flags.iter().map(|f| f.line).collect::<Vec<u64>>(),
-            ),
-            Column::new(
-                "column".into(),
-                flags.iter().map(|f| f.column.as_str()).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "value".into(),
-                flags.iter().map(|f| f.value.as_str()).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "reason".into(),
-                flags.iter().map(|f| f.reason.as_str()).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "action".into(),
-                flags.iter().map(action).collect::<Vec<_>>(),
-            ),
+            Column::new("line".into(), lines),
+            Column::new("column".into(), columns),
+            Column::new("value".into(), values),
+            Column::new("reason".into(), reasons),
+            Column::new("action".into(), actions),
         ],
     )?)
+}
+
+/// rejects.csv rows of what the reader itself flagged: malformed rows (rejected) and free-text
+/// values whose invalid bytes were replaced. A file with bytes that are not UTF-8 also gets one
+/// warning in the run log, with the hint to say it is Windows-1252.
+pub fn reader_rejects(file: &str, flags: &[crate::reader::ReaderFlag]) -> Result<DataFrame> {
+    let not_text = flags
+        .iter()
+        .filter(|f| f.reason.contains(crate::reader::ENCODING_HINT))
+        .count();
+    if not_text > 0 {
+        log::warn!(
+            "{file}: {not_text} values are not valid UTF-8 (see rejects.csv); {}",
+            crate::reader::ENCODING_HINT
+        );
+    }
+    rejects_frame(
+        file,
+        flags.iter().map(|f| RejectRow {
+            line: f.line,
+            column: &f.column,
+            value: Some(&f.value),
+            reason: &f.reason,
+            action: match f.replaced {
+                true => Action::Replace,
+                false => Action::Reject,
+            },
+        }),
+    )
 }
 
 /// An empty frame with the columns of rejects.csv.

@@ -204,22 +204,16 @@ pub enum Step {
     TooLong,
 }
 
-/// Splits the record at the start of `rest` (`eof`: nothing of the file follows `rest`).
-/// `expected` is the header's number of fields (`None` for the header itself); `quotes` says
-/// whether `rest` may hold a quote at all (a reader checks each block once, so the usual
-/// unquoted file is split in one pass over its bytes).
-#[inline]
+/// Splits the record at the start of `rest` (`eof`: nothing of the file follows `rest`), which
+/// may hold quotes. `expected` is the header's number of fields (`None` for the header itself).
+/// A reader splits a block without any quote with [`split_unquoted`] instead.
 pub fn split(
     rest: &[u8],
     eof: bool,
     delimiter: u8,
     expected: Option<usize>,
-    quotes: bool,
     fields: &mut Fields,
 ) -> Step {
-    if !quotes {
-        return split_unquoted(rest, eof, delimiter, expected, fields);
-    }
     let newline = memchr::memchr(b'\n', rest);
     let line_len = match newline {
         Some(i) => i,
@@ -228,18 +222,8 @@ pub fn split(
         None => return Step::More,
     };
     let line_consumed = newline.map_or(rest.len(), |i| i + 1);
-    let line = strip_cr(&rest[..line_len]);
-    if memchr::memchr(b'"', line).is_none() {
-        split_plain(line, delimiter, fields);
-        return judge(
-            fields,
-            line,
-            expected,
-            line.len(),
-            line_consumed,
-            1,
-            line_len,
-        );
+    if memchr::memchr(b'"', &rest[..line_len]).is_none() {
+        return split_unquoted(rest, eof, delimiter, expected, fields);
     }
     match split_quoted(rest, eof, delimiter, fields) {
         Quoted::More => Step::More,
@@ -328,11 +312,11 @@ fn judge(
     }
 }
 
-/// A record of a buffer without quotes: its line break found by a vectorised search, its
+/// Splits a record whose line holds no quote: its line break found by a vectorised search, its
 /// delimiters by a pass over the line's bytes (lines are short). Inlined into the readers'
 /// loops: it runs once per row of a 180-million-row file.
 #[inline(always)]
-fn split_unquoted(
+pub fn split_unquoted(
     rest: &[u8],
     eof: bool,
     delimiter: u8,
@@ -361,16 +345,6 @@ fn split_unquoted(
     fields.spans.push((start, end));
     let consumed = newline.map_or(rest.len(), |i| i + 1);
     judge(fields, &rest[..end], expected, end, consumed, 1, line_len)
-}
-
-fn split_plain(line: &[u8], delimiter: u8, fields: &mut Fields) {
-    fields.clear(false);
-    let mut start = 0;
-    for i in memchr::memchr_iter(delimiter, line) {
-        fields.spans.push((start, i));
-        start = i + 1;
-    }
-    fields.spans.push((start, line.len()));
 }
 
 enum Quoted {
@@ -533,7 +507,7 @@ pub fn read_header(path: &Path, dialect: Dialect) -> Result<Header> {
         if rest.is_empty() {
             return Err(bad("the file is empty (no header row)".into()));
         }
-        match split(rest, eof, dialect.delimiter, None, true, &mut fields) {
+        match split(rest, eof, dialect.delimiter, None, &mut fields) {
             Step::Blank { consumed, lines: n } => {
                 offset += consumed;
                 lines += n;
@@ -741,7 +715,7 @@ impl DelimitedFile {
             while position + (consumed as u64) < part.end && consumed < buffer.len() {
                 let rest = &buffer[consumed..];
                 let step = match quotes {
-                    true => split(rest, eof, delimiter, expected, true, &mut fields),
+                    true => split(rest, eof, delimiter, expected, &mut fields),
                     // The usual block, split inline.
                     false => split_unquoted(rest, eof, delimiter, expected, &mut fields),
                 };
@@ -870,8 +844,7 @@ mod tests {
         let mut fields = Fields::default();
         while at < bytes.len() {
             let rest = &bytes[at..];
-            let quotes = rest.contains(&b'"');
-            match split(rest, true, b',', Some(expected), quotes, &mut fields) {
+            match split(rest, true, b',', Some(expected), &mut fields) {
                 Step::Record {
                     len,
                     consumed,
@@ -988,15 +961,16 @@ mod tests {
     fn incomplete_records_ask_for_more() {
         let mut fields = Fields::default();
         assert_eq!(
-            split(b"a,b", false, b',', Some(2), false, &mut fields),
+            split_unquoted(b"a,b", false, b',', Some(2), &mut fields),
+            Step::More
+        );
+        assert_eq!(split(b"a,b", false, b',', Some(2), &mut fields), Step::More);
+        assert_eq!(
+            split(b"a,\"b\nc", false, b',', Some(2), &mut fields),
             Step::More
         );
         assert_eq!(
-            split(b"a,\"b\nc", false, b',', Some(2), true, &mut fields),
-            Step::More
-        );
-        assert_eq!(
-            split(b"a,\"b\"", false, b',', Some(2), true, &mut fields),
+            split(b"a,\"b\"", false, b',', Some(2), &mut fields),
             Step::More
         );
     }

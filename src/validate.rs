@@ -364,8 +364,7 @@ fn check_file(
         accepted.ok_or_else(|| PolarsError::NoData(format!("{file}: no chunk was read").into()))?;
     accepted.rechunk_mut_par();
     if !chunked.flags.is_empty() {
-        log_encoding_hint(file, &chunked.flags);
-        listed.push(crate::quality::flags_frame(file, &chunked.flags)?);
+        listed.push(crate::quality::reader_rejects(file, &chunked.flags)?);
     }
     let listed = match listed.len() {
         0 => DataFrame::empty(),
@@ -398,20 +397,6 @@ fn shift_lines(frame: DataFrame, column: &str, by: u64) -> Result<DataFrame> {
         .lazy()
         .with_column((col(column).cast(DataType::UInt64) + lit(by)).alias(column))
         .collect()?)
-}
-
-/// The one warning of a file whose bytes were not all UTF-8: how to say it is Windows-1252.
-fn log_encoding_hint(file: &str, flags: &[crate::reader::ReaderFlag]) {
-    let not_text = flags
-        .iter()
-        .filter(|f| f.reason.contains(crate::reader::ENCODING_HINT))
-        .count();
-    if not_text > 0 {
-        log::warn!(
-            "{file}: {not_text} values are not valid UTF-8 (see rejects.csv); {}",
-            crate::reader::ENCODING_HINT
-        );
-    }
 }
 
 /// Adds [`ENROLLED`] (true, or null for students not in students.csv). A lookup in the index
