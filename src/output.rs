@@ -216,7 +216,9 @@ fn write_marker(dir: &Path) -> Result<()> {
         names.join("\n")
     );
     let path = dir.join(WRITTEN_MARKER);
-    std::fs::write(&path, text).map_err(|e| EwsError::io(&path, e))
+    std::fs::write(&path, text).map_err(|e| EwsError::io(&path, e))?;
+    // File names only, no student's data: readable as the folder is.
+    set_mode(&path, 0o644)
 }
 
 /// The files under `dir`, as paths relative to `root` with `/` separators.

@@ -419,6 +419,7 @@ fn student_level_files_are_readable_by_the_owner_only_unless_configured() {
     }
     // Aggregates keep the usual permissions; the folder is listable.
     assert_ne!(mode(&run.join("summary.json")), 0o600);
+    assert_eq!(mode(&run.join(ews::output::WRITTEN_MARKER)), 0o644);
     assert_eq!(mode(&run), 0o755);
 
     let (_work, out) = score_sample_with_config("[privacy]\nstudent_file_mode = \"0640\"\n");
