@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::DEFAULT_CONFIG_PATH;
+use crate::progress::When;
 
 /// Early-warning system for credit recovery: ranks students at risk of not graduating on time
 /// from a district's SIS export.
@@ -23,6 +24,11 @@ pub struct Cli {
     /// Only errors on stderr.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+
+    /// A progress line on stderr (stage, file, bytes read): `auto` shows it when stderr is a
+    /// terminal, so a scheduler's logs stay as they are.
+    #[arg(long, global = true, value_enum, default_value_t = When::Auto)]
+    pub progress: When,
 
     #[command(subcommand)]
     pub command: Command,
@@ -48,9 +54,10 @@ pub enum Command {
 pub struct ScoreArgs {
     /// Snapshot folder (students.csv, attendance.csv, grades.csv, credits.csv, [behavior.csv]).
     pub snapshot: PathBuf,
-    /// Model file written by `ews train`.
-    #[arg(long, default_value = "config/model.json")]
-    pub model: PathBuf,
+    /// Model file written by `ews train`. Default: the config's `[model] file` (relative to
+    /// the config file), else config/model.json.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
     /// Output folder; the run writes <out>/<as-of>/referrals.csv.
     #[arg(long, default_value = "reports")]
     pub out: PathBuf,
@@ -98,9 +105,10 @@ pub struct TrainArgs {
 pub struct EvaluateArgs {
     /// Snapshot folder with outcomes.csv.
     pub snapshot: PathBuf,
-    /// Model file written by `ews train`.
-    #[arg(long, default_value = "config/model.json")]
-    pub model: PathBuf,
+    /// Model file written by `ews train`. Default: the config's `[model] file` (relative to
+    /// the config file), else config/model.json.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
     /// Folder for metrics.json, evaluation.md and equity.csv.
     /// Default: reports/<as-of>.evaluation.
     #[arg(long)]

@@ -11,10 +11,39 @@ use crate::features;
 use crate::generate;
 use crate::input::{self, Snapshot};
 use crate::model::{self, ModelFile};
-use crate::output::{self, RunFolder};
+use crate::output::{self, FileModes, RunFolder};
 use crate::quality::QualityReport;
 use crate::score::{self, Tier};
 use crate::validate::{self, Validated};
+
+/// Prints a line of a command's summary on stdout. A closed stdout (`ews score … | head`) ends
+/// the printing quietly, as ripgrep does: the run's outcome is its exit code and its files, not
+/// its summary.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::commands::say_line(format_args!($($arg)*))
+    };
+}
+
+/// [`say!`]'s writer: once a write to stdout has failed, nothing more is written.
+pub fn say_line(line: std::fmt::Arguments) {
+    use std::io::Write as _;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static CLOSED: AtomicBool = AtomicBool::new(false);
+    if CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
+    let written = crate::progress::suspend(|| {
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "{line}").and_then(|()| stdout.flush())
+    });
+    if let Err(e) = written {
+        CLOSED.store(true, Ordering::Relaxed);
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            log::warn!("stdout: {e}; the rest of the summary is not printed");
+        }
+    }
+}
 
 /// Wall time per stage, printed at the end of a run.
 #[derive(Default)]
@@ -22,6 +51,7 @@ struct Stages(Vec<(&'static str, Duration)>);
 
 impl Stages {
     fn time<T>(&mut self, stage: &'static str, work: impl FnOnce() -> Result<T>) -> Result<T> {
+        crate::progress::stage(stage);
         let start = Instant::now();
         let value = work()?;
         let elapsed = start.elapsed();
@@ -59,7 +89,7 @@ fn load_checked(
     config: &Config,
     as_of: Option<chrono::NaiveDate>,
     with_outcomes: bool,
-    report_dir: Option<(&Path, &str)>,
+    report_dir: Option<(&output::OutputLock, &str)>,
 ) -> Result<(Validated, QualityReport)> {
     let mut data = stages.time("read+validate", || {
         validate::load(snapshot, config, as_of, with_outcomes)
@@ -69,15 +99,18 @@ fn load_checked(
     if failures.is_empty() {
         return Ok((data, quality));
     }
-    println!("data quality as of {}:", data.as_of);
+    say!("data quality as of {}:", data.as_of);
     for line in quality.summary_lines(config) {
-        println!("{line}");
+        say!("{line}");
     }
     let report = match report_dir {
-        Some((out, suffix)) => {
-            let folder = RunFolder::create(out, &format!("{}{suffix}", data.as_of))?;
+        Some((lock, suffix)) => {
+            let folder = RunFolder::create(
+                lock,
+                &format!("{}{suffix}", data.as_of),
+                FileModes::from_config(config),
+            )?;
             quality.write(folder.target_staging())?;
-            output::protect_student_files(folder.target_staging(), config)?;
             folder.publish()?.display().to_string()
         }
         None => "run `ews validate` for rejects.csv".to_string(),
@@ -98,7 +131,8 @@ fn status(quality: &QualityReport) -> RunStatus {
 
 /// `ews score`: validate → features → probabilities → <out>/<as-of>/.
 pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunStatus> {
-    let _lock = output::OutputLock::acquire(&args.out)?;
+    let modes = FileModes::from_config(config);
+    let lock = output::OutputLock::acquire(&args.out, modes)?;
     // Checked before any work: a nightly job without its key fails at once.
     let pseudonym_key = match args.pseudonymize {
         true => Some(crate::pseudonym::key_from_env()?),
@@ -106,7 +140,8 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
     };
     let ids = crate::pseudonym::StudentIds::of(pseudonym_key.as_deref());
     let mut stages = Stages::default();
-    let model = ModelFile::load(&args.model)?;
+    let model_path = config.model_file(args.model.as_deref());
+    let model = ModelFile::load(&model_path)?;
     let snapshot = Snapshot::open(&args.snapshot)?.with_mapping(config.input.clone());
     // A snapshot whose outcomes are known (a backtest) also gets the calibration plot and the
     // outcome-based equity rates.
@@ -117,7 +152,7 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
         config,
         args.as_of,
         with_outcomes,
-        Some((&args.out, ".failed")),
+        Some((&lock, ".failed")),
     )?;
     let mut run = stages.time("features", || features::compute(&data, config))?;
     let labels = match with_outcomes {
@@ -153,14 +188,15 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
         let mut students =
             crate::feed::student_frame(&run.table, &scored, &plans, run.as_of, config)?;
         if let Some(key) = &pseudonym_key {
-            students = crate::pseudonym::pseudonymize(&students, key)?;
+            students =
+                crate::pseudonym::pseudonymize(&students, key, config.privacy.feed_demographics)?;
         }
         let (rows, counts) = changes_since(args, run.as_of, &students, &ids)?;
         Ok((students, rows, counts))
     })?;
     let timings = stages.0.clone();
     let (published, candidates) = stages.time("write", || {
-        let folder = RunFolder::create(&args.out, &run.as_of.to_string())?;
+        let folder = RunFolder::create(&lock, &run.as_of.to_string(), modes)?;
         let mut summary =
             crate::feed::summary(&run.table, &scored, run.as_of, config.equity.min_group_size)?;
         crate::changes::write_csv(&folder.file("changes.csv"), &change_rows)?;
@@ -219,7 +255,7 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
             &crate::manifest::RunFacts {
                 as_of: run.as_of,
                 snapshot: &args.snapshot,
-                model_path: &args.model,
+                model_path: &model_path,
                 model: &model,
                 config_path,
                 config,
@@ -231,19 +267,18 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
             },
         )?;
         crate::manifest::write(&folder.file("manifest.json"), &manifest)?;
-        output::protect_student_files(folder.target_staging(), config)?;
         folder.publish().map(|path| (path, candidates))
     })?;
 
     let tier_count = |tier: Tier| scored.iter().filter(|s| s.tier == tier).count();
-    println!(
+    say!(
         "scored {} students as of {} (school year {}, {} school days)",
         scored.len(),
         run.as_of,
         run.school_year,
         run.school_days
     );
-    println!(
+    say!(
         "  tiers: high {} (risk ≥ {}), medium {} (≥ {}), low {}",
         tier_count(Tier::High),
         config.tiers.high,
@@ -251,11 +286,11 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
         config.tiers.medium,
         tier_count(Tier::Low)
     );
-    println!("data quality:");
+    say!("data quality:");
     for line in quality.summary_lines(config) {
-        println!("{line}");
+        say!("{line}");
     }
-    println!(
+    say!(
         "equity audit (referred at risk ≥ {}{}):",
         config.tiers.medium,
         if labels.is_some() {
@@ -265,15 +300,15 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
         }
     );
     for line in crate::equity::summary_lines(&audit, config.equity.min_group_size) {
-        println!("{line}");
+        say!("{line}");
     }
-    println!(
+    say!(
         "  credit-recovery candidates: {} in {} schools (schools/<school_id>.csv)",
         candidates.values().sum::<usize>(),
         candidates.len()
     );
     match &changes {
-        Some(c) => println!(
+        Some(c) => say!(
             "changes since {} ({}): {} new candidates, {} no longer candidates, {} tier up, {} tier down, {} left the district",
             c.previous_as_of,
             c.previous_run,
@@ -283,13 +318,13 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
             c.tier_down,
             c.left_the_district
         ),
-        None => println!("changes: no earlier run to compare with"),
+        None => say!("changes: no earlier run to compare with"),
     }
     for warning in &warnings {
-        println!("warning: {warning}");
+        say!("warning: {warning}");
     }
-    println!("wrote {}", published.join("referrals.csv").display());
-    println!("  time: {}", stages.summary());
+    say!("wrote {}", published.join("referrals.csv").display());
+    say!("  time: {}", stages.summary());
     Ok(match warnings.is_empty() {
         true => status(&quality),
         false => RunStatus::Warnings,
@@ -433,7 +468,8 @@ pub fn evaluate(args: &EvaluateArgs, config: &Config) -> Result<RunStatus> {
         output::check_replaceable(&renamable(out.clone())?)?;
     }
     let mut stages = Stages::default();
-    let model = ModelFile::load(&args.model)?;
+    let model_path = config.model_file(args.model.as_deref());
+    let model = ModelFile::load(&model_path)?;
     let snapshot = Snapshot::open(&args.snapshot)?.with_mapping(config.input.clone());
     let (data, mut quality) = load_checked(&mut stages, &snapshot, config, args.as_of, true, None)?;
     let run = stages.time("features", || features::compute(&data, config))?;
@@ -450,7 +486,9 @@ pub fn evaluate(args: &EvaluateArgs, config: &Config) -> Result<RunStatus> {
                 Path::new("reports").join(format!("{}.evaluation", run.as_of))
             }))?;
         let (parent, name) = parent_and_name(&target);
-        let folder = RunFolder::create(&parent, &name)?;
+        let modes = FileModes::from_config(config);
+        let lock = output::OutputLock::acquire(&parent, modes)?;
+        let folder = RunFolder::create(&lock, &name, modes)?;
         let json = serde_json::to_string_pretty(&evaluation)
             .map_err(|e| EwsError::io(folder.file("metrics.json"), std::io::Error::other(e)))?;
         let io = |path: std::path::PathBuf| move |e| EwsError::io(path.clone(), e);
@@ -463,44 +501,44 @@ pub fn evaluate(args: &EvaluateArgs, config: &Config) -> Result<RunStatus> {
         .map_err(io(folder.file("evaluation.md")))?;
         crate::equity::write_csv(&folder.file("equity.csv"), &evaluation.equity)?;
         quality.write(folder.target_staging())?;
-        output::protect_student_files(folder.target_staging(), config)?;
         folder.publish()
     })?;
 
-    println!(
+    say!(
         "evaluated {} on {} labelled students of {} as of {} ({} at risk)",
-        args.model.display(),
+        model_path.display(),
         evaluation.labelled,
         evaluation.students,
         evaluation.snapshot_as_of,
         evaluation.model.positives
     );
     for line in evaluation.comparison_lines() {
-        println!("{line}");
+        say!("{line}");
     }
-    println!("calibration:");
+    say!("calibration:");
     for line in evaluation.calibration_lines() {
-        println!("{line}");
+        say!("{line}");
     }
-    println!(
+    say!(
         "equity audit (referred at risk ≥ {}):",
         evaluation.referral_threshold
     );
     for line in crate::equity::summary_lines(&evaluation.equity, config.equity.min_group_size) {
-        println!("{line}");
+        say!("{line}");
     }
-    println!("data quality:");
+    say!("data quality:");
     for line in quality.summary_lines(config) {
-        println!("{line}");
+        say!("{line}");
     }
-    println!("wrote {}", published.display());
-    println!("  time: {}", stages.summary());
+    say!("wrote {}", published.display());
+    say!("  time: {}", stages.summary());
     Ok(status(&quality))
 }
 
 /// `ews validate`: the checks of a run, with data_quality.csv and rejects.csv, and no scoring.
 pub fn validate(args: &ValidateArgs, config: &Config) -> Result<RunStatus> {
-    let _lock = output::OutputLock::acquire(&args.out)?;
+    let modes = FileModes::from_config(config);
+    let lock = output::OutputLock::acquire(&args.out, modes)?;
     let mut stages = Stages::default();
     let snapshot = Snapshot::open(&args.snapshot)?.with_mapping(config.input.clone());
     let (data, mut quality) = load_checked(
@@ -509,19 +547,18 @@ pub fn validate(args: &ValidateArgs, config: &Config) -> Result<RunStatus> {
         config,
         args.as_of,
         args.with_outcomes,
-        Some((&args.out, ".validation")),
+        Some((&lock, ".validation")),
     )?;
     let run = stages.time("features", || features::compute(&data, config))?;
     quality.add_ignored(&run.ignored);
-    let folder = RunFolder::create(&args.out, &format!("{}.validation", data.as_of))?;
+    let folder = RunFolder::create(&lock, &format!("{}.validation", data.as_of), modes)?;
     quality.write(folder.target_staging())?;
-    output::protect_student_files(folder.target_staging(), config)?;
     let published = folder.publish()?;
-    println!("data quality as of {} (gate passed):", data.as_of);
+    say!("data quality as of {} (gate passed):", data.as_of);
     for line in quality.summary_lines(config) {
-        println!("{line}");
+        say!("{line}");
     }
-    println!("wrote {}", published.display());
+    say!("wrote {}", published.display());
     Ok(status(&quality))
 }
 
@@ -552,26 +589,33 @@ pub fn train(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
         crate::model_card::ModelCard::new(&run, &trained, config)
     })?;
     stages.time("write", || {
-        model.save(&args.out)?;
+        let mode = config.privacy.aggregate_file_mode();
+        model.save(&args.out, mode)?;
         let card_path = args.out.with_file_name("model_card.md");
-        crate::output::write_atomically(&card_path, card.markdown().as_bytes())
+        crate::output::write_atomically(&card_path, card.markdown().as_bytes(), mode)
     })?;
 
     let t = &model.training;
-    println!(
+    say!(
         "trained on {} labelled students of {} as of {} ({} at risk, base rate {:.3})",
-        t.labelled, t.students, t.snapshot_as_of, t.positives, model.base_rate
+        t.labelled,
+        t.students,
+        t.snapshot_as_of,
+        t.positives,
+        model.base_rate
     );
-    println!(
+    say!(
         "  excluded: {} transferred out, {} outcome not yet known, {} without outcome",
-        t.excluded_transferred, t.excluded_not_yet_known, t.excluded_no_outcome
+        t.excluded_transferred,
+        t.excluded_not_yet_known,
+        t.excluded_no_outcome
     );
-    println!(
+    say!(
         "  L2 penalty by {}-fold cross-validation (lowest mean log loss):",
         config.model.cv_folds
     );
     for point in &model.cross_validation {
-        println!(
+        say!(
             "    {:>8} AUC {:.4} ± {:.4}, log loss {:.4}{}",
             point.l2_penalty,
             point.mean_auc_roc,
@@ -585,7 +629,7 @@ pub fn train(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
         );
     }
     let h = &model.holdout;
-    println!(
+    say!(
         "  held-out ({} students, {} at risk, stratified {:.0}%): AUC-ROC {:.3}, precision at top 10% {:.3}, recall at top 10% {:.3}, average precision {:.3}",
         h.students,
         h.positives,
@@ -596,7 +640,7 @@ pub fn train(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
         h.average_precision
     );
     let c = &model.holdout_calibration;
-    println!(
+    say!(
         "  held-out calibration: ECE {:.3} → {:.3}, Brier {:.4} → {:.4} with Platt scaling (cross-fitted); {}",
         c.expected_calibration_error_before,
         c.expected_calibration_error_after,
@@ -604,36 +648,36 @@ pub fn train(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
         c.brier_score_after,
         if c.applied { "applied" } else { "not needed" }
     );
-    println!("  baselines on the holdout:");
+    say!("  baselines on the holdout:");
     for m in &card.baselines {
-        println!(
+        say!(
             "    {:<20} AUC {:.3}, precision at top 10% {:.3}",
             m.name,
             m.auc_roc,
             m.precision_at(0.10)
         );
     }
-    println!(
+    say!(
         "equity audit on the holdout (referred at risk ≥ {}):",
         config.tiers.medium
     );
     for line in crate::equity::summary_lines(&card.equity, config.equity.min_group_size) {
-        println!("{line}");
+        say!("{line}");
     }
-    println!("  coefficients (per standard deviation):");
+    say!("  coefficients (per standard deviation):");
     for (name, coef) in model.features.iter().zip(&model.coefficients) {
-        println!("    {name:<28} {coef:+.3}");
+        say!("    {name:<28} {coef:+.3}");
     }
-    println!("data quality:");
+    say!("data quality:");
     for line in quality.summary_lines(config) {
-        println!("{line}");
+        say!("{line}");
     }
-    println!(
+    say!(
         "wrote {} and {}",
         args.out.display(),
         args.out.with_file_name("model_card.md").display()
     );
-    println!("  time: {}", stages.summary());
+    say!("  time: {}", stages.summary());
     Ok(status(&quality))
 }
 
@@ -682,20 +726,35 @@ pub fn generate(args: &GenerateArgs, config: &Config) -> Result<RunStatus> {
                 (dir, exported.rows)
             }
         };
-        println!(
+        say!(
             "wrote {} ({} students, as of {})",
             dir.display(),
             snapshot.students,
             snapshot.as_of
         );
         for (file, rows) in &rows {
-            println!("  {file:<24} {rows:>10} rows");
+            say!("  {file:<24} {rows:>10} rows");
         }
     }
     if let Some(staging) = &staging {
         let manifest = "generator.json";
         let to = args.out.join(manifest);
         std::fs::copy(staging.path().join(manifest), &to).map_err(|e| EwsError::io(&to, e))?;
+    }
+    // Synthetic, but shaped like student data: the student-level mode, as a real export should
+    // have; the generator's own record is an aggregate.
+    let modes = FileModes::from_config(config);
+    for snapshot in [&summary.train, &summary.current] {
+        let name = snapshot.dir.file_name().unwrap_or_default();
+        let dir = args.out.join(name);
+        for file in output::files_under(&dir, &dir)? {
+            output::set_file_mode(&dir.join(file), modes.student_level)?;
+        }
+        output::set_file_mode(&dir, output::FOLDER_MODE)?;
+    }
+    let manifest = args.out.join("generator.json");
+    if manifest.exists() {
+        output::set_file_mode(&manifest, modes.aggregate)?;
     }
     Ok(RunStatus::Clean)
 }

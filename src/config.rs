@@ -14,6 +14,9 @@ use crate::error::{EwsError, Result};
 
 /// Default path of the district configuration, relative to the working directory.
 pub const DEFAULT_CONFIG_PATH: &str = "config/ews.toml";
+/// The model file used when neither --model nor the config names one, relative to the working
+/// directory.
+pub const DEFAULT_MODEL_PATH: &str = "config/model.json";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -49,6 +52,10 @@ pub struct Config {
     /// Grade points per letter mark (4-point scale). `I` and `W` never count.
     #[serde(default = "default_gpa_scale")]
     pub gpa_scale: BTreeMap<String, f64>,
+    /// The folder of the config file, against which its relative paths resolve (empty for the
+    /// built-in defaults: the working directory).
+    #[serde(skip)]
+    pub folder: PathBuf,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -94,6 +101,10 @@ pub struct TierConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelConfig {
+    /// The model file `ews score` and `ews evaluate` use when no --model is given, relative to
+    /// this config file's folder (the shipped config: "model.json", beside it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
     /// Candidate L2 penalties on the standardised coefficients (1.0 matches scikit-learn's
     /// C = 1); `ews train` picks one by stratified k-fold cross-validation.
     #[serde(default = "default_l2_grid")]
@@ -221,7 +232,7 @@ fn default_term_ends() -> Vec<String> {
     vec!["01-31".to_string()]
 }
 
-/// Protection of the student-level files a run writes.
+/// Protection of the files a run writes, and what the pseudonymized feed keeps.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PrivacyConfig {
@@ -230,12 +241,24 @@ pub struct PrivacyConfig {
     /// owner only.
     #[serde(default = "default_student_file_mode")]
     pub student_file_mode: String,
+    /// Permissions of the other files ews writes (summary.json, report.html, equity.csv,
+    /// data_quality.csv, manifest.json, metrics, the model): counts and metrics, no row per
+    /// student. Default "0640": the owner and the group read.
+    #[serde(default = "default_aggregate_file_mode")]
+    pub aggregate_file_mode: String,
+    /// Under `--pseudonymize`, keep the demographic columns (gender, race_ethnicity, ell, sped,
+    /// econ_disadvantaged) in the student-level feed. Default false: together with school and
+    /// grade they single students out (README, "Data protection").
+    #[serde(default)]
+    pub feed_demographics: bool,
 }
 
 impl Default for PrivacyConfig {
     fn default() -> Self {
         Self {
             student_file_mode: default_student_file_mode(),
+            aggregate_file_mode: default_aggregate_file_mode(),
+            feed_demographics: false,
         }
     }
 }
@@ -244,12 +267,41 @@ fn default_student_file_mode() -> String {
     "0600".into()
 }
 
+fn default_aggregate_file_mode() -> String {
+    "0640".into()
+}
+
+/// Permission bits that let the group or others change a file.
+const WRITE_BY_OTHERS: u32 = 0o022;
+
+/// An octal mode as written in the config ("0600", "600", "0o600"), when it is one a file of
+/// ews may have: at most 0777, and not writable by the group or others.
+fn parse_mode(text: &str) -> Option<u32> {
+    u32::from_str_radix(text.trim_start_matches("0o"), 8)
+        .ok()
+        .filter(|m| *m <= 0o777 && m & WRITE_BY_OTHERS == 0)
+}
+
 impl PrivacyConfig {
-    /// The mode as a number; checked by [`Config::load`].
-    pub fn student_file_mode(&self) -> Option<u32> {
-        u32::from_str_radix(self.student_file_mode.trim_start_matches("0o"), 8)
-            .ok()
-            .filter(|m| *m <= 0o777)
+    /// The student-level files' mode; checked by [`Config::load`] (0600 if it was not).
+    pub fn student_file_mode(&self) -> u32 {
+        parse_mode(&self.student_file_mode).unwrap_or(0o600)
+    }
+
+    /// The aggregate files' mode; checked by [`Config::load`] (0640 if it was not).
+    pub fn aggregate_file_mode(&self) -> u32 {
+        parse_mode(&self.aggregate_file_mode).unwrap_or(0o640)
+    }
+
+    /// The first mode of the config that is not one a file of ews may have, with its key.
+    fn bad_mode(&self) -> Option<(&'static str, &str)> {
+        [
+            ("student_file_mode", &self.student_file_mode),
+            ("aggregate_file_mode", &self.aggregate_file_mode),
+        ]
+        .into_iter()
+        .find(|(_, text)| parse_mode(text).is_none())
+        .map(|(key, text)| (key, text.as_str()))
     }
 }
 
@@ -392,6 +444,7 @@ impl Default for TierConfig {
 impl Default for ModelConfig {
     fn default() -> Self {
         Self {
+            file: None,
             l2_grid: default_l2_grid(),
             cv_folds: default_cv_folds(),
             cv_max_students: default_cv_max_students(),
@@ -418,6 +471,7 @@ impl Default for Config {
             privacy: PrivacyConfig::default(),
             input: crate::mapping::Mapping::default(),
             gpa_scale: default_gpa_scale(),
+            folder: PathBuf::new(),
         }
     }
 }
@@ -460,7 +514,21 @@ impl Config {
             message: e.to_string(),
         })?;
         config.check(path)?;
-        Ok(config)
+        Ok(Config {
+            folder: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            ..config
+        })
+    }
+
+    /// The model file to score with: `--model` when given, else the config's `[model] file`
+    /// (relative to the config file's folder), else `config/model.json` in the working
+    /// directory.
+    pub fn model_file(&self, flag: Option<&Path>) -> PathBuf {
+        match (flag, &self.model.file) {
+            (Some(path), _) => path.to_path_buf(),
+            (None, Some(file)) => self.folder.join(file),
+            (None, None) => PathBuf::from(DEFAULT_MODEL_PATH),
+        }
     }
 
     /// The config at `path`, or the built-in defaults when `path` is the default location and
@@ -532,10 +600,9 @@ impl Config {
                 self.model.holdout_fraction
             )));
         }
-        if self.privacy.student_file_mode().is_none() {
+        if let Some((key, text)) = self.privacy.bad_mode() {
             return Err(bad(format!(
-                "privacy.student_file_mode = {:?}: expected octal permissions such as \"0600\"",
-                self.privacy.student_file_mode
+                "privacy.{key} = {text:?}: expected octal permissions such as \"0600\", with no write permission for the group or others"
             )));
         }
         for end in &self.graduation.term_ends {

@@ -10,7 +10,7 @@
 //! outputs follow: [`output`] (referrals, atomic run folders), [`counselor`], [`feed`],
 //! [`changes`], [`equity`], [`report`], [`manifest`]. [`evaluate`] and [`model_card`] judge a
 //! model; [`generate`] makes synthetic districts and [`export`] writes them in a district's
-//! export shape.
+//! export shape. [`progress`] shows stages and files on a terminal.
 
 // No panics on user input: unwrap and expect are for tests only (errors are typed instead).
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
@@ -37,6 +37,7 @@ pub mod metrics;
 pub mod model;
 pub mod model_card;
 pub mod output;
+pub mod progress;
 pub mod pseudonym;
 pub mod quality;
 pub mod reader;

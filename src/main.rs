@@ -3,6 +3,7 @@
 // No panics on user input: unwrap and expect are for tests only (errors are typed instead).
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -19,9 +20,18 @@ fn main() -> ExitCode {
         (false, 1) => "info",
         _ => "debug",
     };
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))
-        .format_target(false)
-        .init();
+    let progress = match cli.quiet {
+        true => ews::progress::When::Never,
+        false => cli.progress,
+    };
+    let mut logger =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level));
+    logger.format_target(false);
+    if ews::progress::start(progress) {
+        // Log lines go between the progress line's redraws.
+        logger.target(env_logger::Target::Pipe(Box::new(ews::progress::LogWriter)));
+    }
+    logger.init();
 
     // A panic is a bug: it must end with the documented internal-error status, not 101.
     let result = std::panic::catch_unwind(|| run(&cli)).unwrap_or_else(|_| {
@@ -29,6 +39,7 @@ fn main() -> ExitCode {
             "internal error (a bug in ews); please report it"
         ))
     });
+    ews::progress::finish();
     match result {
         Ok(RunStatus::Clean) => ExitCode::SUCCESS,
         Ok(RunStatus::Warnings) => ExitCode::from(EXIT_WARNINGS),
@@ -37,7 +48,8 @@ fn main() -> ExitCode {
                 Some(e) => e.exit_code(),
                 None => EXIT_INTERNAL,
             };
-            eprintln!("error: {error:#}");
+            // A closed stderr must not turn a failed run into a panic.
+            let _ = writeln!(std::io::stderr(), "error: {error:#}");
             ExitCode::from(code)
         }
     }

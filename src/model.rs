@@ -695,19 +695,20 @@ pub fn fingerprint(files: &[std::path::PathBuf], config: &Config) -> Result<Stri
 }
 
 impl ModelFile {
-    pub fn save(&self, path: &Path) -> Result<()> {
+    /// Writes the model file atomically, with permissions `mode`.
+    pub fn save(&self, path: &Path, mode: u32) -> Result<()> {
         let text = serde_json::to_string_pretty(self).map_err(|e| EwsError::Model {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
-        crate::output::write_atomically(path, (text + "\n").as_bytes())
+        crate::output::write_atomically(path, (text + "\n").as_bytes(), mode)
     }
 
     pub fn load(path: &Path) -> Result<ModelFile> {
         let text = std::fs::read_to_string(path).map_err(|e| EwsError::Model {
             path: path.to_path_buf(),
             message: format!(
-                "cannot read: {e} (train one with `ews train SNAPSHOT --out {}`)",
+                "cannot read: {e} (train one with `ews train SNAPSHOT --out {}`, or name the model file with --model or the config's [model] file)",
                 path.display()
             ),
         })?;

@@ -35,8 +35,9 @@ pub fn referral_columns() -> Vec<&'static str> {
     columns
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, with
+/// permissions `mode`.
+pub fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -51,6 +52,13 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         let mut file = std::fs::File::create(&temp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&temp, std::fs::Permissions::from_mode(mode))?;
+        }
+        #[cfg(not(unix))]
+        let _ = mode;
         std::fs::rename(&temp, path)
     })();
     result.map_err(|e| {
@@ -59,31 +67,189 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
+/// Whom a file of ews may be shown to, which sets its permissions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// One row per student (personal data): `privacy.student_file_mode`, 0600 by default.
+    StudentLevel,
+    /// Counts, metrics, reports and file lists, with no row per student:
+    /// `privacy.aggregate_file_mode`, 0640 by default.
+    Aggregate,
+}
+
+/// A file ews writes into a folder of its own (a run, a validation, a failed gate's report, an
+/// evaluation).
+#[derive(Debug, Clone, Copy)]
+pub struct OutputFile {
+    /// The file's name in the folder; `schools/*.csv` stands for every CSV file in `schools/`.
+    pub name: &'static str,
+    pub kind: FileKind,
+}
+
+/// Every file ews writes into a folder of its own, each once, with its kind. A folder is
+/// published only when every file in it is listed here ([`RunFolder::publish`] refuses
+/// anything else as a bug), so a new output cannot be published without its permissions.
+pub const OUTPUT_FILES: &[OutputFile] = &[
+    OutputFile {
+        name: "referrals.csv",
+        kind: FileKind::StudentLevel,
+    },
+    OutputFile {
+        name: "schools/*.csv",
+        kind: FileKind::StudentLevel,
+    },
+    OutputFile {
+        name: "students.csv",
+        kind: FileKind::StudentLevel,
+    },
+    OutputFile {
+        name: "students.parquet",
+        kind: FileKind::StudentLevel,
+    },
+    OutputFile {
+        name: "changes.csv",
+        kind: FileKind::StudentLevel,
+    },
+    OutputFile {
+        name: "rejects.csv",
+        kind: FileKind::StudentLevel,
+    },
+    OutputFile {
+        name: "summary.json",
+        kind: FileKind::Aggregate,
+    },
+    OutputFile {
+        name: "equity.csv",
+        kind: FileKind::Aggregate,
+    },
+    OutputFile {
+        name: "data_quality.csv",
+        kind: FileKind::Aggregate,
+    },
+    OutputFile {
+        name: "report.html",
+        kind: FileKind::Aggregate,
+    },
+    OutputFile {
+        name: "manifest.json",
+        kind: FileKind::Aggregate,
+    },
+    OutputFile {
+        name: "metrics.json",
+        kind: FileKind::Aggregate,
+    },
+    OutputFile {
+        name: "evaluation.md",
+        kind: FileKind::Aggregate,
+    },
+    OutputFile {
+        name: WRITTEN_MARKER,
+        kind: FileKind::Aggregate,
+    },
+];
+
+/// The kind of a file of a folder of ews, by its path relative to the folder (`/`-separated);
+/// `None` for a file ews does not write.
+pub fn kind_of(relative: &str) -> Option<FileKind> {
+    OUTPUT_FILES.iter().find_map(|file| {
+        let matches = match file.name.split_once("/*") {
+            Some((folder, extension)) => relative
+                .strip_prefix(folder)
+                .and_then(|rest| rest.strip_prefix('/'))
+                .is_some_and(|rest| !rest.contains('/') && rest.ends_with(extension)),
+            None => relative == file.name,
+        };
+        matches.then_some(file.kind)
+    })
+}
+
+/// The names of the student-level files of a run folder (not the counselor files, which are
+/// one per school).
+pub fn student_level_files() -> impl Iterator<Item = &'static str> {
+    OUTPUT_FILES
+        .iter()
+        .filter(|f| f.kind == FileKind::StudentLevel && !f.name.contains('*'))
+        .map(|f| f.name)
+}
+
+/// Permissions of a folder ews publishes (and of `schools/` in it): the owner and the group
+/// read, nobody else.
+pub const FOLDER_MODE: u32 = 0o750;
+/// Permissions of a folder while it is written: the owner only.
+pub const STAGING_MODE: u32 = 0o700;
+
+/// The permissions of the files ews writes (Unix; elsewhere they are not set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileModes {
+    pub student_level: u32,
+    pub aggregate: u32,
+}
+
+impl FileModes {
+    /// The modes of the config's `[privacy]` (checked when it was loaded).
+    pub fn from_config(config: &crate::config::Config) -> FileModes {
+        FileModes {
+            student_level: config.privacy.student_file_mode(),
+            aggregate: config.privacy.aggregate_file_mode(),
+        }
+    }
+
+    /// The permissions of a file of this kind.
+    pub fn of(&self, kind: FileKind) -> u32 {
+        match kind {
+            FileKind::StudentLevel => self.student_level,
+            FileKind::Aggregate => self.aggregate,
+        }
+    }
+}
+
+impl Default for FileModes {
+    fn default() -> Self {
+        FileModes {
+            student_level: 0o600,
+            aggregate: 0o640,
+        }
+    }
+}
+
+/// A test hook: with `EWS_CRASH_AT=<point>` in the environment, the process aborts at that
+/// point of a publish, as a kill would stop it (no destructor runs, the kernel drops the
+/// lock). The tests of tests/lock.rs use it to check what the next run finds; it is never set
+/// in production.
+fn crash_point(point: &str) {
+    if std::env::var_os("EWS_CRASH_AT").is_some_and(|at| at == point) {
+        std::process::abort();
+    }
+}
+
 /// A run's output folder under construction: files go to a staging folder that replaces
 /// `<out>/<name>` only on [`RunFolder::publish`]. Dropped unpublished, it is removed.
 pub struct RunFolder {
     staging: PathBuf,
     target: PathBuf,
+    modes: FileModes,
     published: bool,
 }
 
 impl RunFolder {
-    pub fn create(out: &Path, name: &str) -> Result<RunFolder> {
+    /// A folder `name` in the locked output folder. Taking the lock as an argument makes sure
+    /// no folder is written where another run may be publishing.
+    pub fn create(lock: &OutputLock, name: &str, modes: FileModes) -> Result<RunFolder> {
+        let out = lock.folder();
         // Refused before anything is written when the folder holds what ews did not write.
         check_replaceable(&out.join(name))?;
-        std::fs::create_dir_all(out).map_err(|e| EwsError::io(out, e))?;
-        recover_killed_runs(out, name)?;
         let staging = out.join(format!(".{name}.staging-{}", std::process::id()));
         if staging.exists() {
             std::fs::remove_dir_all(&staging).map_err(|e| EwsError::io(&staging, e))?;
         }
         std::fs::create_dir(&staging).map_err(|e| EwsError::io(&staging, e))?;
-        // Owner-only while files are written, so no student-level file is ever readable by
-        // others before its permissions are set; opened up on protect_student_files.
-        set_mode(&staging, 0o700)?;
+        // Owner-only while files are written, so no file is ever readable by others before its
+        // permissions are set on publish.
+        set_mode(&staging, STAGING_MODE)?;
         Ok(RunFolder {
             staging,
             target: out.join(name),
+            modes,
             published: false,
         })
     }
@@ -100,8 +266,16 @@ impl RunFolder {
 
     /// Moves the complete staging folder into place, replacing an earlier run of the same name
     /// (only when that folder holds nothing but what ews wrote there: [`check_replaceable`]).
+    ///
+    /// Every file gets the permissions of its kind ([`OUTPUT_FILES`]) first; a file not listed
+    /// there is a bug of ews (exit 3), and nothing is published. The replacement takes two
+    /// renames (the earlier folder aside, the new one in); a run killed between them leaves the
+    /// earlier folder under `.<name>.previous-<pid>`, which the next run of any date puts back
+    /// ([`OutputLock::acquire`]).
     pub fn publish(mut self) -> Result<PathBuf> {
         write_marker(&self.staging)?;
+        seal(&self.staging, self.modes)?;
+        crash_point("publish:staged");
         // Checked again: the folder may have changed while the run worked.
         check_replaceable(&self.target)?;
         let previous = self.target.with_file_name(format!(
@@ -115,6 +289,7 @@ impl RunFolder {
         let had_previous = self.target.exists();
         if had_previous {
             std::fs::rename(&self.target, &previous).map_err(|e| EwsError::io(&self.target, e))?;
+            crash_point("publish:set-aside");
         }
         if let Err(e) = std::fs::rename(&self.staging, &self.target) {
             if had_previous {
@@ -122,12 +297,37 @@ impl RunFolder {
             }
             return Err(EwsError::io(&self.target, e));
         }
-        if had_previous {
-            std::fs::remove_dir_all(&previous).map_err(|e| EwsError::io(&previous, e))?;
-        }
         self.published = true;
+        crash_point("publish:moved-in");
+        if had_previous {
+            remove_written_folder(&previous)?;
+        }
         Ok(self.target.clone())
     }
+}
+
+/// Gives every file of a folder about to be published the permissions of its kind, its
+/// subfolders and itself [`FOLDER_MODE`]. A file ews does not list in [`OUTPUT_FILES`] stops
+/// the publish: it would have no permissions of its own.
+fn seal(dir: &Path, modes: FileModes) -> Result<()> {
+    for relative in files_under(dir, dir)? {
+        let Some(kind) = kind_of(&relative) else {
+            return Err(EwsError::io(
+                dir.join(&relative),
+                std::io::Error::other(
+                    "a file ews wrote is not registered in output::OUTPUT_FILES (a bug in ews); nothing was published",
+                ),
+            ));
+        };
+        set_mode(&dir.join(&relative), modes.of(kind))?;
+    }
+    for entry in std::fs::read_dir(dir).map_err(|e| EwsError::io(dir, e))? {
+        let path = entry.map_err(|e| EwsError::io(dir, e))?.path();
+        if path.is_dir() {
+            set_mode(&path, FOLDER_MODE)?;
+        }
+    }
+    set_mode(dir, FOLDER_MODE)
 }
 
 /// The file that marks a folder as written by ews (a run, a validation, a failed gate's report,
@@ -216,9 +416,7 @@ fn write_marker(dir: &Path) -> Result<()> {
         names.join("\n")
     );
     let path = dir.join(WRITTEN_MARKER);
-    std::fs::write(&path, text).map_err(|e| EwsError::io(&path, e))?;
-    // File names only, no student's data: readable as the folder is.
-    set_mode(&path, 0o644)
+    std::fs::write(&path, text).map_err(|e| EwsError::io(&path, e))
 }
 
 /// The files under `dir`, as paths relative to `root` with `/` separators.
@@ -239,37 +437,108 @@ pub fn files_under(root: &Path, dir: &Path) -> Result<Vec<String>> {
     Ok(files)
 }
 
-/// Cleans up after runs of `name` that were killed: a staging folder of a process that is gone
-/// is removed, and a previous run folder set aside by a publish that was cut off is put back
-/// when the new one never took its place.
-fn recover_killed_runs(out: &Path, name: &str) -> Result<()> {
-    let target = out.join(name);
+/// Removes a folder of ews that was replaced, its [`WRITTEN_MARKER`] last: a run killed while
+/// it removes leaves a folder [`check_replaceable`] still accepts (the marker with some of the
+/// files it lists, or an empty folder), which the next run finishes removing.
+fn remove_written_folder(dir: &Path) -> Result<()> {
+    let io = |e| EwsError::io(dir, e);
+    for relative in files_under(dir, dir)? {
+        if relative != WRITTEN_MARKER {
+            std::fs::remove_file(dir.join(&relative)).map_err(io)?;
+        }
+    }
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        if path.is_dir() {
+            std::fs::remove_dir_all(&path).map_err(io)?;
+        }
+    }
+    match std::fs::remove_file(dir.join(WRITTEN_MARKER)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+        _ => {}
+    }
+    std::fs::remove_dir(dir).map_err(io)
+}
+
+/// A folder a killed run left in the output folder: `.<name>.staging-<pid>` (a folder being
+/// written) or `.<name>.previous-<pid>` (an earlier folder set aside by a publish).
+struct Leftover {
+    path: PathBuf,
+    /// The folder it belongs to, `<out>/<name>`.
+    target: PathBuf,
+    set_aside: bool,
+}
+
+/// The leftovers of killed runs in `out`, of every name.
+fn leftovers(out: &Path) -> Result<Vec<Leftover>> {
+    let mut found = Vec::new();
     for entry in std::fs::read_dir(out).map_err(|e| EwsError::io(out, e))? {
         let path = entry.map_err(|e| EwsError::io(out, e))?.path();
         let file_name = path
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
-        for kind in ["staging", "previous"] {
-            let Some(pid) = file_name
-                .strip_prefix(&format!(".{name}.{kind}-"))
-                .and_then(|pid| pid.parse::<u32>().ok())
-            else {
+        let Some(hidden) = file_name.strip_prefix('.') else {
+            continue;
+        };
+        for (suffix, set_aside) in [(".staging-", false), (".previous-", true)] {
+            let Some((name, pid)) = hidden.rsplit_once(suffix) else {
                 continue;
             };
-            if pid == std::process::id() || process_alive(pid) {
+            if name.is_empty() || pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
                 continue;
             }
-            if kind == "previous" && !target.exists() {
-                log::warn!(
-                    "{}: restoring the run folder a killed run set aside",
-                    target.display()
-                );
-                std::fs::rename(&path, &target).map_err(|e| EwsError::io(&path, e))?;
-            } else {
-                log::warn!("{}: removing what a killed run left", path.display());
-                std::fs::remove_dir_all(&path).map_err(|e| EwsError::io(&path, e))?;
+            if path.is_dir() {
+                found.push(Leftover {
+                    target: out.join(name),
+                    path: path.clone(),
+                    set_aside,
+                });
             }
+        }
+    }
+    // The most recently set aside first: the one to put back when several were.
+    found.sort_by_key(|l| {
+        std::cmp::Reverse(
+            std::fs::symlink_metadata(&l.path)
+                .and_then(|m| m.modified())
+                .ok(),
+        )
+    });
+    Ok(found)
+}
+
+/// Cleans up after killed runs, of any date: a folder set aside by a publish that was cut off
+/// is put back where the new one never took its place; staging folders, and earlier folders
+/// whose replacement was published, are removed. Called under the output lock, so every
+/// leftover belongs to a run that is gone.
+fn recover_killed_runs(out: &Path) -> Result<()> {
+    for leftover in leftovers(out)? {
+        if leftover.set_aside && std::fs::symlink_metadata(&leftover.target).is_err() {
+            log::warn!(
+                "{}: restoring the folder a killed run set aside",
+                leftover.target.display()
+            );
+            std::fs::rename(&leftover.path, &leftover.target)
+                .map_err(|e| EwsError::io(&leftover.path, e))?;
+            continue;
+        }
+        // A set-aside folder was checked by check_replaceable before it was moved; checked
+        // again, so nothing someone added since is removed.
+        if leftover.set_aside {
+            if let Err(e) = check_replaceable(&leftover.path) {
+                log::warn!("left in place: {e}");
+                continue;
+            }
+        }
+        log::warn!(
+            "{}: removing what a killed run left",
+            leftover.path.display()
+        );
+        match leftover.set_aside {
+            true => remove_written_folder(&leftover.path)?,
+            false => std::fs::remove_dir_all(&leftover.path)
+                .map_err(|e| EwsError::io(&leftover.path, e))?,
         }
     }
     Ok(())
@@ -283,130 +552,106 @@ impl Drop for RunFolder {
     }
 }
 
-/// A lock on an output folder: one run at a time writes into it. The lock file holds the
-/// owner's process id; a lock whose process is gone (a run that was killed) is taken over.
-/// Released (the file removed) when dropped.
+/// A lock on an output folder: one run at a time writes into it.
+///
+/// The lock is an advisory lock of the operating system (flock(2) on Unix, LockFileEx on
+/// Windows) on `<out>/.ews.lock`, which the kernel releases when the process ends, however it
+/// ends: there is no stale lock to guess about. The file also holds the owner's process id and
+/// start time, for the message a second run prints; it is never deleted (deleting a lock file
+/// lets two runs lock two different files).
 pub struct OutputLock {
-    path: PathBuf,
+    folder: PathBuf,
+    // Held open: closing it releases the lock.
+    _file: std::fs::File,
 }
 
 /// Name of the lock file in an output folder.
 pub const LOCK_FILE: &str = ".ews.lock";
 
 impl OutputLock {
-    pub fn acquire(out: &Path) -> Result<OutputLock> {
-        if out.exists() && !out.is_dir() {
-            return Err(EwsError::BadFile {
-                path: out.to_path_buf(),
-                message: "--out must be a folder, and this is a file".into(),
-            });
-        }
-        std::fs::create_dir_all(out).map_err(|e| EwsError::io(out, e))?;
-        let path = out.join(LOCK_FILE);
-        let me = std::process::id();
-        let content = format!(
-            "{me} {}\n",
-            chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-        );
-        for _ in 0..2 {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(mut file) => {
-                    file.write_all(content.as_bytes())
-                        .map_err(|e| EwsError::io(&path, e))?;
-                    return Ok(OutputLock { path });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let held = std::fs::read_to_string(&path).unwrap_or_default();
-                    let owner = held
-                        .split_whitespace()
-                        .next()
-                        .and_then(|p| p.parse::<u32>().ok());
-                    match owner {
-                        Some(pid) if process_alive(pid) => {
-                            return Err(EwsError::Locked {
-                                path,
-                                message: format!(
-                                    "another ews run (process {pid}, started {}) is writing to this folder; wait for it to finish",
-                                    held.split_whitespace().nth(1).unwrap_or("at an unknown time")
-                                ),
-                            });
-                        }
-                        _ => {
-                            log::warn!(
-                                "{}: taking over a stale lock (its process {} is gone)",
-                                path.display(),
-                                owner.map(|p| p.to_string()).unwrap_or_else(|| "?".into())
-                            );
-                            std::fs::remove_file(&path).map_err(|e| EwsError::io(&path, e))?;
-                        }
-                    }
-                }
-                Err(e) => return Err(EwsError::io(&path, e)),
+    /// Takes the lock of `out` (created when absent, with [`FOLDER_MODE`]), or fails at once
+    /// (exit 2) when another run holds it. Then puts back or removes what killed runs left.
+    pub fn acquire(out: &Path, modes: FileModes) -> Result<OutputLock> {
+        let refuse = |path: &Path, message: &str| EwsError::BadFile {
+            path: path.to_path_buf(),
+            message: message.into(),
+        };
+        match std::fs::metadata(out) {
+            Ok(meta) if !meta.is_dir() => {
+                return Err(refuse(out, "--out must be a folder, and this is a file"))
+            }
+            Ok(_) => {}
+            Err(_) => {
+                std::fs::create_dir_all(out).map_err(|e| EwsError::io(out, e))?;
+                set_mode(out, FOLDER_MODE)?;
             }
         }
-        Err(EwsError::Locked {
-            path,
-            message: "the lock was taken by another run while this one took over a stale lock"
-                .into(),
+        let path = out.join(LOCK_FILE);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| !m.is_file()) {
+            return Err(refuse(
+                &path,
+                "is a folder (or another non-file), where ews keeps the lock file of this output folder; remove it, or give --out another folder",
+            ));
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true);
+        let (mut file, created) = match options.clone().create_new(true).open(&path) {
+            Ok(file) => (file, true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => (
+                options.open(&path).map_err(|e| EwsError::io(&path, e))?,
+                false,
+            ),
+            Err(e) => return Err(EwsError::io(&path, e)),
+        };
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let held = std::fs::read_to_string(&path).unwrap_or_default();
+                let mut words = held.split_whitespace();
+                let owner = match (words.next(), words.next()) {
+                    (Some(pid), Some(started)) if pid.bytes().all(|b| b.is_ascii_digit()) => {
+                        format!("process {pid}, started {started}")
+                    }
+                    _ => "just starting".to_string(),
+                };
+                return Err(EwsError::Locked {
+                    path,
+                    message: format!(
+                        "another ews run ({owner}) is writing to this folder; wait for it to finish"
+                    ),
+                });
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(EwsError::io(&path, e)),
+        }
+        if created {
+            // A process id and a time: no student's data.
+            set_mode(&path, modes.aggregate)?;
+        }
+        let owner = format!(
+            "{} {}\n",
+            std::process::id(),
+            chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        );
+        file.set_len(0)
+            .and_then(|()| file.write_all(owner.as_bytes()))
+            .map_err(|e| EwsError::io(&path, e))?;
+        recover_killed_runs(out)?;
+        Ok(OutputLock {
+            folder: out.to_path_buf(),
+            _file: file,
         })
     }
-}
 
-impl Drop for OutputLock {
-    fn drop(&mut self) {
-        let mine = std::fs::read_to_string(&self.path)
-            .ok()
-            .and_then(|held| held.split_whitespace().next().map(str::to_string))
-            == Some(std::process::id().to_string());
-        if mine {
-            let _ = std::fs::remove_file(&self.path);
-        }
+    /// The locked output folder.
+    pub fn folder(&self) -> &Path {
+        &self.folder
     }
 }
 
-/// Whether a process with this id runs on this machine (Linux: /proc; elsewhere assumed, so a
-/// lock is never taken from a live run).
-fn process_alive(pid: u32) -> bool {
-    if Path::new("/proc/self").exists() {
-        Path::new(&format!("/proc/{pid}")).exists()
-    } else {
-        true
-    }
-}
-
-/// The files of a run folder with one row per student (personal data).
-pub const STUDENT_LEVEL_FILES: [&str; 5] = [
-    "referrals.csv",
-    "students.csv",
-    "students.parquet",
-    "changes.csv",
-    "rejects.csv",
-];
-
-/// Gives the student-level files of a run folder (and `schools/*.csv`) the configured
-/// permissions, before the folder is published. A no-op where Unix permissions do not exist.
-pub fn protect_student_files(dir: &Path, config: &crate::config::Config) -> Result<()> {
-    let Some(mode) = config.privacy.student_file_mode() else {
-        return Ok(());
-    };
-    let mut files: Vec<PathBuf> = STUDENT_LEVEL_FILES.iter().map(|f| dir.join(f)).collect();
-    let schools = dir.join("schools");
-    if schools.is_dir() {
-        for entry in std::fs::read_dir(&schools).map_err(|e| EwsError::io(&schools, e))? {
-            files.push(entry.map_err(|e| EwsError::io(&schools, e))?.path());
-        }
-    }
-    for path in files.iter().filter(|p| p.is_file()) {
-        set_mode(path, mode)?;
-    }
-    if schools.is_dir() {
-        set_mode(&schools, 0o755)?;
-    }
-    set_mode(dir, 0o755)
+/// Sets the permissions of a file ews wrote outside a folder of its own (the model file, its
+/// card, a generated snapshot).
+pub fn set_file_mode(path: &Path, mode: u32) -> Result<()> {
+    set_mode(path, mode)
 }
 
 #[cfg(unix)]
@@ -657,39 +902,77 @@ mod tests {
         assert_eq!(number(None, 4), "");
     }
 
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn every_file_ews_writes_has_a_kind() {
+        assert_eq!(kind_of("referrals.csv"), Some(FileKind::StudentLevel));
+        assert_eq!(kind_of("schools/001.csv"), Some(FileKind::StudentLevel));
+        assert_eq!(kind_of("schools/a/001.csv"), None);
+        assert_eq!(kind_of("schools/001.txt"), None);
+        assert_eq!(kind_of("summary.json"), Some(FileKind::Aggregate));
+        assert_eq!(kind_of("notes.txt"), None);
+        assert!(student_level_files().any(|f| f == "rejects.csv"));
+        assert!(!student_level_files().any(|f| f.contains('*')));
+    }
+
+    #[test]
+    fn a_file_without_a_kind_is_never_published() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = OutputLock::acquire(dir.path(), FileModes::default()).unwrap();
+        let run = RunFolder::create(&lock, "2026-03-13", FileModes::default()).unwrap();
+        std::fs::write(run.file("referrals.csv"), "x").unwrap();
+        std::fs::write(run.file("debug.txt"), "x").unwrap();
+        let err = run.publish().err().unwrap();
+        assert_eq!(err.exit_code(), 3);
+        assert!(err.to_string().contains("debug.txt"), "{err}");
+        assert_eq!(entries(dir.path()), [LOCK_FILE]);
+    }
+
     #[test]
     fn unpublished_run_folder_leaves_nothing_and_publish_replaces() {
         let dir = tempfile::tempdir().unwrap();
+        let lock = OutputLock::acquire(dir.path(), FileModes::default()).unwrap();
         {
-            let run = RunFolder::create(dir.path(), "2026-03-13").unwrap();
-            std::fs::write(run.file("a.csv"), "x").unwrap();
+            let run = RunFolder::create(&lock, "2026-03-13", FileModes::default()).unwrap();
+            std::fs::write(run.file("referrals.csv"), "x").unwrap();
         }
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        assert_eq!(entries(dir.path()), [LOCK_FILE]);
 
         // An earlier run of ews is replaced.
-        let run = RunFolder::create(dir.path(), "2026-03-13").unwrap();
-        std::fs::write(run.file("old.csv"), "old").unwrap();
+        let run = RunFolder::create(&lock, "2026-03-13", FileModes::default()).unwrap();
+        std::fs::write(run.file("changes.csv"), "old").unwrap();
         run.publish().unwrap();
-        let run = RunFolder::create(dir.path(), "2026-03-13").unwrap();
-        std::fs::write(run.file("a.csv"), "new").unwrap();
+        let run = RunFolder::create(&lock, "2026-03-13", FileModes::default()).unwrap();
+        std::fs::write(run.file("referrals.csv"), "new").unwrap();
         let target = run.publish().unwrap();
-        assert!(target.join("a.csv").exists());
-        assert!(!target.join("old.csv").exists());
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert!(target.join("referrals.csv").exists());
+        assert!(!target.join("changes.csv").exists());
+        assert_eq!(entries(dir.path()), [LOCK_FILE, "2026-03-13"]);
         let marker = std::fs::read_to_string(target.join(WRITTEN_MARKER)).unwrap();
-        assert!(marker.lines().any(|l| l == "a.csv"));
+        assert!(marker.lines().any(|l| l == "referrals.csv"));
     }
 
     #[test]
     fn a_folder_with_a_file_ews_did_not_write_is_never_replaced() {
         let dir = tempfile::tempdir().unwrap();
-        let run = RunFolder::create(dir.path(), "2026-03-13").unwrap();
+        let lock = OutputLock::acquire(dir.path(), FileModes::default()).unwrap();
+        let run = RunFolder::create(&lock, "2026-03-13", FileModes::default()).unwrap();
         std::fs::create_dir(run.file("schools")).unwrap();
         std::fs::write(run.file("schools/001.csv"), "x").unwrap();
         let target = run.publish().unwrap();
         // A counselor's notes added to the run folder: the next run of that date is refused.
         std::fs::write(target.join("schools/notes.txt"), "mine").unwrap();
-        let err = RunFolder::create(dir.path(), "2026-03-13").err().unwrap();
+        let err = RunFolder::create(&lock, "2026-03-13", FileModes::default())
+            .err()
+            .unwrap();
         assert_eq!(err.exit_code(), 2);
         assert!(err.to_string().contains("schools/notes.txt"), "{err}");
         assert_eq!(
@@ -699,10 +982,10 @@ mod tests {
         // A folder of a name ews would use, made by someone else.
         std::fs::create_dir(dir.path().join("2026-03-14")).unwrap();
         std::fs::write(dir.path().join("2026-03-14/plan.docx"), "x").unwrap();
-        assert!(RunFolder::create(dir.path(), "2026-03-14").is_err());
+        assert!(RunFolder::create(&lock, "2026-03-14", FileModes::default()).is_err());
         // An empty one is fine.
         std::fs::create_dir(dir.path().join("2026-03-15")).unwrap();
-        RunFolder::create(dir.path(), "2026-03-15")
+        RunFolder::create(&lock, "2026-03-15", FileModes::default())
             .unwrap()
             .publish()
             .unwrap();

@@ -115,20 +115,27 @@ pub fn pseudonym(key: &[u8], student_id: &str) -> String {
         .collect()
 }
 
-/// The feed with pseudonyms for student ids and no names (the columns stay, empty).
-pub fn pseudonymize(feed: &DataFrame, key: &[u8]) -> Result<DataFrame> {
+/// The feed with pseudonyms for student ids, no names, and, unless `keep_demographics`, no
+/// demographic values ([`crate::equity::ATTRIBUTES`]: gender, race_ethnicity, ell, sped,
+/// econ_disadvantaged). The columns stay, empty, so the feed's layout does not depend on the
+/// config. With school and grade, the demographics single out a fifth of the sample's students
+/// (README, "Data protection"); the aggregates of summary.json keep serving equity dashboards.
+pub fn pseudonymize(feed: &DataFrame, key: &[u8], keep_demographics: bool) -> Result<DataFrame> {
     let ids: Vec<Option<String>> = feed
         .column("student_id")?
         .str()?
         .iter()
         .map(|id| id.map(|id| pseudonym(key, id)))
         .collect();
-    let names = ["first_name", "last_name"];
+    let mut blanked = vec!["first_name", "last_name"];
+    if !keep_demographics {
+        blanked.extend(crate::equity::ATTRIBUTES);
+    }
     Ok(feed
         .clone()
         .lazy()
         .with_columns(
-            names
+            blanked
                 .iter()
                 .map(|n| lit(NULL).cast(DataType::String).alias(*n))
                 .chain(std::iter::once(

@@ -610,6 +610,9 @@ impl DelimitedFile {
         workers: usize,
         make_sink: impl Fn() -> S + Sync,
     ) -> Result<Vec<(S, u64)>> {
+        if let Ok(meta) = std::fs::metadata(&self.path) {
+            crate::progress::reading(&self.path, meta.len());
+        }
         let read = |workers: usize| -> Result<Vec<(S, PartRead)>> {
             self.parts(workers)?
                 .par_iter()
@@ -692,6 +695,7 @@ impl DelimitedFile {
                 }
                 filled += n;
             }
+            crate::progress::advance((filled - carried) as u64);
             buffer.truncate(filled);
             let mut consumed = 0usize;
             if skip_line {

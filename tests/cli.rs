@@ -259,11 +259,12 @@ fn missing_column_fails_with_exit_2_and_keeps_earlier_outputs() {
         std::fs::read_to_string(earlier.join("referrals.csv")).unwrap(),
         "last night's list\n"
     );
-    assert_eq!(
-        std::fs::read_dir(&out).unwrap().count(),
-        1,
-        "no staging folder left behind"
-    );
+    let left: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|name| name != ews::output::LOCK_FILE)
+        .collect();
+    assert_eq!(left, ["2026-03-13"], "no staging folder left behind");
 }
 
 #[test]

@@ -29,6 +29,10 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
+        // The lock file holds the last run's process id and start time.
+        if name == ews::output::LOCK_FILE {
+            continue;
+        }
         if path.is_dir() {
             out.extend(
                 files(&path)

@@ -405,25 +405,83 @@ fn a_snapshot_with_known_outcomes_gets_the_calibration_plot() {
 
 #[cfg(unix)]
 #[test]
-fn student_level_files_are_readable_by_the_owner_only_unless_configured() {
+fn every_file_gets_the_mode_of_its_kind_whatever_the_umask() {
     use std::os::unix::fs::PermissionsExt;
     let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    // umask 000 (a scheduler's default on some systems): nothing may come out world-writable
+    // or world-readable.
     let out = tempfile::tempdir().unwrap();
-    score(&root().join("sample_data/current"), out.path());
-    let run = out.path().join("2026-03-13");
-    for file in ews::output::STUDENT_LEVEL_FILES {
-        assert_eq!(mode(&run.join(file)), 0o600, "{file}");
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "umask 000 && exec \"{}\" score sample_data/current --out \"{}\"",
+            env!("CARGO_BIN_EXE_ews"),
+            out.path().join("reports").display()
+        ))
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    let reports = out.path().join("reports");
+    let run = reports.join("2026-03-13");
+    let mut student_level = 0;
+    for file in ews::output::files_under(&run, &run).unwrap() {
+        let kind = ews::output::kind_of(&file).unwrap_or_else(|| panic!("{file} has no kind"));
+        let expected = match kind {
+            ews::output::FileKind::StudentLevel => {
+                student_level += 1;
+                0o600
+            }
+            ews::output::FileKind::Aggregate => 0o640,
+        };
+        assert_eq!(mode(&run.join(&file)), expected, "{file}");
     }
-    for entry in std::fs::read_dir(run.join("schools")).unwrap() {
-        assert_eq!(mode(&entry.unwrap().path()), 0o600);
+    // referrals, students.csv/.parquet, changes, rejects and one file per school.
+    assert!(student_level > 5, "{student_level}");
+    for name in ews::output::student_level_files() {
+        assert_eq!(mode(&run.join(name)), 0o600, "{name}");
     }
-    // Aggregates keep the usual permissions; the folder is listable.
-    assert_ne!(mode(&run.join("summary.json")), 0o600);
-    assert_eq!(mode(&run.join(ews::output::WRITTEN_MARKER)), 0o644);
-    assert_eq!(mode(&run), 0o755);
+    assert_eq!(mode(&run.join("summary.json")), 0o640);
+    assert_eq!(mode(&run.join("report.html")), 0o640);
+    // Folders: the owner and the group, the output folder ews made included.
+    assert_eq!(mode(&run), 0o750);
+    assert_eq!(mode(&run.join("schools")), 0o750);
+    assert_eq!(mode(&reports), 0o750);
+    assert_eq!(mode(&reports.join(ews::output::LOCK_FILE)), 0o640);
 
-    let (_work, out) = score_sample_with_config("[privacy]\nstudent_file_mode = \"0640\"\n");
+    // Configured modes; under umask 077 the folder is not opened up to others either.
+    let (_work, out) = score_sample_with_config(
+        "[privacy]\nstudent_file_mode = \"0640\"\naggregate_file_mode = \"0644\"\n",
+    );
     assert_eq!(mode(&out.join("2026-03-13/referrals.csv")), 0o640);
+    assert_eq!(mode(&out.join("2026-03-13/summary.json")), 0o644);
+}
+
+#[test]
+fn modes_that_let_others_write_are_refused() {
+    for mode in ["0777", "0666", "0620", "0602", "888", "rw-------"] {
+        for key in ["student_file_mode", "aggregate_file_mode"] {
+            let work = tempfile::tempdir().unwrap();
+            let config = work.path().join("ews.toml");
+            std::fs::write(&config, format!("[privacy]\n{key} = \"{mode}\"\n")).unwrap();
+            let out = work.path().join("out");
+            let result = ews(&[
+                "score",
+                "sample_data/current",
+                "--config",
+                config.to_str().unwrap(),
+                "--model",
+                "config/model.json",
+                "--out",
+                out.to_str().unwrap(),
+            ]);
+            assert_eq!(result.status.code(), Some(2), "{key} = {mode}");
+            let stderr = String::from_utf8_lossy(&result.stderr);
+            assert!(stderr.contains(&format!("privacy.{key}")), "{stderr}");
+            assert!(!out.exists(), "nothing is written");
+        }
+    }
 }
 
 #[test]
@@ -471,12 +529,71 @@ fn pseudonymized_feeds_hold_keyed_hashes_and_no_names() {
     assert!(ids
         .iter()
         .all(|id| id.is_some_and(|id| id.len() == 32 && !id.starts_with("001"))));
-    for name in ["first_name", "last_name"] {
-        assert_eq!(frame.column(name).unwrap().null_count(), frame.height());
+    // No names, and no demographics: with school and grade they would single students out.
+    for name in ["first_name", "last_name"]
+        .into_iter()
+        .chain(ews::equity::ATTRIBUTES)
+    {
+        assert_eq!(
+            frame.column(name).unwrap().null_count(),
+            frame.height(),
+            "{name}"
+        );
     }
+    // The columns stay (a dashboard's schema does not depend on the flag), and so do the
+    // school and grade the dashboards group by.
+    let layout: Vec<&str> = frame
+        .get_column_names()
+        .into_iter()
+        .map(|n| n.as_str())
+        .collect();
+    assert_eq!(layout, ews::feed::columns(), "the feed's layout");
+    assert_eq!(frame.column("school_id").unwrap().null_count(), 0);
+    let csv_feed = std::fs::read_to_string(one.join("2026-03-13/students.csv")).unwrap();
+    let row = csv_feed.lines().nth(1).unwrap();
+    let header: Vec<&str> = csv_feed.lines().next().unwrap().split(',').collect();
+    let cells: Vec<&str> = row.split(',').collect();
+    let race = header.iter().position(|h| *h == "race_ethnicity").unwrap();
+    assert_eq!(cells[race], "");
+    // The aggregates keep serving equity dashboards.
+    let summary = std::fs::read_to_string(one.join("2026-03-13/equity.csv")).unwrap();
+    assert!(summary.contains("race_ethnicity"));
     // The same key gives the same pseudonyms every night.
     assert!(feed(&two).column("student_id").unwrap() == frame.column("student_id").unwrap());
     // Counselor files keep real ids and names.
     let counselor = std::fs::read_to_string(one.join("2026-03-13/schools/001.csv")).unwrap();
     assert!(counselor.lines().nth(1).unwrap().contains(",001"));
+}
+
+#[test]
+fn a_district_may_keep_demographics_in_the_pseudonymized_feed() {
+    let work = tempfile::tempdir().unwrap();
+    let config = work.path().join("ews.toml");
+    std::fs::write(&config, "[privacy]\nfeed_demographics = true\n").unwrap();
+    let out = work.path().join("out");
+    let result = std::process::Command::new(env!("CARGO_BIN_EXE_ews"))
+        .args(["--config", config.to_str().unwrap()])
+        .args(["score", "sample_data/current", "--pseudonymize", "--out"])
+        .arg(&out)
+        .env(
+            ews::pseudonym::KEY_VARIABLE,
+            "a district secret of enough bytes",
+        )
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let file = std::fs::File::open(out.join("2026-03-13/students.parquet")).unwrap();
+    let frame = ParquetReader::new(file).finish().unwrap();
+    for name in ews::equity::ATTRIBUTES {
+        assert_eq!(frame.column(name).unwrap().null_count(), 0, "{name}");
+    }
+    assert_eq!(
+        frame.column("last_name").unwrap().null_count(),
+        frame.height()
+    );
 }

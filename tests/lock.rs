@@ -1,66 +1,75 @@
-//! One run at a time per output folder: a live lock stops a second run, a stale one (its
-//! process gone, e.g. a killed run) is taken over, and a finished run leaves no lock.
+//! The nightly job's mechanics: one run at a time per output folder (an operating-system lock,
+//! which a killed run's process releases by ending; a held lock is tested in lock_held.rs), a run killed at any point of its publish
+//! leaves the earlier folders whole and the next run, of any date, puts them back, and a kill
+//! leaves nothing behind in the temporary folder.
 
 mod common;
 
+use std::path::Path;
+
 use common::ews;
 
-fn score_into(out: &std::path::Path) -> std::process::Output {
-    ews(&[
+fn score_into(out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
         "score",
         "sample_data/current",
         "--out",
         out.to_str().unwrap(),
-    ])
+    ];
+    args.extend(extra);
+    ews(&args)
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    names
 }
 
 #[test]
-fn a_live_lock_stops_a_second_run() {
+fn a_lock_file_left_by_a_finished_or_killed_run_does_not_stop_the_next() {
     let out = tempfile::tempdir().unwrap();
-    let lock = out.path().join(ews::output::LOCK_FILE);
-    // This test process is alive: its id in the lock stands for a run in progress.
-    std::fs::write(
-        &lock,
-        format!("{} 2026-11-23T10:00:00Z\n", std::process::id()),
-    )
-    .unwrap();
-    let result = score_into(out.path());
-    assert_eq!(result.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&result.stderr);
-    assert!(
-        stderr.contains(&format!("another ews run (process {}", std::process::id())),
-        "{stderr}"
-    );
-    assert!(lock.exists(), "the other run's lock is left alone");
-    assert!(!out.path().join("2026-03-13").exists());
-}
-
-#[test]
-fn a_stale_lock_is_taken_over_and_a_finished_run_leaves_none() {
-    let out = tempfile::tempdir().unwrap();
-    let lock = out.path().join(ews::output::LOCK_FILE);
-    // The id of a process that has exited.
-    let mut child = std::process::Command::new("true").spawn().unwrap();
-    let dead = child.id();
-    child.wait().unwrap();
-    std::fs::write(&lock, format!("{dead} 2026-11-23T10:00:00Z\n")).unwrap();
-    let result = score_into(out.path());
+    let path = out.path().join(ews::output::LOCK_FILE);
+    // What a run killed mid-way leaves: its id in a file nobody holds.
+    std::fs::write(&path, "999999999 2026-11-23T10:00:00Z\n").unwrap();
+    let result = score_into(out.path(), &[]);
     assert!(
         result.status.success(),
         "{}",
         String::from_utf8_lossy(&result.stderr)
     );
-    let stderr = String::from_utf8_lossy(&result.stderr);
-    assert!(stderr.contains("taking over a stale lock"), "{stderr}");
     assert!(out.path().join("2026-03-13/referrals.csv").exists());
-    assert!(!lock.exists());
+    // The file stays (removing it would let two runs lock two files), released.
+    let file = std::fs::File::open(&path).unwrap();
+    file.try_lock().unwrap();
+}
+
+#[test]
+fn a_lock_path_that_is_a_folder_is_refused() {
+    let out = tempfile::tempdir().unwrap();
+    std::fs::create_dir(out.path().join(ews::output::LOCK_FILE)).unwrap();
+    for command in ["score", "validate"] {
+        let result = ews(&[
+            command,
+            "sample_data/current",
+            "--out",
+            out.path().to_str().unwrap(),
+        ]);
+        assert_eq!(result.status.code(), Some(2), "{command}");
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert!(stderr.contains(".ews.lock: is a folder"), "{stderr}");
+    }
+    assert_eq!(names(out.path()), [ews::output::LOCK_FILE]);
 }
 
 #[cfg(unix)]
 #[test]
 fn a_run_killed_at_any_point_leaves_the_previous_outputs_intact() {
     let out = tempfile::tempdir().unwrap();
-    let result = score_into(out.path());
+    let result = score_into(out.path(), &[]);
     assert!(result.status.success());
     let run = out.path().join("2026-03-13");
     let before = std::fs::read(run.join("referrals.csv")).unwrap();
@@ -82,23 +91,128 @@ fn a_run_killed_at_any_point_leaves_the_previous_outputs_intact() {
         if !run.exists() {
             // Killed between setting the old folder aside and moving the new one in: the
             // next run puts it back before it starts.
-            assert!(score_into(out.path()).status.success());
+            assert!(score_into(out.path(), &[]).status.success());
         }
         assert_eq!(
             std::fs::read(run.join("referrals.csv")).unwrap(),
             before,
             "{delay_ms} ms"
         );
-        for entry in std::fs::read_dir(out.path()).unwrap() {
-            let name = entry.unwrap().file_name().to_string_lossy().to_string();
+        for name in names(out.path()) {
             assert!(name == "2026-03-13" || name.starts_with('.'), "{name}");
         }
     }
-    // A final run clears what the killed runs left and releases the lock.
-    assert!(score_into(out.path()).status.success());
-    let left: Vec<String> = std::fs::read_dir(out.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-        .collect();
-    assert_eq!(left, ["2026-03-13"]);
+    // A final run clears what the killed runs left.
+    assert!(score_into(out.path(), &[]).status.success());
+    assert_eq!(names(out.path()), [ews::output::LOCK_FILE, "2026-03-13"]);
+}
+
+/// A run of 2026-03-12 is replaced by a run of the same date that dies at `point` of its
+/// publish (`EWS_CRASH_AT` aborts it there, as a kill would); the next night's run, of
+/// 2026-03-13, must find the 2026-03-12 folder whole and compare with it.
+#[cfg(unix)]
+#[test]
+fn a_run_killed_at_each_point_of_its_publish_is_made_whole_by_the_next_run_of_any_date() {
+    let earlier = ["--as-of", "2026-03-12"];
+    for (point, target_there, leftover) in [
+        ("publish:staged", true, ".2026-03-12.staging-"),
+        ("publish:set-aside", false, ".2026-03-12.previous-"),
+        ("publish:moved-in", true, ".2026-03-12.previous-"),
+    ] {
+        let out = tempfile::tempdir().unwrap();
+        assert!(score_into(out.path(), &earlier).status.success());
+        let folder = out.path().join("2026-03-12");
+        let before = std::fs::read(folder.join("referrals.csv")).unwrap();
+
+        let killed = std::process::Command::new(env!("CARGO_BIN_EXE_ews"))
+            .args([
+                "score",
+                "sample_data/current",
+                "--as-of",
+                "2026-03-12",
+                "--out",
+            ])
+            .arg(out.path())
+            .env("EWS_CRASH_AT", point)
+            .current_dir(common::root())
+            .output()
+            .unwrap();
+        assert_eq!(killed.status.code(), None, "{point}: ended by a signal");
+        // The state the kill left.
+        assert_eq!(folder.exists(), target_there, "{point}");
+        let left = names(out.path());
+        assert!(
+            left.iter().any(|n| n.starts_with(leftover)),
+            "{point}: {left:?}"
+        );
+
+        // The next night, another date.
+        let next = score_into(out.path(), &[]);
+        assert!(
+            next.status.success(),
+            "{point}: {}",
+            String::from_utf8_lossy(&next.stderr)
+        );
+        assert_eq!(
+            names(out.path()),
+            [ews::output::LOCK_FILE, "2026-03-12", "2026-03-13"],
+            "{point}"
+        );
+        assert_eq!(
+            std::fs::read(folder.join("referrals.csv")).unwrap(),
+            before,
+            "{point}"
+        );
+        let summary: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(out.path().join("2026-03-13/summary.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            summary["changes"]["previous_as_of"], "2026-03-12",
+            "{point}: changes.csv compares with the restored run"
+        );
+    }
+}
+
+/// A Windows-1252 export is decoded as it is read: no decoded copy of the students' names,
+/// birth dates or programmes is ever written to the temporary folder, so a kill leaves none.
+#[cfg(unix)]
+#[test]
+fn a_killed_windows_1252_run_leaves_nothing_in_the_temporary_folder() {
+    let temp = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let run = |kill_after: Option<u64>| {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ews"))
+            .args([
+                "--config",
+                "config/examples/tab-windows-1252.toml",
+                "score",
+                "sample_data/examples/tab-windows-1252/current",
+                "--model",
+                "config/model.json",
+                "--out",
+            ])
+            .arg(out.path())
+            .env("TMPDIR", temp.path())
+            .current_dir(common::root())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        if let Some(ms) = kill_after {
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+            let _ = child.kill();
+        }
+        child.wait().unwrap()
+    };
+    for ms in [5, 30, 80, 150] {
+        run(Some(ms));
+        assert_eq!(
+            names(temp.path()),
+            Vec::<String>::new(),
+            "killed at {ms} ms"
+        );
+    }
+    assert!(run(None).code().is_some_and(|c| c <= 1));
+    assert_eq!(names(temp.path()), Vec::<String>::new());
 }
