@@ -173,7 +173,9 @@ pub fn build(dir: &Path, facts: &RunFacts) -> Result<Manifest> {
         });
     }
     let mut names = crate::output::files_under(dir, dir)?;
-    names.retain(|name| name != "manifest.json");
+    // The run's files: not the manifest itself, nor the staging folder's marker (a file with
+    // no kind, the only one a publish accepts).
+    names.retain(|name| name != "manifest.json" && crate::output::kind_of(name).is_some());
     names.sort();
     let mut outputs = Vec::new();
     for file in names {

@@ -246,6 +246,9 @@ impl RunFolder {
         // Owner-only while files are written, so no file is ever readable by others before its
         // permissions are set on publish.
         set_mode(&staging, STAGING_MODE)?;
+        // What tells a later run that this hidden folder is ews's to remove.
+        let marker = staging.join(STAGING_MARKER);
+        std::fs::write(&marker, "").map_err(|e| EwsError::io(&marker, e))?;
         Ok(RunFolder {
             staging,
             target: out.join(name),
@@ -273,6 +276,8 @@ impl RunFolder {
     /// earlier folder under `.<name>.previous-<pid>`, which the next run of any date puts back
     /// ([`OutputLock::acquire`]).
     pub fn publish(mut self) -> Result<PathBuf> {
+        let staging_marker = self.staging.join(STAGING_MARKER);
+        std::fs::remove_file(&staging_marker).map_err(|e| EwsError::io(&staging_marker, e))?;
         write_marker(&self.staging)?;
         seal(&self.staging, self.modes)?;
         crash_point("publish:staged");
@@ -334,6 +339,10 @@ fn seal(dir: &Path, modes: FileModes) -> Result<()> {
 /// an evaluation): it lists every file ews wrote there, the only ones a later command may
 /// replace. No command of ews deletes what it did not write.
 pub const WRITTEN_MARKER: &str = ".ews-written";
+
+/// The file that marks a staging folder as made by ews, until its [`WRITTEN_MARKER`] is written
+/// on publish: only such a folder (or an empty one) is removed as a killed run's leftover.
+const STAGING_MARKER: &str = ".ews-staging";
 
 /// Whether `target` may be replaced by a new folder of ews: it is absent, an empty folder, or
 /// a folder holding nothing but the files ews wrote there (listed in its [`WRITTEN_MARKER`],
@@ -523,9 +532,14 @@ fn recover_killed_runs(out: &Path) -> Result<()> {
                 .map_err(|e| EwsError::io(&leftover.path, e))?;
             continue;
         }
-        // A set-aside folder was checked by check_replaceable before it was moved; checked
-        // again, so nothing someone added since is removed.
-        if leftover.set_aside {
+        // Only what ews wrote is removed: a set-aside folder was checked by check_replaceable
+        // before it was moved, and is checked again; a staging folder holds its marker (or,
+        // killed at its first or last step, nothing, or its list of files). A hidden folder of
+        // that name someone else made stays.
+        let ours = !leftover.set_aside
+            && (leftover.path.join(STAGING_MARKER).is_file()
+                || files_under(&leftover.path, &leftover.path)?.is_empty());
+        if !ours {
             if let Err(e) = check_replaceable(&leftover.path) {
                 log::warn!("left in place: {e}");
                 continue;
@@ -989,5 +1003,60 @@ mod tests {
             .unwrap()
             .publish()
             .unwrap();
+    }
+
+    #[test]
+    fn only_leftovers_of_ews_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        // A killed run's staging folder, and a hidden folder of someone else's of a name that
+        // looks like one (an evaluation's --out may be inside a home folder).
+        let killed = dir.path().join(".2026-03-13.staging-123");
+        std::fs::create_dir(&killed).unwrap();
+        std::fs::write(killed.join(STAGING_MARKER), "").unwrap();
+        std::fs::write(killed.join("referrals.csv"), "x").unwrap();
+        let theirs = dir.path().join(".backup.staging-7");
+        std::fs::create_dir(&theirs).unwrap();
+        std::fs::write(theirs.join("thesis.tex"), "mine").unwrap();
+        // A set-aside folder whose replacement was published, and one that was not.
+        for name in ["2026-03-12", "2026-03-11"] {
+            let lock = OutputLock::acquire(dir.path(), FileModes::default()).unwrap();
+            let run = RunFolder::create(&lock, name, FileModes::default()).unwrap();
+            std::fs::write(run.file("referrals.csv"), name).unwrap();
+            run.publish().unwrap();
+        }
+        std::fs::rename(
+            dir.path().join("2026-03-11"),
+            dir.path().join(".2026-03-11.previous-99"),
+        )
+        .unwrap();
+        std::fs::create_dir(dir.path().join(".2026-03-12.previous-98")).unwrap();
+        std::fs::write(
+            dir.path().join(".2026-03-12.previous-98/.ews-written"),
+            "referrals.csv\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join(".2026-03-12.previous-98/referrals.csv"),
+            "old",
+        )
+        .unwrap();
+
+        let _lock = OutputLock::acquire(dir.path(), FileModes::default()).unwrap();
+        assert_eq!(
+            entries(dir.path()),
+            [".backup.staging-7", LOCK_FILE, "2026-03-11", "2026-03-12"]
+        );
+        assert_eq!(
+            std::fs::read_to_string(theirs.join("thesis.tex")).unwrap(),
+            "mine"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("2026-03-11/referrals.csv")).unwrap(),
+            "2026-03-11"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("2026-03-12/referrals.csv")).unwrap(),
+            "2026-03-12"
+        );
     }
 }
