@@ -391,8 +391,8 @@ impl<'a> RowParser<'a> {
     }
 
     fn parse(&mut self, id: Option<&[u8]>, date: Option<&[u8]>, code: Option<&[u8]>) -> Row {
-        let Some(id) = id else {
-            return Row::Rejected(Rule::MissingId, None);
+        let Some(id) = id.filter(|id| !blank(id)) else {
+            return Row::Rejected(Rule::MissingId, id.map(text));
         };
         let Some(day) = date.and_then(|d| self.day(d)) else {
             return Row::Rejected(Rule::BadDate, date.map(text));
@@ -481,6 +481,13 @@ fn non_empty(value: Option<&str>) -> Option<&[u8]> {
 const NO_CODE: u8 = u8::MAX;
 /// Entries of the ISO date cache.
 const ISO_CACHE: usize = 1024;
+
+/// Whether a field is white space only, as the other files' `missing` rule has it (one that
+/// starts with a letter or digit, nearly every one, is decided by that byte).
+fn blank(value: &[u8]) -> bool {
+    value.first().is_none_or(|b| !b.is_ascii_alphanumeric())
+        && std::str::from_utf8(value).is_ok_and(crate::validate::is_blank)
+}
 
 fn text(value: &[u8]) -> String {
     String::from_utf8_lossy(value).into_owned()

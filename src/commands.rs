@@ -303,7 +303,7 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
         say!("{line}");
     }
     say!(
-        "  credit-recovery candidates: {} in {} schools (schools/<school_id>.csv)",
+        "  credit-recovery candidates: {} in {} schools (schools/, one file per school)",
         candidates.values().sum::<usize>(),
         candidates.len()
     );

@@ -477,6 +477,12 @@ pub fn train(
         holdout,
         holdout_calibration,
     };
+    // Scoring refuses such a model; it is not written either.
+    if let Some(problem) = model.implausible() {
+        return Err(EwsError::Training(format!(
+            "the fitted model is implausible ({problem}): does a feature separate the outcomes perfectly (an outcome recorded in the features)? Try larger penalties in `model.l2_grid`"
+        )));
+    }
     Ok(Trained {
         model,
         holdout_rows: holdout_rows.iter().map(|&i| labelled[i]).collect(),
@@ -694,7 +700,86 @@ pub fn fingerprint(files: &[std::path::PathBuf], config: &Config) -> Result<Stri
     Ok(crate::manifest::hex(&hasher.finalize()))
 }
 
+/// Largest plausible size of a coefficient, in log-odds per standard deviation of its
+/// feature. Trained coefficients are small (the shipped model's largest is 0.61 in size): at 50
+/// one standard deviation multiplies the odds by e^50 ≈ 10^21, and every risk becomes 0 or 1.
+pub const MAX_ABS_COEFFICIENT: f64 = 50.0;
+
+/// Largest plausible size of the intercept (log-odds of the average student) and of the
+/// calibration step's slope and intercept: beyond it every risk is 0 or 1 (the shipped
+/// model's intercept is −1.66, its calibration slope 1.02).
+pub const MAX_ABS_INTERCEPT: f64 = 50.0;
+
+/// Smallest plausible standard deviation of a feature: a feature's z-score divides by it, so a
+/// smaller one makes every z-score, and every risk, extreme. Training gives a feature that
+/// barely varies (variance ≤ 10^-12) a standard deviation of 1, so no trained value is this
+/// small.
+pub const MIN_STD_DEV: f64 = 1e-9;
+
+/// Largest plausible size of a feature mean: the features are rates, counts, a GPA and credits,
+/// nowhere near a million; a mean beyond it makes every z-score extreme.
+pub const MAX_ABS_MEAN: f64 = 1e6;
+
+/// A number of a model file as a message shows it: plainly, or in exponent form when very large
+/// or small (`1e300`, not 301 digits).
+fn shown(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() || (1e-4..1e6).contains(&v.abs()) {
+        v.to_string()
+    } else {
+        format!("{v:e}")
+    }
+}
+
 impl ModelFile {
+    /// What makes the model's numbers implausible, naming the field, the feature and the bound;
+    /// `None` when they are fine. Such a model would give every student a risk of 0 or 1.
+    pub fn implausible(&self) -> Option<String> {
+        let within = |v: f64, bound: f64| v.is_finite() && v.abs() <= bound;
+        for (i, feature) in self.features.iter().enumerate() {
+            if let Some(&mean) = self.means.get(i) {
+                if !within(mean, MAX_ABS_MEAN) {
+                    return Some(format!(
+                        "`means` of feature `{feature}` is {}: not a finite number within ±{MAX_ABS_MEAN:e}",
+                        shown(mean)
+                    ));
+                }
+            }
+            if let Some(&sd) = self.std_devs.get(i) {
+                if !(sd.is_finite() && sd > MIN_STD_DEV) {
+                    return Some(format!(
+                        "`std_devs` of feature `{feature}` is {}: not a finite number above {MIN_STD_DEV:e}",
+                        shown(sd)
+                    ));
+                }
+            }
+            if let Some(&c) = self.coefficients.get(i) {
+                if !within(c, MAX_ABS_COEFFICIENT) {
+                    return Some(format!(
+                        "`coefficients` of feature `{feature}` is {}: not a finite number within ±{MAX_ABS_COEFFICIENT} (log-odds per standard deviation)",
+                        shown(c)
+                    ));
+                }
+            }
+        }
+        if !within(self.intercept, MAX_ABS_INTERCEPT) {
+            return Some(format!(
+                "`intercept` is {}: not a finite number within ±{MAX_ABS_INTERCEPT}",
+                shown(self.intercept)
+            ));
+        }
+        if let Some(platt) = &self.calibration {
+            for (field, value) in [("slope", platt.slope), ("intercept", platt.intercept)] {
+                if !within(value, MAX_ABS_INTERCEPT) {
+                    return Some(format!(
+                        "`calibration.{field}` is {}: not a finite number within ±{MAX_ABS_INTERCEPT}",
+                        shown(value)
+                    ));
+                }
+            }
+        }
+        None
+    }
+
     /// Writes the model file atomically, with permissions `mode`.
     pub fn save(&self, path: &Path, mode: u32) -> Result<()> {
         let text = serde_json::to_string_pretty(self).map_err(|e| EwsError::Model {
@@ -757,20 +842,10 @@ impl ModelFile {
                 "features, means, std_devs and coefficients differ in length".into(),
             ));
         }
-        if let Some(platt) = &self.calibration {
-            if !(platt.slope.is_finite() && platt.intercept.is_finite()) {
-                return Err(bad("non-finite calibration".into()));
-            }
-        }
-        let finite = |v: &f64| v.is_finite();
-        if !(self.means.iter().all(finite)
-            && self.std_devs.iter().all(|s| s.is_finite() && *s > 0.0)
-            && self.coefficients.iter().all(finite)
-            && self.intercept.is_finite())
-        {
-            return Err(bad(
-                "non-finite or non-positive numbers in the scaler or coefficients".into(),
-            ));
+        if let Some(problem) = self.implausible() {
+            return Err(bad(format!(
+                "{problem}; the file is damaged or was not written by `ews train`: retrain it"
+            )));
         }
         Ok(())
     }
@@ -854,6 +929,103 @@ mod tests {
             assert_eq!(members.iter().filter(|&&i| labels[i]).count(), 2);
         }
         assert_eq!(stratified_folds(&labels, 5, 3), folds);
+    }
+
+    fn shipped_model() -> ModelFile {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/model.json");
+        ModelFile::load(&path).unwrap()
+    }
+
+    /// A change to a model file.
+    type Edit = fn(&mut ModelFile);
+
+    /// The message of `check` on the shipped model changed by `edit`.
+    fn refused(edit: impl FnOnce(&mut ModelFile)) -> String {
+        let mut model = shipped_model();
+        edit(&mut model);
+        let err = model.check(Path::new("m.json")).unwrap_err();
+        assert_eq!(err.exit_code(), crate::error::EXIT_BAD_INPUT);
+        err.to_string()
+    }
+
+    #[test]
+    fn the_shipped_model_is_well_within_the_bounds() {
+        let model = shipped_model();
+        // config/model.json: largest coefficient in size 0.6095 (gpa), intercept −1.658,
+        // smallest standard deviation 0.0279 (tardy_rate), calibration slope 1.021.
+        let largest = model
+            .coefficients
+            .iter()
+            .fold(0.0_f64, |m, c| m.max(c.abs()));
+        assert!((largest - 0.6095).abs() < 1e-4, "{largest}");
+        assert!((model.intercept + 1.6582).abs() < 1e-4);
+        let smallest = model.std_devs.iter().fold(f64::MAX, |m, s| m.min(*s));
+        assert!((smallest - 0.02785).abs() < 1e-4, "{smallest}");
+        assert!(model.implausible().is_none());
+        // The bounds themselves are allowed.
+        let mut edge = model.clone();
+        edge.coefficients[0] = -MAX_ABS_COEFFICIENT;
+        edge.intercept = MAX_ABS_INTERCEPT;
+        edge.std_devs[0] = 2e-9;
+        assert!(edge.implausible().is_none());
+    }
+
+    #[test]
+    fn implausible_numbers_are_refused_naming_field_and_feature() {
+        // Feature order of the model: attendance_rate, unexcused_absence_rate, …, gpa (8th).
+        let cases: [(&str, Edit); 10] = [
+            (
+                "`coefficients` of feature `gpa` is 1e300: not a finite number within ±50",
+                |m| m.coefficients[7] = 1e300,
+            ),
+            (
+                "`coefficients` of feature `attendance_rate` is -50.5",
+                |m| m.coefficients[0] = -50.5,
+            ),
+            ("`coefficients` of feature `gpa` is NaN", |m| {
+                m.coefficients[7] = f64::NAN
+            }),
+            (
+                "`std_devs` of feature `attendance_rate` is 1e-300: not a finite number above 1e-9",
+                |m| m.std_devs[0] = 1e-300,
+            ),
+            ("`std_devs` of feature `gpa` is 0:", |m| m.std_devs[7] = 0.0),
+            ("`std_devs` of feature `gpa` is -1:", |m| {
+                m.std_devs[7] = -1.0
+            }),
+            (
+                "`intercept` is -1e308: not a finite number within ±50",
+                |m| m.intercept = -1e308,
+            ),
+            (
+                "`means` of feature `gpa` is inf: not a finite number within ±1e6",
+                |m| m.means[7] = f64::INFINITY,
+            ),
+            (
+                "`calibration.slope` is 60: not a finite number within ±50",
+                |m| {
+                    m.calibration = Some(Platt {
+                        slope: 60.0,
+                        intercept: 0.0,
+                    })
+                },
+            ),
+            ("`calibration.intercept` is -inf", |m| {
+                m.calibration = Some(Platt {
+                    slope: 1.0,
+                    intercept: f64::NEG_INFINITY,
+                })
+            }),
+        ];
+        for (expected, edit) in cases {
+            let message = refused(edit);
+            assert!(message.starts_with("model m.json: "), "{message}");
+            assert!(
+                message.contains(expected),
+                "{expected:?} not in {message:?}"
+            );
+            assert!(message.contains("retrain"), "{message}");
+        }
     }
 
     #[test]

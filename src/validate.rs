@@ -537,8 +537,37 @@ pub fn bad_date_reason(format: &str) -> String {
     format!("unparseable date (expected {format})")
 }
 
+/// A required value that is absent: an empty field (the reader gives it as null) or one of
+/// whitespace only, which no export means as an id, a name or a course.
 fn missing(column: &'static str) -> Rule {
-    Rule::reject(column, MISSING_REASON, col(column).is_null())
+    Rule::reject(column, MISSING_REASON, blank(column))
+}
+
+/// True where a text column is null or white space only. A pass over the values in Rust: a
+/// value is decided by its first byte unless that is not a letter or digit, where polars'
+/// `strip_chars` would copy every value (measured at 100k students: +25% on the checks of
+/// grades.csv and credits.csv).
+fn blank(column: &str) -> Expr {
+    col(column).map(
+        |values| {
+            let flags: BooleanChunked = values
+                .str()?
+                .iter()
+                .map(|v| Some(v.is_none_or(is_blank)))
+                .collect();
+            Ok(flags.with_name(values.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
+    )
+}
+
+/// Whether a value is empty or white space only (Unicode white space, as `str::trim`).
+pub fn is_blank(value: &str) -> bool {
+    match value.as_bytes().first() {
+        None => true,
+        Some(b) if b.is_ascii_alphanumeric() => false,
+        Some(_) => value.trim().is_empty(),
+    }
 }
 
 /// `format` is the export's date format (the mapping's, else the contract's ISO dates).
@@ -878,4 +907,43 @@ fn implausible_birth_dates(
                 .alias("birth_date"),
         )
         .collect()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_is_empty_or_white_space_only() {
+        for blank in [
+            "",
+            " ",
+            "   ",
+            "\t",
+            " \r\n",
+            "\u{a0}",
+            "\u{3000}",
+            "\u{2003} \t",
+        ] {
+            assert!(is_blank(blank), "{blank:?}");
+        }
+        for value in ["0", "a", " 1", "1 ", "\t_", "é", "\u{a0}x", "-", "'"] {
+            assert!(!is_blank(value), "{value:?}");
+        }
+    }
+
+    #[test]
+    fn the_missing_rule_flags_null_and_white_space_only_values() {
+        let frame = df!("id" => [Some("001"), None, Some(" "), Some("\t "), Some(" 7 ")]).unwrap();
+        let flags = frame
+            .lazy()
+            .select([missing("id").failed])
+            .collect()
+            .unwrap();
+        let flags: Vec<Option<bool>> = flags.column("id").unwrap().bool().unwrap().iter().collect();
+        assert_eq!(
+            flags,
+            [Some(false), Some(true), Some(true), Some(true), Some(false)]
+        );
+    }
 }

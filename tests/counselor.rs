@@ -1,0 +1,246 @@
+//! Counselor files named from school ids: ids that a file name cannot hold as they are (`A/B`,
+//! `École`, 300 characters) still give one file per school, so no candidate is silently left out
+//! of them; and a row with a blank school_id (or another required value of spaces only) is a
+//! rejected row, not a school named " ".
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use common::{copy_snapshot, ews, root};
+
+/// Runs `ews score` on `snapshot` into `out`; the exit code and stderr.
+fn score(snapshot: &Path, out: &Path) -> (Option<i32>, String) {
+    let result = ews(&[
+        "score",
+        snapshot.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    (
+        result.status.code(),
+        String::from_utf8_lossy(&result.stderr).to_string(),
+    )
+}
+
+/// Rewrites the `school_id` (4th column) of students.csv: data row `i` gets `school(i, id)`.
+fn set_schools(snapshot: &Path, mut school: impl FnMut(usize, &str) -> String) {
+    let mut reader = csv::Reader::from_path(snapshot.join("students.csv")).unwrap();
+    let header = reader.headers().unwrap().clone();
+    assert_eq!(&header[3], "school_id");
+    let mut writer = csv::Writer::from_path(snapshot.join("students.csv.new")).unwrap();
+    writer.write_record(&header).unwrap();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.unwrap();
+        let mut fields: Vec<String> = record.iter().map(String::from).collect();
+        fields[3] = school(i, &fields[0]);
+        writer.write_record(&fields).unwrap();
+    }
+    writer.flush().unwrap();
+    std::fs::rename(
+        snapshot.join("students.csv.new"),
+        snapshot.join("students.csv"),
+    )
+    .unwrap();
+}
+
+/// The rows of a CSV file as maps from column to value.
+fn rows(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    reader
+        .records()
+        .map(|r| {
+            header
+                .iter()
+                .cloned()
+                .zip(r.unwrap().iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn school_ids_that_sanitise_alike_or_are_too_long_each_get_their_own_counselor_file() {
+    let work = tempfile::tempdir().unwrap();
+    let snapshot = work.path().join("snapshot");
+    copy_snapshot("sample_data/current", &snapshot);
+    let long = "L".repeat(300);
+    let ids = ["A/B", "A_B", "A.B", "École", "_cole", long.as_str()];
+    // Before: the first five all wrote schools/A_B.csv or schools/_cole.csv (overwriting each
+    // other), and the long id failed the run (file name too long, exit 3).
+    set_schools(&snapshot, |i, _| ids[i % ids.len()].to_string());
+    let out = work.path().join("out");
+    let (code, stderr) = score(&snapshot, &out);
+    assert!(matches!(code, Some(0) | Some(1)), "{code:?} {stderr}");
+    let run = out.join("2026-03-13");
+
+    // The candidates by school, from referrals.csv: risk ≥ tiers.medium (0.25 in
+    // config/ews.toml) or a positive credit deficit.
+    let config = ews::config::Config::load(&root().join("config/ews.toml")).unwrap();
+    assert_eq!(config.tiers.medium, 0.25);
+    let referrals = rows(&run.join("referrals.csv"));
+    assert_eq!(referrals.len(), 1000);
+    let mut school_of: BTreeMap<String, String> = BTreeMap::new();
+    let mut expected: BTreeSet<String> = BTreeSet::new();
+    for row in &referrals {
+        let id = row["student_id"].clone();
+        school_of.insert(id.clone(), row["school_id"].clone());
+        let risk: f64 = row["risk_score"].parse().unwrap();
+        let deficit = row["credit_deficit"].parse::<f64>().is_ok_and(|d| d > 0.0);
+        if risk >= config.tiers.medium || deficit {
+            expected.insert(id);
+        }
+    }
+    assert!(expected.len() > 100, "{}", expected.len());
+
+    // One file per school, named as school_file_names says.
+    let names = ews::counselor::school_file_names(ids.iter().copied());
+    let files: BTreeSet<String> = std::fs::read_dir(run.join("schools"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(files, names.values().cloned().collect::<BTreeSet<_>>());
+    assert_eq!(files.len(), 6);
+    // SHA-256 of `A/B`, first 8 hex digits (`printf %s 'A/B' | sha256sum`).
+    assert!(files.contains("A_B-998d3ed8.csv"), "{files:?}");
+    let folded: BTreeSet<String> = files.iter().map(|f| f.to_ascii_lowercase()).collect();
+    assert_eq!(folded.len(), 6, "distinct also ignoring case: {files:?}");
+    assert!(files.iter().all(|f| f.len() <= 64 + 1 + 8 + 4), "{files:?}");
+
+    // Together the files hold exactly the candidates, each once, each file one school's.
+    let mut found: Vec<String> = Vec::new();
+    for (school, name) in &names {
+        let listed = rows(&run.join("schools").join(name));
+        for row in &listed {
+            assert_eq!(&school_of[&row["student_id"]], school, "{name}");
+        }
+        found.extend(listed.into_iter().map(|r| r["student_id"].clone()));
+    }
+    let found_set: BTreeSet<String> = found.iter().cloned().collect();
+    assert_eq!(found.len(), found_set.len(), "a student listed twice");
+    assert_eq!(found_set, expected);
+}
+
+#[test]
+fn a_blank_school_id_is_a_rejected_row() {
+    let work = tempfile::tempdir().unwrap();
+    let snapshot = work.path().join("snapshot");
+    copy_snapshot("sample_data/current", &snapshot);
+    // The first student's school_id is spaces, the second's a tab, the third's empty.
+    let mut blanked = Vec::new();
+    set_schools(&snapshot, |i, id| match i {
+        0..=2 => {
+            blanked.push(id.to_string());
+            ["   ", "\t", ""][i].to_string()
+        }
+        _ => "001".to_string(),
+    });
+    let out = work.path().join("out");
+    let (code, stderr) = score(&snapshot, &out);
+    assert_eq!(code, Some(1), "rows rejected below the gate: {stderr}");
+    let run = out.join("2026-03-13");
+    let rejected: Vec<BTreeMap<String, String>> = rows(&run.join("rejects.csv"))
+        .into_iter()
+        .filter(|r| r["file"] == "students.csv" && r["action"] == "row rejected")
+        .collect();
+    let lines: Vec<(&str, &str, &str)> = rejected
+        .iter()
+        .map(|r| {
+            (
+                r["line"].as_str(),
+                r["column"].as_str(),
+                r["reason"].as_str(),
+            )
+        })
+        .collect();
+    // Data rows 0–2 are lines 2–4 (line 1 is the header).
+    let reason = ews::validate::MISSING_REASON;
+    assert_eq!(
+        lines,
+        [
+            ("2", "school_id", reason),
+            ("3", "school_id", reason),
+            ("4", "school_id", reason),
+        ]
+    );
+    // Not scored, so in no counselor file and in no school of the summary.
+    let referrals = rows(&run.join("referrals.csv"));
+    assert_eq!(referrals.len(), 997);
+    assert!(referrals
+        .iter()
+        .all(|r| !blanked.contains(&r["student_id"])));
+    assert!(referrals.iter().all(|r| r["school_id"] == "001"));
+    let files: Vec<String> = std::fs::read_dir(run.join("schools"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(files, ["001.csv"]);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["students"], 997);
+    assert_eq!(summary["schools"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_required_value_of_white_space_only_is_missing_in_every_file() {
+    let dir = tempfile::tempdir().unwrap();
+    common::fixture(dir.path());
+    // students.csv line 4 (0003): a student_id of one space; line 5 (0004): a last_name of
+    // one space.
+    common::edit(dir.path(), "students.csv", "0003,Cy,", " ,Cy,");
+    common::edit(dir.path(), "students.csv", "0004,Di,Smith,", "0004,Di, ,");
+    // grades.csv line 14 (0002's first mark): a course_id of two spaces.
+    common::edit(
+        dir.path(),
+        "grades.csv",
+        "0002,010,2026,Q1,ENG10,",
+        "0002,010,2026,Q1,  ,",
+    );
+    // attendance.csv line 14 (0002 on Jan 16): a student_id of a tab.
+    common::edit(
+        dir.path(),
+        "attendance.csv",
+        "0002,010,2026-01-16,S",
+        "\t,010,2026-01-16,S",
+    );
+    let data = common::load(dir.path(), &common::config(), None);
+    let flags = common::flags(&data);
+    let missing = ews::validate::MISSING_REASON.to_string();
+    let flag = |file: &str, line: u64, column: &str, value: &str| {
+        (
+            file.to_string(),
+            line,
+            column.to_string(),
+            value.to_string(),
+            missing.clone(),
+            "row rejected".to_string(),
+        )
+    };
+    for expected in [
+        flag("students.csv", 4, "student_id", " "),
+        flag("students.csv", 5, "last_name", " "),
+        flag("grades.csv", 14, "course_id", "  "),
+        flag("attendance.csv", 14, "student_id", "\t"),
+    ] {
+        assert!(flags.contains(&expected), "{expected:?} not in {flags:#?}");
+    }
+    // Only 0001 and 0002 are enrolled; 0002's other mark (ENG10 Q2) is kept.
+    let ids: Vec<&str> = data
+        .students
+        .column("student_id")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .flatten()
+        .collect();
+    assert_eq!(ids, ["0001", "0002"]);
+    let courses = ews::validate::texts(data.grades.column("course_id").unwrap())
+        .unwrap()
+        .flatten()
+        .filter(|c| c.trim().is_empty())
+        .count();
+    assert_eq!(courses, 0);
+}
