@@ -27,6 +27,14 @@ pub enum When {
 
 static BAR: OnceLock<ProgressBar> = OnceLock::new();
 
+/// The line during a stage that reads no file, and while files are read.
+const STAGE: &str = "{spinner} {prefix:.bold} {elapsed}";
+const READING: &str = "{spinner} {prefix:.bold} {msg} {bytes}/{total_bytes} {elapsed}";
+
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner())
+}
+
 /// Starts showing progress, when `when` says so; returns whether it is shown.
 pub fn start(when: When) -> bool {
     let target = match when {
@@ -36,12 +44,7 @@ pub fn start(when: When) -> bool {
         When::Always => ProgressDrawTarget::term_like_with_hz(Box::new(Stderr), 10),
     };
     let bar = ProgressBar::with_draw_target(None, target);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {prefix:.bold} {msg} {bytes}/{total_bytes} {elapsed}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
+    bar.set_style(style(STAGE));
     bar.enable_steady_tick(Duration::from_millis(100));
     BAR.set(bar).is_ok()
 }
@@ -54,6 +57,7 @@ pub fn shown() -> bool {
 /// A stage begins (`read+validate`, `features`, …).
 pub fn stage(name: &str) {
     if let Some(bar) = BAR.get() {
+        bar.set_style(style(STAGE));
         bar.set_prefix(name.to_string());
         bar.set_message("");
         bar.set_length(0);
@@ -68,6 +72,7 @@ pub fn reading(path: &Path, bytes: u64) {
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
+        bar.set_style(style(READING));
         bar.set_message(name);
         bar.inc_length(bytes);
     }

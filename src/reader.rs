@@ -695,7 +695,9 @@ impl DelimitedFile {
                 }
                 filled += n;
             }
-            crate::progress::advance((filled - carried) as u64);
+            // The part's share of the new bytes (a worker reads past its end to finish a record).
+            let (from, to) = (position + carried as u64, position + filled as u64);
+            crate::progress::advance(to.min(part.end).saturating_sub(from.max(part.start)));
             buffer.truncate(filled);
             let mut consumed = 0usize;
             if skip_line {
