@@ -57,4 +57,8 @@ def main(path):
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit(__doc__)
-    main(sys.argv[1])
+    try:
+        main(sys.argv[1])
+    except BrokenPipeError:
+        # `… | head`: the reader has what it wanted.
+        sys.stderr.close()
