@@ -3,7 +3,7 @@
 //! case, timestamps in date columns, Parquet columns of the wrong kind. Each case on the tiny
 //! fixture, with the flag it must raise (or not raise), by file, line and column.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! What a scheduler and a shell do to a run: start it from any folder, pipe its summary into
 //! `head`, show or hide its progress.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

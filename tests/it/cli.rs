@@ -1,6 +1,6 @@
 //! Runs the real binary on sample_data and on broken copies of it.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,9 +1,9 @@
 //! The nightly job's mechanics: one run at a time per output folder (an operating-system lock,
-//! which a killed run's process releases by ending; a held lock is tested in lock_held.rs), a run killed at any point of its publish
+//! which a killed run's process releases by ending), a run killed at any point of its publish
 //! leaves the earlier folders whole and the next run, of any date, puts them back, and a kill
 //! leaves nothing behind in the temporary folder.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
@@ -215,4 +215,35 @@ fn a_killed_windows_1252_run_leaves_nothing_in_the_temporary_folder() {
     }
     assert!(run(None).code().is_some_and(|c| c <= 1));
     assert_eq!(names(temp.path()), Vec::<String>::new());
+}
+
+#[test]
+fn a_held_lock_stops_a_second_run_even_before_its_owner_wrote_its_id() {
+    let out = tempfile::tempdir().unwrap();
+    let path = out.path().join(ews::output::LOCK_FILE);
+    // A run that has just created and locked the file, and not yet written its id in it: an
+    // empty lock file is not a stale one.
+    let held = std::fs::File::create(&path).unwrap();
+    held.try_lock().unwrap();
+    let result = score_into(out.path(), &[]);
+    assert_eq!(result.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(
+        stderr.contains("another ews run (just starting) is writing to this folder"),
+        "{stderr}"
+    );
+    assert!(!out.path().join("2026-03-13").exists());
+
+    // With the owner's id and start time, the message names them.
+    std::fs::write(&path, "4242 2026-11-23T10:00:00Z\n").unwrap();
+    let stderr = String::from_utf8_lossy(&score_into(out.path(), &[]).stderr).to_string();
+    assert!(
+        stderr.contains("another ews run (process 4242, started 2026-11-23T10:00:00Z)"),
+        "{stderr}"
+    );
+    // Released, the lock lets the next run in: tested by
+    // a_lock_file_left_by_a_finished_or_killed_run_does_not_stop_the_next, with no lock held
+    // in this process (a child another test forks at the moment of the release shares the
+    // lock until its exec, so a run right after `drop(held)` could still find it held).
+    drop(held);
 }

@@ -1,7 +1,7 @@
 //! The same inputs, config and model give byte-identical outputs whatever the thread count;
 //! only the manifest's timestamp and stage durations differ.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! The dashboard feed on sample_data: students.parquet / students.csv with the documented
 //! columns and types, summary.json counts, and formula neutralisation in every CSV.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! 1e-300, an intercept of -1e308) would score every student 0 or 1: scoring refuses it with
 //! exit code 2, naming the file, the field and the feature, and publishes nothing.
 
-mod common;
+use crate::common;
 
 use common::ews;
 

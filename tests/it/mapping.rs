@@ -4,7 +4,7 @@
 //! tiny canonical fixture, exported through both shipped example mappings and read back,
 //! must give exactly the features of the canonical files.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

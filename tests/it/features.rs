@@ -1,6 +1,6 @@
 //! Every feature on a tiny snapshot whose values were computed by hand (see the comments).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

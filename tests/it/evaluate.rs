@@ -1,7 +1,7 @@
 //! The backtest: rule-based indicators and metrics on the tiny fixture, computed by hand, and
 //! `ews evaluate` / the score run's equity audit on sample_data.
 
-mod common;
+use crate::common;
 
 use common::{config, ews, run};
 use ews::evaluate::{evaluate, indicators};

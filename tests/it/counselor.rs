@@ -3,7 +3,7 @@
 //! of them; and a row with a blank school_id (or another required value of spaces only) is a
 //! rejected row, not a school named " ".
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -3,7 +3,7 @@
 //! a student's row, a pseudonymised feed never meets real ids, and a feed that is empty where
 //! it cannot be (or that moved the referral list by half) does not pass silently.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

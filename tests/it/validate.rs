@@ -1,6 +1,6 @@
 //! Every rejection reason on the tiny fixture: file, line, column, value, reason and action.
 
-mod common;
+use crate::common;
 
 use common::{config, date, edit, fixture, flags, load_error, write, Flag};
 use ews::input::Snapshot;

@@ -2,7 +2,7 @@
 //! what the generator writes through the mapping, and scoring them with the mapping gives the
 //! referral list of the same district generated in the canonical layout.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

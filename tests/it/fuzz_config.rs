@@ -2,7 +2,7 @@
 //! the model file. Arbitrary bytes (or mutations of the real files) give an error, never a
 //! panic. 64 cases from a fixed seed in CI; a long search is in docs/fuzzing.md.
 
-mod common;
+use crate::common;
 
 use common::root;
 use ews::config::Config;

@@ -1,6 +1,6 @@
 //! Credit-recovery plans on the tiny fixture's hand-made transcripts (as of 2026-01-16).
 
-mod common;
+use crate::common;
 
 use common::{config, run};
 use ews::recovery::plans;

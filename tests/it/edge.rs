@@ -1,7 +1,7 @@
 //! Edge cases of the inputs and the environment: each ends in a clear error or a valid run,
 //! never a panic (exit code 3 would mean a bug).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -4,7 +4,7 @@
 //! through the `ews` binary, ends in exit code 0, 1 or 2 and never prints a value of a
 //! student's row.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

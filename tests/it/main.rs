@@ -1,0 +1,24 @@
+//! The integration tests, in one binary (as ripgrep and xsv do): each module runs the real
+//! `ews` binary on small fixtures or sample_data and checks its outputs; `common` holds the
+//! shared helpers. One binary links polars once, where one per file linked it nineteen times.
+
+mod common;
+
+mod cli;
+mod counselor;
+mod determinism;
+mod edge;
+mod evaluate;
+mod examples;
+mod features;
+mod feed;
+mod fuzz_config;
+mod lock;
+mod mapping;
+mod model_file;
+mod nightly;
+mod reader;
+mod recovery;
+mod robustness;
+mod safety;
+mod validate;
