@@ -12,6 +12,7 @@ mod evaluate;
 mod examples;
 mod features;
 mod feed;
+mod golden;
 mod fuzz_config;
 mod lock;
 mod mapping;
