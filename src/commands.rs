@@ -11,7 +11,7 @@ use crate::features;
 use crate::generate;
 use crate::input::{self, Snapshot};
 use crate::model::{self, ModelFile};
-use crate::output::{self, FileModes, RunFolder};
+use crate::output::{self, RunFolder};
 use crate::quality::QualityReport;
 use crate::score::{self, Tier};
 use crate::validate::{self, Validated};
@@ -58,7 +58,7 @@ impl Stages {
         log::info!(
             "{stage}: {:.2} s{}",
             elapsed.as_secs_f64(),
-            crate::peak_memory_note()
+            crate::progress::peak_memory_note()
         );
         self.0.push((stage, elapsed));
         Ok(value)
@@ -108,7 +108,7 @@ fn load_checked(
             let folder = RunFolder::create(
                 lock,
                 &format!("{}{suffix}", data.as_of),
-                FileModes::from_config(config),
+                config.privacy.file_modes(),
             )?;
             quality.write(folder.target_staging())?;
             folder.publish()?.display().to_string()
@@ -131,7 +131,7 @@ fn status(quality: &QualityReport) -> RunStatus {
 
 /// `ews score`: validate → features → probabilities → <out>/<as-of>/.
 pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunStatus> {
-    let modes = FileModes::from_config(config);
+    let modes = config.privacy.file_modes();
     let lock = output::OutputLock::acquire(&args.out, modes)?;
     // Checked before any work: a nightly job without its key fails at once.
     let pseudonym_key = match args.pseudonymize {
@@ -222,7 +222,7 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
         drop(students);
         // The referral list and the counselor files side by side: each writer uses one core.
         let (referrals, candidates) = rayon::join(
-            || output::write_referrals(&folder.file("referrals.csv"), &run.table, &scored),
+            || crate::referrals::write(&folder.file("referrals.csv"), &run.table, &scored),
             || {
                 crate::counselor::write_school_files(
                     folder.target_staging(),
@@ -486,7 +486,7 @@ pub fn evaluate(args: &EvaluateArgs, config: &Config) -> Result<RunStatus> {
                 Path::new("reports").join(format!("{}.evaluation", run.as_of))
             }))?;
         let (parent, name) = parent_and_name(&target);
-        let modes = FileModes::from_config(config);
+        let modes = config.privacy.file_modes();
         let lock = output::OutputLock::acquire(&parent, modes)?;
         let folder = RunFolder::create(&lock, &name, modes)?;
         let json = serde_json::to_string_pretty(&evaluation)
@@ -537,7 +537,7 @@ pub fn evaluate(args: &EvaluateArgs, config: &Config) -> Result<RunStatus> {
 
 /// `ews validate`: the checks of a run, with data_quality.csv and rejects.csv, and no scoring.
 pub fn validate(args: &ValidateArgs, config: &Config) -> Result<RunStatus> {
-    let modes = FileModes::from_config(config);
+    let modes = config.privacy.file_modes();
     let lock = output::OutputLock::acquire(&args.out, modes)?;
     let mut stages = Stages::default();
     let snapshot = Snapshot::open(&args.snapshot)?.with_mapping(config.input.clone());
@@ -743,7 +743,7 @@ pub fn generate(args: &GenerateArgs, config: &Config) -> Result<RunStatus> {
     }
     // Synthetic, but shaped like student data: the student-level mode, as a real export should
     // have; the generator's own record is an aggregate.
-    let modes = FileModes::from_config(config);
+    let modes = config.privacy.file_modes();
     for snapshot in [&summary.train, &summary.current] {
         let name = snapshot.dir.file_name().unwrap_or_default();
         let dir = args.out.join(name);

@@ -293,6 +293,14 @@ impl PrivacyConfig {
         parse_mode(&self.aggregate_file_mode).unwrap_or(0o640)
     }
 
+    /// The modes of the files ews writes (checked when the config was loaded).
+    pub fn file_modes(&self) -> crate::output::FileModes {
+        crate::output::FileModes {
+            student_level: self.student_file_mode(),
+            aggregate: self.aggregate_file_mode(),
+        }
+    }
+
     /// The first mode of the config that is not one a file of ews may have, with its key.
     fn bad_mode(&self) -> Option<(&'static str, &str)> {
         [

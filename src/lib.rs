@@ -1,16 +1,16 @@
 //! `ews`: an early-warning system for credit recovery.
 //!
-//! The modules follow the data: [`input`] reads a snapshot's export files through the
-//! district's [`mapping`] (every CSV file with the one [`reader`], every date cell with
-//! [`dates`]), [`validate`] parses and checks them (attendance, the largest file, with the
-//! one-pass aggregation of [`attendance`]; [`quality`] reports and gates what was rejected),
-//! [`features`] derives risk features as of a date (a student's courses of the year from
-//! [`courses`]), [`model`] trains and stores the logistic model, [`score`] turns features into
-//! ranked probabilities with reasons, [`recovery`] builds credit-recovery plans, and the
-//! outputs follow: [`output`] (referrals, atomic run folders), [`counselor`], [`feed`],
-//! [`changes`], [`equity`], [`report`], [`manifest`]. [`evaluate`] and [`model_card`] judge a
-//! model; [`generate`] makes synthetic districts and [`export`] writes them in a district's
-//! export shape. [`progress`] shows stages and files on a terminal.
+//! The modules follow the data: [`input`] reads a snapshot's export files through the district's
+//! [`mapping`] (every CSV file with the one [`reader`], every date cell with [`dates`]),
+//! [`validate`] parses and checks them (attendance, the largest file, with the one-pass aggregation
+//! of [`attendance`]; [`quality`] reports and gates what was rejected), [`features`] derives risk
+//! features as of a date (a student's courses of the year from [`courses`]), [`model`] trains and
+//! stores the logistic model, [`score`] turns features into ranked probabilities with reasons,
+//! [`recovery`] builds credit-recovery plans, and the outputs follow: [`output`] (the registry of
+//! outputs, modes, the lock, atomic run folders, safe CSV and number writing), [`referrals`],
+//! [`counselor`], [`feed`], [`changes`], [`equity`], [`report`], [`manifest`]. [`evaluate`] and
+//! [`model_card`] judge a model; [`generate`] makes synthetic districts and [`export`] writes them
+//! in a district's export shape. [`progress`] shows stages and files on a terminal.
 
 // No panics on user input: unwrap and expect are for tests only (errors are typed instead).
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
@@ -42,22 +42,9 @@ pub mod pseudonym;
 pub mod quality;
 pub mod reader;
 pub mod recovery;
+pub mod referrals;
 pub mod report;
 pub mod score;
 pub mod validate;
 
 pub use error::{EwsError, Result};
-
-/// " (peak memory so far N MB)" for the run log's stage and file lines: the process's peak
-/// resident memory (Linux: `VmHWM` of /proc/self/status); empty elsewhere.
-pub fn peak_memory_note() -> String {
-    let peak_mb = || -> Option<u64> {
-        let status = std::fs::read_to_string("/proc/self/status").ok()?;
-        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-        Some(kb / 1024)
-    };
-    peak_mb()
-        .map(|mb| format!(" (peak memory so far {mb} MB)"))
-        .unwrap_or_default()
-}

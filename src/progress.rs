@@ -173,3 +173,17 @@ impl TermLike for Stderr {
         std::io::stderr().flush()
     }
 }
+
+/// " (peak memory so far N MB)" for the run log's stage and file lines: the process's peak
+/// resident memory (Linux: `VmHWM` of /proc/self/status); empty elsewhere.
+pub fn peak_memory_note() -> String {
+    let peak_mb = || -> Option<u64> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb / 1024)
+    };
+    peak_mb()
+        .map(|mb| format!(" (peak memory so far {mb} MB)"))
+        .unwrap_or_default()
+}

@@ -239,7 +239,10 @@ fn implausible_feeds(
 /// Logs how long a file took to read and check, and the peak memory so far.
 fn log_read(file: &str, started: std::time::Instant) {
     let seconds = started.elapsed().as_secs_f64();
-    log::info!("{file}: {seconds:.2} s{}", crate::peak_memory_note());
+    log::info!(
+        "{file}: {seconds:.2} s{}",
+        crate::progress::peak_memory_note()
+    );
 }
 
 /// The first failing rule of each row, as an index into `rules`.

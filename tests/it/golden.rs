@@ -140,7 +140,10 @@ fn a_generated_district_trains_and_scores_to_the_committed_outputs() {
         ]);
     }
     let mut outputs = vec![
-        ("model.json".to_string(), work.path().join("model/model.json")),
+        (
+            "model.json".to_string(),
+            work.path().join("model/model.json"),
+        ),
         (
             "model_card.md".to_string(),
             work.path().join("model/model_card.md"),

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod architecture;
 mod cli;
 mod counselor;
 mod determinism;
@@ -12,8 +13,8 @@ mod evaluate;
 mod examples;
 mod features;
 mod feed;
-mod golden;
 mod fuzz_config;
+mod golden;
 mod lock;
 mod mapping;
 mod model_file;
