@@ -21,13 +21,13 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::config::Config;
+use crate::contract::{ATTENDANCE_CODES, DATE_FORMAT};
 use crate::error::{EwsError, Result};
 use crate::input::{
     contiguous_parts, row_group_batches, CsvLayout, ParquetBatches, RawFile, Source, LINE,
 };
 use crate::quality::{Action, FileQuality, RejectRow};
 use crate::reader::{Encoding, Fields, Problem, ReaderFlag, RecordSink};
-use crate::validate::{ATTENDANCE_CODES, DATE_FORMAT};
 
 /// Severity ranks of [`ATTENDANCE_CODES`] that count as present (P, T).
 pub const PRESENT_MAX_SEVERITY: u8 = 1;
@@ -486,7 +486,7 @@ const ISO_CACHE: usize = 1024;
 /// starts with a letter or digit, nearly every one, is decided by that byte).
 fn blank(value: &[u8]) -> bool {
     value.first().is_none_or(|b| !b.is_ascii_alphanumeric())
-        && std::str::from_utf8(value).is_ok_and(crate::validate::is_blank)
+        && std::str::from_utf8(value).is_ok_and(crate::contract::is_blank)
 }
 
 fn text(value: &[u8]) -> String {
@@ -764,8 +764,8 @@ pub struct Attendance {
 /// Reasons of rejected rows, as in the other files' rules.
 fn reason(rule: Rule, date_format: &str, year: (NaiveDate, NaiveDate)) -> (&'static str, String) {
     match rule {
-        Rule::MissingId => ("student_id", crate::validate::MISSING_REASON.to_string()),
-        Rule::BadDate => ("date", crate::validate::bad_date_reason(date_format)),
+        Rule::MissingId => ("student_id", crate::contract::MISSING_REASON.to_string()),
+        Rule::BadDate => ("date", crate::contract::bad_date_reason(date_format)),
         Rule::UnknownCode => (
             "code",
             format!(
@@ -773,7 +773,7 @@ fn reason(rule: Rule, date_format: &str, year: (NaiveDate, NaiveDate)) -> (&'sta
                 ATTENDANCE_CODES.join(" ")
             ),
         ),
-        Rule::NotEnrolled => ("student_id", crate::validate::NOT_ENROLLED_REASON.into()),
+        Rule::NotEnrolled => ("student_id", crate::contract::NOT_ENROLLED_REASON.into()),
         Rule::OutsideYear => (
             "date",
             format!("date outside the school year ({} to {})", year.0, year.1),

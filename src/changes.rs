@@ -62,7 +62,7 @@ pub fn earlier_runs(out: &Path, as_of: NaiveDate) -> Vec<(NaiveDate, PathBuf)> {
         .filter_map(|e| e.ok())
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().to_string();
-            let date = NaiveDate::parse_from_str(&name, crate::validate::DATE_FORMAT).ok()?;
+            let date = NaiveDate::parse_from_str(&name, crate::contract::DATE_FORMAT).ok()?;
             (date < as_of && e.path().join("students.parquet").is_file()).then(|| (date, e.path()))
         })
         .collect();
@@ -202,12 +202,12 @@ pub fn compare(
         .column("schema_version")
         .ok()
         .and_then(|c| c.i32().ok().and_then(|v| v.get(0)));
-    if version != Some(crate::feed::FEED_SCHEMA_VERSION as i32) {
+    if version != Some(crate::output::FEED_SCHEMA_VERSION as i32) {
         return Err(EwsError::BadFile {
             path,
             message: format!(
                 "feed schema version {version:?}, expected {}; pass --previous with a run of this ews version",
-                crate::feed::FEED_SCHEMA_VERSION
+                crate::output::FEED_SCHEMA_VERSION
             ),
         });
     }
@@ -324,7 +324,7 @@ mod tests {
         let frame = DataFrame::new_infer_height(vec![
             Column::new(
                 "schema_version".into(),
-                vec![crate::feed::FEED_SCHEMA_VERSION as i32; n],
+                vec![crate::output::FEED_SCHEMA_VERSION as i32; n],
             ),
             Column::new("student_id".into(), ids.clone()),
             Column::new("first_name".into(), ids.clone()),

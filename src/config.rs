@@ -528,6 +528,16 @@ impl Config {
         })
     }
 
+    /// SHA-256 of the effective configuration (its JSON form).
+    pub fn sha256(&self) -> Result<String> {
+        use sha2::{Digest, Sha256};
+        let json = serde_json::to_string(self).map_err(|e| EwsError::Config {
+            path: "config".into(),
+            message: e.to_string(),
+        })?;
+        Ok(crate::hashing::hex(&Sha256::digest(json.as_bytes())))
+    }
+
     /// The model file to score with: `--model` when given, else the config's `[model] file`
     /// (relative to the config file's folder), else `config/model.json` in the working
     /// directory.

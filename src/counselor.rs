@@ -86,7 +86,7 @@ fn safe_stem(school_id: &str) -> String {
 /// The first `hex_digits` hex digits (lowercase) of the SHA-256 of the school id's UTF-8 bytes.
 fn id_hash(school_id: &str, hex_digits: usize) -> String {
     use sha2::{Digest, Sha256};
-    let digest = crate::manifest::hex(&Sha256::digest(school_id.as_bytes()));
+    let digest = crate::hashing::hex(&Sha256::digest(school_id.as_bytes()));
     digest.chars().take(hex_digits).collect()
 }
 

@@ -8,8 +8,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-/// Format of dates in the canonical layout.
-pub const DATE_FORMAT: &str = "%Y-%m-%d";
+use crate::contract::DATE_FORMAT;
 
 /// The date of a cell written in `format` (chrono syntax, date or date-and-time), else in the
 /// contract's ISO format; a time of day after the date is ignored. `None` when it is no date.

@@ -60,7 +60,7 @@ pub enum EwsError {
     Polars(#[from] polars::error::PolarsError),
 
     #[error(transparent)]
-    Generate(#[from] crate::generate::GenerateError),
+    Generate(#[from] GenerateError),
 }
 
 /// A required column the header lacks.
@@ -162,3 +162,28 @@ impl EwsError {
 }
 
 pub type Result<T, E = EwsError> = std::result::Result<T, E>;
+
+/// Why [`crate::generate::generate`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    /// Creating a folder or writing a file failed.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The CSV writer failed on a file.
+    #[error("cannot write {path}: {source}")]
+    Csv {
+        path: PathBuf,
+        #[source]
+        source: csv::Error,
+    },
+    /// Too few students for two schools and four grades.
+    #[error("--students must be at least 20, got {0}")]
+    TooFewStudents(usize),
+    /// More students than a large statewide system; ids would need more than 8 digits.
+    #[error("--students must be at most 5000000, got {0}")]
+    TooManyStudents(usize),
+}

@@ -12,10 +12,10 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 
+use crate::contract::DATE_FORMAT;
 use crate::error::{EwsError, Result};
 use crate::input::{self, FileSpec};
 use crate::mapping::{Mapping, MarkScale};
-use crate::validate::DATE_FORMAT;
 
 /// What one export wrote.
 #[derive(Debug, Default)]

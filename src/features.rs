@@ -122,14 +122,6 @@ pub fn feature(name: &str) -> Option<&'static FeatureDef> {
     FEATURES.iter().find(|f| f.name == name)
 }
 
-/// Rows of an input file that were read but not used, by reason (never silently dropped).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct IgnoredRows {
-    pub file: &'static str,
-    pub reason: &'static str,
-    pub rows: u64,
-}
-
 /// The feature table of one snapshot.
 #[derive(Debug)]
 pub struct FeatureRun {
@@ -140,7 +132,7 @@ pub struct FeatureRun {
     /// One row per enrolled student, sorted by student_id: the students.csv columns, the
     /// derived cohort_year, and every feature of [`FEATURES`] (Float64, null when unknown).
     pub table: DataFrame,
-    pub ignored: Vec<IgnoredRows>,
+    pub ignored: Vec<crate::quality::IgnoredRows>,
     /// The course records behind the recovery plans.
     pub courses: CourseRecords,
 }
@@ -270,9 +262,14 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
     })
 }
 
-fn push(ignored: &mut Vec<IgnoredRows>, file: &'static str, reason: &'static str, rows: u64) {
+fn push(
+    ignored: &mut Vec<crate::quality::IgnoredRows>,
+    file: &'static str,
+    reason: &'static str,
+    rows: u64,
+) {
     if rows > 0 {
-        ignored.push(IgnoredRows { file, reason, rows });
+        ignored.push(crate::quality::IgnoredRows { file, reason, rows });
     }
 }
 

@@ -1,7 +1,7 @@
 //! The dashboard feed: every scored student with every feature, the score, tier, ranks and
 //! flags (students.parquet and students.csv), and counts per school × grade × tier
 //! (summary.json). Dashboards read these files unattended, so their layout is a contract:
-//! docs/output-schema.md documents every column, and [`FEED_SCHEMA_VERSION`] is written into
+//! docs/output-schema.md documents every column, and [`crate::output::FEED_SCHEMA_VERSION`] is written into
 //! every file and raised whenever a column is renamed, removed or changes type (adding a
 //! column at the end does not raise it).
 
@@ -15,9 +15,6 @@ use crate::config::Config;
 use crate::error::{EwsError, Result};
 use crate::features::FEATURES;
 use crate::score::{ScoredStudent, Tier};
-
-/// Version of the layout of students.parquet, students.csv and summary.json.
-pub const FEED_SCHEMA_VERSION: u32 = 1;
 
 /// The columns before the student columns and features, in order.
 pub const LEADING_COLUMNS: [&str; 2] = ["schema_version", "as_of"];
@@ -157,13 +154,13 @@ pub fn student_frame(
         .hstack(scores.columns())?
         .lazy()
         .with_columns([
-            lit(FEED_SCHEMA_VERSION as i32)
+            lit(crate::output::FEED_SCHEMA_VERSION as i32)
                 .cast(DataType::Int32)
                 .alias("schema_version"),
             lit(as_of.to_string())
                 .str()
                 .to_date(StrptimeOptions {
-                    format: Some(crate::validate::DATE_FORMAT.into()),
+                    format: Some(crate::contract::DATE_FORMAT.into()),
                     ..Default::default()
                 })
                 .alias("as_of"),
@@ -272,7 +269,7 @@ pub fn summary(
     }
     let total = |t: &TierCounts| t.high + t.medium + t.low;
     Ok(Summary {
-        schema_version: FEED_SCHEMA_VERSION,
+        schema_version: crate::output::FEED_SCHEMA_VERSION,
         as_of,
         students: scored.len(),
         tiers,

@@ -31,6 +31,8 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use serde::Serialize;
 
+use crate::error::GenerateError;
+
 /// What to generate and where.
 #[derive(Debug, Clone)]
 pub struct GenerateOptions {
@@ -62,31 +64,6 @@ pub struct SnapshotSummary {
     pub students: usize,
     /// File name -> data rows written (header not counted), in writing order.
     pub rows: Vec<(String, usize)>,
-}
-
-/// Why [`generate`] failed.
-#[derive(Debug, thiserror::Error)]
-pub enum GenerateError {
-    /// Creating a folder or writing a file failed.
-    #[error("cannot write {path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    /// The CSV writer failed on a file.
-    #[error("cannot write {path}: {source}")]
-    Csv {
-        path: PathBuf,
-        #[source]
-        source: csv::Error,
-    },
-    /// Too few students for two schools and four grades.
-    #[error("--students must be at least 20, got {0}")]
-    TooFewStudents(usize),
-    /// More students than a large statewide system; ids would need more than 8 digits.
-    #[error("--students must be at most 5000000, got {0}")]
-    TooManyStudents(usize),
 }
 
 // ---------------------------------------------------------------------------

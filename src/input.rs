@@ -1039,7 +1039,7 @@ fn parquet_text(path: &Path, name: &str, column: &Column) -> Result<StringChunke
 /// Whether a date cell can go to the row checks as it is: an ISO-shaped date where the
 /// export's format is ISO (the checks parse it). With another format every cell is parsed.
 fn is_canonical_date(value: &[u8], format: &str) -> bool {
-    format == dates::DATE_FORMAT && dates::is_iso_shaped(value)
+    format == crate::contract::DATE_FORMAT && dates::is_iso_shaped(value)
 }
 
 /// Date cells rewritten as ISO dates where they are written otherwise (see [`dates`]).

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::error::{EwsError, Result};
@@ -77,43 +76,6 @@ pub struct OutputFile {
     pub sha256: String,
 }
 
-/// Feeds a file into `hasher`, streaming; returns its size.
-pub fn hash_file_into(hasher: &mut Sha256, path: &Path) -> Result<u64> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path).map_err(|e| EwsError::io(path, e))?;
-    let mut buffer = vec![0u8; 1 << 16];
-    let mut bytes = 0u64;
-    loop {
-        let n = file.read(&mut buffer).map_err(|e| EwsError::io(path, e))?;
-        if n == 0 {
-            return Ok(bytes);
-        }
-        hasher.update(&buffer[..n]);
-        bytes += n as u64;
-    }
-}
-
-/// Lower-case hex of a digest.
-pub fn hex(digest: &[u8]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// SHA-256 and size of a file.
-pub fn sha256_file(path: &Path) -> Result<(String, u64)> {
-    let mut hasher = Sha256::new();
-    let bytes = hash_file_into(&mut hasher, path)?;
-    Ok((hex(&hasher.finalize()), bytes))
-}
-
-/// SHA-256 of the effective configuration.
-pub fn config_sha256(config: &Config) -> Result<String> {
-    let json = serde_json::to_string(config).map_err(|e| EwsError::Config {
-        path: "config".into(),
-        message: e.to_string(),
-    })?;
-    Ok(hex(&Sha256::digest(json.as_bytes())))
-}
-
 /// What the manifest needs to know about the run, besides its folder.
 pub struct RunFacts<'a> {
     pub as_of: chrono::NaiveDate,
@@ -141,7 +103,7 @@ impl InputHashes {
             paths
                 .into_iter()
                 .filter_map(|path| {
-                    let hashed = sha256_file(&path).ok()?;
+                    let hashed = crate::hashing::sha256_file(&path).ok()?;
                     Some((path, hashed))
                 })
                 .collect()
@@ -161,7 +123,7 @@ pub fn build(dir: &Path, facts: &RunFacts) -> Result<Manifest> {
     for f in &facts.quality.files {
         let (sha256, bytes) = match facts.input_hashes.get(&f.path) {
             Some(hashed) => hashed.clone(),
-            None => sha256_file(&f.path)?,
+            None => crate::hashing::sha256_file(&f.path)?,
         };
         inputs.push(InputFile {
             file: f.file.to_string(),
@@ -179,7 +141,7 @@ pub fn build(dir: &Path, facts: &RunFacts) -> Result<Manifest> {
     names.sort();
     let mut outputs = Vec::new();
     for file in names {
-        let (sha256, bytes) = sha256_file(&dir.join(&file))?;
+        let (sha256, bytes) = crate::hashing::sha256_file(&dir.join(&file))?;
         outputs.push(OutputFile {
             file,
             bytes,
@@ -199,7 +161,7 @@ pub fn build(dir: &Path, facts: &RunFacts) -> Result<Manifest> {
         },
         config: ConfigInfo {
             path: facts.config_path.display().to_string(),
-            sha256: config_sha256(facts.config)?,
+            sha256: facts.config.sha256()?,
         },
         rows_rejected: inputs.iter().map(|i| i.rows_rejected).sum(),
         inputs,

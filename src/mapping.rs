@@ -145,7 +145,7 @@ impl Mapping {
         self.file(stem)
             .and_then(|f| f.date_format.as_deref())
             .or(self.date_format.as_deref())
-            .unwrap_or(crate::validate::DATE_FORMAT)
+            .unwrap_or(crate::contract::DATE_FORMAT)
     }
 
     pub fn true_values(&self) -> Vec<String> {
@@ -229,7 +229,7 @@ impl Mapping {
             check_date_format("input.date_format", format)?;
         }
         for (source, code) in &self.attendance_codes {
-            if !crate::validate::ATTENDANCE_CODES.contains(&code.as_str()) {
+            if !crate::contract::ATTENDANCE_CODES.contains(&code.as_str()) {
                 return Err(format!(
                     "input.attendance_codes.{source:?} = {code:?}: expected one of P T E A S"
                 ));

@@ -694,10 +694,10 @@ pub fn fingerprint(files: &[std::path::PathBuf], config: &Config) -> Result<Stri
     for path in files {
         let name = path.file_name().map(|n| n.to_string_lossy().to_string());
         hasher.update(name.unwrap_or_default().as_bytes());
-        crate::manifest::hash_file_into(&mut hasher, path)?;
+        crate::hashing::hash_file_into(&mut hasher, path)?;
     }
-    hasher.update(crate::manifest::config_sha256(config)?.as_bytes());
-    Ok(crate::manifest::hex(&hasher.finalize()))
+    hasher.update(config.sha256()?.as_bytes());
+    Ok(crate::hashing::hex(&hasher.finalize()))
 }
 
 /// Largest plausible size of a coefficient, in log-odds per standard deviation of its

@@ -54,6 +54,11 @@ pub enum FileKind {
     Aggregate,
 }
 
+/// Version of the layout of the dashboard feed (students.parquet, students.csv, summary.json)
+/// and changes.csv, written into each of them: raised whenever a column is renamed, removed or
+/// changes type (adding a column at the end does not raise it).
+pub const FEED_SCHEMA_VERSION: u32 = 1;
+
 /// A file ews writes into a folder of its own (a run, a validation, a failed gate's report, an
 /// evaluation).
 #[derive(Debug, Clone, Copy)]
@@ -61,6 +66,8 @@ pub struct OutputFile {
     /// The file's name in the folder; `schools/*.csv` stands for every CSV file in `schools/`.
     pub name: &'static str,
     pub kind: FileKind,
+    /// The layout version the file carries, for a file dashboards read unattended.
+    pub schema_version: Option<u32>,
 }
 
 /// Every file ews writes into a folder of its own, each once, with its kind. A folder is
@@ -70,58 +77,72 @@ pub const OUTPUT_FILES: &[OutputFile] = &[
     OutputFile {
         name: "referrals.csv",
         kind: FileKind::StudentLevel,
+        schema_version: None,
     },
     OutputFile {
         name: "schools/*.csv",
         kind: FileKind::StudentLevel,
+        schema_version: None,
     },
     OutputFile {
         name: "students.csv",
         kind: FileKind::StudentLevel,
+        schema_version: Some(FEED_SCHEMA_VERSION),
     },
     OutputFile {
         name: "students.parquet",
         kind: FileKind::StudentLevel,
+        schema_version: Some(FEED_SCHEMA_VERSION),
     },
     OutputFile {
         name: "changes.csv",
         kind: FileKind::StudentLevel,
+        schema_version: Some(FEED_SCHEMA_VERSION),
     },
     OutputFile {
         name: "rejects.csv",
         kind: FileKind::StudentLevel,
+        schema_version: None,
     },
     OutputFile {
         name: "summary.json",
         kind: FileKind::Aggregate,
+        schema_version: Some(FEED_SCHEMA_VERSION),
     },
     OutputFile {
         name: "equity.csv",
         kind: FileKind::Aggregate,
+        schema_version: None,
     },
     OutputFile {
         name: "data_quality.csv",
         kind: FileKind::Aggregate,
+        schema_version: None,
     },
     OutputFile {
         name: "report.html",
         kind: FileKind::Aggregate,
+        schema_version: None,
     },
     OutputFile {
         name: "manifest.json",
         kind: FileKind::Aggregate,
+        schema_version: None,
     },
     OutputFile {
         name: "metrics.json",
         kind: FileKind::Aggregate,
+        schema_version: None,
     },
     OutputFile {
         name: "evaluation.md",
         kind: FileKind::Aggregate,
+        schema_version: None,
     },
     OutputFile {
         name: WRITTEN_MARKER,
         kind: FileKind::Aggregate,
+        schema_version: None,
     },
 ];
 

@@ -13,7 +13,14 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::error::{EwsError, Result};
-use crate::features::IgnoredRows;
+
+/// Rows of an input file that were read but not used, by reason (never silently dropped).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct IgnoredRows {
+    pub file: &'static str,
+    pub reason: &'static str,
+    pub rows: u64,
+}
 
 /// What happened to a row that failed a rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

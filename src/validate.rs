@@ -12,14 +12,12 @@ use polars::prelude::*;
 
 use crate::attendance::{self, Attendance};
 use crate::config::Config;
-pub use crate::dates::DATE_FORMAT;
+use crate::contract::{
+    bad_date_reason, is_blank, DATE_FORMAT, MISSING_REASON, NOT_ENROLLED_REASON, OUTCOMES,
+};
 use crate::error::Result;
 use crate::input::{self, RawFile, Snapshot, LINE};
 use crate::quality::{Action, FileQuality, QualityReport};
-
-/// Canonical attendance codes, from least to most severe (the rank decides which of two rows
-/// for one student and day is kept).
-pub const ATTENDANCE_CODES: [&str; 5] = ["P", "T", "E", "A", "S"];
 
 /// Column with the index of a row's first failing rule (null when it passed them all).
 const RULE: &str = "__rule";
@@ -530,16 +528,6 @@ fn school_year_of(date: Expr, config: &Config) -> Expr {
 
 // ---- rules ----------------------------------------------------------------------------------
 
-/// Reason of a row without a required value.
-pub const MISSING_REASON: &str = "missing value (the column is required)";
-/// Reason of a row of a student who is not in students.csv.
-pub const NOT_ENROLLED_REASON: &str = "student not in students.csv";
-
-/// Reason of a row whose date does not parse in the export's `format`.
-pub fn bad_date_reason(format: &str) -> String {
-    format!("unparseable date (expected {format})")
-}
-
 /// A required value that is absent: an empty field (the reader gives it as null) or one of
 /// whitespace only, which no export means as an id, a name or a course.
 fn missing(column: &'static str) -> Rule {
@@ -562,15 +550,6 @@ fn blank(column: &str) -> Expr {
         },
         |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
     )
-}
-
-/// Whether a value is empty or white space only (Unicode white space, as `str::trim`).
-pub fn is_blank(value: &str) -> bool {
-    match value.as_bytes().first() {
-        None => true,
-        Some(b) if b.is_ascii_alphanumeric() => false,
-        Some(_) => value.trim().is_empty(),
-    }
 }
 
 /// `format` is the export's date format (the mapping's, else the contract's ISO dates).
@@ -796,15 +775,6 @@ fn behavior_typed() -> Vec<Expr> {
             .alias("suspension_days"),
     ]
 }
-
-/// The outcome values of the contract.
-pub const OUTCOMES: [&str; 5] = [
-    "graduated_on_time",
-    "graduated_late",
-    "dropped_out",
-    "still_enrolled",
-    "transferred_out",
-];
 
 fn outcomes_rules(config: &Config) -> Vec<Rule> {
     let known = OUTCOMES

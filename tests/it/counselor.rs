@@ -156,7 +156,7 @@ fn a_blank_school_id_is_a_rejected_row() {
         })
         .collect();
     // Data rows 0–2 are lines 2–4 (line 1 is the header).
-    let reason = ews::validate::MISSING_REASON;
+    let reason = ews::contract::MISSING_REASON;
     assert_eq!(
         lines,
         [
@@ -207,7 +207,7 @@ fn a_required_value_of_white_space_only_is_missing_in_every_file() {
     );
     let data = common::load(dir.path(), &common::config(), None);
     let flags = common::flags(&data);
-    let missing = ews::validate::MISSING_REASON.to_string();
+    let missing = ews::contract::MISSING_REASON.to_string();
     let flag = |file: &str, line: u64, column: &str, value: &str| {
         (
             file.to_string(),
