@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::error::{EwsError, Result};
 use crate::features;
 use crate::generate;
-use crate::input::{self, Snapshot};
+use crate::input::Snapshot;
 use crate::model::{self, ModelFile};
 use crate::output::{self, RunFolder};
 use crate::quality::QualityReport;
@@ -145,7 +145,7 @@ pub fn score(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<Ru
     let snapshot = Snapshot::open(&args.snapshot)?.with_mapping(config.input.clone());
     // A snapshot whose outcomes are known (a backtest) also gets the calibration plot and the
     // outcome-based equity rates.
-    let with_outcomes = snapshot.find(&input::OUTCOMES)?.is_some();
+    let with_outcomes = snapshot.find(&crate::contract::OUTCOMES)?.is_some();
     let (data, mut quality) = load_checked(
         &mut stages,
         &snapshot,
@@ -435,7 +435,7 @@ fn labels_of(
         .outcomes
         .as_ref()
         .ok_or_else(|| EwsError::MissingFile {
-            path: snapshot.path(&input::OUTCOMES),
+            path: snapshot.path(&crate::contract::OUTCOMES),
         })?;
     model::labels(run, outcomes, config)
 }
@@ -572,7 +572,7 @@ pub fn train(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
     let trained = stages.time("fit", || {
         let labels = labels_of(&data, &run, &snapshot, config)?;
         let mut files = Vec::new();
-        for spec in input::ALL_FILES {
+        for spec in crate::contract::ALL_FILES {
             files.extend(snapshot.find(spec)?);
         }
         // Hashing the inputs (a full read of each) overlaps with the fits.

@@ -12,9 +12,10 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 
+use crate::contract::FileSpec;
 use crate::contract::DATE_FORMAT;
 use crate::error::{EwsError, Result};
-use crate::input::{self, FileSpec};
+use crate::input;
 use crate::mapping::{Mapping, MarkScale};
 
 /// What one export wrote.
@@ -47,7 +48,7 @@ pub fn export_snapshot(
 
     let mut summary = ExportSummary::default();
     let target = input::Snapshot::open(to)?.with_mapping(mapping.clone());
-    for spec in input::ALL_FILES {
+    for spec in crate::contract::ALL_FILES {
         let source = from.join(spec.name);
         if !source.is_file() {
             continue;
@@ -186,9 +187,9 @@ impl FileExport<'_> {
 
     fn column(&self, canonical: &str) -> Column {
         let mapping = self.mapping;
-        if input::DATE_COLUMNS.contains(&canonical) {
+        if crate::contract::DATE_COLUMNS.contains(&canonical) {
             Column::Date(mapping.date_format(self.spec.stem()).to_string())
-        } else if input::BOOLEAN_COLUMNS.contains(&canonical) {
+        } else if crate::contract::BOOLEAN_COLUMNS.contains(&canonical) {
             let first = |values: Vec<String>, default: &str| {
                 values
                     .into_iter()

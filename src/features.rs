@@ -16,7 +16,7 @@ use crate::attendance::StudentDays;
 use crate::config::Config;
 use crate::courses::CourseMarks;
 use crate::error::Result;
-use crate::input::{self, LINE};
+use crate::input::LINE;
 use crate::validate::{self, Validated};
 
 /// Core subjects of the contract; an F in one of these weighs most in the literature.
@@ -160,7 +160,7 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
     // Attendance: the student-days of this school year up to the as-of date.
     push(
         &mut ignored,
-        input::ATTENDANCE.name,
+        crate::contract::ATTENDANCE.name,
         "dated after the as-of date",
         data.attendance.rows_after_as_of(),
     );
@@ -176,14 +176,14 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
     let (grades, after, _) = split_window(data.grades.clone(), "mark_date", NaiveDate::MIN, as_of)?;
     push(
         &mut ignored,
-        input::GRADES.name,
+        crate::contract::GRADES.name,
         "posted after the as-of date",
         after,
     );
     let (marks_this_year, earlier) = keep_rows(&grades, col("school_year").eq(lit(school_year)))?;
     push(
         &mut ignored,
-        input::GRADES.name,
+        crate::contract::GRADES.name,
         "mark of an earlier school year (not a feature)",
         earlier,
     );
@@ -202,7 +202,7 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
     )?;
     push(
         &mut ignored,
-        input::CREDITS.name,
+        crate::contract::CREDITS.name,
         "completed after the as-of date",
         after,
     );
@@ -216,13 +216,13 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
                 split_window(behavior.clone(), "date", year_start, as_of)?;
             push(
                 &mut ignored,
-                input::BEHAVIOR.name,
+                crate::contract::BEHAVIOR.name,
                 "dated after the as-of date",
                 after,
             );
             push(
                 &mut ignored,
-                input::BEHAVIOR.name,
+                crate::contract::BEHAVIOR.name,
                 "dated before the school year (not a feature)",
                 before,
             );

@@ -14,6 +14,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
+use crate::contract::{FileSpec, BOOLEAN_COLUMNS, DATE_COLUMNS};
 use crate::dates;
 use crate::error::{EwsError, MissingColumn, Result};
 use crate::mapping::{Mapping, MarkScale};
@@ -26,143 +27,6 @@ pub const LINE: &str = "__line";
 /// Rows per chunk handed to the row checks: enough for polars to work in bulk, few enough that
 /// a worker's chunk of text stays small (a million-student grades.csv has 10M rows).
 pub const CHUNK_ROWS: usize = 1 << 18;
-
-/// The layout of one export file of the input contract.
-#[derive(Debug)]
-pub struct FileSpec {
-    pub name: &'static str,
-    pub required: &'static [&'static str],
-    pub optional: &'static [&'static str],
-    /// Free-text columns: an invalid UTF-8 sequence there is replaced (U+FFFD) and the row kept;
-    /// in any other column (ids, dates, codes, numbers) it rejects the row.
-    pub free_text: &'static [&'static str],
-    /// Whether a snapshot without this file is an error.
-    pub required_file: bool,
-}
-
-pub const STUDENTS: FileSpec = FileSpec {
-    name: "students.csv",
-    required: &[
-        "student_id",
-        "first_name",
-        "last_name",
-        "school_id",
-        "grade_level",
-    ],
-    optional: &[
-        "school_name",
-        "birth_date",
-        "cohort_year",
-        "gender",
-        "race_ethnicity",
-        "ell",
-        "sped",
-        "econ_disadvantaged",
-        "counselor",
-    ],
-    free_text: &[
-        "first_name",
-        "last_name",
-        "school_name",
-        "gender",
-        "race_ethnicity",
-        "counselor",
-    ],
-    required_file: true,
-};
-
-pub const ATTENDANCE: FileSpec = FileSpec {
-    name: "attendance.csv",
-    required: &["student_id", "school_id", "date", "code"],
-    optional: &[],
-    free_text: &[],
-    required_file: true,
-};
-
-pub const GRADES: FileSpec = FileSpec {
-    name: "grades.csv",
-    required: &[
-        "student_id",
-        "school_id",
-        "school_year",
-        "term",
-        "course_id",
-        "course_name",
-        "subject",
-        "mark",
-        "mark_date",
-    ],
-    optional: &["percent"],
-    free_text: &["course_name"],
-    required_file: true,
-};
-
-pub const CREDITS: FileSpec = FileSpec {
-    name: "credits.csv",
-    required: &[
-        "student_id",
-        "school_year",
-        "term",
-        "course_id",
-        "course_name",
-        "subject",
-        "credits_attempted",
-        "credits_earned",
-        "mark",
-        "completion_date",
-    ],
-    optional: &["credit_recovery"],
-    free_text: &["course_name"],
-    required_file: true,
-};
-
-pub const BEHAVIOR: FileSpec = FileSpec {
-    name: "behavior.csv",
-    required: &["student_id", "date", "incident_type"],
-    optional: &["suspension_type", "suspension_days"],
-    free_text: &["incident_type"],
-    required_file: false,
-};
-
-pub const OUTCOMES: FileSpec = FileSpec {
-    name: "outcomes.csv",
-    required: &["student_id", "outcome", "outcome_date"],
-    optional: &[],
-    free_text: &[],
-    required_file: true,
-};
-
-/// Every file of the contract, in contract order.
-pub const ALL_FILES: [&FileSpec; 6] = [
-    &STUDENTS,
-    &ATTENDANCE,
-    &GRADES,
-    &CREDITS,
-    &BEHAVIOR,
-    &OUTCOMES,
-];
-
-/// Columns holding dates, in any file.
-pub const DATE_COLUMNS: [&str; 5] = [
-    "birth_date",
-    "date",
-    "mark_date",
-    "completion_date",
-    "outcome_date",
-];
-/// Columns holding yes/no flags, in any file.
-pub const BOOLEAN_COLUMNS: [&str; 4] = ["ell", "sped", "econ_disadvantaged", "credit_recovery"];
-
-impl FileSpec {
-    /// The file's stem (`students` for students.csv), the key of its mapping.
-    pub fn stem(&self) -> &'static str {
-        self.name.strip_suffix(".csv").unwrap_or(self.name)
-    }
-
-    fn columns(&self) -> impl Iterator<Item = &'static str> {
-        self.required.iter().chain(self.optional).copied()
-    }
-}
 
 /// One snapshot folder: the files a district's SIS exported on one night, and how its export
 /// differs from the canonical layout.
@@ -1138,6 +1002,7 @@ pub fn contiguous_parts(batches: &[(usize, usize)], parts: usize) -> Vec<Vec<(us
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::contract::*;
 
     #[test]
     fn closest_header_suggests_a_misspelling_only() {

@@ -153,7 +153,7 @@ pub fn labels(run: &FeatureRun, outcomes: &DataFrame, config: &Config) -> Result
         .collect()?;
     if joined.height() != run.table.height() {
         return Err(EwsError::BadFile {
-            path: crate::input::OUTCOMES.name.into(),
+            path: crate::contract::OUTCOMES.name.into(),
             message: "a student has more than one outcome row; expected one per student".into(),
         });
     }

@@ -13,10 +13,10 @@ use polars::prelude::*;
 use crate::attendance::{self, Attendance};
 use crate::config::Config;
 use crate::contract::{
-    bad_date_reason, is_blank, DATE_FORMAT, MISSING_REASON, NOT_ENROLLED_REASON, OUTCOMES,
+    bad_date_reason, is_blank, DATE_FORMAT, MISSING_REASON, NOT_ENROLLED_REASON, OUTCOME_VALUES,
 };
 use crate::error::Result;
-use crate::input::{self, RawFile, Snapshot, LINE};
+use crate::input::{RawFile, Snapshot, LINE};
 use crate::quality::{Action, FileQuality, QualityReport};
 
 /// Column with the index of a row's first failing rule (null when it passed them all).
@@ -82,13 +82,13 @@ pub fn load(
 ) -> Result<Validated> {
     let snapshot = &snapshot.clone().with_mapping(config.input.clone());
     // Every required file and column is checked before any data is read.
-    let raw_students = snapshot.scan(&input::STUDENTS)?;
-    let raw_attendance = snapshot.scan(&input::ATTENDANCE)?;
-    let raw_grades = snapshot.scan(&input::GRADES)?;
-    let raw_credits = snapshot.scan(&input::CREDITS)?;
-    let raw_behavior = snapshot.scan_optional(&input::BEHAVIOR)?;
+    let raw_students = snapshot.scan(&crate::contract::STUDENTS)?;
+    let raw_attendance = snapshot.scan(&crate::contract::ATTENDANCE)?;
+    let raw_grades = snapshot.scan(&crate::contract::GRADES)?;
+    let raw_credits = snapshot.scan(&crate::contract::CREDITS)?;
+    let raw_behavior = snapshot.scan_optional(&crate::contract::BEHAVIOR)?;
     let raw_outcomes = if with_outcomes {
-        Some(snapshot.scan(&input::OUTCOMES)?)
+        Some(snapshot.scan(&crate::contract::OUTCOMES)?)
     } else {
         None
     };
@@ -97,9 +97,9 @@ pub fn load(
     if raw_behavior.is_none() {
         log::warn!(
             "{}: absent (optional; a file with no byte counts as absent): behavior_incidents and suspension_days are unknown for every student",
-            snapshot.path(&input::BEHAVIOR).display()
+            snapshot.path(&crate::contract::BEHAVIOR).display()
         );
-        quality.absent.push(input::BEHAVIOR.name);
+        quality.absent.push(crate::contract::BEHAVIOR.name);
     }
     let students = check_file(
         &raw_students,
@@ -114,7 +114,7 @@ pub fn load(
     let started = std::time::Instant::now();
     let (attendance, attendance_quality, attendance_rejects) =
         attendance::read(&raw_attendance, &enrolled, as_of, config)?;
-    log_read(input::ATTENDANCE.name, started);
+    log_read(crate::contract::ATTENDANCE.name, started);
     let (as_of, school_year) = (attendance.as_of, attendance.school_year);
     let year_end = attendance.year_end;
     quality.push(attendance_quality, attendance_rejects);
@@ -197,18 +197,18 @@ fn implausible_feeds(
         config.school_year_of(as_of),
     );
     for file in empty {
-        let failure = if file == input::STUDENTS.name {
+        let failure = if file == crate::contract::STUDENTS.name {
             Some("the file has no rows: no student to score".to_string())
-        } else if file == input::ATTENDANCE.name {
+        } else if file == crate::contract::ATTENDANCE.name {
             Some(
                 "the file has no rows, and daily attendance lists every student's school days"
                     .to_string(),
             )
-        } else if file == input::CREDITS.name && upper_grades > 0 {
+        } else if file == crate::contract::CREDITS.name && upper_grades > 0 {
             Some(format!(
                 "the transcript has no rows while {upper_grades} students in grades 10–12 are scored: every one of them would look credits behind"
             ))
-        } else if file == input::GRADES.name && as_of > first_term_end {
+        } else if file == crate::contract::GRADES.name && as_of > first_term_end {
             Some(format!(
                 "the file has no marks while the as-of date {as_of} is after the end of the first grading period ({first_term_end}; quality.first_term_end)"
             ))
@@ -222,7 +222,7 @@ fn implausible_feeds(
     }
     if attendance.school_days(config).is_empty() {
         quality.add_problem(
-            input::ATTENDANCE.name,
+            crate::contract::ATTENDANCE.name,
             true,
             format!(
                 "no school day in school year {} up to the as-of date {as_of} (no date before it has attendance rows for {:.0}% of the students): is the as-of date before the first day of school, or the export of another year?",
@@ -777,7 +777,7 @@ fn behavior_typed() -> Vec<Expr> {
 }
 
 fn outcomes_rules(config: &Config) -> Vec<Rule> {
-    let known = OUTCOMES
+    let known = OUTCOME_VALUES
         .iter()
         .map(|o| col("outcome").eq(lit(*o)))
         .reduce(|a, b| a.or(b))
@@ -786,7 +786,10 @@ fn outcomes_rules(config: &Config) -> Vec<Rule> {
         missing("student_id"),
         Rule::reject(
             "outcome",
-            format!("unknown outcome (expected one of {})", OUTCOMES.join(", ")),
+            format!(
+                "unknown outcome (expected one of {})",
+                OUTCOME_VALUES.join(", ")
+            ),
             known.not().fill_null(lit(true)),
         ),
         bad_date("outcome_date", config.input.date_format("outcomes")),
@@ -822,7 +825,7 @@ fn no_attendance_warnings(
         .filter(&without)?
         .lazy()
         .select([
-            lit(input::STUDENTS.name).alias("file"),
+            lit(crate::contract::STUDENTS.name).alias("file"),
             col(LINE).cast(DataType::UInt64).alias("line"),
             lit("student_id").alias("column"),
             col("student_id").alias("value"),
@@ -830,7 +833,7 @@ fn no_attendance_warnings(
             lit(Action::Warn.as_str()).alias("action"),
         ])
         .collect()?;
-    quality.add_rejects(input::STUDENTS.name, missing);
+    quality.add_rejects(crate::contract::STUDENTS.name, missing);
     Ok(())
 }
 
@@ -856,7 +859,7 @@ fn implausible_birth_dates(
         .lazy()
         .filter(implausible.clone())
         .select([
-            lit(input::STUDENTS.name).alias("file"),
+            lit(crate::contract::STUDENTS.name).alias("file"),
             col(LINE).cast(DataType::UInt64).alias("line"),
             lit("birth_date").alias("column"),
             col("birth_date").dt().to_string(DATE_FORMAT).alias("value"),
@@ -870,7 +873,7 @@ fn implausible_birth_dates(
     if flagged.height() == 0 {
         return Ok(students);
     }
-    quality.add_rejects(input::STUDENTS.name, flagged);
+    quality.add_rejects(crate::contract::STUDENTS.name, flagged);
     Ok(students
         .lazy()
         .with_column(

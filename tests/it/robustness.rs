@@ -121,12 +121,12 @@ fn mapped_fixture(dir: &Path, config: &Config) -> Vec<std::path::PathBuf> {
         .unwrap()
         .with_mapping(config.input.clone());
     [
-        &ews::input::STUDENTS,
-        &ews::input::ATTENDANCE,
-        &ews::input::GRADES,
-        &ews::input::CREDITS,
-        &ews::input::BEHAVIOR,
-        &ews::input::OUTCOMES,
+        &ews::contract::STUDENTS,
+        &ews::contract::ATTENDANCE,
+        &ews::contract::GRADES,
+        &ews::contract::CREDITS,
+        &ews::contract::BEHAVIOR,
+        &ews::contract::OUTCOMES,
     ]
     .map(|spec| snapshot.path(spec))
     .to_vec()
