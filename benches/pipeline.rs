@@ -15,11 +15,11 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use ews::config::Config;
 use ews::features::{self, FeatureRun};
-use ews::generate::{generate, GenerateOptions};
-use ews::input::Snapshot;
+use ews::ingest::checks::{self, Validated};
+use ews::ingest::input::Snapshot;
+use ews::model::score;
 use ews::model::{self, ModelFile};
-use ews::score;
-use ews::validate::{self, Validated};
+use ews::synth::generate::{generate, GenerateOptions};
 
 fn sizes() -> Vec<usize> {
     std::env::var("EWS_BENCH_SIZES")
@@ -30,7 +30,7 @@ fn sizes() -> Vec<usize> {
 
 fn load(dir: &Path, config: &Config) -> Validated {
     let snapshot = Snapshot::open(dir).expect("snapshot folder");
-    validate::load(&snapshot, config, None, true).expect("valid snapshot")
+    checks::load(&snapshot, config, None, true).expect("valid snapshot")
 }
 
 fn trained(data: &Validated, run: &FeatureRun, config: &Config) -> ModelFile {

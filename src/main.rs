@@ -7,10 +7,10 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser;
+use ews::cli::commands::{self, RunStatus};
 use ews::cli::{Cli, Command};
-use ews::commands::{self, RunStatus};
 use ews::config::Config;
-use ews::error::{EXIT_INTERNAL, EXIT_WARNINGS};
+use ews::io::error::{EXIT_INTERNAL, EXIT_WARNINGS};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -21,15 +21,17 @@ fn main() -> ExitCode {
         _ => "debug",
     };
     let progress = match cli.quiet {
-        true => ews::progress::When::Never,
+        true => ews::io::progress::When::Never,
         false => cli.progress,
     };
     let mut logger =
         env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level));
     logger.format_target(false);
-    if ews::progress::start(progress) {
+    if ews::io::progress::start(progress) {
         // Log lines go between the progress line's redraws.
-        logger.target(env_logger::Target::Pipe(Box::new(ews::progress::LogWriter)));
+        logger.target(env_logger::Target::Pipe(Box::new(
+            ews::io::progress::LogWriter,
+        )));
     }
     logger.init();
 
@@ -39,7 +41,7 @@ fn main() -> ExitCode {
             "internal error (a bug in ews); please report it"
         ))
     });
-    ews::progress::finish();
+    ews::io::progress::finish();
     match result {
         Ok(RunStatus::Clean) => ExitCode::SUCCESS,
         Ok(RunStatus::Warnings) => ExitCode::from(EXIT_WARNINGS),

@@ -262,7 +262,7 @@ fn missing_column_fails_with_exit_2_and_keeps_earlier_outputs() {
     let left: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-        .filter(|name| name != ews::output::LOCK_FILE)
+        .filter(|name| name != ews::io::folders::LOCK_FILE)
         .collect();
     assert_eq!(left, ["2026-03-13"], "no staging folder left behind");
 }

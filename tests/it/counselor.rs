@@ -96,7 +96,7 @@ fn school_ids_that_sanitise_alike_or_are_too_long_each_get_their_own_counselor_f
     assert!(expected.len() > 100, "{}", expected.len());
 
     // One file per school, named as school_file_names says.
-    let names = ews::counselor::school_file_names(ids.iter().copied());
+    let names = ews::outputs::counselor::school_file_names(ids.iter().copied());
     let files: BTreeSet<String> = std::fs::read_dir(run.join("schools"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -237,7 +237,7 @@ fn a_required_value_of_white_space_only_is_missing_in_every_file() {
         .flatten()
         .collect();
     assert_eq!(ids, ["0001", "0002"]);
-    let courses = ews::validate::texts(data.grades.column("course_id").unwrap())
+    let courses = ews::ingest::checks::texts(data.grades.column("course_id").unwrap())
         .unwrap()
         .flatten()
         .filter(|c| c.trim().is_empty())

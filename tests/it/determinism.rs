@@ -30,7 +30,7 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         // The lock file holds the last run's process id and start time.
-        if name == ews::output::LOCK_FILE {
+        if name == ews::io::folders::LOCK_FILE {
             continue;
         }
         if path.is_dir() {

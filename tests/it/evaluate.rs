@@ -4,7 +4,7 @@
 use crate::common;
 
 use common::{config, ews, run};
-use ews::evaluate::{evaluate, indicators};
+use ews::model::evaluate::{evaluate, indicators};
 use ews::model::Labels;
 
 #[test]

@@ -35,7 +35,7 @@ fn the_student_feed_has_the_documented_columns_and_types() {
         .iter()
         .map(|n| n.to_string())
         .collect();
-    assert_eq!(names, ews::feed::columns());
+    assert_eq!(names, ews::outputs::feed::columns());
     let dtype = |name: &str| frame.column(name).unwrap().dtype().clone();
     assert_eq!(dtype("schema_version"), DataType::Int32);
     assert_eq!(dtype("as_of"), DataType::Date);
@@ -196,7 +196,7 @@ fn a_second_run_lists_the_changes_since_the_first() {
     let change = header.iter().position(|h| h == "change").unwrap();
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
     assert!(!rows.is_empty());
-    for category in ews::changes::CATEGORIES {
+    for category in ews::outputs::changes::CATEGORIES {
         let n = rows.iter().filter(|r| &r[change] == category).count() as u64;
         assert_eq!(summary["changes"][category].as_u64(), Some(n), "{category}");
     }
@@ -277,8 +277,8 @@ fn the_manifest_names_every_input_and_output_with_its_hash() {
     present.sort();
     assert!(present.iter().any(|p| p.starts_with("schools/")));
     // Every file but the manifest and the marker of what ews wrote (which lists them all).
-    let marker = std::fs::read_to_string(run.join(ews::output::WRITTEN_MARKER)).unwrap();
-    present.retain(|p| p != ews::output::WRITTEN_MARKER);
+    let marker = std::fs::read_to_string(run.join(ews::io::folders::WRITTEN_MARKER)).unwrap();
+    present.retain(|p| p != ews::io::folders::WRITTEN_MARKER);
     assert_eq!(listed, present);
     for file in &present {
         assert!(
@@ -332,7 +332,7 @@ fn counselor_files_list_each_schools_candidates_by_risk() {
     for (school, ids) in &expected {
         let mut reader = csv::Reader::from_path(run.join(format!("schools/{school}.csv"))).unwrap();
         let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-        assert_eq!(header, ews::counselor::COLUMNS);
+        assert_eq!(header, ews::outputs::counselor::COLUMNS);
         let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
         let got: Vec<String> = rows.iter().map(|r| r[3].to_string()).collect();
         assert_eq!(&got, ids, "school {school}");
@@ -426,20 +426,20 @@ fn every_file_gets_the_mode_of_its_kind_whatever_the_umask() {
     let reports = out.path().join("reports");
     let run = reports.join("2026-03-13");
     let mut student_level = 0;
-    for file in ews::output::files_under(&run, &run).unwrap() {
-        let kind = ews::output::kind_of(&file).unwrap_or_else(|| panic!("{file} has no kind"));
+    for file in ews::io::folders::files_under(&run, &run).unwrap() {
+        let kind = ews::io::folders::kind_of(&file).unwrap_or_else(|| panic!("{file} has no kind"));
         let expected = match kind {
-            ews::output::FileKind::StudentLevel => {
+            ews::io::folders::FileKind::StudentLevel => {
                 student_level += 1;
                 0o600
             }
-            ews::output::FileKind::Aggregate => 0o640,
+            ews::io::folders::FileKind::Aggregate => 0o640,
         };
         assert_eq!(mode(&run.join(&file)), expected, "{file}");
     }
     // referrals, students.csv/.parquet, changes, rejects and one file per school.
     assert!(student_level > 5, "{student_level}");
-    for name in ews::output::student_level_files() {
+    for name in ews::io::folders::student_level_files() {
         assert_eq!(mode(&run.join(name)), 0o600, "{name}");
     }
     assert_eq!(mode(&run.join("summary.json")), 0o640);
@@ -448,7 +448,7 @@ fn every_file_gets_the_mode_of_its_kind_whatever_the_umask() {
     assert_eq!(mode(&run), 0o750);
     assert_eq!(mode(&run.join("schools")), 0o750);
     assert_eq!(mode(&reports), 0o750);
-    assert_eq!(mode(&reports.join(ews::output::LOCK_FILE)), 0o640);
+    assert_eq!(mode(&reports.join(ews::io::folders::LOCK_FILE)), 0o640);
 
     // Configured modes; under umask 077 the folder is not opened up to others either.
     let (_work, out) = score_sample_with_config(
@@ -493,8 +493,8 @@ fn pseudonymized_feeds_hold_keyed_hashes_and_no_names() {
             .arg(out)
             .current_dir(root());
         match key {
-            Some(key) => command.env(ews::pseudonym::KEY_VARIABLE, key),
-            None => command.env_remove(ews::pseudonym::KEY_VARIABLE),
+            Some(key) => command.env(ews::outputs::pseudonym::KEY_VARIABLE, key),
+            None => command.env_remove(ews::outputs::pseudonym::KEY_VARIABLE),
         };
         command.output().unwrap()
     };
@@ -524,7 +524,7 @@ fn pseudonymized_feeds_hold_keyed_hashes_and_no_names() {
     };
     let frame = feed(&one);
     let ids = frame.column("student_id").unwrap().str().unwrap().clone();
-    let expected = ews::pseudonym::pseudonym(key.as_bytes(), "00100002");
+    let expected = ews::outputs::pseudonym::pseudonym(key.as_bytes(), "00100002");
     assert!(ids.iter().any(|id| id == Some(expected.as_str())));
     assert!(ids
         .iter()
@@ -532,7 +532,7 @@ fn pseudonymized_feeds_hold_keyed_hashes_and_no_names() {
     // No names, and no demographics: with school and grade they would single students out.
     for name in ["first_name", "last_name"]
         .into_iter()
-        .chain(ews::equity::ATTRIBUTES)
+        .chain(ews::model::equity::ATTRIBUTES)
     {
         assert_eq!(
             frame.column(name).unwrap().null_count(),
@@ -547,7 +547,7 @@ fn pseudonymized_feeds_hold_keyed_hashes_and_no_names() {
         .into_iter()
         .map(|n| n.as_str())
         .collect();
-    assert_eq!(layout, ews::feed::columns(), "the feed's layout");
+    assert_eq!(layout, ews::outputs::feed::columns(), "the feed's layout");
     assert_eq!(frame.column("school_id").unwrap().null_count(), 0);
     let csv_feed = std::fs::read_to_string(one.join("2026-03-13/students.csv")).unwrap();
     let row = csv_feed.lines().nth(1).unwrap();
@@ -576,7 +576,7 @@ fn a_district_may_keep_demographics_in_the_pseudonymized_feed() {
         .args(["score", "sample_data/current", "--pseudonymize", "--out"])
         .arg(&out)
         .env(
-            ews::pseudonym::KEY_VARIABLE,
+            ews::outputs::pseudonym::KEY_VARIABLE,
             "a district secret of enough bytes",
         )
         .current_dir(root())
@@ -589,7 +589,7 @@ fn a_district_may_keep_demographics_in_the_pseudonymized_feed() {
     );
     let file = std::fs::File::open(out.join("2026-03-13/students.parquet")).unwrap();
     let frame = ParquetReader::new(file).finish().unwrap();
-    for name in ews::equity::ATTRIBUTES {
+    for name in ews::model::equity::ATTRIBUTES {
         assert_eq!(frame.column(name).unwrap().null_count(), 0, "{name}");
     }
     assert_eq!(

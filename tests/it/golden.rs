@@ -28,7 +28,7 @@ fn ews_ok(args: &[&str]) {
 
 /// Every file under `dir`, as sorted paths relative to it.
 fn files(dir: &Path) -> Vec<String> {
-    let mut names = ews::output::files_under(dir, dir).unwrap();
+    let mut names = ews::io::folders::files_under(dir, dir).unwrap();
     names.sort();
     names
 }

@@ -32,7 +32,7 @@ fn names(dir: &Path) -> Vec<String> {
 #[test]
 fn a_lock_file_left_by_a_finished_or_killed_run_does_not_stop_the_next() {
     let out = tempfile::tempdir().unwrap();
-    let path = out.path().join(ews::output::LOCK_FILE);
+    let path = out.path().join(ews::io::folders::LOCK_FILE);
     // What a run killed mid-way leaves: its id in a file nobody holds.
     std::fs::write(&path, "999999999 2026-11-23T10:00:00Z\n").unwrap();
     let result = score_into(out.path(), &[]);
@@ -50,7 +50,7 @@ fn a_lock_file_left_by_a_finished_or_killed_run_does_not_stop_the_next() {
 #[test]
 fn a_lock_path_that_is_a_folder_is_refused() {
     let out = tempfile::tempdir().unwrap();
-    std::fs::create_dir(out.path().join(ews::output::LOCK_FILE)).unwrap();
+    std::fs::create_dir(out.path().join(ews::io::folders::LOCK_FILE)).unwrap();
     for command in ["score", "validate"] {
         let result = ews(&[
             command,
@@ -62,7 +62,7 @@ fn a_lock_path_that_is_a_folder_is_refused() {
         let stderr = String::from_utf8_lossy(&result.stderr);
         assert!(stderr.contains(".ews.lock: is a folder"), "{stderr}");
     }
-    assert_eq!(names(out.path()), [ews::output::LOCK_FILE]);
+    assert_eq!(names(out.path()), [ews::io::folders::LOCK_FILE]);
 }
 
 #[cfg(unix)]
@@ -104,7 +104,10 @@ fn a_run_killed_at_any_point_leaves_the_previous_outputs_intact() {
     }
     // A final run clears what the killed runs left.
     assert!(score_into(out.path(), &[]).status.success());
-    assert_eq!(names(out.path()), [ews::output::LOCK_FILE, "2026-03-13"]);
+    assert_eq!(
+        names(out.path()),
+        [ews::io::folders::LOCK_FILE, "2026-03-13"]
+    );
 }
 
 /// A run of 2026-03-12 is replaced by a run of the same date that dies at `point` of its
@@ -155,7 +158,7 @@ fn a_run_killed_at_each_point_of_its_publish_is_made_whole_by_the_next_run_of_an
         );
         assert_eq!(
             names(out.path()),
-            [ews::output::LOCK_FILE, "2026-03-12", "2026-03-13"],
+            [ews::io::folders::LOCK_FILE, "2026-03-12", "2026-03-13"],
             "{point}"
         );
         assert_eq!(
@@ -220,7 +223,7 @@ fn a_killed_windows_1252_run_leaves_nothing_in_the_temporary_folder() {
 #[test]
 fn a_held_lock_stops_a_second_run_even_before_its_owner_wrote_its_id() {
     let out = tempfile::tempdir().unwrap();
-    let path = out.path().join(ews::output::LOCK_FILE);
+    let path = out.path().join(ews::io::folders::LOCK_FILE);
     // A run that has just created and locked the file, and not yet written its id in it: an
     // empty lock file is not a stale one.
     let held = std::fs::File::create(&path).unwrap();

@@ -9,11 +9,11 @@ use crate::common;
 use std::path::Path;
 
 use common::{config, date, fixture};
+use ews::config::mapping::Mapping;
 use ews::config::Config;
 use ews::features;
-use ews::input::Snapshot;
-use ews::mapping::Mapping;
-use ews::validate::{self, Validated};
+use ews::ingest::checks::{self, Validated};
+use ews::ingest::input::Snapshot;
 use polars::prelude::*;
 
 fn example(name: &str) -> Config {
@@ -22,7 +22,7 @@ fn example(name: &str) -> Config {
 }
 
 fn load(dir: &Path, config: &Config) -> ews::Result<Validated> {
-    validate::load(&Snapshot::open(dir).unwrap(), config, None, false)
+    checks::load(&Snapshot::open(dir).unwrap(), config, None, false)
 }
 
 /// A Windows-1252, pipe-delimited export with renamed files and columns, US dates, percent
@@ -261,9 +261,13 @@ fn the_example_mappings_read_back_what_they_export() {
         let mut config = config();
         config.input = example(name).input;
         let exported = tempfile::tempdir().unwrap();
-        let summary =
-            ews::export::export_snapshot(canonical.path(), &config.input, exported.path(), bom)
-                .unwrap();
+        let summary = ews::synth::export::export_snapshot(
+            canonical.path(),
+            &config.input,
+            exported.path(),
+            bom,
+        )
+        .unwrap();
         // Every file of the fixture was written under its mapped name.
         assert_eq!(summary.rows.len(), 5, "{name}: {:?}", summary.rows);
         let got = features_of(exported.path(), &config);
@@ -285,7 +289,7 @@ fn the_examples_really_are_in_a_foreign_shape() {
     fixture(canonical.path());
     let exported = tempfile::tempdir().unwrap();
     let input = example("tab-windows-1252").input;
-    ews::export::export_snapshot(canonical.path(), &input, exported.path(), false).unwrap();
+    ews::synth::export::export_snapshot(canonical.path(), &input, exported.path(), false).unwrap();
     let bytes = std::fs::read(exported.path().join("Student_Demographics.txt")).unwrap();
     assert!(bytes.starts_with(b"Student_Number\tFirst_Name\tLast_Name\t"));
     // "Muñoz" in Windows-1252 (ñ = 0xF1); "Nguyễn" has no Windows-1252 form and becomes "Nguy?n".
@@ -299,7 +303,7 @@ fn the_examples_really_are_in_a_foreign_shape() {
 
     let exported = tempfile::tempdir().unwrap();
     let input = example("semicolon-0-20").input;
-    ews::export::export_snapshot(canonical.path(), &input, exported.path(), true).unwrap();
+    ews::synth::export::export_snapshot(canonical.path(), &input, exported.path(), true).unwrap();
     let text = std::fs::read_to_string(exported.path().join("grades.csv")).unwrap();
     assert!(
         text.starts_with("\u{feff}StudentUniqueId;SchoolId;SchoolYear;"),

@@ -8,8 +8,8 @@ use crate::common;
 use std::path::Path;
 
 use common::{config, date, edit, fixture, flags, load_error, write, Flag};
-use ews::input::Snapshot;
-use ews::validate::{self, Validated};
+use ews::ingest::checks::{self, Validated};
+use ews::ingest::input::Snapshot;
 use polars::prelude::*;
 
 /// The flags of one file.
@@ -18,7 +18,7 @@ fn flags_of(data: &Validated, file: &str) -> Vec<Flag> {
 }
 
 fn load(dir: &Path) -> Validated {
-    validate::load(
+    checks::load(
         &Snapshot::open(dir).unwrap(),
         &config(),
         Some(date("2026-01-16")),
@@ -372,7 +372,7 @@ fn parquet_lists_and_structs_are_refused_naming_the_column() {
     let file = std::fs::File::create(dir.path().join("behavior.parquet")).unwrap();
     ParquetWriter::new(file).finish(&mut frame).unwrap();
     let err =
-        validate::load(&Snapshot::open(dir.path()).unwrap(), &config(), None, false).unwrap_err();
+        checks::load(&Snapshot::open(dir.path()).unwrap(), &config(), None, false).unwrap_err();
     assert_eq!(err.exit_code(), 2);
     let err = err.to_string();
     assert!(err.contains("behavior.parquet"), "{err}");

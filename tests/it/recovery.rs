@@ -3,7 +3,7 @@
 use crate::common;
 
 use common::{config, run};
-use ews::recovery::plans;
+use ews::outputs::recovery::plans;
 
 #[test]
 fn plans_match_hand_computation() {

@@ -11,8 +11,8 @@ use std::path::Path;
 use common::{config, date, fixture};
 use ews::config::Config;
 use ews::features;
-use ews::input::Snapshot;
-use ews::validate;
+use ews::ingest::checks;
+use ews::ingest::input::Snapshot;
 use proptest::prelude::*;
 
 const FILES: [&str; 6] = [
@@ -28,7 +28,7 @@ const FILES: [&str; 6] = [
 fn run_pipeline(dir: &Path, config: &Config) {
     let snapshot = Snapshot::open(dir).unwrap();
     for as_of in [None, Some(date("2026-01-16"))] {
-        if let Ok(data) = validate::load(&snapshot, config, as_of, true) {
+        if let Ok(data) = checks::load(&snapshot, config, as_of, true) {
             let _ = data.quality.gate(config);
             let _ = features::compute(&data, config);
         }
@@ -116,7 +116,7 @@ fn example_config(example: usize) -> Config {
 fn mapped_fixture(dir: &Path, config: &Config) -> Vec<std::path::PathBuf> {
     let canonical = tempfile::tempdir().unwrap();
     fixture_with_outcomes(canonical.path());
-    ews::export::export_snapshot(canonical.path(), &config.input, dir, true).unwrap();
+    ews::synth::export::export_snapshot(canonical.path(), &config.input, dir, true).unwrap();
     let snapshot = Snapshot::open(dir)
         .unwrap()
         .with_mapping(config.input.clone());
@@ -159,14 +159,14 @@ fn as_of_dates_outside_polars_nanosecond_range_do_not_panic() {
     let snapshot = Snapshot::open(dir.path()).unwrap();
     let config = config();
 
-    let data = validate::load(&snapshot, &config, None, true).unwrap();
+    let data = checks::load(&snapshot, &config, None, true).unwrap();
     assert_eq!(data.as_of, date("2926-01-19"));
     // Every other row is outside that school year: the gate stops the run, with a reason.
     assert!(!data.quality.gate(&config).is_empty());
     features::compute(&data, &config).unwrap();
 
     for as_of in ["1600-09-01", "3000-01-15"] {
-        let data = validate::load(&snapshot, &config, Some(date(as_of)), true).unwrap();
+        let data = checks::load(&snapshot, &config, Some(date(as_of)), true).unwrap();
         assert_eq!(data.as_of, date(as_of));
         features::compute(&data, &config).unwrap();
     }

@@ -62,7 +62,7 @@ fn evaluate_never_replaces_a_folder_it_did_not_write() {
         let (code, _, stderr) = run(&["evaluate", "sample_data/train", "--out", path(&evaluation)]);
         assert_eq!(code, Some(0), "{stderr}");
         assert!(evaluation.join("metrics.json").is_file());
-        assert!(evaluation.join(ews::output::WRITTEN_MARKER).is_file());
+        assert!(evaluation.join(ews::io::folders::WRITTEN_MARKER).is_file());
     }
     // An empty folder is fine too.
     let empty = work.path().join("empty");
@@ -178,8 +178,8 @@ fn score_as(out: &Path, as_of: &str, key: Option<&str>) -> Output {
     match key {
         Some(key) => command
             .arg("--pseudonymize")
-            .env(ews::pseudonym::KEY_VARIABLE, key),
-        None => command.env_remove(ews::pseudonym::KEY_VARIABLE),
+            .env(ews::outputs::pseudonym::KEY_VARIABLE, key),
+        None => command.env_remove(ews::outputs::pseudonym::KEY_VARIABLE),
     };
     let output = command.output().unwrap();
     assert!(
@@ -219,7 +219,10 @@ fn pseudonymized_runs_compare_only_with_runs_of_the_same_key() {
         serde_json::from_slice(&std::fs::read(run.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["student_ids"]["pseudonymized"], true);
     let fingerprint = manifest["student_ids"]["key_fingerprint"].as_str().unwrap();
-    assert_eq!(fingerprint, ews::pseudonym::key_fingerprint(key.as_bytes()));
+    assert_eq!(
+        fingerprint,
+        ews::outputs::pseudonym::key_fingerprint(key.as_bytes())
+    );
     assert!(!text(&std::fs::read(run.join("manifest.json")).unwrap()).contains(key));
 
     // The same key the next night: compared with the pseudonymised run, not the plain one.
@@ -251,7 +254,7 @@ fn pseudonymized_runs_compare_only_with_runs_of_the_same_key() {
         .arg("--previous")
         .arg(out.join("2026-03-06"))
         .arg("--pseudonymize")
-        .env(ews::pseudonym::KEY_VARIABLE, key)
+        .env(ews::outputs::pseudonym::KEY_VARIABLE, key)
         .current_dir(root())
         .output()
         .unwrap();
@@ -356,8 +359,8 @@ fn an_optional_file_empty_or_absent_and_other_empty_files() {
     let dir = tempfile::tempdir().unwrap();
     common::fixture(dir.path());
     header_only(dir.path(), "grades.csv");
-    let data = ews::validate::load(
-        &ews::input::Snapshot::open(dir.path()).unwrap(),
+    let data = ews::ingest::checks::load(
+        &ews::ingest::input::Snapshot::open(dir.path()).unwrap(),
         &config,
         Some(common::date("2026-01-16")),
         false,

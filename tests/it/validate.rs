@@ -3,8 +3,8 @@
 use crate::common;
 
 use common::{config, date, edit, fixture, flags, load_error, write, Flag};
-use ews::input::Snapshot;
-use ews::validate::{self, Validated};
+use ews::ingest::checks::{self, Validated};
+use ews::ingest::input::Snapshot;
 use polars::prelude::*;
 
 fn assert_flag(
@@ -28,7 +28,7 @@ fn assert_flag(
 }
 
 fn load(dir: &std::path::Path, with_outcomes: bool) -> Validated {
-    validate::load(
+    checks::load(
         &Snapshot::open(dir).unwrap(),
         &config(),
         Some(date("2026-01-16")),
@@ -741,7 +741,7 @@ fn mapped_parquet_attendance_is_mapped_once() {
         .entry("attendance".into())
         .or_default()
         .date_format = Some("%Y-%d-%m".into());
-    let data = validate::load(
+    let data = checks::load(
         &Snapshot::open(dir.path()).unwrap(),
         &config,
         Some(date("2026-01-16")),

@@ -8,8 +8,8 @@ use std::process::{Command, Output};
 use chrono::NaiveDate;
 use ews::config::Config;
 use ews::features::{self, FeatureRun};
-use ews::input::Snapshot;
-use ews::validate::{self, Validated};
+use ews::ingest::checks::{self, Validated};
+use ews::ingest::input::Snapshot;
 
 /// The repository root, where the binary runs (config/, sample_data/).
 pub fn root() -> PathBuf {
@@ -221,13 +221,13 @@ pub fn config() -> Config {
 
 /// The error message of a snapshot that cannot be read at all (with the fixture's config).
 pub fn load_error(dir: &Path) -> String {
-    validate::load(&Snapshot::open(dir).unwrap(), &config(), None, false)
+    checks::load(&Snapshot::open(dir).unwrap(), &config(), None, false)
         .unwrap_err()
         .to_string()
 }
 
 pub fn load(dir: &Path, config: &Config, as_of: Option<NaiveDate>) -> Validated {
-    validate::load(&Snapshot::open(dir).unwrap(), config, as_of, false).unwrap()
+    checks::load(&Snapshot::open(dir).unwrap(), config, as_of, false).unwrap()
 }
 
 pub fn run(config: &Config, as_of: Option<NaiveDate>) -> FeatureRun {

@@ -1,0 +1,142 @@
+//! Command-line definitions (clap derive). Parsing only; the work is in [`crate::cli::commands`].
+
+pub mod commands;
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::DEFAULT_CONFIG_PATH;
+use crate::io::progress::When;
+
+/// Early-warning system for credit recovery: ranks students at risk of not graduating on time
+/// from a district's SIS export.
+#[derive(Debug, Parser)]
+#[command(name = "ews", version, about, long_about = None)]
+pub struct Cli {
+    /// District configuration (thresholds, credits expected per grade, GPA scale).
+    #[arg(long, global = true, default_value = DEFAULT_CONFIG_PATH)]
+    pub config: PathBuf,
+
+    /// More log output on stderr (-v info, -vv debug). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// A progress line on stderr (stage, file, bytes read): `auto` shows it when stderr is a
+    /// terminal, so a scheduler's logs stay as they are.
+    #[arg(long, global = true, value_enum, default_value_t = When::Auto)]
+    pub progress: When,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Score every enrolled student of a snapshot and write the ranked referral list.
+    Score(ScoreArgs),
+    /// Check a snapshot: data_quality.csv and rejects.csv, and the gate's verdict, no scoring.
+    Validate(ValidateArgs),
+    /// Fit the risk model on a snapshot with known outcomes (outcomes.csv).
+    Train(TrainArgs),
+    /// Backtest a model on a snapshot with known outcomes: metrics, calibration, the
+    /// rule-based indicators side by side, and the equity audit.
+    Evaluate(EvaluateArgs),
+    /// Write a deterministic synthetic district (train and current snapshots), in the export
+    /// shape of the config's [input] mapping (the canonical layout by default).
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// Snapshot folder (students.csv, attendance.csv, grades.csv, credits.csv, [behavior.csv]).
+    pub snapshot: PathBuf,
+    /// Model file written by `ews train`. Default: the config's `[model] file` (relative to
+    /// the config file), else config/model.json.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Output folder; the run writes <out>/<as-of>/referrals.csv.
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
+    /// Score as of this date (YYYY-MM-DD). Default: the latest school day of the snapshot.
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    /// The earlier run folder to compare with for changes.csv. Default: the most recent
+    /// earlier run in --out.
+    #[arg(long)]
+    pub previous: Option<PathBuf>,
+    /// Replace student ids by keyed hashes and remove names in the dashboard feed
+    /// (students.parquet/csv) and changes.csv; the key is read from EWS_PSEUDONYM_KEY.
+    #[arg(long)]
+    pub pseudonymize: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Snapshot folder.
+    pub snapshot: PathBuf,
+    /// Output folder; the report goes to <out>/<as-of>.validation/.
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
+    /// Check as of this date (YYYY-MM-DD). Default: the latest school day of the snapshot.
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    /// Also check outcomes.csv (for a training snapshot).
+    #[arg(long)]
+    pub with_outcomes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Snapshot folder with outcomes.csv.
+    pub snapshot: PathBuf,
+    /// Where to write the model file (JSON).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Features as of this date (YYYY-MM-DD). Default: the latest school day of the snapshot.
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Snapshot folder with outcomes.csv.
+    pub snapshot: PathBuf,
+    /// Model file written by `ews train`. Default: the config's `[model] file` (relative to
+    /// the config file), else config/model.json.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Folder for metrics.json, evaluation.md and equity.csv.
+    /// Default: reports/<as-of>.evaluation.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Features as of this date (YYYY-MM-DD). Default: the latest school day of the snapshot.
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Number of students per snapshot.
+    #[arg(long)]
+    pub students: usize,
+    /// Random seed; the same seed gives the same bytes.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output folder; gets train/ and current/.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Start UTF-8 files with a byte-order mark, as Excel's "CSV UTF-8" does.
+    #[arg(long)]
+    pub bom: bool,
+}
+
+fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("expected a date as YYYY-MM-DD, found {text:?}"))
+}

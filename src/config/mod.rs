@@ -1,0 +1,809 @@
+//! The district configuration: `config/ews.toml` → a checked, typed [`Config`].
+//!
+//! Every threshold that a district may want to set differently lives here, with the
+//! defaults of the input contract, so that the code holds no district-specific numbers.
+//! The file is validated once, before anything is read.
+
+pub mod mapping;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::io::error::{EwsError, Result};
+
+/// Default path of the district configuration, relative to the working directory.
+pub const DEFAULT_CONFIG_PATH: &str = "config/ews.toml";
+/// The model file used when neither --model nor the config names one, relative to the working
+/// directory.
+pub const DEFAULT_MODEL_PATH: &str = "config/model.json";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// First day of the school year as `MM-DD` (contract default: July 1). Records dated before
+    /// the start of the as-of date's school year belong to earlier years.
+    #[serde(default = "default_school_year_start")]
+    pub school_year_start: String,
+    /// The age cut-off date as `MM-DD` for the over-age-for-grade indicator (default September 1).
+    #[serde(default = "default_age_cutoff")]
+    pub age_cutoff: String,
+    #[serde(default)]
+    pub attendance: AttendanceConfig,
+    #[serde(default)]
+    pub credits: CreditsConfig,
+    #[serde(default)]
+    pub tiers: TierConfig,
+    #[serde(default)]
+    pub model: ModelConfig,
+    #[serde(default)]
+    pub quality: QualityConfig,
+    #[serde(default)]
+    pub equity: EquityConfig,
+    #[serde(default)]
+    pub graduation: GraduationConfig,
+    #[serde(default)]
+    pub recovery: RecoveryConfig,
+    #[serde(default)]
+    pub privacy: PrivacyConfig,
+    /// How the district's export differs from the canonical layout (docs/input-contract.md).
+    #[serde(default)]
+    pub input: crate::config::mapping::Mapping,
+    /// Grade points per letter mark (4-point scale). `I` and `W` never count.
+    #[serde(default = "default_gpa_scale")]
+    pub gpa_scale: BTreeMap<String, f64>,
+    /// The folder of the config file, against which its relative paths resolve (empty for the
+    /// built-in defaults: the working directory).
+    #[serde(skip)]
+    pub folder: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttendanceConfig {
+    /// Chronic absence: missed at least this share of enrolled days (Balfanz & Byrnes 2012: 10%).
+    #[serde(default = "default_chronic")]
+    pub chronic_absence_threshold: f64,
+    /// Window of the recent attendance rate, in district school days.
+    #[serde(default = "default_recent_days")]
+    pub recent_school_days: usize,
+    /// A date is a district school day when at least this share of enrolled students has an
+    /// attendance row on it (also the rule for the default as-of date).
+    #[serde(default = "default_school_day_share")]
+    pub school_day_min_share: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreditsConfig {
+    /// Credits a student should have earned by the start of each grade (keys are grades 6–12).
+    #[serde(default = "default_expected_by_grade")]
+    pub expected_by_grade: BTreeMap<String, f64>,
+    /// Freshman on-track (Allensworth & Easton 2005): at least this many full-year credits…
+    #[serde(default = "default_on_track_credits")]
+    pub on_track_min_credits: f64,
+    /// …and at most this many semester F marks in core courses, by the end of grade 9.
+    #[serde(default = "default_on_track_fs")]
+    pub on_track_max_core_semester_fs: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TierConfig {
+    /// Risk probability at or above which a student is in the high tier.
+    #[serde(default = "default_high")]
+    pub high: f64,
+    /// Risk probability at or above which a student is in the medium tier.
+    #[serde(default = "default_medium")]
+    pub medium: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// The model file `ews score` and `ews evaluate` use when no --model is given, relative to
+    /// this config file's folder (the shipped config: "model.json", beside it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+    /// Candidate L2 penalties on the standardised coefficients (1.0 matches scikit-learn's
+    /// C = 1); `ews train` picks one by stratified k-fold cross-validation.
+    #[serde(default = "default_l2_grid")]
+    pub l2_grid: Vec<f64>,
+    /// Folds of the cross-validation.
+    #[serde(default = "default_cv_folds")]
+    pub cv_folds: usize,
+    /// The cross-validation uses a stratified sample of at most this many training students:
+    /// beyond it the penalty barely moves the log loss while the cost grows with the district
+    /// (docs/performance.md).
+    #[serde(default = "default_cv_max_students")]
+    pub cv_max_students: usize,
+    /// Calibration is applied (Platt scaling fitted on the holdout) when the held-out expected
+    /// calibration error is above this.
+    #[serde(default = "default_max_calibration_error")]
+    pub max_calibration_error: f64,
+    /// Share of labelled students held out, stratified by label, for the reported metrics.
+    #[serde(default = "default_holdout")]
+    pub holdout_fraction: f64,
+    /// Seed of the holdout split, so training is reproducible.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    #[serde(default = "default_max_iterations")]
+    pub max_iterations: u64,
+}
+
+/// The data-quality gate: a run publishes no referral list when a file has a larger share of
+/// rejected rows than allowed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QualityConfig {
+    /// Largest share of rejected rows per file (default 1%).
+    #[serde(default = "default_max_rejected")]
+    pub max_rejected_share: f64,
+    /// Per-file overrides, e.g. `"behavior.csv" = 0.05`.
+    #[serde(default)]
+    pub max_rejected_share_by_file: BTreeMap<String, f64>,
+    /// End of the school year's first grading period (MM-DD, default "11-15"): after it, a
+    /// grades.csv without rows fails the gate.
+    #[serde(default = "default_first_term_end")]
+    pub first_term_end: String,
+    /// Largest relative change of the share of students at medium or high risk since the
+    /// previous run of the same school year and model (|new − old| ÷ max(old, 0.01), default
+    /// 0.5) before a run warns (exit 1): a broken export must not silently double the list.
+    #[serde(default = "default_max_flagged_change")]
+    pub max_flagged_change: f64,
+}
+
+impl QualityConfig {
+    pub fn max_rejected_share(&self, file: &str) -> f64 {
+        self.max_rejected_share_by_file
+            .get(file)
+            .copied()
+            .unwrap_or(self.max_rejected_share)
+    }
+
+    pub fn first_term_end(&self) -> MonthDay {
+        MonthDay::parse(&self.first_term_end).unwrap_or(MonthDay { month: 11, day: 15 })
+    }
+}
+
+impl Default for QualityConfig {
+    fn default() -> Self {
+        Self {
+            max_rejected_share: default_max_rejected(),
+            max_rejected_share_by_file: BTreeMap::new(),
+            first_term_end: default_first_term_end(),
+            max_flagged_change: default_max_flagged_change(),
+        }
+    }
+}
+
+fn default_first_term_end() -> String {
+    "11-15".into()
+}
+
+fn default_max_flagged_change() -> f64 {
+    0.5
+}
+
+/// Graduation requirements (src/recovery.rs).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GraduationConfig {
+    /// Credits needed to graduate.
+    #[serde(default = "default_total_credits")]
+    pub total_credits: f64,
+    /// Credits needed per subject area (the rest are electives).
+    #[serde(default = "default_subject_credits")]
+    pub subject_credits: BTreeMap<String, f64>,
+    /// Credits a student earns in a school year at a normal course load.
+    #[serde(default = "default_normal_load")]
+    pub normal_load_per_year: f64,
+    /// Ends of the terms before the last one (MM-DD, in school-year order), e.g. `["01-31"]`
+    /// for two semesters: after each, a share of the year's normal load is expected
+    /// (1/2 per semester with two terms). Empty: expectations change once a year.
+    #[serde(default = "default_term_ends")]
+    pub term_ends: Vec<String>,
+}
+
+impl Default for GraduationConfig {
+    fn default() -> Self {
+        Self {
+            total_credits: default_total_credits(),
+            subject_credits: default_subject_credits(),
+            normal_load_per_year: default_normal_load(),
+            term_ends: default_term_ends(),
+        }
+    }
+}
+
+fn default_total_credits() -> f64 {
+    24.0
+}
+fn default_subject_credits() -> BTreeMap<String, f64> {
+    [("ELA", 4.0), ("MATH", 3.0), ("SCI", 3.0), ("SOC", 3.0)]
+        .into_iter()
+        .map(|(s, c)| (s.to_string(), c))
+        .collect()
+}
+fn default_normal_load() -> f64 {
+    6.0
+}
+fn default_term_ends() -> Vec<String> {
+    vec!["01-31".to_string()]
+}
+
+/// Protection of the files a run writes, and what the pseudonymized feed keeps.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyConfig {
+    /// Permissions (octal, Unix) of files with one row per student: referrals.csv,
+    /// students.csv/.parquet, schools/*.csv, changes.csv, rejects.csv. Default "0600": the
+    /// owner only.
+    #[serde(default = "default_student_file_mode")]
+    pub student_file_mode: String,
+    /// Permissions of the other files ews writes (summary.json, report.html, equity.csv,
+    /// data_quality.csv, manifest.json, metrics, the model): counts and metrics, no row per
+    /// student. Default "0640": the owner and the group read.
+    #[serde(default = "default_aggregate_file_mode")]
+    pub aggregate_file_mode: String,
+    /// Under `--pseudonymize`, keep the demographic columns (gender, race_ethnicity, ell, sped,
+    /// econ_disadvantaged) in the student-level feed. Default false: together with school and
+    /// grade they single students out (README, "Data protection").
+    #[serde(default)]
+    pub feed_demographics: bool,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        Self {
+            student_file_mode: default_student_file_mode(),
+            aggregate_file_mode: default_aggregate_file_mode(),
+            feed_demographics: false,
+        }
+    }
+}
+
+fn default_student_file_mode() -> String {
+    "0600".into()
+}
+
+fn default_aggregate_file_mode() -> String {
+    "0640".into()
+}
+
+/// Permission bits that let the group or others change a file.
+const WRITE_BY_OTHERS: u32 = 0o022;
+
+/// An octal mode as written in the config ("0600", "600", "0o600"), when it is one a file of
+/// ews may have: at most 0777, and not writable by the group or others.
+fn parse_mode(text: &str) -> Option<u32> {
+    u32::from_str_radix(text.trim_start_matches("0o"), 8)
+        .ok()
+        .filter(|m| *m <= 0o777 && m & WRITE_BY_OTHERS == 0)
+}
+
+impl PrivacyConfig {
+    /// The student-level files' mode; checked by [`Config::load`] (0600 if it was not).
+    pub fn student_file_mode(&self) -> u32 {
+        parse_mode(&self.student_file_mode).unwrap_or(0o600)
+    }
+
+    /// The aggregate files' mode; checked by [`Config::load`] (0640 if it was not).
+    pub fn aggregate_file_mode(&self) -> u32 {
+        parse_mode(&self.aggregate_file_mode).unwrap_or(0o640)
+    }
+
+    /// The modes of the files ews writes (checked when the config was loaded).
+    pub fn file_modes(&self) -> crate::io::folders::FileModes {
+        crate::io::folders::FileModes {
+            student_level: self.student_file_mode(),
+            aggregate: self.aggregate_file_mode(),
+        }
+    }
+
+    /// The first mode of the config that is not one a file of ews may have, with its key.
+    fn bad_mode(&self) -> Option<(&'static str, &str)> {
+        [
+            ("student_file_mode", &self.student_file_mode),
+            ("aggregate_file_mode", &self.aggregate_file_mode),
+        ]
+        .into_iter()
+        .find(|(_, text)| parse_mode(text).is_none())
+        .map(|(key, text)| (key, text.as_str()))
+    }
+}
+
+/// The credit-recovery program.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryConfig {
+    /// Seats per school this term (school_id = seats); the top candidates of a school's list
+    /// up to its seats are `within_capacity`. A school not listed has no limit.
+    #[serde(default)]
+    pub seats_by_school: BTreeMap<String, usize>,
+}
+
+/// The equity audit (src/equity.rs).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EquityConfig {
+    /// Groups with fewer students are suppressed in every audit output.
+    #[serde(default = "default_min_group_size")]
+    pub min_group_size: usize,
+}
+
+impl Default for EquityConfig {
+    fn default() -> Self {
+        Self {
+            min_group_size: default_min_group_size(),
+        }
+    }
+}
+
+fn default_min_group_size() -> usize {
+    10
+}
+
+fn default_max_rejected() -> f64 {
+    0.01
+}
+
+fn default_school_year_start() -> String {
+    "07-01".into()
+}
+fn default_age_cutoff() -> String {
+    "09-01".into()
+}
+fn default_chronic() -> f64 {
+    0.10
+}
+fn default_recent_days() -> usize {
+    30
+}
+fn default_school_day_share() -> f64 {
+    0.10
+}
+fn default_expected_by_grade() -> BTreeMap<String, f64> {
+    [("9", 0.0), ("10", 6.0), ("11", 12.0), ("12", 18.0)]
+        .into_iter()
+        .map(|(g, c)| (g.to_string(), c))
+        .collect()
+}
+fn default_on_track_credits() -> f64 {
+    5.0
+}
+fn default_on_track_fs() -> f64 {
+    1.0
+}
+fn default_high() -> f64 {
+    0.5
+}
+fn default_medium() -> f64 {
+    0.25
+}
+fn default_l2_grid() -> Vec<f64> {
+    vec![0.01, 0.1, 1.0, 10.0, 100.0]
+}
+fn default_cv_folds() -> usize {
+    5
+}
+fn default_cv_max_students() -> usize {
+    20_000
+}
+fn default_max_calibration_error() -> f64 {
+    0.02
+}
+fn default_holdout() -> f64 {
+    0.25
+}
+fn default_seed() -> u64 {
+    42
+}
+fn default_max_iterations() -> u64 {
+    500
+}
+fn default_gpa_scale() -> BTreeMap<String, f64> {
+    [
+        ("A+", 4.0),
+        ("A", 4.0),
+        ("A-", 3.7),
+        ("B+", 3.3),
+        ("B", 3.0),
+        ("B-", 2.7),
+        ("C+", 2.3),
+        ("C", 2.0),
+        ("C-", 1.7),
+        ("D+", 1.3),
+        ("D", 1.0),
+        ("D-", 0.7),
+        ("F", 0.0),
+    ]
+    .into_iter()
+    .map(|(m, p)| (m.to_string(), p))
+    .collect()
+}
+
+impl Default for AttendanceConfig {
+    fn default() -> Self {
+        Self {
+            chronic_absence_threshold: default_chronic(),
+            recent_school_days: default_recent_days(),
+            school_day_min_share: default_school_day_share(),
+        }
+    }
+}
+impl Default for CreditsConfig {
+    fn default() -> Self {
+        Self {
+            expected_by_grade: default_expected_by_grade(),
+            on_track_min_credits: default_on_track_credits(),
+            on_track_max_core_semester_fs: default_on_track_fs(),
+        }
+    }
+}
+impl Default for TierConfig {
+    fn default() -> Self {
+        Self {
+            high: default_high(),
+            medium: default_medium(),
+        }
+    }
+}
+impl Default for ModelConfig {
+    fn default() -> Self {
+        Self {
+            file: None,
+            l2_grid: default_l2_grid(),
+            cv_folds: default_cv_folds(),
+            cv_max_students: default_cv_max_students(),
+            max_calibration_error: default_max_calibration_error(),
+            holdout_fraction: default_holdout(),
+            seed: default_seed(),
+            max_iterations: default_max_iterations(),
+        }
+    }
+}
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            school_year_start: default_school_year_start(),
+            age_cutoff: default_age_cutoff(),
+            attendance: AttendanceConfig::default(),
+            credits: CreditsConfig::default(),
+            tiers: TierConfig::default(),
+            model: ModelConfig::default(),
+            quality: QualityConfig::default(),
+            equity: EquityConfig::default(),
+            graduation: GraduationConfig::default(),
+            recovery: RecoveryConfig::default(),
+            privacy: PrivacyConfig::default(),
+            input: crate::config::mapping::Mapping::default(),
+            gpa_scale: default_gpa_scale(),
+            folder: PathBuf::new(),
+        }
+    }
+}
+
+/// A month and day, such as the first day of the school year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonthDay {
+    pub month: u32,
+    pub day: u32,
+}
+
+impl MonthDay {
+    fn parse(text: &str) -> Option<Self> {
+        let (m, d) = text.split_once('-')?;
+        let md = MonthDay {
+            month: m.parse().ok()?,
+            day: d.parse().ok()?,
+        };
+        // 2000 is a leap year, so Feb 29 is accepted as a month-day.
+        NaiveDate::from_ymd_opt(2000, md.month, md.day).map(|_| md)
+    }
+
+    /// This month-day in `year` (Feb 29 falls back to Feb 28 in common years).
+    pub fn in_year(self, year: i32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(year, self.month, self.day)
+            .or_else(|| NaiveDate::from_ymd_opt(year, self.month, self.day - 1))
+            .unwrap_or(NaiveDate::MIN)
+    }
+}
+
+impl Config {
+    /// Reads and checks a config file.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| EwsError::Config {
+            path: path.to_path_buf(),
+            message: format!("cannot read: {e}"),
+        })?;
+        let config: Config = toml::from_str(&text).map_err(|e| EwsError::Config {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        config.check(path)?;
+        Ok(Config {
+            folder: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            ..config
+        })
+    }
+
+    /// SHA-256 of the effective configuration (its JSON form).
+    pub fn sha256(&self) -> Result<String> {
+        use sha2::{Digest, Sha256};
+        let json = serde_json::to_string(self).map_err(|e| EwsError::Config {
+            path: "config".into(),
+            message: e.to_string(),
+        })?;
+        Ok(crate::io::hashing::hex(&Sha256::digest(json.as_bytes())))
+    }
+
+    /// The model file to score with: `--model` when given, else the config's `[model] file`
+    /// (relative to the config file's folder), else `config/model.json` in the working
+    /// directory.
+    pub fn model_file(&self, flag: Option<&Path>) -> PathBuf {
+        match (flag, &self.model.file) {
+            (Some(path), _) => path.to_path_buf(),
+            (None, Some(file)) => self.folder.join(file),
+            (None, None) => PathBuf::from(DEFAULT_MODEL_PATH),
+        }
+    }
+
+    /// The config at `path`, or the built-in defaults when `path` is the default location and
+    /// no file is there (so the tool also runs outside a checkout).
+    pub fn load_or_default(path: &Path) -> Result<Config> {
+        if path == Path::new(DEFAULT_CONFIG_PATH) && !path.exists() {
+            log::warn!("{DEFAULT_CONFIG_PATH} not found; using the built-in defaults");
+            return Ok(Config::default());
+        }
+        Config::load(path)
+    }
+
+    fn check(&self, path: &Path) -> Result<()> {
+        let bad = |message: String| EwsError::Config {
+            path: PathBuf::from(path),
+            message,
+        };
+        for (name, value) in [
+            ("school_year_start", &self.school_year_start),
+            ("age_cutoff", &self.age_cutoff),
+            ("quality.first_term_end", &self.quality.first_term_end),
+        ] {
+            if MonthDay::parse(value).is_none() {
+                return Err(bad(format!("{name} = {value:?}: expected MM-DD")));
+            }
+        }
+        let unit = |name: &str, v: f64| {
+            if (0.0..=1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(bad(format!("{name} = {v}: expected a number from 0 to 1")))
+            }
+        };
+        unit(
+            "attendance.chronic_absence_threshold",
+            self.attendance.chronic_absence_threshold,
+        )?;
+        unit(
+            "attendance.school_day_min_share",
+            self.attendance.school_day_min_share,
+        )?;
+        unit("tiers.high", self.tiers.high)?;
+        unit(
+            "quality.max_rejected_share",
+            self.quality.max_rejected_share,
+        )?;
+        for (file, share) in &self.quality.max_rejected_share_by_file {
+            unit(
+                &format!("quality.max_rejected_share_by_file.{file}"),
+                *share,
+            )?;
+        }
+        unit("tiers.medium", self.tiers.medium)?;
+        if self.quality.max_flagged_change.is_nan() || self.quality.max_flagged_change < 0.0 {
+            return Err(bad(format!(
+                "quality.max_flagged_change = {}: expected a number ≥ 0",
+                self.quality.max_flagged_change
+            )));
+        }
+        if self.tiers.medium > self.tiers.high {
+            return Err(bad(format!(
+                "tiers.medium ({}) must not be above tiers.high ({})",
+                self.tiers.medium, self.tiers.high
+            )));
+        }
+        if !(self.model.holdout_fraction > 0.0 && self.model.holdout_fraction < 1.0) {
+            return Err(bad(format!(
+                "model.holdout_fraction = {}: expected a number between 0 and 1",
+                self.model.holdout_fraction
+            )));
+        }
+        if let Some((key, text)) = self.privacy.bad_mode() {
+            return Err(bad(format!(
+                "privacy.{key} = {text:?}: expected octal permissions such as \"0600\", with no write permission for the group or others"
+            )));
+        }
+        for end in &self.graduation.term_ends {
+            if MonthDay::parse(end).is_none() {
+                return Err(bad(format!(
+                    "graduation.term_ends: {end:?}: expected MM-DD"
+                )));
+            }
+        }
+        if self.model.l2_grid.is_empty()
+            || !self
+                .model
+                .l2_grid
+                .iter()
+                .all(|p| *p >= 0.0 && p.is_finite())
+        {
+            return Err(bad(format!(
+                "model.l2_grid = {:?}: expected one or more numbers ≥ 0",
+                self.model.l2_grid
+            )));
+        }
+        if !(2..=20).contains(&self.model.cv_folds) {
+            return Err(bad(format!(
+                "model.cv_folds = {}: expected 2 to 20",
+                self.model.cv_folds
+            )));
+        }
+        if self.model.cv_max_students < 100 {
+            return Err(bad(format!(
+                "model.cv_max_students = {}: expected at least 100",
+                self.model.cv_max_students
+            )));
+        }
+        if self.model.max_calibration_error.is_nan() || self.model.max_calibration_error < 0.0 {
+            return Err(bad(
+                "model.max_calibration_error: expected a number ≥ 0".into()
+            ));
+        }
+        if self.attendance.recent_school_days == 0 {
+            return Err(bad(
+                "attendance.recent_school_days must be at least 1".into()
+            ));
+        }
+        for (grade, credits) in &self.credits.expected_by_grade {
+            match grade.parse::<i32>() {
+                Ok(g) if (6..=12).contains(&g) && *credits >= 0.0 => {}
+                _ => {
+                    return Err(bad(format!(
+                        "credits.expected_by_grade: `{grade} = {credits}`: expected a grade 6–12 and credits ≥ 0"
+                    )))
+                }
+            }
+        }
+        self.input.check().map_err(bad)?;
+        for (letter, _) in self.input.cutoffs() {
+            if !self.gpa_scale.contains_key(&letter) {
+                return Err(bad(format!(
+                    "input.marks.cutoffs: `{letter}` is not a mark of gpa_scale"
+                )));
+            }
+        }
+        for mark in ["A", "B", "C", "D", "F"] {
+            if !self.gpa_scale.contains_key(mark) {
+                return Err(bad(format!("gpa_scale: the mark `{mark}` has no points")));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn school_year_start(&self) -> MonthDay {
+        MonthDay::parse(&self.school_year_start).unwrap_or(MonthDay { month: 7, day: 1 })
+    }
+
+    pub fn age_cutoff(&self) -> MonthDay {
+        MonthDay::parse(&self.age_cutoff).unwrap_or(MonthDay { month: 9, day: 1 })
+    }
+
+    /// The school year (named by the calendar year it ends in) that contains `date`.
+    pub fn school_year_of(&self, date: NaiveDate) -> i32 {
+        let start = self.school_year_start().in_year(date.year());
+        if date >= start {
+            date.year() + 1
+        } else {
+            date.year()
+        }
+    }
+
+    /// The date of `day` within school year `school_year` (e.g. 11-15 of 2026 is 2025-11-15).
+    pub fn in_school_year(&self, day: MonthDay, school_year: i32) -> NaiveDate {
+        let first = self.school_year_first_day(school_year);
+        let date = day.in_year(school_year - 1);
+        if date < first {
+            day.in_year(school_year)
+        } else {
+            date
+        }
+    }
+
+    /// First day of school year `school_year`.
+    pub fn school_year_first_day(&self, school_year: i32) -> NaiveDate {
+        self.school_year_start().in_year(school_year - 1)
+    }
+
+    /// Credits expected of a student of `grade` on `date` of school year `school_year`: the
+    /// expectation at the start of the grade, plus the share of a normal year's load for each
+    /// term of the year that has ended (`graduation.term_ends`).
+    pub fn expected_credits_on(&self, grade: i32, school_year: i32, date: NaiveDate) -> f64 {
+        let start = self.school_year_start();
+        let terms_ended = self
+            .graduation
+            .term_ends
+            .iter()
+            .filter_map(|text| MonthDay::parse(text))
+            .filter(|end| {
+                let year = if (end.month, end.day) >= (start.month, start.day) {
+                    school_year - 1
+                } else {
+                    school_year
+                };
+                end.in_year(year) <= date
+            })
+            .count();
+        let terms = self.graduation.term_ends.len() + 1;
+        self.expected_credits(grade)
+            + self.graduation.normal_load_per_year * terms_ended as f64 / terms as f64
+    }
+
+    /// Credits expected by the start of `grade`; grades the config does not list expect none.
+    pub fn expected_credits(&self, grade: i32) -> f64 {
+        self.credits
+            .expected_by_grade
+            .get(&grade.to_string())
+            .copied()
+            .unwrap_or(0.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credits_expected_grow_by_term() {
+        let config = Config::default();
+        let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+        // Grade 10 starts at 6; after the first semester (ends Jan 31) half of 6 more.
+        assert_eq!(config.expected_credits_on(10, 2026, day(1, 30)), 6.0);
+        assert_eq!(config.expected_credits_on(10, 2026, day(1, 31)), 9.0);
+        assert_eq!(config.expected_credits_on(10, 2026, day(3, 13)), 9.0);
+    }
+
+    #[test]
+    fn school_year_is_named_by_the_year_it_ends_in() {
+        let config = Config::default();
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(config.school_year_of(d("2026-03-13")), 2026);
+        assert_eq!(config.school_year_of(d("2025-07-01")), 2026);
+        assert_eq!(config.school_year_of(d("2025-06-30")), 2025);
+        assert_eq!(config.school_year_first_day(2026), d("2025-07-01"));
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_their_name() {
+        let mut config = Config::default();
+        config.tiers.medium = 0.9;
+        let err = config.check(Path::new("x.toml")).unwrap_err().to_string();
+        assert!(err.contains("tiers.medium"), "{err}");
+
+        let config = Config {
+            school_year_start: "13-01".into(),
+            ..Config::default()
+        };
+        let err = config.check(Path::new("x.toml")).unwrap_err().to_string();
+        assert!(err.contains("school_year_start"), "{err}");
+    }
+
+    #[test]
+    fn shipped_config_parses() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_CONFIG_PATH);
+        let config = Config::load(&path).unwrap();
+        assert_eq!(config.expected_credits(11), 12.0);
+        assert_eq!(config.gpa_scale["A-"], 3.7);
+    }
+}

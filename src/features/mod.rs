@@ -1,0 +1,743 @@
+//! Risk features per enrolled student, as of a date.
+//!
+//! Every feature is defined once here as polars expressions over one file, and documented
+//! once in docs/features.md. Attendance, the largest file, arrives already aggregated per
+//! student and day ([`crate::ingest::attendance`]) and is counted per student here. Records dated
+//! after the as-of date are ignored and counted, so a model trained on a past snapshot never
+//! sees its future.
+
+pub mod courses;
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use polars::prelude::*;
+use rustc_hash::FxHashMap;
+
+use crate::config::Config;
+use crate::features::courses::CourseMarks;
+use crate::ingest::attendance::StudentDays;
+use crate::ingest::checks::{self, Validated};
+use crate::ingest::input::LINE;
+use crate::io::error::Result;
+
+/// Core subjects of the contract; an F in one of these weighs most in the literature.
+pub const CORE_SUBJECTS: [&str; 4] = ["ELA", "MATH", "SCI", "SOC"];
+
+/// How a feature relates to risk, for reason codes: which way is "worse".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Worse {
+    Higher,
+    Lower,
+}
+
+/// A feature of the feature table.
+#[derive(Debug)]
+pub struct FeatureDef {
+    pub name: &'static str,
+    pub worse: Worse,
+    /// Whether the logistic model uses it (credits_earned is reported but mostly measures grade
+    /// level, so the model uses the credit deficit against the grade's expectation instead).
+    pub in_model: bool,
+}
+
+/// The feature table's features, in model order.
+pub const FEATURES: [FeatureDef; 15] = [
+    FeatureDef {
+        name: "attendance_rate",
+        worse: Worse::Lower,
+        in_model: true,
+    },
+    FeatureDef {
+        name: "unexcused_absence_rate",
+        worse: Worse::Higher,
+        in_model: true,
+    },
+    FeatureDef {
+        name: "recent_attendance_rate",
+        worse: Worse::Lower,
+        in_model: true,
+    },
+    FeatureDef {
+        name: "chronic_absence",
+        worse: Worse::Higher,
+        in_model: true,
+    },
+    FeatureDef {
+        name: "tardy_rate",
+        worse: Worse::Higher,
+        in_model: true,
+    },
+    FeatureDef {
+        name: "f_marks",
+        worse: Worse::Higher,
+        in_model: true,
+    },
+    FeatureDef {
+        name: "core_f_marks",
+        worse: Worse::Higher,
+        in_model: true,
+    },
+    FeatureDef {
+        name: "gpa",
+        worse: Worse::Lower,
+        in_model: true,
+    },
+    FeatureDef {
+        name: "credits_earned",
+        worse: Worse::Lower,
+        in_model: false,
+    },
+    FeatureDef {
+        name: "credit_deficit",
+        worse: Worse::Higher,
+        in_model: true,
+    },
+    FeatureDef {
+        name: "unrecovered_failed_courses",
+        worse: Worse::Higher,
+        in_model: true,
+    },
+    FeatureDef {
+        name: "freshman_on_track",
+        worse: Worse::Lower,
+        in_model: true,
+    },
+    FeatureDef {
+        name: "behavior_incidents",
+        worse: Worse::Higher,
+        in_model: true,
+    },
+    FeatureDef {
+        name: "suspension_days",
+        worse: Worse::Higher,
+        in_model: true,
+    },
+    FeatureDef {
+        name: "over_age",
+        worse: Worse::Higher,
+        in_model: true,
+    },
+];
+
+pub fn feature(name: &str) -> Option<&'static FeatureDef> {
+    FEATURES.iter().find(|f| f.name == name)
+}
+
+/// The feature table of one snapshot.
+#[derive(Debug)]
+pub struct FeatureRun {
+    pub as_of: NaiveDate,
+    pub school_year: i32,
+    /// District school days in the school year up to the as-of date.
+    pub school_days: usize,
+    /// One row per enrolled student, sorted by student_id: the students.csv columns, the
+    /// derived cohort_year, and every feature of [`FEATURES`] (Float64, null when unknown).
+    pub table: DataFrame,
+    pub ignored: Vec<crate::ingest::quality::IgnoredRows>,
+    /// The course records behind the recovery plans.
+    pub courses: CourseRecords,
+}
+
+/// The course records the recovery plans read. At a million students they are about a
+/// gigabyte, so `ews score` drops them once the plans are made (`std::mem::take`).
+#[derive(Debug, Default)]
+pub struct CourseRecords {
+    /// The transcript (credits.csv) up to the as-of date.
+    pub transcript: DataFrame,
+    /// The transcript's failed courses not yet recovered ([`open_failures`]).
+    pub open_failures: DataFrame,
+    /// This school year's term marks posted by the as-of date, for the courses at risk.
+    pub marks_this_year: DataFrame,
+    /// The courses of `marks_this_year`, with their first and latest marks.
+    pub courses_this_year: CourseMarks,
+}
+
+/// Computes the feature table from a validated snapshot, as of its as-of date.
+pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
+    let mut ignored = Vec::new();
+    let (as_of, school_year) = (data.as_of, data.school_year);
+    let year_start = config.school_year_first_day(school_year);
+
+    // Attendance: the student-days of this school year up to the as-of date.
+    push(
+        &mut ignored,
+        crate::contract::ATTENDANCE.name,
+        "dated after the as-of date",
+        data.attendance.rows_after_as_of(),
+    );
+    let calendar = data.attendance.school_days(config);
+    let recent_start = recent_window_start(&calendar, config.attendance.recent_school_days);
+    let attendance_features = attendance_features(
+        data.attendance.student_days(recent_start),
+        &data.students,
+        config,
+    )?;
+
+    // Grades: this school year's term marks posted by the as-of date.
+    let (grades, after, _) = split_window(data.grades.clone(), "mark_date", NaiveDate::MIN, as_of)?;
+    push(
+        &mut ignored,
+        crate::contract::GRADES.name,
+        "posted after the as-of date",
+        after,
+    );
+    let (marks_this_year, earlier) = keep_rows(&grades, col("school_year").eq(lit(school_year)))?;
+    push(
+        &mut ignored,
+        crate::contract::GRADES.name,
+        "mark of an earlier school year (not a feature)",
+        earlier,
+    );
+    let mark_features = mark_features(marks_this_year.clone().lazy())?;
+    let courses_this_year = CourseMarks::of(&marks_this_year)?;
+    let on_pace = courses_on_pace(
+        courses_this_year.latest_marks(&marks_this_year.select(["student_id", "mark"])?)?,
+    );
+
+    // Credits: the transcript up to the as-of date.
+    let (credits, after, _) = split_window(
+        data.credits.clone(),
+        "completion_date",
+        NaiveDate::MIN,
+        as_of,
+    )?;
+    push(
+        &mut ignored,
+        crate::contract::CREDITS.name,
+        "completed after the as-of date",
+        after,
+    );
+    let open_failures = open_failures(&credits)?;
+    let credit_features = credit_features(&credits, &open_failures)?;
+
+    // Behavior (optional file): this school year's incidents up to the as-of date.
+    let behavior_features = match &data.behavior {
+        Some(behavior) => {
+            let (behavior, after, before) =
+                split_window(behavior.clone(), "date", year_start, as_of)?;
+            push(
+                &mut ignored,
+                crate::contract::BEHAVIOR.name,
+                "dated after the as-of date",
+                after,
+            );
+            push(
+                &mut ignored,
+                crate::contract::BEHAVIOR.name,
+                "dated before the school year (not a feature)",
+                before,
+            );
+            Some(behavior_features(behavior)?)
+        }
+        None => None,
+    };
+
+    let mut table = assemble(
+        data.students.clone(),
+        StudentFeatureFrames {
+            attendance: attendance_features,
+            marks: mark_features,
+            credits: credit_features,
+            behavior: behavior_features,
+            on_pace,
+        },
+        &credits,
+        config,
+        school_year,
+    )?;
+    // One chunk per column: the output stages read students by row (in risk order), which
+    // is a search through the chunks otherwise.
+    table.rechunk_mut_par();
+    Ok(FeatureRun {
+        as_of,
+        school_year,
+        school_days: calendar.len(),
+        table,
+        ignored,
+        courses: CourseRecords {
+            transcript: credits,
+            open_failures,
+            marks_this_year,
+            courses_this_year,
+        },
+    })
+}
+
+fn push(
+    ignored: &mut Vec<crate::ingest::quality::IgnoredRows>,
+    file: &'static str,
+    reason: &'static str,
+    rows: u64,
+) {
+    if rows > 0 {
+        ignored.push(crate::ingest::quality::IgnoredRows { file, reason, rows });
+    }
+}
+
+/// Keeps the rows dated from `first` to `last`; counts those after and before.
+fn split_window(
+    frame: DataFrame,
+    date_column: &str,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<(DataFrame, u64, u64)> {
+    let (first, last) = (checks::date_literal(first), checks::date_literal(last));
+    let counts = frame
+        .clone()
+        .lazy()
+        .select([
+            col(date_column).gt(last.clone()).sum().alias("after"),
+            col(date_column).lt(first.clone()).sum().alias("before"),
+        ])
+        .collect()?;
+    let count = |name: &str| -> Result<u64> {
+        let total = counts.column(name)?.cast(&DataType::UInt64)?;
+        Ok(total.u64()?.get(0).unwrap_or(0))
+    };
+    let (after, before) = (count("after")?, count("before")?);
+    let window = col(date_column)
+        .gt_eq(first)
+        .and(col(date_column).lt_eq(last));
+    let (kept, _) = keep_rows(&frame, window)?;
+    Ok((kept, after, before))
+}
+
+/// The rows of `frame` where `keep` holds, and how many were left out. The frame itself (not
+/// a copy) when all are kept, as they usually are: at a million students grades and credits
+/// are a gigabyte each.
+fn keep_rows(frame: &DataFrame, keep: Expr) -> Result<(DataFrame, u64)> {
+    let mask = frame
+        .clone()
+        .lazy()
+        .select([keep.fill_null(lit(false)).alias("keep")])
+        .collect()?;
+    let mask = mask.column("keep")?.bool()?.clone();
+    let left_out = (mask.len() - mask.sum().unwrap_or(0) as usize) as u64;
+    if left_out == 0 {
+        Ok((frame.clone(), 0))
+    } else {
+        Ok((frame.filter(&mask)?, left_out))
+    }
+}
+
+/// First day of the window of the last `n` school days (the first school day when fewer).
+fn recent_window_start(calendar: &[NaiveDate], n: usize) -> NaiveDate {
+    calendar
+        .len()
+        .checked_sub(n)
+        .and_then(|i| calendar.get(i))
+        .or(calendar.first())
+        .copied()
+        .unwrap_or(NaiveDate::MIN)
+}
+
+/// Attendance rates per student from their day counts of this school year.
+fn attendance_features(
+    days: StudentDays,
+    students: &DataFrame,
+    config: &Config,
+) -> Result<LazyFrame> {
+    let rows: IdxCa = days
+        .student
+        .iter()
+        .map(|&s| s as IdxSize)
+        .collect_ca("".into());
+    let student_id = students.column("student_id")?.take(&rows)?;
+    let count = |name: &str, values: Vec<u32>| Column::new(name.into(), values);
+    let counts = DataFrame::new_infer_height(vec![
+        student_id,
+        count("enrolled_days", days.enrolled_days),
+        count("present_days", days.present_days),
+        count("tardy_days", days.tardy_days),
+        count("unexcused_days", days.unexcused_days),
+        count("recent_days", days.recent_days),
+        count("recent_present_days", days.recent_present_days),
+    ])?;
+    let rate = |numerator: &str, denominator: &str| {
+        col(numerator).cast(DataType::Float64) / col(denominator).cast(DataType::Float64)
+    };
+    Ok(counts.lazy().select([
+        col("student_id"),
+        rate("present_days", "enrolled_days").alias("attendance_rate"),
+        rate("unexcused_days", "enrolled_days").alias("unexcused_absence_rate"),
+        when(col("recent_days").gt(lit(0)))
+            .then(rate("recent_present_days", "recent_days"))
+            .otherwise(rate("present_days", "enrolled_days"))
+            .alias("recent_attendance_rate"),
+        (lit(1.0) - rate("present_days", "enrolled_days"))
+            .gt_eq(lit(config.attendance.chronic_absence_threshold - 1e-12))
+            .cast(DataType::Float64)
+            .alias("chronic_absence"),
+        rate("tardy_days", "enrolled_days").alias("tardy_rate"),
+    ]))
+}
+
+fn is_core(subject: Expr) -> Expr {
+    CORE_SUBJECTS
+        .iter()
+        .map(|s| subject.clone().eq(lit(*s)))
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false))
+}
+
+/// A failed term mark in semester units: a year mark is two semesters, a quarter half of one.
+fn semester_weight(term: Expr) -> Expr {
+    when(term.clone().eq(lit("Y")))
+        .then(lit(2.0))
+        .when(term.cast(DataType::String).str().starts_with(lit("Q")))
+        .then(lit(0.5))
+        .otherwise(lit(1.0))
+}
+
+/// F marks and GPA from this school year's term marks.
+fn mark_features(this_year: LazyFrame) -> Result<LazyFrame> {
+    let f = col("mark").eq(lit("F"));
+    Ok(this_year.group_by([col("student_id")]).agg([
+        f.clone().sum().cast(DataType::Float64).alias("f_marks"),
+        f.clone()
+            .and(is_core(col("subject")))
+            .sum()
+            .cast(DataType::Float64)
+            .alias("core_f_marks"),
+        col("points").mean().alias("gpa"),
+        // For the in-progress freshman on-track indicator:
+        when(f.and(is_core(col("subject"))))
+            .then(semester_weight(col("term")))
+            .otherwise(lit(0.0))
+            .sum()
+            .alias("core_semester_fs_this_year"),
+    ]))
+}
+
+/// Credits earned, and failed transcript courses not yet recovered.
+fn credit_features(credits: &DataFrame, open_failures: &DataFrame) -> Result<LazyFrame> {
+    let earned = credits
+        .clone()
+        .lazy()
+        .group_by([col("student_id")])
+        .agg([col("credits_earned").sum().alias("credits_earned")]);
+    let unrecovered = unrecovered_failures(open_failures)?;
+    Ok(earned.join(
+        unrecovered.lazy(),
+        [col("student_id")],
+        [col("student_id")],
+        JoinArgs::new(JoinType::Left),
+    ))
+}
+
+/// Counts, per student, the failed courses not yet recovered (from [`open_failures`]).
+fn unrecovered_failures(open_failures: &DataFrame) -> Result<DataFrame> {
+    Ok(open_failures
+        .clone()
+        .lazy()
+        .group_by([col("student_id")])
+        .agg([len()
+            .cast(DataType::Float64)
+            .alias("unrecovered_failed_courses")])
+        .collect()?)
+}
+
+/// The failed transcript courses (earned < attempted) that are not recovered: a failure is
+/// recovered by a later pass of the same course, or else by a later passed credit-recovery
+/// course in the same subject (each such course recovers one failure, the earliest open one).
+/// Columns: student_id, school_year, course_id, course_name, subject, credits_attempted,
+/// credits_earned, completion_date; sorted by student_id, subject, completion_date.
+pub fn open_failures(credits: &DataFrame) -> Result<DataFrame> {
+    let failed = col("credits_earned").lt(col("credits_attempted"));
+    let failures = credits
+        .clone()
+        .lazy()
+        .filter(failed.clone().and(col("credit_recovery").not()))
+        .select([
+            col(LINE),
+            col("student_id"),
+            col("school_year"),
+            col("course_id"),
+            col("course_name"),
+            col("subject"),
+            col("credits_attempted"),
+            col("credits_earned"),
+            col("completion_date"),
+        ]);
+    let passes = credits
+        .clone()
+        .lazy()
+        .filter(failed.not().and(col("credits_attempted").gt(lit(0.0))));
+    let retaken = failures
+        .clone()
+        .join(
+            passes.clone().select([
+                col("student_id"),
+                col("course_id"),
+                col("completion_date").alias("pass_date"),
+            ]),
+            [col("student_id"), col("course_id")],
+            [col("student_id"), col("course_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(col("pass_date").gt(col("completion_date")))
+        .select([col(LINE)])
+        .unique(None, UniqueKeepStrategy::Any);
+    let open = failures
+        .anti_join(retaken, col(LINE), col(LINE))
+        .sort(
+            ["student_id", "subject", "completion_date"],
+            Default::default(),
+        )
+        .collect()?;
+    let recoveries = passes
+        .filter(col("credit_recovery"))
+        .select([col("student_id"), col("subject"), col("completion_date")])
+        .sort(
+            ["student_id", "subject", "completion_date"],
+            Default::default(),
+        )
+        .collect()?;
+
+    // Merge the two sorted lists per (student, subject). Failed courses are few; this is a
+    // Rust loop over failures, not over transcript or attendance rows.
+    let mut recovery_dates: FxHashMap<(&str, &str), Vec<NaiveDate>> = FxHashMap::default();
+    let r_ids = checks::texts(recoveries.column("student_id")?)?;
+    let r_subjects = checks::texts(recoveries.column("subject")?)?;
+    let r_dates = recoveries.column("completion_date")?.date()?;
+    for ((id, subject), date) in r_ids.zip(r_subjects).zip(r_dates.as_date_iter()) {
+        if let (Some(id), Some(subject), Some(date)) = (id, subject, date) {
+            recovery_dates.entry((id, subject)).or_default().push(date);
+        }
+    }
+    let f_ids = checks::texts(open.column("student_id")?)?;
+    let f_subjects = checks::texts(open.column("subject")?)?;
+    let f_dates = open.column("completion_date")?.date()?;
+    let mut still_open: Vec<bool> = Vec::with_capacity(open.height());
+    let mut used: FxHashMap<(&str, &str), usize> = FxHashMap::default();
+    for ((id, subject), date) in f_ids.zip(f_subjects).zip(f_dates.as_date_iter()) {
+        let (Some(id), Some(subject), Some(date)) = (id, subject, date) else {
+            still_open.push(false);
+            continue;
+        };
+        let next = used.entry((id, subject)).or_insert(0);
+        let available = recovery_dates
+            .get(&(id, subject))
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        // The first unused recovery completed after this failure recovers it.
+        while *next < available.len() && available[*next] <= date {
+            *next += 1;
+        }
+        if *next < available.len() {
+            *next += 1;
+            still_open.push(false);
+        } else {
+            still_open.push(true);
+        }
+    }
+    let mask = BooleanChunked::from_slice("open".into(), &still_open);
+    Ok(open.filter(&mask)?.drop(LINE)?)
+}
+
+/// Incidents and suspension days in this school year.
+fn behavior_features(behavior: DataFrame) -> Result<LazyFrame> {
+    Ok(behavior.lazy().group_by([col("student_id")]).agg([
+        len().cast(DataType::Float64).alias("behavior_incidents"),
+        col("suspension_days").sum().alias("suspension_days"),
+    ]))
+}
+
+struct StudentFeatureFrames {
+    attendance: LazyFrame,
+    marks: LazyFrame,
+    credits: LazyFrame,
+    behavior: Option<LazyFrame>,
+    on_pace: LazyFrame,
+}
+
+/// The freshman on-track indicator for students past grade 9, from their grade-9 transcript.
+fn freshman_year_record(
+    credits: &DataFrame,
+    students: &DataFrame,
+    school_year: i32,
+) -> Result<LazyFrame> {
+    let freshman_year = lit(school_year) - (col("grade_level") - lit(9));
+    let failed_core = col("credits_earned")
+        .lt(col("credits_attempted"))
+        .and(is_core(col("subject")));
+    Ok(credits
+        .clone()
+        .lazy()
+        .join(
+            students
+                .clone()
+                .lazy()
+                .select([checks::coded(col("student_id")), col("grade_level")]),
+            [col("student_id")],
+            [col("student_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(
+            col("grade_level")
+                .gt(lit(9))
+                .and(col("school_year").eq(freshman_year)),
+        )
+        .group_by([col("student_id")])
+        .agg([
+            col("credits_earned").sum().alias("freshman_credits"),
+            when(failed_core)
+                .then(semester_weight(col("term")))
+                .otherwise(lit(0.0))
+                .sum()
+                .alias("freshman_core_semester_fs"),
+        ]))
+}
+
+/// Courses a grade-9 student is on pace to pass this year: courses whose latest posted mark is
+/// neither F nor W (each counted as one full-year credit).
+fn courses_on_pace(latest_marks: DataFrame) -> LazyFrame {
+    latest_marks
+        .lazy()
+        .group_by([col("student_id")])
+        .agg([col("mark")
+            .neq(lit("F"))
+            .and(col("mark").neq(lit("W")))
+            .sum()
+            .cast(DataType::Float64)
+            .alias("courses_on_pace")])
+}
+
+fn assemble(
+    students: DataFrame,
+    frames: StudentFeatureFrames,
+    credits: &DataFrame,
+    config: &Config,
+    school_year: i32,
+) -> Result<DataFrame> {
+    let left = || JoinArgs::new(JoinType::Left);
+    let by = || [col("student_id")];
+    // Joined by coded ids, as the course files have them (checks::coded): the joins hash
+    // 4-byte codes, not text. The table gets its text ids back before it is sorted.
+    let coded_ids = |frame: LazyFrame| frame.with_column(checks::coded(col("student_id")));
+    let freshman = freshman_year_record(credits, &students, school_year)?;
+
+    let mut table = coded_ids(students.clone().lazy())
+        .join(coded_ids(frames.attendance), by(), by(), left())
+        .join(frames.marks, by(), by(), left())
+        .join(frames.credits, by(), by(), left())
+        .join(freshman, by(), by(), left())
+        .join(frames.on_pace, by(), by(), left());
+    table = match frames.behavior {
+        Some(behavior) => table.join(coded_ids(behavior), by(), by(), left()),
+        None => table.with_columns([
+            lit(0.0).alias("behavior_incidents"),
+            lit(0.0).alias("suspension_days"),
+        ]),
+    };
+
+    let expected = expected_credits_expr(config);
+    let cutoff = config.age_cutoff().in_year(school_year - 1);
+    let age = lit(cutoff.year())
+        - col("birth_date").dt().year()
+        - when(
+            (col("birth_date").dt().month().cast(DataType::Int32) * lit(100)
+                + col("birth_date").dt().day().cast(DataType::Int32))
+            .gt(lit((cutoff.month() * 100 + cutoff.day()) as i32)),
+        )
+        .then(lit(1))
+        .otherwise(lit(0));
+    let min_credits = config.credits.on_track_min_credits;
+    let max_fs = config.credits.on_track_max_core_semester_fs;
+    let on_track = |credits: Expr, fs: Expr| {
+        credits
+            .gt_eq(lit(min_credits))
+            .and(fs.lt_eq(lit(max_fs)))
+            .cast(DataType::Float64)
+    };
+    let zero = |name: &str| col(name).fill_null(lit(0.0)).alias(name);
+
+    let table = table
+        .with_columns([
+            zero("f_marks"),
+            zero("core_f_marks"),
+            zero("credits_earned"),
+            zero("unrecovered_failed_courses"),
+            zero("behavior_incidents"),
+            zero("suspension_days"),
+            col("cohort_year")
+                .fill_null(lit(school_year) + lit(12) - col("grade_level"))
+                .alias("cohort_year"),
+        ])
+        .with_columns([
+            when(expected.clone().gt(col("credits_earned")))
+                .then(expected - col("credits_earned"))
+                .otherwise(lit(0.0))
+                .alias("credit_deficit"),
+            when(col("grade_level").eq(lit(9)))
+                .then(on_track(
+                    col("courses_on_pace").fill_null(lit(0.0)),
+                    col("core_semester_fs_this_year").fill_null(lit(0.0)),
+                ))
+                .when(
+                    col("grade_level")
+                        .gt(lit(9))
+                        .and(col("freshman_credits").is_not_null()),
+                )
+                .then(on_track(
+                    col("freshman_credits"),
+                    col("freshman_core_semester_fs"),
+                ))
+                .otherwise(lit(NULL).cast(DataType::Float64))
+                .alias("freshman_on_track"),
+            age.gt(lit(14) + col("grade_level") - lit(9))
+                .cast(DataType::Float64)
+                .alias("over_age"),
+        ]);
+
+    let mut columns: Vec<Expr> = STUDENT_COLUMNS
+        .into_iter()
+        .map(|name| match name {
+            "student_id" => col(name).cast(DataType::String),
+            _ => col(name),
+        })
+        .collect();
+    columns.extend(FEATURES.iter().map(|f| col(f.name).cast(DataType::Float64)));
+    Ok(table
+        .select(columns)
+        .sort(["student_id"], Default::default())
+        .collect()?)
+}
+
+/// The students.csv columns of the feature table, before the features, in order.
+pub const STUDENT_COLUMNS: [&str; 13] = [
+    "student_id",
+    "first_name",
+    "last_name",
+    "school_id",
+    "school_name",
+    "grade_level",
+    "cohort_year",
+    "counselor",
+    "gender",
+    "race_ethnicity",
+    "ell",
+    "sped",
+    "econ_disadvantaged",
+];
+
+/// Credits expected by the start of the student's grade, from the config.
+fn expected_credits_expr(config: &Config) -> Expr {
+    let mut expr = lit(0.0);
+    for grade in 6..=12 {
+        expr = when(col("grade_level").eq(lit(grade)))
+            .then(lit(config.expected_credits(grade)))
+            .otherwise(expr);
+    }
+    expr
+}
+
+/// Feature values of one student as a map, for tests and reason texts.
+pub fn values_of(table: &DataFrame, row: usize) -> Result<BTreeMap<&'static str, Option<f64>>> {
+    let mut values = BTreeMap::new();
+    for f in &FEATURES {
+        values.insert(f.name, table.column(f.name)?.f64()?.get(row));
+    }
+    Ok(values)
+}

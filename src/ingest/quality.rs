@@ -1,0 +1,390 @@
+//! The data-quality report and gate.
+//!
+//! Every row that is read is accounted for: accepted, rejected (with file, line, column, value
+//! and reason in rejects.csv), accepted with a value left blank, or ignored because it is not
+//! a feature as of the date (e.g. dated after the as-of date). The gate refuses to publish a
+//! referral list when too large a share of a file was rejected.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::io::error::{EwsError, Result};
+
+/// Rows of an input file that were read but not used, by reason (never silently dropped).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct IgnoredRows {
+    pub file: &'static str,
+    pub reason: &'static str,
+    pub rows: u64,
+}
+
+/// What happened to a row that failed a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Action {
+    /// The row is not used.
+    Reject,
+    /// The row is used, the value is left blank.
+    IgnoreValue,
+    /// Nothing is dropped; worth a look (e.g. a student without attendance).
+    Warn,
+    /// The row is used; a free-text value had bytes that are not text, replaced by U+FFFD.
+    Replace,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Reject => "row rejected",
+            Action::IgnoreValue => "value ignored",
+            Action::Warn => "warning",
+            Action::Replace => "replaced",
+        }
+    }
+}
+
+/// Row counts of one input file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileQuality {
+    pub file: &'static str,
+    pub path: PathBuf,
+    pub rows_read: u64,
+    /// Rows per (action, reason), from rejects.csv.
+    pub flagged: BTreeMap<(String, String), u64>,
+    /// Valid rows that are not features as of the date, per reason.
+    pub ignored: BTreeMap<String, u64>,
+    /// What is wrong with the file as a whole (no rows where rows are needed…).
+    pub problems: Vec<FileProblem>,
+}
+
+/// A problem of a whole file: one that fails the gate, or a warning.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileProblem {
+    pub fails_gate: bool,
+    pub reason: String,
+}
+
+impl FileQuality {
+    pub fn new(file: &'static str, path: PathBuf, rows_read: u64) -> FileQuality {
+        FileQuality {
+            file,
+            path,
+            rows_read,
+            flagged: BTreeMap::new(),
+            ignored: BTreeMap::new(),
+            problems: Vec::new(),
+        }
+    }
+
+    fn count(&self, action: Action) -> u64 {
+        self.flagged
+            .iter()
+            .filter(|((a, _), _)| a == action.as_str())
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    pub fn rejected(&self) -> u64 {
+        self.count(Action::Reject)
+    }
+
+    pub fn accepted(&self) -> u64 {
+        self.rows_read.saturating_sub(self.rejected())
+    }
+
+    pub fn rejected_share(&self) -> f64 {
+        if self.rows_read == 0 {
+            0.0
+        } else {
+            self.rejected() as f64 / self.rows_read as f64
+        }
+    }
+}
+
+/// The data-quality report of a run.
+#[derive(Debug, Default)]
+pub struct QualityReport {
+    pub files: Vec<FileQuality>,
+    /// rejects.csv: file, line, column, value, reason, action.
+    pub rejects: Vec<DataFrame>,
+    /// Optional files the snapshot does not have (or has with no byte at all).
+    pub absent: Vec<&'static str>,
+}
+
+/// One row of rejects.csv, borrowed from whichever check found it.
+pub struct RejectRow<'a> {
+    pub line: u64,
+    pub column: &'a str,
+    pub value: Option<&'a str>,
+    pub reason: &'a str,
+    pub action: Action,
+}
+
+/// rejects.csv rows of one file as a frame: file, line, column, value, reason, action.
+pub fn rejects_frame<'a>(
+    file: &str,
+    rows: impl ExactSizeIterator<Item = RejectRow<'a>>,
+) -> Result<DataFrame> {
+    let n = rows.len();
+    let (mut lines, mut columns, mut values, mut reasons, mut actions) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for row in rows {
+        lines.push(row.line);
+        columns.push(row.column);
+        values.push(row.value);
+        reasons.push(row.reason);
+        actions.push(row.action.as_str());
+    }
+    Ok(DataFrame::new(
+        n,
+        vec![
+            Column::new("file".into(), vec![file; n]),
+            Column::new("line".into(), lines),
+            Column::new("column".into(), columns),
+            Column::new("value".into(), values),
+            Column::new("reason".into(), reasons),
+            Column::new("action".into(), actions),
+        ],
+    )?)
+}
+
+/// rejects.csv rows of what the reader itself flagged: malformed rows (rejected) and free-text
+/// values whose invalid bytes were replaced. A file with bytes that are not UTF-8 also gets one
+/// warning in the run log, with the hint to say it is Windows-1252.
+pub fn reader_rejects(
+    file: &str,
+    flags: &[crate::ingest::reader::ReaderFlag],
+) -> Result<DataFrame> {
+    let not_text = flags
+        .iter()
+        .filter(|f| f.reason.contains(crate::ingest::reader::ENCODING_HINT))
+        .count();
+    if not_text > 0 {
+        log::warn!(
+            "{file}: {not_text} values are not valid UTF-8 (see rejects.csv); {}",
+            crate::ingest::reader::ENCODING_HINT
+        );
+    }
+    rejects_frame(
+        file,
+        flags.iter().map(|f| RejectRow {
+            line: f.line,
+            column: &f.column,
+            value: Some(&f.value),
+            reason: &f.reason,
+            action: match f.replaced {
+                true => Action::Replace,
+                false => Action::Reject,
+            },
+        }),
+    )
+}
+
+/// An empty frame with the columns of rejects.csv.
+pub fn empty_rejects() -> DataFrame {
+    let text = |name: &str| Column::new_empty(name.into(), &DataType::String);
+    DataFrame::new_infer_height(vec![
+        text("file"),
+        Column::new_empty("line".into(), &DataType::UInt64),
+        text("column"),
+        text("value"),
+        text("reason"),
+        text("action"),
+    ])
+    .unwrap_or_default()
+}
+
+/// Why the gate failed for one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct GateFailure {
+    pub file: &'static str,
+    pub reason: String,
+}
+
+impl std::fmt::Display for GateFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.file, self.reason)
+    }
+}
+
+impl QualityReport {
+    /// Adds a file's counts and its rejects.
+    pub fn push(&mut self, file: FileQuality, rejects: DataFrame) {
+        self.files.push(file);
+        let name = self.files.last().map(|f| f.file).unwrap_or_default();
+        self.add_rejects(name, rejects);
+    }
+
+    /// Adds rejects (or warnings) of a file already in the report.
+    pub fn add_rejects(&mut self, file: &str, rejects: DataFrame) {
+        if let Some(quality) = self.files.iter_mut().find(|f| f.file == file) {
+            if let (Ok(actions), Ok(reasons)) = (rejects.column("action"), rejects.column("reason"))
+            {
+                if let (Ok(actions), Ok(reasons)) = (actions.str(), reasons.str()) {
+                    for (action, reason) in actions.iter().zip(reasons.iter()) {
+                        let key = (
+                            action.unwrap_or("").to_string(),
+                            reason.unwrap_or("").to_string(),
+                        );
+                        *quality.flagged.entry(key).or_insert(0) += 1;
+                    }
+                }
+            }
+        }
+        if rejects.height() > 0 {
+            self.rejects.push(rejects);
+        }
+    }
+
+    /// Adds the rows the features left out (after the as-of date, other school years).
+    pub fn add_ignored(&mut self, ignored: &[IgnoredRows]) {
+        for row in ignored {
+            if let Some(quality) = self.files.iter_mut().find(|f| f.file == row.file) {
+                *quality.ignored.entry(row.reason.to_string()).or_insert(0) += row.rows;
+            }
+        }
+    }
+
+    /// Adds a problem of a whole file already in the report.
+    pub fn add_problem(&mut self, file: &str, fails_gate: bool, reason: String) {
+        if let Some(quality) = self.files.iter_mut().find(|f| f.file == file) {
+            quality.problems.push(FileProblem { fails_gate, reason });
+        }
+    }
+
+    /// Files whose rejected share is above the configured limit, and files with a problem
+    /// that fails the gate (an empty file where rows are needed).
+    pub fn gate(&self, config: &Config) -> Vec<GateFailure> {
+        let mut failures = Vec::new();
+        for f in &self.files {
+            let limit = config.quality.max_rejected_share(f.file);
+            if f.rejected_share() > limit {
+                failures.push(GateFailure {
+                    file: f.file,
+                    reason: format!(
+                        "{} of {} rows rejected ({:.2}%, limit {:.2}%)",
+                        f.rejected(),
+                        f.rows_read,
+                        100.0 * f.rejected_share(),
+                        100.0 * limit
+                    ),
+                });
+            }
+            for problem in f.problems.iter().filter(|p| p.fails_gate) {
+                failures.push(GateFailure {
+                    file: f.file,
+                    reason: problem.reason.clone(),
+                });
+            }
+        }
+        failures
+    }
+
+    /// Whether anything was rejected, replaced, left blank or flagged (exit code 1 when the
+    /// gate passes).
+    pub fn has_warnings(&self) -> bool {
+        self.files
+            .iter()
+            .any(|f| !f.flagged.is_empty() || !f.problems.is_empty())
+    }
+
+    /// data_quality.csv: one row per file and category (read, accepted, rejected, value
+    /// ignored, warning, ignored), with the reason for the last four.
+    pub fn write_summary_csv(&self, path: &Path) -> Result<()> {
+        let io = |e: csv::Error| EwsError::io(path, std::io::Error::other(e));
+        let mut writer = csv::Writer::from_path(path).map_err(io)?;
+        writer
+            .write_record(["file", "category", "reason", "rows"])
+            .map_err(io)?;
+        for f in &self.files {
+            writer
+                .write_record([f.file, "read", "", &f.rows_read.to_string()])
+                .map_err(io)?;
+            writer
+                .write_record([f.file, "accepted", "", &f.accepted().to_string()])
+                .map_err(io)?;
+            for ((action, reason), rows) in &f.flagged {
+                writer
+                    .write_record([f.file, action, reason, &rows.to_string()])
+                    .map_err(io)?;
+            }
+            for (reason, rows) in &f.ignored {
+                writer
+                    .write_record([f.file, "ignored", reason, &rows.to_string()])
+                    .map_err(io)?;
+            }
+            for problem in &f.problems {
+                let category = match problem.fails_gate {
+                    true => "gate failure",
+                    false => "warning",
+                };
+                writer
+                    .write_record([f.file, category, &problem.reason, "0"])
+                    .map_err(io)?;
+            }
+        }
+        for file in &self.absent {
+            writer
+                .write_record([file, "absent", "optional file not in the snapshot", "0"])
+                .map_err(io)?;
+        }
+        writer.flush().map_err(|e| EwsError::io(path, e))
+    }
+
+    /// rejects.csv: every flagged row, by file and line.
+    pub fn write_rejects_csv(&self, path: &Path) -> Result<()> {
+        let mut all = empty_rejects();
+        for part in &self.rejects {
+            all.vstack_mut(part)?;
+        }
+        // The offending values come from the export: neutralise formulas for spreadsheets.
+        crate::io::text::write_safe_csv(path, &all)
+    }
+
+    /// Writes data_quality.csv and rejects.csv into `dir`.
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        self.write_summary_csv(&dir.join("data_quality.csv"))?;
+        self.write_rejects_csv(&dir.join("rejects.csv"))
+    }
+
+    /// The lines of the run summary about data quality.
+    pub fn summary_lines(&self, config: &Config) -> Vec<String> {
+        let mut lines = Vec::new();
+        for f in &self.files {
+            let rejected = f.rejected();
+            lines.push(format!(
+                "  {:<15} {:>10} rows read, {:>8} rejected ({:.2}%, limit {:.2}%)",
+                f.file,
+                f.rows_read,
+                rejected,
+                100.0 * f.rejected_share(),
+                100.0 * config.quality.max_rejected_share(f.file)
+            ));
+            for ((action, reason), rows) in &f.flagged {
+                lines.push(format!("      {rows:>9} {action}: {reason}"));
+            }
+            for (reason, rows) in &f.ignored {
+                lines.push(format!("      {rows:>9} ignored: {reason}"));
+            }
+            for problem in &f.problems {
+                let kind = match problem.fails_gate {
+                    true => "fails the gate",
+                    false => "warning",
+                };
+                lines.push(format!("      {kind}: {}", problem.reason));
+            }
+        }
+        for file in &self.absent {
+            lines.push(format!("  {file:<15} absent (optional)"));
+        }
+        lines
+    }
+}

@@ -1,0 +1,306 @@
+//! Evaluation of a model on a labelled snapshot (a backtest), side by side with the rule-based
+//! indicators the field already uses, so a district can see whether the model earns its place.
+//!
+//! The indicators are computed from the same feature table:
+//! - the freshman on-track indicator (Allensworth & Easton 2005): off-track = at risk;
+//! - the ABC flags (Balfanz, Herzog & Mac Iver 2007): attendance below 90%, any suspension
+//!   day, any core-course F this year; any flag = at risk.
+//!
+//! A yes/no indicator ranks every flagged student equally, so its precision at the top k% is
+//! the expected value with ties in random order ([`crate::model::metrics::expected_precision_at`]).
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::features::FeatureRun;
+use crate::io::error::Result;
+use crate::model::equity::{self, GroupAudit};
+use crate::model::metrics::{self, CalibrationBin};
+
+/// The top shares of students at which precision and recall are reported.
+pub const TOP_FRACTIONS: [f64; 3] = [0.05, 0.10, 0.20];
+
+/// Attendance below this share of days is the A of the ABC flags.
+pub const ABC_ATTENDANCE_BELOW: f64 = 0.90;
+
+/// Precision and recall among the top share of students by score.
+#[derive(Debug, Clone, Serialize)]
+pub struct AtTop {
+    pub fraction: f64,
+    pub students: usize,
+    pub precision: f64,
+    pub recall: f64,
+}
+
+/// The metrics of one score (the model or an indicator) on the labelled students.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoreMetrics {
+    pub name: String,
+    pub students: usize,
+    pub positives: usize,
+    /// For a yes/no indicator: students flagged.
+    pub flagged: Option<usize>,
+    pub auc_roc: f64,
+    pub average_precision: f64,
+    /// Only for probabilities (the model).
+    pub brier_score: Option<f64>,
+    pub log_loss: Option<f64>,
+    pub at_top: Vec<AtTop>,
+}
+
+impl ScoreMetrics {
+    pub fn compute(name: &str, scores: &[f64], labels: &[bool], probabilities: bool) -> Self {
+        ScoreMetrics {
+            name: name.to_string(),
+            students: labels.len(),
+            positives: labels.iter().filter(|l| **l).count(),
+            flagged: (!probabilities).then(|| scores.iter().filter(|s| **s > 0.0).count()),
+            auc_roc: metrics::auc_roc(scores, labels),
+            average_precision: metrics::average_precision(scores, labels),
+            brier_score: probabilities.then(|| metrics::brier_score(scores, labels)),
+            log_loss: probabilities.then(|| metrics::log_loss(scores, labels)),
+            at_top: TOP_FRACTIONS
+                .iter()
+                .map(|&fraction| AtTop {
+                    fraction,
+                    students: metrics::top_k(labels.len(), fraction),
+                    precision: metrics::expected_precision_at(scores, labels, fraction),
+                    recall: metrics::expected_recall_at(scores, labels, fraction),
+                })
+                .collect(),
+        }
+    }
+
+    /// The metrics as text, by name: `auc`, `ap`, `p5` `p10` `p20`, `r5` `r10` `r20`, `brier`,
+    /// `log_loss`, `flagged` ("-" where a metric does not apply).
+    pub fn cell(&self, name: &str) -> String {
+        let dash = || "-".to_string();
+        let at = |fraction: f64, precision: bool| {
+            self.at(fraction)
+                .map(|t| number(if precision { t.precision } else { t.recall }))
+                .unwrap_or_else(dash)
+        };
+        match name {
+            "auc" => number(self.auc_roc),
+            "ap" => number(self.average_precision),
+            "p5" => at(0.05, true),
+            "p10" => at(0.10, true),
+            "p20" => at(0.20, true),
+            "r5" => at(0.05, false),
+            "r10" => at(0.10, false),
+            "r20" => at(0.20, false),
+            "brier" => self.brier_score.map(number).unwrap_or_else(dash),
+            "log_loss" => self.log_loss.map(number).unwrap_or_else(dash),
+            "flagged" => self.flagged.map(|f| f.to_string()).unwrap_or_else(dash),
+            _ => dash(),
+        }
+    }
+
+    /// One Markdown table row of the named cells.
+    pub fn markdown_row(&self, cells: &[&str]) -> String {
+        let values: Vec<String> = cells.iter().map(|c| self.cell(c)).collect();
+        format!("| {} | {} |\n", self.name, values.join(" | "))
+    }
+
+    /// The figures at the top `fraction` (one of [`TOP_FRACTIONS`]).
+    pub fn at(&self, fraction: f64) -> Option<&AtTop> {
+        self.at_top
+            .iter()
+            .find(|t| (t.fraction - fraction).abs() < 1e-9)
+    }
+
+    /// Precision at the top `fraction` (one of [`TOP_FRACTIONS`]).
+    pub fn precision_at(&self, fraction: f64) -> f64 {
+        self.at(fraction).map(|t| t.precision).unwrap_or(f64::NAN)
+    }
+}
+
+/// Everything `ews evaluate` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evaluation {
+    pub snapshot_as_of: chrono::NaiveDate,
+    pub students: usize,
+    pub labelled: usize,
+    pub excluded_transferred: usize,
+    pub excluded_not_yet_known: usize,
+    pub excluded_no_outcome: usize,
+    pub model: ScoreMetrics,
+    pub calibration: Vec<CalibrationBin>,
+    pub expected_calibration_error: f64,
+    /// The rule-based indicators on the same students.
+    pub indicators: Vec<ScoreMetrics>,
+    /// Referral threshold of the equity audit (`tiers.medium`).
+    pub referral_threshold: f64,
+    pub equity: Vec<GroupAudit>,
+}
+
+/// The rule-based indicators as 1 (flagged) / 0 per row of the feature table.
+pub fn indicators(table: &DataFrame) -> Result<Vec<(&'static str, Vec<f64>)>> {
+    let flags = table
+        .clone()
+        .lazy()
+        .select([
+            col("freshman_on_track")
+                .eq(lit(0.0))
+                .fill_null(lit(false))
+                .alias("off_track"),
+            col("attendance_rate")
+                .lt(lit(ABC_ATTENDANCE_BELOW))
+                .fill_null(lit(false))
+                .or(col("suspension_days").gt(lit(0.0)).fill_null(lit(false)))
+                .or(col("core_f_marks").gt(lit(0.0)).fill_null(lit(false)))
+                .alias("abc"),
+        ])
+        .collect()?;
+    let as_numbers = |name: &str| -> Result<Vec<f64>> {
+        Ok(flags
+            .column(name)?
+            .bool()?
+            .iter()
+            .map(|f| if f == Some(true) { 1.0 } else { 0.0 })
+            .collect())
+    };
+    Ok(vec![
+        ("freshman_off_track", as_numbers("off_track")?),
+        ("abc_any_flag", as_numbers("abc")?),
+    ])
+}
+
+/// Evaluates `probabilities` (one per row of `run.table`) against `labels`.
+pub fn evaluate(
+    run: &FeatureRun,
+    probabilities: &[f64],
+    labels: &crate::model::Labels,
+    config: &Config,
+) -> Result<Evaluation> {
+    let rows: Vec<usize> = (0..labels.labels.len())
+        .filter(|&i| labels.labels[i].is_some())
+        .collect();
+    let y: Vec<bool> = rows
+        .iter()
+        .map(|&i| labels.labels[i] == Some(true))
+        .collect();
+    let model_scores: Vec<f64> = rows.iter().map(|&i| probabilities[i]).collect();
+    let calibration = metrics::calibration_table(&model_scores, &y);
+
+    let mut indicator_metrics = Vec::new();
+    for (name, flags) in indicators(&run.table)? {
+        let scores: Vec<f64> = rows.iter().map(|&i| flags[i]).collect();
+        indicator_metrics.push(ScoreMetrics::compute(name, &scores, &y, false));
+    }
+
+    let groups = equity::group_columns(&run.table)?;
+    let students: Vec<equity::Student> = rows
+        .iter()
+        .map(|&i| equity::Student {
+            groups: std::array::from_fn(|a| groups[a].get(i)),
+            risk: probabilities[i],
+            label: labels.labels[i],
+        })
+        .collect();
+    let threshold = config.tiers.medium;
+    Ok(Evaluation {
+        snapshot_as_of: run.as_of,
+        students: run.table.height(),
+        labelled: rows.len(),
+        excluded_transferred: labels.excluded_transferred,
+        excluded_not_yet_known: labels.excluded_not_yet_known,
+        excluded_no_outcome: labels.excluded_no_outcome,
+        model: ScoreMetrics::compute("model", &model_scores, &y, true),
+        expected_calibration_error: metrics::expected_calibration_error(&calibration),
+        calibration,
+        indicators: indicator_metrics,
+        referral_threshold: threshold,
+        equity: equity::audit(&students, threshold, config.equity.min_group_size),
+    })
+}
+
+pub fn number(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.3}")
+    } else {
+        "n/a".into()
+    }
+}
+
+impl Evaluation {
+    /// The side-by-side table of the model and the indicators, as text lines.
+    pub fn comparison_lines(&self) -> Vec<String> {
+        let mut lines = vec![format!(
+            "  {:<20} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            "score", "AUC", "AP", "P@5%", "P@10%", "P@20%", "R@10%", "Brier", "logloss"
+        )];
+        let cells = ["auc", "ap", "p5", "p10", "p20", "r10", "brier", "log_loss"];
+        for m in std::iter::once(&self.model).chain(&self.indicators) {
+            let values: Vec<String> = cells.iter().map(|c| format!("{:>8}", m.cell(c))).collect();
+            lines.push(format!("  {:<20} {}", m.name, values.join(" ")));
+        }
+        lines
+    }
+
+    /// The calibration table as text lines.
+    pub fn calibration_lines(&self) -> Vec<String> {
+        let mut lines = vec![format!(
+            "  {:<11} {:>8} {:>10} {:>9}",
+            "predicted", "students", "mean pred", "observed"
+        )];
+        for bin in &self.calibration {
+            lines.push(format!(
+                "  {:.1}–{:.1}     {:>8} {:>10} {:>9}",
+                bin.lower,
+                bin.upper,
+                bin.students,
+                number(bin.mean_predicted),
+                number(bin.observed_rate)
+            ));
+        }
+        lines.push(format!(
+            "  expected calibration error {}",
+            number(self.expected_calibration_error)
+        ));
+        lines
+    }
+
+    /// A readable report (Markdown) of the whole evaluation.
+    pub fn report_markdown(&self, min_group_size: usize) -> String {
+        let mut text = format!(
+            "# Model evaluation as of {}\n\n{} students, {} with a known outcome ({} at risk); excluded: {} transferred out, {} outcome not yet known, {} without outcome.\n\n",
+            self.snapshot_as_of,
+            self.students,
+            self.labelled,
+            self.model.positives,
+            self.excluded_transferred,
+            self.excluded_not_yet_known,
+            self.excluded_no_outcome
+        );
+        text.push_str("## The model and the rule-based indicators\n\n");
+        text.push_str("| score | AUC | AP | P@5% | P@10% | P@20% | R@5% | R@10% | R@20% | Brier | log loss | flagged |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        for m in std::iter::once(&self.model).chain(&self.indicators) {
+            text.push_str(&m.markdown_row(&[
+                "auc", "ap", "p5", "p10", "p20", "r5", "r10", "r20", "brier", "log_loss", "flagged",
+            ]));
+        }
+        text.push_str("\nIndicators are yes/no: their precision at the top k% is the expected value with the flagged students in random order.\n\n## Calibration\n\n| predicted | students | mean predicted | observed |\n|---|---|---|---|\n");
+        for bin in &self.calibration {
+            text.push_str(&format!(
+                "| {:.1}–{:.1} | {} | {} | {} |\n",
+                bin.lower,
+                bin.upper,
+                bin.students,
+                number(bin.mean_predicted),
+                number(bin.observed_rate)
+            ));
+        }
+        text.push_str(&format!(
+            "\nExpected calibration error: {}.\n\n## Equity audit\n\n",
+            number(self.expected_calibration_error)
+        ));
+        text.push_str(&equity::markdown(
+            &self.equity,
+            self.referral_threshold,
+            min_group_size,
+        ));
+        text
+    }
+}

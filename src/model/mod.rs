@@ -1,0 +1,1046 @@
+//! The risk model: training labels, a standardised L2 logistic regression (linfa-logistic),
+//! and the model file that scoring reads.
+//!
+//! The model file is plain JSON so that an analyst can read what the model does: feature names
+//! in order, the scaler, coefficients, intercept, training counts and held-out metrics.
+//! Scoring needs nothing but this file: probabilities are computed from it directly.
+
+pub mod equity;
+pub mod evaluate;
+pub mod metrics;
+pub mod model_card;
+pub mod score;
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use linfa::traits::Fit as _;
+use linfa::Dataset;
+use linfa_logistic::LogisticRegression;
+use ndarray::{Array1, Array2};
+use polars::prelude::*;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::features::{FeatureRun, FEATURES};
+use crate::io::error::{EwsError, Result};
+use crate::model::metrics::Metrics;
+
+/// Version of the model file layout; scoring refuses other versions.
+pub const MODEL_SCHEMA_VERSION: u32 = 2;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelFile {
+    pub schema_version: u32,
+    pub ews_version: String,
+    /// Model features, in the order of `means`, `std_devs` and `coefficients`.
+    pub features: Vec<String>,
+    /// Training means; a missing value is replaced by its feature's mean (a zero z-score).
+    pub means: Vec<f64>,
+    pub std_devs: Vec<f64>,
+    /// Coefficients on the standardised features (log-odds per standard deviation).
+    pub coefficients: Vec<f64>,
+    pub intercept: f64,
+    /// Platt scaling of the log-odds, when the held-out calibration needed it:
+    /// risk = sigmoid(slope × log-odds + intercept).
+    pub calibration: Option<Platt>,
+    pub hyperparameters: Hyperparameters,
+    /// Mean held-out AUC and log loss of each candidate penalty, over the folds.
+    pub cross_validation: Vec<CvPoint>,
+    /// SHA-256 of the training snapshot's files and the config: the same fingerprint means
+    /// the same training inputs.
+    pub fingerprint: String,
+    pub training: TrainingCounts,
+    /// Share of at-risk students among the labelled training students.
+    pub base_rate: f64,
+    /// Ranking metrics of a model fitted on the other students, on a stratified holdout.
+    pub holdout: Metrics,
+    /// Held-out calibration before and after the calibration step.
+    pub holdout_calibration: CalibrationReport,
+}
+
+/// Platt scaling (Platt 1999) of the model's log-odds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Platt {
+    pub slope: f64,
+    pub intercept: f64,
+}
+
+impl Platt {
+    pub fn apply(&self, log_odds: f64) -> f64 {
+        self.slope * log_odds + self.intercept
+    }
+}
+
+/// The settings a model was trained with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hyperparameters {
+    /// The penalty chosen by cross-validation.
+    pub l2_penalty: f64,
+    pub l2_grid: Vec<f64>,
+    pub cv_folds: usize,
+    /// Training students the cross-validation sampled at most (absent in older model files).
+    #[serde(default)]
+    pub cv_max_students: Option<usize>,
+    pub holdout_fraction: f64,
+    pub seed: u64,
+    pub max_iterations: u64,
+}
+
+/// Cross-validated performance of one candidate penalty.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CvPoint {
+    pub l2_penalty: f64,
+    pub mean_auc_roc: f64,
+    /// Standard error of the mean AUC over the folds.
+    pub se_auc_roc: f64,
+    pub mean_log_loss: f64,
+}
+
+/// Calibration of the held-out probabilities before and after Platt scaling. "After" is
+/// cross-fitted (scaling fitted on one half of the holdout, measured on the other, both
+/// ways), so it is not judged on the students it was fitted to.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationReport {
+    pub expected_calibration_error_before: f64,
+    pub brier_score_before: f64,
+    pub expected_calibration_error_after: f64,
+    pub brier_score_after: f64,
+    /// Whether the model file carries the calibration step.
+    pub applied: bool,
+}
+
+/// How the snapshot's students were used for training.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TrainingCounts {
+    pub snapshot_as_of: NaiveDate,
+    pub students: usize,
+    pub labelled: usize,
+    pub positives: usize,
+    /// `transferred_out`: excluded by the label rule.
+    pub excluded_transferred: usize,
+    /// `still_enrolled` before the end of the cohort year: outcome not yet known.
+    pub excluded_not_yet_known: usize,
+    /// Enrolled students with no row in outcomes.csv.
+    pub excluded_no_outcome: usize,
+    /// outcomes.csv rows for students not in students.csv (not used).
+    pub outcomes_not_enrolled: usize,
+    pub holdout_students: usize,
+}
+
+/// Training labels per feature-table row: `Some(true)` at risk, `Some(false)` not, `None`
+/// excluded.
+pub struct Labels {
+    pub labels: Vec<Option<bool>>,
+    pub excluded_transferred: usize,
+    pub excluded_not_yet_known: usize,
+    pub excluded_no_outcome: usize,
+    pub outcomes_not_enrolled: usize,
+}
+
+/// Applies the contract's label rule to outcomes.csv for the students of `run`.
+pub fn labels(run: &FeatureRun, outcomes: &DataFrame, config: &Config) -> Result<Labels> {
+    let year_start = config.school_year_start();
+    let joined = run
+        .table
+        .clone()
+        .lazy()
+        .select([col("student_id"), col("cohort_year")])
+        .with_row_index("row", None)
+        .join(
+            outcomes.clone().lazy(),
+            [col("student_id")],
+            [col("student_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .sort(["row"], Default::default())
+        .collect()?;
+    if joined.height() != run.table.height() {
+        return Err(EwsError::BadFile {
+            path: crate::contract::OUTCOMES.name.into(),
+            message: "a student has more than one outcome row; expected one per student".into(),
+        });
+    }
+    let outcome = joined.column("outcome")?.str()?;
+    let outcome_date = joined.column("outcome_date")?.date()?;
+    let cohort = joined.column("cohort_year")?.i32()?;
+    let mut result = Labels {
+        labels: Vec::with_capacity(joined.height()),
+        excluded_transferred: 0,
+        excluded_not_yet_known: 0,
+        excluded_no_outcome: 0,
+        outcomes_not_enrolled: 0,
+    };
+    for ((outcome, date), cohort) in outcome
+        .iter()
+        .zip(outcome_date.as_date_iter())
+        .zip(cohort.iter())
+    {
+        let label = match outcome {
+            None => {
+                result.excluded_no_outcome += 1;
+                None
+            }
+            Some("graduated_on_time") => Some(false),
+            Some("graduated_late") | Some("dropped_out") => Some(true),
+            Some("still_enrolled") => {
+                // The cohort year ends the day before the next school year starts.
+                let cohort_end = cohort.map(|c| year_start.in_year(c) - chrono::Days::new(1));
+                match (cohort_end, date) {
+                    (Some(end), Some(date)) if end <= date => Some(true),
+                    _ => {
+                        result.excluded_not_yet_known += 1;
+                        None
+                    }
+                }
+            }
+            Some(_) => {
+                result.excluded_transferred += 1;
+                None
+            }
+        };
+        result.labels.push(label);
+    }
+    let enrolled = outcomes
+        .clone()
+        .lazy()
+        .anti_join(
+            run.table.clone().lazy(),
+            col("student_id"),
+            col("student_id"),
+        )
+        .collect()?;
+    result.outcomes_not_enrolled = enrolled.height();
+    Ok(result)
+}
+
+/// The model features, in order.
+pub fn model_features() -> Vec<String> {
+    FEATURES
+        .iter()
+        .filter(|f| f.in_model)
+        .map(|f| f.name.to_string())
+        .collect()
+}
+
+/// Feature values of the table as a students × features matrix; missing values are NaN.
+pub fn raw_matrix(table: &DataFrame, features: &[String]) -> Result<Array2<f64>> {
+    let mut matrix = Array2::from_elem((table.height(), features.len()), f64::NAN);
+    for (j, name) in features.iter().enumerate() {
+        let column = table.column(name)?.f64()?;
+        for (i, value) in column.iter().enumerate() {
+            if let Some(v) = value {
+                matrix[[i, j]] = v;
+            }
+        }
+    }
+    Ok(matrix)
+}
+
+/// Mean and population standard deviation of each column, ignoring missing values.
+fn scaler(matrix: &Array2<f64>, rows: &[usize]) -> (Vec<f64>, Vec<f64>) {
+    let mut means = Vec::new();
+    let mut std_devs = Vec::new();
+    for column in matrix.columns() {
+        let values: Vec<f64> = rows
+            .iter()
+            .map(|&i| column[i])
+            .filter(|v| !v.is_nan())
+            .collect();
+        let n = values.len().max(1) as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+        means.push(mean);
+        // A constant feature carries no information; 1.0 keeps its z-score at 0.
+        std_devs.push(if var > 1e-12 { var.sqrt() } else { 1.0 });
+    }
+    (means, std_devs)
+}
+
+/// z-scores of the given rows, missing values at 0 (the mean).
+pub fn standardise(
+    matrix: &Array2<f64>,
+    rows: &[usize],
+    means: &[f64],
+    std_devs: &[f64],
+) -> Array2<f64> {
+    let mut z = Array2::zeros((rows.len(), matrix.ncols()));
+    for (out, &i) in rows.iter().enumerate() {
+        for j in 0..matrix.ncols() {
+            let v = matrix[[i, j]];
+            z[[out, j]] = if v.is_nan() {
+                0.0
+            } else {
+                (v - means[j]) / std_devs[j]
+            };
+        }
+    }
+    z
+}
+
+struct Fit {
+    means: Vec<f64>,
+    std_devs: Vec<f64>,
+    coefficients: Vec<f64>,
+    intercept: f64,
+    /// The solver's own parameters (its sign convention, intercept last): a warm start for
+    /// the next fit on similar rows.
+    solver_params: Array1<f64>,
+}
+
+impl Fit {
+    fn probabilities(&self, matrix: &Array2<f64>, rows: &[usize]) -> Vec<f64> {
+        let z = standardise(matrix, rows, &self.means, &self.std_devs);
+        z.rows()
+            .into_iter()
+            .map(|row| {
+                sigmoid(
+                    self.intercept
+                        + row
+                            .iter()
+                            .zip(&self.coefficients)
+                            .map(|(a, b)| a * b)
+                            .sum::<f64>(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// Convergence tolerance of a fit: on the gradient of the mean log loss.
+const GRADIENT_TOLERANCE_PER_STUDENT: f64 = 1e-6;
+
+/// Fits the standardised logistic regression on `rows`. `start` is a warm start (the
+/// solver parameters of a fit on similar rows): the problem is strictly convex, so it changes
+/// the number of iterations, not the optimum.
+fn fit(
+    matrix: &Array2<f64>,
+    labels: &[bool],
+    rows: &[usize],
+    l2_penalty: f64,
+    config: &Config,
+    start: Option<&Array1<f64>>,
+) -> Result<Fit> {
+    let (means, std_devs) = scaler(matrix, rows);
+    let z = standardise(matrix, rows, &means, &std_devs);
+    let targets: Array1<usize> = rows.iter().map(|&i| labels[i] as usize).collect();
+    // linfa minimises the *sum* of the students' log losses: its gradient grows with the
+    // district, so the tolerance is per student (1e-6 on the mean loss's gradient). A fixed
+    // one made a 100,000-student fit run to hundreds of iterations for digits nobody uses.
+    let mut solver = LogisticRegression::default()
+        .alpha(l2_penalty)
+        .max_iterations(config.model.max_iterations)
+        .gradient_tolerance(GRADIENT_TOLERANCE_PER_STUDENT * rows.len() as f64);
+    if let Some(start) = start {
+        solver = solver.initial_params(start.clone());
+    }
+    let model = solver
+        .fit(&Dataset::new(z, targets))
+        .map_err(|e| EwsError::Training(format!("logistic regression did not fit: {e}")))?;
+    // linfa's "positive" class is the more frequent one (here usually 0, not at risk), so the
+    // signs are turned to give the log-odds of being at risk.
+    let sign = if model.labels().pos.class == 1 {
+        1.0
+    } else {
+        -1.0
+    };
+    Ok(Fit {
+        means,
+        std_devs,
+        coefficients: model.params().iter().map(|c| sign * c).collect(),
+        intercept: sign * model.intercept(),
+        solver_params: model
+            .params()
+            .iter()
+            .copied()
+            .chain(std::iter::once(model.intercept()))
+            .collect(),
+    })
+}
+
+pub fn sigmoid(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// Splits row indices into (train, holdout), stratified by label, deterministically by seed.
+pub fn stratified_split(
+    labels: &[bool],
+    holdout_fraction: f64,
+    seed: u64,
+) -> (Vec<usize>, Vec<usize>) {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut train = Vec::new();
+    let mut holdout = Vec::new();
+    for class in [false, true] {
+        let mut rows: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == class).collect();
+        rows.shuffle(&mut rng);
+        let n_holdout = (rows.len() as f64 * holdout_fraction).round() as usize;
+        holdout.extend_from_slice(&rows[..n_holdout]);
+        train.extend_from_slice(&rows[n_holdout..]);
+    }
+    train.sort_unstable();
+    holdout.sort_unstable();
+    (train, holdout)
+}
+
+/// Trains on the labelled students of `run`. A stratified holdout (25% by default) is set
+/// aside; the penalty is chosen by k-fold cross-validation on the rest; a fit on the rest
+/// gives the held-out metrics and, when needed, the calibration step; the model written is
+/// then refitted on every labelled student with the chosen penalty.
+pub fn train(
+    run: &FeatureRun,
+    labels: &Labels,
+    fingerprint: &str,
+    config: &Config,
+) -> Result<Trained> {
+    let features = model_features();
+    let all = raw_matrix(&run.table, &features)?;
+    let labelled: Vec<usize> = (0..labels.labels.len())
+        .filter(|&i| labels.labels[i].is_some())
+        .collect();
+    let y: Vec<bool> = labelled
+        .iter()
+        .map(|&i| labels.labels[i] == Some(true))
+        .collect();
+    let positives = y.iter().filter(|v| **v).count();
+    if positives < 10 || y.len() - positives < 10 {
+        return Err(EwsError::Training(format!(
+            "need at least 10 at-risk and 10 not-at-risk students with known outcomes; found {positives} and {}",
+            y.len() - positives
+        )));
+    }
+    let matrix = all.select(ndarray::Axis(0), &labelled);
+
+    let (train_rows, holdout_rows) =
+        stratified_split(&y, config.model.holdout_fraction, config.model.seed);
+    // A pilot fit on the cross-validation's students warm-starts every later fit: their
+    // optima are close (most of the same students, penalties that barely move standardised
+    // coefficients), so each needs few iterations.
+    let cv_rows = cv_sample(&y, &train_rows, config);
+    let pilot_penalty = config.model.l2_grid.first().copied().unwrap_or(1.0);
+    let pilot = fit(&matrix, &y, &cv_rows, pilot_penalty, config, None)?;
+    let start = Some(&pilot.solver_params);
+    let cross_validation = cross_validate(&matrix, &y, &cv_rows, config, start)?;
+    let l2_penalty = choose_penalty(&cross_validation);
+    // The fit on the training rows (for the held-out figures) and the final fit on every
+    // labelled student are independent: one core each.
+    let every_row: Vec<usize> = (0..y.len()).collect();
+    let (split_fit, full) = rayon::join(
+        || fit(&matrix, &y, &train_rows, l2_penalty, config, start),
+        || fit(&matrix, &y, &every_row, l2_penalty, config, start),
+    );
+    let (split_fit, full) = (split_fit?, full?);
+    let holdout_scores = split_fit.probabilities(&matrix, &holdout_rows);
+    let holdout_labels: Vec<bool> = holdout_rows.iter().map(|&i| y[i]).collect();
+    let holdout = Metrics::compute(&holdout_scores, &holdout_labels);
+    let (calibration, holdout_calibration) = calibrate(
+        &holdout_scores,
+        &holdout_labels,
+        config.model.max_calibration_error,
+    );
+    let holdout_risks: Vec<f64> = holdout_scores
+        .iter()
+        .map(|&p| match calibration {
+            Some(platt) => sigmoid(platt.apply(logit(p))),
+            None => p,
+        })
+        .collect();
+
+    let model = ModelFile {
+        schema_version: MODEL_SCHEMA_VERSION,
+        ews_version: env!("CARGO_PKG_VERSION").to_string(),
+        features,
+        means: full.means,
+        std_devs: full.std_devs,
+        coefficients: full.coefficients,
+        intercept: full.intercept,
+        calibration,
+        hyperparameters: Hyperparameters {
+            l2_penalty,
+            l2_grid: config.model.l2_grid.clone(),
+            cv_folds: config.model.cv_folds,
+            cv_max_students: Some(config.model.cv_max_students),
+            holdout_fraction: config.model.holdout_fraction,
+            seed: config.model.seed,
+            max_iterations: config.model.max_iterations,
+        },
+        cross_validation,
+        fingerprint: fingerprint.to_string(),
+        training: TrainingCounts {
+            snapshot_as_of: run.as_of,
+            students: run.table.height(),
+            labelled: y.len(),
+            positives,
+            excluded_transferred: labels.excluded_transferred,
+            excluded_not_yet_known: labels.excluded_not_yet_known,
+            excluded_no_outcome: labels.excluded_no_outcome,
+            outcomes_not_enrolled: labels.outcomes_not_enrolled,
+            holdout_students: holdout_rows.len(),
+        },
+        base_rate: positives as f64 / y.len() as f64,
+        holdout,
+        holdout_calibration,
+    };
+    // Scoring refuses such a model; it is not written either.
+    if let Some(problem) = model.implausible() {
+        return Err(EwsError::Training(format!(
+            "the fitted model is implausible ({problem}): does a feature separate the outcomes perfectly (an outcome recorded in the features)? Try larger penalties in `model.l2_grid`"
+        )));
+    }
+    Ok(Trained {
+        model,
+        holdout_rows: holdout_rows.iter().map(|&i| labelled[i]).collect(),
+        holdout_risks,
+        holdout_labels,
+    })
+}
+
+/// A trained model and its held-out predictions (rows of the feature table), for the
+/// equity audit and the model card.
+pub struct Trained {
+    pub model: ModelFile,
+    pub holdout_rows: Vec<usize>,
+    pub holdout_risks: Vec<f64>,
+    pub holdout_labels: Vec<bool>,
+}
+
+pub fn logit(p: f64) -> f64 {
+    let p = p.clamp(1e-12, 1.0 - 1e-12);
+    (p / (1.0 - p)).ln()
+}
+
+/// Assigns each row to one of `k` folds, stratified by label, deterministically by seed.
+pub fn stratified_folds(labels: &[bool], k: usize, seed: u64) -> Vec<usize> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut folds = vec![0; labels.len()];
+    for class in [false, true] {
+        let mut rows: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == class).collect();
+        rows.shuffle(&mut rng);
+        for (n, row) in rows.into_iter().enumerate() {
+            folds[row] = n % k;
+        }
+    }
+    folds
+}
+
+/// The training rows the cross-validation uses: all of them, or a stratified sample of
+/// `model.cv_max_students` (deterministic by seed).
+fn cv_sample(y: &[bool], train_rows: &[usize], config: &Config) -> Vec<usize> {
+    let max = config.model.cv_max_students;
+    if train_rows.len() <= max {
+        return train_rows.to_vec();
+    }
+    let labels: Vec<bool> = train_rows.iter().map(|&i| y[i]).collect();
+    let share = max as f64 / train_rows.len() as f64;
+    let (_, sample) = stratified_split(&labels, share, config.model.seed.wrapping_add(2));
+    sample.into_iter().map(|i| train_rows[i]).collect()
+}
+
+/// Stratified k-fold cross-validation of every penalty of the grid on `rows`; the fits run
+/// in parallel and each is deterministic, so the result does not depend on the thread count.
+fn cross_validate(
+    matrix: &Array2<f64>,
+    y: &[bool],
+    rows: &[usize],
+    config: &Config,
+    start: Option<&Array1<f64>>,
+) -> Result<Vec<CvPoint>> {
+    use rayon::prelude::*;
+    let k = config.model.cv_folds;
+    let row_labels: Vec<bool> = rows.iter().map(|&i| y[i]).collect();
+    let folds = stratified_folds(&row_labels, k, config.model.seed.wrapping_add(1));
+    let jobs: Vec<(usize, usize)> = (0..config.model.l2_grid.len())
+        .flat_map(|p| (0..k).map(move |f| (p, f)))
+        .collect();
+    let results: Vec<Result<(f64, f64)>> = jobs
+        .par_iter()
+        .map(|&(p, f)| {
+            let fit_rows: Vec<usize> = (0..rows.len())
+                .filter(|&i| folds[i] != f)
+                .map(|i| rows[i])
+                .collect();
+            let test_rows: Vec<usize> = (0..rows.len())
+                .filter(|&i| folds[i] == f)
+                .map(|i| rows[i])
+                .collect();
+            let model = fit(matrix, y, &fit_rows, config.model.l2_grid[p], config, start)?;
+            let scores = model.probabilities(matrix, &test_rows);
+            let labels: Vec<bool> = test_rows.iter().map(|&i| y[i]).collect();
+            Ok((
+                crate::model::metrics::auc_roc(&scores, &labels),
+                crate::model::metrics::log_loss(&scores, &labels),
+            ))
+        })
+        .collect();
+    let mut points = Vec::new();
+    for (p, &penalty) in config.model.l2_grid.iter().enumerate() {
+        let mut aucs = Vec::with_capacity(k);
+        let mut losses = Vec::with_capacity(k);
+        for (job, result) in jobs.iter().zip(&results) {
+            if job.0 == p {
+                let (auc, loss) = result
+                    .as_ref()
+                    .map_err(|e| EwsError::Training(e.to_string()))?;
+                aucs.push(*auc);
+                losses.push(*loss);
+            }
+        }
+        let n = aucs.len() as f64;
+        let mean = aucs.iter().sum::<f64>() / n;
+        let var = aucs.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+        points.push(CvPoint {
+            l2_penalty: penalty,
+            mean_auc_roc: mean,
+            se_auc_roc: (var / n).sqrt(),
+            mean_log_loss: losses.iter().sum::<f64>() / n,
+        });
+    }
+    Ok(points)
+}
+
+/// The penalty with the lowest mean cross-validated log loss (a proper scoring rule, so the
+/// choice also serves the probabilities; AUC alone barely moves with the penalty because
+/// shrinking standardised coefficients changes their scale more than their direction). Ties go
+/// to the larger penalty, the simpler model.
+pub fn choose_penalty(points: &[CvPoint]) -> f64 {
+    points
+        .iter()
+        .filter(|p| p.mean_log_loss.is_finite())
+        .min_by(|a, b| {
+            a.mean_log_loss
+                .total_cmp(&b.mean_log_loss)
+                .then(b.l2_penalty.total_cmp(&a.l2_penalty))
+        })
+        .or(points.first())
+        .map(|p| p.l2_penalty)
+        .unwrap_or(1.0)
+}
+
+/// Fits Platt scaling (a one-feature logistic regression on the log-odds) by Newton's method.
+pub fn fit_platt(probabilities: &[f64], labels: &[bool]) -> Platt {
+    let x: Vec<f64> = probabilities.iter().map(|&p| logit(p)).collect();
+    let (mut a, mut b) = (1.0, 0.0);
+    for _ in 0..50 {
+        // Gradient and Hessian of the mean log loss, with a tiny ridge for separable data.
+        let (mut ga, mut gb, mut haa, mut hab, mut hbb) =
+            (1e-6 * (a - 1.0), 1e-6 * b, 1e-6, 0.0, 1e-6);
+        let n = x.len().max(1) as f64;
+        for (xi, &yi) in x.iter().zip(labels) {
+            let p = sigmoid(a * xi + b);
+            let r = p - if yi { 1.0 } else { 0.0 };
+            let w = p * (1.0 - p);
+            ga += r * xi / n;
+            gb += r / n;
+            haa += w * xi * xi / n;
+            hab += w * xi / n;
+            hbb += w / n;
+        }
+        let det = haa * hbb - hab * hab;
+        if det.abs() < 1e-18 {
+            break;
+        }
+        let (da, db) = ((hbb * ga - hab * gb) / det, (haa * gb - hab * ga) / det);
+        a -= da;
+        b -= db;
+        if da.abs() < 1e-10 && db.abs() < 1e-10 {
+            break;
+        }
+    }
+    Platt {
+        slope: a,
+        intercept: b,
+    }
+}
+
+/// Measures the held-out calibration and decides on Platt scaling: applied when the
+/// expected calibration error is above `max_error` and the cross-fitted scaling lowers both
+/// the calibration error and the Brier score.
+fn calibrate(
+    probabilities: &[f64],
+    labels: &[bool],
+    max_error: f64,
+) -> (Option<Platt>, CalibrationReport) {
+    use crate::model::metrics::{brier_score, calibration_table, expected_calibration_error};
+    let ece_before = expected_calibration_error(&calibration_table(probabilities, labels));
+    let brier_before = brier_score(probabilities, labels);
+    // Cross-fitting: the holdout's halves (alternate rows) calibrate each other.
+    let mut after = vec![0.0; probabilities.len()];
+    for half in 0..2 {
+        let fit_rows: Vec<usize> = (0..probabilities.len()).filter(|i| i % 2 != half).collect();
+        let platt = fit_platt(
+            &fit_rows
+                .iter()
+                .map(|&i| probabilities[i])
+                .collect::<Vec<_>>(),
+            &fit_rows.iter().map(|&i| labels[i]).collect::<Vec<_>>(),
+        );
+        for i in (0..probabilities.len()).filter(|i| i % 2 == half) {
+            after[i] = sigmoid(platt.apply(logit(probabilities[i])));
+        }
+    }
+    let ece_after = expected_calibration_error(&calibration_table(&after, labels));
+    let brier_after = brier_score(&after, labels);
+    let applied = ece_before > max_error && ece_after < ece_before && brier_after < brier_before;
+    let report = CalibrationReport {
+        expected_calibration_error_before: ece_before,
+        brier_score_before: brier_before,
+        expected_calibration_error_after: ece_after,
+        brier_score_after: brier_after,
+        applied,
+    };
+    (applied.then(|| fit_platt(probabilities, labels)), report)
+}
+
+/// SHA-256 over the snapshot's files (in contract order, by name and content) and the config.
+pub fn fingerprint(files: &[std::path::PathBuf], config: &Config) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for path in files {
+        let name = path.file_name().map(|n| n.to_string_lossy().to_string());
+        hasher.update(name.unwrap_or_default().as_bytes());
+        crate::io::hashing::hash_file_into(&mut hasher, path)?;
+    }
+    hasher.update(config.sha256()?.as_bytes());
+    Ok(crate::io::hashing::hex(&hasher.finalize()))
+}
+
+/// Largest plausible size of a coefficient, in log-odds per standard deviation of its
+/// feature. Trained coefficients are small (the shipped model's largest is 0.61 in size): at 50
+/// one standard deviation multiplies the odds by e^50 ≈ 10^21, and every risk becomes 0 or 1.
+pub const MAX_ABS_COEFFICIENT: f64 = 50.0;
+
+/// Largest plausible size of the intercept (log-odds of the average student) and of the
+/// calibration step's slope and intercept: beyond it every risk is 0 or 1 (the shipped
+/// model's intercept is −1.66, its calibration slope 1.02).
+pub const MAX_ABS_INTERCEPT: f64 = 50.0;
+
+/// Smallest plausible standard deviation of a feature: a feature's z-score divides by it, so a
+/// smaller one makes every z-score, and every risk, extreme. Training gives a feature that
+/// barely varies (variance ≤ 10^-12) a standard deviation of 1, so no trained value is this
+/// small.
+pub const MIN_STD_DEV: f64 = 1e-9;
+
+/// Largest plausible size of a feature mean: the features are rates, counts, a GPA and credits,
+/// nowhere near a million; a mean beyond it makes every z-score extreme.
+pub const MAX_ABS_MEAN: f64 = 1e6;
+
+/// A number of a model file as a message shows it: plainly, or in exponent form when very large
+/// or small (`1e300`, not 301 digits).
+fn shown(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() || (1e-4..1e6).contains(&v.abs()) {
+        v.to_string()
+    } else {
+        format!("{v:e}")
+    }
+}
+
+impl ModelFile {
+    /// What makes the model's numbers implausible, naming the field, the feature and the bound;
+    /// `None` when they are fine. Such a model would give every student a risk of 0 or 1.
+    pub fn implausible(&self) -> Option<String> {
+        let within = |v: f64, bound: f64| v.is_finite() && v.abs() <= bound;
+        for (i, feature) in self.features.iter().enumerate() {
+            if let Some(&mean) = self.means.get(i) {
+                if !within(mean, MAX_ABS_MEAN) {
+                    return Some(format!(
+                        "`means` of feature `{feature}` is {}: not a finite number within ±{MAX_ABS_MEAN:e}",
+                        shown(mean)
+                    ));
+                }
+            }
+            if let Some(&sd) = self.std_devs.get(i) {
+                if !(sd.is_finite() && sd > MIN_STD_DEV) {
+                    return Some(format!(
+                        "`std_devs` of feature `{feature}` is {}: not a finite number above {MIN_STD_DEV:e}",
+                        shown(sd)
+                    ));
+                }
+            }
+            if let Some(&c) = self.coefficients.get(i) {
+                if !within(c, MAX_ABS_COEFFICIENT) {
+                    return Some(format!(
+                        "`coefficients` of feature `{feature}` is {}: not a finite number within ±{MAX_ABS_COEFFICIENT} (log-odds per standard deviation)",
+                        shown(c)
+                    ));
+                }
+            }
+        }
+        if !within(self.intercept, MAX_ABS_INTERCEPT) {
+            return Some(format!(
+                "`intercept` is {}: not a finite number within ±{MAX_ABS_INTERCEPT}",
+                shown(self.intercept)
+            ));
+        }
+        if let Some(platt) = &self.calibration {
+            for (field, value) in [("slope", platt.slope), ("intercept", platt.intercept)] {
+                if !within(value, MAX_ABS_INTERCEPT) {
+                    return Some(format!(
+                        "`calibration.{field}` is {}: not a finite number within ±{MAX_ABS_INTERCEPT}",
+                        shown(value)
+                    ));
+                }
+            }
+        }
+        None
+    }
+
+    /// Writes the model file atomically, with permissions `mode`.
+    pub fn save(&self, path: &Path, mode: u32) -> Result<()> {
+        let text = serde_json::to_string_pretty(self).map_err(|e| EwsError::Model {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        crate::io::text::write_atomically(path, (text + "\n").as_bytes(), mode)
+    }
+
+    pub fn load(path: &Path) -> Result<ModelFile> {
+        let text = std::fs::read_to_string(path).map_err(|e| EwsError::Model {
+            path: path.to_path_buf(),
+            message: format!(
+                "cannot read: {e} (train one with `ews train SNAPSHOT --out {}`, or name the model file with --model or the config's [model] file)",
+                path.display()
+            ),
+        })?;
+        let not_a_model = |e: serde_json::Error| EwsError::Model {
+            path: path.to_path_buf(),
+            message: format!("not an ews model file: {e}"),
+        };
+        // The version first: a model of another layout gets a clear "retrain", not a
+        // complaint about a missing field.
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(not_a_model)?;
+        let version = value.get("schema_version").and_then(|v| v.as_u64());
+        if let Some(version) = version.filter(|v| *v != u64::from(MODEL_SCHEMA_VERSION)) {
+            return Err(EwsError::Model {
+                path: path.to_path_buf(),
+                message: format!(
+                    "model schema version {version} is not the version this ews reads ({MODEL_SCHEMA_VERSION}); retrain it with `ews train`"
+                ),
+            });
+        }
+        let model: ModelFile = serde_json::from_value(value).map_err(not_a_model)?;
+        model.check(path)?;
+        Ok(model)
+    }
+
+    fn check(&self, path: &Path) -> Result<()> {
+        let bad = |message: String| EwsError::Model {
+            path: path.to_path_buf(),
+            message,
+        };
+        if self.schema_version != MODEL_SCHEMA_VERSION {
+            return Err(bad(format!(
+                "model schema version {} is not the version this ews reads ({MODEL_SCHEMA_VERSION}); retrain it",
+                self.schema_version
+            )));
+        }
+        if self.features != model_features() {
+            return Err(bad(format!(
+                "its features ({}) are not the model features of this ews version ({}); retrain it with `ews train`",
+                self.features.join(", "),
+                model_features().join(", ")
+            )));
+        }
+        let n = self.features.len();
+        if self.means.len() != n || self.std_devs.len() != n || self.coefficients.len() != n {
+            return Err(bad(
+                "features, means, std_devs and coefficients differ in length".into(),
+            ));
+        }
+        if let Some(problem) = self.implausible() {
+            return Err(bad(format!(
+                "{problem}; the file is damaged or was not written by `ews train`: retrain it"
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cross_validation_samples_large_training_sets_by_stratum() {
+        let y: Vec<bool> = (0..10_000).map(|i| i % 5 == 0).collect();
+        let train_rows: Vec<usize> = (0..10_000).filter(|i| i % 4 != 0).collect();
+        let mut config = Config::default();
+        config.model.cv_max_students = 1_000;
+        let sample = cv_sample(&y, &train_rows, &config);
+        assert_eq!(sample.len(), 1_000);
+        assert!(sample.iter().all(|i| train_rows.contains(i)));
+        let positives = sample.iter().filter(|&&i| y[i]).count();
+        // 20% of the training rows are positive; so is the sample.
+        assert_eq!(positives, 200);
+        assert_eq!(sample, cv_sample(&y, &train_rows, &config));
+        config.model.cv_max_students = 20_000;
+        assert_eq!(cv_sample(&y, &train_rows, &config), train_rows);
+    }
+
+    #[test]
+    fn split_is_stratified_and_reproducible() {
+        let labels: Vec<bool> = (0..100).map(|i| i % 5 == 0).collect();
+        let (train, holdout) = stratified_split(&labels, 0.25, 7);
+        assert_eq!(holdout.len(), 25);
+        assert_eq!(holdout.iter().filter(|&&i| labels[i]).count(), 5);
+        assert_eq!(train.len() + holdout.len(), 100);
+        assert_eq!(
+            stratified_split(&labels, 0.25, 7),
+            (train.clone(), holdout.clone())
+        );
+        assert_ne!(stratified_split(&labels, 0.25, 8).1, holdout);
+    }
+
+    #[test]
+    fn platt_scaling_matches_scikit_learn() {
+        // LogisticRegression(C=inf).fit(logit(p), y) in scikit-learn 1.9.1:
+        // coef 1.8350712795798576, intercept 0.29620318448176425. (The tiny ridge of
+        // fit_platt moves them by less than 1e-5.)
+        let p = [
+            0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.35, 0.65, 0.15,
+        ];
+        let y = [0, 0, 1, 0, 1, 0, 1, 1, 1, 0, 1, 0].map(|v| v == 1);
+        let platt = fit_platt(&p, &y);
+        assert!((platt.slope - 1.8350712795798576).abs() < 1e-4, "{platt:?}");
+        assert!(
+            (platt.intercept - 0.29620318448176425).abs() < 1e-4,
+            "{platt:?}"
+        );
+    }
+
+    #[test]
+    fn the_penalty_with_the_lowest_log_loss_wins_ties_to_the_larger() {
+        let point = |l2_penalty, mean_log_loss| CvPoint {
+            l2_penalty,
+            mean_auc_roc: 0.8,
+            se_auc_roc: 0.01,
+            mean_log_loss,
+        };
+        let grid = [point(0.1, 0.40), point(1.0, 0.38), point(10.0, 0.39)];
+        assert_eq!(choose_penalty(&grid), 1.0);
+        let tied = [point(0.1, 0.38), point(1.0, 0.38)];
+        assert_eq!(choose_penalty(&tied), 1.0);
+        let broken = [point(0.1, f64::NAN), point(1.0, 0.5)];
+        assert_eq!(choose_penalty(&broken), 1.0);
+    }
+
+    #[test]
+    fn folds_are_stratified() {
+        let labels: Vec<bool> = (0..50).map(|i| i % 5 == 0).collect();
+        let folds = stratified_folds(&labels, 5, 3);
+        for f in 0..5 {
+            let members: Vec<usize> = (0..50).filter(|&i| folds[i] == f).collect();
+            assert_eq!(members.len(), 10);
+            assert_eq!(members.iter().filter(|&&i| labels[i]).count(), 2);
+        }
+        assert_eq!(stratified_folds(&labels, 5, 3), folds);
+    }
+
+    fn shipped_model() -> ModelFile {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/model.json");
+        ModelFile::load(&path).unwrap()
+    }
+
+    /// A change to a model file.
+    type Edit = fn(&mut ModelFile);
+
+    /// The message of `check` on the shipped model changed by `edit`.
+    fn refused(edit: impl FnOnce(&mut ModelFile)) -> String {
+        let mut model = shipped_model();
+        edit(&mut model);
+        let err = model.check(Path::new("m.json")).unwrap_err();
+        assert_eq!(err.exit_code(), crate::io::error::EXIT_BAD_INPUT);
+        err.to_string()
+    }
+
+    #[test]
+    fn the_shipped_model_is_well_within_the_bounds() {
+        let model = shipped_model();
+        // config/model.json: largest coefficient in size 0.6095 (gpa), intercept −1.658,
+        // smallest standard deviation 0.0279 (tardy_rate), calibration slope 1.021.
+        let largest = model
+            .coefficients
+            .iter()
+            .fold(0.0_f64, |m, c| m.max(c.abs()));
+        assert!((largest - 0.6095).abs() < 1e-4, "{largest}");
+        assert!((model.intercept + 1.6582).abs() < 1e-4);
+        let smallest = model.std_devs.iter().fold(f64::MAX, |m, s| m.min(*s));
+        assert!((smallest - 0.02785).abs() < 1e-4, "{smallest}");
+        assert!(model.implausible().is_none());
+        // The bounds themselves are allowed.
+        let mut edge = model.clone();
+        edge.coefficients[0] = -MAX_ABS_COEFFICIENT;
+        edge.intercept = MAX_ABS_INTERCEPT;
+        edge.std_devs[0] = 2e-9;
+        assert!(edge.implausible().is_none());
+    }
+
+    #[test]
+    fn implausible_numbers_are_refused_naming_field_and_feature() {
+        // Feature order of the model: attendance_rate, unexcused_absence_rate, …, gpa (8th).
+        let cases: [(&str, Edit); 10] = [
+            (
+                "`coefficients` of feature `gpa` is 1e300: not a finite number within ±50",
+                |m| m.coefficients[7] = 1e300,
+            ),
+            (
+                "`coefficients` of feature `attendance_rate` is -50.5",
+                |m| m.coefficients[0] = -50.5,
+            ),
+            ("`coefficients` of feature `gpa` is NaN", |m| {
+                m.coefficients[7] = f64::NAN
+            }),
+            (
+                "`std_devs` of feature `attendance_rate` is 1e-300: not a finite number above 1e-9",
+                |m| m.std_devs[0] = 1e-300,
+            ),
+            ("`std_devs` of feature `gpa` is 0:", |m| m.std_devs[7] = 0.0),
+            ("`std_devs` of feature `gpa` is -1:", |m| {
+                m.std_devs[7] = -1.0
+            }),
+            (
+                "`intercept` is -1e308: not a finite number within ±50",
+                |m| m.intercept = -1e308,
+            ),
+            (
+                "`means` of feature `gpa` is inf: not a finite number within ±1e6",
+                |m| m.means[7] = f64::INFINITY,
+            ),
+            (
+                "`calibration.slope` is 60: not a finite number within ±50",
+                |m| {
+                    m.calibration = Some(Platt {
+                        slope: 60.0,
+                        intercept: 0.0,
+                    })
+                },
+            ),
+            ("`calibration.intercept` is -inf", |m| {
+                m.calibration = Some(Platt {
+                    slope: 1.0,
+                    intercept: f64::NEG_INFINITY,
+                })
+            }),
+        ];
+        for (expected, edit) in cases {
+            let message = refused(edit);
+            assert!(message.starts_with("model m.json: "), "{message}");
+            assert!(
+                message.contains(expected),
+                "{expected:?} not in {message:?}"
+            );
+            assert!(message.contains("retrain"), "{message}");
+        }
+    }
+
+    #[test]
+    fn scaler_ignores_missing_values() {
+        let m = ndarray::array![[1.0, 5.0], [3.0, 5.0], [f64::NAN, 5.0]];
+        let (means, sds) = scaler(&m, &[0, 1, 2]);
+        assert_eq!(means, vec![2.0, 5.0]);
+        assert_eq!(sds, vec![1.0, 1.0]); // sd of {1,3} is 1; a constant column gets 1
+        let z = standardise(&m, &[0, 2], &means, &sds);
+        assert_eq!(z, ndarray::array![[-1.0, 0.0], [0.0, 0.0]]);
+    }
+}

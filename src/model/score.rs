@@ -1,0 +1,357 @@
+//! Scoring: probabilities from the model file, tiers, ranks, and reasons in plain words.
+//!
+//! A reason is a feature whose contribution to the log-odds (coefficient × z-score) raises the
+//! student's risk and on which the student is worse than the training mean in that feature's
+//! risk direction; the second condition keeps a collinear feature whose coefficient flipped
+//! sign from being named. The three largest such contributions are the student's reasons.
+
+use polars::prelude::*;
+
+use crate::config::Config;
+use crate::features::{self, Worse};
+use crate::io::error::Result;
+use crate::model::metrics::ranking;
+use crate::model::{raw_matrix, sigmoid, standardise, ModelFile};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    High,
+    Medium,
+    Low,
+}
+
+impl Tier {
+    pub fn of(risk: f64, config: &Config) -> Tier {
+        if risk >= config.tiers.high {
+            Tier::High
+        } else if risk >= config.tiers.medium {
+            Tier::Medium
+        } else {
+            Tier::Low
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::High => "high",
+            Tier::Medium => "medium",
+            Tier::Low => "low",
+        }
+    }
+}
+
+/// Risk scores are published (and ranked) with six decimals.
+pub const RISK_DECIMALS: usize = 6;
+const RISK_SCALE: f64 = 1e6;
+
+/// One student's score; `row` indexes the feature table.
+#[derive(Debug, Clone)]
+pub struct ScoredStudent {
+    pub row: usize,
+    pub risk: f64,
+    pub tier: Tier,
+    pub rank_in_district: usize,
+    pub rank_in_school: usize,
+    pub reasons: Vec<String>,
+    /// The features behind `reasons`, in the same order.
+    pub reason_features: Vec<&'static str>,
+}
+
+/// The `columns` of the feature table with one row per scored student, in rank order. Writers
+/// that go through the students by rank read these front to back: reading a million rows in
+/// risk order straight from the table was most of their time.
+pub fn in_rank_order(
+    table: &DataFrame,
+    scored: &[ScoredStudent],
+    columns: &[&str],
+) -> Result<DataFrame> {
+    let order: Vec<IdxSize> = scored.iter().map(|s| s.row as IdxSize).collect();
+    Ok(table
+        .select(columns.iter().copied())?
+        .take(&IdxCa::from_vec("rank".into(), order))?)
+}
+
+/// The model's probability of being at risk for every row of the feature table, unrounded.
+pub fn probabilities(table: &DataFrame, model: &ModelFile) -> Result<Vec<f64>> {
+    let matrix = raw_matrix(table, &model.features)?;
+    let rows: Vec<usize> = (0..matrix.nrows()).collect();
+    let z = standardise(&matrix, &rows, &model.means, &model.std_devs);
+    Ok(probabilities_of(&z, model))
+}
+
+/// Probabilities from the standardised feature matrix `z`.
+fn probabilities_of(z: &ndarray::Array2<f64>, model: &ModelFile) -> Vec<f64> {
+    z.rows()
+        .into_iter()
+        .map(|zs| {
+            let log_odds = model.intercept
+                + zs.iter()
+                    .zip(&model.coefficients)
+                    .map(|(a, b)| a * b)
+                    .sum::<f64>();
+            sigmoid(match &model.calibration {
+                Some(platt) => platt.apply(log_odds),
+                None => log_odds,
+            })
+        })
+        .collect()
+}
+
+/// Scores every student of the feature table; the result is in rank order (risk descending,
+/// ties by student_id, which is the table's order).
+pub fn score(table: &DataFrame, model: &ModelFile, config: &Config) -> Result<Vec<ScoredStudent>> {
+    let matrix = raw_matrix(table, &model.features)?;
+    let rows: Vec<usize> = (0..table.height()).collect();
+    let z = standardise(&matrix, &rows, &model.means, &model.std_devs);
+    let risks: Vec<f64> = probabilities_of(&z, model)
+        .into_iter()
+        // Ranked on the published precision, so equal scores in the file are ordered by id.
+        .map(|risk| (risk * RISK_SCALE).round() / RISK_SCALE)
+        .collect();
+
+    let typical: Vec<f64> = (0..model.features.len())
+        .map(|j| typical_value(&model.features[j], matrix.column(j).iter().copied()))
+        .collect();
+    // Per model feature, looked up once rather than per student: its definition and the
+    // "typical" text every reason on it ends with.
+    let definitions: Vec<Option<&features::FeatureDef>> = model
+        .features
+        .iter()
+        .map(|f| features::feature(f))
+        .collect();
+    let typical_texts: Vec<String> = model
+        .features
+        .iter()
+        .zip(&typical)
+        .map(|(feature, value)| typical_text(feature, *value))
+        .collect();
+    let schools = table.column("school_id")?.str()?;
+    let grades = table.column("grade_level")?.i32()?;
+    let mut school_counts: rustc_hash::FxHashMap<&str, usize> = Default::default();
+    let mut scored = Vec::with_capacity(rows.len());
+    for (position, row) in ranking(&risks).into_iter().enumerate() {
+        let school = schools.get(row).unwrap_or("");
+        let rank_in_school = school_counts
+            .entry(school)
+            .and_modify(|n| *n += 1)
+            .or_insert(1);
+        let mut contributions: Vec<(usize, f64)> = (0..model.features.len())
+            .filter(|&j| {
+                let raw = matrix[[row, j]];
+                let worse = match definitions[j].map(|f| f.worse) {
+                    Some(Worse::Higher) => raw > model.means[j],
+                    Some(Worse::Lower) => raw < model.means[j],
+                    None => false,
+                };
+                !raw.is_nan() && worse
+            })
+            .map(|j| (j, model.coefficients[j] * z[[row, j]]))
+            .filter(|(_, c)| *c > 0.0)
+            .collect();
+        contributions.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let grade = grades.get(row).unwrap_or(0);
+        let reason_features: Vec<&'static str> = contributions
+            .iter()
+            .take(3)
+            .filter_map(|&(j, _)| definitions[j].map(|f| f.name))
+            .collect();
+        let reasons = contributions
+            .iter()
+            .take(3)
+            .map(|&(j, _)| {
+                format!(
+                    "{} ({})",
+                    reason_text(&model.features[j], matrix[[row, j]], grade, config),
+                    typical_texts[j]
+                )
+            })
+            .collect();
+        scored.push(ScoredStudent {
+            row,
+            risk: risks[row],
+            tier: Tier::of(risks[row], config),
+            rank_in_district: position + 1,
+            rank_in_school: *rank_in_school,
+            reasons,
+            reason_features,
+        });
+    }
+    Ok(scored)
+}
+
+/// A count without a needless ".0", with the noun in singular or plural.
+fn count(n: f64, singular: &str, plural: &str) -> String {
+    let noun = if (n - 1.0).abs() < 1e-9 {
+        singular
+    } else {
+        plural
+    };
+    format!("{} {noun}", number(n))
+}
+
+/// A number without a needless ".0" (one decimal at most), as counselors read it.
+pub(crate) fn number(n: f64) -> String {
+    let mut text = String::new();
+    push_number(&mut text, n);
+    text
+}
+
+/// Appends [`number`]`(n)` to `out`, for writers that build millions of cells.
+pub(crate) fn push_number(out: &mut String, n: f64) {
+    let decimals = if n.fract().abs() < 1e-9 { 0 } else { 1 };
+    crate::io::text::push_fixed_decimals(out, n, decimals);
+}
+
+fn percent(rate: f64) -> String {
+    format!("{:.0}%", rate * 100.0)
+}
+
+/// Yes/no features: their typical value is the share of students with a yes.
+const FLAG_FEATURES: [&str; 3] = ["chronic_absence", "freshman_on_track", "over_age"];
+
+/// The district's typical value of a feature among the students scored: the median, or for a
+/// yes/no feature the share of yes (missing values left out). NaN when no student has one.
+pub fn typical_value(feature: &str, values: impl Iterator<Item = f64>) -> f64 {
+    let mut known: Vec<f64> = values.filter(|v| !v.is_nan()).collect();
+    if known.is_empty() {
+        return f64::NAN;
+    }
+    if FLAG_FEATURES.contains(&feature) {
+        return known.iter().sum::<f64>() / known.len() as f64;
+    }
+    // The median by selection, not a sort: a million students, a dozen features.
+    let (count, mid) = (known.len(), known.len() / 2);
+    let (lower, middle, _) = known.select_nth_unstable_by(mid, f64::total_cmp);
+    let middle = *middle;
+    if count % 2 == 1 {
+        middle
+    } else {
+        let below = lower
+            .iter()
+            .copied()
+            .max_by(f64::total_cmp)
+            .unwrap_or(middle);
+        (below + middle) / 2.0
+    }
+}
+
+/// The district's typical value in words, shown after a reason so a counselor can compare.
+pub fn typical_text(feature: &str, typical: f64) -> String {
+    if typical.is_nan() {
+        return "no district figure".to_string();
+    }
+    match feature {
+        "freshman_on_track" => format!("{} of students are on track", percent(typical)),
+        f if FLAG_FEATURES.contains(&f) => format!("as are {} of students", percent(typical)),
+        "attendance_rate" | "unexcused_absence_rate" | "recent_attendance_rate" | "tardy_rate" => {
+            format!("district median {}", percent(typical))
+        }
+        "gpa" => format!("district median {typical:.2}"),
+        _ => format!("district median {}", number(typical)),
+    }
+}
+
+/// The plain-language reason for a feature at the student's value.
+pub fn reason_text(feature: &str, value: f64, grade: i32, config: &Config) -> String {
+    match feature {
+        "attendance_rate" => format!("attended {} of school days", percent(value)),
+        "unexcused_absence_rate" => format!("unexcused absences on {} of days", percent(value)),
+        "recent_attendance_rate" => format!(
+            "attended {} of the last {} school days",
+            percent(value),
+            config.attendance.recent_school_days
+        ),
+        "chronic_absence" => format!(
+            "chronically absent (missed {}+ of days)",
+            percent(config.attendance.chronic_absence_threshold)
+        ),
+        "tardy_rate" => format!("late on {} of days", percent(value)),
+        "f_marks" => format!("{} this year", count(value, "F mark", "F marks")),
+        "core_f_marks" => format!(
+            "{} in core subjects this year",
+            count(value, "F mark", "F marks")
+        ),
+        "gpa" => format!("GPA {value:.2} this year"),
+        "credits_earned" => format!("{} earned", count(value, "credit", "credits")),
+        "credit_deficit" => format!(
+            "{} behind for grade {grade}",
+            count(value, "credit", "credits")
+        ),
+        "unrecovered_failed_courses" => format!(
+            "{} not yet recovered",
+            count(value, "failed course", "failed courses")
+        ),
+        "freshman_on_track" if grade == 9 => "off track in grade 9 so far".to_string(),
+        "freshman_on_track" => "was off track at the end of grade 9".to_string(),
+        "behavior_incidents" => format!(
+            "{} this year",
+            count(value, "behavior incident", "behavior incidents")
+        ),
+        "suspension_days" => format!(
+            "{} this year",
+            count(value, "suspension day", "suspension days")
+        ),
+        "over_age" => "over-age for grade".to_string(),
+        other => format!("{other} = {value}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_read_as_plain_words() {
+        let config = Config::default();
+        assert_eq!(
+            reason_text("attendance_rate", 0.8123, 10, &config),
+            "attended 81% of school days"
+        );
+        assert_eq!(
+            reason_text("core_f_marks", 1.0, 10, &config),
+            "1 F mark in core subjects this year"
+        );
+        assert_eq!(
+            reason_text("credit_deficit", 2.5, 11, &config),
+            "2.5 credits behind for grade 11"
+        );
+        assert_eq!(
+            reason_text("recent_attendance_rate", 0.7, 9, &config),
+            "attended 70% of the last 30 school days"
+        );
+    }
+
+    #[test]
+    fn reasons_show_the_district_typical_value() {
+        // Median of {0.9, 0.95, NaN, 0.8, 1.0} = (0.9 + 0.95) / 2; a flag's share of yes.
+        let rates = [0.9, 0.95, f64::NAN, 0.8, 1.0];
+        let median = typical_value("attendance_rate", rates.into_iter());
+        assert!((median - 0.925).abs() < 1e-12);
+        assert_eq!(typical_text("attendance_rate", 0.9), "district median 90%");
+        let share = typical_value("chronic_absence", [1.0, 0.0, 0.0, 0.0].into_iter());
+        assert_eq!(share, 0.25);
+        assert_eq!(
+            typical_text("chronic_absence", share),
+            "as are 25% of students"
+        );
+        assert_eq!(typical_text("core_f_marks", 0.0), "district median 0");
+        assert_eq!(typical_text("gpa", 2.856), "district median 2.86");
+        assert!(typical_value("gpa", [f64::NAN].into_iter()).is_nan());
+        // Odd counts take the middle value; repeated values count each time.
+        assert_eq!(
+            typical_value("gpa", [3.0, 1.0, 2.0, 2.0, 4.0].into_iter()),
+            2.0
+        );
+        assert_eq!(typical_value("gpa", [4.0, 1.0, 1.0, 3.0].into_iter()), 2.0);
+    }
+
+    #[test]
+    fn tiers_follow_the_configured_thresholds() {
+        let config = Config::default();
+        assert_eq!(Tier::of(0.5, &config), Tier::High);
+        assert_eq!(Tier::of(0.4999, &config), Tier::Medium);
+        assert_eq!(Tier::of(0.25, &config), Tier::Medium);
+        assert_eq!(Tier::of(0.1, &config), Tier::Low);
+    }
+}

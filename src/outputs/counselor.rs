@@ -1,0 +1,382 @@
+//! Counselor files: `schools/<school_id>.csv`, one per school, with the school's
+//! credit-recovery candidates only, ranked by risk, in the order a counselor reads a row: who,
+//! how likely and why, then the numbers, then what to do (courses to recover, courses at risk
+//! this year). Every text cell is safe to open in a spreadsheet.
+//!
+//! A candidate is a student at or above the referral tier (risk ≥ `tiers.medium`) or with a
+//! positive credit deficit. With `recovery.seats_by_school`, the first candidates up to the
+//! school's seats are `within_capacity`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::config::Config;
+use crate::io::error::{EwsError, Result};
+use crate::io::text::{number, spreadsheet_safe};
+use crate::model::score::{in_rank_order, ScoredStudent};
+use crate::outputs::recovery::Plan;
+
+/// Columns of a counselor file, in order.
+pub const COLUMNS: [&str; 22] = [
+    "rank",
+    "last_name",
+    "first_name",
+    "student_id",
+    "grade_level",
+    "counselor",
+    "risk_percent",
+    "risk_tier",
+    "reasons",
+    "attendance_percent",
+    "gpa",
+    "credits_earned",
+    "credits_expected",
+    "credit_deficit",
+    "courses_to_recover",
+    "courses_at_risk",
+    "change_since_last_run",
+    "within_capacity",
+    "credits_by_subject",
+    "projected_credits",
+    "projected_credit_deficit",
+    "on_time_reachable",
+];
+
+/// Longest file name stem taken from a school id, in characters (ASCII, so bytes too): with the
+/// hash suffix and `.csv` a name stays far below the 255 bytes file systems allow, and short
+/// enough to read in a file list.
+pub const MAX_SCHOOL_NAME_CHARS: usize = 64;
+
+/// Hex digits of the SHA-256 of a school id in the suffix that tells apart ids whose safe names
+/// are alike (32 bits: a chance collision among a district's schools is about one in a
+/// billion, and [`school_file_names`] falls back to the whole digest when it happens).
+const HASH_SUFFIX_HEX: usize = 8;
+
+/// Names Windows reserves for devices whatever the extension (`NUL.csv` cannot be created
+/// there); compared ignoring ASCII case.
+const WINDOWS_DEVICE_NAMES: [&str; 22] = [
+    "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
+    "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+];
+
+/// The safe stem of a school id before any suffix: every character other than an ASCII letter,
+/// digit, `-` or `_` replaced by `_`, cut at [`MAX_SCHOOL_NAME_CHARS`]; `school` when that
+/// leaves no letter or digit (an empty id, or one of punctuation only).
+fn safe_stem(school_id: &str) -> String {
+    let stem: String = school_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(MAX_SCHOOL_NAME_CHARS)
+        .collect();
+    if stem.chars().any(|c| c.is_ascii_alphanumeric()) {
+        stem
+    } else {
+        "school".to_string()
+    }
+}
+
+/// The first `hex_digits` hex digits (lowercase) of the SHA-256 of the school id's UTF-8 bytes.
+fn id_hash(school_id: &str, hex_digits: usize) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = crate::io::hashing::hex(&Sha256::digest(school_id.as_bytes()));
+    digest.chars().take(hex_digits).collect()
+}
+
+/// The counselor file name (`<name>.csv`, in `schools/`) of every school id of a run, keyed by
+/// id. Every id gets its own name, also on a file system that ignores case, bounded and made of
+/// ASCII letters, digits, `-` and `_` only:
+///
+/// - the stem is the id with every other character replaced by `_`, cut at
+///   [`MAX_SCHOOL_NAME_CHARS`] characters (`school` when no letter or digit is left);
+/// - the stem alone names the file (`001` → `001.csv`) unless the id had to change (a
+///   character replaced, the id cut, or `school` used), the stem is a Windows device name
+///   (`CON`, `NUL`, …), or another id of the run has a stem equal to it ignoring ASCII case
+///   (`A/B` and `A_B`, `HS1` and `hs1`); then the name is `<stem>-<h>`, `h` the first 8 hex
+///   digits of the SHA-256 of the id's UTF-8 bytes (`A/B` → `A_B-…`);
+/// - should two names still be equal ignoring case (a chance collision of 8 digits, or an id
+///   written as another's suffixed name), those with a suffix take the whole 64-digit digest,
+///   which no other name can equal: stems are at most 64 characters, and the digests of two
+///   different ids differ.
+///
+/// Deterministic: the same ids give the same names, whatever their order. A school's name
+/// depends on the other ids only through collisions.
+pub fn school_file_names<'a>(ids: impl IntoIterator<Item = &'a str>) -> BTreeMap<String, String> {
+    let ids: std::collections::BTreeSet<&str> = ids.into_iter().collect();
+    let stems: BTreeMap<&str, String> = ids.iter().map(|&id| (id, safe_stem(id))).collect();
+    let mut per_folded_stem: HashMap<String, usize> = HashMap::new();
+    for stem in stems.values() {
+        *per_folded_stem
+            .entry(stem.to_ascii_lowercase())
+            .or_default() += 1;
+    }
+    let suffixed = |id: &str, stem: &str| {
+        stem != id
+            || WINDOWS_DEVICE_NAMES
+                .iter()
+                .any(|device| device.eq_ignore_ascii_case(stem))
+            || per_folded_stem
+                .get(&stem.to_ascii_lowercase())
+                .is_some_and(|n| *n > 1)
+    };
+    let name = |id: &str, stem: &str, hex_digits: usize| {
+        if suffixed(id, stem) {
+            format!("{stem}-{}", id_hash(id, hex_digits))
+        } else {
+            stem.to_string()
+        }
+    };
+    let mut names: BTreeMap<&str, String> = stems
+        .iter()
+        .map(|(&id, stem)| (id, name(id, stem, HASH_SUFFIX_HEX)))
+        .collect();
+    let mut per_folded_name: HashMap<String, usize> = HashMap::new();
+    for name in names.values() {
+        *per_folded_name
+            .entry(name.to_ascii_lowercase())
+            .or_default() += 1;
+    }
+    for (&id, stem) in &stems {
+        let taken_twice = names
+            .get(id)
+            .and_then(|n| per_folded_name.get(&n.to_ascii_lowercase()))
+            .is_some_and(|n| *n > 1);
+        if taken_twice {
+            names.insert(id, name(id, stem, 64));
+        }
+    }
+    names
+        .into_iter()
+        .map(|(id, name)| (id.to_string(), format!("{name}.csv")))
+        .collect()
+}
+
+/// Writes `dir/schools/<name>.csv` for every school with a student, named by
+/// [`school_file_names`]; returns the number of candidates per school id. `changes` maps
+/// student_id to its change since the last run.
+pub fn write_school_files(
+    dir: &Path,
+    table: &DataFrame,
+    scored: &[ScoredStudent],
+    plans: &[Plan],
+    changes: &HashMap<String, String>,
+    config: &Config,
+) -> Result<BTreeMap<String, usize>> {
+    let schools_dir = dir.join("schools");
+    std::fs::create_dir_all(&schools_dir).map_err(|e| EwsError::io(&schools_dir, e))?;
+    let ranked = in_rank_order(
+        table,
+        scored,
+        &[
+            "student_id",
+            "last_name",
+            "first_name",
+            "school_id",
+            "counselor",
+            "grade_level",
+            "attendance_rate",
+            "gpa",
+            "credits_earned",
+            "credit_deficit",
+        ],
+    )?;
+    let text = |name: &str| -> Result<&StringChunked> { Ok(ranked.column(name)?.str()?) };
+    let number_column = |name: &str| -> Result<&Float64Chunked> { Ok(ranked.column(name)?.f64()?) };
+    let (ids, last, first, school, counselor) = (
+        text("student_id")?,
+        text("last_name")?,
+        text("first_name")?,
+        text("school_id")?,
+        text("counselor")?,
+    );
+    let grades = ranked.column("grade_level")?.i32()?;
+    let (attendance, gpa, earned, deficit) = (
+        number_column("attendance_rate")?,
+        number_column("gpa")?,
+        number_column("credits_earned")?,
+        number_column("credit_deficit")?,
+    );
+
+    // Rows per school, in rank order (scored is ranked).
+    let mut rows: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
+    for (i, s) in scored.iter().enumerate() {
+        let school_id = school.get(i).unwrap_or("").to_string();
+        let list = rows.entry(school_id.clone()).or_default();
+        if !crate::outputs::recovery::is_candidate(s.risk, deficit.get(i), config) {
+            continue;
+        }
+        let rank = list.len() + 1;
+        let within = match config.recovery.seats_by_school.get(&school_id) {
+            Some(seats) => rank <= *seats,
+            None => true,
+        };
+        let id = ids.get(i).unwrap_or("");
+        let plan = &plans[s.row];
+        let grade = grades.get(i);
+        let cells = vec![
+            rank.to_string(),
+            last.get(i).unwrap_or("").to_string(),
+            first.get(i).unwrap_or("").to_string(),
+            id.to_string(),
+            grade.map(|g| g.to_string()).unwrap_or_default(),
+            counselor.get(i).unwrap_or("").to_string(),
+            format!("{:.0}", s.risk * 100.0),
+            s.tier.as_str().to_string(),
+            s.reasons.join("; "),
+            number(attendance.get(i).map(|a| a * 100.0), 0),
+            number(gpa.get(i), 2),
+            number(earned.get(i), 1),
+            number(Some(plan.credits_expected_now), 1),
+            number(Some(plan.credit_deficit_now), 1),
+            plan.courses_to_recover.join("; "),
+            plan.courses_at_risk.join("; "),
+            changes.get(id).cloned().unwrap_or_default(),
+            if within { "yes" } else { "no" }.to_string(),
+            plan.credits_by_subject.clone(),
+            number(Some(plan.projected_credits), 1),
+            number(Some(plan.projected_deficit), 1),
+            if plan.on_time_reachable { "yes" } else { "no" }.to_string(),
+        ];
+        list.push(cells);
+    }
+    let names = school_file_names(rows.keys().map(String::as_str));
+    let mut counts = BTreeMap::new();
+    for (school_id, list) in &rows {
+        // Every school of `rows` is named; a miss would be a bug in ews (exit 3).
+        let name = names.get(school_id).ok_or_else(|| {
+            EwsError::io(
+                &schools_dir,
+                std::io::Error::other("a school has no counselor file name (a bug in ews)"),
+            )
+        })?;
+        let path = schools_dir.join(name);
+        // Errors name the folder, not the file: its name is made of a school id, a value of
+        // students.csv.
+        let io = |e: csv::Error| EwsError::io(&schools_dir, std::io::Error::other(e));
+        // A new file, never an earlier one replaced: two schools in one file would be a bug.
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| EwsError::io(&schools_dir, e))?;
+        let mut writer = csv::Writer::from_writer(file);
+        writer.write_record(COLUMNS).map_err(io)?;
+        for cells in list {
+            writer
+                .write_record(cells.iter().map(|c| spreadsheet_safe(c).into_owned()))
+                .map_err(io)?;
+        }
+        writer.flush().map_err(|e| EwsError::io(&schools_dir, e))?;
+        counts.insert(school_id.clone(), list.len());
+    }
+    Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(ids: &[&str]) -> BTreeMap<String, String> {
+        school_file_names(ids.iter().copied())
+    }
+
+    /// Whether every name is a distinct, safe file name, also ignoring case.
+    fn assert_distinct_and_safe(names: &BTreeMap<String, String>) {
+        let folded: std::collections::BTreeSet<String> =
+            names.values().map(|n| n.to_ascii_lowercase()).collect();
+        assert_eq!(folded.len(), names.len(), "{names:?}");
+        for name in names.values() {
+            let stem = name.strip_suffix(".csv").unwrap();
+            assert!(!stem.is_empty(), "{names:?}");
+            assert!(
+                stem.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+                "{name}"
+            );
+            assert!(name.len() <= MAX_SCHOOL_NAME_CHARS + 1 + 64 + 4, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_safe_id_alone_keeps_its_plain_name() {
+        let got = names(&["001", "002", "Lincoln-HS_2"]);
+        assert_eq!(got["001"], "001.csv");
+        assert_eq!(got["002"], "002.csv");
+        assert_eq!(got["Lincoln-HS_2"], "Lincoln-HS_2.csv");
+    }
+
+    #[test]
+    fn ids_that_sanitise_alike_get_distinct_hashed_names() {
+        // SHA-256 of the ids (`printf %s 'A/B' | sha256sum`), first 8 hex digits.
+        let got = names(&["A/B", "A_B", "A.B", "École", "_cole", "001"]);
+        assert_eq!(got["A/B"], "A_B-998d3ed8.csv");
+        assert_eq!(got["A_B"], "A_B-6c1908f9.csv", "its stem collides");
+        assert_eq!(got["A.B"], "A_B-4b861d8b.csv");
+        assert_eq!(got["École"], "_cole-8bbd461e.csv");
+        assert_eq!(got["_cole"], "_cole-af85f85f.csv", "its stem collides");
+        assert_eq!(got["001"], "001.csv");
+        assert_distinct_and_safe(&got);
+        // The same ids in another order, or with repeats, give the same names.
+        assert_eq!(
+            names(&["001", "_cole", "École", "A.B", "A_B", "A/B", "A/B"]),
+            got
+        );
+    }
+
+    #[test]
+    fn a_changed_id_is_suffixed_even_without_a_collision() {
+        let got = names(&["A/B"]);
+        assert_eq!(got["A/B"], "A_B-998d3ed8.csv");
+        // Punctuation only: no letter or digit left for a stem.
+        assert_eq!(names(&["..."])["..."], "school-ab5df625.csv");
+        // A Windows device name keeps its letters but not its bare name.
+        assert_eq!(names(&["NUL"])["NUL"], "NUL-ae6de182.csv");
+    }
+
+    #[test]
+    fn ids_equal_ignoring_case_get_names_that_differ_ignoring_case() {
+        let got = names(&["HS1", "hs1"]);
+        assert_eq!(got["HS1"], "HS1-8c365898.csv");
+        assert_eq!(got["hs1"], "hs1-bee32e9d.csv");
+        assert_distinct_and_safe(&got);
+        // Alone, each keeps its plain name.
+        assert_eq!(names(&["HS1"])["HS1"], "HS1.csv");
+    }
+
+    #[test]
+    fn a_long_id_is_cut_and_suffixed() {
+        let long = "x".repeat(300);
+        let got = names(&[long.as_str()]);
+        // 64 x's, `-`, the first 8 hex digits of SHA-256 of the 300 x's, `.csv`.
+        assert_eq!(got[&long], format!("{}-0d4e2ca9.csv", "x".repeat(64)));
+        assert_eq!(got[&long].len(), 64 + 1 + 8 + 4);
+        // Two long ids sharing their first 64 characters stay apart.
+        let other = format!("{}y", "x".repeat(299));
+        let got = names(&[long.as_str(), other.as_str()]);
+        assert_distinct_and_safe(&got);
+    }
+
+    #[test]
+    fn an_id_written_as_another_ids_hashed_name_does_not_take_its_file() {
+        // `A_B-998d3ed8` is safe and its stem differs from `A_B`: plain. `A/B` would get the
+        // same name: it falls back to its whole digest.
+        let got = names(&["A/B", "A_B-998d3ed8"]);
+        assert_eq!(got["A_B-998d3ed8"], "A_B-998d3ed8.csv");
+        let full = &got["A/B"];
+        assert!(full.starts_with("A_B-998d3ed8"), "{full}");
+        assert_eq!(full.len(), "A_B-".len() + 64 + ".csv".len(), "{full}");
+        assert_distinct_and_safe(&got);
+        // Also ignoring case.
+        let got = names(&["A/B", "a_b-998D3ED8"]);
+        assert_eq!(got["a_b-998D3ED8"], "a_b-998D3ED8.csv");
+        assert_eq!(got["A/B"].len(), "A_B-".len() + 64 + ".csv".len());
+        assert_distinct_and_safe(&got);
+    }
+}

@@ -1,0 +1,316 @@
+//! The dashboard feed: every scored student with every feature, the score, tier, ranks and
+//! flags (students.parquet and students.csv), and counts per school × grade × tier
+//! (summary.json). Dashboards read these files unattended, so their layout is a contract:
+//! docs/output-schema.md documents every column, and [`crate::io::folders::FEED_SCHEMA_VERSION`] is written into
+//! every file and raised whenever a column is renamed, removed or changes type (adding a
+//! column at the end does not raise it).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::features::FEATURES;
+use crate::io::error::{EwsError, Result};
+use crate::model::score::{ScoredStudent, Tier};
+
+/// The columns before the student columns and features, in order.
+pub const LEADING_COLUMNS: [&str; 2] = ["schema_version", "as_of"];
+
+/// The columns after the features, in order.
+pub const TRAILING_COLUMNS: [&str; 17] = [
+    "risk_score",
+    "risk_tier",
+    "rank_in_school",
+    "rank_in_district",
+    "referred",
+    "freshman_off_track",
+    "abc_any_flag",
+    "reason_1",
+    "reason_2",
+    "reason_3",
+    "credit_recovery_candidate",
+    "credits_expected_now",
+    "credit_deficit_now",
+    "credits_to_recover",
+    "projected_credits",
+    "projected_credit_deficit",
+    "on_time_reachable",
+];
+
+/// Every column of the student feed, in order: [`LEADING_COLUMNS`], the student columns of
+/// the feature table, the features, [`TRAILING_COLUMNS`].
+pub fn columns() -> Vec<&'static str> {
+    let mut columns: Vec<&str> = LEADING_COLUMNS.to_vec();
+    columns.extend(crate::features::STUDENT_COLUMNS);
+    columns.extend(FEATURES.iter().map(|f| f.name));
+    columns.extend(TRAILING_COLUMNS);
+    columns
+}
+
+/// The student feed: one row per student, sorted by student_id, columns as [`columns`].
+pub fn student_frame(
+    table: &DataFrame,
+    scored: &[ScoredStudent],
+    plans: &[crate::outputs::recovery::Plan],
+    as_of: chrono::NaiveDate,
+    config: &Config,
+) -> Result<DataFrame> {
+    let n = table.height();
+    let mut risk = vec![f64::NAN; n];
+    let mut tier = vec![""; n];
+    let mut rank_in_school = vec![0u32; n];
+    let mut rank_in_district = vec![0u32; n];
+    let mut reasons: [Vec<Option<String>>; 3] = std::array::from_fn(|_| vec![None; n]);
+    for s in scored {
+        risk[s.row] = s.risk;
+        tier[s.row] = s.tier.as_str();
+        rank_in_school[s.row] = s.rank_in_school as u32;
+        rank_in_district[s.row] = s.rank_in_district as u32;
+        for (k, reason) in s.reasons.iter().take(3).enumerate() {
+            reasons[k][s.row] = Some(reason.clone());
+        }
+    }
+    let indicators = crate::model::evaluate::indicators(table)?;
+    let flag = |name: &str, values: &[f64]| {
+        Column::new(
+            name.into(),
+            values.iter().map(|v| *v > 0.0).collect::<Vec<bool>>(),
+        )
+    };
+    let [reason_1, reason_2, reason_3] = reasons;
+    let scores = DataFrame::new_infer_height(vec![
+        Column::new("risk_score".into(), risk.clone()),
+        Column::new("risk_tier".into(), tier),
+        Column::new("rank_in_school".into(), rank_in_school),
+        Column::new("rank_in_district".into(), rank_in_district),
+        Column::new(
+            "referred".into(),
+            risk.iter()
+                .map(|r| *r >= config.tiers.medium)
+                .collect::<Vec<bool>>(),
+        ),
+        flag("freshman_off_track", &indicators[0].1),
+        flag("abc_any_flag", &indicators[1].1),
+        Column::new("reason_1".into(), reason_1),
+        Column::new("reason_2".into(), reason_2),
+        Column::new("reason_3".into(), reason_3),
+    ])?;
+    let deficits = table.column("credit_deficit")?.f64()?;
+    let plan_columns = DataFrame::new_infer_height(vec![
+        Column::new(
+            "credit_recovery_candidate".into(),
+            (0..n)
+                .map(|r| crate::outputs::recovery::is_candidate(risk[r], deficits.get(r), config))
+                .collect::<Vec<bool>>(),
+        ),
+        Column::new(
+            "credits_expected_now".into(),
+            plans
+                .iter()
+                .map(|p| p.credits_expected_now)
+                .collect::<Vec<f64>>(),
+        ),
+        Column::new(
+            "credit_deficit_now".into(),
+            plans
+                .iter()
+                .map(|p| p.credit_deficit_now)
+                .collect::<Vec<f64>>(),
+        ),
+        Column::new(
+            "credits_to_recover".into(),
+            plans
+                .iter()
+                .map(|p| p.credits_to_recover)
+                .collect::<Vec<f64>>(),
+        ),
+        Column::new(
+            "projected_credits".into(),
+            plans
+                .iter()
+                .map(|p| p.projected_credits)
+                .collect::<Vec<f64>>(),
+        ),
+        Column::new(
+            "projected_credit_deficit".into(),
+            plans
+                .iter()
+                .map(|p| p.projected_deficit)
+                .collect::<Vec<f64>>(),
+        ),
+        Column::new(
+            "on_time_reachable".into(),
+            plans
+                .iter()
+                .map(|p| p.on_time_reachable)
+                .collect::<Vec<bool>>(),
+        ),
+    ])?;
+    let scores = scores.hstack(plan_columns.columns())?;
+    let frame = table
+        .hstack(scores.columns())?
+        .lazy()
+        .with_columns([
+            lit(crate::io::folders::FEED_SCHEMA_VERSION as i32)
+                .cast(DataType::Int32)
+                .alias("schema_version"),
+            lit(as_of.to_string())
+                .str()
+                .to_date(StrptimeOptions {
+                    format: Some(crate::contract::DATE_FORMAT.into()),
+                    ..Default::default()
+                })
+                .alias("as_of"),
+        ])
+        .select(columns().into_iter().map(col).collect::<Vec<_>>())
+        .sort(["student_id"], Default::default())
+        .collect()?;
+    Ok(frame)
+}
+
+/// Writes students.parquet (typed) and students.csv (the same columns; text cells a
+/// spreadsheet would run as a formula get a leading apostrophe).
+pub fn write_students(dir: &Path, frame: &DataFrame) -> Result<()> {
+    // The two files side by side: each writer mostly keeps one core busy.
+    let (parquet, csv) = rayon::join(
+        || -> Result<()> {
+            // Encoded in memory (35 MB at a million students), then written: polars reports a
+            // failed write inside its Parquet writer as a malformed file, not as the disk's
+            // error.
+            let parquet = dir.join("students.parquet");
+            let mut bytes = Vec::new();
+            ParquetWriter::new(&mut bytes).finish(&mut frame.clone())?;
+            std::fs::write(&parquet, bytes).map_err(|e| EwsError::io(&parquet, e))
+        },
+        || crate::io::text::write_safe_csv(&dir.join("students.csv"), frame),
+    );
+    parquet.and(csv)
+}
+
+/// summary.json: counts per school × grade × tier.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub schema_version: u32,
+    pub as_of: chrono::NaiveDate,
+    pub students: usize,
+    pub tiers: TierCounts,
+    pub schools: Vec<SchoolSummary>,
+    /// Changes since the previous run (null when there is none to compare with).
+    pub changes: Option<crate::outputs::changes::ChangeCounts>,
+    /// Whether the feed's student ids are pseudonyms, and under which key (its fingerprint).
+    pub student_ids: Option<crate::outputs::pseudonym::StudentIds>,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct TierCounts {
+    pub high: usize,
+    pub medium: usize,
+    pub low: usize,
+}
+
+impl TierCounts {
+    fn add(&mut self, tier: Tier) {
+        match tier {
+            Tier::High => self.high += 1,
+            Tier::Medium => self.medium += 1,
+            Tier::Low => self.low += 1,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct SchoolSummary {
+    pub school_id: String,
+    pub school_name: Option<String>,
+    /// Null, with the tiers, for a school with fewer students than `equity.min_group_size`.
+    pub students: Option<usize>,
+    pub tiers: Option<TierCounts>,
+    pub suppressed: bool,
+    pub grades: Vec<GradeSummary>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GradeSummary {
+    pub grade_level: i32,
+    /// Null, with the tiers, when fewer students than `equity.min_group_size`: a count of a
+    /// handful of students in a published aggregate can identify them.
+    pub students: Option<usize>,
+    pub tiers: Option<TierCounts>,
+    pub suppressed: bool,
+}
+
+/// Counts of the scored students per school, grade and tier (schools by id, grades ascending).
+pub fn summary(
+    table: &DataFrame,
+    scored: &[ScoredStudent],
+    as_of: chrono::NaiveDate,
+    min_cell: usize,
+) -> Result<Summary> {
+    let school_ids = table.column("school_id")?.str()?;
+    let school_names = table.column("school_name")?.str()?;
+    let grades = table.column("grade_level")?.i32()?;
+    let mut tiers = TierCounts::default();
+    let mut schools: BTreeMap<String, (Option<String>, BTreeMap<i32, TierCounts>)> =
+        BTreeMap::new();
+    for s in scored {
+        tiers.add(s.tier);
+        let school = school_ids.get(s.row).unwrap_or("").to_string();
+        let entry = schools
+            .entry(school)
+            .or_insert_with(|| (school_names.get(s.row).map(str::to_string), BTreeMap::new()));
+        entry
+            .1
+            .entry(grades.get(s.row).unwrap_or(0))
+            .or_default()
+            .add(s.tier);
+    }
+    let total = |t: &TierCounts| t.high + t.medium + t.low;
+    Ok(Summary {
+        schema_version: crate::io::folders::FEED_SCHEMA_VERSION,
+        as_of,
+        students: scored.len(),
+        tiers,
+        changes: None,
+        student_ids: None,
+        schools: schools
+            .into_iter()
+            .map(|(school_id, (school_name, grades))| {
+                let mut school_tiers = TierCounts::default();
+                for t in grades.values() {
+                    school_tiers.high += t.high;
+                    school_tiers.medium += t.medium;
+                    school_tiers.low += t.low;
+                }
+                SchoolSummary {
+                    school_id,
+                    school_name,
+                    students: (total(&school_tiers) >= min_cell).then_some(total(&school_tiers)),
+                    suppressed: total(&school_tiers) < min_cell,
+                    tiers: (total(&school_tiers) >= min_cell).then_some(school_tiers),
+                    grades: grades
+                        .into_iter()
+                        .map(|(grade_level, tiers)| {
+                            let students = total(&tiers);
+                            let suppressed = students < min_cell;
+                            GradeSummary {
+                                grade_level,
+                                students: (!suppressed).then_some(students),
+                                tiers: (!suppressed).then_some(tiers),
+                                suppressed,
+                            }
+                        })
+                        .collect(),
+                }
+            })
+            .collect(),
+    })
+}
+
+pub fn write_summary(path: &Path, summary: &Summary) -> Result<()> {
+    let text = serde_json::to_string_pretty(summary)
+        .map_err(|e| EwsError::io(path, std::io::Error::other(e)))?;
+    std::fs::write(path, text + "\n").map_err(|e| EwsError::io(path, e))
+}

@@ -1,0 +1,331 @@
+//! Credit-recovery plans: per student, credits earned per subject against the graduation
+//! requirements, the failed courses still to recover (required subjects short of credits
+//! first, then the most recent), the courses of this year at risk of being failed (prevention
+//! before recovery), and whether on-time graduation is still reachable at a normal load.
+//!
+//! Transcript and marks are aggregated by polars; the Rust loops below run over students and
+//! over the few failed or at-risk courses, never over attendance or all transcript rows.
+
+use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
+
+use polars::prelude::*;
+
+use crate::config::Config;
+use crate::features::FeatureRun;
+use crate::ingest::checks;
+use crate::io::error::Result;
+use crate::model::score::{number, push_number};
+
+/// A credit-recovery candidate: risk at or above the referral tier (`tiers.medium`), or a
+/// positive credit deficit.
+pub fn is_candidate(risk: f64, credit_deficit: Option<f64>, config: &Config) -> bool {
+    risk >= config.tiers.medium || credit_deficit.is_some_and(|d| d > 0.0)
+}
+
+/// The plan of one student.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Plan {
+    /// Earned / required per subject area in config order, then electives:
+    /// "ELA 3/4, MATH 1/3, SCI 3/3, SOC 2/3, electives 4/11".
+    pub credits_by_subject: String,
+    /// Credits expected of the student now, by grade and ended terms
+    /// ([`Config::expected_credits_on`]), and the shortfall against it.
+    pub credits_expected_now: f64,
+    pub credit_deficit_now: f64,
+    /// Credits earned so far, plus this year's courses in progress that are not failing, plus a
+    /// normal load for every school year left before the cohort graduates.
+    pub projected_credits: f64,
+    /// Credits still missing at the cohort's graduation date at that pace:
+    /// max(0, total required − projected).
+    pub projected_deficit: f64,
+    pub on_time_reachable: bool,
+    /// Failed courses not yet recovered, in the order to recover them:
+    /// "ALG1 Algebra I (MATH, 1 cr, 2025)".
+    pub courses_to_recover: Vec<String>,
+    pub credits_to_recover: f64,
+    /// This year's courses whose latest mark is a D or F, or has fallen by a grade or more
+    /// since the first mark of the year: "BIO Biology (SCI, D, falling from B)".
+    pub courses_at_risk: Vec<String>,
+}
+
+/// Plans for every student of the feature table, by row.
+pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
+    let table = &run.table;
+    let row_of: FxHashMap<&str, usize> = table
+        .column("student_id")?
+        .str()?
+        .iter()
+        .enumerate()
+        .filter_map(|(i, id)| id.map(|id| (id, i)))
+        .collect();
+    let mut plans = vec![Plan::default(); table.height()];
+
+    // Credits earned per student and subject area: one column per area, in table order.
+    let required: Vec<&String> = config.graduation.subject_credits.keys().collect();
+    let mut areas: Vec<String> = required.iter().map(|s| s.to_string()).collect();
+    areas.push("electives".into());
+    // A course's area as its index in `areas` (electives last): numbers, not text, per row.
+    let area_of = required.iter().enumerate().rev().fold(
+        lit(required.len() as u32),
+        |others, (k, subject)| {
+            when(col("subject").eq(lit(subject.as_str())))
+                .then(lit(k as u32))
+                .otherwise(others)
+        },
+    );
+    let by_area = run
+        .courses
+        .transcript
+        .clone()
+        .lazy()
+        .with_column(area_of.alias("__area"))
+        .group_by([col("student_id")])
+        .agg(
+            areas
+                .iter()
+                .enumerate()
+                .map(|(k, a)| {
+                    // A sum of zeros elsewhere, not a filter: polars sums whole groups fast.
+                    when(col("__area").eq(lit(k as u32)))
+                        .then(col("credits_earned"))
+                        .otherwise(lit(0.0))
+                        .sum()
+                        .alias(a.as_str())
+                })
+                .collect::<Vec<_>>(),
+        );
+    let earned_table = table
+        .select(["student_id"])?
+        .lazy()
+        .join(
+            by_area.with_column(col("student_id").cast(DataType::String)),
+            [col("student_id")],
+            [col("student_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .collect()?;
+    let earned_columns: Vec<Vec<f64>> = areas
+        .iter()
+        .map(|a| -> Result<Vec<f64>> {
+            Ok(earned_table
+                .column(a.as_str())?
+                .f64()?
+                .iter()
+                .map(|v| v.unwrap_or(0.0))
+                .collect())
+        })
+        .collect::<Result<_>>()?;
+    let earned_in = |row: usize, subject: &str| -> f64 {
+        areas
+            .iter()
+            .position(|a| a == subject)
+            .map(|k| earned_columns[k][row])
+            .unwrap_or(0.0)
+    };
+    let required_core: f64 = config.graduation.subject_credits.values().sum();
+    let elective_required = (config.graduation.total_credits - required_core).max(0.0);
+    let required_by_area: Vec<f64> = config
+        .graduation
+        .subject_credits
+        .values()
+        .copied()
+        .chain(std::iter::once(elective_required))
+        .collect();
+    let required_text: Vec<String> = required_by_area.iter().map(|r| number(*r)).collect();
+    for (row, plan) in plans.iter_mut().enumerate() {
+        let mut text = String::with_capacity(64);
+        for (k, area) in areas.iter().enumerate() {
+            if k > 0 {
+                text.push_str(", ");
+            }
+            text.push_str(area);
+            text.push(' ');
+            push_number(&mut text, earned_columns[k][row]);
+            text.push('/');
+            text.push_str(&required_text[k]);
+        }
+        plan.credits_by_subject = text;
+    }
+    // Failed courses to recover: subjects still short of credits first, then most recent.
+    let failures = &run.courses.open_failures;
+    {
+        let years = failures.column("school_year")?.i32()?;
+        // Few rows (the open failures): read as plain text.
+        let text = |name: &str| failures.column(name)?.cast(&DataType::String);
+        let (ids, course_ids, names, subjects) = (
+            text("student_id")?,
+            text("course_id")?,
+            text("course_name")?,
+            text("subject")?,
+        );
+        let (ids, course_ids, names, subjects) =
+            (ids.str()?, course_ids.str()?, names.str()?, subjects.str()?);
+        let attempted = failures.column("credits_attempted")?.f64()?;
+        let got = failures.column("credits_earned")?.f64()?;
+        let dates: Vec<Option<chrono::NaiveDate>> = failures
+            .column("completion_date")?
+            .date()?
+            .as_date_iter()
+            .collect();
+        let mut by_student: HashMap<usize, Vec<(bool, chrono::NaiveDate, String, f64)>> =
+            HashMap::new();
+        for (i, date) in dates.iter().enumerate() {
+            let Some(&row) = ids.get(i).and_then(|id| row_of.get(id)) else {
+                continue;
+            };
+            let subject = subjects.get(i).unwrap_or("");
+            let missing = attempted.get(i).unwrap_or(0.0) - got.get(i).unwrap_or(0.0);
+            let short_of_credits = config
+                .graduation
+                .subject_credits
+                .get(subject)
+                .is_some_and(|required| earned_in(row, subject) < *required);
+            let label = format!(
+                "{} {} ({subject}, {} cr, {})",
+                course_ids.get(i).unwrap_or(""),
+                names.get(i).unwrap_or(""),
+                number(missing),
+                years.get(i).map(|y| y.to_string()).unwrap_or_default()
+            );
+            let date = date.unwrap_or_default();
+            by_student
+                .entry(row)
+                .or_default()
+                .push((short_of_credits, date, label, missing));
+        }
+        for (row, mut courses) in by_student {
+            // Required subjects short of credits first; then the most recent failure.
+            courses.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+            plans[row].credits_to_recover = courses.iter().map(|c| c.3).sum();
+            plans[row].courses_to_recover = courses.into_iter().map(|c| c.2).collect();
+        }
+    }
+
+    // This year's courses: in progress (not yet on the transcript for this year), at risk.
+    let transcript_ids = checks::texts(run.courses.transcript.column("student_id")?)?;
+    let transcript_courses = checks::texts(run.courses.transcript.column("course_id")?)?;
+    let transcript_years = run.courses.transcript.column("school_year")?.i32()?;
+    // Courses completed this year, per student: few or none for most students.
+    let mut completed: FxHashMap<&str, Vec<&str>> = FxHashMap::default();
+    for ((id, course), year) in transcript_ids
+        .zip(transcript_courses)
+        .zip(transcript_years.iter())
+    {
+        if let (Some(id), Some(course), Some(year)) = (id, course, year) {
+            if year == run.school_year {
+                completed.entry(id).or_default().push(course);
+            }
+        }
+    }
+    let courses = &run.courses.courses_this_year;
+    let latest = courses.latest_marks(&run.courses.marks_this_year.select([
+        "student_id",
+        "course_id",
+        "course_name",
+        "subject",
+        "mark",
+        "points",
+    ])?)?;
+    let first = courses.first_marks(&run.courses.marks_this_year.select(["mark", "points"])?)?;
+    let mut in_progress = vec![0.0; table.height()];
+    {
+        let (ids, course_ids, names) = (
+            checks::texts(latest.column("student_id")?)?,
+            checks::texts(latest.column("course_id")?)?,
+            checks::texts(latest.column("course_name")?)?,
+        );
+        let (subjects, marks, first_marks) = (
+            checks::texts(latest.column("subject")?)?,
+            checks::texts(latest.column("mark")?)?,
+            checks::texts(first.column("mark")?)?,
+        );
+        let (latest_points, first_points) = (
+            latest.column("points")?.f64()?,
+            first.column("points")?.f64()?,
+        );
+        let course_rows = ids
+            .zip(course_ids)
+            .zip(names)
+            .zip(subjects)
+            .zip(marks.zip(latest_points.iter()))
+            .zip(first_marks.zip(first_points.iter()))
+            .zip(courses.semester_only());
+        // A student's courses come together: the student's row and completed courses are
+        // looked up once per run of the student's courses, not once per course (4M courses
+        // at a million students).
+        let mut student: Option<(&str, Option<usize>, &[&str])> = None;
+        for ((((((id, course_id), name), subject), (mark, points)), first), &semester) in
+            course_rows
+        {
+            let (Some(id), Some(course_id)) = (id, course_id) else {
+                continue;
+            };
+            let (row, done) = match student {
+                Some((current, row, done)) if current == id => (row, done),
+                _ => {
+                    let row = row_of.get(id).copied();
+                    let done = completed.get(id).map(Vec::as_slice).unwrap_or(&[]);
+                    student = Some((id, row, done));
+                    (row, done)
+                }
+            };
+            let Some(row) = row else {
+                continue;
+            };
+            if done.contains(&course_id) {
+                continue;
+            }
+            let mark = mark.unwrap_or("");
+            let credit = if semester { 0.5 } else { 1.0 };
+            if points.is_some_and(|p| p > 0.0) {
+                in_progress[row] += credit;
+            }
+            let low = mark.starts_with('D') || mark.starts_with('F');
+            let falling = match (points, first.1) {
+                (Some(now), Some(then)) => now <= then - 1.0,
+                _ => false,
+            };
+            if low || falling {
+                let trend = if falling {
+                    format!(", falling from {}", first.0.unwrap_or(""))
+                } else {
+                    String::new()
+                };
+                plans[row].courses_at_risk.push(format!(
+                    "{course_id} {} ({}, {mark}{trend})",
+                    name.unwrap_or(""),
+                    subject.unwrap_or("")
+                ));
+            }
+        }
+    }
+
+    // Courses come in file order; listed by course_id (a label starts with it).
+    for plan in plans.iter_mut() {
+        plan.courses_at_risk.sort_unstable();
+    }
+
+    // Projection at the cohort's graduation.
+    let credits_earned = table.column("credits_earned")?.f64()?;
+    let cohorts = table.column("cohort_year")?.i32()?;
+    let grades = table.column("grade_level")?.i32()?;
+    for (row, plan) in plans.iter_mut().enumerate() {
+        let grade = grades.get(row).unwrap_or(0);
+        plan.credits_expected_now = config.expected_credits_on(grade, run.school_year, run.as_of);
+        plan.credit_deficit_now =
+            (plan.credits_expected_now - credits_earned.get(row).unwrap_or(0.0)).max(0.0);
+        let years_left = cohorts
+            .get(row)
+            .map(|c| (c - run.school_year).max(0))
+            .unwrap_or(0);
+        plan.projected_credits = credits_earned.get(row).unwrap_or(0.0)
+            + in_progress[row]
+            + config.graduation.normal_load_per_year * f64::from(years_left);
+        plan.projected_deficit =
+            (config.graduation.total_credits - plan.projected_credits).max(0.0);
+        plan.on_time_reachable = plan.projected_deficit < 1e-9;
+    }
+    Ok(plans)
+}

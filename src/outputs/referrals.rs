@@ -1,0 +1,106 @@
+//! referrals.csv: every scored student in rank order, with the score, tier, ranks, the three
+//! reasons and every feature, for counselors in a spreadsheet (columns in README.md and
+//! docs/output-schema.md). Every text cell is safe to open in a spreadsheet.
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::features::FEATURES;
+use crate::io::error::{EwsError, Result};
+use crate::io::text::{push_fixed_decimals, push_number, spreadsheet_safe};
+use crate::model::score::ScoredStudent;
+
+/// Columns of referrals.csv, in order (documented in README.md).
+pub fn columns() -> Vec<&'static str> {
+    let mut columns = vec![
+        "student_id",
+        "last_name",
+        "first_name",
+        "school_id",
+        "grade_level",
+        "risk_score",
+        "risk_tier",
+        "rank_in_school",
+        "rank_in_district",
+        "reason_1",
+        "reason_2",
+        "reason_3",
+    ];
+    columns.extend(FEATURES.iter().map(|f| f.name));
+    columns.extend(["school_name", "counselor"]);
+    columns
+}
+
+/// Writes the ranked referral list: every scored student, in rank order.
+///
+/// The table's rows are gathered in rank order first ([`crate::model::score::in_rank_order`]), and
+/// every cell goes through one reused record.
+pub fn write(path: &Path, table: &DataFrame, scored: &[ScoredStudent]) -> Result<()> {
+    let io = |e: csv::Error| EwsError::io(path, std::io::Error::other(e));
+    let mut writer = csv::Writer::from_path(path).map_err(io)?;
+    writer.write_record(columns()).map_err(io)?;
+
+    let mut needed = vec![
+        "student_id",
+        "last_name",
+        "first_name",
+        "school_id",
+        "school_name",
+        "counselor",
+        "grade_level",
+    ];
+    needed.extend(FEATURES.iter().map(|f| f.name));
+    let ranked = crate::model::score::in_rank_order(table, scored, &needed)?;
+    let text = |name: &str| -> Result<&StringChunked> { Ok(ranked.column(name)?.str()?) };
+    let (ids, last, first, school, school_name, counselor) = (
+        text("student_id")?,
+        text("last_name")?,
+        text("first_name")?,
+        text("school_id")?,
+        text("school_name")?,
+        text("counselor")?,
+    );
+    let grade = ranked.column("grade_level")?.i32()?;
+    let features: Vec<&Float64Chunked> = FEATURES
+        .iter()
+        .map(|f| ranked.column(f.name).and_then(|c| c.f64()))
+        .collect::<PolarsResult<_>>()?;
+
+    fn safe(column: &StringChunked, row: usize) -> std::borrow::Cow<'_, str> {
+        spreadsheet_safe(column.get(row).unwrap_or(""))
+    }
+    let mut record = csv::StringRecord::new();
+    let mut cell = String::new();
+    for (i, student) in scored.iter().enumerate() {
+        record.clear();
+        record.push_field(&safe(ids, i));
+        record.push_field(&safe(last, i));
+        record.push_field(&safe(first, i));
+        record.push_field(&safe(school, i));
+        cell.clear();
+        if let Some(g) = grade.get(i) {
+            cell.push_str(&g.to_string());
+        }
+        record.push_field(&cell);
+        cell.clear();
+        push_fixed_decimals(&mut cell, student.risk, crate::model::score::RISK_DECIMALS);
+        record.push_field(&cell);
+        record.push_field(student.tier.as_str());
+        record.push_field(&student.rank_in_school.to_string());
+        record.push_field(&student.rank_in_district.to_string());
+        for k in 0..3 {
+            record.push_field(student.reasons.get(k).map(String::as_str).unwrap_or(""));
+        }
+        for column in &features {
+            cell.clear();
+            push_number(&mut cell, column.get(i), 4);
+            record.push_field(&cell);
+        }
+        record.push_field(&safe(school_name, i));
+        record.push_field(&safe(counselor, i));
+        writer.write_record(&record).map_err(io)?;
+    }
+    writer.flush().map_err(|e| EwsError::io(path, e))?;
+    Ok(())
+}
