@@ -111,6 +111,20 @@ pub(crate) fn push_number(out: &mut String, value: Option<f64>, decimals: usize)
     }
 }
 
+/// A number as counselors read it: whole numbers without ".0", others with one decimal
+/// (credits 2.5, a count 3).
+pub fn short_number(n: f64) -> String {
+    let mut text = String::new();
+    push_short_number(&mut text, n);
+    text
+}
+
+/// Appends [`short_number`]`(n)` to `out`, for writers that build millions of cells.
+pub fn push_short_number(out: &mut String, n: f64) {
+    let decimals = if n.fract().abs() < 1e-9 { 0 } else { 1 };
+    push_fixed_decimals(out, n, decimals);
+}
+
 /// Appends `format!("{v:.decimals$}")`, without the exact-decimal machinery when the
 /// rounding is clear: a feed writes millions of numbers. `v × 10^decimals` is off by at most
 /// an ulp, so unless it lies within a hair of a rounding tie, rounding it gives the same digits.

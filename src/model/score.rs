@@ -180,36 +180,6 @@ pub fn score(table: &DataFrame, model: &ModelFile, config: &Config) -> Result<Ve
     Ok(scored)
 }
 
-/// A count without a needless ".0", with the noun in singular or plural.
-fn count(n: f64, singular: &str, plural: &str) -> String {
-    let noun = if (n - 1.0).abs() < 1e-9 {
-        singular
-    } else {
-        plural
-    };
-    format!("{} {noun}", number(n))
-}
-
-/// A number without a needless ".0" (one decimal at most), as counselors read it.
-pub(crate) fn number(n: f64) -> String {
-    let mut text = String::new();
-    push_number(&mut text, n);
-    text
-}
-
-/// Appends [`number`]`(n)` to `out`, for writers that build millions of cells.
-pub(crate) fn push_number(out: &mut String, n: f64) {
-    let decimals = if n.fract().abs() < 1e-9 { 0 } else { 1 };
-    crate::io::text::push_fixed_decimals(out, n, decimals);
-}
-
-fn percent(rate: f64) -> String {
-    format!("{:.0}%", rate * 100.0)
-}
-
-/// Yes/no features: their typical value is the share of students with a yes.
-const FLAG_FEATURES: [&str; 3] = ["chronic_absence", "freshman_on_track", "over_age"];
-
 /// The district's typical value of a feature among the students scored: the median, or for a
 /// yes/no feature the share of yes (missing values left out). NaN when no student has one.
 pub fn typical_value(feature: &str, values: impl Iterator<Item = f64>) -> f64 {
@@ -217,7 +187,7 @@ pub fn typical_value(feature: &str, values: impl Iterator<Item = f64>) -> f64 {
     if known.is_empty() {
         return f64::NAN;
     }
-    if FLAG_FEATURES.contains(&feature) {
+    if features::feature(feature).is_some_and(|f| f.unit == features::Unit::Flag) {
         return known.iter().sum::<f64>() / known.len() as f64;
     }
     // The median by selection, not a sort: a million students, a dozen features.
@@ -236,64 +206,20 @@ pub fn typical_value(feature: &str, values: impl Iterator<Item = f64>) -> f64 {
     }
 }
 
-/// The district's typical value in words, shown after a reason so a counselor can compare.
+/// The district's typical value of a feature in words ([`features::FeatureDef::typical_text`]).
 pub fn typical_text(feature: &str, typical: f64) -> String {
-    if typical.is_nan() {
-        return "no district figure".to_string();
-    }
-    match feature {
-        "freshman_on_track" => format!("{} of students are on track", percent(typical)),
-        f if FLAG_FEATURES.contains(&f) => format!("as are {} of students", percent(typical)),
-        "attendance_rate" | "unexcused_absence_rate" | "recent_attendance_rate" | "tardy_rate" => {
-            format!("district median {}", percent(typical))
-        }
-        "gpa" => format!("district median {typical:.2}"),
-        _ => format!("district median {}", number(typical)),
+    match features::feature(feature) {
+        Some(def) => def.typical_text(typical),
+        None => "no district figure".to_string(),
     }
 }
 
-/// The plain-language reason for a feature at the student's value.
+/// The plain-language reason for a feature at the student's value
+/// ([`features::FeatureDef::reason`]).
 pub fn reason_text(feature: &str, value: f64, grade: i32, config: &Config) -> String {
-    match feature {
-        "attendance_rate" => format!("attended {} of school days", percent(value)),
-        "unexcused_absence_rate" => format!("unexcused absences on {} of days", percent(value)),
-        "recent_attendance_rate" => format!(
-            "attended {} of the last {} school days",
-            percent(value),
-            config.attendance.recent_school_days
-        ),
-        "chronic_absence" => format!(
-            "chronically absent (missed {}+ of days)",
-            percent(config.attendance.chronic_absence_threshold)
-        ),
-        "tardy_rate" => format!("late on {} of days", percent(value)),
-        "f_marks" => format!("{} this year", count(value, "F mark", "F marks")),
-        "core_f_marks" => format!(
-            "{} in core subjects this year",
-            count(value, "F mark", "F marks")
-        ),
-        "gpa" => format!("GPA {value:.2} this year"),
-        "credits_earned" => format!("{} earned", count(value, "credit", "credits")),
-        "credit_deficit" => format!(
-            "{} behind for grade {grade}",
-            count(value, "credit", "credits")
-        ),
-        "unrecovered_failed_courses" => format!(
-            "{} not yet recovered",
-            count(value, "failed course", "failed courses")
-        ),
-        "freshman_on_track" if grade == 9 => "off track in grade 9 so far".to_string(),
-        "freshman_on_track" => "was off track at the end of grade 9".to_string(),
-        "behavior_incidents" => format!(
-            "{} this year",
-            count(value, "behavior incident", "behavior incidents")
-        ),
-        "suspension_days" => format!(
-            "{} this year",
-            count(value, "suspension day", "suspension days")
-        ),
-        "over_age" => "over-age for grade".to_string(),
-        other => format!("{other} = {value}"),
+    match features::feature(feature) {
+        Some(def) => (def.reason)(value, grade, config),
+        None => format!("{feature} = {value}"),
     }
 }
 

@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::features::FeatureRun;
 use crate::ingest::checks;
 use crate::io::error::Result;
-use crate::model::score::{number, push_number};
+use crate::io::text::{push_short_number, short_number};
 
 /// A credit-recovery candidate: risk at or above the referral tier (`tiers.medium`), or a
 /// positive credit deficit.
@@ -133,7 +133,7 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
         .copied()
         .chain(std::iter::once(elective_required))
         .collect();
-    let required_text: Vec<String> = required_by_area.iter().map(|r| number(*r)).collect();
+    let required_text: Vec<String> = required_by_area.iter().map(|r| short_number(*r)).collect();
     for (row, plan) in plans.iter_mut().enumerate() {
         let mut text = String::with_capacity(64);
         for (k, area) in areas.iter().enumerate() {
@@ -142,7 +142,7 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
             }
             text.push_str(area);
             text.push(' ');
-            push_number(&mut text, earned_columns[k][row]);
+            push_short_number(&mut text, earned_columns[k][row]);
             text.push('/');
             text.push_str(&required_text[k]);
         }
@@ -186,7 +186,7 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
                 "{} {} ({subject}, {} cr, {})",
                 course_ids.get(i).unwrap_or(""),
                 names.get(i).unwrap_or(""),
-                number(missing),
+                short_number(missing),
                 years.get(i).map(|y| y.to_string()).unwrap_or_default()
             );
             let date = date.unwrap_or_default();
