@@ -3,7 +3,7 @@
 //! The modules are layers that follow the data (docs/architecture.md); each imports only from
 //! the layers below it, and tests/it/architecture.rs keeps it so:
 //!
-//! - [`cli`]: the command line and one function per subcommand ([`cli::commands`]);
+//! - [`cli`]: the command line, one module per subcommand ([`cli::score`], …);
 //! - [`outputs`]: referrals, counselor files, recovery plans, the dashboard feed, changes, the
 //!   report, the manifest, pseudonyms;
 //! - [`model`]: labels, fitting, the model file, scoring, metrics, evaluation, the equity audit

@@ -7,7 +7,8 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ews::cli::commands::{self, RunStatus};
+use ews::cli::run::RunStatus;
+use ews::cli::{evaluate, generate, score, train, validate};
 use ews::cli::{Cli, Command};
 use ews::config::Config;
 use ews::io::error::{EXIT_INTERNAL, EXIT_WARNINGS};
@@ -60,10 +61,10 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> anyhow::Result<RunStatus> {
     let config = || Config::load_or_default(&cli.config);
     Ok(match &cli.command {
-        Command::Generate(args) => commands::generate(args, &config()?)?,
-        Command::Score(args) => commands::score(args, &config()?, &cli.config)?,
-        Command::Validate(args) => commands::validate(args, &config()?)?,
-        Command::Train(args) => commands::train(args, &config()?)?,
-        Command::Evaluate(args) => commands::evaluate(args, &config()?)?,
+        Command::Generate(args) => generate::run(args, &config()?)?,
+        Command::Score(args) => score::run(args, &config()?, &cli.config)?,
+        Command::Validate(args) => validate::run(args, &config()?)?,
+        Command::Train(args) => train::run(args, &config()?)?,
+        Command::Evaluate(args) => evaluate::run(args, &config()?)?,
     })
 }

@@ -1,6 +1,12 @@
-//! Command-line definitions (clap derive). Parsing only; the work is in [`crate::cli::commands`].
+//! Command-line definitions (clap derive), and one module per subcommand ([`score`],
+//! [`validate`], [`train`], [`evaluate`], [`generate`]) with what they share in [`run`].
 
-pub mod commands;
+pub mod evaluate;
+pub mod generate;
+pub mod run;
+pub mod score;
+pub mod train;
+pub mod validate;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,317 @@
+//! `ews score`: a snapshot checked, its students scored, and the run folder published.
+
+use std::path::Path;
+
+use crate::cli::ScoreArgs;
+use crate::config::Config;
+use crate::features;
+use crate::ingest::input::Snapshot;
+use crate::io::error::{EwsError, Result};
+use crate::io::folders::{self, RunFolder};
+use crate::model::score::{self, Tier};
+use crate::model::ModelFile;
+
+use crate::cli::run::{labels_of, load_checked, say, status, RunStatus, Stages};
+
+/// `ews score`: validate → features → probabilities → <out>/<as-of>/.
+pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunStatus> {
+    let modes = config.privacy.file_modes();
+    let lock = folders::OutputLock::acquire(&args.out, modes)?;
+    // Checked before any work: a nightly job without its key fails at once.
+    let pseudonym_key = match args.pseudonymize {
+        true => Some(crate::outputs::pseudonym::key_from_env()?),
+        false => None,
+    };
+    let ids = crate::outputs::pseudonym::StudentIds::of(pseudonym_key.as_deref());
+    let mut stages = Stages::default();
+    let model_path = config.model_file(args.model.as_deref());
+    let model = ModelFile::load(&model_path)?;
+    let snapshot = Snapshot::open(&args.snapshot)?.with_mapping(config.input.clone());
+    // A snapshot whose outcomes are known (a backtest) also gets the calibration plot and the
+    // outcome-based equity rates.
+    let with_outcomes = snapshot.find(&crate::contract::OUTCOMES)?.is_some();
+    let (data, mut quality) = load_checked(
+        &mut stages,
+        &snapshot,
+        config,
+        args.as_of,
+        with_outcomes,
+        Some((&lock, ".failed")),
+    )?;
+    let mut run = stages.time("features", || features::compute(&data, config))?;
+    let labels = match with_outcomes {
+        true => Some(labels_of(&data, &run, &snapshot, config)?.labels),
+        false => None,
+    };
+    // The validated files are done with (a few GiB at a million students).
+    drop(data);
+    // From here on most stages use one core: the other hashes the inputs for the manifest.
+    let input_hashes = crate::outputs::manifest::InputHashes::start(
+        quality.files.iter().map(|f| f.path.clone()).collect(),
+    );
+    quality.add_ignored(&run.ignored);
+    let scored = stages.time("score", || score::score(&run.table, &model, config))?;
+    let mut warnings = Vec::new();
+    if let Some(warning) = flagged_share_warning(args, &run, &scored, &model, config) {
+        log::warn!("{warning}");
+        warnings.push(warning);
+    }
+    let audit = stages.time("equity", || {
+        referral_audit(&run.table, &scored, labels.as_deref(), config)
+    })?;
+    let calibration = labels.as_ref().map(|labels| {
+        let (risks, known): (Vec<f64>, Vec<bool>) = scored
+            .iter()
+            .filter_map(|s| labels[s.row].map(|l| (s.risk, l)))
+            .unzip();
+        crate::model::metrics::calibration_table(&risks, &known)
+    });
+    let plans = stages.time("plans", || crate::outputs::recovery::plans(&run, config))?;
+    // So are the course records: the output stages read the feature table and the plans.
+    drop(std::mem::take(&mut run.courses));
+    let (students, change_rows, changes) = stages.time("changes", || {
+        let mut students =
+            crate::outputs::feed::student_frame(&run.table, &scored, &plans, run.as_of, config)?;
+        if let Some(key) = &pseudonym_key {
+            students = crate::outputs::pseudonym::pseudonymize(
+                &students,
+                key,
+                config.privacy.feed_demographics,
+            )?;
+        }
+        let (rows, counts) = changes_since(args, run.as_of, &students, &ids)?;
+        Ok((students, rows, counts))
+    })?;
+    let timings = stages.0.clone();
+    let (published, candidates) = stages.time("write", || {
+        let folder = RunFolder::create(&lock, &run.as_of.to_string(), modes)?;
+        let mut summary = crate::outputs::feed::summary(
+            &run.table,
+            &scored,
+            run.as_of,
+            config.equity.min_group_size,
+        )?;
+        crate::outputs::changes::write_csv(&folder.file("changes.csv"), &change_rows)?;
+        summary.changes = changes.clone();
+        summary.student_ids = Some(ids.clone());
+        crate::outputs::feed::write_summary(&folder.file("summary.json"), &summary)?;
+        let mut change_of = crate::outputs::changes::by_student(&change_rows)?;
+        if let Some(key) = &pseudonym_key {
+            // changes.csv holds pseudonyms; the counselor files need the real ids back.
+            let ids = run.table.column("student_id")?.str()?;
+            change_of = ids
+                .iter()
+                .flatten()
+                .filter_map(|id| {
+                    let change = change_of.get(&crate::outputs::pseudonym::pseudonym(key, id))?;
+                    Some((id.to_string(), change.clone()))
+                })
+                .collect();
+        }
+        // The dashboard feed first, and its frame dropped: at a million students the feed,
+        // the referral list and the counselor files each hold hundreds of MB while written.
+        crate::outputs::feed::write_students(folder.target_staging(), &students)?;
+        drop(students);
+        // The referral list and the counselor files side by side: each writer uses one core.
+        let (referrals, candidates) = rayon::join(
+            || crate::outputs::referrals::write(&folder.file("referrals.csv"), &run.table, &scored),
+            || {
+                crate::outputs::counselor::write_school_files(
+                    folder.target_staging(),
+                    &run.table,
+                    &scored,
+                    &plans,
+                    &change_of,
+                    config,
+                )
+            },
+        );
+        referrals?;
+        let candidates = candidates?;
+        crate::model::equity::write_csv(&folder.file("equity.csv"), &audit)?;
+        quality.write(folder.target_staging())?;
+        let page = crate::outputs::report::html(&crate::outputs::report::ReportInput {
+            summary: &summary,
+            scored: &scored,
+            changes: changes.as_ref(),
+            quality: &quality,
+            equity: &audit,
+            candidates: &candidates,
+            calibration: calibration.as_deref(),
+            config,
+        });
+        std::fs::write(folder.file("report.html"), page)
+            .map_err(|e| EwsError::io(folder.file("report.html"), e))?;
+        let manifest = crate::outputs::manifest::build(
+            folder.target_staging(),
+            &crate::outputs::manifest::RunFacts {
+                as_of: run.as_of,
+                snapshot: &args.snapshot,
+                model_path: &model_path,
+                model: &model,
+                config_path,
+                config,
+                quality: &quality,
+                stages: &timings,
+                input_hashes: &input_hashes.finish(),
+                student_ids: &ids,
+                warnings: &warnings,
+            },
+        )?;
+        crate::outputs::manifest::write(&folder.file("manifest.json"), &manifest)?;
+        folder.publish().map(|path| (path, candidates))
+    })?;
+
+    let tier_count = |tier: Tier| scored.iter().filter(|s| s.tier == tier).count();
+    say!(
+        "scored {} students as of {} (school year {}, {} school days)",
+        scored.len(),
+        run.as_of,
+        run.school_year,
+        run.school_days
+    );
+    say!(
+        "  tiers: high {} (risk ≥ {}), medium {} (≥ {}), low {}",
+        tier_count(Tier::High),
+        config.tiers.high,
+        tier_count(Tier::Medium),
+        config.tiers.medium,
+        tier_count(Tier::Low)
+    );
+    say!("data quality:");
+    for line in quality.summary_lines(config) {
+        say!("{line}");
+    }
+    say!(
+        "equity audit (referred at risk ≥ {}{}):",
+        config.tiers.medium,
+        if labels.is_some() {
+            ""
+        } else {
+            "; outcomes not yet known"
+        }
+    );
+    for line in crate::model::equity::summary_lines(&audit, config.equity.min_group_size) {
+        say!("{line}");
+    }
+    say!(
+        "  credit-recovery candidates: {} in {} schools (schools/, one file per school)",
+        candidates.values().sum::<usize>(),
+        candidates.len()
+    );
+    match &changes {
+        Some(c) => say!(
+            "changes since {} ({}): {} new candidates, {} no longer candidates, {} tier up, {} tier down, {} left the district",
+            c.previous_as_of,
+            c.previous_run,
+            c.new_candidate,
+            c.no_longer_candidate,
+            c.tier_up,
+            c.tier_down,
+            c.left_the_district
+        ),
+        None => say!("changes: no earlier run to compare with"),
+    }
+    for warning in &warnings {
+        say!("warning: {warning}");
+    }
+    say!("wrote {}", published.join("referrals.csv").display());
+    say!("  time: {}", stages.summary());
+    Ok(match warnings.is_empty() {
+        true => status(&quality),
+        false => RunStatus::Warnings,
+    })
+}
+
+/// The share of students at medium or high risk, against the most recent earlier run in
+/// --out of the same school year and model: a warning when it moved by more than
+/// `quality.max_flagged_change` (relative to the earlier share, at least 1%).
+fn flagged_share_warning(
+    args: &ScoreArgs,
+    run: &features::FeatureRun,
+    scored: &[score::ScoredStudent],
+    model: &ModelFile,
+    config: &Config,
+) -> Option<String> {
+    let flagged = scored.iter().filter(|s| s.tier != Tier::Low).count();
+    let now = flagged as f64 / scored.len().max(1) as f64;
+    let (date, before) = crate::outputs::changes::previous_flagged_share(
+        &args.out,
+        run.as_of,
+        |date| config.school_year_of(date) == run.school_year,
+        &model.fingerprint,
+    )?;
+    let change = (now - before).abs() / before.max(0.01);
+    (change > config.quality.max_flagged_change).then(|| {
+        format!(
+            "the share of students at medium or high risk moved from {:.1}% (run of {date}) to {:.1}%, a change of {:.0}% (quality.max_flagged_change {:.0}%): check the export before acting on this list",
+            100.0 * before,
+            100.0 * now,
+            100.0 * change,
+            100.0 * config.quality.max_flagged_change
+        )
+    })
+}
+
+/// changes.csv rows (header only without an earlier run) and their counts. An earlier run
+/// found in --out that cannot be compared is skipped with a warning; one named with
+/// --previous is an error.
+fn changes_since(
+    args: &ScoreArgs,
+    as_of: chrono::NaiveDate,
+    students: &polars::prelude::DataFrame,
+    ids: &crate::outputs::pseudonym::StudentIds,
+) -> Result<(
+    polars::prelude::DataFrame,
+    Option<crate::outputs::changes::ChangeCounts>,
+)> {
+    let empty = || -> Result<polars::prelude::DataFrame> {
+        use polars::prelude::*;
+        let columns = crate::outputs::changes::COLUMNS
+            .iter()
+            .map(|name| Column::new_empty((*name).into(), &DataType::String))
+            .collect();
+        Ok(DataFrame::new_infer_height(columns)?)
+    };
+    let previous = match &args.previous {
+        Some(dir) => {
+            let (rows, counts) = crate::outputs::changes::compare(students, dir, ids)?;
+            return Ok((rows, Some(counts)));
+        }
+        None => crate::outputs::changes::previous_run(&args.out, as_of, ids),
+    };
+    match previous {
+        None => Ok((empty()?, None)),
+        Some(dir) => match crate::outputs::changes::compare(students, &dir, ids) {
+            Ok((rows, counts)) => Ok((rows, Some(counts))),
+            Err(e) => {
+                log::warn!("no changes.csv comparison: {e}");
+                Ok((empty()?, None))
+            }
+        },
+    }
+}
+
+/// The equity audit of a score run: who is referred, by group, and with outcomes (a
+/// backtest snapshot) how well the referral works for each group.
+fn referral_audit(
+    table: &polars::prelude::DataFrame,
+    scored: &[score::ScoredStudent],
+    labels: Option<&[Option<bool>]>,
+    config: &Config,
+) -> Result<Vec<crate::model::equity::GroupAudit>> {
+    let groups = crate::model::equity::group_columns(table)?;
+    let students: Vec<crate::model::equity::Student> = scored
+        .iter()
+        .map(|s| crate::model::equity::Student {
+            groups: std::array::from_fn(|a| groups[a].get(s.row)),
+            risk: s.risk,
+            label: labels.and_then(|l| l[s.row]),
+        })
+        .collect();
+    Ok(crate::model::equity::audit(
+        &students,
+        config.tiers.medium,
+        config.equity.min_group_size,
+    ))
+}

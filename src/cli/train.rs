@@ -1,0 +1,129 @@
+//! `ews train`: the model fitted on a snapshot with known outcomes, and its model card.
+
+use crate::cli::TrainArgs;
+use crate::config::Config;
+use crate::features;
+use crate::ingest::input::Snapshot;
+use crate::io::error::Result;
+use crate::model::{self};
+
+use crate::cli::run::{labels_of, load_checked, say, status, RunStatus, Stages};
+
+/// `ews train`: validate → features + labels → model file, with held-out metrics.
+pub fn run(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
+    let mut stages = Stages::default();
+    let snapshot = Snapshot::open(&args.snapshot)?.with_mapping(config.input.clone());
+    let (data, mut quality) = load_checked(&mut stages, &snapshot, config, args.as_of, true, None)?;
+    let run = stages.time("features", || features::compute(&data, config))?;
+    quality.add_ignored(&run.ignored);
+    let trained = stages.time("fit", || {
+        let labels = labels_of(&data, &run, &snapshot, config)?;
+        let mut files = Vec::new();
+        for spec in crate::contract::ALL_FILES {
+            files.extend(snapshot.find(spec)?);
+        }
+        // Hashing the inputs (a full read of each) overlaps with the fits.
+        let (fingerprint, trained) = rayon::join(
+            || model::fingerprint(&files, config),
+            || model::train(&run, &labels, "", config),
+        );
+        let mut trained = trained?;
+        trained.model.fingerprint = fingerprint?;
+        Ok(trained)
+    })?;
+    let model = &trained.model;
+    let card = stages.time("audit", || {
+        crate::model::model_card::ModelCard::new(&run, &trained, config)
+    })?;
+    stages.time("write", || {
+        let mode = config.privacy.aggregate_file_mode();
+        model.save(&args.out, mode)?;
+        let card_path = args.out.with_file_name("model_card.md");
+        crate::io::text::write_atomically(&card_path, card.markdown().as_bytes(), mode)
+    })?;
+
+    let t = &model.training;
+    say!(
+        "trained on {} labelled students of {} as of {} ({} at risk, base rate {:.3})",
+        t.labelled,
+        t.students,
+        t.snapshot_as_of,
+        t.positives,
+        model.base_rate
+    );
+    say!(
+        "  excluded: {} transferred out, {} outcome not yet known, {} without outcome",
+        t.excluded_transferred,
+        t.excluded_not_yet_known,
+        t.excluded_no_outcome
+    );
+    say!(
+        "  L2 penalty by {}-fold cross-validation (lowest mean log loss):",
+        config.model.cv_folds
+    );
+    for point in &model.cross_validation {
+        say!(
+            "    {:>8} AUC {:.4} ± {:.4}, log loss {:.4}{}",
+            point.l2_penalty,
+            point.mean_auc_roc,
+            point.se_auc_roc,
+            point.mean_log_loss,
+            if point.l2_penalty == model.hyperparameters.l2_penalty {
+                "  ← chosen"
+            } else {
+                ""
+            }
+        );
+    }
+    let h = &model.holdout;
+    say!(
+        "  held-out ({} students, {} at risk, stratified {:.0}%): AUC-ROC {:.3}, precision at top 10% {:.3}, recall at top 10% {:.3}, average precision {:.3}",
+        h.students,
+        h.positives,
+        config.model.holdout_fraction * 100.0,
+        h.auc_roc,
+        h.precision_at_10pct,
+        h.recall_at_10pct,
+        h.average_precision
+    );
+    let c = &model.holdout_calibration;
+    say!(
+        "  held-out calibration: ECE {:.3} → {:.3}, Brier {:.4} → {:.4} with Platt scaling (cross-fitted); {}",
+        c.expected_calibration_error_before,
+        c.expected_calibration_error_after,
+        c.brier_score_before,
+        c.brier_score_after,
+        if c.applied { "applied" } else { "not needed" }
+    );
+    say!("  baselines on the holdout:");
+    for m in &card.baselines {
+        say!(
+            "    {:<20} AUC {:.3}, precision at top 10% {:.3}",
+            m.name,
+            m.auc_roc,
+            m.precision_at(0.10)
+        );
+    }
+    say!(
+        "equity audit on the holdout (referred at risk ≥ {}):",
+        config.tiers.medium
+    );
+    for line in crate::model::equity::summary_lines(&card.equity, config.equity.min_group_size) {
+        say!("{line}");
+    }
+    say!("  coefficients (per standard deviation):");
+    for (name, coef) in model.features.iter().zip(&model.coefficients) {
+        say!("    {name:<28} {coef:+.3}");
+    }
+    say!("data quality:");
+    for line in quality.summary_lines(config) {
+        say!("{line}");
+    }
+    say!(
+        "wrote {} and {}",
+        args.out.display(),
+        args.out.with_file_name("model_card.md").display()
+    );
+    say!("  time: {}", stages.summary());
+    Ok(status(&quality))
+}
