@@ -1,0 +1,301 @@
+//! The one table of features: for each, its name, family, unit, direction of risk, whether
+//! the model uses it, and the plain-language reason a counselor reads (the typical value's
+//! words follow from the unit and the direction). Scoring, the reasons, the feed and
+//! referrals.csv all read this table; a new feature is a new row here and its computation in
+//! [`crate::features::compute`].
+
+use crate::config::Config;
+use crate::io::text::short_number;
+
+/// How a feature relates to risk, for reason codes: which way is "worse".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Worse {
+    Higher,
+    Lower,
+}
+
+/// Which part of a student's record a feature comes from (docs/features.md groups them so).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Attendance,
+    Marks,
+    Credits,
+    Behavior,
+    /// Indicators from the research literature built on the others (on-track, over-age).
+    Indicators,
+}
+
+/// What a feature's value measures, which decides how it is written and what "typical" is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// A share of days, 0 to 1, written as a percentage.
+    Rate,
+    /// A count (marks, courses, incidents, days).
+    Count,
+    /// Grade points on the 4-point scale.
+    GradePoints,
+    /// Credits.
+    Credits,
+    /// Yes (1) or no (0); typical is the share of yes.
+    Flag,
+}
+
+/// A feature of the feature table: everything ews says about it is defined here, once.
+#[derive(Debug)]
+pub struct FeatureDef {
+    pub name: &'static str,
+    pub family: Family,
+    pub unit: Unit,
+    /// Which way is "worse" (the documented direction of risk), for reasons.
+    pub worse: Worse,
+    /// Whether the logistic model uses it (credits_earned is reported but mostly measures grade
+    /// level, so the model uses the credit deficit against the grade's expectation instead).
+    pub in_model: bool,
+    /// The plain-language reason at a student's value, given the student's grade and the
+    /// config (counselors read it in referrals.csv and the counselor files).
+    pub reason: fn(f64, i32, &Config) -> String,
+}
+
+impl FeatureDef {
+    /// The district's typical value in words, shown after a reason so a counselor can compare.
+    pub fn typical_text(&self, typical: f64) -> String {
+        if typical.is_nan() {
+            return "no district figure".to_string();
+        }
+        match (self.unit, self.worse) {
+            // A yes that is good (on track): the share that has it.
+            (Unit::Flag, Worse::Lower) => format!("{} of students are on track", percent(typical)),
+            (Unit::Flag, Worse::Higher) => format!("as are {} of students", percent(typical)),
+            (Unit::Rate, _) => format!("district median {}", percent(typical)),
+            (Unit::GradePoints, _) => format!("district median {typical:.2}"),
+            (Unit::Count | Unit::Credits, _) => {
+                format!("district median {}", short_number(typical))
+            }
+        }
+    }
+}
+
+/// The feature table's features, in model order.
+pub const FEATURES: [FeatureDef; 15] = [
+    FeatureDef {
+        name: "attendance_rate",
+        family: Family::Attendance,
+        unit: Unit::Rate,
+        worse: Worse::Lower,
+        in_model: true,
+        reason: |v, _, _| format!("attended {} of school days", percent(v)),
+    },
+    FeatureDef {
+        name: "unexcused_absence_rate",
+        family: Family::Attendance,
+        unit: Unit::Rate,
+        worse: Worse::Higher,
+        in_model: true,
+        reason: |v, _, _| format!("unexcused absences on {} of days", percent(v)),
+    },
+    FeatureDef {
+        name: "recent_attendance_rate",
+        family: Family::Attendance,
+        unit: Unit::Rate,
+        worse: Worse::Lower,
+        in_model: true,
+        reason: |v, _, config| {
+            format!(
+                "attended {} of the last {} school days",
+                percent(v),
+                config.attendance.recent_school_days
+            )
+        },
+    },
+    FeatureDef {
+        name: "chronic_absence",
+        family: Family::Attendance,
+        unit: Unit::Flag,
+        worse: Worse::Higher,
+        in_model: true,
+        reason: |_, _, config| {
+            format!(
+                "chronically absent (missed {}+ of days)",
+                percent(config.attendance.chronic_absence_threshold)
+            )
+        },
+    },
+    FeatureDef {
+        name: "tardy_rate",
+        family: Family::Attendance,
+        unit: Unit::Rate,
+        worse: Worse::Higher,
+        in_model: true,
+        reason: |v, _, _| format!("late on {} of days", percent(v)),
+    },
+    FeatureDef {
+        name: "f_marks",
+        family: Family::Marks,
+        unit: Unit::Count,
+        worse: Worse::Higher,
+        in_model: true,
+        reason: |v, _, _| format!("{} this year", count(v, "F mark", "F marks")),
+    },
+    FeatureDef {
+        name: "core_f_marks",
+        family: Family::Marks,
+        unit: Unit::Count,
+        worse: Worse::Higher,
+        in_model: true,
+        reason: |v, _, _| {
+            format!(
+                "{} in core subjects this year",
+                count(v, "F mark", "F marks")
+            )
+        },
+    },
+    FeatureDef {
+        name: "gpa",
+        family: Family::Marks,
+        unit: Unit::GradePoints,
+        worse: Worse::Lower,
+        in_model: true,
+        reason: |v, _, _| format!("GPA {v:.2} this year"),
+    },
+    FeatureDef {
+        name: "credits_earned",
+        family: Family::Credits,
+        unit: Unit::Credits,
+        worse: Worse::Lower,
+        in_model: false,
+        reason: |v, _, _| format!("{} earned", count(v, "credit", "credits")),
+    },
+    FeatureDef {
+        name: "credit_deficit",
+        family: Family::Credits,
+        unit: Unit::Credits,
+        worse: Worse::Higher,
+        in_model: true,
+        reason: |v, grade, _| format!("{} behind for grade {grade}", count(v, "credit", "credits")),
+    },
+    FeatureDef {
+        name: "unrecovered_failed_courses",
+        family: Family::Credits,
+        unit: Unit::Count,
+        worse: Worse::Higher,
+        in_model: true,
+        reason: |v, _, _| {
+            format!(
+                "{} not yet recovered",
+                count(v, "failed course", "failed courses")
+            )
+        },
+    },
+    FeatureDef {
+        name: "freshman_on_track",
+        family: Family::Indicators,
+        unit: Unit::Flag,
+        worse: Worse::Lower,
+        in_model: true,
+        reason: |_, grade, _| match grade {
+            9 => "off track in grade 9 so far".to_string(),
+            _ => "was off track at the end of grade 9".to_string(),
+        },
+    },
+    FeatureDef {
+        name: "behavior_incidents",
+        family: Family::Behavior,
+        unit: Unit::Count,
+        worse: Worse::Higher,
+        in_model: true,
+        reason: |v, _, _| {
+            format!(
+                "{} this year",
+                count(v, "behavior incident", "behavior incidents")
+            )
+        },
+    },
+    FeatureDef {
+        name: "suspension_days",
+        family: Family::Behavior,
+        unit: Unit::Count,
+        worse: Worse::Higher,
+        in_model: true,
+        reason: |v, _, _| {
+            format!(
+                "{} this year",
+                count(v, "suspension day", "suspension days")
+            )
+        },
+    },
+    FeatureDef {
+        name: "over_age",
+        family: Family::Indicators,
+        unit: Unit::Flag,
+        worse: Worse::Higher,
+        in_model: true,
+        reason: |_, _, _| "over-age for grade".to_string(),
+    },
+];
+
+pub fn feature(name: &str) -> Option<&'static FeatureDef> {
+    FEATURES.iter().find(|f| f.name == name)
+}
+
+/// A share as a whole percentage.
+fn percent(rate: f64) -> String {
+    format!("{:.0}%", rate * 100.0)
+}
+
+/// A count without a needless ".0", with the noun in singular or plural.
+fn count(n: f64, singular: &str, plural: &str) -> String {
+    let noun = if (n - 1.0).abs() < 1e-9 {
+        singular
+    } else {
+        plural
+    };
+    format!("{} {noun}", short_number(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_feature_speaks_plain_words() {
+        let config = Config::default();
+        for f in &FEATURES {
+            let reason = (f.reason)(2.0, 10, &config);
+            assert!(!reason.contains(f.name), "{}: {reason}", f.name);
+            assert!(!reason.contains('='), "{}: {reason}", f.name);
+            assert_ne!(f.typical_text(0.5), "no district figure", "{}", f.name);
+        }
+        assert_eq!(FEATURES.iter().filter(|f| !f.in_model).count(), 1);
+    }
+
+    #[test]
+    fn texts_follow_the_unit_and_the_direction_of_risk() {
+        let def = |name| feature(name).unwrap();
+        let config = Config::default();
+        assert_eq!(def("tardy_rate").typical_text(0.05), "district median 5%");
+        assert_eq!(def("gpa").typical_text(2.456), "district median 2.46");
+        assert_eq!(def("credit_deficit").typical_text(2.0), "district median 2");
+        assert_eq!(
+            def("credit_deficit").typical_text(2.5),
+            "district median 2.5"
+        );
+        assert_eq!(def("over_age").typical_text(0.12), "as are 12% of students");
+        assert_eq!(
+            def("freshman_on_track").typical_text(0.8),
+            "80% of students are on track"
+        );
+        assert_eq!(def("f_marks").typical_text(f64::NAN), "no district figure");
+        assert_eq!(
+            (def("f_marks").reason)(1.0, 10, &config),
+            "1 F mark this year"
+        );
+        assert_eq!(
+            (def("suspension_days").reason)(2.5, 10, &config),
+            "2.5 suspension days this year"
+        );
+        assert_eq!(
+            (def("freshman_on_track").reason)(0.0, 11, &config),
+            "was off track at the end of grade 9"
+        );
+    }
+}
