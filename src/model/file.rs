@@ -1,0 +1,276 @@
+//! The model file: the JSON an analyst can read to see what the model does (features in order,
+//! the scaler, coefficients, intercept, calibration, hyper-parameters, training counts and
+//! held-out metrics), its writing and reading, and the checks that refuse a file of another
+//! layout, another feature set, or numbers no training gives.
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+
+use serde::{Deserialize, Serialize};
+
+use crate::features::FEATURES;
+use crate::io::error::{EwsError, Result};
+use crate::model::metrics::Metrics;
+
+/// Version of the model file layout; scoring refuses other versions.
+pub const MODEL_SCHEMA_VERSION: u32 = 2;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelFile {
+    pub schema_version: u32,
+    pub ews_version: String,
+    /// Model features, in the order of `means`, `std_devs` and `coefficients`.
+    pub features: Vec<String>,
+    /// Training means; a missing value is replaced by its feature's mean (a zero z-score).
+    pub means: Vec<f64>,
+    pub std_devs: Vec<f64>,
+    /// Coefficients on the standardised features (log-odds per standard deviation).
+    pub coefficients: Vec<f64>,
+    pub intercept: f64,
+    /// Platt scaling of the log-odds, when the held-out calibration needed it:
+    /// risk = sigmoid(slope × log-odds + intercept).
+    pub calibration: Option<Platt>,
+    pub hyperparameters: Hyperparameters,
+    /// Mean held-out AUC and log loss of each candidate penalty, over the folds.
+    pub cross_validation: Vec<CvPoint>,
+    /// SHA-256 of the training snapshot's files and the config: the same fingerprint means
+    /// the same training inputs.
+    pub fingerprint: String,
+    pub training: TrainingCounts,
+    /// Share of at-risk students among the labelled training students.
+    pub base_rate: f64,
+    /// Ranking metrics of a model fitted on the other students, on a stratified holdout.
+    pub holdout: Metrics,
+    /// Held-out calibration before and after the calibration step.
+    pub holdout_calibration: CalibrationReport,
+}
+
+/// Platt scaling (Platt 1999) of the model's log-odds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Platt {
+    pub slope: f64,
+    pub intercept: f64,
+}
+
+impl Platt {
+    pub fn apply(&self, log_odds: f64) -> f64 {
+        self.slope * log_odds + self.intercept
+    }
+}
+
+/// The settings a model was trained with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hyperparameters {
+    /// The penalty chosen by cross-validation.
+    pub l2_penalty: f64,
+    pub l2_grid: Vec<f64>,
+    pub cv_folds: usize,
+    /// Training students the cross-validation sampled at most (absent in older model files).
+    #[serde(default)]
+    pub cv_max_students: Option<usize>,
+    pub holdout_fraction: f64,
+    pub seed: u64,
+    pub max_iterations: u64,
+}
+
+/// Cross-validated performance of one candidate penalty.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CvPoint {
+    pub l2_penalty: f64,
+    pub mean_auc_roc: f64,
+    /// Standard error of the mean AUC over the folds.
+    pub se_auc_roc: f64,
+    pub mean_log_loss: f64,
+}
+
+/// Calibration of the held-out probabilities before and after Platt scaling. "After" is
+/// cross-fitted (scaling fitted on one half of the holdout, measured on the other, both
+/// ways), so it is not judged on the students it was fitted to.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationReport {
+    pub expected_calibration_error_before: f64,
+    pub brier_score_before: f64,
+    pub expected_calibration_error_after: f64,
+    pub brier_score_after: f64,
+    /// Whether the model file carries the calibration step.
+    pub applied: bool,
+}
+
+/// How the snapshot's students were used for training.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TrainingCounts {
+    pub snapshot_as_of: NaiveDate,
+    pub students: usize,
+    pub labelled: usize,
+    pub positives: usize,
+    /// `transferred_out`: excluded by the label rule.
+    pub excluded_transferred: usize,
+    /// `still_enrolled` before the end of the cohort year: outcome not yet known.
+    pub excluded_not_yet_known: usize,
+    /// Enrolled students with no row in outcomes.csv.
+    pub excluded_no_outcome: usize,
+    /// outcomes.csv rows for students not in students.csv (not used).
+    pub outcomes_not_enrolled: usize,
+    pub holdout_students: usize,
+}
+
+/// The model features, in order.
+pub fn model_features() -> Vec<String> {
+    FEATURES
+        .iter()
+        .filter(|f| f.in_model)
+        .map(|f| f.name.to_string())
+        .collect()
+}
+
+/// Largest plausible size of a coefficient, in log-odds per standard deviation of its
+/// feature. Trained coefficients are small (the shipped model's largest is 0.61 in size): at 50
+/// one standard deviation multiplies the odds by e^50 ≈ 10^21, and every risk becomes 0 or 1.
+pub const MAX_ABS_COEFFICIENT: f64 = 50.0;
+
+/// Largest plausible size of the intercept (log-odds of the average student) and of the
+/// calibration step's slope and intercept: beyond it every risk is 0 or 1 (the shipped
+/// model's intercept is −1.66, its calibration slope 1.02).
+pub const MAX_ABS_INTERCEPT: f64 = 50.0;
+
+/// Smallest plausible standard deviation of a feature: a feature's z-score divides by it, so a
+/// smaller one makes every z-score, and every risk, extreme. Training gives a feature that
+/// barely varies (variance ≤ 10^-12) a standard deviation of 1, so no trained value is this
+/// small.
+pub const MIN_STD_DEV: f64 = 1e-9;
+
+/// Largest plausible size of a feature mean: the features are rates, counts, a GPA and credits,
+/// nowhere near a million; a mean beyond it makes every z-score extreme.
+pub const MAX_ABS_MEAN: f64 = 1e6;
+
+/// A number of a model file as a message shows it: plainly, or in exponent form when very large
+/// or small (`1e300`, not 301 digits).
+fn shown(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() || (1e-4..1e6).contains(&v.abs()) {
+        v.to_string()
+    } else {
+        format!("{v:e}")
+    }
+}
+
+impl ModelFile {
+    /// What makes the model's numbers implausible, naming the field, the feature and the bound;
+    /// `None` when they are fine. Such a model would give every student a risk of 0 or 1.
+    pub fn implausible(&self) -> Option<String> {
+        let within = |v: f64, bound: f64| v.is_finite() && v.abs() <= bound;
+        for (i, feature) in self.features.iter().enumerate() {
+            if let Some(&mean) = self.means.get(i) {
+                if !within(mean, MAX_ABS_MEAN) {
+                    return Some(format!(
+                        "`means` of feature `{feature}` is {}: not a finite number within ±{MAX_ABS_MEAN:e}",
+                        shown(mean)
+                    ));
+                }
+            }
+            if let Some(&sd) = self.std_devs.get(i) {
+                if !(sd.is_finite() && sd > MIN_STD_DEV) {
+                    return Some(format!(
+                        "`std_devs` of feature `{feature}` is {}: not a finite number above {MIN_STD_DEV:e}",
+                        shown(sd)
+                    ));
+                }
+            }
+            if let Some(&c) = self.coefficients.get(i) {
+                if !within(c, MAX_ABS_COEFFICIENT) {
+                    return Some(format!(
+                        "`coefficients` of feature `{feature}` is {}: not a finite number within ±{MAX_ABS_COEFFICIENT} (log-odds per standard deviation)",
+                        shown(c)
+                    ));
+                }
+            }
+        }
+        if !within(self.intercept, MAX_ABS_INTERCEPT) {
+            return Some(format!(
+                "`intercept` is {}: not a finite number within ±{MAX_ABS_INTERCEPT}",
+                shown(self.intercept)
+            ));
+        }
+        if let Some(platt) = &self.calibration {
+            for (field, value) in [("slope", platt.slope), ("intercept", platt.intercept)] {
+                if !within(value, MAX_ABS_INTERCEPT) {
+                    return Some(format!(
+                        "`calibration.{field}` is {}: not a finite number within ±{MAX_ABS_INTERCEPT}",
+                        shown(value)
+                    ));
+                }
+            }
+        }
+        None
+    }
+
+    /// Writes the model file atomically, with permissions `mode`.
+    pub fn save(&self, path: &Path, mode: u32) -> Result<()> {
+        let text = serde_json::to_string_pretty(self).map_err(|e| EwsError::Model {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        crate::io::text::write_atomically(path, (text + "\n").as_bytes(), mode)
+    }
+
+    pub fn load(path: &Path) -> Result<ModelFile> {
+        let text = std::fs::read_to_string(path).map_err(|e| EwsError::Model {
+            path: path.to_path_buf(),
+            message: format!(
+                "cannot read: {e} (train one with `ews train SNAPSHOT --out {}`, or name the model file with --model or the config's [model] file)",
+                path.display()
+            ),
+        })?;
+        let not_a_model = |e: serde_json::Error| EwsError::Model {
+            path: path.to_path_buf(),
+            message: format!("not an ews model file: {e}"),
+        };
+        // The version first: a model of another layout gets a clear "retrain", not a
+        // complaint about a missing field.
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(not_a_model)?;
+        let version = value.get("schema_version").and_then(|v| v.as_u64());
+        if let Some(version) = version.filter(|v| *v != u64::from(MODEL_SCHEMA_VERSION)) {
+            return Err(EwsError::Model {
+                path: path.to_path_buf(),
+                message: format!(
+                    "model schema version {version} is not the version this ews reads ({MODEL_SCHEMA_VERSION}); retrain it with `ews train`"
+                ),
+            });
+        }
+        let model: ModelFile = serde_json::from_value(value).map_err(not_a_model)?;
+        model.check(path)?;
+        Ok(model)
+    }
+
+    pub(crate) fn check(&self, path: &Path) -> Result<()> {
+        let bad = |message: String| EwsError::Model {
+            path: path.to_path_buf(),
+            message,
+        };
+        if self.schema_version != MODEL_SCHEMA_VERSION {
+            return Err(bad(format!(
+                "model schema version {} is not the version this ews reads ({MODEL_SCHEMA_VERSION}); retrain it",
+                self.schema_version
+            )));
+        }
+        if self.features != model_features() {
+            return Err(bad(format!(
+                "its features ({}) are not the model features of this ews version ({}); retrain it with `ews train`",
+                self.features.join(", "),
+                model_features().join(", ")
+            )));
+        }
+        let n = self.features.len();
+        if self.means.len() != n || self.std_devs.len() != n || self.coefficients.len() != n {
+            return Err(bad(
+                "features, means, std_devs and coefficients differ in length".into(),
+            ));
+        }
+        if let Some(problem) = self.implausible() {
+            return Err(bad(format!(
+                "{problem}; the file is damaged or was not written by `ews train`: retrain it"
+            )));
+        }
+        Ok(())
+    }
+}
