@@ -21,9 +21,8 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::contract::DATE_FORMAT;
-use crate::ingest::input::{
-    contiguous_parts, row_group_batches, CsvLayout, ParquetBatches, RawFile, Source, LINE,
-};
+use crate::ingest::input::{CsvLayout, RawFile, Source, LINE};
+use crate::ingest::parquet::{contiguous_parts, row_group_batches, ParquetBatches};
 use crate::ingest::quality::{Action, FileQuality, RejectRow};
 use crate::ingest::reader::{Encoding, Fields, Problem, ReaderFlag, RecordSink};
 use crate::io::error::{EwsError, Result};
