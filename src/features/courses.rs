@@ -9,7 +9,6 @@
 use polars::prelude::*;
 use rustc_hash::FxHashMap;
 
-use crate::ingest::checks;
 use crate::io::error::Result;
 
 /// The courses of a frame of term marks (columns student_id, course_id, term, mark_date), in
@@ -29,9 +28,9 @@ impl CourseMarks {
     /// Groups `marks` by student and course. Marks without a student, course or date (which
     /// validation rejects) belong to no course.
     pub fn of(marks: &DataFrame) -> Result<CourseMarks> {
-        let ids = checks::texts(marks.column("student_id")?)?;
-        let course_ids = checks::texts(marks.column("course_id")?)?;
-        let terms = checks::texts(marks.column("term")?)?;
+        let ids = crate::ingest::columns::texts(marks.column("student_id")?)?;
+        let course_ids = crate::ingest::columns::texts(marks.column("course_id")?)?;
+        let terms = crate::ingest::columns::texts(marks.column("term")?)?;
         let dates = marks.column("mark_date")?.date()?.physical();
 
         let mut courses = CourseMarks::default();

@@ -20,7 +20,7 @@ use rustc_hash::FxHashMap;
 use crate::config::Config;
 use crate::features::courses::CourseMarks;
 use crate::ingest::attendance::StudentDays;
-use crate::ingest::checks::{self, Validated};
+use crate::ingest::checks::Validated;
 use crate::ingest::input::LINE;
 use crate::io::error::Result;
 
@@ -185,7 +185,10 @@ fn split_window(
     first: NaiveDate,
     last: NaiveDate,
 ) -> Result<(DataFrame, u64, u64)> {
-    let (first, last) = (checks::date_literal(first), checks::date_literal(last));
+    let (first, last) = (
+        crate::ingest::columns::date_literal(first),
+        crate::ingest::columns::date_literal(last),
+    );
     let counts = frame
         .clone()
         .lazy()
@@ -401,16 +404,16 @@ pub fn open_failures(credits: &DataFrame) -> Result<DataFrame> {
     // Merge the two sorted lists per (student, subject). Failed courses are few; this is a
     // Rust loop over failures, not over transcript or attendance rows.
     let mut recovery_dates: FxHashMap<(&str, &str), Vec<NaiveDate>> = FxHashMap::default();
-    let r_ids = checks::texts(recoveries.column("student_id")?)?;
-    let r_subjects = checks::texts(recoveries.column("subject")?)?;
+    let r_ids = crate::ingest::columns::texts(recoveries.column("student_id")?)?;
+    let r_subjects = crate::ingest::columns::texts(recoveries.column("subject")?)?;
     let r_dates = recoveries.column("completion_date")?.date()?;
     for ((id, subject), date) in r_ids.zip(r_subjects).zip(r_dates.as_date_iter()) {
         if let (Some(id), Some(subject), Some(date)) = (id, subject, date) {
             recovery_dates.entry((id, subject)).or_default().push(date);
         }
     }
-    let f_ids = checks::texts(open.column("student_id")?)?;
-    let f_subjects = checks::texts(open.column("subject")?)?;
+    let f_ids = crate::ingest::columns::texts(open.column("student_id")?)?;
+    let f_subjects = crate::ingest::columns::texts(open.column("subject")?)?;
     let f_dates = open.column("completion_date")?.date()?;
     let mut still_open: Vec<bool> = Vec::with_capacity(open.height());
     let mut used: FxHashMap<(&str, &str), usize> = FxHashMap::default();
@@ -469,10 +472,10 @@ fn freshman_year_record(
         .clone()
         .lazy()
         .join(
-            students
-                .clone()
-                .lazy()
-                .select([checks::coded(col("student_id")), col("grade_level")]),
+            students.clone().lazy().select([
+                crate::ingest::columns::coded(col("student_id")),
+                col("grade_level"),
+            ]),
             [col("student_id")],
             [col("student_id")],
             JoinArgs::new(JoinType::Inner),
@@ -516,9 +519,10 @@ fn assemble(
 ) -> Result<DataFrame> {
     let left = || JoinArgs::new(JoinType::Left);
     let by = || [col("student_id")];
-    // Joined by coded ids, as the course files have them (checks::coded): the joins hash
+    // Joined by coded ids, as the course files have them (crate::ingest::columns::coded): the joins hash
     // 4-byte codes, not text. The table gets its text ids back before it is sorted.
-    let coded_ids = |frame: LazyFrame| frame.with_column(checks::coded(col("student_id")));
+    let coded_ids =
+        |frame: LazyFrame| frame.with_column(crate::ingest::columns::coded(col("student_id")));
     let freshman = freshman_year_record(credits, &students, school_year)?;
 
     let mut table = coded_ids(students.clone().lazy())

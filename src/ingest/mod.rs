@@ -1,7 +1,10 @@
 //! A snapshot's export files, from bytes to checked data: the one reader of every CSV input
-//! ([`reader`]), snapshot discovery, headers and the mapping applied ([`input`]), the row and
-//! file checks ([`checks`]), attendance read in one pass into a day grid per student
-//! ([`attendance`]), and the data-quality report and gate ([`quality`]).
+//! ([`reader`]), snapshots and chunked reading ([`input`]) with the header matched
+//! ([`header`]) and the mapping's values recoded ([`recode`]), Parquet files ([`parquet`]),
+//! the loader that checks every file ([`checks`]) by its row rules ([`rules`]) on typed
+//! columns ([`columns`]), attendance read in one pass into a day grid per student
+//! ([`attendance`]), and the data-quality report and gate ([`quality`]). What they share: the
+//! line column, the chunk size and the chunk types below.
 
 use polars::prelude::LazyFrame;
 
@@ -10,12 +13,14 @@ use crate::io::error::Result;
 
 pub mod attendance;
 pub mod checks;
+pub mod columns;
 pub mod header;
 pub mod input;
 pub mod parquet;
 pub mod quality;
 pub mod reader;
 pub mod recode;
+pub mod rules;
 
 /// Name of the column that carries each row's line number in its file (the header is line 1;
 /// a Parquet file's rows count from 1).

@@ -14,7 +14,6 @@ use polars::prelude::*;
 
 use crate::config::Config;
 use crate::features::FeatureRun;
-use crate::ingest::checks;
 use crate::io::error::Result;
 use crate::io::text::{push_short_number, short_number};
 
@@ -204,8 +203,10 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
     }
 
     // This year's courses: in progress (not yet on the transcript for this year), at risk.
-    let transcript_ids = checks::texts(run.courses.transcript.column("student_id")?)?;
-    let transcript_courses = checks::texts(run.courses.transcript.column("course_id")?)?;
+    let transcript_ids =
+        crate::ingest::columns::texts(run.courses.transcript.column("student_id")?)?;
+    let transcript_courses =
+        crate::ingest::columns::texts(run.courses.transcript.column("course_id")?)?;
     let transcript_years = run.courses.transcript.column("school_year")?.i32()?;
     // Courses completed this year, per student: few or none for most students.
     let mut completed: FxHashMap<&str, Vec<&str>> = FxHashMap::default();
@@ -232,14 +233,14 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
     let mut in_progress = vec![0.0; table.height()];
     {
         let (ids, course_ids, names) = (
-            checks::texts(latest.column("student_id")?)?,
-            checks::texts(latest.column("course_id")?)?,
-            checks::texts(latest.column("course_name")?)?,
+            crate::ingest::columns::texts(latest.column("student_id")?)?,
+            crate::ingest::columns::texts(latest.column("course_id")?)?,
+            crate::ingest::columns::texts(latest.column("course_name")?)?,
         );
         let (subjects, marks, first_marks) = (
-            checks::texts(latest.column("subject")?)?,
-            checks::texts(latest.column("mark")?)?,
-            checks::texts(first.column("mark")?)?,
+            crate::ingest::columns::texts(latest.column("subject")?)?,
+            crate::ingest::columns::texts(latest.column("mark")?)?,
+            crate::ingest::columns::texts(first.column("mark")?)?,
         );
         let (latest_points, first_points) = (
             latest.column("points")?.f64()?,

@@ -237,7 +237,7 @@ fn a_required_value_of_white_space_only_is_missing_in_every_file() {
         .flatten()
         .collect();
     assert_eq!(ids, ["0001", "0002"]);
-    let courses = ews::ingest::checks::texts(data.grades.column("course_id").unwrap())
+    let courses = ews::ingest::columns::texts(data.grades.column("course_id").unwrap())
         .unwrap()
         .flatten()
         .filter(|c| c.trim().is_empty())

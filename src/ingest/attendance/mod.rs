@@ -639,7 +639,7 @@ mod tests {
             let frame = df!("d" => rewritten).unwrap();
             let expected: Vec<Option<i32>> = frame
                 .lazy()
-                .select([crate::ingest::checks::date("d").alias("d")])
+                .select([crate::ingest::columns::date("d").alias("d")])
                 .collect()
                 .unwrap()
                 .column("d")
