@@ -111,6 +111,16 @@ pub(crate) fn push_number(out: &mut String, value: Option<f64>, decimals: usize)
     }
 }
 
+/// A metric (AUC, precision, a calibration error) with three decimals, `n/a` when undefined,
+/// as the evaluation and the model card print them.
+pub fn metric(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.3}")
+    } else {
+        "n/a".into()
+    }
+}
+
 /// A number as counselors read it: whole numbers without ".0", others with one decimal
 /// (credits 2.5, a count 3).
 pub fn short_number(n: f64) -> String {

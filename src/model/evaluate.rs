@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::features::FeatureRun;
 use crate::io::error::Result;
+use crate::io::text::metric;
 use crate::model::equity::{self, GroupAudit};
 use crate::model::metrics::{self, CalibrationBin};
 
@@ -78,20 +79,20 @@ impl ScoreMetrics {
         let dash = || "-".to_string();
         let at = |fraction: f64, precision: bool| {
             self.at(fraction)
-                .map(|t| number(if precision { t.precision } else { t.recall }))
+                .map(|t| metric(if precision { t.precision } else { t.recall }))
                 .unwrap_or_else(dash)
         };
         match name {
-            "auc" => number(self.auc_roc),
-            "ap" => number(self.average_precision),
+            "auc" => metric(self.auc_roc),
+            "ap" => metric(self.average_precision),
             "p5" => at(0.05, true),
             "p10" => at(0.10, true),
             "p20" => at(0.20, true),
             "r5" => at(0.05, false),
             "r10" => at(0.10, false),
             "r20" => at(0.20, false),
-            "brier" => self.brier_score.map(number).unwrap_or_else(dash),
-            "log_loss" => self.log_loss.map(number).unwrap_or_else(dash),
+            "brier" => self.brier_score.map(metric).unwrap_or_else(dash),
+            "log_loss" => self.log_loss.map(metric).unwrap_or_else(dash),
             "flagged" => self.flagged.map(|f| f.to_string()).unwrap_or_else(dash),
             _ => dash(),
         }
@@ -216,14 +217,6 @@ pub fn evaluate(
     })
 }
 
-pub fn number(v: f64) -> String {
-    if v.is_finite() {
-        format!("{v:.3}")
-    } else {
-        "n/a".into()
-    }
-}
-
 impl Evaluation {
     /// The side-by-side table of the model and the indicators, as text lines.
     pub fn comparison_lines(&self) -> Vec<String> {
@@ -251,13 +244,13 @@ impl Evaluation {
                 bin.lower,
                 bin.upper,
                 bin.students,
-                number(bin.mean_predicted),
-                number(bin.observed_rate)
+                metric(bin.mean_predicted),
+                metric(bin.observed_rate)
             ));
         }
         lines.push(format!(
             "  expected calibration error {}",
-            number(self.expected_calibration_error)
+            metric(self.expected_calibration_error)
         ));
         lines
     }
@@ -288,13 +281,13 @@ impl Evaluation {
                 bin.lower,
                 bin.upper,
                 bin.students,
-                number(bin.mean_predicted),
-                number(bin.observed_rate)
+                metric(bin.mean_predicted),
+                metric(bin.observed_rate)
             ));
         }
         text.push_str(&format!(
             "\nExpected calibration error: {}.\n\n## Equity audit\n\n",
-            number(self.expected_calibration_error)
+            metric(self.expected_calibration_error)
         ));
         text.push_str(&equity::markdown(
             &self.equity,

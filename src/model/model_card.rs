@@ -62,7 +62,7 @@ impl ModelCard {
     pub fn markdown(&self) -> String {
         let m = &self.model;
         let t = &m.training;
-        let n = crate::model::evaluate::number;
+        let n = crate::io::text::metric;
         let mut s = String::new();
         let _ = writeln!(s, "# Model card: ews risk of not graduating on time\n");
         let _ = writeln!(
