@@ -10,6 +10,16 @@ pub const DATE_FORMAT: &str = "%Y-%m-%d";
 /// for one student and day is kept).
 pub const ATTENDANCE_CODES: [&str; 5] = ["P", "T", "E", "A", "S"];
 
+/// Ranks in [`ATTENDANCE_CODES`] (0 = P): the codes up to this rank count as present (P, T).
+pub const PRESENT_MAX_SEVERITY: u8 = 1;
+/// The rank of T (tardy: present, late).
+pub const TARDY: u8 = 1;
+/// The rank of A (unexcused absence).
+pub const UNEXCUSED: u8 = 3;
+
+/// The core subjects; an F in one of these weighs most in the literature.
+pub const CORE_SUBJECTS: [&str; 4] = ["ELA", "MATH", "SCI", "SOC"];
+
 /// The outcome values of outcomes.csv.
 pub const OUTCOME_VALUES: [&str; 5] = [
     "graduated_on_time",

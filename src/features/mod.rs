@@ -18,14 +18,12 @@ use polars::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::config::Config;
+use crate::contract::CORE_SUBJECTS;
 use crate::features::courses::CourseMarks;
 use crate::ingest::attendance::StudentDays;
 use crate::ingest::checks::Validated;
 use crate::ingest::input::LINE;
 use crate::io::error::Result;
-
-/// Core subjects of the contract; an F in one of these weighs most in the literature.
-pub const CORE_SUBJECTS: [&str; 4] = ["ELA", "MATH", "SCI", "SOC"];
 
 /// The feature table of one snapshot.
 #[derive(Debug)]

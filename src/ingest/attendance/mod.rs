@@ -21,6 +21,7 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::contract::DATE_FORMAT;
+use crate::contract::{PRESENT_MAX_SEVERITY, TARDY, UNEXCUSED};
 use crate::ingest::input::{CsvLayout, RawFile, Source, LINE};
 use crate::ingest::parquet::{contiguous_parts, row_group_batches, ParquetBatches};
 use crate::ingest::quality::{Action, FileQuality, RejectRow};
@@ -35,11 +36,6 @@ use rows::*;
 
 pub use grid::DayGrid;
 pub use rows::StudentIndex;
-
-/// Severity ranks of [`ATTENDANCE_CODES`] that count as present (P, T).
-pub const PRESENT_MAX_SEVERITY: u8 = 1;
-pub const TARDY: u8 = 1;
-pub const UNEXCUSED: u8 = 3;
 
 /// Rows per batch of a Parquet file.
 const PARQUET_BATCH_ROWS: usize = 1 << 20;
