@@ -388,3 +388,95 @@ impl QualityReport {
         lines
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A rejects frame of `n` rows of one action and reason.
+    fn flagged(n: usize, action: Action, reason: &str) -> DataFrame {
+        df!(
+            "action" => vec![action.as_str(); n],
+            "reason" => vec![reason; n],
+        )
+        .unwrap()
+    }
+
+    fn report(rows: u64, rejected: usize) -> QualityReport {
+        let mut report = QualityReport::default();
+        report.push(
+            FileQuality::new("grades.csv", PathBuf::from("grades.csv"), rows),
+            flagged(rejected, Action::Reject, "unknown mark"),
+        );
+        report
+    }
+
+    #[test]
+    fn the_gate_fails_above_the_share_of_rejected_rows_and_not_at_it() {
+        let config = Config::default();
+        // Default limit 1%: 10 of 1,000 rows is at the limit, 11 above it.
+        assert!(report(1000, 10).gate(&config).is_empty());
+        let failures = report(1000, 11).gate(&config);
+        assert_eq!(failures.len(), 1);
+        assert_eq!(failures[0].file, "grades.csv");
+        assert_eq!(
+            failures[0].reason,
+            "11 of 1000 rows rejected (1.10%, limit 1.00%)"
+        );
+        // A file without rows has no share to fail on.
+        assert!(report(0, 0).gate(&config).is_empty());
+    }
+
+    #[test]
+    fn only_rejected_rows_count_against_the_gate_and_every_flag_is_a_warning() {
+        let config = Config::default();
+        let mut quality = report(100, 1);
+        quality.add_rejects(
+            "grades.csv",
+            flagged(30, Action::IgnoreValue, "bad percent"),
+        );
+        quality.add_rejects("grades.csv", flagged(5, Action::Replace, "invalid UTF-8"));
+        let file = &quality.files[0];
+        assert_eq!((file.rejected(), file.accepted()), (1, 99));
+        assert!(quality.gate(&config).is_empty());
+        assert!(quality.has_warnings());
+        assert!(!report(100, 0).has_warnings());
+    }
+
+    #[test]
+    fn a_problem_of_a_whole_file_fails_the_gate_only_when_it_says_so() {
+        let config = Config::default();
+        let mut quality = report(0, 0);
+        quality.add_problem("grades.csv", false, "no rows".into());
+        assert!(quality.gate(&config).is_empty());
+        assert!(quality.has_warnings());
+        quality.add_problem("grades.csv", true, "no rows after the first term".into());
+        let failures = quality.gate(&config);
+        assert_eq!(failures.len(), 1);
+        assert_eq!(failures[0].reason, "no rows after the first term");
+    }
+
+    #[test]
+    fn ignored_rows_are_counted_per_file_and_reason() {
+        let mut quality = report(10, 0);
+        quality.add_ignored(&[
+            IgnoredRows {
+                file: "grades.csv",
+                reason: "after the as-of date",
+                rows: 3,
+            },
+            IgnoredRows {
+                file: "grades.csv",
+                reason: "after the as-of date",
+                rows: 2,
+            },
+            IgnoredRows {
+                file: "credits.csv",
+                reason: "not in the report",
+                rows: 9,
+            },
+        ]);
+        assert_eq!(quality.files[0].ignored["after the as-of date"], 5);
+        assert_eq!(quality.files[0].ignored.len(), 1);
+    }
+}

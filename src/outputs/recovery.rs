@@ -330,3 +330,21 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
     }
     Ok(plans)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_candidate_is_at_the_referral_tier_or_short_of_credits() {
+        let config = Config::default();
+        let medium = config.tiers.medium;
+        assert!(is_candidate(medium, None, &config));
+        assert!(is_candidate(medium, Some(0.0), &config));
+        assert!(!is_candidate(medium - 0.01, None, &config));
+        assert!(!is_candidate(medium - 0.01, Some(0.0), &config));
+        assert!(is_candidate(0.0, Some(0.5), &config));
+        // A missing deficit is no deficit.
+        assert!(!is_candidate(0.0, None, &config));
+    }
+}
