@@ -140,6 +140,13 @@ impl Mapping {
         self.files.get(stem)
     }
 
+    /// The export's name of a contract file: the mapping's `name`, else the contract's.
+    pub fn file_name<'a>(&'a self, spec: &'a crate::contract::FileSpec) -> &'a str {
+        self.file(spec.stem())
+            .and_then(|f| f.name.as_deref())
+            .unwrap_or(spec.name)
+    }
+
     /// The date format of a file's date columns.
     pub fn date_format(&self, stem: &str) -> &str {
         self.file(stem)

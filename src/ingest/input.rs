@@ -130,12 +130,7 @@ impl Snapshot {
 
     /// Where the file of `spec` is expected (the mapping may rename it).
     pub fn path(&self, spec: &FileSpec) -> PathBuf {
-        let name = self
-            .mapping
-            .file(spec.stem())
-            .and_then(|f| f.name.as_deref())
-            .unwrap_or(spec.name);
-        self.dir.join(name)
+        self.dir.join(self.mapping.file_name(spec))
     }
 
     /// The file of `spec` in this snapshot, or a `.parquet` file of the same stem in its place.

@@ -15,7 +15,6 @@ use chrono::NaiveDate;
 use crate::config::mapping::{Mapping, MarkScale};
 use crate::contract::FileSpec;
 use crate::contract::DATE_FORMAT;
-use crate::ingest::input;
 use crate::io::error::{EwsError, Result};
 
 /// What one export wrote.
@@ -47,13 +46,12 @@ pub fn export_snapshot(
     std::fs::create_dir_all(to).map_err(|e| EwsError::io(to, e))?;
 
     let mut summary = ExportSummary::default();
-    let target = input::Snapshot::open(to)?.with_mapping(mapping.clone());
     for spec in crate::contract::ALL_FILES {
         let source = from.join(spec.name);
         if !source.is_file() {
             continue;
         }
-        let path = target.path(spec);
+        let path = to.join(mapping.file_name(spec));
         let mut file = FileExport {
             spec,
             mapping,

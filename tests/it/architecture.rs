@@ -8,9 +8,7 @@
 //! only) and `cli`. A module belongs to the layer of its folder (`src/<layer>/`, with the
 //! layer's own `mod.rs`), or is `src/contract.rs`; main.rs is the command line's.
 //!
-//! The upward imports the restructure has not yet removed are listed in [`KNOWN_UPWARD`]: the
-//! test fails on any upward import not listed, and on a listed one that is gone, so the list
-//! only shrinks. No cycle is allowed.
+//! No upward import and no cycle is allowed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -40,14 +38,6 @@ const LAYERS: [(&str, &[&str]); 9] = [
 
 /// The layer of each module outside the layer folders.
 const FLAT: [(&str, &str); 1] = [("main", "cli")];
-
-/// Imports that point up, still to be removed by moving what they import down (module →
-/// module it imports).
-const KNOWN_UPWARD: [(&str, &str); 1] = [
-    // The exporter writes a snapshot through the mapping's file specs, which live with the
-    // ingest layer's readers (input.rs); they belong in the contract.
-    ("synth::export", "ingest::input"),
-];
 
 /// The modules of src/ (by path without `src/` and `.rs`, `mod.rs` as its folder) and the
 /// modules each imports through `crate::`.
@@ -259,25 +249,13 @@ fn no_module_imports_from_a_layer_above_it() {
                 .iter()
                 .any(|(layer, below)| *layer == from_layer && below.contains(&to_layer))
     };
-    let upward: BTreeSet<(String, String)> = graph
+    let upward: Vec<String> = graph
         .iter()
-        .flat_map(|(from, used)| used.iter().map(move |to| (from.clone(), to.clone())))
+        .flat_map(|(from, used)| used.iter().map(move |to| (from, to)))
         .filter(|(from, to)| !allowed(from, to))
-        .collect();
-    let known: BTreeSet<(String, String)> = KNOWN_UPWARD
-        .iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect();
-    let new: Vec<String> = upward
-        .difference(&known)
         .map(|(a, b)| format!("{a} ({}) → {b} ({})", layer_of(a), layer_of(b)))
         .collect();
-    assert!(new.is_empty(), "imports from a layer above: {new:?}");
-    let gone: Vec<_> = known.difference(&upward).collect();
-    assert!(
-        gone.is_empty(),
-        "fixed, remove them from KNOWN_UPWARD: {gone:?}"
-    );
+    assert!(upward.is_empty(), "imports from a layer above: {upward:?}");
 }
 
 #[test]
