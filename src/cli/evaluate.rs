@@ -61,7 +61,7 @@ pub fn run(args: &EvaluateArgs, config: &Config) -> Result<RunStatus> {
         let (parent, name) = parent_and_name(&target);
         let modes = config.privacy.file_modes();
         let lock = folders::OutputLock::acquire(&parent, modes)?;
-        let folder = RunFolder::create(&lock, &name, modes)?;
+        let folder = RunFolder::create(&lock, &name)?;
         let json = serde_json::to_string_pretty(&evaluation)
             .map_err(|e| EwsError::io(folder.file("metrics.json"), std::io::Error::other(e)))?;
         let io = |path: std::path::PathBuf| move |e| EwsError::io(path.clone(), e);

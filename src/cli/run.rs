@@ -106,11 +106,7 @@ pub(crate) fn load_checked(
     }
     let report = match report_dir {
         Some((lock, suffix)) => {
-            let folder = RunFolder::create(
-                lock,
-                &format!("{}{suffix}", data.as_of),
-                config.privacy.file_modes(),
-            )?;
+            let folder = RunFolder::create(lock, &format!("{}{suffix}", data.as_of))?;
             quality.write(folder.target_staging())?;
             folder.publish()?.display().to_string()
         }

@@ -84,7 +84,7 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
     })?;
     let timings = stages.0.clone();
     let (published, candidates) = stages.time("write", || {
-        let folder = RunFolder::create(&lock, &run.as_of.to_string(), modes)?;
+        let folder = RunFolder::create(&lock, &run.as_of.to_string())?;
         let mut summary = crate::outputs::feed::summary(
             &run.table,
             &scored,

@@ -25,7 +25,7 @@ pub fn run(args: &ValidateArgs, config: &Config) -> Result<RunStatus> {
     )?;
     let run = stages.time("features", || features::compute(&data, config))?;
     quality.add_ignored(&run.ignored);
-    let folder = RunFolder::create(&lock, &format!("{}.validation", data.as_of), modes)?;
+    let folder = RunFolder::create(&lock, &format!("{}.validation", data.as_of))?;
     quality.write(folder.target_staging())?;
     let published = folder.publish()?;
     say!("data quality as of {} (gate passed):", data.as_of);

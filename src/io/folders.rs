@@ -188,8 +188,10 @@ pub struct RunFolder {
 
 impl RunFolder {
     /// A folder `name` in the locked output folder. Taking the lock as an argument makes sure
-    /// no folder is written where another run may be publishing.
-    pub fn create(lock: &OutputLock, name: &str, modes: FileModes) -> Result<RunFolder> {
+    /// no folder is written where another run may be publishing; its files get the permissions
+    /// the lock was taken with.
+    pub fn create(lock: &OutputLock, name: &str) -> Result<RunFolder> {
+        let modes = lock.modes;
         let out = lock.folder();
         // Refused before anything is written when the folder holds what ews did not write.
         check_replaceable(&out.join(name))?;
@@ -462,7 +464,7 @@ fn leftovers(out: &Path) -> Result<Vec<Leftover>> {
         }
     }
     // The most recently set aside first: the one to put back when several were.
-    found.sort_by_key(|l| {
+    found.sort_by_cached_key(|l| {
         std::cmp::Reverse(
             std::fs::symlink_metadata(&l.path)
                 .and_then(|m| m.modified())
@@ -530,6 +532,8 @@ impl Drop for RunFolder {
 /// lets two runs lock two different files).
 pub struct OutputLock {
     folder: PathBuf,
+    /// The permissions of what the run writes in the folder.
+    modes: FileModes,
     // Held open: closing it releases the lock.
     _file: std::fs::File,
 }
@@ -607,6 +611,7 @@ impl OutputLock {
         recover_killed_runs(out)?;
         Ok(OutputLock {
             folder: out.to_path_buf(),
+            modes,
             _file: file,
         })
     }
@@ -623,15 +628,21 @@ pub fn set_file_mode(path: &Path, mode: u32) -> Result<()> {
     set_mode(path, mode)
 }
 
-#[cfg(unix)]
 fn set_mode(path: &Path, mode: u32) -> Result<()> {
+    chmod(path, mode).map_err(|e| EwsError::io(path, e))
+}
+
+/// Sets a file's or folder's permissions (Unix; elsewhere nothing to set). The one place ews
+/// sets a mode: every writer goes through [`set_file_mode`], a [`RunFolder`]'s publish or
+/// [`crate::io::text::write_atomically`].
+#[cfg(unix)]
+pub(crate) fn chmod(path: &Path, mode: u32) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-        .map_err(|e| EwsError::io(path, e))
 }
 
 #[cfg(not(unix))]
-fn set_mode(_path: &Path, _mode: u32) -> Result<()> {
+pub(crate) fn chmod(_path: &Path, _mode: u32) -> std::io::Result<()> {
     Ok(())
 }
 
@@ -664,7 +675,7 @@ mod tests {
     fn a_file_without_a_kind_is_never_published() {
         let dir = tempfile::tempdir().unwrap();
         let lock = OutputLock::acquire(dir.path(), FileModes::default()).unwrap();
-        let run = RunFolder::create(&lock, "2026-03-13", FileModes::default()).unwrap();
+        let run = RunFolder::create(&lock, "2026-03-13").unwrap();
         std::fs::write(run.file("referrals.csv"), "x").unwrap();
         std::fs::write(run.file("debug.txt"), "x").unwrap();
         let err = run.publish().err().unwrap();
@@ -678,16 +689,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let lock = OutputLock::acquire(dir.path(), FileModes::default()).unwrap();
         {
-            let run = RunFolder::create(&lock, "2026-03-13", FileModes::default()).unwrap();
+            let run = RunFolder::create(&lock, "2026-03-13").unwrap();
             std::fs::write(run.file("referrals.csv"), "x").unwrap();
         }
         assert_eq!(entries(dir.path()), [LOCK_FILE]);
 
         // An earlier run of ews is replaced.
-        let run = RunFolder::create(&lock, "2026-03-13", FileModes::default()).unwrap();
+        let run = RunFolder::create(&lock, "2026-03-13").unwrap();
         std::fs::write(run.file("changes.csv"), "old").unwrap();
         run.publish().unwrap();
-        let run = RunFolder::create(&lock, "2026-03-13", FileModes::default()).unwrap();
+        let run = RunFolder::create(&lock, "2026-03-13").unwrap();
         std::fs::write(run.file("referrals.csv"), "new").unwrap();
         let target = run.publish().unwrap();
         assert!(target.join("referrals.csv").exists());
@@ -701,15 +712,13 @@ mod tests {
     fn a_folder_with_a_file_ews_did_not_write_is_never_replaced() {
         let dir = tempfile::tempdir().unwrap();
         let lock = OutputLock::acquire(dir.path(), FileModes::default()).unwrap();
-        let run = RunFolder::create(&lock, "2026-03-13", FileModes::default()).unwrap();
+        let run = RunFolder::create(&lock, "2026-03-13").unwrap();
         std::fs::create_dir(run.file("schools")).unwrap();
         std::fs::write(run.file("schools/001.csv"), "x").unwrap();
         let target = run.publish().unwrap();
         // A counselor's notes added to the run folder: the next run of that date is refused.
         std::fs::write(target.join("schools/notes.txt"), "mine").unwrap();
-        let err = RunFolder::create(&lock, "2026-03-13", FileModes::default())
-            .err()
-            .unwrap();
+        let err = RunFolder::create(&lock, "2026-03-13").err().unwrap();
         assert_eq!(err.exit_code(), 2);
         assert!(err.to_string().contains("schools/notes.txt"), "{err}");
         assert_eq!(
@@ -719,10 +728,10 @@ mod tests {
         // A folder of a name ews would use, made by someone else.
         std::fs::create_dir(dir.path().join("2026-03-14")).unwrap();
         std::fs::write(dir.path().join("2026-03-14/plan.docx"), "x").unwrap();
-        assert!(RunFolder::create(&lock, "2026-03-14", FileModes::default()).is_err());
+        assert!(RunFolder::create(&lock, "2026-03-14").is_err());
         // An empty one is fine.
         std::fs::create_dir(dir.path().join("2026-03-15")).unwrap();
-        RunFolder::create(&lock, "2026-03-15", FileModes::default())
+        RunFolder::create(&lock, "2026-03-15")
             .unwrap()
             .publish()
             .unwrap();
@@ -743,7 +752,7 @@ mod tests {
         // A set-aside folder whose replacement was published, and one that was not.
         for name in ["2026-03-12", "2026-03-11"] {
             let lock = OutputLock::acquire(dir.path(), FileModes::default()).unwrap();
-            let run = RunFolder::create(&lock, name, FileModes::default()).unwrap();
+            let run = RunFolder::create(&lock, name).unwrap();
             std::fs::write(run.file("referrals.csv"), name).unwrap();
             run.publish().unwrap();
         }

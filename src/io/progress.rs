@@ -121,6 +121,15 @@ impl Stderr {
     fn put(&self, text: &str) -> std::io::Result<()> {
         std::io::stderr().write_all(text.as_bytes())
     }
+
+    /// Moves the cursor `n` places in the ANSI direction `direction` (A up, B down, C right,
+    /// D left); nothing for 0, which a terminal would read as 1.
+    fn cursor(&self, n: usize, direction: char) -> std::io::Result<()> {
+        match n {
+            0 => Ok(()),
+            _ => self.put(&format!("\x1b[{n}{direction}")),
+        }
+    }
 }
 
 impl TermLike for Stderr {
@@ -129,31 +138,19 @@ impl TermLike for Stderr {
     }
 
     fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
-        match n {
-            0 => Ok(()),
-            _ => self.put(&format!("\x1b[{n}A")),
-        }
+        self.cursor(n, 'A')
     }
 
     fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
-        match n {
-            0 => Ok(()),
-            _ => self.put(&format!("\x1b[{n}B")),
-        }
+        self.cursor(n, 'B')
     }
 
     fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
-        match n {
-            0 => Ok(()),
-            _ => self.put(&format!("\x1b[{n}C")),
-        }
+        self.cursor(n, 'C')
     }
 
     fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
-        match n {
-            0 => Ok(()),
-            _ => self.put(&format!("\x1b[{n}D")),
-        }
+        self.cursor(n, 'D')
     }
 
     fn write_line(&self, s: &str) -> std::io::Result<()> {

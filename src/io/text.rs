@@ -26,13 +26,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
         let mut file = std::fs::File::create(&temp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&temp, std::fs::Permissions::from_mode(mode))?;
-        }
-        #[cfg(not(unix))]
-        let _ = mode;
+        crate::io::folders::chmod(&temp, mode)?;
         std::fs::rename(&temp, path)
     })();
     result.map_err(|e| {

@@ -212,6 +212,19 @@ fn files_and_headers_follow_the_contract() -> TestResult {
         ("behavior.csv", &BEHAVIOR_HEADER),
         ("outcomes.csv", &OUTCOMES_HEADER),
     ];
+    // The headers spell the contract's columns again, in the generator's order: they must be
+    // the same columns.
+    for (file, header) in &headers {
+        let spec = crate::contract::ALL_FILES
+            .iter()
+            .find(|s| s.name == *file)
+            .ok_or("not a contract file")?;
+        let mut contract: Vec<&str> = spec.columns().collect();
+        let mut written = header.to_vec();
+        contract.sort_unstable();
+        written.sort_unstable();
+        assert_eq!(written, contract, "{file}");
+    }
     for (snapshot, summary) in [("train", &f.summary.train), ("current", &f.summary.current)] {
         assert_eq!(summary.students, FIXTURE_STUDENTS);
         let written: Vec<&str> = summary.rows.iter().map(|(n, _)| n.as_str()).collect();
