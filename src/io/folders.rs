@@ -169,7 +169,7 @@ impl Default for FileModes {
 
 /// A test hook: with `EWS_CRASH_AT=<point>` in the environment, the process aborts at that
 /// point of a publish, as a kill would stop it (no destructor runs, the kernel drops the
-/// lock). The tests of tests/lock.rs use it to check what the next run finds; it is never set
+/// lock). The tests of tests/it/lock.rs use it to check what the next run finds; it is never set
 /// in production.
 fn crash_point(point: &str) {
     if std::env::var_os("EWS_CRASH_AT").is_some_and(|at| at == point) {
