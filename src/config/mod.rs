@@ -5,11 +5,14 @@
 //! The file is validated once, before anything is read.
 
 pub mod mapping;
+mod school_year;
+
+pub use school_year::{school_year_of_column, MonthDay};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::io::error::{EwsError, Result};
@@ -486,32 +489,6 @@ impl Default for Config {
     }
 }
 
-/// A month and day, such as the first day of the school year.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MonthDay {
-    pub month: u32,
-    pub day: u32,
-}
-
-impl MonthDay {
-    fn parse(text: &str) -> Option<Self> {
-        let (m, d) = text.split_once('-')?;
-        let md = MonthDay {
-            month: m.parse().ok()?,
-            day: d.parse().ok()?,
-        };
-        // 2000 is a leap year, so Feb 29 is accepted as a month-day.
-        NaiveDate::from_ymd_opt(2000, md.month, md.day).map(|_| md)
-    }
-
-    /// This month-day in `year` (Feb 29 falls back to Feb 28 in common years).
-    pub fn in_year(self, year: i32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(year, self.month, self.day)
-            .or_else(|| NaiveDate::from_ymd_opt(year, self.month, self.day - 1))
-            .unwrap_or(NaiveDate::MIN)
-    }
-}
-
 impl Config {
     /// Reads and checks a config file.
     pub fn load(path: &Path) -> Result<Config> {
@@ -692,40 +669,6 @@ impl Config {
         Ok(())
     }
 
-    pub fn school_year_start(&self) -> MonthDay {
-        MonthDay::parse(&self.school_year_start).unwrap_or(MonthDay { month: 7, day: 1 })
-    }
-
-    pub fn age_cutoff(&self) -> MonthDay {
-        MonthDay::parse(&self.age_cutoff).unwrap_or(MonthDay { month: 9, day: 1 })
-    }
-
-    /// The school year (named by the calendar year it ends in) that contains `date`.
-    pub fn school_year_of(&self, date: NaiveDate) -> i32 {
-        let start = self.school_year_start().in_year(date.year());
-        if date >= start {
-            date.year() + 1
-        } else {
-            date.year()
-        }
-    }
-
-    /// The date of `day` within school year `school_year` (e.g. 11-15 of 2026 is 2025-11-15).
-    pub fn in_school_year(&self, day: MonthDay, school_year: i32) -> NaiveDate {
-        let first = self.school_year_first_day(school_year);
-        let date = day.in_year(school_year - 1);
-        if date < first {
-            day.in_year(school_year)
-        } else {
-            date
-        }
-    }
-
-    /// First day of school year `school_year`.
-    pub fn school_year_first_day(&self, school_year: i32) -> NaiveDate {
-        self.school_year_start().in_year(school_year - 1)
-    }
-
     /// Credits expected of a student of `grade` on `date` of school year `school_year`: the
     /// expectation at the start of the grade, plus the share of a normal year's load for each
     /// term of the year that has ended (`graduation.term_ends`).
@@ -772,16 +715,6 @@ mod tests {
         assert_eq!(config.expected_credits_on(10, 2026, day(1, 30)), 6.0);
         assert_eq!(config.expected_credits_on(10, 2026, day(1, 31)), 9.0);
         assert_eq!(config.expected_credits_on(10, 2026, day(3, 13)), 9.0);
-    }
-
-    #[test]
-    fn school_year_is_named_by_the_year_it_ends_in() {
-        let config = Config::default();
-        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        assert_eq!(config.school_year_of(d("2026-03-13")), 2026);
-        assert_eq!(config.school_year_of(d("2025-07-01")), 2026);
-        assert_eq!(config.school_year_of(d("2025-06-30")), 2025);
-        assert_eq!(config.school_year_first_day(2026), d("2025-07-01"));
     }
 
     #[test]

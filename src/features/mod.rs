@@ -646,3 +646,49 @@ pub fn values_of(table: &DataFrame, row: usize) -> Result<BTreeMap<&'static str,
     }
     Ok(values)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn the_recent_window_starts_n_school_days_back_or_on_the_first_day() {
+        let calendar = [day("2026-03-09"), day("2026-03-10"), day("2026-03-12")];
+        assert_eq!(recent_window_start(&calendar, 2), day("2026-03-10"));
+        assert_eq!(recent_window_start(&calendar, 3), day("2026-03-09"));
+        assert_eq!(recent_window_start(&calendar, 20), day("2026-03-09"));
+        assert_eq!(recent_window_start(&[], 20), NaiveDate::MIN);
+    }
+
+    #[test]
+    fn rows_outside_the_school_year_are_left_out_and_counted_on_each_side() {
+        let dates = [
+            day("2025-06-30"),
+            day("2025-07-01"),
+            day("2026-03-13"),
+            day("2026-03-14"),
+            day("2026-04-01"),
+        ];
+        let frame = df!("mark_date" => &dates).unwrap();
+        let (kept, after, before) =
+            split_window(frame, "mark_date", day("2025-07-01"), day("2026-03-13")).unwrap();
+        assert_eq!((kept.height(), after, before), (2, 2, 1));
+    }
+
+    #[test]
+    fn a_failed_mark_weighs_in_semesters() {
+        let frame = df!("term" => ["Y", "S1", "Q3", "T2"]).unwrap();
+        let weights = frame
+            .lazy()
+            .select([semester_weight(col("term")).alias("weight")])
+            .collect()
+            .unwrap();
+        let weights = weights.column("weight").unwrap().f64().unwrap();
+        let weights: Vec<Option<f64>> = (0..weights.len()).map(|i| weights.get(i)).collect();
+        assert_eq!(weights, [Some(2.0), Some(1.0), Some(0.5), Some(1.0)]);
+    }
+}

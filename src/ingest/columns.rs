@@ -90,14 +90,3 @@ pub fn mark_points(config: &Config, column: &str) -> Expr {
         },
     )
 }
-
-/// The school year (named by the year it ends in) of a date expression.
-pub(crate) fn school_year_of(date: Expr, config: &Config) -> Expr {
-    let start = config.school_year_start();
-    let month_day = date.clone().dt().month().cast(DataType::Int32) * lit(100)
-        + date.clone().dt().day().cast(DataType::Int32);
-    let year = date.dt().year();
-    when(month_day.gt_eq(lit((start.month * 100 + start.day) as i32)))
-        .then(year.clone() + lit(1))
-        .otherwise(year)
-}

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use crate::config::Config;
+use crate::config::{school_year_of_column, Config};
 use crate::contract::{
     bad_date_reason, is_blank, MISSING_REASON, NOT_ENROLLED_REASON, OUTCOME_VALUES,
 };
@@ -188,7 +188,7 @@ pub(crate) fn grades_rules(config: &Config, year_end: NaiveDate) -> Vec<Rule> {
         Rule::reject(
             "mark_date",
             "date outside the school year named in school_year",
-            school_year_of(date("mark_date"), config).neq(int("school_year")),
+            school_year_of_column(date("mark_date"), config).neq(int("school_year")),
         ),
         after_school_year("mark_date", year_end),
         malformed(

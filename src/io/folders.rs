@@ -33,6 +33,9 @@ pub struct OutputFile {
     pub kind: FileKind,
     /// The layout version the file carries, for a file dashboards read unattended.
     pub schema_version: Option<u32>,
+    /// Under `ews score --pseudonymize`, the file's student ids are keyed hashes and it holds
+    /// no names (the dashboard feed and changes.csv); the counselor-facing files keep them.
+    pub pseudonymized: bool,
 }
 
 /// Every file ews writes into a folder of its own, each once, with its kind. A folder is
@@ -43,71 +46,85 @@ pub const OUTPUT_FILES: &[OutputFile] = &[
         name: "referrals.csv",
         kind: FileKind::StudentLevel,
         schema_version: None,
+        pseudonymized: false,
     },
     OutputFile {
         name: "schools/*.csv",
         kind: FileKind::StudentLevel,
         schema_version: None,
+        pseudonymized: false,
     },
     OutputFile {
         name: "students.csv",
         kind: FileKind::StudentLevel,
         schema_version: Some(FEED_SCHEMA_VERSION),
+        pseudonymized: true,
     },
     OutputFile {
         name: "students.parquet",
         kind: FileKind::StudentLevel,
         schema_version: Some(FEED_SCHEMA_VERSION),
+        pseudonymized: true,
     },
     OutputFile {
         name: "changes.csv",
         kind: FileKind::StudentLevel,
         schema_version: Some(FEED_SCHEMA_VERSION),
+        pseudonymized: true,
     },
     OutputFile {
         name: "rejects.csv",
         kind: FileKind::StudentLevel,
         schema_version: None,
+        pseudonymized: false,
     },
     OutputFile {
         name: "summary.json",
         kind: FileKind::Aggregate,
         schema_version: Some(FEED_SCHEMA_VERSION),
+        pseudonymized: false,
     },
     OutputFile {
         name: "equity.csv",
         kind: FileKind::Aggregate,
         schema_version: None,
+        pseudonymized: false,
     },
     OutputFile {
         name: "data_quality.csv",
         kind: FileKind::Aggregate,
         schema_version: None,
+        pseudonymized: false,
     },
     OutputFile {
         name: "report.html",
         kind: FileKind::Aggregate,
         schema_version: None,
+        pseudonymized: false,
     },
     OutputFile {
         name: "manifest.json",
         kind: FileKind::Aggregate,
         schema_version: None,
+        pseudonymized: false,
     },
     OutputFile {
         name: "metrics.json",
         kind: FileKind::Aggregate,
         schema_version: None,
+        pseudonymized: false,
     },
     OutputFile {
         name: "evaluation.md",
         kind: FileKind::Aggregate,
         schema_version: None,
+        pseudonymized: false,
     },
     OutputFile {
         name: WRITTEN_MARKER,
         kind: FileKind::Aggregate,
         schema_version: None,
+        pseudonymized: false,
     },
 ];
 
@@ -124,6 +141,14 @@ pub fn kind_of(relative: &str) -> Option<FileKind> {
         };
         matches.then_some(file.kind)
     })
+}
+
+/// The files whose student ids are pseudonyms under `ews score --pseudonymize`.
+pub fn pseudonymized_files() -> impl Iterator<Item = &'static str> {
+    OUTPUT_FILES
+        .iter()
+        .filter(|f| f.pseudonymized)
+        .map(|f| f.name)
 }
 
 /// The names of the student-level files of a run folder (not the counselor files, which are

@@ -314,3 +314,76 @@ pub fn write_summary(path: &Path, summary: &Summary) -> Result<()> {
         .map_err(|e| EwsError::io(path, std::io::Error::other(e)))?;
     std::fs::write(path, text + "\n").map_err(|e| EwsError::io(path, e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scored(row: usize, tier: Tier) -> ScoredStudent {
+        ScoredStudent {
+            row,
+            risk: 0.5,
+            tier,
+            rank_in_district: row + 1,
+            rank_in_school: 1,
+            reasons: Vec::new(),
+            reason_features: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_layout_names_each_column_once_with_the_version_first() {
+        let columns = columns();
+        let unique: std::collections::BTreeSet<&str> = columns.iter().copied().collect();
+        assert_eq!(unique.len(), columns.len(), "a column is named twice");
+        assert_eq!(&columns[..2], ["schema_version", "as_of"]);
+        assert_eq!(columns.last(), Some(&"on_time_reachable"));
+        assert!(columns.contains(&"student_id") && columns.contains(&"attendance_rate"));
+    }
+
+    #[test]
+    fn the_summary_counts_tiers_per_school_and_grade_and_suppresses_small_cells() {
+        // School 001: three grade-9 students (2 high, 1 low) and one grade-10 (medium);
+        // school 002: one grade-9 student (high). Cells under 2 students are suppressed.
+        let table = df!(
+            "school_id" => ["001", "001", "001", "001", "002"],
+            "school_name" => ["North", "North", "North", "North", "South"],
+            "grade_level" => [9i32, 9, 9, 10, 9],
+        )
+        .unwrap();
+        let tiers = [Tier::High, Tier::Low, Tier::High, Tier::Medium, Tier::High];
+        let scored: Vec<ScoredStudent> = tiers
+            .iter()
+            .enumerate()
+            .map(|(row, tier)| scored(row, *tier))
+            .collect();
+        let as_of = chrono::NaiveDate::from_ymd_opt(2026, 3, 13).unwrap();
+        let summary = summary(&table, &scored, as_of, 2).unwrap();
+        assert_eq!(summary.students, 5);
+        assert_eq!(
+            (summary.tiers.high, summary.tiers.medium, summary.tiers.low),
+            (3, 1, 1)
+        );
+        let north = &summary.schools[0];
+        assert_eq!(north.school_id, "001");
+        assert_eq!(north.students, Some(4));
+        let north_tiers = north.tiers.as_ref().unwrap();
+        assert_eq!(
+            (north_tiers.high, north_tiers.medium, north_tiers.low),
+            (2, 1, 1)
+        );
+        let grade_9 = &north.grades[0];
+        assert_eq!((grade_9.grade_level, grade_9.students), (9, Some(3)));
+        assert!(!grade_9.suppressed);
+        let grade_10 = &north.grades[1];
+        assert_eq!((grade_10.grade_level, grade_10.students), (10, None));
+        assert!(grade_10.suppressed && grade_10.tiers.is_none());
+        let south = &summary.schools[1];
+        assert!(south.suppressed && south.students.is_none() && south.tiers.is_none());
+        // The district's totals are never suppressed: they count everyone.
+        assert_eq!(
+            summary.schema_version,
+            crate::io::folders::FEED_SCHEMA_VERSION
+        );
+    }
+}

@@ -563,6 +563,44 @@ fn pseudonymized_feeds_hold_keyed_hashes_and_no_names() {
     // Counselor files keep real ids and names.
     let counselor = std::fs::read_to_string(one.join("2026-03-13/schools/001.csv")).unwrap();
     assert!(counselor.lines().nth(1).unwrap().contains(",001"));
+    // Every file the registry marks as pseudonymized holds no real student id.
+    let students =
+        std::fs::read_to_string(root().join("sample_data/current/students.csv")).unwrap();
+    let real_ids: std::collections::HashSet<&str> = students
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split(',').next())
+        .collect();
+    assert!(real_ids.len() > 100);
+    let mut checked = Vec::new();
+    for name in ews::io::folders::pseudonymized_files() {
+        let path = one.join("2026-03-13").join(name);
+        let ids: Vec<String> = if name.ends_with(".parquet") {
+            let file = std::fs::File::open(&path).unwrap();
+            let frame = ParquetReader::new(file).finish().unwrap();
+            let ids = frame.column("student_id").unwrap().str().unwrap().clone();
+            ids.iter().flatten().map(str::to_string).collect()
+        } else if path.exists() {
+            let text = std::fs::read_to_string(&path).unwrap();
+            text.lines()
+                .skip(1)
+                .flat_map(|line| line.split(',').map(str::to_string).collect::<Vec<_>>())
+                .collect()
+        } else {
+            continue;
+        };
+        assert!(
+            ids.iter().all(|cell| !real_ids.contains(cell.as_str())),
+            "{name} holds a real student id"
+        );
+        checked.push(name);
+    }
+    assert!(checked.contains(&"students.csv") && checked.contains(&"students.parquet"));
+    // The counselor's list is not pseudonymized, and the registry says so.
+    let referrals = std::fs::read_to_string(one.join("2026-03-13/referrals.csv")).unwrap();
+    let first_id = referrals.lines().nth(1).unwrap().split(',').next().unwrap();
+    assert!(real_ids.contains(first_id));
+    assert!(!ews::io::folders::pseudonymized_files().any(|name| name == "referrals.csv"));
 }
 
 #[test]

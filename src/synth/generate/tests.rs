@@ -2,8 +2,11 @@
 //! model is tuned to.
 
 use super::*;
+use super::{calendar::ymd, records::letter};
+use chrono::Datelike;
 use std::collections::{BTreeMap, BTreeSet};
 use std::error::Error;
+use std::path::Path;
 use std::sync::OnceLock;
 
 type TestResult = Result<(), Box<dyn Error>>;

@@ -1,0 +1,110 @@
+//! The synthetic district's school calendar: school days with breaks, and the marking periods
+//! of year-long and semester courses with the days their marks are posted.
+
+use chrono::{Datelike, Days, NaiveDate, Weekday};
+
+pub(super) struct Calendar {
+    pub(super) as_of: NaiveDate,
+    /// School days from the first day up to and including the as-of date.
+    pub(super) days: Vec<NaiveDate>,
+    /// `days` as ISO strings.
+    pub(super) labels: Vec<String>,
+    /// Fraction of the school year (first day .. June 12) elapsed on each school day.
+    pub(super) elapsed: Vec<f64>,
+    /// Marking periods of the year-long core courses.
+    pub(super) core_terms: Vec<Term>,
+    /// Marking periods of the semester electives.
+    pub(super) elective_terms: Vec<Term>,
+}
+
+/// A marking period and the day its marks are posted.
+pub(super) struct Term {
+    pub(super) name: &'static str,
+    pub(super) date: NaiveDate,
+    /// `date` as ISO.
+    pub(super) label: String,
+}
+
+impl Calendar {
+    pub(super) fn new(school_year: i32, as_of: NaiveDate) -> Self {
+        let fall = school_year - 1;
+        let aug20 = ymd(fall, 8, 20);
+        let from_monday = u64::from(aug20.weekday().num_days_from_monday());
+        let first = if from_monday <= 3 {
+            aug20 - Days::new(from_monday)
+        } else {
+            aug20 + Days::new(7 - from_monday)
+        };
+        let year_end = ymd(school_year, 6, 12);
+        let labor_day = nth_weekday(fall, 9, Weekday::Mon, 1);
+        let thanksgiving = nth_weekday(fall, 11, Weekday::Thu, 4);
+        let mlk_day = nth_weekday(school_year, 1, Weekday::Mon, 3);
+        let spring_break = nth_weekday(school_year, 3, Weekday::Mon, 1);
+        let breaks = [
+            (labor_day, labor_day),
+            (thanksgiving, thanksgiving + Days::new(1)),
+            (ymd(fall, 12, 22), ymd(school_year, 1, 2)),
+            (mlk_day, mlk_day),
+            (spring_break, spring_break + Days::new(4)),
+        ];
+        let span = (year_end - first).num_days().max(1) as f64;
+        let days: Vec<NaiveDate> = first
+            .iter_days()
+            .take_while(|d| *d <= as_of)
+            .filter(|d| d.weekday().num_days_from_monday() < 5)
+            .filter(|d| !breaks.iter().any(|(a, b)| a <= d && d <= b))
+            .collect();
+        let elapsed = days
+            .iter()
+            .map(|d| ((*d - first).num_days() as f64 / span).clamp(0.0, 1.0))
+            .collect();
+        let labels = days.iter().map(NaiveDate::to_string).collect();
+
+        let q1 = last_weekday(fall, 10, Weekday::Fri);
+        let q2 = mlk_day - Days::new(3);
+        let q3 = nth_weekday(school_year, 4, Weekday::Mon, 1) + Days::new(4);
+        let term = |name, date: NaiveDate| Term {
+            name,
+            date,
+            label: date.to_string(),
+        };
+        Calendar {
+            as_of,
+            days,
+            labels,
+            elapsed,
+            core_terms: vec![
+                term("Q1", q1),
+                term("Q2", q2),
+                term("Q3", q3),
+                term("Q4", year_end),
+            ],
+            elective_terms: vec![term("S1", q2), term("S2", year_end)],
+        }
+    }
+}
+
+/// A calendar date. Only called with real month/day pairs (no Feb 29, no day 31 of a
+/// 30-day month) for years near the snapshot years, where chrono cannot fail; the fallback
+/// is unreachable.
+pub(super) fn ymd(year: i32, month: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year, month, day).unwrap_or(NaiveDate::MIN)
+}
+
+/// The `n`-th (1-based) `weekday` of a month.
+pub(super) fn nth_weekday(year: i32, month: u32, weekday: Weekday, n: u64) -> NaiveDate {
+    let first = ymd(year, month, 1);
+    let offset = (7 + u64::from(weekday.num_days_from_monday())
+        - u64::from(first.weekday().num_days_from_monday()))
+        % 7;
+    first + Days::new(offset + 7 * (n - 1))
+}
+
+/// The last `weekday` of a 31-day month.
+pub(super) fn last_weekday(year: i32, month: u32, weekday: Weekday) -> NaiveDate {
+    let last = ymd(year, month, 31);
+    let back = (7 + u64::from(last.weekday().num_days_from_monday())
+        - u64::from(weekday.num_days_from_monday()))
+        % 7;
+    last - Days::new(back)
+}

@@ -1,0 +1,103 @@
+//! The latent model of the synthetic district: every number that drives what is random in it
+//! (risk, outcomes, attendance, marks, discipline, transcripts), in one place, and the copy of
+//! them that generator.json records.
+
+use serde::Serialize;
+
+pub(super) const MIN_STUDENTS: usize = 20;
+pub(super) const MAX_STUDENTS: usize = 5_000_000;
+pub(super) const STUDENTS_PER_SCHOOL: f64 = 400.0;
+
+pub(super) const SCHOOL_EFFECT_SD: f64 = 0.35;
+pub(super) const COEF_ECON: f64 = 0.4;
+pub(super) const COEF_ELL: f64 = 0.2;
+pub(super) const COEF_SPED: f64 = 0.25;
+pub(super) const RISK_NOISE_SD: f64 = 1.0;
+pub(super) const OUTCOME_SLOPE: f64 = 2.0;
+pub(super) const TARGET_RATE: f64 = 0.20;
+pub(super) const R_NOW_SD: f64 = 0.35;
+pub(super) const R_PAST_SD: f64 = 0.45;
+
+pub(super) const P_ECON: f64 = 0.45;
+pub(super) const P_SPED: f64 = 0.13;
+pub(super) const RETAIN: (f64, f64) = (-3.0, 0.9);
+
+pub(super) const ABSENCE: (f64, f64) = (-3.2, 0.9);
+pub(super) const ABSENCE_DRIFT: f64 = 0.6;
+pub(super) const UNEXCUSED: (f64, f64) = (-0.5, 0.8);
+pub(super) const TARDY: (f64, f64) = (-3.0, 0.5);
+pub(super) const LATE_ENROLL: f64 = 0.05;
+pub(super) const LATE_WINDOW: usize = 40;
+pub(super) const INCIDENTS: (f64, f64) = (-2.0, 0.9);
+
+pub(super) const PERCENT_MEAN: f64 = 82.0;
+pub(super) const PERCENT_SLOPE: f64 = -10.0;
+pub(super) const PERCENT_NOISE_SD: f64 = 7.0;
+pub(super) const COURSE_SD: f64 = 4.0;
+pub(super) const INCOMPLETE: f64 = 0.005;
+pub(super) const CR_RETAKE: f64 = 0.4;
+pub(super) const CR_PASS: f64 = 0.8;
+
+pub(super) const BLANK_BIRTH: f64 = 0.01;
+pub(super) const BLANK_COHORT: f64 = 0.01;
+pub(super) const TRANSFER: f64 = 0.05;
+
+pub(super) const TRAIN_ID_BASE: usize = 500_000;
+pub(super) const CURRENT_ID_BASE: usize = 100_000;
+pub(super) const ID_SPAN: usize = 400_000;
+/// Districts larger than [`ID_SPAN`] get id blocks this many times wider (still 8 digits);
+/// smaller ones keep the narrow blocks, so their files stay byte-identical.
+pub(super) const WIDE_IDS: usize = 100;
+
+#[derive(Serialize)]
+pub(super) struct LatentModel {
+    pub(super) risk: &'static str,
+    pub(super) school_effect_sd: f64,
+    pub(super) econ: f64,
+    pub(super) ell: f64,
+    pub(super) sped: f64,
+    pub(super) noise_sd: f64,
+    pub(super) outcome: &'static str,
+    pub(super) outcome_slope: f64,
+    pub(super) target_rate: f64,
+    pub(super) r_now_sd: f64,
+    pub(super) r_past_sd: f64,
+    pub(super) retained: [f64; 2],
+    pub(super) absence: [f64; 3],
+    pub(super) unexcused_share: [f64; 2],
+    pub(super) tardy: [f64; 2],
+    pub(super) late_enroll_share: f64,
+    pub(super) incidents_log_mean: [f64; 2],
+    pub(super) percent: [f64; 4],
+    pub(super) incomplete_share: f64,
+    pub(super) credit_recovery_retake: f64,
+    pub(super) credit_recovery_pass: f64,
+    pub(super) transfer_share: f64,
+}
+
+impl LatentModel {
+    pub(super) const CURRENT: LatentModel = LatentModel {
+        risk: "r = school_effect + 0.4*econ + 0.2*ell + 0.25*sped + N(0,1), centred per snapshot",
+        school_effect_sd: SCHOOL_EFFECT_SD,
+        econ: COEF_ECON,
+        ell: COEF_ELL,
+        sped: COEF_SPED,
+        noise_sd: RISK_NOISE_SD,
+        outcome: "P(not on time) = sigmoid(a + 2.0*r); records use r_now = r + N(0, 0.35)",
+        outcome_slope: OUTCOME_SLOPE,
+        target_rate: TARGET_RATE,
+        r_now_sd: R_NOW_SD,
+        r_past_sd: R_PAST_SD,
+        retained: [RETAIN.0, RETAIN.1],
+        absence: [ABSENCE.0, ABSENCE.1, ABSENCE_DRIFT],
+        unexcused_share: [UNEXCUSED.0, UNEXCUSED.1],
+        tardy: [TARDY.0, TARDY.1],
+        late_enroll_share: LATE_ENROLL,
+        incidents_log_mean: [INCIDENTS.0, INCIDENTS.1],
+        percent: [PERCENT_MEAN, PERCENT_SLOPE, PERCENT_NOISE_SD, COURSE_SD],
+        incomplete_share: INCOMPLETE,
+        credit_recovery_retake: CR_RETAKE,
+        credit_recovery_pass: CR_PASS,
+        transfer_share: TRANSFER,
+    };
+}

@@ -1,0 +1,302 @@
+//! A student's records of one snapshot, drawn from the latent model: discipline and daily
+//! attendance, this year's term marks, past years' transcript with credit recovery, and (in
+//! the training snapshot) the graduation outcome.
+
+use chrono::{Days, NaiveDate};
+use rand::seq::SliceRandom;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::io::error::GenerateError;
+use crate::synth::generate::calendar::{ymd, Calendar, Term};
+use crate::synth::generate::draws::{chance, normal, pick_by, poisson, sigmoid, two_uniforms};
+use crate::synth::generate::latent::*;
+use crate::synth::generate::population::{School, Student};
+use crate::synth::generate::table::Table;
+use crate::synth::vocabulary::*;
+
+pub(super) fn write_behavior_and_attendance(
+    s: &Student,
+    school: &School,
+    cal: &Calendar,
+    suspended: &mut [bool],
+    rng: &mut ChaCha8Rng,
+    behavior: &mut Table,
+    attendance: &mut Table,
+) -> Result<(), GenerateError> {
+    let n_days = cal.days.len();
+    suspended.fill(false);
+    if s.entry < n_days {
+        let count = poisson(rng, (INCIDENTS.0 + INCIDENTS.1 * s.r_now).exp());
+        let mut days: Vec<usize> = (0..count).map(|_| rng.gen_range(s.entry..n_days)).collect();
+        days.sort_unstable();
+        for day in days {
+            let (kind, _, serious) = INCIDENT_TYPES[pick_by(rng, &INCIDENT_TYPES, |i| i.1)];
+            let (suspension, length) = if serious {
+                ("OSS", rng.gen_range(1..=5usize))
+            } else if chance(rng, P_ISS) {
+                ("ISS", 1)
+            } else {
+                ("", 0)
+            };
+            if suspension == "OSS" {
+                for flag in suspended.iter_mut().skip(day + 1).take(length) {
+                    *flag = true;
+                }
+            }
+            behavior.write([
+                s.id.as_str(),
+                &cal.labels[day],
+                kind,
+                suspension,
+                &length.to_string(),
+            ])?;
+        }
+    }
+
+    let unexcused = sigmoid(UNEXCUSED.0 + UNEXCUSED.1 * s.r_now);
+    let tardy = sigmoid(TARDY.0 + TARDY.1 * s.r_now);
+    let days = suspended.iter().zip(&cal.elapsed).zip(&cal.labels);
+    for ((&suspended, &elapsed), label) in days.skip(s.entry) {
+        let code = if suspended {
+            "S"
+        } else {
+            let absent =
+                sigmoid(ABSENCE.0 + ABSENCE.1 * s.r_now + ABSENCE_DRIFT * s.r_now * elapsed);
+            // One 64-bit draw per day: the two halves decide absent/present and then the kind.
+            let (u, v) = two_uniforms(rng);
+            match (u < absent, v) {
+                (true, v) if v < unexcused => "A",
+                (true, _) => "E",
+                (false, v) if v < tardy => "T",
+                (false, _) => "P",
+            }
+        };
+        attendance.write([s.id.as_str(), &school.id, label, code])?;
+    }
+    Ok(())
+}
+
+/// A term percent: 82 - 10 r + N(0, 7) + the course offset, clamped to 0..=100 and rounded.
+pub(super) fn draw_percent(rng: &mut ChaCha8Rng, risk: f64, course_offset: f64) -> f64 {
+    (PERCENT_MEAN + PERCENT_SLOPE * risk + PERCENT_NOISE_SD * normal(rng) + course_offset)
+        .clamp(0.0, 100.0)
+        .round()
+}
+
+pub(super) fn write_grades(
+    s: &Student,
+    school: &School,
+    cal: &Calendar,
+    school_year: &str,
+    rng: &mut ChaCha8Rng,
+    grades: &mut Table,
+) -> Result<(), GenerateError> {
+    let g = (s.grade - 9) as usize;
+    let electives = pick_electives(rng);
+    // (course, this student's course offset, its terms), core courses first.
+    let courses: Vec<(&Course, f64, &[Term])> = CORE
+        .iter()
+        .map(|c| (c, &cal.core_terms[..]))
+        .chain(
+            electives
+                .iter()
+                .map(|&i| (&ELECTIVES[i], &cal.elective_terms[..])),
+        )
+        .map(|(c, terms)| (c, COURSE_SD * normal(rng), terms))
+        .collect();
+    // Posted marks in date order (stable: course order within a date).
+    let mut posted: Vec<(&Term, usize)> = courses
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (_, _, terms))| terms.iter().map(move |t| (t, i)))
+        .filter(|(t, _)| t.date <= cal.as_of)
+        .collect();
+    posted.sort_by_key(|(t, _)| t.date);
+    for (term, i) in posted {
+        let (course, offset, _) = courses[i];
+        let (mark, percent) = if chance(rng, INCOMPLETE) {
+            (if chance(rng, 0.5) { "I" } else { "W" }, String::new())
+        } else {
+            let p = draw_percent(rng, s.r_now, offset);
+            (letter(p), format!("{p:.0}"))
+        };
+        grades.write([
+            s.id.as_str(),
+            &school.id,
+            school_year,
+            term.name,
+            &course_id(course, s.grade),
+            course.names[g],
+            course.subject,
+            mark,
+            &percent,
+            &term.label,
+        ])?;
+    }
+    Ok(())
+}
+
+pub(super) struct CreditRow {
+    pub(super) school_year: i32,
+    pub(super) term: &'static str,
+    pub(super) course_id: String,
+    pub(super) course_name: String,
+    pub(super) subject: &'static str,
+    pub(super) earned: bool,
+    pub(super) mark: &'static str,
+    pub(super) completed: NaiveDate,
+    pub(super) recovery: bool,
+}
+
+pub(super) fn write_credits(
+    s: &Student,
+    school_year: i32,
+    rng: &mut ChaCha8Rng,
+    credits: &mut Table,
+) -> Result<(), GenerateError> {
+    if s.grade <= 9 {
+        return Ok(());
+    }
+    let mut rows: Vec<CreditRow> = Vec::new();
+    // (year index, core course index) of each failed core course.
+    let mut failures: Vec<(usize, usize)> = Vec::new();
+    let past_years: Vec<(u32, i32)> = (9..s.grade)
+        .map(|g| (g, school_year - (s.grade - g) as i32))
+        .collect();
+    for (index, &(grade, year)) in past_years.iter().enumerate() {
+        let r_past = s.r + R_PAST_SD * normal(rng);
+        let electives = pick_electives(rng);
+        let courses = CORE
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (Some(i), c))
+            .chain(electives.iter().map(|&i| (None, &ELECTIVES[i])));
+        for (core, course) in courses {
+            let offset = COURSE_SD * normal(rng);
+            let percent = draw_percent(rng, r_past, offset);
+            let mark = letter(percent);
+            if mark == "F" {
+                if let Some(c) = core {
+                    failures.push((index, c));
+                }
+            }
+            rows.push(CreditRow {
+                school_year: year,
+                term: "Y",
+                course_id: course_id(course, grade),
+                course_name: course.names[(grade - 9) as usize].to_string(),
+                subject: course.subject,
+                earned: mark != "F",
+                mark,
+                completed: ymd(year, 6, 12),
+                recovery: false,
+            });
+        }
+    }
+    for (index, core) in failures {
+        let later = index + 1..past_years.len();
+        if later.is_empty() || !chance(rng, CR_RETAKE) {
+            continue;
+        }
+        let (_, year) = past_years[rng.gen_range(later)];
+        let (grade, _) = past_years[index];
+        let course = &CORE[core];
+        let original = course_id(course, grade);
+        let passed = chance(rng, CR_PASS);
+        let mark = if passed {
+            letter((72.0 + 5.0 * normal(rng)).clamp(60.0, 100.0).round())
+        } else {
+            "F"
+        };
+        rows.push(CreditRow {
+            school_year: year,
+            term: "S1",
+            course_id: format!("9{}", &original[original.len() - 4..]),
+            course_name: format!("CR {}", course.names[(grade - 9) as usize]),
+            subject: course.subject,
+            earned: passed,
+            mark,
+            completed: ymd(year, 1, 20),
+            recovery: true,
+        });
+    }
+    rows.sort_by_key(|r| r.completed);
+    for row in rows {
+        credits.write([
+            s.id.as_str(),
+            &row.school_year.to_string(),
+            row.term,
+            &row.course_id,
+            &row.course_name,
+            row.subject,
+            "1.0",
+            if row.earned { "1.0" } else { "0.0" },
+            row.mark,
+            &row.completed.to_string(),
+            if row.recovery { "Y" } else { "N" },
+        ])?;
+    }
+    Ok(())
+}
+
+pub(super) fn write_outcome(
+    s: &Student,
+    as_of: NaiveDate,
+    rng: &mut ChaCha8Rng,
+    outcomes: &mut Table,
+) -> Result<(), GenerateError> {
+    let at_risk = chance(rng, s.p);
+    let transferred = chance(rng, TRANSFER);
+    let cohort_end = ymd(s.cohort, 8, 31);
+    let (outcome, date) = if transferred {
+        let date = (as_of + Days::new(rng.gen_range(14..=730))).min(ymd(s.cohort, 8, 30));
+        ("transferred_out", date)
+    } else if at_risk {
+        let u: f64 = rng.gen();
+        let outcome = if u < 0.40 {
+            "dropped_out"
+        } else if u < 0.75 {
+            "graduated_late"
+        } else {
+            "still_enrolled"
+        };
+        (outcome, cohort_end)
+    } else {
+        ("graduated_on_time", cohort_end)
+    };
+    outcomes.write([s.id.as_str(), outcome, &date.to_string()])
+}
+
+/// 2 or 3 distinct electives, in list order.
+pub(super) fn pick_electives(rng: &mut ChaCha8Rng) -> Vec<usize> {
+    let mut all: Vec<usize> = (0..ELECTIVES.len()).collect();
+    all.shuffle(rng);
+    all.truncate(rng.gen_range(2..=3));
+    all.sort_unstable();
+    all
+}
+
+pub(super) fn course_id(course: &Course, grade: u32) -> String {
+    format!("{:05}", course.code * 1000 + grade)
+}
+
+pub(super) fn letter(percent: f64) -> &'static str {
+    pub(super) const SCALE: [(f64, &str); 11] = [
+        (93.0, "A"),
+        (90.0, "A-"),
+        (87.0, "B+"),
+        (83.0, "B"),
+        (80.0, "B-"),
+        (77.0, "C+"),
+        (73.0, "C"),
+        (70.0, "C-"),
+        (67.0, "D+"),
+        (63.0, "D"),
+        (60.0, "D-"),
+    ];
+    SCALE
+        .iter()
+        .find(|(cut, _)| percent >= *cut)
+        .map_or("F", |(_, mark)| mark)
+}
