@@ -95,7 +95,7 @@ pub const STUDENTS: FileSpec = FileSpec {
 pub const ATTENDANCE: FileSpec = FileSpec {
     name: "attendance.csv",
     required: &["student_id", "school_id", "date", "code"],
-    optional: &[],
+    optional: &["day_fraction"],
     free_text: &[],
     required_file: true,
 };
@@ -153,26 +153,73 @@ pub const OUTCOMES: FileSpec = FileSpec {
     required_file: true,
 };
 
+/// Enrollment spans (part 2): required when attendance is exception-only; with calendar.csv,
+/// the source of membership days in either mode.
+pub const ENROLLMENT: FileSpec = FileSpec {
+    name: "enrollment.csv",
+    required: &["student_id", "school_id", "entry_date"],
+    optional: &["exit_date", "exit_code", "entry_grade_level"],
+    free_text: &[],
+    required_file: false,
+};
+
+/// Instructional days per school (part 2): required when attendance is exception-only.
+pub const CALENDAR: FileSpec = FileSpec {
+    name: "calendar.csv",
+    required: &["school_id", "date", "instructional"],
+    optional: &["periods"],
+    free_text: &[],
+    required_file: false,
+};
+
 /// Every file of the contract, in contract order.
-pub const ALL_FILES: [&FileSpec; 6] = [
+pub const ALL_FILES: [&FileSpec; 8] = [
     &STUDENTS,
     &ATTENDANCE,
     &GRADES,
     &CREDITS,
     &BEHAVIOR,
     &OUTCOMES,
+    &ENROLLMENT,
+    &CALENDAR,
 ];
 
 /// Columns holding dates, in any file.
-pub const DATE_COLUMNS: [&str; 5] = [
+pub const DATE_COLUMNS: [&str; 7] = [
     "birth_date",
     "date",
     "mark_date",
     "completion_date",
     "outcome_date",
+    "entry_date",
+    "exit_date",
 ];
 /// Columns holding yes/no flags, in any file.
-pub const BOOLEAN_COLUMNS: [&str; 4] = ["ell", "sped", "econ_disadvantaged", "credit_recovery"];
+pub const BOOLEAN_COLUMNS: [&str; 5] = [
+    "ell",
+    "sped",
+    "econ_disadvantaged",
+    "credit_recovery",
+    "instructional",
+];
+
+/// How attendance.csv lists days (part 2): `daily`, one row per student per school day (part
+/// 1), or `exceptions`, rows only for days that were not plain presence, every other
+/// membership day being present.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttendanceMode {
+    #[default]
+    Daily,
+    Exceptions,
+}
+
+/// The file a snapshot may declare its own attendance mode in (written by importers); it
+/// wins over the config.
+pub const SNAPSHOT_TOML: &str = "snapshot.toml";
+
+/// Reason of an attendance row of a student who has no enrollment span.
+pub const NO_SPAN_REASON: &str = "no enrollment span (enrollment.csv)";
 
 impl FileSpec {
     /// The file's stem (`students` for students.csv), the key of its mapping.

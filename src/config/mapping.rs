@@ -213,19 +213,15 @@ impl Mapping {
         self.delimiter_byte()?;
         self.is_windows_1252()?;
         self.mark_scale()?;
-        const STEMS: [&str; 6] = [
-            "students",
-            "attendance",
-            "grades",
-            "credits",
-            "behavior",
-            "outcomes",
-        ];
+        let stems: Vec<&str> = crate::contract::ALL_FILES
+            .iter()
+            .map(|s| s.stem())
+            .collect();
         for (stem, file) in &self.files {
-            if !STEMS.contains(&stem.as_str()) {
+            if !stems.contains(&stem.as_str()) {
                 return Err(format!(
                     "input.files.{stem}: unknown file; expected one of {}",
-                    STEMS.join(", ")
+                    stems.join(", ")
                 ));
             }
             if let Some(format) = &file.date_format {

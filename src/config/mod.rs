@@ -51,6 +51,8 @@ pub struct Config {
     pub recovery: RecoveryConfig,
     #[serde(default)]
     pub privacy: PrivacyConfig,
+    #[serde(default)]
+    pub enrollment: EnrollmentConfig,
     /// How the district's export differs from the canonical layout (docs/input-contract.md).
     #[serde(default)]
     pub input: crate::config::mapping::Mapping,
@@ -61,6 +63,25 @@ pub struct Config {
     /// built-in defaults: the working directory).
     #[serde(skip)]
     pub folder: PathBuf,
+}
+
+/// How enrollment.csv is read.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollmentConfig {
+    /// What `exit_date` means: the last day enrolled (`last_day`, the default) or the first
+    /// day not enrolled (`day_after`, as some SIS record it).
+    #[serde(default)]
+    pub exit_date: ExitDate,
+}
+
+/// The meaning of enrollment.csv's `exit_date`.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ExitDate {
+    #[default]
+    LastDay,
+    DayAfter,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -76,6 +97,16 @@ pub struct AttendanceConfig {
     /// attendance row on it (also the rule for the default as-of date).
     #[serde(default = "default_school_day_share")]
     pub school_day_min_share: f64,
+    /// How attendance.csv lists days: `daily` (one row per student per school day) or
+    /// `exceptions` (only days that were not plain presence; needs enrollment.csv and
+    /// calendar.csv). A snapshot's own snapshot.toml wins over this.
+    #[serde(default)]
+    pub mode: crate::contract::AttendanceMode,
+    /// In exception mode, an as-of date more than this many instructional days after the
+    /// latest attendance row is a warning (exit 1): every unlisted day counts as present, so a
+    /// stale export would inflate attendance.
+    #[serde(default = "default_max_days_without_events")]
+    pub max_days_without_events: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -359,6 +390,9 @@ fn default_school_year_start() -> String {
 fn default_age_cutoff() -> String {
     "09-01".into()
 }
+fn default_max_days_without_events() -> usize {
+    3
+}
 fn default_chronic() -> f64 {
     0.10
 }
@@ -434,6 +468,8 @@ impl Default for AttendanceConfig {
             chronic_absence_threshold: default_chronic(),
             recent_school_days: default_recent_days(),
             school_day_min_share: default_school_day_share(),
+            mode: crate::contract::AttendanceMode::default(),
+            max_days_without_events: default_max_days_without_events(),
         }
     }
 }
@@ -482,6 +518,7 @@ impl Default for Config {
             graduation: GraduationConfig::default(),
             recovery: RecoveryConfig::default(),
             privacy: PrivacyConfig::default(),
+            enrollment: EnrollmentConfig::default(),
             input: crate::config::mapping::Mapping::default(),
             gpa_scale: default_gpa_scale(),
             folder: PathBuf::new(),

@@ -70,7 +70,8 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
     let calendar = data.attendance.school_days(config);
     let recent_start = recent_window_start(&calendar, config.attendance.recent_school_days);
     let attendance_features = attendance_features(
-        data.attendance.student_days(recent_start),
+        data.attendance
+            .student_days(recent_start, config.attendance.recent_school_days),
         &data.students,
         config,
     )?;
@@ -248,7 +249,7 @@ fn attendance_features(
         .map(|&s| s as IdxSize)
         .collect_ca("".into());
     let student_id = students.column("student_id")?.take(&rows)?;
-    let count = |name: &str, values: Vec<u32>| Column::new(name.into(), values);
+    let count = |name: &str, values: Vec<f64>| Column::new(name.into(), values);
     let counts = DataFrame::new_infer_height(vec![
         student_id,
         count("enrolled_days", days.enrolled_days),

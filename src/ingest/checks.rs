@@ -11,10 +11,13 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::config::Config;
-use crate::contract::DATE_FORMAT;
+use crate::contract::{AttendanceMode, DATE_FORMAT};
 use crate::ingest::attendance::{self, Attendance};
 use crate::ingest::input::{RawFile, Snapshot, LINE};
+use crate::ingest::membership::{Membership, SchoolCalendars};
+use crate::ingest::quality::RejectRow;
 use crate::ingest::quality::{Action, FileQuality, QualityReport};
+use crate::io::error::EwsError;
 use crate::io::error::Result;
 
 use crate::ingest::columns::*;
@@ -56,6 +59,22 @@ pub fn load(
     let raw_grades = snapshot.scan(&crate::contract::GRADES)?;
     let raw_credits = snapshot.scan(&crate::contract::CREDITS)?;
     let raw_behavior = snapshot.scan_optional(&crate::contract::BEHAVIOR)?;
+    let raw_enrollment = snapshot.scan_optional(&crate::contract::ENROLLMENT)?;
+    let raw_calendar = snapshot.scan_optional(&crate::contract::CALENDAR)?;
+    let mode = snapshot.declared_mode()?.unwrap_or(config.attendance.mode);
+    if mode == AttendanceMode::Exceptions {
+        for (raw, spec) in [
+            (&raw_enrollment, &crate::contract::ENROLLMENT),
+            (&raw_calendar, &crate::contract::CALENDAR),
+        ] {
+            if raw.is_none() {
+                return Err(EwsError::BadFile {
+                    path: snapshot.path(spec),
+                    message: "required when attendance lists exceptions only (attendance.mode = \"exceptions\"): membership days come from enrollment.csv and calendar.csv".into(),
+                });
+            }
+        }
+    }
     let raw_outcomes = if with_outcomes {
         Some(snapshot.scan(&crate::contract::OUTCOMES)?)
     } else {
@@ -80,13 +99,26 @@ pub fn load(
     // Enrolled students by id, hashed once for every file.
     let enrolled = attendance::StudentIndex::new(students.column("student_id")?.str()?);
 
+    let membership = match (&raw_calendar, &raw_enrollment) {
+        (Some(calendar), Some(enrollment)) => Some(membership(
+            calendar,
+            enrollment,
+            &enrolled,
+            config,
+            &mut quality,
+        )?),
+        _ => None,
+    };
+
     let started = std::time::Instant::now();
     let (attendance, attendance_quality, attendance_rejects) =
-        attendance::read(&raw_attendance, &enrolled, as_of, config)?;
+        attendance::read(&raw_attendance, &enrolled, as_of, membership, mode, config)?;
     log_read(crate::contract::ATTENDANCE.name, started);
+    attendance_mode_checks(&attendance, &raw_attendance, raw_calendar.is_some(), config)?;
     let (as_of, school_year) = (attendance.as_of, attendance.school_year);
     let year_end = attendance.year_end;
     quality.push(attendance_quality, attendance_rejects);
+    stale_export_warning(&attendance, config, &mut quality);
     no_attendance_warnings(&students, &attendance, &mut quality)?;
     let students = implausible_birth_dates(students, as_of, &mut quality)?;
 
@@ -137,6 +169,119 @@ pub fn load(
         outcomes,
         quality,
     })
+}
+
+/// Checks calendar.csv and enrollment.csv and builds the students' membership days; their
+/// rejected rows go to the report.
+fn membership(
+    raw_calendar: &RawFile,
+    raw_enrollment: &RawFile,
+    enrolled: &attendance::StudentIndex,
+    config: &Config,
+    quality: &mut QualityReport,
+) -> Result<Membership> {
+    let calendar = check_file(
+        raw_calendar,
+        Prepare::Nothing,
+        calendar_rules(config),
+        calendar_typed(),
+        quality,
+    )?;
+    let calendars = SchoolCalendars::from_frame(&calendar)?;
+    let enrollment = check_file(
+        raw_enrollment,
+        Prepare::Enrollment(enrolled),
+        enrollment_rules(config),
+        enrollment_typed(),
+        quality,
+    )?;
+    let (membership, span_rejects) = Membership::build(&enrollment, enrolled, calendars, config)?;
+    if !span_rejects.is_empty() {
+        // The rejected rows' values, for rejects.csv only.
+        let lines: Vec<u64> = span_rejects.iter().map(|r| r.line).collect();
+        let line_of = enrollment.column(LINE)?.cast(&DataType::UInt64)?;
+        let line_of = line_of.u64()?;
+        let mut row_of = std::collections::HashMap::with_capacity(lines.len());
+        for (row, line) in line_of.iter().enumerate() {
+            if let Some(line) = line {
+                row_of.insert(line, row);
+            }
+        }
+        let value = |column: &str, line: u64| -> Option<String> {
+            let row = *row_of.get(&line)?;
+            let values = enrollment.column(column).ok()?;
+            match values.get(row).ok()? {
+                AnyValue::Null => None,
+                AnyValue::String(s) => Some(s.to_string()),
+                AnyValue::Date(days) => {
+                    chrono::NaiveDate::from_num_days_from_ce_opt(days + 719_163)
+                        .map(|d| d.format(DATE_FORMAT).to_string())
+                }
+                other => Some(other.to_string()),
+            }
+        };
+        let values: Vec<Option<String>> = span_rejects
+            .iter()
+            .map(|r| value(r.column, r.line))
+            .collect();
+        let rejects = crate::ingest::quality::rejects_frame(
+            crate::contract::ENROLLMENT.name,
+            span_rejects.iter().zip(&values).map(|(r, v)| RejectRow {
+                line: r.line,
+                column: r.column,
+                value: v.as_deref(),
+                reason: &r.reason,
+                action: Action::Reject,
+            }),
+        )?;
+        quality.add_rejects(crate::contract::ENROLLMENT.name, rejects);
+    }
+    Ok(membership)
+}
+
+/// A daily-mode run on an export that has a calendar and no P row at all is reading an
+/// exception-only export as daily: every absence would be a membership day of its own.
+fn attendance_mode_checks(
+    attendance: &Attendance,
+    raw: &RawFile,
+    has_calendar: bool,
+    _config: &Config,
+) -> Result<()> {
+    if attendance.mode == AttendanceMode::Daily
+        && has_calendar
+        && attendance.present_rows == 0
+        && attendance.latest_row.is_some()
+    {
+        return Err(EwsError::BadFile {
+            path: raw.path.clone(),
+            message: "no row is coded P (present) while the snapshot has calendar.csv: the export looks exception-only; set attendance.mode = \"exceptions\" in the config, or declare it in the snapshot's snapshot.toml".into(),
+        });
+    }
+    Ok(())
+}
+
+/// In exception mode every unlisted membership day is a day present, so an as-of date well
+/// after the latest row (a stale export) would inflate attendance: a warning (exit 1).
+fn stale_export_warning(attendance: &Attendance, config: &Config, quality: &mut QualityReport) {
+    if attendance.mode != AttendanceMode::Exceptions {
+        return;
+    }
+    let days = attendance.days_without_events();
+    if days > config.attendance.max_days_without_events {
+        quality.add_problem(
+            crate::contract::ATTENDANCE.name,
+            false,
+            format!(
+                "the as-of date {} is {days} instructional days after the latest attendance row ({}); in exception mode every unlisted day counts as present, so a stale export inflates attendance (attendance.max_days_without_events = {})",
+                attendance.as_of,
+                attendance
+                    .latest_row
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+                config.attendance.max_days_without_events
+            ),
+        );
+    }
 }
 
 /// Files that are empty where they cannot be right fail the gate; other empty files are
@@ -254,6 +399,8 @@ fn rejects(file: &'static str, annotated: LazyFrame, rules: &[Rule]) -> LazyFram
 
 /// What a file's rows are checked against besides their own values.
 enum Prepare<'a> {
+    /// The file's own values only.
+    Nothing,
     /// Each row's student in students.csv ([`ENROLLED`]).
     Enrollment(&'a attendance::StudentIndex),
     /// The first line of each row's student_id in the file (`__first_line`): the file is read
@@ -289,6 +436,7 @@ fn check_file(
     let mut checked_columns = vec![col(LINE), rule.clone(), rejected_row.alias(REJECTED)];
     checked_columns.extend(typed);
     let (enrolled, first_line) = match prepare {
+        Prepare::Nothing => (None, false),
         Prepare::Enrollment(e) => (Some(e), false),
         Prepare::FirstLine => (None, true),
         Prepare::EnrollmentAndFirstLine(e) => (Some(e), true),

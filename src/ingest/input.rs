@@ -128,6 +128,35 @@ impl Snapshot {
         Snapshot { mapping, ..self }
     }
 
+    /// The attendance mode the snapshot declares in its snapshot.toml (written by importers),
+    /// which wins over the config; `None` without the file.
+    pub fn declared_mode(&self) -> Result<Option<crate::contract::AttendanceMode>> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Declared {
+            #[serde(default)]
+            attendance: Option<DeclaredAttendance>,
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct DeclaredAttendance {
+            mode: crate::contract::AttendanceMode,
+        }
+        let path = self.dir.join(crate::contract::SNAPSHOT_TOML);
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| EwsError::io(&path, e))?;
+        let declared: Declared = toml::from_str(&text).map_err(|e| EwsError::BadFile {
+            path: path.clone(),
+            message: format!(
+                "{}; expected `[attendance]` with `mode = \"daily\"` or `mode = \"exceptions\"`",
+                e.message()
+            ),
+        })?;
+        Ok(declared.attendance.map(|a| a.mode))
+    }
+
     /// Where the file of `spec` is expected (the mapping may rename it).
     pub fn path(&self, spec: &FileSpec) -> PathBuf {
         self.dir.join(self.mapping.file_name(spec))

@@ -2,7 +2,8 @@
 //! ([`reader`]), snapshots and chunked reading ([`input`]) with the header matched
 //! ([`header`]) and the mapping's values recoded ([`recode`]), Parquet files ([`parquet`]),
 //! the loader that checks every file ([`checks`]) by its row rules ([`rules`]) on typed
-//! columns ([`columns`]), attendance read in one pass into a day grid per student
+//! columns ([`columns`]), students by id ([`student_index`]), membership days from enrollment
+//! spans and school calendars ([`membership`]), attendance read in one pass into a day grid per student
 //! ([`attendance`]), and the data-quality report and gate ([`quality`]). What they share: the
 //! line column, the chunk size and the chunk types below.
 
@@ -16,11 +17,13 @@ pub mod checks;
 pub mod columns;
 pub mod header;
 pub mod input;
+pub mod membership;
 pub mod parquet;
 pub mod quality;
 pub mod reader;
 pub mod recode;
 pub mod rules;
+pub mod student_index;
 
 /// Name of the column that carries each row's line number in its file (the header is line 1;
 /// a Parquet file's rows count from 1).

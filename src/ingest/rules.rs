@@ -331,3 +331,69 @@ pub(crate) fn outcomes_typed() -> Vec<Expr> {
         date("outcome_date").alias("outcome_date"),
     ]
 }
+
+pub(crate) fn calendar_rules(config: &Config) -> Vec<Rule> {
+    let periods = int("periods");
+    vec![
+        missing("school_id"),
+        bad_date("date", config.input.date_format("calendar")),
+        Rule::reject(
+            "instructional",
+            "expected Y or N",
+            yes_no("instructional").is_null(),
+        ),
+        Rule::ignore_value(
+            "periods",
+            "expected a whole number ≥ 1; the default is used",
+            col("periods")
+                .is_not_null()
+                .and(periods.clone().is_null().or(periods.lt(lit(1)))),
+        ),
+    ]
+}
+
+pub(crate) fn calendar_typed() -> Vec<Expr> {
+    let periods = int("periods");
+    vec![
+        col("school_id"),
+        date("date").alias("date"),
+        yes_no("instructional").alias("instructional"),
+        when(periods.clone().gt_eq(lit(1)))
+            .then(periods)
+            .otherwise(lit(NULL).cast(DataType::Int32))
+            .alias("periods"),
+    ]
+}
+
+pub(crate) fn enrollment_rules(config: &Config) -> Vec<Rule> {
+    let format = config.input.date_format("enrollment");
+    vec![
+        missing("student_id"),
+        missing("school_id"),
+        bad_date("entry_date", format),
+        Rule::reject(
+            "exit_date",
+            bad_date_reason(format),
+            col("exit_date")
+                .is_not_null()
+                .and(date("exit_date").is_null()),
+        ),
+        not_enrolled(),
+        Rule::reject(
+            "exit_date",
+            "exit_date before entry_date",
+            date("exit_date").lt(date("entry_date")),
+        ),
+    ]
+}
+
+pub(crate) fn enrollment_typed() -> Vec<Expr> {
+    vec![
+        col("student_id"),
+        col("school_id"),
+        date("entry_date").alias("entry_date"),
+        date("exit_date").alias("exit_date"),
+        col("exit_code"),
+        col("entry_grade_level"),
+    ]
+}

@@ -17,6 +17,7 @@ mod fuzz_config;
 mod golden;
 mod lock;
 mod mapping;
+mod membership;
 mod model_file;
 mod nightly;
 mod reader;

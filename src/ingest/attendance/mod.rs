@@ -20,22 +20,27 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use crate::config::Config;
+use crate::contract::AttendanceMode;
 use crate::contract::DATE_FORMAT;
-use crate::contract::{PRESENT_MAX_SEVERITY, TARDY, UNEXCUSED};
 use crate::ingest::input::{CsvLayout, RawFile, Source, LINE};
+use crate::ingest::membership::Membership;
 use crate::ingest::parquet::{contiguous_parts, row_group_batches, ParquetBatches};
 use crate::ingest::quality::{Action, FileQuality, RejectRow};
 use crate::ingest::reader::{Encoding, Fields, Problem, ReaderFlag, RecordSink};
 use crate::io::error::{EwsError, Result};
 
+mod days;
 mod grid;
 mod rows;
 
+use days::*;
 use grid::*;
 use rows::*;
 
+pub use days::StudentDays;
+
+pub use crate::ingest::student_index::StudentIndex;
 pub use grid::DayGrid;
-pub use rows::StudentIndex;
 
 /// Rows per batch of a Parquet file.
 const PARQUET_BATCH_ROWS: usize = 1 << 20;
@@ -45,7 +50,7 @@ const PARQUET_BATCH_ROWS: usize = 1 << 20;
 /// What one pass does with each row: `line` counts from the part's first line (CSV) or is the
 /// row's line (Parquet).
 trait RowSink: Send {
-    fn row(&mut self, parser: &mut RowParser, line: u64, fields: [Option<&[u8]>; 3]);
+    fn row(&mut self, parser: &mut RowParser, line: u64, fields: Fields5);
 }
 
 /// A pass's sink behind the shared reader: the three fields attendance needs, decoded where
@@ -56,6 +61,9 @@ struct CsvRows<'p, S> {
     layout: &'p CsvLayout,
     /// Field indexes of student_id, date and code.
     wanted: [usize; 3],
+    /// Field indexes of school_id (read only to check membership) and day_fraction (when the
+    /// file has it).
+    extra: [Option<usize>; 2],
     /// Rows the reader rejected (malformed, or bytes that are not text), by part line.
     flags: Vec<ReaderFlag>,
 }
@@ -64,10 +72,13 @@ impl<S: RowSink> RecordSink for CsvRows<'_, S> {
     fn record(&mut self, line: u64, record: &[u8], fields: &Fields) {
         // Spelled out: an array `map` here costs measurably on 180M rows.
         let [id, date, code] = self.wanted;
+        let [school, fraction] = self.extra;
         let values = [
             fields.value(record, id),
             fields.value(record, date),
             fields.value(record, code),
+            school.and_then(|i| fields.value(record, i)),
+            fraction.and_then(|i| fields.value(record, i)),
         ];
         if record.is_ascii() {
             // The usual row: ASCII is text in both encodings.
@@ -78,11 +89,15 @@ impl<S: RowSink> RecordSink for CsvRows<'_, S> {
         match dialect.encoding {
             Encoding::Utf8 => {
                 // Bytes that are not text in an id, date or code: the row is rejected.
-                let bad = (0..3).find(|&k| values[k].is_some_and(|v| dialect.decode(v).is_err()));
+                let bad = (0..5).find(|&k| values[k].is_some_and(|v| dialect.decode(v).is_err()));
                 match bad {
                     Some(k) => {
                         let bytes = values[k].unwrap_or_default();
-                        let flag = self.layout.not_text(line, self.wanted[k], bytes, false);
+                        let column = match k {
+                            0..=2 => self.wanted[k],
+                            _ => self.extra[k - 3].unwrap_or_default(),
+                        };
+                        let flag = self.layout.not_text(line, column, bytes, false);
                         self.flags.push(flag);
                     }
                     None => self.sink.row(&mut self.parser, line, values),
@@ -107,19 +122,39 @@ impl<S: RowSink> RecordSink for CsvRows<'_, S> {
 /// First pass: every accepted row into the grid, every rejected row listed.
 struct Aggregate {
     grid: DayGrid,
+    /// Accepted rows covering part of a day.
+    partial: Vec<Partial>,
     rejected: Vec<Rejected>,
     rows: u64,
+    /// Accepted rows coded P.
+    present_rows: u64,
 }
 
 impl RowSink for Aggregate {
-    fn row(&mut self, parser: &mut RowParser, line: u64, [id, date, code]: [Option<&[u8]>; 3]) {
+    fn row(&mut self, parser: &mut RowParser, line: u64, fields: Fields5) {
         self.rows += 1;
-        match parser.parse(id, date, code) {
+        match parser.parse(fields) {
             Row::Accepted {
                 student,
                 day,
                 severity,
-            } => self.grid.add(student, day, severity),
+                fraction,
+            } if fraction < 1.0 => self.partial.push(Partial {
+                student,
+                day,
+                severity,
+                fraction,
+                line,
+            }),
+            Row::Accepted {
+                student,
+                day,
+                severity,
+                ..
+            } => {
+                self.present_rows += u64::from(severity == 0);
+                self.grid.add(student, day, severity);
+            }
             Row::Rejected(rule, value) => self.rejected.push(Rejected { line, rule, value }),
         }
     }
@@ -138,12 +173,13 @@ struct ListLate<'g> {
 }
 
 impl RowSink for ListLate<'_> {
-    fn row(&mut self, parser: &mut RowParser, line: u64, [id, date, code]: [Option<&[u8]>; 3]) {
+    fn row(&mut self, parser: &mut RowParser, line: u64, fields: Fields5) {
         let Row::Accepted {
             student,
             day,
             severity,
-        } = parser.parse(id, date, code)
+            fraction,
+        } = parser.parse(fields)
         else {
             return;
         };
@@ -153,7 +189,7 @@ impl RowSink for ListLate<'_> {
                 rule: Rule::OutsideYear,
                 value: Some(iso(day)),
             });
-        } else if day <= self.as_of {
+        } else if day <= self.as_of && fraction >= 1.0 {
             let slot = self.grid.slot_of.get(&day).copied();
             if slot.is_some_and(|slot| rows_in(self.grid.cell(slot, student)) > 1) {
                 self.repeated.push((student, day, severity, line));
@@ -198,11 +234,17 @@ fn run_pass<S: RowSink>(
         })
     };
     let wanted = [index("student_id")?, index("date")?, index("code")?];
+    let school = match parser.membership {
+        Some(_) => Some(index("school_id")?),
+        None => None,
+    };
+    let extra = [school, layout.index("day_fraction")];
     let parts = layout.file.read(rayon::current_num_threads(), || CsvRows {
         sink: make_sink(),
         parser: parser.clone_fresh(),
         layout,
         wanted,
+        extra,
         flags: Vec::new(),
     })?;
     let mut pass = Pass {
@@ -250,16 +292,27 @@ fn parquet_pass<S: RowSink>(
                 let ids = batch.column("student_id")?.str()?;
                 let dates = batch.column("date")?.str()?;
                 let codes = batch.column("code")?.str()?;
-                for (((line, id), date), code) in lines
+                let schools = batch.column("school_id")?.str()?;
+                let fractions = batch.column("day_fraction").ok().and_then(|c| c.str().ok());
+                let mut fractions = fractions.map(|f| f.iter());
+                for ((((line, id), date), code), school) in lines
                     .iter()
                     .zip(ids.iter())
                     .zip(dates.iter())
                     .zip(codes.iter())
+                    .zip(schools.iter())
                 {
+                    let fraction = fractions.as_mut().and_then(|f| f.next().flatten());
                     sink.row(
                         &mut parser,
                         line.unwrap_or(0),
-                        [non_empty(id), non_empty(date), non_empty(code)],
+                        [
+                            non_empty(id),
+                            non_empty(date),
+                            non_empty(code),
+                            non_empty(school),
+                            non_empty(fraction),
+                        ],
                     );
                 }
             }
@@ -277,7 +330,16 @@ pub struct Attendance {
     pub school_year: i32,
     pub year_start: NaiveDate,
     pub year_end: NaiveDate,
+    pub mode: AttendanceMode,
+    /// Accepted rows coded P (a daily export has them; an exception-only one has none).
+    pub present_rows: u64,
+    /// The latest date of an accepted row.
+    pub latest_row: Option<NaiveDate>,
     grid: DayGrid,
+    /// Accepted rows covering part of a day, in the school year, by student and day.
+    partial: Vec<Partial>,
+    /// Membership days from enrollment.csv and calendar.csv, when the snapshot has both.
+    membership: Option<Membership>,
 }
 
 /// Reads and aggregates attendance.csv (or .parquet) of a snapshot, through the mapping
@@ -288,6 +350,8 @@ pub fn read(
     raw: &RawFile,
     index: &StudentIndex,
     as_of: Option<NaiveDate>,
+    membership: Option<Membership>,
+    mode: AttendanceMode,
     config: &Config,
 ) -> Result<(Attendance, FileQuality, DataFrame)> {
     // A CSV file is parsed here from the export's own text, so the mapping's date format and
@@ -299,12 +363,16 @@ pub fn read(
             RowParser::new(index, &layout.date_format, &config.input.attendance_codes)
         }
         Source::Parquet(_) => RowParser::new(index, DATE_FORMAT, &no_codes),
-    };
+    }
+    .with_membership(membership.as_ref());
     // Rejected dates name the export's format, as in the other files.
     let date_format = config.input.date_format(raw.spec.stem());
     let fix = |sink: &mut Aggregate, first: u64| {
         for r in &mut sink.rejected {
             r.line += first;
+        }
+        for p in &mut sink.partial {
+            p.line += first;
         }
     };
     let first = run_pass(
@@ -312,8 +380,10 @@ pub fn read(
         &parser,
         || Aggregate {
             grid: DayGrid::new(index.len),
+            partial: Vec::new(),
             rejected: Vec::new(),
             rows: 0,
+            present_rows: 0,
         },
         fix,
     )?;
@@ -322,15 +392,31 @@ pub fn read(
     let reader_flags = first.flags;
     let mut rejected = Vec::new();
     let mut grid = DayGrid::new(index.len);
+    let (mut partial, mut present_rows) = (Vec::new(), 0);
     for sink in first.sinks {
         rejected.extend(sink.rejected);
+        partial.extend(sink.partial);
+        present_rows += sink.present_rows;
         grid = grid.merge(sink.grid);
     }
     let grid = grid.finish();
+    let latest_row = grid
+        .dates
+        .last()
+        .copied()
+        .into_iter()
+        .chain(partial.iter().map(|p| p.day))
+        .max()
+        .and_then(NaiveDate::from_num_days_from_ce_opt);
 
-    let as_of = match as_of {
-        Some(date) => date,
-        None => default_as_of(&grid, index.len, config).ok_or_else(|| EwsError::BadFile {
+    let as_of = match (as_of, mode) {
+        (Some(date), _) => date,
+        // Exception mode: the contract's default is the latest date of any row.
+        (None, AttendanceMode::Exceptions) => latest_row.ok_or_else(|| EwsError::BadFile {
+            path: raw.path.clone(),
+            message: "no accepted attendance row, so the as-of date cannot be inferred; pass --as-of".into(),
+        })?,
+        (None, AttendanceMode::Daily) => default_as_of(&grid, index.len, config).ok_or_else(|| EwsError::BadFile {
             path: raw.path.clone(),
             message: format!(
                 "no date has attendance rows for {:.0}% of the enrolled students, so the as-of date cannot be inferred; pass --as-of",
@@ -344,13 +430,21 @@ pub fn read(
     let in_year = grid.slots_between(year_start, year_end);
     let outside_rows: u64 =
         grid.rows.iter().sum::<u64>() - grid.rows[in_year.clone()].iter().sum::<u64>();
+    let in_year_day =
+        |day: i32| (year_start.num_days_from_ce()..=year_end.num_days_from_ce()).contains(&day);
+    let outside_partial = partial.iter().filter(|p| !in_year_day(p.day)).count() as u64;
+    // Partial rows outside the year are listed by the second pass; exact duplicates of the
+    // others here.
+    partial.retain(|p| in_year_day(p.day));
+    let (partial, exact_duplicates) = dedupe_partials(partial);
+    rejected.extend(exact_duplicates);
     let counted = grid.slots_between(year_start, as_of);
     let duplicate_rows: u64 = counted
         .clone()
         .map(|slot| grid.rows[slot] - grid.students_on(slot))
         .sum();
 
-    if outside_rows + duplicate_rows > 0 {
+    if outside_rows + outside_partial + duplicate_rows > 0 {
         let late = run_pass(
             raw,
             &parser,
@@ -399,7 +493,12 @@ pub fn read(
         school_year,
         year_start,
         year_end,
+        mode,
+        present_rows,
+        latest_row,
         grid,
+        partial,
+        membership,
     };
     Ok((attendance, quality, rejects))
 }
@@ -410,17 +509,10 @@ fn rejects_frame(
     date_format: &str,
     year: (NaiveDate, NaiveDate),
 ) -> Result<DataFrame> {
-    let reasons: Vec<(&str, String)> = [
-        Rule::MissingId,
-        Rule::BadDate,
-        Rule::UnknownCode,
-        Rule::NotEnrolled,
-        Rule::OutsideYear,
-        Rule::Duplicate,
-    ]
-    .into_iter()
-    .map(|rule| reason(rule, date_format, year))
-    .collect();
+    let reasons: Vec<(&str, String)> = Rule::ALL
+        .into_iter()
+        .map(|rule| reason(rule, date_format, year))
+        .collect();
     crate::ingest::quality::rejects_frame(
         file,
         rejected.iter().map(|r| {
@@ -458,21 +550,12 @@ fn default_as_of(grid: &DayGrid, n_students: usize, config: &Config) -> Option<N
         .map(|&slot| grid.date(slot))
 }
 
-/// Per-student day counts of the school year up to the as-of date.
-pub struct StudentDays {
-    /// Rows of students with at least one day (index into students.csv's accepted rows).
-    pub student: Vec<u32>,
-    pub enrolled_days: Vec<u32>,
-    pub present_days: Vec<u32>,
-    pub tardy_days: Vec<u32>,
-    pub unexcused_days: Vec<u32>,
-    pub recent_days: Vec<u32>,
-    pub recent_present_days: Vec<u32>,
-}
-
 impl Attendance {
     /// District school days from the first day of the school year to the as-of date.
     pub fn school_days(&self, config: &Config) -> Vec<NaiveDate> {
+        if let Some(m) = &self.membership {
+            return m.calendars.district_days(self.year_start, self.as_of);
+        }
         let slots = self.grid.slots_between(self.year_start, self.as_of);
         school_day_slots(&self.grid, slots, self.grid.n_students, config)
             .into_iter()
@@ -483,61 +566,57 @@ impl Attendance {
     /// Accepted rows of the school year dated after the as-of date (ignored, counted).
     pub fn rows_after_as_of(&self) -> u64 {
         let after = self.as_of.succ_opt().unwrap_or(self.as_of);
+        let partial_after = self
+            .partial
+            .iter()
+            .filter(|p| p.day > self.as_of.num_days_from_ce())
+            .count() as u64;
         self.grid
             .slots_between(after, self.year_end)
             .map(|slot| self.grid.rows[slot])
-            .sum()
+            .sum::<u64>()
+            + partial_after
+    }
+
+    /// Whether enrollment.csv and calendar.csv give the membership days.
+    pub fn has_membership(&self) -> bool {
+        self.membership.is_some()
+    }
+
+    /// Instructional days of the district after the latest attendance row, up to the as-of
+    /// date (exception mode: each counts as present for every member).
+    pub fn days_without_events(&self) -> usize {
+        let Some(latest) = self.latest_row else {
+            return 0;
+        };
+        match (&self.membership, latest.succ_opt()) {
+            (Some(m), Some(next)) if next <= self.as_of => {
+                m.calendars.district_days(next, self.as_of).len()
+            }
+            _ => 0,
+        }
     }
 
     /// Whether each student has any row in the school year (after the as-of date included).
     pub fn has_days_this_year(&self) -> Vec<bool> {
+        if let Some(m) = &self.membership {
+            let (first, last) = (
+                self.year_start.num_days_from_ce(),
+                self.year_end.num_days_from_ce(),
+            );
+            return (0..self.grid.n_students as u32)
+                .map(|s| m.days(s, first, last) > 0)
+                .collect();
+        }
         let mut has = vec![false; self.grid.n_students];
+        for p in &self.partial {
+            has[p.student as usize] = true;
+        }
         for slot in self.grid.slots_between(self.year_start, self.year_end) {
             self.grid
                 .for_each_cell(slot, |student, _| has[student] = true);
         }
         has
-    }
-
-    /// Day counts per student from the first day of the school year to the as-of date; days
-    /// from `recent_start` on are also counted as recent.
-    pub fn student_days(&self, recent_start: NaiveDate) -> StudentDays {
-        let n = self.grid.n_students;
-        let mut counts = vec![[0u32; 6]; n];
-        let recent_start = recent_start.num_days_from_ce();
-        for slot in self.grid.slots_between(self.year_start, self.as_of) {
-            let recent = self.grid.dates[slot] >= recent_start;
-            self.grid.for_each_cell(slot, |student, cell| {
-                let severity = severity_of(cell);
-                let present = severity <= PRESENT_MAX_SEVERITY;
-                let c = &mut counts[student];
-                c[0] += 1;
-                c[1] += present as u32;
-                c[2] += (severity == TARDY) as u32;
-                c[3] += (severity == UNEXCUSED) as u32;
-                c[4] += recent as u32;
-                c[5] += (recent && present) as u32;
-            });
-        }
-        let mut days = StudentDays {
-            student: Vec::new(),
-            enrolled_days: Vec::new(),
-            present_days: Vec::new(),
-            tardy_days: Vec::new(),
-            unexcused_days: Vec::new(),
-            recent_days: Vec::new(),
-            recent_present_days: Vec::new(),
-        };
-        for (student, c) in counts.iter().enumerate().filter(|(_, c)| c[0] > 0) {
-            days.student.push(student as u32);
-            days.enrolled_days.push(c[0]);
-            days.present_days.push(c[1]);
-            days.tardy_days.push(c[2]);
-            days.unexcused_days.push(c[3]);
-            days.recent_days.push(c[4]);
-            days.recent_present_days.push(c[5]);
-        }
-        days
     }
 
     /// The student-days of the school year as a frame (`student_id` from `students`, the

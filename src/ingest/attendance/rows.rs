@@ -3,10 +3,10 @@
 //! reasons for rejects.csv.
 
 use chrono::{Datelike, NaiveDate};
-use polars::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::contract::{ATTENDANCE_CODES, DATE_FORMAT};
+use crate::ingest::membership::{Membership, NotMember};
 
 use super::*;
 
@@ -18,8 +18,32 @@ pub(super) enum Rule {
     BadDate,
     UnknownCode,
     NotEnrolled,
+    BadFraction,
+    NoSpan,
+    OutsideSpans,
+    OtherSchool,
+    NotInstructional,
     OutsideYear,
     Duplicate,
+    ExactDuplicate,
+}
+
+impl Rule {
+    /// Every rule, in the enum's order (the index of a rule's reason).
+    pub(super) const ALL: [Rule; 12] = [
+        Rule::MissingId,
+        Rule::BadDate,
+        Rule::UnknownCode,
+        Rule::NotEnrolled,
+        Rule::BadFraction,
+        Rule::NoSpan,
+        Rule::OutsideSpans,
+        Rule::OtherSchool,
+        Rule::NotInstructional,
+        Rule::OutsideYear,
+        Rule::Duplicate,
+        Rule::ExactDuplicate,
+    ];
 }
 
 /// A rejected row, as found by a worker (its line is counted from the worker's first line
@@ -37,40 +61,20 @@ pub(super) enum Row {
         student: u32,
         day: i32,
         severity: u8,
+        /// The share of the school day the row covers (`day_fraction`; 1 when blank).
+        fraction: f64,
     },
     Rejected(Rule, Option<String>),
 }
 
-/// Enrolled students by id: the grid's row index is the position in students.csv's accepted
-/// rows.
-pub struct StudentIndex {
-    pub(super) ids: FxHashMap<Box<[u8]>, u32>,
-    pub(super) len: usize,
-}
-
-impl StudentIndex {
-    /// Whether `id` is a student of students.csv.
-    pub fn contains(&self, id: &str) -> bool {
-        self.ids.contains_key(id.as_bytes())
-    }
-
-    pub fn new(student_ids: &StringChunked) -> StudentIndex {
-        let ids = student_ids
-            .iter()
-            .enumerate()
-            .filter_map(|(i, id)| id.map(|id| (Box::from(id.as_bytes()), i as u32)))
-            .collect();
-        StudentIndex {
-            ids,
-            len: student_ids.len(),
-        }
-    }
-}
-
-/// Turns the three fields of a row into an accepted student-day or a rejection, with the
-/// district's date format and attendance codes.
+/// Turns the fields of a row into an accepted student-day or a rejection, with the district's
+/// date format and attendance codes, and (when enrollment.csv and calendar.csv are given) the
+/// students' membership days.
 pub(super) struct RowParser<'a> {
     pub(super) students: &'a StudentIndex,
+    pub(super) membership: Option<&'a Membership>,
+    /// The previous row's school and its calendar index.
+    pub(super) last_school: (Vec<u8>, Option<u32>),
     /// The mapping's date format, when it is not the contract's ISO dates.
     pub(super) date_format: Option<&'a str>,
     pub(super) date_cache: FxHashMap<Vec<u8>, Option<i32>>,
@@ -109,6 +113,8 @@ impl<'a> RowParser<'a> {
         }
         RowParser {
             students,
+            membership: None,
+            last_school: (Vec::new(), None),
             date_format: (date_format != DATE_FORMAT).then_some(date_format),
             date_cache: FxHashMap::default(),
             iso_cache: vec![(u32::MAX, None); ISO_CACHE],
@@ -122,6 +128,8 @@ impl<'a> RowParser<'a> {
     pub(super) fn clone_fresh(&self) -> Self {
         RowParser {
             students: self.students,
+            membership: self.membership,
+            last_school: (Vec::new(), None),
             date_format: self.date_format,
             date_cache: FxHashMap::default(),
             iso_cache: vec![(u32::MAX, None); ISO_CACHE],
@@ -131,12 +139,13 @@ impl<'a> RowParser<'a> {
         }
     }
 
-    pub(super) fn parse(
-        &mut self,
-        id: Option<&[u8]>,
-        date: Option<&[u8]>,
-        code: Option<&[u8]>,
-    ) -> Row {
+    /// Membership days decide which rows are accepted.
+    pub(super) fn with_membership(mut self, membership: Option<&'a Membership>) -> Self {
+        self.membership = membership;
+        self
+    }
+
+    pub(super) fn parse(&mut self, [id, date, code, school, fraction]: Fields5) -> Row {
         let Some(id) = id.filter(|id| !blank(id)) else {
             return Row::Rejected(Rule::MissingId, id.map(text));
         };
@@ -149,13 +158,41 @@ impl<'a> RowParser<'a> {
         if self.last_student.0 != id {
             self.last_student = (id.to_vec(), self.students.ids.get(id).copied());
         }
-        match self.last_student.1 {
-            Some(student) => Row::Accepted {
-                student,
-                day,
-                severity,
+        let Some(student) = self.last_student.1 else {
+            return Row::Rejected(Rule::NotEnrolled, Some(text(id)));
+        };
+        let fraction = match fraction.filter(|f| !blank(f)) {
+            None => 1.0,
+            Some(value) => match day_fraction(value) {
+                Some(f) => f,
+                None => return Row::Rejected(Rule::BadFraction, Some(text(value))),
             },
-            None => Row::Rejected(Rule::NotEnrolled, Some(text(id))),
+        };
+        if let Some(membership) = self.membership {
+            let school = school.unwrap_or_default();
+            if self.last_school.0 != school {
+                self.last_school = (school.to_vec(), membership.calendars.school(school));
+            }
+            let rule = match membership.check(student, day, self.last_school.1) {
+                Ok(()) => None,
+                Err(NotMember::NoSpan) => Some((Rule::NoSpan, id)),
+                Err(NotMember::OutsideSpans) => {
+                    Some((Rule::OutsideSpans, date.unwrap_or_default()))
+                }
+                Err(NotMember::OtherSchool) => Some((Rule::OtherSchool, school)),
+                Err(NotMember::NotInstructional) => {
+                    Some((Rule::NotInstructional, date.unwrap_or_default()))
+                }
+            };
+            if let Some((rule, value)) = rule {
+                return Row::Rejected(rule, Some(text(value)));
+            }
+        }
+        Row::Accepted {
+            student,
+            day,
+            severity,
+            fraction,
         }
     }
 
@@ -213,6 +250,17 @@ impl<'a> RowParser<'a> {
         self.date_cache.insert(value.to_vec(), day);
         day
     }
+}
+
+/// The fields of an attendance row: student_id, date, code, school_id and day_fraction (the
+/// last two only when they are read).
+pub(super) type Fields5<'r> = [Option<&'r [u8]>; 5];
+
+/// A `day_fraction` value: a number greater than 0 and at most 1.
+pub(super) fn day_fraction(value: &[u8]) -> Option<f64> {
+    let text = std::str::from_utf8(value).ok()?.trim();
+    let fraction: f64 = text.parse().ok()?;
+    (fraction > 0.0 && fraction <= 1.0).then_some(fraction)
 }
 
 /// Distinct non-ISO date texts a parser remembers.
@@ -284,6 +332,23 @@ pub(super) fn reason(
             ),
         ),
         Rule::NotEnrolled => ("student_id", crate::contract::NOT_ENROLLED_REASON.into()),
+        Rule::BadFraction => (
+            "day_fraction",
+            "expected a number greater than 0 and at most 1 (the share of the school day)".into(),
+        ),
+        Rule::NoSpan => ("student_id", crate::contract::NO_SPAN_REASON.into()),
+        Rule::OutsideSpans => (
+            "date",
+            "not a membership day: outside the student's enrollment spans (enrollment.csv)".into(),
+        ),
+        Rule::OtherSchool => (
+            "school_id",
+            "not a membership day: the student is enrolled at another school on this date (enrollment.csv)".into(),
+        ),
+        Rule::NotInstructional => (
+            "date",
+            "not a membership day: not an instructional day of this school (calendar.csv)".into(),
+        ),
         Rule::OutsideYear => (
             "date",
             format!("date outside the school year ({} to {})", year.0, year.1),
@@ -291,6 +356,10 @@ pub(super) fn reason(
         Rule::Duplicate => (
             "date",
             "duplicate student-day (the row with the most severe code is kept)".into(),
+        ),
+        Rule::ExactDuplicate => (
+            "date",
+            "exact duplicate of an earlier row (counted once)".into(),
         ),
     }
 }

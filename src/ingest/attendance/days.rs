@@ -1,0 +1,204 @@
+//! A student's days, counted: membership days (enrollment × calendar, or else the dates with a
+//! row), and per day the absent and unexcused shares and whether the student was late.
+//!
+//! Full-day rows are cells of the [`DayGrid`] (one byte each; two for one day keep the more
+//! severe code). Rows covering part of a day (`day_fraction` < 1) are few and kept beside, as
+//! [`Partial`] rows; per student and day the absent shares (E, A, S) are summed and capped at
+//! 1, the unexcused share (A) likewise, and a day with any T row is a tardy day (contract,
+//! part 2). A full-day absence decides the day as absent; partial rows then only add their
+//! unexcused share.
+
+use chrono::Datelike;
+
+use crate::contract::{PRESENT_MAX_SEVERITY, TARDY, UNEXCUSED};
+
+use super::*;
+
+/// An accepted row covering part of a school day.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Partial {
+    pub(super) student: u32,
+    pub(super) day: i32,
+    pub(super) severity: u8,
+    pub(super) fraction: f64,
+    pub(super) line: u64,
+}
+
+/// Sorts partial rows by student and day, and takes out exact duplicates (same student, day,
+/// code and fraction): the first is kept, the others are rejected rows.
+pub(super) fn dedupe_partials(mut partial: Vec<Partial>) -> (Vec<Partial>, Vec<Rejected>) {
+    partial.sort_unstable_by(|a, b| {
+        (a.student, a.day, a.severity, a.line)
+            .cmp(&(b.student, b.day, b.severity, b.line))
+            .then(a.fraction.total_cmp(&b.fraction))
+    });
+    let mut kept: Vec<Partial> = Vec::with_capacity(partial.len());
+    let mut rejected = Vec::new();
+    for row in partial {
+        let same = kept
+            .iter()
+            .rev()
+            .take_while(|k| (k.student, k.day) == (row.student, row.day))
+            .any(|k| k.severity == row.severity && k.fraction.to_bits() == row.fraction.to_bits());
+        if same {
+            rejected.push(Rejected {
+                line: row.line,
+                rule: Rule::ExactDuplicate,
+                value: Some(iso(row.day)),
+            });
+        } else {
+            kept.push(row);
+        }
+    }
+    (kept, rejected)
+}
+
+/// Per-student counts of the school year up to the as-of date (shares of days, so a half-day
+/// absence is 0.5).
+pub struct StudentDays {
+    /// Rows of students with at least one membership day (index into students.csv's accepted
+    /// rows).
+    pub student: Vec<u32>,
+    pub enrolled_days: Vec<f64>,
+    pub present_days: Vec<f64>,
+    pub tardy_days: Vec<f64>,
+    pub unexcused_days: Vec<f64>,
+    pub recent_days: Vec<f64>,
+    pub recent_present_days: Vec<f64>,
+}
+
+/// Running counts of one student.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    enrolled: f64,
+    absent: f64,
+    tardy: f64,
+    unexcused: f64,
+    recent: f64,
+    recent_absent: f64,
+}
+
+impl Attendance {
+    /// Day counts per student from the first day of the school year to the as-of date. The
+    /// recent window starts at `recent_start` (the district's), or with membership, `recent_n`
+    /// instructional days back in the calendar of the student's latest school.
+    pub fn student_days(&self, recent_start: NaiveDate, recent_n: usize) -> StudentDays {
+        let n = self.grid.n_students;
+        let (first, as_of) = (
+            self.year_start.num_days_from_ce(),
+            self.as_of.num_days_from_ce(),
+        );
+        let mut counts = vec![Counts::default(); n];
+        let recent_starts: Vec<i32> = match &self.membership {
+            Some(m) => (0..n as u32)
+                .map(|s| m.recent_start(s, as_of, recent_n))
+                .collect(),
+            None => Vec::new(),
+        };
+        let district_recent = recent_start.num_days_from_ce();
+        let recent_from = |student: usize| {
+            recent_starts
+                .get(student)
+                .copied()
+                .unwrap_or(district_recent)
+        };
+        if let Some(m) = &self.membership {
+            for (s, c) in counts.iter_mut().enumerate() {
+                c.enrolled = f64::from(m.days(s as u32, first, as_of));
+                c.recent = f64::from(m.days(s as u32, recent_from(s).max(first), as_of));
+            }
+        }
+        let by_rows = self.membership.is_none();
+        for slot in self.grid.slots_between(self.year_start, self.as_of) {
+            let day = self.grid.dates[slot];
+            self.grid.for_each_cell(slot, |student, cell| {
+                let severity = severity_of(cell);
+                let absent = f64::from(u8::from(severity > PRESENT_MAX_SEVERITY));
+                let recent = day >= recent_from(student);
+                let c = &mut counts[student];
+                if by_rows {
+                    c.enrolled += 1.0;
+                    c.recent += f64::from(u8::from(recent));
+                }
+                c.absent += absent;
+                c.tardy += f64::from(u8::from(severity == TARDY));
+                c.unexcused += f64::from(u8::from(severity == UNEXCUSED));
+                if recent {
+                    c.recent_absent += absent;
+                }
+            });
+        }
+        // Partial days, one (student, day) group at a time.
+        let mut i = 0;
+        while i < self.partial.len() {
+            let (student, day) = (self.partial[i].student, self.partial[i].day);
+            let mut end = i;
+            let (mut absent_share, mut unexcused_share, mut late) = (0.0, 0.0, false);
+            while end < self.partial.len()
+                && (self.partial[end].student, self.partial[end].day) == (student, day)
+            {
+                let row = self.partial[end];
+                if row.severity > PRESENT_MAX_SEVERITY {
+                    absent_share += row.fraction;
+                }
+                if row.severity == UNEXCUSED {
+                    unexcused_share += row.fraction;
+                }
+                late |= row.severity == TARDY;
+                end += 1;
+            }
+            i = end;
+            if day < first || day > as_of {
+                continue;
+            }
+            let full = self
+                .grid
+                .slot_of
+                .get(&day)
+                .map_or(0, |&slot| self.grid.cell(slot, student));
+            let full_severity = (full != 0).then(|| severity_of(full));
+            let full_absent = full_severity.is_some_and(|s| s > PRESENT_MAX_SEVERITY);
+            let full_unexcused = full_severity == Some(UNEXCUSED);
+            let day_absent = if full_absent {
+                1.0
+            } else {
+                absent_share.min(1.0)
+            };
+            let day_unexcused = (f64::from(u8::from(full_unexcused)) + unexcused_share).min(1.0);
+            let recent = day >= recent_from(student as usize);
+            let c = &mut counts[student as usize];
+            if by_rows && full == 0 {
+                c.enrolled += 1.0;
+                c.recent += f64::from(u8::from(recent));
+            }
+            let added_absent = day_absent - f64::from(u8::from(full_absent));
+            c.absent += added_absent;
+            c.unexcused += day_unexcused - f64::from(u8::from(full_unexcused));
+            if late && full_severity != Some(TARDY) {
+                c.tardy += 1.0;
+            }
+            if recent {
+                c.recent_absent += added_absent;
+            }
+        }
+        let mut days = StudentDays {
+            student: Vec::new(),
+            enrolled_days: Vec::new(),
+            present_days: Vec::new(),
+            tardy_days: Vec::new(),
+            unexcused_days: Vec::new(),
+            recent_days: Vec::new(),
+            recent_present_days: Vec::new(),
+        };
+        for (student, c) in counts.iter().enumerate().filter(|(_, c)| c.enrolled > 0.0) {
+            days.student.push(student as u32);
+            days.enrolled_days.push(c.enrolled);
+            days.present_days.push(c.enrolled - c.absent);
+            days.tardy_days.push(c.tardy);
+            days.unexcused_days.push(c.unexcused);
+            days.recent_days.push(c.recent);
+            days.recent_present_days.push(c.recent - c.recent_absent);
+        }
+        days
+    }
+}

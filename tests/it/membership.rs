@@ -1,0 +1,274 @@
+//! Membership from enrollment × calendar and exception-only attendance (contract, part 2), on a
+//! tiny snapshot whose values were computed by hand (see the comments).
+
+use crate::common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use common::{config, date, fixture, flags, load, write};
+use ews::config::{Config, ExitDate};
+use ews::features;
+
+/// The common fixture's students, grades and credits, with exception-only attendance:
+///
+/// calendar (Mon 2026-01-12 … Fri 01-16): school 010 all five days; school 020 the same but
+/// Thu 01-15 is not instructional.
+/// - 0001 at 010 from 01-12: 01-13 A 0.5 (a half day), 01-14 A 0.5 + E 0.5 (a split day),
+///   01-15 T, and an exact duplicate of the half day (counted once).
+/// - 0002 at 010 from 01-12 to 01-14, then at 020 from 01-14 (a same-day transfer): 01-16 E
+///   at 020; a row at 010 on 01-14 is rejected (the day belongs to 020).
+/// - 0003 at 020 from 01-12, no row at all.
+/// - 0004 at 020 from 01-12, exit_date 01-14: 01-13 A; a row on 01-16 is rejected.
+fn exceptions(dir: &Path) {
+    fixture(dir);
+    write(
+        dir,
+        "calendar.csv",
+        "school_id,date,instructional,periods\n\
+         010,2026-01-12,Y,\n010,2026-01-13,Y,\n010,2026-01-14,Y,4\n010,2026-01-15,Y,\n010,2026-01-16,Y,\n\
+         020,2026-01-12,Y,\n020,2026-01-13,Y,\n020,2026-01-14,Y,\n020,2026-01-15,N,\n020,2026-01-16,Y,\n",
+    );
+    write(
+        dir,
+        "enrollment.csv",
+        "student_id,school_id,entry_date,exit_date,exit_code,entry_grade_level\n\
+         0001,010,2026-01-12,,,09\n\
+         0002,010,2026-01-12,2026-01-14,T1,10\n\
+         0002,020,2026-01-14,,,10\n\
+         0003,020,2026-01-12,,,11\n\
+         0004,020,2026-01-12,2026-01-14,T2,12\n",
+    );
+    write(
+        dir,
+        "attendance.csv",
+        "student_id,school_id,date,code,day_fraction\n\
+         0001,010,2026-01-13,A,0.5\n\
+         0001,010,2026-01-14,A,0.5\n\
+         0001,010,2026-01-14,E,.5\n\
+         0001,010,2026-01-15,T,\n\
+         0001,010,2026-01-13,A,0.5\n\
+         0002,010,2026-01-14,A,\n\
+         0002,020,2026-01-16,E,1\n\
+         0004,020,2026-01-13,A,\n\
+         0004,020,2026-01-16,A,\n",
+    );
+    write(
+        dir,
+        "snapshot.toml",
+        "# exception-only export\n[attendance]\nmode = \"exceptions\"\n",
+    );
+}
+
+type Values = BTreeMap<String, BTreeMap<&'static str, Option<f64>>>;
+
+fn features_of(dir: &Path, config: &Config) -> Values {
+    let data = load(dir, config, Some(date("2026-01-16")));
+    let run = features::compute(&data, config).unwrap();
+    let ids = run.table.column("student_id").unwrap().str().unwrap();
+    (0..run.table.height())
+        .map(|row| {
+            (
+                ids.get(row).unwrap().to_string(),
+                features::values_of(&run.table, row).unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn assert_close(values: &Values, id: &str, name: &str, expected: f64) {
+    let actual = values[id][name].unwrap_or(f64::NAN);
+    assert!(
+        (actual - expected).abs() < 1e-12,
+        "{id} {name}: got {actual}, expected {expected}"
+    );
+}
+
+#[test]
+fn half_days_split_days_transfers_and_members_without_events() {
+    let dir = tempfile::tempdir().unwrap();
+    exceptions(dir.path());
+    let v = features_of(dir.path(), &config());
+    // 0001: 5 membership days; absent 0.5 (01-13) + 1.0 (01-14, A 0.5 + E 0.5) = 1.5.
+    assert_close(&v, "0001", "attendance_rate", 3.5 / 5.0);
+    // Unexcused: 0.5 + 0.5 of A.
+    assert_close(&v, "0001", "unexcused_absence_rate", 1.0 / 5.0);
+    assert_close(&v, "0001", "tardy_rate", 1.0 / 5.0);
+    assert_close(&v, "0001", "chronic_absence", 1.0);
+    // The last 3 instructional days of 010 (01-14 … 01-16): absent 1.0 → 2/3.
+    assert_close(&v, "0001", "recent_attendance_rate", 2.0 / 3.0);
+    // 0002: 010 on 01-12, 01-13; 020 on 01-14, 01-16 (01-15 closed) = 4 days, absent 01-16.
+    assert_close(&v, "0002", "attendance_rate", 3.0 / 4.0);
+    assert_close(&v, "0002", "unexcused_absence_rate", 0.0);
+    // Recent: 020's last 3 instructional days are 01-13, 01-14, 01-16: members on all three
+    // (01-13 at 010), absent on one.
+    assert_close(&v, "0002", "recent_attendance_rate", 2.0 / 3.0);
+    // 0003: a member with no row attended every day.
+    assert_close(&v, "0003", "attendance_rate", 1.0);
+    assert_close(&v, "0003", "chronic_absence", 0.0);
+    assert_close(&v, "0003", "recent_attendance_rate", 1.0);
+    // 0004: 01-12 … 01-14 (exit_date is the last day enrolled), absent 01-13.
+    assert_close(&v, "0004", "attendance_rate", 2.0 / 3.0);
+
+    let data = load(dir.path(), &config(), Some(date("2026-01-16")));
+    let attendance: Vec<(u64, String, String)> = flags(&data)
+        .into_iter()
+        .filter(|f| f.0 == "attendance.csv")
+        .map(|f| (f.1, f.2, f.4))
+        .collect();
+    assert_eq!(attendance.len(), 3, "{attendance:#?}");
+    assert_eq!(attendance[0].0, 6);
+    assert!(attendance[0].2.contains("exact duplicate"));
+    assert_eq!(
+        (attendance[1].0, attendance[1].1.as_str()),
+        (7, "school_id")
+    );
+    assert!(attendance[1].2.contains("another school"));
+    assert_eq!((attendance[2].0, attendance[2].1.as_str()), (10, "date"));
+    assert!(attendance[2]
+        .2
+        .contains("outside the student's enrollment spans"));
+}
+
+#[test]
+fn exit_date_as_the_day_after() {
+    let dir = tempfile::tempdir().unwrap();
+    exceptions(dir.path());
+    let mut config = config();
+    config.enrollment.exit_date = ExitDate::DayAfter;
+    let v = features_of(dir.path(), &config);
+    // 0004 leaves after 01-13: members 01-12 and 01-13, absent 01-13.
+    assert_close(&v, "0004", "attendance_rate", 0.5);
+    // 0002's first span now ends 01-13, the second begins 01-14: no shared day, same days.
+    assert_close(&v, "0002", "attendance_rate", 3.0 / 4.0);
+}
+
+#[test]
+fn daily_rows_with_fractions_count_the_same_shares() {
+    // Part-1 daily attendance with day_fraction and no enrollment: membership is the dates
+    // with a row, a half day is half absent.
+    let dir = tempfile::tempdir().unwrap();
+    fixture(dir.path());
+    write(
+        dir.path(),
+        "attendance.csv",
+        "student_id,school_id,date,code,day_fraction\n\
+         0001,010,2026-01-12,P,\n\
+         0001,010,2026-01-13,E,0.5\n\
+         0001,010,2026-01-14,A,0.5\n\
+         0001,010,2026-01-14,E,0.5\n\
+         0001,010,2026-01-15,P,\n\
+         0002,010,2026-01-12,P,\n\
+         0002,010,2026-01-13,P,\n\
+         0002,010,2026-01-14,P,\n\
+         0002,010,2026-01-15,P,x\n",
+    );
+    let v = features_of(dir.path(), &config());
+    // 4 dates with rows; absent 0.5 + 1.0.
+    assert_close(&v, "0001", "attendance_rate", 2.5 / 4.0);
+    assert_close(&v, "0001", "unexcused_absence_rate", 0.5 / 4.0);
+    let data = load(dir.path(), &config(), Some(date("2026-01-16")));
+    let bad: Vec<_> = flags(&data)
+        .into_iter()
+        .filter(|f| f.2 == "day_fraction")
+        .collect();
+    assert_eq!(bad.len(), 1);
+    assert_eq!(bad[0].1, 10);
+}
+
+#[test]
+fn an_exception_only_export_needs_its_calendar_and_is_not_read_as_daily() {
+    let dir = tempfile::tempdir().unwrap();
+    exceptions(dir.path());
+    std::fs::remove_file(dir.path().join("calendar.csv")).unwrap();
+    let err = common::load_error(dir.path());
+    assert!(
+        err.contains("calendar.csv") && err.contains("exceptions"),
+        "{err}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    exceptions(dir.path());
+    std::fs::remove_file(dir.path().join("snapshot.toml")).unwrap();
+    let err = common::load_error(dir.path());
+    assert!(
+        err.contains("no row is coded P") && err.contains("attendance.mode"),
+        "{err}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    exceptions(dir.path());
+    write(
+        dir.path(),
+        "snapshot.toml",
+        "[attendance]\nmode = \"sometimes\"\n",
+    );
+    let err = common::load_error(dir.path());
+    assert!(err.contains("snapshot.toml"), "{err}");
+    assert!(!err.contains("sometimes\""), "{err}");
+}
+
+#[test]
+fn a_stale_exception_export_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    exceptions(dir.path());
+    let mut config = config();
+    config.attendance.max_days_without_events = 1;
+    // The latest row is 01-16 (0004's rejected row is not accepted; 0002's E is): no gap.
+    let data = load(dir.path(), &config, Some(date("2026-01-16")));
+    let problems = |data: &ews::ingest::checks::Validated| -> Vec<String> {
+        data.quality
+            .files
+            .iter()
+            .filter(|f| f.file == "attendance.csv")
+            .flat_map(|f| f.problems.iter().map(|p| p.reason.clone()))
+            .collect()
+    };
+    assert!(problems(&data).is_empty(), "{:?}", problems(&data));
+    // Without the rows after 01-13, 01-14 … 01-16 are three instructional days without events.
+    write(
+        dir.path(),
+        "attendance.csv",
+        "student_id,school_id,date,code,day_fraction\n0001,010,2026-01-13,A,0.5\n",
+    );
+    let data = load(dir.path(), &config, Some(date("2026-01-16")));
+    let found = problems(&data);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("3 instructional days"), "{}", found[0]);
+    assert!(data.quality.has_warnings());
+    // The default as-of in exception mode is the latest date of any row.
+    let data = load(dir.path(), &config, None);
+    assert_eq!(data.as_of, date("2026-01-13"));
+}
+
+#[test]
+fn bad_spans_are_rejected_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    exceptions(dir.path());
+    write(
+        dir.path(),
+        "enrollment.csv",
+        "student_id,school_id,entry_date,exit_date,exit_code,entry_grade_level\n\
+         0001,010,2026-01-12,,,09\n\
+         0001,020,2026-01-13,,,09\n\
+         0002,777,2026-01-12,,,10\n\
+         0003,020,2026-01-14,2026-01-12,,11\n\
+         0004,020,2026-01-12,,,12\n",
+    );
+    let data = load(dir.path(), &config(), Some(date("2026-01-16")));
+    let enrollment: Vec<(u64, String, String)> = flags(&data)
+        .into_iter()
+        .filter(|f| f.0 == "enrollment.csv")
+        .map(|f| (f.1, f.2, f.4))
+        .collect();
+    let lines: Vec<(u64, &str)> = enrollment.iter().map(|f| (f.0, f.1.as_str())).collect();
+    assert!(lines.contains(&(3, "entry_date")), "{enrollment:#?}");
+    assert!(lines.contains(&(4, "school_id")), "{enrollment:#?}");
+    assert!(lines.contains(&(5, "exit_date")), "{enrollment:#?}");
+    // Their students have no span left: their attendance rows are rejected with the reason.
+    let no_span = flags(&data)
+        .into_iter()
+        .filter(|f| f.0 == "attendance.csv" && f.4.contains("no enrollment span"))
+        .count();
+    assert_eq!(no_span, 2, "0002's two rows");
+}
