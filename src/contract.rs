@@ -48,6 +48,33 @@ pub fn is_blank(value: &str) -> bool {
     }
 }
 
+/// Grade values read without a mapping (contract part 2), with their grade number: pre-K and
+/// transitional K are -1, kindergarten 0, grades 1–12 themselves (written `1`–`12` or
+/// `01`–`12`). Any other value needs `input.grade_levels` in the config.
+pub const GRADE_WORDS: [(&str, i32); 4] = [("PK", -1), ("TK", -1), ("K", 0), ("KG", 0)];
+
+/// The grade number of a grade value the contract reads without a mapping (surrounding spaces
+/// aside; letters in any case).
+pub fn grade_number(value: &str) -> Option<i32> {
+    let value = value.trim();
+    if let Some((_, number)) = GRADE_WORDS
+        .iter()
+        .find(|(word, _)| word.eq_ignore_ascii_case(value))
+    {
+        return Some(*number);
+    }
+    let digits = value.len() <= 2 && !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
+    let number: i32 = value.parse().ok().filter(|_| digits)?;
+    (1..=12).contains(&number).then_some(number)
+}
+
+/// The grades scored by default (`scope.grades`): high school.
+pub const DEFAULT_SCOPE: [i32; 4] = [9, 10, 11, 12];
+
+/// Reason of a row of students.csv whose grade value is neither the contract's nor mapped.
+pub const UNKNOWN_GRADE_REASON: &str =
+    "unknown grade level (expected PK, TK, K, KG, 1–12 or 01–12, or a value mapped in input.grade_levels)";
+
 /// The layout of one export file of the input contract.
 #[derive(Debug)]
 pub struct FileSpec {

@@ -33,6 +33,10 @@ pub struct Mapping {
     pub attendance_codes: BTreeMap<String, String>,
     #[serde(default)]
     pub marks: MarkMapping,
+    /// Source grade value → a contract grade value (`PK`, `TK`, `K`, `KG`, `1`–`12`), for
+    /// students.csv's grade_level and enrollment.csv's entry_grade_level ("Ninth grade" = "9").
+    #[serde(default)]
+    pub grade_levels: BTreeMap<String, String>,
     /// Source subject name → canonical subject (`ELA`, `MATH`, `SCI`, `SOC`, or any other).
     #[serde(default)]
     pub subjects: BTreeMap<String, String>,
@@ -230,6 +234,13 @@ impl Mapping {
         }
         if let Some(format) = &self.date_format {
             check_date_format("input.date_format", format)?;
+        }
+        for (source, grade) in &self.grade_levels {
+            if crate::contract::grade_number(grade).is_none() {
+                return Err(format!(
+                    "input.grade_levels.{source:?} = {grade:?}: expected PK, TK, K, KG or 1 to 12"
+                ));
+            }
         }
         for (source, code) in &self.attendance_codes {
             if !crate::contract::ATTENDANCE_CODES.contains(&code.as_str()) {

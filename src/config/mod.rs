@@ -53,6 +53,8 @@ pub struct Config {
     pub privacy: PrivacyConfig,
     #[serde(default)]
     pub enrollment: EnrollmentConfig,
+    #[serde(default)]
+    pub scope: ScopeConfig,
     /// How the district's export differs from the canonical layout (docs/input-contract.md).
     #[serde(default)]
     pub input: crate::config::mapping::Mapping,
@@ -63,6 +65,50 @@ pub struct Config {
     /// built-in defaults: the working directory).
     #[serde(skip)]
     pub folder: PathBuf,
+}
+
+/// Which students are scored.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeConfig {
+    /// The grades scored (default 9–12), as grade values (`"PK"`, `"K"`, `9`, `"09"`…).
+    /// Students of other grades, and their rows in every file, are skipped and counted as out
+    /// of scope: never rejected, never counted by the data-quality gate.
+    #[serde(default = "default_scope_grades")]
+    pub grades: Vec<GradeValue>,
+}
+
+impl Default for ScopeConfig {
+    fn default() -> Self {
+        ScopeConfig {
+            grades: default_scope_grades(),
+        }
+    }
+}
+
+/// A grade as written in the config: a number or a grade value.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum GradeValue {
+    Number(i64),
+    Text(String),
+}
+
+impl GradeValue {
+    /// The grade number (-1 pre-K, 0 K, 1–12).
+    pub fn number(&self) -> Option<i32> {
+        match self {
+            GradeValue::Number(n) => i32::try_from(*n).ok().filter(|n| (-1..=12).contains(n)),
+            GradeValue::Text(text) => crate::contract::grade_number(text),
+        }
+    }
+}
+
+fn default_scope_grades() -> Vec<GradeValue> {
+    crate::contract::DEFAULT_SCOPE
+        .iter()
+        .map(|g| GradeValue::Number(i64::from(*g)))
+        .collect()
 }
 
 /// How enrollment.csv is read.
@@ -519,6 +565,7 @@ impl Default for Config {
             recovery: RecoveryConfig::default(),
             privacy: PrivacyConfig::default(),
             enrollment: EnrollmentConfig::default(),
+            scope: ScopeConfig::default(),
             input: crate::config::mapping::Mapping::default(),
             gpa_scale: default_gpa_scale(),
             folder: PathBuf::new(),
@@ -552,6 +599,15 @@ impl Config {
             message: e.to_string(),
         })?;
         Ok(crate::io::hashing::hex(&Sha256::digest(json.as_bytes())))
+    }
+
+    /// The grade numbers scored (`scope.grades`).
+    pub fn scope_grades(&self) -> Vec<i32> {
+        self.scope
+            .grades
+            .iter()
+            .filter_map(GradeValue::number)
+            .collect()
     }
 
     /// The model file to score with: `--model` when given, else the config's `[model] file`
@@ -691,6 +747,16 @@ impl Config {
             }
         }
         self.input.check().map_err(bad)?;
+        if self.scope.grades.is_empty() {
+            return Err(bad("scope.grades: expected at least one grade".into()));
+        }
+        for grade in &self.scope.grades {
+            if grade.number().is_none() {
+                return Err(bad(format!(
+                    "scope.grades: {grade:?} is not a grade (expected PK, TK, K, KG or 1 to 12)"
+                )));
+            }
+        }
         for (letter, _) in self.input.cutoffs() {
             if !self.gpa_scale.contains_key(&letter) {
                 return Err(bad(format!(

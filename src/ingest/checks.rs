@@ -96,8 +96,17 @@ pub fn load(
         students_typed(),
         &mut quality,
     )?;
-    // Enrolled students by id, hashed once for every file.
-    let enrolled = attendance::StudentIndex::new(students.column("student_id")?.str()?);
+    let (students, out_of_scope) = split_scope(students, config)?;
+    if let Some(quality) = quality
+        .files
+        .iter_mut()
+        .find(|f| f.file == crate::contract::STUDENTS.name)
+    {
+        quality.out_of_scope = out_of_scope.height() as u64;
+    }
+    // Students in scope by id, hashed once for every file; those out of scope beside them.
+    let enrolled = attendance::StudentIndex::new(students.column("student_id")?.str()?)
+        .with_out_of_scope(out_of_scope.column("student_id")?.str()?.iter().flatten());
 
     let membership = match (&raw_calendar, &raw_enrollment) {
         (Some(calendar), Some(enrollment)) => Some(membership(
@@ -169,6 +178,22 @@ pub fn load(
         outcomes,
         quality,
     })
+}
+
+/// The accepted students in `scope.grades`, and the ids of the others.
+fn split_scope(students: DataFrame, config: &Config) -> Result<(DataFrame, DataFrame)> {
+    let scope = config.scope_grades();
+    let in_scope: BooleanChunked = students
+        .column("grade_level")?
+        .i32()?
+        .iter()
+        .map(|g| Some(g.is_some_and(|g| scope.contains(&g))))
+        .collect();
+    let out = students.select(["student_id"])?.filter(&!&in_scope)?;
+    if out.height() == 0 {
+        return Ok((students, out));
+    }
+    Ok((students.filter(&in_scope)?, out))
 }
 
 /// Checks calendar.csv and enrollment.csv and builds the students' membership days; their
@@ -441,10 +466,11 @@ fn check_file(
         Prepare::FirstLine => (None, true),
         Prepare::EnrollmentAndFirstLine(e) => (Some(e), true),
     };
-    let process = |chunk: LazyFrame| -> Result<(DataFrame, DataFrame)> {
+    let process = |chunk: LazyFrame| -> Result<(DataFrame, DataFrame, u64)> {
         let mut chunk = chunk.collect()?;
+        let mut skipped = 0;
         if let Some(enrolled) = enrolled {
-            chunk = with_enrollment(chunk, enrolled)?;
+            (chunk, skipped) = with_enrollment(chunk, enrolled)?;
         }
         if first_line {
             chunk = with_first_line(chunk.lazy()).collect()?;
@@ -455,17 +481,23 @@ fn check_file(
             .select(checked_columns.clone())
             .collect()?;
         if checked.column(RULE)?.null_count() == checked.height() {
-            return Ok((checked.drop_many([RULE, REJECTED]), DataFrame::empty()));
+            return Ok((
+                checked.drop_many([RULE, REJECTED]),
+                DataFrame::empty(),
+                skipped,
+            ));
         }
         let listed = rejects(file, chunk.lazy().with_column(rule.clone()), &rules).collect()?;
         let keep = !checked.column(REJECTED)?.bool()?;
         let accepted = checked.drop_many([RULE, REJECTED]).filter(&keep)?;
-        Ok((accepted, listed))
+        Ok((accepted, listed, skipped))
     };
     let chunked = raw.read_chunks(first_line, &process)?;
     let mut accepted: Option<DataFrame> = None;
     let mut listed = Vec::new();
-    for ((rows, rejects), first) in chunked.chunks {
+    let mut out_of_scope = 0;
+    for ((rows, rejects, skipped), first) in chunked.chunks {
+        out_of_scope += skipped;
         let rows = shift_lines(rows, LINE, first)?;
         match &mut accepted {
             None => accepted = Some(rows),
@@ -502,10 +534,9 @@ fn check_file(
         }
     };
     log_read(file, started);
-    quality.push(
-        FileQuality::new(file, raw.path.clone(), chunked.rows),
-        listed,
-    );
+    let mut file_quality = FileQuality::new(file, raw.path.clone(), chunked.rows);
+    file_quality.out_of_scope = out_of_scope;
+    quality.push(file_quality, listed);
     Ok(accepted)
 }
 
@@ -520,18 +551,33 @@ fn shift_lines(frame: DataFrame, column: &str, by: u64) -> Result<DataFrame> {
         .collect()?)
 }
 
-/// Adds [`ENROLLED`] (true, or null for students not in students.csv). A lookup in the index
-/// built once from students.csv: a polars membership test would hash every enrolled id again
-/// for each chunk (40 times a million ids for a million-student grades.csv).
-fn with_enrollment(mut chunk: DataFrame, enrolled: &attendance::StudentIndex) -> Result<DataFrame> {
-    let flags: BooleanChunked = chunk
-        .column("student_id")?
-        .str()?
+/// Adds [`ENROLLED`] (true, or null for students not in students.csv), and leaves out the rows
+/// of students outside the scope (returned as a count). A lookup in the index built once from
+/// students.csv: a polars membership test would hash every enrolled id again for each chunk
+/// (40 times a million ids for a million-student grades.csv).
+fn with_enrollment(
+    mut chunk: DataFrame,
+    enrolled: &attendance::StudentIndex,
+) -> Result<(DataFrame, u64)> {
+    let ids = chunk.column("student_id")?.str()?;
+    let flags: BooleanChunked = ids
         .iter()
         .map(|id| id.filter(|id| enrolled.contains(id)).map(|_| true))
         .collect();
+    if enrolled.out_of_scope.is_empty() {
+        chunk.with_column(flags.with_name(ENROLLED.into()).into_column())?;
+        return Ok((chunk, 0));
+    }
+    let in_scope: BooleanChunked = ids
+        .iter()
+        .map(|id| Some(!id.is_some_and(|id| enrolled.is_out_of_scope(id.as_bytes()))))
+        .collect();
+    let skipped = in_scope.len() - in_scope.sum().unwrap_or(0) as usize;
     chunk.with_column(flags.with_name(ENROLLED.into()).into_column())?;
-    Ok(chunk)
+    if skipped > 0 {
+        chunk = chunk.filter(&in_scope)?;
+    }
+    Ok((chunk, skipped as u64))
 }
 
 /// Adds `__first_line`: the first line of the row's student_id in the file.

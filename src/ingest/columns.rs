@@ -44,6 +44,22 @@ pub fn texts(column: &Column) -> Result<Box<dyn Iterator<Item = Option<&str>> + 
     })
 }
 
+/// A grade value (`PK`, `TK`, `K`, `KG`, `1`–`12`, `01`–`12`, after the mapping) as its grade
+/// number ([`crate::contract::grade_number`]: -1 for pre-K, 0 for K); null otherwise.
+pub(crate) fn grade(column: &str) -> Expr {
+    col(column).map(
+        |values| {
+            let grades: Int32Chunked = values
+                .str()?
+                .iter()
+                .map(|v| v.and_then(crate::contract::grade_number))
+                .collect();
+            Ok(grades.with_name(values.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::Int32)),
+    )
+}
+
 pub(crate) fn int(column: &str) -> Expr {
     col(column).cast(DataType::Int32)
 }

@@ -58,6 +58,8 @@ pub struct FileQuality {
     pub ignored: BTreeMap<String, u64>,
     /// What is wrong with the file as a whole (no rows where rows are needed…).
     pub problems: Vec<FileProblem>,
+    /// Rows of students outside `scope.grades`: skipped, never rejected, never in the gate.
+    pub out_of_scope: u64,
 }
 
 /// A problem of a whole file: one that fails the gate, or a warning.
@@ -76,6 +78,7 @@ impl FileQuality {
             flagged: BTreeMap::new(),
             ignored: BTreeMap::new(),
             problems: Vec::new(),
+            out_of_scope: 0,
         }
     }
 
@@ -92,14 +95,18 @@ impl FileQuality {
     }
 
     pub fn accepted(&self) -> u64 {
-        self.rows_read.saturating_sub(self.rejected())
+        self.rows_read
+            .saturating_sub(self.rejected())
+            .saturating_sub(self.out_of_scope)
     }
 
+    /// The share of the rows in scope that were rejected.
     pub fn rejected_share(&self) -> f64 {
-        if self.rows_read == 0 {
+        let in_scope = self.rows_read.saturating_sub(self.out_of_scope);
+        if in_scope == 0 {
             0.0
         } else {
-            self.rejected() as f64 / self.rows_read as f64
+            self.rejected() as f64 / in_scope as f64
         }
     }
 }
@@ -311,6 +318,16 @@ impl QualityReport {
             writer
                 .write_record([f.file, "accepted", "", &f.accepted().to_string()])
                 .map_err(io)?;
+            if f.out_of_scope > 0 {
+                writer
+                    .write_record([
+                        f.file,
+                        "out of scope",
+                        "student outside scope.grades (skipped, not rejected)",
+                        &f.out_of_scope.to_string(),
+                    ])
+                    .map_err(io)?;
+            }
             for ((action, reason), rows) in &f.flagged {
                 writer
                     .write_record([f.file, action, reason, &rows.to_string()])

@@ -25,6 +25,8 @@ pub(crate) fn contract_values(
             recode(value, flags)
         } else if canonical == "code" {
             recode_map(value, &mapping.attendance_codes)
+        } else if canonical == "grade_level" || canonical == "entry_grade_level" {
+            recode_map(value, &mapping.grade_levels)
         } else if canonical == "subject" {
             recode_map(value, &mapping.subjects)
         } else if canonical == "mark" {

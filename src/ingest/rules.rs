@@ -118,7 +118,6 @@ pub(crate) fn students_rules(config: &Config) -> Vec<Rule> {
         "unparseable date (expected {}); left blank",
         config.input.date_format("students")
     );
-    let grade = || int("grade_level");
     vec![
         missing("student_id"),
         Rule::reject(
@@ -129,13 +128,11 @@ pub(crate) fn students_rules(config: &Config) -> Vec<Rule> {
         missing("first_name"),
         missing("last_name"),
         missing("school_id"),
+        missing("grade_level"),
         Rule::reject(
             "grade_level",
-            "grade_level out of range (expected a whole number from 6 to 12)",
-            grade()
-                .is_null()
-                .or(grade().lt(lit(6)))
-                .or(grade().gt(lit(12))),
+            crate::contract::UNKNOWN_GRADE_REASON,
+            grade("grade_level").is_null(),
         ),
         malformed("birth_date", date("birth_date"), &birth_date_reason),
         malformed(
@@ -153,7 +150,7 @@ pub(crate) fn students_typed() -> Vec<Expr> {
         col("last_name"),
         col("school_id"),
         col("school_name"),
-        int("grade_level").alias("grade_level"),
+        grade("grade_level").alias("grade_level"),
         date("birth_date").alias("birth_date"),
         int("cohort_year").alias("cohort_year"),
         col("gender"),

@@ -10,9 +10,23 @@ use rustc_hash::FxHashMap;
 pub struct StudentIndex {
     pub(crate) ids: FxHashMap<Box<[u8]>, u32>,
     pub(crate) len: usize,
+    /// Students of students.csv outside `scope.grades`: their rows in other files are skipped
+    /// and counted, not rejected.
+    pub(crate) out_of_scope: rustc_hash::FxHashSet<Box<[u8]>>,
 }
 
 impl StudentIndex {
+    /// The same index, knowing the ids of the students outside the scope.
+    pub fn with_out_of_scope<'a>(mut self, ids: impl Iterator<Item = &'a str>) -> StudentIndex {
+        self.out_of_scope = ids.map(|id| Box::from(id.as_bytes())).collect();
+        self
+    }
+
+    /// Whether `id` is a student of students.csv outside the scope.
+    pub fn is_out_of_scope(&self, id: &[u8]) -> bool {
+        !self.out_of_scope.is_empty() && self.out_of_scope.contains(id)
+    }
+
     /// Whether `id` is a student of students.csv.
     pub fn contains(&self, id: &str) -> bool {
         self.ids.contains_key(id.as_bytes())
@@ -41,6 +55,7 @@ impl StudentIndex {
         StudentIndex {
             ids,
             len: student_ids.len(),
+            out_of_scope: Default::default(),
         }
     }
 }

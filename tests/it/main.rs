@@ -24,4 +24,5 @@ mod reader;
 mod recovery;
 mod robustness;
 mod safety;
+mod scope;
 mod validate;

@@ -235,7 +235,7 @@ fn every_rejection_reason_is_reported_with_its_line() {
         8,
         "grade_level",
         "13",
-        "grade_level out of range",
+        "unknown grade level",
         rejected,
     );
     assert_flag(

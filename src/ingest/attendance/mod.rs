@@ -128,6 +128,8 @@ struct Aggregate {
     rows: u64,
     /// Accepted rows coded P.
     present_rows: u64,
+    /// Rows of students outside the scope.
+    out_of_scope: u64,
 }
 
 impl RowSink for Aggregate {
@@ -155,6 +157,7 @@ impl RowSink for Aggregate {
                 self.present_rows += u64::from(severity == 0);
                 self.grid.add(student, day, severity);
             }
+            Row::OutOfScope => self.out_of_scope += 1,
             Row::Rejected(rule, value) => self.rejected.push(Rejected { line, rule, value }),
         }
     }
@@ -384,6 +387,7 @@ pub fn read(
             rejected: Vec::new(),
             rows: 0,
             present_rows: 0,
+            out_of_scope: 0,
         },
         fix,
     )?;
@@ -392,8 +396,9 @@ pub fn read(
     let reader_flags = first.flags;
     let mut rejected = Vec::new();
     let mut grid = DayGrid::new(index.len);
-    let (mut partial, mut present_rows) = (Vec::new(), 0);
+    let (mut partial, mut present_rows, mut out_of_scope) = (Vec::new(), 0, 0);
     for sink in first.sinks {
+        out_of_scope += sink.out_of_scope;
         rejected.extend(sink.rejected);
         partial.extend(sink.partial);
         present_rows += sink.present_rows;
@@ -487,7 +492,8 @@ pub fn read(
                 SortMultipleOptions::default().with_maintain_order(true),
             )?;
     }
-    let quality = FileQuality::new(raw.spec.name, raw.path.clone(), rows_read);
+    let mut quality = FileQuality::new(raw.spec.name, raw.path.clone(), rows_read);
+    quality.out_of_scope = out_of_scope;
     let attendance = Attendance {
         as_of,
         school_year,

@@ -64,6 +64,8 @@ pub(super) enum Row {
         /// The share of the school day the row covers (`day_fraction`; 1 when blank).
         fraction: f64,
     },
+    /// A row of a student outside `scope.grades`: skipped and counted, not rejected.
+    OutOfScope,
     Rejected(Rule, Option<String>),
 }
 
@@ -159,6 +161,9 @@ impl<'a> RowParser<'a> {
             self.last_student = (id.to_vec(), self.students.ids.get(id).copied());
         }
         let Some(student) = self.last_student.1 else {
+            if self.students.is_out_of_scope(id) {
+                return Row::OutOfScope;
+            }
             return Row::Rejected(Rule::NotEnrolled, Some(text(id)));
         };
         let fraction = match fraction.filter(|f| !blank(f)) {
