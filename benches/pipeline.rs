@@ -19,7 +19,7 @@ use ews::ingest::checks::{self, Validated};
 use ews::ingest::input::Snapshot;
 use ews::model::score;
 use ews::model::{self, ModelFile};
-use ews::synth::generate::{generate, GenerateOptions};
+use ews::synth::generate::{generate, GenerateOptions, Shape};
 
 fn sizes() -> Vec<usize> {
     std::env::var("EWS_BENCH_SIZES")
@@ -49,6 +49,7 @@ fn pipeline(c: &mut Criterion) {
             students,
             seed: 1,
             out: dir.path().to_path_buf(),
+            shape: Shape::Canonical,
         })
         .expect("generated district");
         let train_dir = dir.path().join("train");

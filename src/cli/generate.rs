@@ -1,8 +1,9 @@
-//! `ews generate`: a synthetic district, in the export shape of the config's mapping.
+//! `ews generate`: a synthetic district, in the export shape of the config's mapping, or in
+//! the shapes real SIS exports have (`--shape sis`, `sis-daily`; canonical layout only).
 
 use crate::cli::GenerateArgs;
 use crate::config::Config;
-use crate::io::error::{EwsError, Result};
+use crate::io::error::{EwsError, GenerateError, Result};
 use crate::io::folders::{self};
 use crate::synth::generate;
 
@@ -13,6 +14,9 @@ use crate::cli::run::{say, RunStatus};
 /// exported through the mapping's inverse ([`crate::synth::export`]).
 pub fn run(args: &GenerateArgs, config: &Config) -> Result<RunStatus> {
     let canonical = config.input == crate::config::mapping::Mapping::default() && !args.bom;
+    if args.shape.is_sis() && !canonical {
+        return Err(GenerateError::CanonicalLayoutOnly(args.shape.name()).into());
+    }
     let staging = if canonical {
         None
     } else {
@@ -30,6 +34,7 @@ pub fn run(args: &GenerateArgs, config: &Config) -> Result<RunStatus> {
     let summary = generate::generate(&generate::GenerateOptions {
         students: args.students,
         seed: args.seed,
+        shape: args.shape,
         out: staging
             .as_ref()
             .map(|d| d.path().to_path_buf())
@@ -88,4 +93,36 @@ pub fn run(args: &GenerateArgs, config: &Config) -> Result<RunStatus> {
         folders::set_file_mode(&manifest, modes.aggregate)?;
     }
     Ok(RunStatus::Clean)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::generate::Shape;
+
+    #[test]
+    fn sis_shapes_refuse_a_mapping_or_a_bom_with_exit_2() -> std::result::Result<(), String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let mut mapped = Config::default();
+        mapped.input.delimiter = Some(";".into());
+        let plain = Config::default();
+        for (config, bom) in [(&mapped, false), (&plain, true)] {
+            for shape in [Shape::Sis, Shape::SisDaily] {
+                let args = GenerateArgs {
+                    students: 50,
+                    seed: 1,
+                    out: dir.path().join("out"),
+                    bom,
+                    shape,
+                };
+                let error = run(&args, config).err().ok_or("not refused")?;
+                assert_eq!(error.exit_code(), crate::io::error::EXIT_BAD_INPUT);
+                let message = error.to_string();
+                assert!(message.contains("canonical layout only"), "{message}");
+                assert!(message.contains(shape.name()), "{message}");
+                assert!(!args.out.exists(), "nothing is written");
+            }
+        }
+        Ok(())
+    }
 }

@@ -15,6 +15,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::DEFAULT_CONFIG_PATH;
 use crate::io::progress::When;
+use crate::synth::generate::Shape;
 
 /// Early-warning system for credit recovery: ranks students at risk of not graduating on time
 /// from a district's SIS export.
@@ -140,6 +141,12 @@ pub struct GenerateArgs {
     /// Start UTF-8 files with a byte-order mark, as Excel's "CSV UTF-8" does.
     #[arg(long)]
     pub bom: bool,
+    /// The shape of the files: `canonical` (grades 9–12, a row per school day), `sis` (K–12
+    /// students, enrollment.csv, calendar.csv, exception-only attendance with partial days and
+    /// snapshot.toml) or `sis-daily` (the same district with a row per membership day). The
+    /// SIS shapes are written in the canonical layout only (no [input] mapping, no --bom).
+    #[arg(long, value_enum, default_value_t = Shape::Canonical)]
+    pub shape: Shape,
 }
 
 fn parse_date(text: &str) -> Result<NaiveDate, String> {

@@ -149,6 +149,7 @@ impl EwsError {
             | EwsError::QualityGate { .. }
             | EwsError::Locked { .. }
             | EwsError::Training(_) => EXIT_BAD_INPUT,
+            EwsError::Generate(GenerateError::CanonicalLayoutOnly(_)) => EXIT_BAD_INPUT,
             EwsError::Io { .. } | EwsError::Polars(_) | EwsError::Generate(_) => EXIT_INTERNAL,
         }
     }
@@ -186,4 +187,11 @@ pub enum GenerateError {
     /// More students than a large statewide system; ids would need more than 8 digits.
     #[error("--students must be at most 5000000, got {0}")]
     TooManyStudents(usize),
+    /// A SIS shape asked for with an export mapping or a byte-order mark: its enrollment.csv,
+    /// calendar.csv, `day_fraction` and snapshot.toml have no mapped form.
+    #[error(
+        "--shape {0} is written in the canonical layout only: use a config without an [input] \
+         mapping and no --bom, or --shape canonical"
+    )]
+    CanonicalLayoutOnly(&'static str),
 }

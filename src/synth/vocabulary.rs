@@ -1,5 +1,6 @@
 //! The synthetic district's fixed lists: school and counselor names, first and last names,
-//! race and gender shares, courses, incident types, and the header of each file it writes.
+//! race and gender shares, courses, incident types, the header of each file it writes, and
+//! the words of the SIS shapes (grade levels, exit codes, snapshot.toml).
 
 pub(super) const SCHOOL_NAMES: [&str; 12] = [
     "Lincoln High School",
@@ -14,6 +15,29 @@ pub(super) const SCHOOL_NAMES: [&str; 12] = [
     "Madison High School",
     "Central High School",
     "Riverside High School",
+];
+
+/// The K–8 schools of the SIS shapes; a district with more gets campuses of these.
+pub(super) const ELEMENTARY_NAMES: [&str; 10] = [
+    "Maple Grove Elementary School",
+    "Sor Juana Inés de la Cruz Elementary School",
+    "Harriet Tubman Elementary School",
+    "Oakwood Elementary School",
+    "Lakeview Elementary School",
+    "Sequoyah Elementary School",
+    "Cedar Hills Elementary School",
+    "Mary McLeod Bethune Elementary School",
+    "Willow Creek Elementary School",
+    "Sunnyside Elementary School",
+];
+
+pub(super) const MIDDLE_NAMES: [&str; 6] = [
+    "Thurgood Marshall Middle School",
+    "Eastside Middle School",
+    "Sally Ride Middle School",
+    "Hillcrest Middle School",
+    "Frederick Douglass Middle School",
+    "Westview Middle School",
 ];
 
 pub(super) const COUNSELORS: [&str; 16] = [
@@ -251,3 +275,34 @@ pub(super) const BEHAVIOR_HEADER: [&str; 5] = [
     "suspension_days",
 ];
 pub(super) const OUTCOMES_HEADER: [&str; 3] = ["student_id", "outcome", "outcome_date"];
+
+/// The SIS shapes' attendance.csv: the canonical columns and the share of the day a row covers.
+pub(super) const SIS_ATTENDANCE_HEADER: [&str; 5] =
+    ["student_id", "school_id", "date", "code", "day_fraction"];
+pub(super) const ENROLLMENT_HEADER: [&str; 6] = [
+    "student_id",
+    "school_id",
+    "entry_date",
+    "exit_date",
+    "exit_code",
+    "entry_grade_level",
+];
+pub(super) const CALENDAR_HEADER: [&str; 4] = ["school_id", "date", "instructional", "periods"];
+
+/// grade_level and entry_grade_level in the SIS shapes, for grades -1 (PK) to 12.
+pub(super) const GRADE_LABELS: [&str; 14] = [
+    "PK", "KG", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12",
+];
+
+/// Exit codes of enrollment.csv: moved to another school of the district, transferred out of
+/// the district, dropped out.
+pub(super) const EXIT_MOVED: &str = "T1";
+pub(super) const EXIT_TRANSFERRED_OUT: &str = "T2";
+pub(super) const EXIT_DROPPED_OUT: &str = "DO";
+
+/// snapshot.toml of the `sis` shape, whose attendance.csv lists exceptions only.
+pub(super) const SNAPSHOT_TOML: &str =
+    "# Written by ews generate: attendance.csv lists exceptions only.
+[attendance]
+mode = \"exceptions\"
+";

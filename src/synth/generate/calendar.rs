@@ -5,6 +5,12 @@ use chrono::{Datelike, Days, NaiveDate, Weekday};
 
 pub(super) struct Calendar {
     pub(super) as_of: NaiveDate,
+    /// The first day of the school year.
+    pub(super) first: NaiveDate,
+    /// The last day of the school year (June 12).
+    pub(super) year_end: NaiveDate,
+    /// The district's breaks and holidays, first and last day of each.
+    pub(super) breaks: [(NaiveDate, NaiveDate); 5],
     /// School days from the first day up to and including the as-of date.
     pub(super) days: Vec<NaiveDate>,
     /// `days` as ISO strings.
@@ -51,8 +57,7 @@ impl Calendar {
         let days: Vec<NaiveDate> = first
             .iter_days()
             .take_while(|d| *d <= as_of)
-            .filter(|d| d.weekday().num_days_from_monday() < 5)
-            .filter(|d| !breaks.iter().any(|(a, b)| a <= d && d <= b))
+            .filter(|d| is_school_day(&breaks, *d))
             .collect();
         let elapsed = days
             .iter()
@@ -70,6 +75,9 @@ impl Calendar {
         };
         Calendar {
             as_of,
+            first,
+            year_end,
+            breaks,
             days,
             labels,
             elapsed,
@@ -82,6 +90,16 @@ impl Calendar {
             elective_terms: vec![term("S1", q2), term("S2", year_end)],
         }
     }
+
+    /// A weekday outside the breaks (any date, also after the as-of date).
+    pub(super) fn is_school_day(&self, date: NaiveDate) -> bool {
+        is_school_day(&self.breaks, date)
+    }
+}
+
+fn is_school_day(breaks: &[(NaiveDate, NaiveDate)], date: NaiveDate) -> bool {
+    date.weekday().num_days_from_monday() < 5
+        && !breaks.iter().any(|(a, b)| *a <= date && date <= *b)
 }
 
 /// A calendar date. Only called with real month/day pairs (no Feb 29, no day 31 of a

@@ -1,6 +1,7 @@
 //! The latent model of the synthetic district: every number that drives what is random in it
-//! (risk, outcomes, attendance, marks, discipline, transcripts), in one place, and the copy of
-//! them that generator.json records.
+//! (risk, outcomes, attendance, marks, discipline, transcripts, and in the SIS shapes the K–8
+//! students, moves, withdrawals and partial days), in one place, and the copy of them that
+//! generator.json records.
 
 use serde::Serialize;
 
@@ -49,6 +50,48 @@ pub(super) const ID_SPAN: usize = 400_000;
 /// smaller ones keep the narrow blocks, so their files stay byte-identical.
 pub(super) const WIDE_IDS: usize = 100;
 
+// The SIS shapes (`--shape sis`, `--shape sis-daily`) only: the younger students, moves,
+// withdrawals, partial absences and the schools' own calendars.
+
+/// K–8 students per high-school student.
+pub(super) const K8_SHARE: f64 = 0.5;
+/// Shares of the K–8 grades PK, KG, 1, …, 8.
+pub(super) const K8_GRADE_SHARES: [f64; 10] = [
+    0.04, 0.1067, 0.1067, 0.1067, 0.1067, 0.1067, 0.1067, 0.1067, 0.1067, 0.1067,
+];
+/// The first this many grades of [`K8_GRADE_SHARES`] (PK–5) go to elementary schools, the
+/// rest (6–8) to middle schools.
+pub(super) const ELEMENTARY_GRADES: usize = 7;
+/// Students who move to another school of their level during the year.
+pub(super) const MOVE: f64 = 0.03;
+/// Movers whose new span starts on the day the old one ends.
+pub(super) const SAME_DAY_TRANSFER: f64 = 1.0 / 3.0;
+/// School days at least between a move and the as-of date.
+pub(super) const MOVE_MARGIN: usize = 5;
+/// High-school students of the current snapshot who leave the district before the as-of date.
+pub(super) const WITHDRAW: f64 = 0.02;
+/// Withdrawals coded as dropping out (`DO`); the others transfer out (`T2`).
+pub(super) const WITHDRAW_DROPOUT: f64 = 0.5;
+/// Absence days (E or A) that are half days: one row with `day_fraction` 0.5.
+pub(super) const HALF_DAY: f64 = 0.10;
+/// Absence days split between unexcused and excused: two rows, A 0.5 and E 0.5.
+pub(super) const SPLIT_DAY: f64 = 0.01;
+/// Retained students now in grades 10–12 whose retention was in high school: their cohort
+/// year (fixed at grade-9 entry) is one year earlier than their grade says.
+pub(super) const RETAINED_IN_HIGH_SCHOOL: f64 = 0.5;
+/// Every this-many-th school (counting high schools first) has a professional-development
+/// day off in October.
+pub(super) const PD_DAY_EVERY: usize = 3;
+/// Class periods on an early-release day (the first Wednesday of a month that is a school day).
+pub(super) const EARLY_RELEASE_PERIODS: u32 = 4;
+/// K–8 id blocks (current, train), above the high schools' narrow blocks, for up to
+/// [`ID_SPAN`] K–8 students per snapshot.
+pub(super) const K8_ID_BASES: (usize, usize) = (1_000_000, 1_400_000);
+/// K–8 id blocks (current, train) of [`K8_WIDE_SPAN`] each for more K–8 students, above the
+/// high schools' wide blocks (which end at 90,000,000).
+pub(super) const K8_WIDE_ID_BASES: (usize, usize) = (90_000_000, 95_000_000);
+pub(super) const K8_WIDE_SPAN: usize = 5_000_000;
+
 #[derive(Serialize)]
 pub(super) struct LatentModel {
     pub(super) risk: &'static str,
@@ -73,6 +116,41 @@ pub(super) struct LatentModel {
     pub(super) credit_recovery_retake: f64,
     pub(super) credit_recovery_pass: f64,
     pub(super) transfer_share: f64,
+    /// The SIS shapes' rates; absent from the canonical shape's generator.json.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) sis_shapes: Option<SisModel>,
+}
+
+/// The rates of the SIS shapes, as generator.json records them.
+#[derive(Serialize)]
+pub(super) struct SisModel {
+    pub(super) k8_share: f64,
+    pub(super) k8_grade_shares: [f64; 10],
+    pub(super) move_share: f64,
+    pub(super) same_day_transfer_share: f64,
+    pub(super) withdraw_share: f64,
+    pub(super) withdraw_dropout_share: f64,
+    pub(super) half_day_share: f64,
+    pub(super) split_day_share: f64,
+    pub(super) retained_in_high_school_share: f64,
+    pub(super) professional_development_day_every: usize,
+    pub(super) early_release_periods: u32,
+}
+
+impl SisModel {
+    pub(super) const CURRENT: SisModel = SisModel {
+        k8_share: K8_SHARE,
+        k8_grade_shares: K8_GRADE_SHARES,
+        move_share: MOVE,
+        same_day_transfer_share: SAME_DAY_TRANSFER,
+        withdraw_share: WITHDRAW,
+        withdraw_dropout_share: WITHDRAW_DROPOUT,
+        half_day_share: HALF_DAY,
+        split_day_share: SPLIT_DAY,
+        retained_in_high_school_share: RETAINED_IN_HIGH_SCHOOL,
+        professional_development_day_every: PD_DAY_EVERY,
+        early_release_periods: EARLY_RELEASE_PERIODS,
+    };
 }
 
 impl LatentModel {
@@ -99,5 +177,6 @@ impl LatentModel {
         credit_recovery_retake: CR_RETAKE,
         credit_recovery_pass: CR_PASS,
         transfer_share: TRANSFER,
+        sis_shapes: None,
     };
 }

@@ -16,17 +16,28 @@
 //! transcripts from `r + N(0, 0.45)` per year. A model that reads the records well recovers
 //! `r`; the demographic columns are deliberately too weak a signal to be a shortcut.
 //!
-//! Output is byte-for-byte reproducible for a given `(students, seed)`: ChaCha8 streams
-//! seeded from `seed` (schools, train, current), no hash-map iteration, one thread per
-//! snapshot, no clock. Names and ids are invented; some names, a school and two course names
-//! carry non-ASCII letters, commas and quotes on purpose, to exercise readers.
+//! With `--shape sis` or `--shape sis-daily` ([`Shape`]) the same high-school students are
+//! written the way real SIS exports are (module `sis`): K–8 students and schools besides,
+//! enrollment spans and school calendars (`enrollment`), exception-only attendance with partial
+//! days and `snapshot.toml` (`sis`), or daily attendance on membership days (`sis-daily`).
+//! Their extra draws come from streams of their own, so the high-school students' own stream
+//! draws what the canonical shape draws; the canonical shape's files do not change.
+//!
+//! Output is byte-for-byte reproducible for a given `(students, seed, shape)`: ChaCha8 streams
+//! seeded from `seed` (schools, train, current, and the SIS shapes' own), no hash-map
+//! iteration, one thread per snapshot, no clock. Names and ids are invented; some names, a
+//! school and two course names carry non-ASCII letters, commas and quotes on purpose, to
+//! exercise readers.
 
 mod calendar;
 mod draws;
+mod enrollment;
 mod latent;
 mod population;
 mod records;
+mod sis;
 mod table;
+mod younger;
 
 use std::fs;
 use std::path::PathBuf;
@@ -41,10 +52,14 @@ use crate::synth::generate::calendar::{ymd, Calendar};
 use crate::synth::generate::latent::*;
 use crate::synth::generate::population::{make_schools, make_students, School};
 use crate::synth::generate::records::{
-    write_behavior_and_attendance, write_credits, write_grades, write_outcome,
+    write_behavior_and_attendance, write_credits, write_grades, write_outcome, write_student, Daily,
 };
+use crate::synth::generate::sis::{grade_label, SisCounts, SisPlan, SisSnapshot};
 use crate::synth::generate::table::Table;
+use crate::synth::generate::younger::{k8_students, make_k8_schools, Younger};
 use crate::synth::vocabulary::*;
+
+pub use crate::synth::generate::sis::Shape;
 
 /// What to generate and where.
 #[derive(Debug, Clone)]
@@ -55,6 +70,8 @@ pub struct GenerateOptions {
     pub seed: u64,
     /// Output folder; `train/`, `current/` and `generator.json` are written inside.
     pub out: PathBuf,
+    /// The shape of the files (the canonical layout, or a real SIS export's).
+    pub shape: Shape,
 }
 
 /// What [`generate`] wrote.
@@ -73,7 +90,7 @@ pub struct SnapshotSummary {
     pub dir: PathBuf,
     /// The date the snapshot is exported on; no record is dated after it.
     pub as_of: NaiveDate,
-    /// Rows of students.csv.
+    /// Rows of students.csv (with the K–8 students of the SIS shapes).
     pub students: usize,
     /// File name -> data rows written (header not counted), in writing order.
     pub rows: Vec<(String, usize)>,
@@ -89,7 +106,18 @@ struct Plan {
     id_base: usize,
     stream: u64,
     outcomes: bool,
+    /// The K–8 students' id bases in the SIS shapes: for at most [`ID_SPAN`] of them, and for
+    /// more.
+    k8_id_bases: (usize, usize),
+    /// High-school students may withdraw before the as-of date (SIS shapes).
+    withdrawals: bool,
 }
+
+/// The SIS shapes' streams: the K–8 schools, and per snapshot (added to its own stream) the
+/// high-school students' moves and cohorts, and the K–8 students.
+const K8_SCHOOLS_STREAM: u64 = 3;
+const SIDE_STREAM: u64 = 10;
+const K8_STREAM: u64 = 20;
 
 const TRAIN: Plan = Plan {
     name: "train",
@@ -98,6 +126,8 @@ const TRAIN: Plan = Plan {
     id_base: TRAIN_ID_BASE,
     stream: 1,
     outcomes: true,
+    k8_id_bases: (K8_ID_BASES.1, K8_WIDE_ID_BASES.1),
+    withdrawals: false,
 };
 
 const CURRENT: Plan = Plan {
@@ -107,6 +137,8 @@ const CURRENT: Plan = Plan {
     id_base: CURRENT_ID_BASE,
     stream: 2,
     outcomes: false,
+    k8_id_bases: (K8_ID_BASES.0, K8_WIDE_ID_BASES.0),
+    withdrawals: true,
 };
 
 /// Generates both snapshots and `generator.json` under `options.out`.
@@ -118,28 +150,30 @@ pub fn generate(options: &GenerateOptions) -> Result<GenerateSummary, GenerateEr
         return Err(GenerateError::TooManyStudents(options.students));
     }
     let schools = make_schools(options.students, &mut stream(options.seed, 0));
+    let younger = options.shape.is_sis().then(|| {
+        let mut rng = stream(options.seed, K8_SCHOOLS_STREAM);
+        make_k8_schools(schools.len(), k8_students(options.students), &mut rng)
+    });
+    let younger = younger.as_ref();
     // The snapshots draw from their own streams, so writing them at once (one core each)
     // gives the same bytes as one after the other.
     let (train, current) = rayon::join(
-        || write_snapshot(&TRAIN, &schools, options),
-        || write_snapshot(&CURRENT, &schools, options),
+        || write_snapshot(&TRAIN, &schools, younger, options),
+        || write_snapshot(&CURRENT, &schools, younger, options),
     );
     let ((train, train_facts), (current, current_facts)) = (train?, current?);
 
     let manifest = Manifest {
         generator: "ews synthetic district, v1",
+        shape: options.shape.is_sis().then(|| options.shape.name()),
         seed: options.seed,
         students_per_snapshot: options.students,
-        schools: schools
-            .iter()
-            .map(|s| ManifestSchool {
-                school_id: &s.id,
-                school_name: &s.name,
-                effect: s.effect,
-                counselors: &s.counselors,
-            })
-            .collect(),
-        latent_model: LatentModel::CURRENT,
+        schools: listed(&schools),
+        k8_schools: younger.map(|y| listed(&y.schools)),
+        latent_model: LatentModel {
+            sis_shapes: options.shape.is_sis().then_some(SisModel::CURRENT),
+            ..LatentModel::CURRENT
+        },
         snapshots: vec![
             ManifestSnapshot::new(&TRAIN, &train, &train_facts),
             ManifestSnapshot::new(&CURRENT, &current, &current_facts),
@@ -174,10 +208,12 @@ struct SnapshotFacts {
     outcome_intercept: f64,
     retained: usize,
     late_enrollees: usize,
+    sis: Option<SisCounts>,
 }
 
-struct Tables {
+struct Tables<'a> {
     students: Table,
+    sis: Option<SisSnapshot<'a>>,
     attendance: Table,
     grades: Table,
     credits: Table,
@@ -185,9 +221,10 @@ struct Tables {
     outcomes: Option<Table>,
 }
 
-fn write_snapshot(
+fn write_snapshot<'a>(
     plan: &Plan,
-    schools: &[School],
+    schools: &'a [School],
+    younger: Option<&'a Younger>,
     options: &GenerateOptions,
 ) -> Result<(SnapshotSummary, SnapshotFacts), GenerateError> {
     let dir = options.out.join(plan.name);
@@ -209,7 +246,14 @@ fn write_snapshot(
 
     let mut t = Tables {
         students: Table::create(&dir, "students.csv", &STUDENTS_HEADER)?,
-        attendance: Table::create(&dir, "attendance.csv", &ATTENDANCE_HEADER)?,
+        sis: match younger {
+            Some(younger) => Some(start_sis(plan, schools, younger, &cal, &dir, options)?),
+            None => None,
+        },
+        attendance: match younger {
+            Some(_) => Table::create(&dir, "attendance.csv", &SIS_ATTENDANCE_HEADER)?,
+            None => Table::create(&dir, "attendance.csv", &ATTENDANCE_HEADER)?,
+        },
         grades: Table::create(&dir, "grades.csv", &GRADES_HEADER)?,
         credits: Table::create(&dir, "credits.csv", &CREDITS_HEADER)?,
         behavior: Table::create(&dir, "behavior.csv", &BEHAVIOR_HEADER)?,
@@ -220,56 +264,74 @@ fn write_snapshot(
         },
     };
 
-    let yes_no = |b: bool| if b { "Y" } else { "N" };
     let school_year = plan.school_year.to_string();
     let mut suspended = vec![false; cal.days.len()];
+    let written = |cohort: i32, blank: bool| match blank {
+        true => String::new(),
+        false => cohort.to_string(),
+    };
     for s in &students {
         let school = &schools[s.school];
-        let birth = s.birth.map(|b| b.to_string()).unwrap_or_default();
-        let cohort = if s.cohort_blank {
-            String::new()
-        } else {
-            s.cohort.to_string()
-        };
-        t.students.write([
-            s.id.as_str(),
-            s.first,
-            s.last,
-            &school.id,
-            &school.name,
-            &s.grade.to_string(),
-            &birth,
-            &cohort,
-            s.gender,
-            s.race,
-            yes_no(s.ell),
-            yes_no(s.sped),
-            yes_no(s.econ),
-            s.counselor,
-        ])?;
-        write_behavior_and_attendance(
-            s,
-            school,
-            &cal,
-            &mut suspended,
-            &mut rng,
-            &mut t.behavior,
-            &mut t.attendance,
-        )?;
-        write_grades(s, school, &cal, &school_year, &mut rng, &mut t.grades)?;
+        // The same draws from `rng`, in the same order, in every shape.
+        match t.sis.as_mut() {
+            None => {
+                let cohort = written(s.cohort, s.cohort_blank);
+                write_student(&mut t.students, s, school, &s.grade.to_string(), &cohort)?;
+                let mut days = Daily {
+                    id: &s.id,
+                    school: &school.id,
+                    labels: &cal.labels,
+                    table: &mut t.attendance,
+                };
+                write_behavior_and_attendance(
+                    s,
+                    &cal,
+                    &mut suspended,
+                    &mut rng,
+                    &mut t.behavior,
+                    &mut days,
+                )?;
+                let school_on = |_| Some(school.id.as_str());
+                write_grades(s, school_on, &cal, &school_year, &mut rng, &mut t.grades)?;
+            }
+            Some(sis) => {
+                let (enrollment, cohort) = sis.enroll_high_school(s, &cal)?;
+                let cohort = written(cohort, s.cohort_blank);
+                write_student(&mut t.students, s, school, grade_label(s.grade), &cohort)?;
+                let mut days = sis.membership(&s.id, &enrollment, &cal, &mut t.attendance);
+                write_behavior_and_attendance(
+                    s,
+                    &cal,
+                    &mut suspended,
+                    &mut rng,
+                    &mut t.behavior,
+                    &mut days,
+                )?;
+                let school_on = |date| sis.school_on_date(&enrollment, date, &cal);
+                write_grades(s, school_on, &cal, &school_year, &mut rng, &mut t.grades)?;
+            }
+        }
         write_credits(s, plan.school_year, &mut rng, &mut t.credits)?;
         if let Some(outcomes) = t.outcomes.as_mut() {
             write_outcome(s, cal.as_of, &mut rng, outcomes)?;
         }
     }
 
-    let mut rows = vec![
-        t.students.finish()?,
+    // The K–8 students follow the high-school students in students.csv and attendance.csv.
+    if let Some(sis) = t.sis.as_mut() {
+        sis.write_younger(&cal, &mut suspended, &mut t.students, &mut t.attendance)?;
+    }
+    let mut rows = vec![t.students.finish()?];
+    let sis_counts = t.sis.as_ref().map(|sis| sis.counts);
+    if let Some(sis) = t.sis {
+        rows.extend(sis.finish()?);
+    }
+    rows.extend([
         t.attendance.finish()?,
         t.grades.finish()?,
         t.credits.finish()?,
         t.behavior.finish()?,
-    ];
+    ]);
     if let Some(outcomes) = t.outcomes {
         rows.push(outcomes.finish()?);
     }
@@ -285,25 +347,73 @@ fn write_snapshot(
         outcome_intercept: intercept,
         retained: students.iter().filter(|s| s.retained).count(),
         late_enrollees: students.iter().filter(|s| s.entry > 0).count(),
+        sis: sis_counts,
     };
     let summary = SnapshotSummary {
         dir,
         as_of: cal.as_of,
-        students: students.len(),
+        students: students.len() + sis_counts.map_or(0, |c| c.k8_students),
         rows,
     };
     Ok((summary, facts))
 }
 
+/// The SIS part of a snapshot: its K–8 students and side streams.
+fn start_sis<'a>(
+    plan: &Plan,
+    schools: &'a [School],
+    younger: &'a Younger,
+    cal: &Calendar,
+    dir: &std::path::Path,
+    options: &GenerateOptions,
+) -> Result<SisSnapshot<'a>, GenerateError> {
+    let n = k8_students(options.students);
+    let k8_ids = if n <= ID_SPAN {
+        (plan.k8_id_bases.0, ID_SPAN)
+    } else {
+        (plan.k8_id_bases.1, K8_WIDE_SPAN)
+    };
+    let sis = SisPlan {
+        shape: options.shape,
+        high: schools,
+        younger,
+        school_year: plan.school_year,
+        k8_ids,
+        k8_students: n,
+        may_withdraw: plan.withdrawals,
+        side: stream(options.seed, plan.stream + SIDE_STREAM),
+        k8_rng: stream(options.seed, plan.stream + K8_STREAM),
+    };
+    SisSnapshot::start(sis, cal, dir)
+}
+
 // ---------------------------------------------------------------------------
 // generator.json
+
+fn listed(schools: &[School]) -> Vec<ManifestSchool<'_>> {
+    schools
+        .iter()
+        .map(|s| ManifestSchool {
+            school_id: &s.id,
+            school_name: &s.name,
+            effect: s.effect,
+            counselors: &s.counselors,
+        })
+        .collect()
+}
 
 #[derive(Serialize)]
 struct Manifest<'a> {
     generator: &'static str,
+    /// The SIS shape written; absent for the canonical shape.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shape: Option<&'static str>,
     seed: u64,
     students_per_snapshot: usize,
     schools: Vec<ManifestSchool<'a>>,
+    /// The elementary and middle schools of the SIS shapes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    k8_schools: Option<Vec<ManifestSchool<'a>>>,
     latent_model: LatentModel,
     snapshots: Vec<ManifestSnapshot<'a>>,
 }
@@ -326,6 +436,9 @@ struct ManifestSnapshot<'a> {
     outcome_intercept: f64,
     retained_students: usize,
     late_enrollees: usize,
+    /// What the SIS shapes add (K–8 students, moves, withdrawals, partial days).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sis: Option<SisCounts>,
     rows: &'a [(String, usize)],
 }
 
@@ -339,6 +452,7 @@ impl<'a> ManifestSnapshot<'a> {
             outcome_intercept: facts.outcome_intercept,
             retained_students: facts.retained,
             late_enrollees: facts.late_enrollees,
+            sis: facts.sis,
             rows: &summary.rows,
         }
     }
@@ -346,3 +460,7 @@ impl<'a> ManifestSnapshot<'a> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_enrollment;
+#[cfg(test)]
+mod tests_sis;

@@ -48,7 +48,8 @@ pub(super) struct Student {
     pub(super) first: &'static str,
     pub(super) last: &'static str,
     pub(super) school: usize,
-    pub(super) grade: u32,
+    /// Grade 9–12 (-1 is PK and 0 KG for the K–8 students of the SIS shapes).
+    pub(super) grade: i32,
     pub(super) birth: Option<NaiveDate>,
     pub(super) cohort: i32,
     pub(super) cohort_blank: bool,
@@ -82,7 +83,7 @@ pub(super) fn make_students(
     let mut students: Vec<Student> = (0..n)
         .map(|_| {
             let school = rng.gen_range(0..schools.len());
-            let grade = 9 + pick(rng, &GRADE_SHARES) as u32;
+            let grade = 9 + pick(rng, &GRADE_SHARES) as i32;
             let gender = GENDERS[pick_by(rng, &GENDERS, |g| g.1)].0;
             let race = RACES[pick_by(rng, &RACES, |r| r.1)];
             let ell = chance(rng, race.2);
@@ -100,7 +101,7 @@ pub(super) fn make_students(
                 school,
                 grade,
                 birth: None,
-                cohort: school_year + 12 - grade as i32,
+                cohort: school_year + 12 - grade,
                 cohort_blank: false,
                 gender,
                 race: race.0,
@@ -149,7 +150,7 @@ pub(super) fn make_students(
 
         s.retained = chance(rng, sigmoid(RETAIN.0 + RETAIN.1 * s.r));
         // Age on Sep 1 of the fall term is 14 + (grade - 9), one more if retained once.
-        let age = 14 + (s.grade as i32 - 9) + i32::from(s.retained);
+        let age = 14 + (s.grade - 9) + i32::from(s.retained);
         let first_day = ymd(fall - age - 1, 9, 2);
         let band = (ymd(fall - age, 9, 1) - first_day).num_days().max(0) as u64 + 1;
         let birth = first_day + Days::new(rng.gen_range(0..band));

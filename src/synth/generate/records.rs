@@ -1,6 +1,9 @@
 //! A student's records of one snapshot, drawn from the latent model: discipline and daily
 //! attendance, this year's term marks, past years' transcript with credit recovery, and (in
 //! the training snapshot) the graduation outcome.
+//!
+//! Every day is drawn whatever the shape; a [`DaySink`] decides what is written (the
+//! canonical shape every day, the SIS shapes membership days only), so the shapes share draws.
 
 use chrono::{Days, NaiveDate};
 use rand::seq::SliceRandom;
@@ -15,14 +18,74 @@ use crate::synth::generate::population::{School, Student};
 use crate::synth::generate::table::Table;
 use crate::synth::vocabulary::*;
 
+/// What one school day of a student was, as drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Day {
+    Present,
+    Tardy,
+    Excused(Part),
+    Unexcused(Part),
+    Suspended,
+}
+
+/// How much of an absence day was missed (the canonical shape writes every absence whole).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Part {
+    Full,
+    /// Absent half the day, present the other half.
+    Half,
+    /// Half the day unexcused, half excused.
+    Split,
+}
+
+impl Day {
+    /// The canonical attendance code of the day.
+    pub(super) fn code(self) -> &'static str {
+        match self {
+            Day::Present => "P",
+            Day::Tardy => "T",
+            Day::Excused(_) => "E",
+            Day::Unexcused(_) => "A",
+            Day::Suspended => "S",
+        }
+    }
+}
+
+/// Where a student's drawn days go: the shape decides which days are written and how.
+pub(super) trait DaySink {
+    /// Whether the student is a member of a school on school day `day` (an incident is
+    /// written only then).
+    fn member(&self, day: usize) -> bool;
+    /// Writes (or leaves out) school day `day`.
+    fn day(&mut self, day: usize, what: Day) -> Result<(), GenerateError>;
+}
+
+/// The canonical shape: one row per school day from the entry day on, at the student's school.
+pub(super) struct Daily<'a> {
+    pub(super) id: &'a str,
+    pub(super) school: &'a str,
+    pub(super) labels: &'a [String],
+    pub(super) table: &'a mut Table,
+}
+
+impl DaySink for Daily<'_> {
+    fn member(&self, _: usize) -> bool {
+        true
+    }
+
+    fn day(&mut self, day: usize, what: Day) -> Result<(), GenerateError> {
+        self.table
+            .write([self.id, self.school, &self.labels[day], what.code()])
+    }
+}
+
 pub(super) fn write_behavior_and_attendance(
     s: &Student,
-    school: &School,
     cal: &Calendar,
     suspended: &mut [bool],
     rng: &mut ChaCha8Rng,
     behavior: &mut Table,
-    attendance: &mut Table,
+    attendance: &mut impl DaySink,
 ) -> Result<(), GenerateError> {
     let n_days = cal.days.len();
     suspended.fill(false);
@@ -44,37 +107,89 @@ pub(super) fn write_behavior_and_attendance(
                     *flag = true;
                 }
             }
-            behavior.write([
-                s.id.as_str(),
-                &cal.labels[day],
-                kind,
-                suspension,
-                &length.to_string(),
-            ])?;
+            if attendance.member(day) {
+                behavior.write([
+                    s.id.as_str(),
+                    &cal.labels[day],
+                    kind,
+                    suspension,
+                    &length.to_string(),
+                ])?;
+            }
         }
     }
+    draw_days(s, cal, suspended, rng, attendance)
+}
 
+/// Draws every school day of `s` from the entry day up to the as-of date, in order, and hands
+/// each to `sink`: the draws are the same whatever the sink writes.
+pub(super) fn draw_days(
+    s: &Student,
+    cal: &Calendar,
+    suspended: &[bool],
+    rng: &mut ChaCha8Rng,
+    sink: &mut impl DaySink,
+) -> Result<(), GenerateError> {
     let unexcused = sigmoid(UNEXCUSED.0 + UNEXCUSED.1 * s.r_now);
     let tardy = sigmoid(TARDY.0 + TARDY.1 * s.r_now);
-    let days = suspended.iter().zip(&cal.elapsed).zip(&cal.labels);
-    for ((&suspended, &elapsed), label) in days.skip(s.entry) {
-        let code = if suspended {
-            "S"
+    let days = suspended.iter().zip(&cal.elapsed).enumerate();
+    for (day, (&suspended, &elapsed)) in days.skip(s.entry) {
+        let what = if suspended {
+            Day::Suspended
         } else {
             let absent =
                 sigmoid(ABSENCE.0 + ABSENCE.1 * s.r_now + ABSENCE_DRIFT * s.r_now * elapsed);
-            // One 64-bit draw per day: the two halves decide absent/present and then the kind.
+            // One 64-bit draw per day: the two halves decide absent/present and then the kind;
+            // where in the absent range the first half fell says whether it was a partial day.
             let (u, v) = two_uniforms(rng);
-            match (u < absent, v) {
-                (true, v) if v < unexcused => "A",
-                (true, _) => "E",
-                (false, v) if v < tardy => "T",
-                (false, _) => "P",
+            if u < absent {
+                let part = match u / absent {
+                    x if x < SPLIT_DAY => Part::Split,
+                    x if x < SPLIT_DAY + HALF_DAY => Part::Half,
+                    _ => Part::Full,
+                };
+                if v < unexcused {
+                    Day::Unexcused(part)
+                } else {
+                    Day::Excused(part)
+                }
+            } else if v < tardy {
+                Day::Tardy
+            } else {
+                Day::Present
             }
         };
-        attendance.write([s.id.as_str(), &school.id, label, code])?;
+        sink.day(day, what)?;
     }
     Ok(())
+}
+
+/// One row of students.csv; the shape decides how the grade and the cohort are written.
+pub(super) fn write_student(
+    students: &mut Table,
+    s: &Student,
+    school: &School,
+    grade: &str,
+    cohort: &str,
+) -> Result<(), GenerateError> {
+    let yes_no = |b: bool| if b { "Y" } else { "N" };
+    let birth = s.birth.map(|b| b.to_string()).unwrap_or_default();
+    students.write([
+        s.id.as_str(),
+        s.first,
+        s.last,
+        &school.id,
+        &school.name,
+        grade,
+        &birth,
+        cohort,
+        s.gender,
+        s.race,
+        yes_no(s.ell),
+        yes_no(s.sped),
+        yes_no(s.econ),
+        s.counselor,
+    ])
 }
 
 /// A term percent: 82 - 10 r + N(0, 7) + the course offset, clamped to 0..=100 and rounded.
@@ -84,9 +199,11 @@ pub(super) fn draw_percent(rng: &mut ChaCha8Rng, risk: f64, course_offset: f64) 
         .round()
 }
 
-pub(super) fn write_grades(
+/// This year's posted marks; `school_on` gives the school a mark posted on a date is written
+/// with, or `None` to leave it out (after a withdrawal). The draws do not depend on it.
+pub(super) fn write_grades<'a>(
     s: &Student,
-    school: &School,
+    school_on: impl Fn(NaiveDate) -> Option<&'a str>,
     cal: &Calendar,
     school_year: &str,
     rng: &mut ChaCha8Rng,
@@ -121,9 +238,12 @@ pub(super) fn write_grades(
             let p = draw_percent(rng, s.r_now, offset);
             (letter(p), format!("{p:.0}"))
         };
+        let Some(school) = school_on(term.date) else {
+            continue;
+        };
         grades.write([
             s.id.as_str(),
-            &school.id,
+            school,
             school_year,
             term.name,
             &course_id(course, s.grade),
@@ -161,8 +281,8 @@ pub(super) fn write_credits(
     let mut rows: Vec<CreditRow> = Vec::new();
     // (year index, core course index) of each failed core course.
     let mut failures: Vec<(usize, usize)> = Vec::new();
-    let past_years: Vec<(u32, i32)> = (9..s.grade)
-        .map(|g| (g, school_year - (s.grade - g) as i32))
+    let past_years: Vec<(i32, i32)> = (9..s.grade)
+        .map(|g| (g, school_year - (s.grade - g)))
         .collect();
     for (index, &(grade, year)) in past_years.iter().enumerate() {
         let r_past = s.r + R_PAST_SD * normal(rng);
@@ -277,8 +397,8 @@ pub(super) fn pick_electives(rng: &mut ChaCha8Rng) -> Vec<usize> {
     all
 }
 
-pub(super) fn course_id(course: &Course, grade: u32) -> String {
-    format!("{:05}", course.code * 1000 + grade)
+pub(super) fn course_id(course: &Course, grade: i32) -> String {
+    format!("{:05}", i64::from(course.code) * 1000 + i64::from(grade))
 }
 
 pub(super) fn letter(percent: f64) -> &'static str {

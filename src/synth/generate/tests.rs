@@ -9,13 +9,13 @@ use std::error::Error;
 use std::path::Path;
 use std::sync::OnceLock;
 
-type TestResult = Result<(), Box<dyn Error>>;
+pub(super) type TestResult = Result<(), Box<dyn Error>>;
 
 /// A scratch folder under the system temp dir, removed on drop.
-struct Scratch(PathBuf);
+pub(super) struct Scratch(pub(super) PathBuf);
 
 impl Scratch {
-    fn new(name: &str) -> Self {
+    pub(super) fn new(name: &str) -> Self {
         let path = std::env::temp_dir().join(format!("ews-generate-{}-{name}", std::process::id()));
         let _ = fs::remove_dir_all(&path);
         Scratch(path)
@@ -29,20 +29,20 @@ impl Drop for Scratch {
 }
 
 /// A parsed CSV file.
-struct Parsed {
-    header: Vec<String>,
-    rows: Vec<csv::StringRecord>,
+pub(super) struct Parsed {
+    pub(super) header: Vec<String>,
+    pub(super) rows: Vec<csv::StringRecord>,
 }
 
 impl Parsed {
-    fn read(path: &Path) -> Result<Self, Box<dyn Error>> {
+    pub(super) fn read(path: &Path) -> Result<Self, Box<dyn Error>> {
         let mut reader = csv::Reader::from_path(path)?;
         let header = reader.headers()?.iter().map(str::to_string).collect();
         let rows = reader.records().collect::<Result<Vec<_>, _>>()?;
         Ok(Parsed { header, rows })
     }
 
-    fn col(&self, name: &str) -> Result<usize, String> {
+    pub(super) fn col(&self, name: &str) -> Result<usize, String> {
         self.header
             .iter()
             .position(|h| h == name)
@@ -50,7 +50,7 @@ impl Parsed {
     }
 
     /// The values of one column, in row order.
-    fn values(&self, name: &str) -> Result<Vec<&str>, String> {
+    pub(super) fn values(&self, name: &str) -> Result<Vec<&str>, String> {
         let i = self.col(name)?;
         Ok(self.rows.iter().map(|r| r.get(i).unwrap_or("")).collect())
     }
@@ -82,6 +82,7 @@ fn fixture() -> Result<&'static Fixture, String> {
                 students: FIXTURE_STUDENTS,
                 seed: 42,
                 out: scratch.0.clone(),
+                shape: Shape::Canonical,
             };
             let summary = generate(&options).map_err(|e| e.to_string())?;
             let mut tables = BTreeMap::new();
@@ -100,7 +101,7 @@ fn fixture() -> Result<&'static Fixture, String> {
         .map_err(Clone::clone)
 }
 
-fn files_under(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, Box<dyn Error>> {
+pub(super) fn files_under(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, Box<dyn Error>> {
     let mut files = BTreeMap::new();
     for sub in ["", "train", "current"] {
         for entry in fs::read_dir(dir.join(sub))? {
@@ -126,6 +127,7 @@ fn same_seed_gives_identical_bytes_and_another_seed_does_not() -> TestResult {
             students: 150,
             seed,
             out: out.0.clone(),
+            shape: Shape::Canonical,
         })
     };
     run(&a, 7)?;
@@ -162,6 +164,7 @@ fn too_few_students_is_an_error() {
         students: 19,
         seed: 1,
         out: scratch.0.clone(),
+        shape: Shape::Canonical,
     });
     assert!(matches!(result, Err(GenerateError::TooFewStudents(19))));
     assert!(!scratch.0.exists(), "nothing is written on a bad option");
@@ -506,6 +509,7 @@ fn train_label_rate_is_near_the_target() -> TestResult {
         students: 1000,
         seed: 42,
         out: scratch.0.clone(),
+        shape: Shape::Canonical,
     })?;
     let outcomes = Parsed::read(&summary.train.dir.join("outcomes.csv"))?;
     let labels = train_labels(&outcomes)?;
