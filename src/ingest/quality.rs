@@ -385,6 +385,12 @@ impl QualityReport {
                 100.0 * f.rejected_share(),
                 100.0 * config.quality.max_rejected_share(f.file)
             ));
+            if f.out_of_scope > 0 {
+                lines.push(format!(
+                    "      {:>9} out of scope: students outside scope.grades (skipped)",
+                    f.out_of_scope
+                ));
+            }
             for ((action, reason), rows) in &f.flagged {
                 lines.push(format!("      {rows:>9} {action}: {reason}"));
             }

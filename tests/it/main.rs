@@ -25,4 +25,5 @@ mod recovery;
 mod robustness;
 mod safety;
 mod scope;
+mod shapes;
 mod validate;

@@ -1,0 +1,192 @@
+//! One district, three export shapes (contract, part 2): a 10,000-student generated district
+//! (K–12, students moving schools mid-year with same-day transfers, withdrawals, half and
+//! split days) exported daily with enrollment and calendar, daily alone, and exception-only.
+//! Every shape must give the same features (to 1e-12) and the same referral list.
+
+use crate::common::{ews, root};
+
+use std::path::Path;
+
+/// The cells of a CSV file, by row.
+fn cells(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    (header, rows)
+}
+
+/// Asserts two feeds hold the same students with the same values (numbers to 1e-12).
+fn assert_same_feed(a: &Path, b: &Path, what: &str) {
+    let (header_a, rows_a) = cells(a);
+    let (header_b, rows_b) = cells(b);
+    assert_eq!(header_a, header_b, "{what}");
+    assert_eq!(rows_a.len(), rows_b.len(), "{what}: students");
+    for (row_a, row_b) in rows_a.iter().zip(&rows_b) {
+        for ((column, x), y) in header_a.iter().zip(row_a).zip(row_b) {
+            let same = match (x.parse::<f64>(), y.parse::<f64>()) {
+                (Ok(x), Ok(y)) => (x - y).abs() <= 1e-12,
+                _ => x == y,
+            };
+            assert!(same, "{what}: student {}, {column}: {x} vs {y}", row_a[2]);
+        }
+    }
+}
+
+fn score(snapshot: &Path, out: &Path) {
+    let config = root().join("config/ews.toml");
+    let model = root().join("config/model.json");
+    let result = ews(&[
+        "--config",
+        config.to_str().unwrap(),
+        "score",
+        snapshot.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--progress",
+        "never",
+    ]);
+    assert_eq!(
+        result.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+}
+
+#[test]
+fn daily_and_exception_only_exports_of_one_district_score_the_same() {
+    let work = tempfile::tempdir().unwrap();
+    let generate = |shape: &str| {
+        let out = work.path().join(shape);
+        let result = ews(&[
+            "generate",
+            "--students",
+            "10000",
+            "--seed",
+            "11",
+            "--shape",
+            shape,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(
+            result.status.success(),
+            "{}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+        out.join("current")
+    };
+    let exceptions = generate("sis");
+    let daily = generate("sis-daily");
+    // The daily export without enrollment and calendar: membership is the dates with a row.
+    let plain = work.path().join("plain");
+    std::fs::create_dir(&plain).unwrap();
+    for entry in std::fs::read_dir(&daily).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        if name != "enrollment.csv" && name != "calendar.csv" {
+            std::fs::copy(&path, plain.join(&name)).unwrap();
+        }
+    }
+    // The district is what the test claims: movers, same-day transfers, K–8 students, an
+    // exception-only attendance file with half days.
+    let (_, spans) = cells(&exceptions.join("enrollment.csv"));
+    let movers = spans.iter().filter(|s| s[4] == "T1").count();
+    let same_day = spans
+        .iter()
+        .filter(|s| s[4] == "T1" && spans.iter().any(|t| t[0] == s[0] && t[2] == s[3]))
+        .count();
+    assert!(
+        movers > 100 && same_day > 20,
+        "{movers} movers, {same_day} same-day"
+    );
+    let (_, events) = cells(&exceptions.join("attendance.csv"));
+    assert!(events.iter().all(|e| e[3] != "P"));
+    assert!(events.iter().filter(|e| e[4] == "0.5").count() > 1000);
+
+    for (name, snapshot) in [
+        ("sis", &exceptions),
+        ("sis-daily", &daily),
+        ("plain", &plain),
+    ] {
+        score(snapshot, &work.path().join(format!("out-{name}")));
+    }
+    let run = |name: &str, file: &str| {
+        work.path()
+            .join(format!("out-{name}"))
+            .join("2026-03-13")
+            .join(file)
+    };
+    for other in ["sis-daily", "plain"] {
+        assert_same_feed(
+            &run("sis", "students.csv"),
+            &run(other, "students.csv"),
+            &format!("exception-only vs {other}"),
+        );
+        assert_eq!(
+            std::fs::read(run("sis", "referrals.csv")).unwrap(),
+            std::fs::read(run(other, "referrals.csv")).unwrap(),
+            "referrals.csv: exception-only vs {other}"
+        );
+    }
+    // Members with no event at all are present every day, never missing.
+    let (header, rows) = cells(&run("sis", "students.csv"));
+    let rate = header.iter().position(|h| h == "attendance_rate").unwrap();
+    assert!(rows.iter().all(|r| !r[rate].is_empty()));
+    assert!(rows.iter().any(|r| r[rate].parse::<f64>() == Ok(1.0)));
+}
+
+#[test]
+fn the_sis_sample_is_the_generator_s_and_scores() {
+    // sample_data/sis is `ews generate --students 300 --seed 7 --shape sis`, byte for byte.
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("sis");
+    let result = ews(&[
+        "generate",
+        "--students",
+        "300",
+        "--seed",
+        "7",
+        "--shape",
+        "sis",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(result.status.success());
+    let shipped = root().join("sample_data/sis");
+    for snapshot in ["train", "current"] {
+        let mut names: Vec<String> = std::fs::read_dir(out.join(snapshot))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        names.sort();
+        assert!(names.contains(&"snapshot.toml".to_string()));
+        for name in names {
+            assert_eq!(
+                std::fs::read(out.join(snapshot).join(&name)).unwrap(),
+                std::fs::read(shipped.join(snapshot).join(&name)).unwrap(),
+                "sample_data/sis/{snapshot}/{name}"
+            );
+        }
+    }
+    // Scored from its own snapshot.toml (exception mode), the K–8 students out of scope.
+    let scored = work.path().join("out");
+    score(&shipped.join("current"), &scored);
+    let quality = std::fs::read_to_string(scored.join("2026-03-13/data_quality.csv")).unwrap();
+    assert!(quality.contains("students.csv,out of scope,"), "{quality}");
+    assert!(
+        quality.contains("attendance.csv,out of scope,"),
+        "{quality}"
+    );
+    assert!(!quality.contains("row rejected"), "{quality}");
+}
