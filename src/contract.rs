@@ -29,6 +29,11 @@ pub const OUTCOME_VALUES: [&str; 5] = [
     "transferred_out",
 ];
 
+/// What an enrollment exit means for the training label (`[outcomes.exit_codes]`): a student
+/// who `graduated` did so on time when the exit date is on or before August 31 of the cohort
+/// year, late otherwise; `other` exits are excluded from training and counted.
+pub const EXIT_OUTCOMES: [&str; 4] = ["transferred_out", "dropped_out", "graduated", "other"];
+
 /// Reason of a row without a required value.
 pub const MISSING_REASON: &str = "missing value (the column is required)";
 /// Reason of a row of a student who is not in students.csv.

@@ -55,6 +55,8 @@ pub struct Config {
     pub enrollment: EnrollmentConfig,
     #[serde(default)]
     pub scope: ScopeConfig,
+    #[serde(default)]
+    pub outcomes: OutcomesConfig,
     /// How the district's export differs from the canonical layout (docs/input-contract.md).
     #[serde(default)]
     pub input: crate::config::mapping::Mapping,
@@ -65,6 +67,17 @@ pub struct Config {
     /// built-in defaults: the working directory).
     #[serde(skip)]
     pub folder: PathBuf,
+}
+
+/// How outcomes are read when a snapshot has no outcomes.csv.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomesConfig {
+    /// The SIS's withdrawal code (enrollment.csv `exit_code`) → `transferred_out`,
+    /// `dropped_out`, `graduated` or `other`. With it, `ews train` takes outcomes from the
+    /// students' last enrollment span when the snapshot has no outcomes.csv.
+    #[serde(default)]
+    pub exit_codes: BTreeMap<String, String>,
 }
 
 /// Which students are scored.
@@ -566,6 +579,7 @@ impl Default for Config {
             privacy: PrivacyConfig::default(),
             enrollment: EnrollmentConfig::default(),
             scope: ScopeConfig::default(),
+            outcomes: OutcomesConfig::default(),
             input: crate::config::mapping::Mapping::default(),
             gpa_scale: default_gpa_scale(),
             folder: PathBuf::new(),
@@ -747,6 +761,14 @@ impl Config {
             }
         }
         self.input.check().map_err(bad)?;
+        for (code, outcome) in &self.outcomes.exit_codes {
+            if !crate::contract::EXIT_OUTCOMES.contains(&outcome.as_str()) {
+                return Err(bad(format!(
+                    "outcomes.exit_codes.{code:?} = {outcome:?}: expected one of {}",
+                    crate::contract::EXIT_OUTCOMES.join(", ")
+                )));
+            }
+        }
         if self.scope.grades.is_empty() {
             return Err(bad("scope.grades: expected at least one grade".into()));
         }

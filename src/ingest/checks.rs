@@ -10,7 +10,7 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use crate::config::Config;
+use crate::config::{school_year_of_column, Config};
 use crate::contract::{AttendanceMode, DATE_FORMAT};
 use crate::ingest::attendance::{self, Attendance};
 use crate::ingest::input::{RawFile, Snapshot, LINE};
@@ -39,7 +39,11 @@ pub struct Validated {
     pub grades: DataFrame,
     pub credits: DataFrame,
     pub behavior: Option<DataFrame>,
+    /// Known outcomes: outcomes.csv, or else (with `[outcomes.exit_codes]`) the students' last
+    /// enrollment spans, where `graduated` and `other` stand for exits the label rule decides.
     pub outcomes: Option<DataFrame>,
+    /// Accepted enrollment.csv rows, typed, when the snapshot has the file.
+    pub enrollment: Option<DataFrame>,
     pub quality: QualityReport,
 }
 
@@ -76,10 +80,21 @@ pub fn load(
         }
     }
     let raw_outcomes = if with_outcomes {
-        Some(snapshot.scan(&crate::contract::OUTCOMES)?)
+        snapshot.scan_optional(&crate::contract::OUTCOMES)?
     } else {
         None
     };
+    // Without outcomes.csv, training reads the outcomes of enrollment exits, when the config
+    // says what the exit codes mean.
+    let outcomes_from_exits = with_outcomes
+        && raw_outcomes.is_none()
+        && raw_enrollment.is_some()
+        && !config.outcomes.exit_codes.is_empty();
+    if with_outcomes && raw_outcomes.is_none() && !outcomes_from_exits {
+        return Err(EwsError::MissingFile {
+            path: snapshot.path(&crate::contract::OUTCOMES),
+        });
+    }
 
     let mut quality = QualityReport::default();
     if raw_behavior.is_none() {
@@ -108,15 +123,27 @@ pub fn load(
     let enrolled = attendance::StudentIndex::new(students.column("student_id")?.str()?)
         .with_out_of_scope(out_of_scope.column("student_id")?.str()?.iter().flatten());
 
-    let membership = match (&raw_calendar, &raw_enrollment) {
-        (Some(calendar), Some(enrollment)) => Some(membership(
-            calendar,
-            enrollment,
-            &enrolled,
-            config,
-            &mut quality,
-        )?),
-        _ => None,
+    let (membership, enrollment) = match (&raw_calendar, &raw_enrollment) {
+        (Some(calendar), Some(enrollment)) => {
+            let (membership, enrollment) =
+                membership(calendar, enrollment, &enrolled, config, &mut quality)?;
+            (Some(membership), Some(enrollment))
+        }
+        (None, Some(raw)) => (
+            None,
+            Some(check_file(
+                raw,
+                Prepare::Enrollment(&enrolled),
+                enrollment_rules(config),
+                enrollment_typed(),
+                &mut quality,
+            )?),
+        ),
+        _ => (None, None),
+    };
+    let students = match &enrollment {
+        Some(enrollment) => cohorts_from_enrollment(students, enrollment, config)?,
+        None => students,
     };
 
     let started = std::time::Instant::now();
@@ -155,15 +182,21 @@ pub fn load(
         )?),
         None => None,
     };
-    let outcomes = match &raw_outcomes {
-        Some(raw) => Some(check_file(
+    let outcomes = match (&raw_outcomes, &enrollment) {
+        (Some(raw), _) => Some(check_file(
             raw,
             Prepare::EnrollmentAndFirstLine(&enrolled),
             outcomes_rules(config),
             outcomes_typed(),
             &mut quality,
         )?),
-        None => None,
+        (None, Some(enrollment)) if outcomes_from_exits => Some(outcomes_from_enrollment(
+            enrollment,
+            as_of,
+            config,
+            &mut quality,
+        )?),
+        _ => None,
     };
     implausible_feeds(&students, &attendance, as_of, config, &mut quality)?;
 
@@ -176,6 +209,7 @@ pub fn load(
         credits,
         behavior,
         outcomes,
+        enrollment,
         quality,
     })
 }
@@ -204,7 +238,7 @@ fn membership(
     enrolled: &attendance::StudentIndex,
     config: &Config,
     quality: &mut QualityReport,
-) -> Result<Membership> {
+) -> Result<(Membership, DataFrame)> {
     let calendar = check_file(
         raw_calendar,
         Prepare::Nothing,
@@ -261,7 +295,108 @@ fn membership(
         )?;
         quality.add_rejects(crate::contract::ENROLLMENT.name, rejects);
     }
-    Ok(membership)
+    Ok((membership, enrollment))
+}
+
+/// students.csv's cohort_year where it is blank, from enrollment.csv: the school year of the
+/// student's first span entered in grade 9, plus 3 (contract, part 2), so a retained student
+/// keeps the cohort. Students without such a span keep a blank (derived from the grade later).
+fn cohorts_from_enrollment(
+    students: DataFrame,
+    enrollment: &DataFrame,
+    config: &Config,
+) -> Result<DataFrame> {
+    let entered_grade_9 = enrollment
+        .clone()
+        .lazy()
+        .filter(col("entry_grade_level").eq(lit(9)))
+        .group_by([col("student_id")])
+        .agg([col("entry_date").min().alias("__grade_9_entry")])
+        .select([
+            col("student_id"),
+            (school_year_of_column(col("__grade_9_entry"), config) + lit(3))
+                .cast(DataType::Int32)
+                .alias("__enrollment_cohort"),
+        ]);
+    Ok(students
+        .lazy()
+        .join(
+            entered_grade_9,
+            [col("student_id")],
+            [col("student_id")],
+            JoinArgs {
+                maintain_order: MaintainOrderJoin::Left,
+                ..JoinArgs::new(JoinType::Left)
+            },
+        )
+        .with_column(
+            col("cohort_year")
+                .fill_null(col("__enrollment_cohort"))
+                .alias("cohort_year"),
+        )
+        .drop(by_name(["__enrollment_cohort"], true, false))
+        .collect()?)
+}
+
+/// Outcomes from the students' last enrollment span (by entry date), through
+/// `[outcomes.exit_codes]`: a span still open is `still_enrolled` as of the as-of date; an exit
+/// is its code's outcome on its exit date (`graduated` and `other` decided by the label rule).
+/// An exit whose code the config does not list gives no outcome, with a warning row.
+fn outcomes_from_enrollment(
+    enrollment: &DataFrame,
+    as_of: NaiveDate,
+    config: &Config,
+    quality: &mut QualityReport,
+) -> Result<DataFrame> {
+    let codes = &config.outcomes.exit_codes;
+    let outcome = codes.iter().fold(
+        lit(NULL).cast(DataType::String),
+        |others, (code, outcome)| {
+            when(col("exit_code").eq(lit(code.as_str())))
+                .then(lit(outcome.as_str()))
+                .otherwise(others)
+        },
+    );
+    let last = enrollment
+        .clone()
+        .lazy()
+        .sort(["student_id", "entry_date", LINE], Default::default())
+        .group_by_stable([col("student_id")])
+        .agg([col("*").last()])
+        .with_column(
+            when(col("exit_date").is_null())
+                .then(lit("still_enrolled"))
+                .otherwise(outcome)
+                .alias("outcome"),
+        )
+        .collect()?;
+    let unknown = last
+        .clone()
+        .lazy()
+        .filter(col("outcome").is_null())
+        .select([
+            lit(crate::contract::ENROLLMENT.name).alias("file"),
+            col(LINE).cast(DataType::UInt64).alias("line"),
+            lit("exit_code").alias("column"),
+            col("exit_code").alias("value"),
+            lit("exit code not in [outcomes.exit_codes]: the student has no outcome for training")
+                .alias("reason"),
+            lit(Action::Warn.as_str()).alias("action"),
+        ])
+        .collect()?;
+    quality.add_rejects(crate::contract::ENROLLMENT.name, unknown);
+    Ok(last
+        .lazy()
+        .filter(col("outcome").is_not_null())
+        .select([
+            col("student_id"),
+            col("outcome"),
+            when(col("exit_date").is_null())
+                .then(date_literal(as_of))
+                .otherwise(col("exit_date"))
+                .alias("outcome_date"),
+        ])
+        .collect()?)
 }
 
 /// A daily-mode run on an export that has a calendar and no P row at all is reading an

@@ -381,6 +381,13 @@ pub(crate) fn enrollment_rules(config: &Config) -> Vec<Rule> {
             "exit_date before entry_date",
             date("exit_date").lt(date("entry_date")),
         ),
+        Rule::reject(
+            "entry_grade_level",
+            crate::contract::UNKNOWN_GRADE_REASON,
+            blank("entry_grade_level")
+                .not()
+                .and(grade("entry_grade_level").is_null()),
+        ),
     ]
 }
 
@@ -391,6 +398,6 @@ pub(crate) fn enrollment_typed() -> Vec<Expr> {
         date("entry_date").alias("entry_date"),
         date("exit_date").alias("exit_date"),
         col("exit_code"),
-        col("entry_grade_level"),
+        grade("entry_grade_level").alias("entry_grade_level"),
     ]
 }

@@ -110,9 +110,17 @@ pub struct TrainingCounts {
     pub excluded_not_yet_known: usize,
     /// Enrolled students with no row in outcomes.csv.
     pub excluded_no_outcome: usize,
+    /// Enrollment exits the config maps to `other` (only when outcomes come from
+    /// enrollment.csv; not written when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub excluded_other_exit: usize,
     /// outcomes.csv rows for students not in students.csv (not used).
     pub outcomes_not_enrolled: usize,
     pub holdout_students: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The model features, in order.

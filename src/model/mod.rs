@@ -38,6 +38,8 @@ pub struct Labels {
     pub excluded_transferred: usize,
     pub excluded_not_yet_known: usize,
     pub excluded_no_outcome: usize,
+    /// Enrollment exits the config maps to `other` (contract, part 2).
+    pub excluded_other_exit: usize,
     pub outcomes_not_enrolled: usize,
 }
 
@@ -72,6 +74,7 @@ pub fn labels(run: &FeatureRun, outcomes: &DataFrame, config: &Config) -> Result
         excluded_transferred: 0,
         excluded_not_yet_known: 0,
         excluded_no_outcome: 0,
+        excluded_other_exit: 0,
         outcomes_not_enrolled: 0,
     };
     for ((outcome, date), cohort) in outcome
@@ -85,6 +88,20 @@ pub fn labels(run: &FeatureRun, outcomes: &DataFrame, config: &Config) -> Result
                 None
             }
             Some("graduated_on_time") => Some(false),
+            // An enrollment exit: on time when on or before August 31 of the cohort year.
+            Some("graduated") => match (cohort, date) {
+                (Some(cohort), Some(date)) => {
+                    chrono::NaiveDate::from_ymd_opt(cohort, 8, 31).map(|deadline| date > deadline)
+                }
+                _ => {
+                    result.excluded_not_yet_known += 1;
+                    None
+                }
+            },
+            Some("other") => {
+                result.excluded_other_exit += 1;
+                None
+            }
             Some("graduated_late") | Some("dropped_out") => Some(true),
             Some("still_enrolled") => {
                 // The cohort year ends the day before the next school year starts.
@@ -368,6 +385,7 @@ pub fn train(
             excluded_transferred: labels.excluded_transferred,
             excluded_not_yet_known: labels.excluded_not_yet_known,
             excluded_no_outcome: labels.excluded_no_outcome,
+            excluded_other_exit: labels.excluded_other_exit,
             outcomes_not_enrolled: labels.outcomes_not_enrolled,
             holdout_students: holdout_rows.len(),
         },

@@ -94,6 +94,13 @@ impl ModelCard {
             m.hyperparameters.holdout_fraction * 100.0,
             t.holdout_students
         );
+        if t.excluded_other_exit > 0 {
+            let _ = writeln!(
+                s,
+                "Outcomes from enrollment exits (`[outcomes.exit_codes]`): {} students whose exit maps to `other` were excluded.\n",
+                t.excluded_other_exit
+            );
+        }
         s.push_str("## Model and features\n\nLogistic regression (linfa-logistic) on standardised features, L2 penalty chosen by stratified k-fold cross-validation (lowest mean log loss). Missing values count as the training mean. Demographic columns are never features. Definitions and units: docs/features.md.\n\n| feature | coefficient per SD | training mean |\n|---|---|---|\n");
         for ((name, coef), mean) in m.features.iter().zip(&m.coefficients).zip(&m.means) {
             let _ = writeln!(s, "| {name} | {coef:+.3} | {mean:.3} |");

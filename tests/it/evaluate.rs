@@ -31,6 +31,7 @@ fn evaluation_by_hand_on_three_labelled_students() {
         excluded_transferred: 0,
         excluded_not_yet_known: 0,
         excluded_no_outcome: 1,
+        excluded_other_exit: 0,
         outcomes_not_enrolled: 0,
     };
     let probabilities = [0.9, 0.2, 0.6, 0.5];

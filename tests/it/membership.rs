@@ -272,3 +272,101 @@ fn bad_spans_are_rejected_rows() {
         .count();
     assert_eq!(no_span, 2, "0002's two rows");
 }
+
+#[test]
+fn a_retained_student_keeps_the_cohort_of_the_grade_9_entry() {
+    // 0002 (grade 10; its cohort_year blanked below) entered grade 9 in
+    // August 2023 (school year 2024) and repeated it: cohort 2024 + 3 = 2027, where today's
+    // grade would say 2026 + 12 − 10 = 2028.
+    let dir = tempfile::tempdir().unwrap();
+    exceptions(dir.path());
+    common::edit(
+        dir.path(),
+        "students.csv",
+        "0002,Ben,O'Brien,010,\"King, Jr. High\",10,2009-08-15,2028,",
+        "0002,Ben,O'Brien,010,\"King, Jr. High\",10,2009-08-15,,",
+    );
+    common::edit(
+        dir.path(),
+        "enrollment.csv",
+        "0002,010,2026-01-12,2026-01-14,T1,10\n",
+        "0002,010,2023-08-21,2024-06-10,,09\n\
+         0002,010,2024-08-20,2025-06-10,,09\n\
+         0002,010,2026-01-12,2026-01-14,T1,10\n",
+    );
+    let config = config();
+    let data = load(dir.path(), &config, Some(date("2026-01-16")));
+    let run = features::compute(&data, &config).unwrap();
+    let ids = run.table.column("student_id").unwrap().str().unwrap();
+    let cohorts = run.table.column("cohort_year").unwrap().i32().unwrap();
+    let cohort: BTreeMap<&str, i32> = ids
+        .iter()
+        .zip(cohorts.iter())
+        .map(|(id, c)| (id.unwrap(), c.unwrap()))
+        .collect();
+    assert_eq!(cohort["0002"], 2027);
+    // Without a grade-9 span the grade decides, as in part 1: 0003 is in grade 11.
+    assert_eq!(cohort["0003"], 2027);
+    // A cohort_year in students.csv wins: 0004's 2026.
+    assert_eq!(cohort["0004"], 2026);
+}
+
+#[test]
+fn outcomes_come_from_enrollment_exits_when_there_is_no_outcomes_file() {
+    let dir = tempfile::tempdir().unwrap();
+    exceptions(dir.path());
+    // 0001 still enrolled; 0002 moved (T1 = other... its last span is open); 0003 dropped out;
+    // 0004 graduated mid-year, within its cohort year 2026: on time.
+    write(
+        dir.path(),
+        "enrollment.csv",
+        "student_id,school_id,entry_date,exit_date,exit_code,entry_grade_level\n\
+         0001,010,2026-01-12,,,09\n\
+         0002,010,2026-01-12,2026-01-14,T1,10\n\
+         0002,020,2026-01-14,,,10\n\
+         0003,020,2026-01-12,2026-01-15,DO,11\n\
+         0004,020,2026-01-12,2026-01-14,GR,12\n",
+    );
+    let mut config = config();
+    for (code, outcome) in [("T1", "other"), ("DO", "dropped_out"), ("GR", "graduated")] {
+        config
+            .outcomes
+            .exit_codes
+            .insert(code.into(), outcome.into());
+    }
+    let snapshot = ews::ingest::input::Snapshot::open(dir.path()).unwrap();
+    let data =
+        ews::ingest::checks::load(&snapshot, &config, Some(date("2026-01-16")), true).unwrap();
+    let run = features::compute(&data, &config).unwrap();
+    let labels = ews::model::labels(&run, data.outcomes.as_ref().unwrap(), &config).unwrap();
+    let ids = run.table.column("student_id").unwrap().str().unwrap();
+    let by_id: BTreeMap<&str, Option<bool>> = ids
+        .iter()
+        .map(|id| id.unwrap())
+        .zip(labels.labels.iter().copied())
+        .collect();
+    assert_eq!(by_id["0003"], Some(true), "dropped out");
+    assert_eq!(by_id["0004"], Some(false), "graduated on time");
+    // Still enrolled before the end of their cohort year: not yet known.
+    assert_eq!(by_id["0001"], None);
+    assert_eq!(by_id["0002"], None);
+    assert_eq!(labels.excluded_not_yet_known, 2);
+
+    // An exit code the config does not list: no outcome, and a warning row naming the line.
+    config.outcomes.exit_codes.remove("DO");
+    let data =
+        ews::ingest::checks::load(&snapshot, &config, Some(date("2026-01-16")), true).unwrap();
+    let warned: Vec<(u64, String)> = flags(&data)
+        .into_iter()
+        .filter(|f| f.0 == "enrollment.csv" && f.2 == "exit_code")
+        .map(|f| (f.1, f.5))
+        .collect();
+    assert_eq!(warned, [(5, "warning".to_string())]);
+
+    // Without exit codes in the config, training needs outcomes.csv.
+    config.outcomes.exit_codes.clear();
+    let err = ews::ingest::checks::load(&snapshot, &config, Some(date("2026-01-16")), true)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("outcomes.csv"), "{err}");
+}
