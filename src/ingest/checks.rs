@@ -104,13 +104,32 @@ pub fn load(
         );
         quality.absent.push(crate::contract::BEHAVIOR.name);
     }
-    let students = check_file(
+    let mut students = check_file(
         &raw_students,
         Prepare::FirstLine,
-        students_rules(config),
+        students_rules(config, raw_enrollment.is_some()),
         students_typed(),
         &mut quality,
     )?;
+    // enrollment.csv is checked against every accepted student: the grades it may supply
+    // decide who is in scope.
+    let enrollment = match &raw_enrollment {
+        Some(raw) => {
+            let everyone = attendance::StudentIndex::new(students.column("student_id")?.str()?);
+            let enrollment = check_file(
+                raw,
+                Prepare::Enrollment(&everyone),
+                enrollment_rules(config),
+                enrollment_typed(),
+                &mut quality,
+            )?;
+            students =
+                school_and_grade_from_enrollment(students, &enrollment, as_of, &mut quality)?;
+            students = cohorts_from_enrollment(students, &enrollment, config)?;
+            Some(enrollment)
+        }
+        None => None,
+    };
     let (students, out_of_scope) = split_scope(students, config)?;
     if let Some(quality) = quality
         .files
@@ -123,27 +142,19 @@ pub fn load(
     let enrolled = attendance::StudentIndex::new(students.column("student_id")?.str()?)
         .with_out_of_scope(out_of_scope.column("student_id")?.str()?.iter().flatten());
 
-    let (membership, enrollment) = match (&raw_calendar, &raw_enrollment) {
-        (Some(calendar), Some(enrollment)) => {
-            let (membership, enrollment) =
-                membership(calendar, enrollment, &enrolled, config, &mut quality)?;
-            (Some(membership), Some(enrollment))
-        }
-        (None, Some(raw)) => (
-            None,
-            Some(check_file(
-                raw,
-                Prepare::Enrollment(&enrolled),
-                enrollment_rules(config),
-                enrollment_typed(),
-                &mut quality,
-            )?),
-        ),
-        _ => (None, None),
+    let enrollment = match enrollment {
+        Some(enrollment) => Some(enrollment_in_scope(enrollment, &enrolled, &mut quality)?),
+        None => None,
     };
-    let students = match &enrollment {
-        Some(enrollment) => cohorts_from_enrollment(students, enrollment, config)?,
-        None => students,
+    let membership = match (&raw_calendar, &enrollment) {
+        (Some(calendar), Some(enrollment)) => Some(membership(
+            calendar,
+            enrollment,
+            &enrolled,
+            config,
+            &mut quality,
+        )?),
+        _ => None,
     };
 
     let started = std::time::Instant::now();
@@ -230,15 +241,130 @@ fn split_scope(students: DataFrame, config: &Config) -> Result<(DataFrame, DataF
     Ok((students.filter(&in_scope)?, out))
 }
 
-/// Checks calendar.csv and enrollment.csv and builds the students' membership days; their
-/// rejected rows go to the report.
+/// school_id and grade_level where students.csv leaves them blank, from the student's latest
+/// enrollment span (on or before the as-of date when it is given); a student for whom neither
+/// gives them is a rejected row.
+fn school_and_grade_from_enrollment(
+    students: DataFrame,
+    enrollment: &DataFrame,
+    as_of: Option<NaiveDate>,
+    quality: &mut QualityReport,
+) -> Result<DataFrame> {
+    let unknown = || blank("school_id").or(col("grade_level").is_null());
+    let count = students
+        .clone()
+        .lazy()
+        .select([unknown().sum().cast(DataType::UInt64).alias("n")])
+        .collect()?;
+    if count.column("n")?.u64()?.get(0).unwrap_or(0) == 0 {
+        return Ok(students);
+    }
+    let mut spans = enrollment.clone().lazy();
+    if let Some(as_of) = as_of {
+        spans = spans.filter(col("entry_date").lt_eq(date_literal(as_of)));
+    }
+    let latest = spans
+        .sort(["student_id", "entry_date", LINE], Default::default())
+        .group_by_stable([col("student_id")])
+        .agg([
+            col("school_id").last().alias("__span_school"),
+            col("entry_grade_level").last().alias("__span_grade"),
+        ]);
+    let filled = students
+        .lazy()
+        .join(
+            latest,
+            [col("student_id")],
+            [col("student_id")],
+            JoinArgs {
+                maintain_order: MaintainOrderJoin::Left,
+                ..JoinArgs::new(JoinType::Left)
+            },
+        )
+        .with_columns([
+            when(blank("school_id"))
+                .then(col("__span_school"))
+                .otherwise(col("school_id"))
+                .alias("school_id"),
+            col("grade_level")
+                .fill_null(col("__span_grade"))
+                .alias("grade_level"),
+        ])
+        .drop(by_name(["__span_school", "__span_grade"], true, false))
+        .collect()?;
+    let rejects = filled
+        .clone()
+        .lazy()
+        .filter(unknown())
+        .select([
+            lit(crate::contract::STUDENTS.name).alias("file"),
+            col(LINE).cast(DataType::UInt64).alias("line"),
+            when(blank("school_id"))
+                .then(lit("school_id"))
+                .otherwise(lit("grade_level"))
+                .alias("column"),
+            lit(NULL).cast(DataType::String).alias("value"),
+            lit("missing value (blank, and no enrollment span of the student gives it)")
+                .alias("reason"),
+            lit(Action::Reject.as_str()).alias("action"),
+        ])
+        .collect()?;
+    quality.add_rejects(crate::contract::STUDENTS.name, rejects);
+    Ok(filled.lazy().filter(unknown().not()).collect()?)
+}
+
+/// The enrollment rows of students in scope: rows of students outside it are skipped and
+/// counted; rows of students whose students.csv row was rejected (after enrollment filled
+/// what it could) are rejected like any other file's.
+fn enrollment_in_scope(
+    enrollment: DataFrame,
+    enrolled: &attendance::StudentIndex,
+    quality: &mut QualityReport,
+) -> Result<DataFrame> {
+    let ids = enrollment.column("student_id")?.str()?;
+    let out: BooleanChunked = ids
+        .iter()
+        .map(|id| Some(id.is_some_and(|id| enrolled.is_out_of_scope(id.as_bytes()))))
+        .collect();
+    let unknown: BooleanChunked = ids
+        .iter()
+        .zip(out.iter())
+        .map(|(id, out)| Some(out != Some(true) && !id.is_some_and(|id| enrolled.contains(id))))
+        .collect();
+    let skipped = out.sum().unwrap_or(0) as u64;
+    let rejected = enrollment
+        .filter(&unknown)?
+        .lazy()
+        .select([
+            lit(crate::contract::ENROLLMENT.name).alias("file"),
+            col(LINE).cast(DataType::UInt64).alias("line"),
+            lit("student_id").alias("column"),
+            col("student_id").alias("value"),
+            lit(crate::contract::NOT_ENROLLED_REASON).alias("reason"),
+            lit(Action::Reject.as_str()).alias("action"),
+        ])
+        .collect()?;
+    if let Some(file) = quality
+        .files
+        .iter_mut()
+        .find(|f| f.file == crate::contract::ENROLLMENT.name)
+    {
+        file.out_of_scope = skipped;
+    }
+    quality.add_rejects(crate::contract::ENROLLMENT.name, rejected);
+    let keep = !&(&out | &unknown);
+    Ok(enrollment.filter(&keep)?)
+}
+
+/// Checks calendar.csv and builds the students' membership days from it and the checked
+/// enrollment rows; rejected rows go to the report.
 fn membership(
     raw_calendar: &RawFile,
-    raw_enrollment: &RawFile,
+    enrollment: &DataFrame,
     enrolled: &attendance::StudentIndex,
     config: &Config,
     quality: &mut QualityReport,
-) -> Result<(Membership, DataFrame)> {
+) -> Result<Membership> {
     let calendar = check_file(
         raw_calendar,
         Prepare::Nothing,
@@ -247,14 +373,7 @@ fn membership(
         quality,
     )?;
     let calendars = SchoolCalendars::from_frame(&calendar)?;
-    let enrollment = check_file(
-        raw_enrollment,
-        Prepare::Enrollment(enrolled),
-        enrollment_rules(config),
-        enrollment_typed(),
-        quality,
-    )?;
-    let (membership, span_rejects) = Membership::build(&enrollment, enrolled, calendars, config)?;
+    let (membership, span_rejects) = Membership::build(enrollment, enrolled, calendars, config)?;
     if !span_rejects.is_empty() {
         // The rejected rows' values, for rejects.csv only.
         let lines: Vec<u64> = span_rejects.iter().map(|r| r.line).collect();
@@ -295,7 +414,7 @@ fn membership(
         )?;
         quality.add_rejects(crate::contract::ENROLLMENT.name, rejects);
     }
-    Ok((membership, enrollment))
+    Ok(membership)
 }
 
 /// students.csv's cohort_year where it is blank, from enrollment.csv: the school year of the

@@ -113,12 +113,14 @@ pub(crate) fn unknown_mark(config: &Config, column: &'static str) -> Rule {
     )
 }
 
-pub(crate) fn students_rules(config: &Config) -> Vec<Rule> {
+/// `blanks_from_enrollment`: the snapshot has enrollment.csv, which may supply a blank
+/// school_id or grade_level (a student it gives neither is rejected after).
+pub(crate) fn students_rules(config: &Config, blanks_from_enrollment: bool) -> Vec<Rule> {
     let birth_date_reason = format!(
         "unparseable date (expected {}); left blank",
         config.input.date_format("students")
     );
-    vec![
+    let mut rules = vec![
         missing("student_id"),
         Rule::reject(
             "student_id",
@@ -127,12 +129,17 @@ pub(crate) fn students_rules(config: &Config) -> Vec<Rule> {
         ),
         missing("first_name"),
         missing("last_name"),
-        missing("school_id"),
-        missing("grade_level"),
+    ];
+    if !blanks_from_enrollment {
+        rules.extend([missing("school_id"), missing("grade_level")]);
+    }
+    rules.extend([
         Rule::reject(
             "grade_level",
             crate::contract::UNKNOWN_GRADE_REASON,
-            grade("grade_level").is_null(),
+            blank("grade_level")
+                .not()
+                .and(grade("grade_level").is_null()),
         ),
         malformed("birth_date", date("birth_date"), &birth_date_reason),
         malformed(
@@ -140,7 +147,8 @@ pub(crate) fn students_rules(config: &Config) -> Vec<Rule> {
             int("cohort_year"),
             "unparseable year; left blank",
         ),
-    ]
+    ]);
+    rules
 }
 
 pub(crate) fn students_typed() -> Vec<Expr> {

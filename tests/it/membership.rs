@@ -370,3 +370,77 @@ fn outcomes_come_from_enrollment_exits_when_there_is_no_outcomes_file() {
         .to_string();
     assert!(err.contains("outcomes.csv"), "{err}");
 }
+
+#[test]
+fn school_and_grade_come_from_enrollment_when_blank() {
+    // 0003's school and grade are blank in students.csv: its span (020, entered in grade 11)
+    // gives them. 0001's grade is blank and it has no span: rejected, with its line.
+    let dir = tempfile::tempdir().unwrap();
+    exceptions(dir.path());
+    common::edit(
+        dir.path(),
+        "students.csv",
+        "0003,Cy,Nguyễn,020,Lincoln High,11,",
+        "0003,Cy,Nguyễn,,Lincoln High,,",
+    );
+    common::edit(
+        dir.path(),
+        "students.csv",
+        "0001,Ana,Muñoz,010,\"King, Jr. High\",9,",
+        "0001,Ana,Muñoz,010,\"King, Jr. High\", ,",
+    );
+    common::edit(
+        dir.path(),
+        "enrollment.csv",
+        "0001,010,2026-01-12,,,09\n",
+        "",
+    );
+    common::edit(
+        dir.path(),
+        "attendance.csv",
+        "0001,010,2026-01-13,A,0.5\n",
+        "",
+    );
+    let data = load(dir.path(), &config(), Some(date("2026-01-16")));
+    let ids = data.students.column("student_id").unwrap().str().unwrap();
+    let row = ids.iter().position(|id| id == Some("0003")).unwrap();
+    assert_eq!(
+        data.students
+            .column("school_id")
+            .unwrap()
+            .str()
+            .unwrap()
+            .get(row),
+        Some("020")
+    );
+    assert_eq!(
+        data.students
+            .column("grade_level")
+            .unwrap()
+            .i32()
+            .unwrap()
+            .get(row),
+        Some(11)
+    );
+    assert!(!ids.iter().any(|id| id == Some("0001")));
+    let rejected: Vec<(u64, String, String)> = flags(&data)
+        .into_iter()
+        .filter(|f| f.0 == "students.csv" && f.5 == "row rejected")
+        .map(|f| (f.1, f.2, f.4))
+        .collect();
+    assert_eq!(rejected.len(), 1, "{rejected:#?}");
+    assert_eq!((rejected[0].0, rejected[0].1.as_str()), (2, "grade_level"));
+    assert!(rejected[0].2.contains("no enrollment span"));
+    // 0003 is scored with its features; without enrollment.csv the blanks are rejected.
+    let v = features_of(dir.path(), &config());
+    assert_close(&v, "0003", "attendance_rate", 1.0);
+    std::fs::remove_file(dir.path().join("enrollment.csv")).unwrap();
+    std::fs::remove_file(dir.path().join("calendar.csv")).unwrap();
+    std::fs::remove_file(dir.path().join("snapshot.toml")).unwrap();
+    let data = load(dir.path(), &config(), Some(date("2026-01-16")));
+    let missing = flags(&data)
+        .into_iter()
+        .filter(|f| f.0 == "students.csv" && f.4.starts_with("missing value"))
+        .count();
+    assert_eq!(missing, 2);
+}
