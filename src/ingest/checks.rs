@@ -10,13 +10,17 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use crate::config::{school_year_of_column, Config};
+use crate::config::Config;
 use crate::contract::{AttendanceMode, DATE_FORMAT};
 use crate::ingest::attendance::{self, Attendance};
+use crate::ingest::enrollment::{
+    cohorts_from_enrollment, enrollment_in_scope, outcomes_from_enrollment,
+    school_and_grade_from_enrollment,
+};
 use crate::ingest::input::{RawFile, Snapshot, LINE};
 use crate::ingest::membership::{Membership, SchoolCalendars};
 use crate::ingest::quality::RejectRow;
-use crate::ingest::quality::{Action, FileQuality, QualityReport};
+use crate::ingest::quality::{flag_columns, Action, FileQuality, QualityReport};
 use crate::io::error::EwsError;
 use crate::io::error::Result;
 
@@ -241,121 +245,6 @@ fn split_scope(students: DataFrame, config: &Config) -> Result<(DataFrame, DataF
     Ok((students.filter(&in_scope)?, out))
 }
 
-/// school_id and grade_level where students.csv leaves them blank, from the student's latest
-/// enrollment span (on or before the as-of date when it is given); a student for whom neither
-/// gives them is a rejected row.
-fn school_and_grade_from_enrollment(
-    students: DataFrame,
-    enrollment: &DataFrame,
-    as_of: Option<NaiveDate>,
-    quality: &mut QualityReport,
-) -> Result<DataFrame> {
-    let unknown = || blank("school_id").or(col("grade_level").is_null());
-    let count = students
-        .clone()
-        .lazy()
-        .select([unknown().sum().cast(DataType::UInt64).alias("n")])
-        .collect()?;
-    if count.column("n")?.u64()?.get(0).unwrap_or(0) == 0 {
-        return Ok(students);
-    }
-    let mut spans = enrollment.clone().lazy();
-    if let Some(as_of) = as_of {
-        spans = spans.filter(col("entry_date").lt_eq(date_literal(as_of)));
-    }
-    let latest = spans
-        .sort(["student_id", "entry_date", LINE], Default::default())
-        .group_by_stable([col("student_id")])
-        .agg([
-            col("school_id").last().alias("__span_school"),
-            col("entry_grade_level").last().alias("__span_grade"),
-        ]);
-    let filled = students
-        .lazy()
-        .join(
-            latest,
-            [col("student_id")],
-            [col("student_id")],
-            JoinArgs {
-                maintain_order: MaintainOrderJoin::Left,
-                ..JoinArgs::new(JoinType::Left)
-            },
-        )
-        .with_columns([
-            when(blank("school_id"))
-                .then(col("__span_school"))
-                .otherwise(col("school_id"))
-                .alias("school_id"),
-            col("grade_level")
-                .fill_null(col("__span_grade"))
-                .alias("grade_level"),
-        ])
-        .drop(by_name(["__span_school", "__span_grade"], true, false))
-        .collect()?;
-    let rejects = filled
-        .clone()
-        .lazy()
-        .filter(unknown())
-        .select([
-            lit(crate::contract::STUDENTS.name).alias("file"),
-            col(LINE).cast(DataType::UInt64).alias("line"),
-            when(blank("school_id"))
-                .then(lit("school_id"))
-                .otherwise(lit("grade_level"))
-                .alias("column"),
-            lit(NULL).cast(DataType::String).alias("value"),
-            lit("missing value (blank, and no enrollment span of the student gives it)")
-                .alias("reason"),
-            lit(Action::Reject.as_str()).alias("action"),
-        ])
-        .collect()?;
-    quality.add_rejects(crate::contract::STUDENTS.name, rejects);
-    Ok(filled.lazy().filter(unknown().not()).collect()?)
-}
-
-/// The enrollment rows of students in scope: rows of students outside it are skipped and
-/// counted; rows of students whose students.csv row was rejected (after enrollment filled
-/// what it could) are rejected like any other file's.
-fn enrollment_in_scope(
-    enrollment: DataFrame,
-    enrolled: &attendance::StudentIndex,
-    quality: &mut QualityReport,
-) -> Result<DataFrame> {
-    let ids = enrollment.column("student_id")?.str()?;
-    let out: BooleanChunked = ids
-        .iter()
-        .map(|id| Some(id.is_some_and(|id| enrolled.is_out_of_scope(id.as_bytes()))))
-        .collect();
-    let unknown: BooleanChunked = ids
-        .iter()
-        .zip(out.iter())
-        .map(|(id, out)| Some(out != Some(true) && !id.is_some_and(|id| enrolled.contains(id))))
-        .collect();
-    let skipped = out.sum().unwrap_or(0) as u64;
-    let rejected = enrollment
-        .filter(&unknown)?
-        .lazy()
-        .select([
-            lit(crate::contract::ENROLLMENT.name).alias("file"),
-            col(LINE).cast(DataType::UInt64).alias("line"),
-            lit("student_id").alias("column"),
-            col("student_id").alias("value"),
-            lit(crate::contract::NOT_ENROLLED_REASON).alias("reason"),
-            lit(Action::Reject.as_str()).alias("action"),
-        ])
-        .collect()?;
-    if let Some(file) = quality
-        .files
-        .iter_mut()
-        .find(|f| f.file == crate::contract::ENROLLMENT.name)
-    {
-        file.out_of_scope = skipped;
-    }
-    quality.add_rejects(crate::contract::ENROLLMENT.name, rejected);
-    let keep = !&(&out | &unknown);
-    Ok(enrollment.filter(&keep)?)
-}
-
 /// Checks calendar.csv and builds the students' membership days from it and the checked
 /// enrollment rows; rejected rows go to the report.
 fn membership(
@@ -415,107 +304,6 @@ fn membership(
         quality.add_rejects(crate::contract::ENROLLMENT.name, rejects);
     }
     Ok(membership)
-}
-
-/// students.csv's cohort_year where it is blank, from enrollment.csv: the school year of the
-/// student's first span entered in grade 9, plus 3 (contract, part 2), so a retained student
-/// keeps the cohort. Students without such a span keep a blank (derived from the grade later).
-fn cohorts_from_enrollment(
-    students: DataFrame,
-    enrollment: &DataFrame,
-    config: &Config,
-) -> Result<DataFrame> {
-    let entered_grade_9 = enrollment
-        .clone()
-        .lazy()
-        .filter(col("entry_grade_level").eq(lit(9)))
-        .group_by([col("student_id")])
-        .agg([col("entry_date").min().alias("__grade_9_entry")])
-        .select([
-            col("student_id"),
-            (school_year_of_column(col("__grade_9_entry"), config) + lit(3))
-                .cast(DataType::Int32)
-                .alias("__enrollment_cohort"),
-        ]);
-    Ok(students
-        .lazy()
-        .join(
-            entered_grade_9,
-            [col("student_id")],
-            [col("student_id")],
-            JoinArgs {
-                maintain_order: MaintainOrderJoin::Left,
-                ..JoinArgs::new(JoinType::Left)
-            },
-        )
-        .with_column(
-            col("cohort_year")
-                .fill_null(col("__enrollment_cohort"))
-                .alias("cohort_year"),
-        )
-        .drop(by_name(["__enrollment_cohort"], true, false))
-        .collect()?)
-}
-
-/// Outcomes from the students' last enrollment span (by entry date), through
-/// `[outcomes.exit_codes]`: a span still open is `still_enrolled` as of the as-of date; an exit
-/// is its code's outcome on its exit date (`graduated` and `other` decided by the label rule).
-/// An exit whose code the config does not list gives no outcome, with a warning row.
-fn outcomes_from_enrollment(
-    enrollment: &DataFrame,
-    as_of: NaiveDate,
-    config: &Config,
-    quality: &mut QualityReport,
-) -> Result<DataFrame> {
-    let codes = &config.outcomes.exit_codes;
-    let outcome = codes.iter().fold(
-        lit(NULL).cast(DataType::String),
-        |others, (code, outcome)| {
-            when(col("exit_code").eq(lit(code.as_str())))
-                .then(lit(outcome.as_str()))
-                .otherwise(others)
-        },
-    );
-    let last = enrollment
-        .clone()
-        .lazy()
-        .sort(["student_id", "entry_date", LINE], Default::default())
-        .group_by_stable([col("student_id")])
-        .agg([col("*").last()])
-        .with_column(
-            when(col("exit_date").is_null())
-                .then(lit("still_enrolled"))
-                .otherwise(outcome)
-                .alias("outcome"),
-        )
-        .collect()?;
-    let unknown = last
-        .clone()
-        .lazy()
-        .filter(col("outcome").is_null())
-        .select([
-            lit(crate::contract::ENROLLMENT.name).alias("file"),
-            col(LINE).cast(DataType::UInt64).alias("line"),
-            lit("exit_code").alias("column"),
-            col("exit_code").alias("value"),
-            lit("exit code not in [outcomes.exit_codes]: the student has no outcome for training")
-                .alias("reason"),
-            lit(Action::Warn.as_str()).alias("action"),
-        ])
-        .collect()?;
-    quality.add_rejects(crate::contract::ENROLLMENT.name, unknown);
-    Ok(last
-        .lazy()
-        .filter(col("outcome").is_not_null())
-        .select([
-            col("student_id"),
-            col("outcome"),
-            when(col("exit_date").is_null())
-                .then(date_literal(as_of))
-                .otherwise(col("exit_date"))
-                .alias("outcome_date"),
-        ])
-        .collect()?)
 }
 
 /// A daily-mode run on an export that has a calendar and no P row at all is reading an
@@ -865,14 +653,13 @@ fn no_attendance_warnings(
     let missing = students
         .filter(&without)?
         .lazy()
-        .select([
-            lit(crate::contract::STUDENTS.name).alias("file"),
-            col(LINE).cast(DataType::UInt64).alias("line"),
-            lit("student_id").alias("column"),
-            col("student_id").alias("value"),
-            lit("no attendance rows this school year").alias("reason"),
-            lit(Action::Warn.as_str()).alias("action"),
-        ])
+        .select(flag_columns(
+            crate::contract::STUDENTS.name,
+            lit("student_id"),
+            col("student_id"),
+            lit("no attendance rows this school year"),
+            Action::Warn,
+        ))
         .collect()?;
     quality.add_rejects(crate::contract::STUDENTS.name, missing);
     Ok(())
@@ -899,17 +686,15 @@ fn implausible_birth_dates(
         .clone()
         .lazy()
         .filter(implausible.clone())
-        .select([
-            lit(crate::contract::STUDENTS.name).alias("file"),
-            col(LINE).cast(DataType::UInt64).alias("line"),
-            lit("birth_date").alias("column"),
-            col("birth_date").dt().to_string(DATE_FORMAT).alias("value"),
+        .select(flag_columns(
+            crate::contract::STUDENTS.name,
+            lit("birth_date"),
+            col("birth_date").dt().to_string(DATE_FORMAT),
             lit(format!(
                 "implausible date (the student would be under {MIN_PLAUSIBLE_AGE_YEARS} on the as-of date); left blank"
-            ))
-            .alias("reason"),
-            lit(Action::IgnoreValue.as_str()).alias("action"),
-        ])
+            )),
+            Action::IgnoreValue,
+        ))
         .collect()?;
     if flagged.height() == 0 {
         return Ok(students);

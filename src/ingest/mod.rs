@@ -3,7 +3,8 @@
 //! ([`header`]) and the mapping's values recoded ([`recode`]), Parquet files ([`parquet`]),
 //! the loader that checks every file ([`checks`]) by its row rules ([`rules`]) on typed
 //! columns ([`columns`]), students by id ([`student_index`]), membership days from enrollment
-//! spans and school calendars ([`membership`]), attendance read in one pass into a day grid per student
+//! spans and school calendars ([`membership`]), what else enrollment.csv gives (school, grade,
+//! cohort, outcomes from exits: [`enrollment`]), attendance read in one pass into a day grid per student
 //! ([`attendance`]), and the data-quality report and gate ([`quality`]). What they share: the
 //! line column, the chunk size and the chunk types below.
 
@@ -15,6 +16,7 @@ use crate::io::error::Result;
 pub mod attendance;
 pub mod checks;
 pub mod columns;
+pub mod enrollment;
 pub mod header;
 pub mod input;
 pub mod membership;

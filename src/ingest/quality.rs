@@ -12,6 +12,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::ingest::LINE;
 use crate::io::error::{EwsError, Result};
 
 /// Rows of an input file that were read but not used, by reason (never silently dropped).
@@ -109,6 +110,25 @@ impl FileQuality {
             self.rejected() as f64 / in_scope as f64
         }
     }
+}
+
+/// The columns of flagged rows (rejects.csv's layout) selected from a checked frame of `file`:
+/// the line, and the column, value and reason as expressions.
+pub(crate) fn flag_columns(
+    file: &'static str,
+    column: Expr,
+    value: Expr,
+    reason: Expr,
+    action: Action,
+) -> Vec<Expr> {
+    vec![
+        lit(file).alias("file"),
+        col(LINE).cast(DataType::UInt64).alias("line"),
+        column.alias("column"),
+        value.alias("value"),
+        reason.alias("reason"),
+        lit(action.as_str()).alias("action"),
+    ]
 }
 
 /// The data-quality report of a run.
