@@ -34,6 +34,39 @@ pub const OUTCOME_VALUES: [&str; 5] = [
 /// year, late otherwise; `other` exits are excluded from training and counted.
 pub const EXIT_OUTCOMES: [&str; 4] = ["transferred_out", "dropped_out", "graduated", "other"];
 
+/// The contract's term table (part 2): each term, the terms its mark covers (and so
+/// supersedes once posted), and the month-day it ends. A district adds its own in
+/// `[terms.<TERM>]`.
+pub const DEFAULT_TERMS: [(&str, &[&str], &str); 16] = [
+    ("Q1", &[], "10-31"),
+    ("Q2", &[], "01-31"),
+    ("Q3", &[], "04-15"),
+    ("Q4", &[], "06-15"),
+    ("W1", &[], "09-30"),
+    ("W2", &[], "11-15"),
+    ("W3", &[], "01-31"),
+    ("W4", &[], "03-15"),
+    ("W5", &[], "04-30"),
+    ("W6", &[], "06-15"),
+    ("T1", &[], "11-30"),
+    ("T2", &[], "03-15"),
+    ("T3", &[], "06-15"),
+    ("S1", &["Q1", "Q2", "W1", "W2", "W3"], "01-31"),
+    ("S2", &["Q3", "Q4", "W4", "W5", "W6"], "06-15"),
+    (
+        "Y",
+        &[
+            "S1", "S2", "T1", "T2", "T3", "Q1", "Q2", "Q3", "Q4", "W1", "W2", "W3", "W4", "W5",
+            "W6",
+        ],
+        "06-15",
+    ),
+];
+
+/// Reason of a grades.csv row whose term the term table does not know.
+pub const UNKNOWN_TERM_REASON: &str =
+    "term not in the term table: add [terms.<TERM>] with covers and ends to the config";
+
 /// Reason of a row without a required value.
 pub const MISSING_REASON: &str = "missing value (the column is required)";
 /// Reason of a row of a student who is not in students.csv.
@@ -145,7 +178,7 @@ pub const GRADES: FileSpec = FileSpec {
         "mark",
         "mark_date",
     ],
-    optional: &["percent"],
+    optional: &["percent", "credits", "course_term"],
     free_text: &["course_name"],
     required_file: true,
 };
@@ -164,7 +197,7 @@ pub const CREDITS: FileSpec = FileSpec {
         "mark",
         "completion_date",
     ],
-    optional: &["credit_recovery"],
+    optional: &["credit_recovery", "course_term"],
     free_text: &["course_name"],
     required_file: true,
 };

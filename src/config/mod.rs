@@ -57,6 +57,10 @@ pub struct Config {
     pub scope: ScopeConfig,
     #[serde(default)]
     pub outcomes: OutcomesConfig,
+    /// The district's own terms, added to (or replacing) the contract's table
+    /// ([`crate::contract::DEFAULT_TERMS`]).
+    #[serde(default)]
+    pub terms: BTreeMap<String, TermConfig>,
     /// How the district's export differs from the canonical layout (docs/input-contract.md).
     #[serde(default)]
     pub input: crate::config::mapping::Mapping,
@@ -67,6 +71,17 @@ pub struct Config {
     /// built-in defaults: the working directory).
     #[serde(skip)]
     pub folder: PathBuf,
+}
+
+/// One term of the term table.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TermConfig {
+    /// The terms a posted mark of this term covers and supersedes (a semester its quarters).
+    #[serde(default)]
+    pub covers: Vec<String>,
+    /// The month-day the term ends (`MM-DD`).
+    pub ends: String,
 }
 
 /// How outcomes are read when a snapshot has no outcomes.csv.
@@ -580,6 +595,7 @@ impl Default for Config {
             enrollment: EnrollmentConfig::default(),
             scope: ScopeConfig::default(),
             outcomes: OutcomesConfig::default(),
+            terms: BTreeMap::new(),
             input: crate::config::mapping::Mapping::default(),
             gpa_scale: default_gpa_scale(),
             folder: PathBuf::new(),
@@ -613,6 +629,45 @@ impl Config {
             message: e.to_string(),
         })?;
         Ok(crate::io::hashing::hex(&Sha256::digest(json.as_bytes())))
+    }
+
+    /// The term table: the contract's terms with the district's added or replaced, each with
+    /// the terms it covers.
+    pub fn term_table(&self) -> BTreeMap<String, Vec<String>> {
+        let mut table: BTreeMap<String, Vec<String>> = crate::contract::DEFAULT_TERMS
+            .iter()
+            .map(|(term, covers, _)| {
+                (
+                    term.to_string(),
+                    covers.iter().map(|c| c.to_string()).collect(),
+                )
+            })
+            .collect();
+        for (term, definition) in &self.terms {
+            table.insert(term.clone(), definition.covers.clone());
+        }
+        table
+    }
+
+    /// Every (covering, covered) pair of terms, through chains (Y covers S1, which covers Q1:
+    /// Y covers Q1), sorted.
+    pub fn covered_terms(&self) -> Vec<(String, String)> {
+        let table = self.term_table();
+        let mut pairs = std::collections::BTreeSet::new();
+        for term in table.keys() {
+            let mut stack: Vec<&String> = table[term].iter().collect();
+            let mut seen = std::collections::BTreeSet::new();
+            while let Some(covered) = stack.pop() {
+                if !seen.insert(covered.clone()) {
+                    continue;
+                }
+                pairs.insert((term.clone(), covered.clone()));
+                if let Some(more) = table.get(covered) {
+                    stack.extend(more.iter());
+                }
+            }
+        }
+        pairs.into_iter().collect()
     }
 
     /// The grade numbers scored (`scope.grades`).
@@ -766,6 +821,30 @@ impl Config {
                 return Err(bad(format!(
                     "outcomes.exit_codes.{code:?} = {outcome:?}: expected one of {}",
                     crate::contract::EXIT_OUTCOMES.join(", ")
+                )));
+            }
+        }
+        for (term, definition) in &self.terms {
+            if MonthDay::parse(&definition.ends).is_none() {
+                return Err(bad(format!(
+                    "terms.{term}.ends = {:?}: expected MM-DD",
+                    definition.ends
+                )));
+            }
+        }
+        let table = self.term_table();
+        for (term, covers) in &table {
+            if let Some(unknown) = covers.iter().find(|c| !table.contains_key(*c)) {
+                return Err(bad(format!(
+                    "terms.{term}.covers: {unknown:?} is not a term of the table"
+                )));
+            }
+        }
+        for (covering, covered) in self.covered_terms() {
+            if covering == covered {
+                return Err(bad(format!(
+                    "terms.{covering}.covers: the term covers itself (through {})",
+                    table[&covering].join(", ")
                 )));
             }
         }

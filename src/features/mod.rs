@@ -91,7 +91,16 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
         "mark of an earlier school year (not a feature)",
         earlier,
     );
-    let mark_features = mark_features(marks_this_year.clone().lazy())?;
+    let (marks_this_year, superseded) = supersede(marks_this_year, config)?;
+    push(
+        &mut ignored,
+        crate::contract::GRADES.name,
+        "superseded by the posted mark of a term that covers it ([terms])",
+        superseded,
+    );
+    // Weighted only when the export has credits: the plain mean otherwise, to the last bit.
+    let weighted = marks_this_year.column("credits")?.null_count() < marks_this_year.height();
+    let mark_features = mark_features(marks_this_year.clone().lazy(), weighted)?;
     let courses_this_year = CourseMarks::of(&marks_this_year)?;
     let on_pace = courses_on_pace(
         courses_this_year.latest_marks(&marks_this_year.select(["student_id", "mark"])?)?,
@@ -286,18 +295,97 @@ fn is_core(subject: Expr) -> Expr {
         .unwrap_or(lit(false))
 }
 
-/// A failed term mark in semester units: a year mark is two semesters, a quarter half of one.
+/// A failed term mark in semester units: a year mark is two semesters, a trimester two thirds
+/// of one, a quarter half of one, a six-week period a third.
 fn semester_weight(term: Expr) -> Expr {
+    let starts = |prefix: &str| {
+        term.clone()
+            .cast(DataType::String)
+            .str()
+            .starts_with(lit(prefix.to_string()))
+    };
     when(term.clone().eq(lit("Y")))
         .then(lit(2.0))
-        .when(term.cast(DataType::String).str().starts_with(lit("Q")))
+        .when(starts("Q"))
         .then(lit(0.5))
+        .when(starts("T"))
+        .then(lit(2.0 / 3.0))
+        .when(starts("W"))
+        .then(lit(1.0 / 3.0))
         .otherwise(lit(1.0))
 }
 
-/// F marks and GPA from this school year's term marks.
-fn mark_features(this_year: LazyFrame) -> Result<LazyFrame> {
+/// This year's marks without those superseded: a posted mark of a term supersedes, in the same
+/// course, the marks of the terms it covers (`[terms]`, through chains), so one failed semester
+/// posted with its two quarters counts once. Returns the marks kept and how many were not.
+fn supersede(marks: DataFrame, config: &Config) -> Result<(DataFrame, u64)> {
+    let pairs = config.covered_terms();
+    if pairs.is_empty() || marks.height() == 0 {
+        return Ok((marks, 0));
+    }
+    let (covering, covered): (Vec<String>, Vec<String>) = pairs.into_iter().unzip();
+    let pairs = df!("__covering" => covering, "__covered" => covered)?.lazy();
+    let term = || col("term").cast(DataType::String);
+    let superseded = marks
+        .clone()
+        .lazy()
+        .select([
+            col("student_id"),
+            col("course_id"),
+            term().alias("__covering"),
+        ])
+        .unique(None, UniqueKeepStrategy::Any)
+        .join(
+            pairs,
+            [col("__covering")],
+            [col("__covering")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .select([
+            col("student_id"),
+            col("course_id"),
+            col("__covered").alias("__term"),
+        ])
+        .unique(None, UniqueKeepStrategy::Any)
+        .with_column(lit(true).alias("__superseded"));
+    let flags = marks
+        .clone()
+        .lazy()
+        .select([col("student_id"), col("course_id"), term().alias("__term")])
+        .join(
+            superseded,
+            [col("student_id"), col("course_id"), col("__term")],
+            [col("student_id"), col("course_id"), col("__term")],
+            JoinArgs {
+                maintain_order: MaintainOrderJoin::Left,
+                ..JoinArgs::new(JoinType::Left)
+            },
+        )
+        .select([col("__superseded").is_null().alias("keep")])
+        .collect()?;
+    let keep = flags.column("keep")?.bool()?.clone();
+    let dropped = (keep.len() - keep.sum().unwrap_or(0) as usize) as u64;
+    if dropped == 0 {
+        return Ok((marks, 0));
+    }
+    Ok((marks.filter(&keep)?, dropped))
+}
+
+/// F marks and GPA from this school year's term marks (those not superseded). GPA is weighted
+/// by the marks' `credits` where the export has them (a blank counts as 1).
+fn mark_features(this_year: LazyFrame, weighted: bool) -> Result<LazyFrame> {
     let f = col("mark").eq(lit("F"));
+    let gpa = if weighted {
+        let weight = col("credits").fill_null(lit(1.0));
+        let graded = col("points").is_not_null();
+        let total = when(graded).then(weight.clone()).otherwise(lit(0.0)).sum();
+        // Marks of courses worth no credit only: no GPA, as with no letter mark.
+        when(total.clone().gt(lit(0.0)))
+            .then((col("points") * weight).sum() / total)
+            .otherwise(lit(NULL).cast(DataType::Float64))
+    } else {
+        col("points").mean()
+    };
     Ok(this_year.group_by([col("student_id")]).agg([
         f.clone().sum().cast(DataType::Float64).alias("f_marks"),
         f.clone()
@@ -305,7 +393,7 @@ fn mark_features(this_year: LazyFrame) -> Result<LazyFrame> {
             .sum()
             .cast(DataType::Float64)
             .alias("core_f_marks"),
-        col("points").mean().alias("gpa"),
+        gpa.alias("gpa"),
         // For the in-progress freshman on-track indicator:
         when(f.and(is_core(col("subject"))))
             .then(semester_weight(col("term")))
@@ -682,7 +770,7 @@ mod tests {
 
     #[test]
     fn a_failed_mark_weighs_in_semesters() {
-        let frame = df!("term" => ["Y", "S1", "Q3", "T2"]).unwrap();
+        let frame = df!("term" => ["Y", "S1", "Q3", "T2", "W3"]).unwrap();
         let weights = frame
             .lazy()
             .select([semester_weight(col("term")).alias("weight")])
@@ -690,6 +778,15 @@ mod tests {
             .unwrap();
         let weights = weights.column("weight").unwrap().f64().unwrap();
         let weights: Vec<Option<f64>> = (0..weights.len()).map(|i| weights.get(i)).collect();
-        assert_eq!(weights, [Some(2.0), Some(1.0), Some(0.5), Some(1.0)]);
+        assert_eq!(
+            weights,
+            [
+                Some(2.0),
+                Some(1.0),
+                Some(0.5),
+                Some(2.0 / 3.0),
+                Some(1.0 / 3.0)
+            ]
+        );
     }
 }

@@ -185,8 +185,28 @@ pub(crate) fn course_rules() -> Vec<Rule> {
 }
 
 pub(crate) fn grades_rules(config: &Config, year_end: NaiveDate) -> Vec<Rule> {
+    let terms: Vec<String> = config.term_table().into_keys().collect();
+    let known_term = terms
+        .iter()
+        .map(|t| col("term").eq(lit(t.as_str())))
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false));
+    let credits = number("credits");
     let mut rules = course_rules();
     rules.extend([
+        missing("term"),
+        Rule::reject(
+            "term",
+            crate::contract::UNKNOWN_TERM_REASON,
+            known_term.not().fill_null(lit(true)),
+        ),
+        Rule::ignore_value(
+            "credits",
+            "unparseable or negative number; counted as 1",
+            col("credits")
+                .is_not_null()
+                .and(credits.clone().is_null().or(credits.lt(lit(0.0)))),
+        ),
         unknown_mark(config, "mark"),
         bad_date("mark_date", config.input.date_format("grades")),
         not_enrolled(),
@@ -218,6 +238,10 @@ pub(crate) fn grades_typed(config: &Config) -> Vec<Expr> {
         coded(mark("mark")).alias("mark"),
         mark_points(config, "mark").alias("points"),
         date("mark_date").alias("mark_date"),
+        when(number("credits").gt_eq(lit(0.0)))
+            .then(number("credits"))
+            .otherwise(lit(NULL).cast(DataType::Float64))
+            .alias("credits"),
     ]
 }
 

@@ -26,4 +26,5 @@ mod robustness;
 mod safety;
 mod scope;
 mod shapes;
+mod terms;
 mod validate;
