@@ -237,8 +237,18 @@ pub const CALENDAR: FileSpec = FileSpec {
     required_file: false,
 };
 
+/// Class-period attendance (part 2): rows for class periods, exception-only in exception
+/// mode; it feeds one feature and never changes the daily rates.
+pub const PERIOD_ATTENDANCE: FileSpec = FileSpec {
+    name: "period_attendance.csv",
+    required: &["student_id", "school_id", "date", "period", "code"],
+    optional: &[],
+    free_text: &[],
+    required_file: false,
+};
+
 /// Every file of the contract, in contract order.
-pub const ALL_FILES: [&FileSpec; 8] = [
+pub const ALL_FILES: [&FileSpec; 9] = [
     &STUDENTS,
     &ATTENDANCE,
     &GRADES,
@@ -247,6 +257,7 @@ pub const ALL_FILES: [&FileSpec; 8] = [
     &OUTCOMES,
     &ENROLLMENT,
     &CALENDAR,
+    &PERIOD_ATTENDANCE,
 ];
 
 /// Columns holding dates, in any file.
@@ -282,6 +293,14 @@ pub enum AttendanceMode {
 /// The file a snapshot may declare its own attendance mode in (written by importers); it
 /// wins over the config.
 pub const SNAPSHOT_TOML: &str = "snapshot.toml";
+
+/// Reasons of an attendance (or period attendance) row on a day that is not a membership day.
+pub const OUTSIDE_SPANS_REASON: &str =
+    "not a membership day: outside the student's enrollment spans (enrollment.csv)";
+pub const OTHER_SCHOOL_REASON: &str =
+    "not a membership day: the student is enrolled at another school on this date (enrollment.csv)";
+pub const NOT_INSTRUCTIONAL_REASON: &str =
+    "not a membership day: not an instructional day of this school (calendar.csv)";
 
 /// Reason of an attendance row of a student who has no enrollment span.
 pub const NO_SPAN_REASON: &str = "no enrollment span (enrollment.csv)";

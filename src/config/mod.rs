@@ -181,6 +181,9 @@ pub struct AttendanceConfig {
     /// stale export would inflate attendance.
     #[serde(default = "default_max_days_without_events")]
     pub max_days_without_events: usize,
+    /// Class periods of a school day where calendar.csv does not say (period attendance).
+    #[serde(default = "default_periods_per_day")]
+    pub periods_per_day: u8,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -464,6 +467,9 @@ fn default_school_year_start() -> String {
 fn default_age_cutoff() -> String {
     "09-01".into()
 }
+fn default_periods_per_day() -> u8 {
+    7
+}
 fn default_max_days_without_events() -> usize {
     3
 }
@@ -544,6 +550,7 @@ impl Default for AttendanceConfig {
             school_day_min_share: default_school_day_share(),
             mode: crate::contract::AttendanceMode::default(),
             max_days_without_events: default_max_days_without_events(),
+            periods_per_day: default_periods_per_day(),
         }
     }
 }
@@ -799,6 +806,9 @@ impl Config {
             return Err(bad(
                 "model.max_calibration_error: expected a number ≥ 0".into()
             ));
+        }
+        if self.attendance.periods_per_day == 0 {
+            return Err(bad("attendance.periods_per_day must be at least 1".into()));
         }
         if self.attendance.recent_school_days == 0 {
             return Err(bad(

@@ -72,6 +72,7 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
     let attendance_features = attendance_features(
         data.attendance
             .student_days(recent_start, config.attendance.recent_school_days),
+        data.period_absence.as_ref(),
         &data.students,
         config,
     )?;
@@ -249,9 +250,21 @@ fn recent_window_start(calendar: &[NaiveDate], n: usize) -> NaiveDate {
 /// Attendance rates per student from their day counts of this school year.
 fn attendance_features(
     days: StudentDays,
+    periods: Option<&crate::ingest::periods::PeriodAbsence>,
     students: &DataFrame,
     config: &Config,
 ) -> Result<LazyFrame> {
+    // Class periods missed ÷ scheduled on the days attended: unknown without the file, or
+    // without a day attended.
+    let period_rate: Vec<Option<f64>> = days
+        .student
+        .iter()
+        .map(|&s| {
+            let p = periods?;
+            let scheduled = p.scheduled[s as usize];
+            (scheduled > 0.0).then(|| p.missed[s as usize] / scheduled)
+        })
+        .collect();
     let rows: IdxCa = days
         .student
         .iter()
@@ -267,6 +280,7 @@ fn attendance_features(
         count("unexcused_days", days.unexcused_days),
         count("recent_days", days.recent_days),
         count("recent_present_days", days.recent_present_days),
+        Column::new("class_period_absence_rate".into(), period_rate),
     ])?;
     let rate = |numerator: &str, denominator: &str| {
         col(numerator).cast(DataType::Float64) / col(denominator).cast(DataType::Float64)
@@ -284,6 +298,7 @@ fn attendance_features(
             .cast(DataType::Float64)
             .alias("chronic_absence"),
         rate("tardy_days", "enrolled_days").alias("tardy_rate"),
+        col("class_period_absence_rate"),
     ]))
 }
 

@@ -48,6 +48,9 @@ pub struct Validated {
     pub outcomes: Option<DataFrame>,
     /// Accepted enrollment.csv rows, typed, when the snapshot has the file.
     pub enrollment: Option<DataFrame>,
+    /// Class periods missed and scheduled per student, when the snapshot has
+    /// period_attendance.csv.
+    pub period_absence: Option<crate::ingest::periods::PeriodAbsence>,
     pub quality: QualityReport,
 }
 
@@ -69,6 +72,7 @@ pub fn load(
     let raw_behavior = snapshot.scan_optional(&crate::contract::BEHAVIOR)?;
     let raw_enrollment = snapshot.scan_optional(&crate::contract::ENROLLMENT)?;
     let raw_calendar = snapshot.scan_optional(&crate::contract::CALENDAR)?;
+    let raw_periods = snapshot.scan_optional(&crate::contract::PERIOD_ATTENDANCE)?;
     let mode = snapshot.declared_mode()?.unwrap_or(config.attendance.mode);
     if mode == AttendanceMode::Exceptions {
         for (raw, spec) in [
@@ -171,6 +175,25 @@ pub fn load(
     quality.push(attendance_quality, attendance_rejects);
     stale_export_warning(&attendance, config, &mut quality);
     no_attendance_warnings(&students, &attendance, &mut quality)?;
+    let period_absence = match &raw_periods {
+        Some(raw) => {
+            let periods = check_file(
+                raw,
+                Prepare::Enrollment(&enrolled),
+                period_rules(config, year_end),
+                period_typed(),
+                &mut quality,
+            )?;
+            Some(crate::ingest::periods::period_absence(
+                &periods,
+                &enrolled,
+                &attendance,
+                config,
+                &mut quality,
+            )?)
+        }
+        None => None,
+    };
     let students = implausible_birth_dates(students, as_of, &mut quality)?;
 
     let grades = check_file(
@@ -225,6 +248,7 @@ pub fn load(
         behavior,
         outcomes,
         enrollment,
+        period_absence,
         quality,
     })
 }

@@ -23,6 +23,8 @@ pub struct SchoolCalendars {
     index: FxHashMap<Box<[u8]>, u32>,
     /// Sorted instructional days (days from the common era) of each school.
     days: Vec<Vec<i32>>,
+    /// Class periods of each of those days (0: the config's `attendance.periods_per_day`).
+    periods: Vec<Vec<u8>>,
 }
 
 impl SchoolCalendars {
@@ -31,22 +33,33 @@ impl SchoolCalendars {
         let schools = calendar.column("school_id")?.str()?;
         let dates = calendar.column("date")?.date()?;
         let instructional = calendar.column("instructional")?.bool()?;
+        let periods = match calendar.column("periods") {
+            Ok(periods) => periods.cast(&DataType::Int32)?,
+            Err(_) => Column::full_null("periods".into(), calendar.height(), &DataType::Int32),
+        };
+        let periods = periods.i32()?;
         let mut calendars = SchoolCalendars::default();
-        for ((school, date), yes) in schools
+        let mut days_of: Vec<Vec<(i32, u8)>> = Vec::new();
+        for (((school, date), yes), periods) in schools
             .iter()
             .zip(dates.physical().iter())
             .zip(instructional.iter())
+            .zip(periods.iter())
         {
             let Some(school) = school else { continue };
             // A school listed only with non-instructional days still has a calendar.
-            let at = calendars.intern(school.as_bytes());
+            let at = calendars.intern(school.as_bytes()) as usize;
+            days_of.resize_with(calendars.days.len(), Vec::new);
             if let (Some(date), Some(true)) = (date, yes) {
-                calendars.days[at as usize].push(date + UNIX_EPOCH_DAYS_FROM_CE);
+                let periods = periods.map_or(0, |p| p.clamp(1, 255) as u8);
+                days_of[at].push((date + UNIX_EPOCH_DAYS_FROM_CE, periods));
             }
         }
-        for days in &mut calendars.days {
+        for (at, mut days) in days_of.into_iter().enumerate() {
             days.sort_unstable();
-            days.dedup();
+            days.dedup_by_key(|(day, _)| *day);
+            calendars.days[at] = days.iter().map(|(day, _)| *day).collect();
+            calendars.periods[at] = days.iter().map(|(_, p)| *p).collect();
         }
         Ok(calendars)
     }
@@ -58,6 +71,7 @@ impl SchoolCalendars {
         let at = self.days.len() as u32;
         self.index.insert(Box::from(school), at);
         self.days.push(Vec::new());
+        self.periods.push(Vec::new());
         at
     }
 
@@ -73,6 +87,24 @@ impl SchoolCalendars {
             return 0;
         }
         (days.partition_point(|&d| d <= last) - days.partition_point(|&d| d < first)) as u32
+    }
+
+    /// The class periods of `school` on each instructional day in `first..=last`, `default`
+    /// where the calendar leaves them blank.
+    fn periods_between(
+        &self,
+        school: u32,
+        first: i32,
+        last: i32,
+        default: u8,
+    ) -> impl Iterator<Item = (i32, u8)> + '_ {
+        let days = &self.days[school as usize];
+        let from = days.partition_point(|&d| d < first);
+        let to = days.partition_point(|&d| d <= last).max(from);
+        days[from..to]
+            .iter()
+            .zip(&self.periods[school as usize][from..to])
+            .map(move |(&day, &p)| (day, if p == 0 { default } else { p }))
     }
 
     fn is_instructional(&self, school: u32, day: i32) -> bool {
@@ -284,6 +316,20 @@ impl Membership {
                     .count(s.school, s.first.max(first), s.last.min(last))
             })
             .sum()
+    }
+
+    /// Each membership day of `student` in `first..=last` with its class periods.
+    pub fn days_with_periods(
+        &self,
+        student: u32,
+        first: i32,
+        last: i32,
+        default: u8,
+    ) -> impl Iterator<Item = (i32, u8)> + '_ {
+        self.spans_of(student).iter().flat_map(move |s| {
+            self.calendars
+                .periods_between(s.school, s.first.max(first), s.last.min(last), default)
+        })
     }
 
     /// The first day of `student`'s recent window: the last `n` instructional days up to

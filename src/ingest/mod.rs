@@ -21,6 +21,7 @@ pub mod header;
 pub mod input;
 pub mod membership;
 pub mod parquet;
+pub mod periods;
 pub mod quality;
 pub mod reader;
 pub mod recode;

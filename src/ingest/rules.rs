@@ -361,6 +361,39 @@ pub(crate) fn outcomes_typed() -> Vec<Expr> {
     ]
 }
 
+pub(crate) fn period_rules(config: &Config, year_end: NaiveDate) -> Vec<Rule> {
+    let known = crate::contract::ATTENDANCE_CODES
+        .iter()
+        .map(|c| col("code").eq(lit(*c)))
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false));
+    vec![
+        missing("student_id"),
+        bad_date("date", config.input.date_format("period_attendance")),
+        missing("period"),
+        Rule::reject(
+            "code",
+            format!(
+                "unknown attendance code (expected one of {})",
+                crate::contract::ATTENDANCE_CODES.join(" ")
+            ),
+            known.not().fill_null(lit(true)),
+        ),
+        not_enrolled(),
+        after_school_year("date", year_end),
+    ]
+}
+
+pub(crate) fn period_typed() -> Vec<Expr> {
+    vec![
+        col("student_id"),
+        col("school_id"),
+        date("date").alias("date"),
+        col("period"),
+        col("code"),
+    ]
+}
+
 pub(crate) fn calendar_rules(config: &Config) -> Vec<Rule> {
     let periods = int("periods");
     vec![

@@ -41,12 +41,24 @@ pub const TRAILING_COLUMNS: [&str; 17] = [
 ];
 
 /// Every column of the student feed, in order: [`LEADING_COLUMNS`], the student columns of
-/// the feature table, the features, [`TRAILING_COLUMNS`].
+/// the feature table, the features of schema 1, [`TRAILING_COLUMNS`], then the features added
+/// since (so the layout only grows at its end).
 pub fn columns() -> Vec<&'static str> {
     let mut columns: Vec<&str> = LEADING_COLUMNS.to_vec();
     columns.extend(crate::features::STUDENT_COLUMNS);
-    columns.extend(FEATURES.iter().map(|f| f.name));
+    columns.extend(
+        FEATURES
+            .iter()
+            .filter(|f| !f.appended_to_feed)
+            .map(|f| f.name),
+    );
     columns.extend(TRAILING_COLUMNS);
+    columns.extend(
+        FEATURES
+            .iter()
+            .filter(|f| f.appended_to_feed)
+            .map(|f| f.name),
+    );
     columns
 }
 
@@ -337,7 +349,15 @@ mod tests {
         let unique: std::collections::BTreeSet<&str> = columns.iter().copied().collect();
         assert_eq!(unique.len(), columns.len(), "a column is named twice");
         assert_eq!(&columns[..2], ["schema_version", "as_of"]);
-        assert_eq!(columns.last(), Some(&"on_time_reachable"));
+        // The features added since schema 1 come last.
+        assert_eq!(columns.last(), Some(&"class_period_absence_rate"));
+        let trailing = columns
+            .iter()
+            .position(|c| *c == "on_time_reachable")
+            .unwrap();
+        assert!(columns[trailing + 1..]
+            .iter()
+            .all(|c| crate::features::feature(c).is_some_and(|f| f.appended_to_feed)));
         assert!(columns.contains(&"student_id") && columns.contains(&"attendance_rate"));
     }
 

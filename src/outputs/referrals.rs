@@ -27,9 +27,21 @@ pub fn columns() -> Vec<&'static str> {
         "reason_2",
         "reason_3",
     ];
-    columns.extend(FEATURES.iter().map(|f| f.name));
+    columns.extend(features_in_order().map(|f| f.name));
     columns.extend(["school_name", "counselor"]);
+    columns.extend(features_appended().map(|f| f.name));
     columns
+}
+
+/// The features of the list's first layout, in table order.
+fn features_in_order() -> impl Iterator<Item = &'static crate::features::FeatureDef> {
+    FEATURES.iter().filter(|f| !f.appended_to_feed)
+}
+
+/// The features added since, written after the last columns so the layout only grows at its
+/// end (as in the feed).
+fn features_appended() -> impl Iterator<Item = &'static crate::features::FeatureDef> {
+    FEATURES.iter().filter(|f| f.appended_to_feed)
 }
 
 /// Writes the ranked referral list: every scored student, in rank order.
@@ -62,10 +74,12 @@ pub fn write(path: &Path, table: &DataFrame, scored: &[ScoredStudent]) -> Result
         text("counselor")?,
     );
     let grade = ranked.column("grade_level")?.i32()?;
-    let features: Vec<&Float64Chunked> = FEATURES
-        .iter()
-        .map(|f| ranked.column(f.name).and_then(|c| c.f64()))
-        .collect::<PolarsResult<_>>()?;
+    let feature_columns = |defs: &mut dyn Iterator<Item = &'static crate::features::FeatureDef>| {
+        defs.map(|f| ranked.column(f.name).and_then(|c| c.f64()))
+            .collect::<PolarsResult<Vec<&Float64Chunked>>>()
+    };
+    let features = feature_columns(&mut features_in_order())?;
+    let appended = feature_columns(&mut features_appended())?;
 
     fn safe(column: &StringChunked, row: usize) -> std::borrow::Cow<'_, str> {
         spreadsheet_safe(column.get(row).unwrap_or(""))
@@ -99,6 +113,11 @@ pub fn write(path: &Path, table: &DataFrame, scored: &[ScoredStudent]) -> Result
         }
         record.push_field(&safe(school_name, i));
         record.push_field(&safe(counselor, i));
+        for column in &appended {
+            cell.clear();
+            push_number(&mut cell, column.get(i), 4);
+            record.push_field(&cell);
+        }
         writer.write_record(&record).map_err(io)?;
     }
     writer.flush().map_err(|e| EwsError::io(path, e))?;

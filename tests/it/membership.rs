@@ -444,3 +444,44 @@ fn school_and_grade_come_from_enrollment_when_blank() {
         .count();
     assert_eq!(missing, 2);
 }
+
+#[test]
+fn class_periods_missed_on_days_in_school() {
+    let dir = tempfile::tempdir().unwrap();
+    exceptions(dir.path());
+    write(
+        dir.path(),
+        "period_attendance.csv",
+        "student_id,school_id,date,period,code\n\
+         0003,020,2026-01-12,1,P\n\
+         0003,020,2026-01-13,3,A\n\
+         0003,020,2026-01-13,4,A\n\
+         0003,020,2026-01-13,5,A\n\
+         0001,010,2026-01-15,2,E\n\
+         0001,010,2026-01-15,2,E\n\
+         0001,010,2026-01-14,1,A\n\
+         0004,020,2026-01-16,1,A\n",
+    );
+    let v = features_of(dir.path(), &config());
+    // 0003 was in school all four membership days (020: 7 periods a day): absent from periods
+    // 3–5 on 01-13, present in homeroom: 3 / 28. The daily rate does not move.
+    assert_close(&v, "0003", "class_period_absence_rate", 3.0 / 28.0);
+    assert_close(&v, "0003", "attendance_rate", 1.0);
+    // 0001: 01-14 was absent all day (A 0.5 + E 0.5), so its periods are not scheduled and its
+    // period row is ignored; 01-12, 01-13 (a half day), 01-15, 01-16 at 7 periods; the
+    // repeated row counts once: 1 / 28.
+    assert_close(&v, "0001", "class_period_absence_rate", 1.0 / 28.0);
+    // A file with no row for 0002: no period missed.
+    assert_close(&v, "0002", "class_period_absence_rate", 0.0);
+    let data = load(dir.path(), &config(), Some(date("2026-01-16")));
+    let rejected: Vec<(u64, String)> = flags(&data)
+        .into_iter()
+        .filter(|f| f.0 == "period_attendance.csv")
+        .map(|f| (f.1, f.2))
+        .collect();
+    assert_eq!(rejected, [(9, "date".to_string())], "0004 had left");
+    // Without the file the feature is unknown, never 0.
+    std::fs::remove_file(dir.path().join("period_attendance.csv")).unwrap();
+    let v = features_of(dir.path(), &config());
+    assert_eq!(v["0003"]["class_period_absence_rate"], None);
+}

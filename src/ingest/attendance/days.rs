@@ -79,6 +79,79 @@ struct Counts {
 }
 
 impl Attendance {
+    /// The share of `day` the student was absent: 1 for a full-day absence, else the partial
+    /// rows' absent shares summed and capped at 1 (0 without a row).
+    pub fn day_absent_share(&self, student: u32, day: i32) -> f64 {
+        let full = self
+            .grid
+            .slot_of
+            .get(&day)
+            .map_or(0, |&slot| self.grid.cell(slot, student));
+        if full != 0 && severity_of(full) > PRESENT_MAX_SEVERITY {
+            return 1.0;
+        }
+        let from = self
+            .partial
+            .partition_point(|p| (p.student, p.day) < (student, day));
+        self.partial[from..]
+            .iter()
+            .take_while(|p| (p.student, p.day) == (student, day))
+            .filter(|p| p.severity > PRESENT_MAX_SEVERITY)
+            .map(|p| p.fraction)
+            .sum::<f64>()
+            .min(1.0)
+    }
+
+    /// Class periods scheduled per student (a row of students.csv) on the days of the school
+    /// year up to the as-of date on which the student was not absent the whole day: the
+    /// calendar's periods of each membership day, or `default` for each date with a row.
+    pub fn attended_periods(&self, default: u8) -> Vec<f64> {
+        let n = self.grid.n_students;
+        let (first, as_of) = (
+            self.year_start.num_days_from_ce(),
+            self.as_of.num_days_from_ce(),
+        );
+        let mut periods = vec![0.0; n];
+        match &self.membership {
+            Some(m) => {
+                for (s, total) in periods.iter_mut().enumerate() {
+                    for (day, p) in m.days_with_periods(s as u32, first, as_of, default) {
+                        if self.day_absent_share(s as u32, day) < 1.0 {
+                            *total += f64::from(p);
+                        }
+                    }
+                }
+            }
+            None => {
+                for slot in self.grid.slots_between(self.year_start, self.as_of) {
+                    let day = self.grid.dates[slot];
+                    self.grid.for_each_cell(slot, |student, _| {
+                        if self.day_absent_share(student as u32, day) < 1.0 {
+                            periods[student] += f64::from(default);
+                        }
+                    });
+                }
+                // Days with partial rows only.
+                let mut last = None;
+                for p in &self.partial {
+                    if p.day < first || p.day > as_of || last == Some((p.student, p.day)) {
+                        continue;
+                    }
+                    last = Some((p.student, p.day));
+                    let has_cell = self
+                        .grid
+                        .slot_of
+                        .get(&p.day)
+                        .is_some_and(|&slot| self.grid.cell(slot, p.student) != 0);
+                    if !has_cell && self.day_absent_share(p.student, p.day) < 1.0 {
+                        periods[p.student as usize] += f64::from(default);
+                    }
+                }
+            }
+        }
+        periods
+    }
+
     /// Day counts per student from the first day of the school year to the as-of date. The
     /// recent window starts at `recent_start` (the district's), or with membership, `recent_n`
     /// instructional days back in the calendar of the student's latest school.

@@ -589,6 +589,11 @@ impl Attendance {
         self.membership.is_some()
     }
 
+    /// The membership days, when enrollment.csv and calendar.csv give them.
+    pub fn membership(&self) -> Option<&Membership> {
+        self.membership.as_ref()
+    }
+
     /// Instructional days of the district after the latest attendance row, up to the as-of
     /// date (exception mode: each counts as present for every member).
     pub fn days_without_events(&self) -> usize {

@@ -342,18 +342,9 @@ pub(super) fn reason(
             "expected a number greater than 0 and at most 1 (the share of the school day)".into(),
         ),
         Rule::NoSpan => ("student_id", crate::contract::NO_SPAN_REASON.into()),
-        Rule::OutsideSpans => (
-            "date",
-            "not a membership day: outside the student's enrollment spans (enrollment.csv)".into(),
-        ),
-        Rule::OtherSchool => (
-            "school_id",
-            "not a membership day: the student is enrolled at another school on this date (enrollment.csv)".into(),
-        ),
-        Rule::NotInstructional => (
-            "date",
-            "not a membership day: not an instructional day of this school (calendar.csv)".into(),
-        ),
+        Rule::OutsideSpans => ("date", crate::contract::OUTSIDE_SPANS_REASON.into()),
+        Rule::OtherSchool => ("school_id", crate::contract::OTHER_SCHOOL_REASON.into()),
+        Rule::NotInstructional => ("date", crate::contract::NOT_INSTRUCTIONAL_REASON.into()),
         Rule::OutsideYear => (
             "date",
             format!("date outside the school year ({} to {})", year.0, year.1),
