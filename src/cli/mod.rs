@@ -143,8 +143,10 @@ pub struct GenerateArgs {
     pub bom: bool,
     /// The shape of the files: `canonical` (grades 9–12, a row per school day), `sis` (K–12
     /// students, enrollment.csv, calendar.csv, exception-only attendance with partial days and
-    /// snapshot.toml) or `sis-daily` (the same district with a row per membership day). The
-    /// SIS shapes are written in the canonical layout only (no [input] mapping, no --bom).
+    /// snapshot.toml, period_attendance.csv, quarter marks with the semester and year marks
+    /// covering them and `credits` in grades.csv) or `sis-daily` (the same district with a row
+    /// per membership day). The SIS shapes are written in the canonical layout only (no
+    /// [input] mapping, no --bom).
     #[arg(long, value_enum, default_value_t = Shape::Canonical)]
     pub shape: Shape,
 }

@@ -288,6 +288,22 @@ pub(super) const ENROLLMENT_HEADER: [&str; 6] = [
     "entry_grade_level",
 ];
 pub(super) const CALENDAR_HEADER: [&str; 4] = ["school_id", "date", "instructional", "periods"];
+/// The SIS shapes' grades.csv: the canonical columns and the course's credits.
+pub(super) const SIS_GRADES_HEADER: [&str; 11] = [
+    "student_id",
+    "school_id",
+    "school_year",
+    "term",
+    "course_id",
+    "course_name",
+    "subject",
+    "mark",
+    "percent",
+    "mark_date",
+    "credits",
+];
+pub(super) const PERIOD_ATTENDANCE_HEADER: [&str; 5] =
+    ["student_id", "school_id", "date", "period", "code"];
 
 /// grade_level and entry_grade_level in the SIS shapes, for grades -1 (PK) to 12.
 pub(super) const GRADE_LABELS: [&str; 14] = [

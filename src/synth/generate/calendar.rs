@@ -19,8 +19,11 @@ pub(super) struct Calendar {
     pub(super) elapsed: Vec<f64>,
     /// Marking periods of the year-long core courses.
     pub(super) core_terms: Vec<Term>,
-    /// Marking periods of the semester electives.
+    /// Marking periods of the semester electives (in the canonical shape; the SIS shapes
+    /// post S1 and S2 as the marks covering the quarters).
     pub(super) elective_terms: Vec<Term>,
+    /// The year mark of the SIS shapes, posted on the last day.
+    pub(super) year_term: Term,
 }
 
 /// A marking period and the day its marks are posted.
@@ -88,6 +91,7 @@ impl Calendar {
                 term("Q4", year_end),
             ],
             elective_terms: vec![term("S1", q2), term("S2", year_end)],
+            year_term: term("Y", year_end),
         }
     }
 

@@ -28,6 +28,26 @@ pub(super) struct SchoolCalendars {
     off: Vec<Option<NaiveDate>>,
     /// `off` as an index into the district's school days, when it is up to the as-of date.
     off_day: Vec<Option<usize>>,
+    /// Per school: its early-release days up to the as-of date (indices into the district's
+    /// school days), as calendar.csv lists them.
+    early: Vec<Vec<usize>>,
+}
+
+/// Whether an instructional day is an early release: the first Wednesday of its month at the
+/// school. Fed a school's instructional days in order.
+#[derive(Default)]
+struct EarlyRelease {
+    released: Option<u32>,
+}
+
+impl EarlyRelease {
+    fn on(&mut self, date: NaiveDate) -> bool {
+        let early = date.weekday() == Weekday::Wed && self.released != Some(date.month());
+        if early {
+            self.released = Some(date.month());
+        }
+        early
+    }
 }
 
 impl SchoolCalendars {
@@ -36,19 +56,40 @@ impl SchoolCalendars {
         let pd_day = nth_weekday(cal.first.year(), 10, Weekday::Fri, 2);
         let pd_index = cal.days.binary_search(&pd_day).ok();
         let has_day_off = |school: usize| school % PD_DAY_EVERY == PD_DAY_EVERY - 1;
+        let off_day: Vec<Option<usize>> = (0..schools)
+            .map(|g| pd_index.filter(|_| has_day_off(g)))
+            .collect();
+        let early = off_day
+            .iter()
+            .map(|off| {
+                let mut release = EarlyRelease::default();
+                (0..cal.days.len())
+                    .filter(|&day| Some(day) != *off && release.on(cal.days[day]))
+                    .collect()
+            })
+            .collect();
         SchoolCalendars {
             off: (0..schools)
                 .map(|g| has_day_off(g).then_some(pd_day))
                 .collect(),
-            off_day: (0..schools)
-                .map(|g| pd_index.filter(|_| has_day_off(g)))
-                .collect(),
+            off_day,
+            early,
         }
     }
 
     /// Whether school day `day` of the district is a school day at `school`.
     pub(super) fn instructional(&self, school: usize, day: usize) -> bool {
         self.off_day[school] != Some(day)
+    }
+
+    /// Class periods at `school` on district school day `day` (an instructional day there, up
+    /// to the as-of date): [`EARLY_RELEASE_PERIODS`] on an early release, else
+    /// [`FULL_DAY_PERIODS`] (calendar.csv leaves it blank).
+    pub(super) fn periods(&self, school: usize, day: usize) -> usize {
+        match self.early[school].binary_search(&day) {
+            Ok(_) => EARLY_RELEASE_PERIODS as usize,
+            Err(_) => FULL_DAY_PERIODS,
+        }
     }
 
     /// The first school day of `school` on or after district school day `day` (which may be
@@ -77,15 +118,10 @@ impl SchoolCalendars {
             .collect();
         let periods = EARLY_RELEASE_PERIODS.to_string();
         for (&id, off) in ids.iter().zip(&self.off) {
-            let mut released = None;
+            let mut release = EarlyRelease::default();
             for (date, label, school_day) in &weekdays {
                 let instructional = *school_day && Some(*date) != *off;
-                let early = instructional
-                    && date.weekday() == Weekday::Wed
-                    && released != Some(date.month());
-                if early {
-                    released = Some(date.month());
-                }
+                let early = instructional && release.on(*date);
                 table.write([
                     id,
                     label.as_str(),

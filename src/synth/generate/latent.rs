@@ -1,6 +1,6 @@
 //! The latent model of the synthetic district: every number that drives what is random in it
 //! (risk, outcomes, attendance, marks, discipline, transcripts, and in the SIS shapes the K–8
-//! students, moves, withdrawals and partial days), in one place, and the copy of them that
+//! students, moves, withdrawals, partial days, covering term marks and class periods), in one place, and the copy of them that
 //! generator.json records.
 
 use serde::Serialize;
@@ -92,6 +92,34 @@ pub(super) const K8_ID_BASES: (usize, usize) = (1_000_000, 1_400_000);
 pub(super) const K8_WIDE_ID_BASES: (usize, usize) = (90_000_000, 95_000_000);
 pub(super) const K8_WIDE_SPAN: usize = 5_000_000;
 
+// The SIS shapes' term marks: the covering marks (semester S1/S2, year Y) and the credits.
+
+/// A covering mark's percent is the mean of the percents it covers plus N(0, this), ...
+pub(super) const COVER_NOISE_SD: f64 = 2.0;
+/// ... the noise cut at ± this, so a semester is always within 6 points of its quarters' mean.
+pub(super) const COVER_NOISE_MAX: f64 = 5.0;
+/// grades.csv `credits` of a year-long core course, written as `1`.
+pub(super) const CORE_CREDITS: &str = "1";
+/// grades.csv `credits` of a semester elective, written as `0.5`.
+pub(super) const ELECTIVE_CREDITS: &str = "0.5";
+
+// The SIS shapes' class-period attendance (period_attendance.csv), grades 6–12.
+
+/// Class skippers: P = sigmoid(a + b r_now) per student of grades 6–12.
+pub(super) const SKIPPER: (f64, f64) = (-2.8, 0.9);
+/// A skipper skips classes on this share of the days they attend, ...
+pub(super) const SKIP_DAY: f64 = 0.15;
+/// ... this many consecutive periods at most (at least one), coded `A`.
+pub(super) const SKIP_PERIODS: usize = 3;
+/// Any other attended day: each period absent with this probability, ...
+pub(super) const PERIOD_ABSENCE: f64 = 0.003;
+/// ... coded `E` with this probability, `A` otherwise.
+pub(super) const PERIOD_EXCUSED: f64 = 0.5;
+/// Class periods of a day whose `periods` is blank in calendar.csv (the contract's default).
+pub(super) const FULL_DAY_PERIODS: usize = 7;
+/// The lowest grade that takes period attendance (middle schools do, elementary do not).
+pub(super) const PERIOD_GRADES_FROM: i32 = 6;
+
 #[derive(Serialize)]
 pub(super) struct LatentModel {
     pub(super) risk: &'static str,
@@ -135,6 +163,19 @@ pub(super) struct SisModel {
     pub(super) retained_in_high_school_share: f64,
     pub(super) professional_development_day_every: usize,
     pub(super) early_release_periods: u32,
+    pub(super) terms: &'static str,
+    pub(super) cover_noise_sd: f64,
+    pub(super) cover_noise_max: f64,
+    /// grades.csv `credits` of core courses and electives.
+    pub(super) credits: [&'static str; 2],
+    pub(super) period_attendance: &'static str,
+    pub(super) skipper: [f64; 2],
+    pub(super) skip_day_share: f64,
+    pub(super) skip_periods_max: usize,
+    pub(super) period_absence: f64,
+    pub(super) period_excused_share: f64,
+    pub(super) full_day_periods: usize,
+    pub(super) period_grades_from: i32,
 }
 
 impl SisModel {
@@ -150,6 +191,21 @@ impl SisModel {
         retained_in_high_school_share: RETAINED_IN_HIGH_SCHOOL,
         professional_development_day_every: PD_DAY_EVERY,
         early_release_periods: EARLY_RELEASE_PERIODS,
+        terms: "core: Q1, Q2 + S1, Q3, Q4 + S2 + Y; elective: its semester's two quarters + S1 or \
+                S2; S = mean(quarters) + N(0, sd) cut at +-max, rounded, 0-100; Y likewise from S1, S2",
+        cover_noise_sd: COVER_NOISE_SD,
+        cover_noise_max: COVER_NOISE_MAX,
+        credits: [CORE_CREDITS, ELECTIVE_CREDITS],
+        period_attendance: "grades 6-12, attended days: skippers (P = sigmoid(a + b*r_now)) skip \
+                1..max consecutive periods (A) on a share of days; otherwise each period E or A \
+                with a small probability",
+        skipper: [SKIPPER.0, SKIPPER.1],
+        skip_day_share: SKIP_DAY,
+        skip_periods_max: SKIP_PERIODS,
+        period_absence: PERIOD_ABSENCE,
+        period_excused_share: PERIOD_EXCUSED,
+        full_day_periods: FULL_DAY_PERIODS,
+        period_grades_from: PERIOD_GRADES_FROM,
     };
 }
 

@@ -19,9 +19,20 @@
 //! With `--shape sis` or `--shape sis-daily` ([`Shape`]) the same high-school students are
 //! written the way real SIS exports are (module `sis`): K–8 students and schools besides,
 //! enrollment spans and school calendars (`enrollment`), exception-only attendance with partial
-//! days and `snapshot.toml` (`sis`), or daily attendance on membership days (`sis-daily`).
+//! days and `snapshot.toml` (`sis`), or daily attendance on membership days (`sis-daily`),
+//! and in both class-period absences of grades 6–12 in period_attendance.csv (`periods`).
 //! Their extra draws come from streams of their own, so the high-school students' own stream
 //! draws what the canonical shape draws; the canonical shape's files do not change.
+//!
+//! Marks in the SIS shapes (`terms`): real SIS post a grading period's mark and the marks that
+//! cover it, so grades.csv has, per year-long core course, Q1, then Q2 with the semester mark
+//! S1 on one day, Q3, then Q4 with S2 and the year mark Y on the last day, and per semester
+//! elective its two quarters and its semester mark with the second one; each mark only once
+//! posted by the as-of date, and every row with the course's `credits` (1 core, 0.5 elective).
+//! The quarters are the canonical shape's draws; a covering mark's percent is the mean of the
+//! percents it covers plus N(0, 2) cut at ±5, rounded and lettered like the others, so a failed
+//! semester typically has a failed quarter but not always both. As of mid-March (both
+//! snapshots) that is Q1, Q2 and S1.
 //!
 //! Output is byte-for-byte reproducible for a given `(students, seed, shape)`: ChaCha8 streams
 //! seeded from `seed` (schools, train, current, and the SIS shapes' own), no hash-map
@@ -33,10 +44,12 @@ mod calendar;
 mod draws;
 mod enrollment;
 mod latent;
+mod periods;
 mod population;
 mod records;
 mod sis;
 mod table;
+mod terms;
 mod younger;
 
 use std::fs;
@@ -52,10 +65,11 @@ use crate::synth::generate::calendar::{ymd, Calendar};
 use crate::synth::generate::latent::*;
 use crate::synth::generate::population::{make_schools, make_students, School};
 use crate::synth::generate::records::{
-    write_behavior_and_attendance, write_credits, write_grades, write_outcome, write_student, Daily,
+    write_behavior_and_attendance, write_credits, write_outcome, write_student, Daily,
 };
 use crate::synth::generate::sis::{grade_label, SisCounts, SisPlan, SisSnapshot};
 use crate::synth::generate::table::Table;
+use crate::synth::generate::terms::write_grades;
 use crate::synth::generate::younger::{k8_students, make_k8_schools, Younger};
 use crate::synth::vocabulary::*;
 
@@ -114,10 +128,14 @@ struct Plan {
 }
 
 /// The SIS shapes' streams: the K–8 schools, and per snapshot (added to its own stream) the
-/// high-school students' moves and cohorts, and the K–8 students.
+/// high-school students' moves and cohorts, the K–8 students, the covering marks and the
+/// class periods.
 const K8_SCHOOLS_STREAM: u64 = 3;
 const SIDE_STREAM: u64 = 10;
 const K8_STREAM: u64 = 20;
+/// The SIS shapes' covering marks and their class periods, per snapshot.
+const MARKS_STREAM: u64 = 30;
+const PERIODS_STREAM: u64 = 40;
 
 const TRAIN: Plan = Plan {
     name: "train",
@@ -254,7 +272,10 @@ fn write_snapshot<'a>(
             Some(_) => Table::create(&dir, "attendance.csv", &SIS_ATTENDANCE_HEADER)?,
             None => Table::create(&dir, "attendance.csv", &ATTENDANCE_HEADER)?,
         },
-        grades: Table::create(&dir, "grades.csv", &GRADES_HEADER)?,
+        grades: match younger {
+            Some(_) => Table::create(&dir, "grades.csv", &SIS_GRADES_HEADER)?,
+            None => Table::create(&dir, "grades.csv", &GRADES_HEADER)?,
+        },
         credits: Table::create(&dir, "credits.csv", &CREDITS_HEADER)?,
         behavior: Table::create(&dir, "behavior.csv", &BEHAVIOR_HEADER)?,
         outcomes: if plan.outcomes {
@@ -292,13 +313,14 @@ fn write_snapshot<'a>(
                     &mut days,
                 )?;
                 let school_on = |_| Some(school.id.as_str());
-                write_grades(s, school_on, &cal, &school_year, &mut rng, &mut t.grades)?;
+                let grades = &mut t.grades;
+                write_grades(s, school_on, &cal, &school_year, &mut rng, None, grades)?;
             }
             Some(sis) => {
                 let (enrollment, cohort) = sis.enroll_high_school(s, &cal)?;
                 let cohort = written(cohort, s.cohort_blank);
                 write_student(&mut t.students, s, school, grade_label(s.grade), &cohort)?;
-                let mut days = sis.membership(&s.id, &enrollment, &cal, &mut t.attendance);
+                let mut days = sis.membership(s, &enrollment, &cal, &mut t.attendance);
                 write_behavior_and_attendance(
                     s,
                     &cal,
@@ -307,8 +329,7 @@ fn write_snapshot<'a>(
                     &mut t.behavior,
                     &mut days,
                 )?;
-                let school_on = |date| sis.school_on_date(&enrollment, date, &cal);
-                write_grades(s, school_on, &cal, &school_year, &mut rng, &mut t.grades)?;
+                sis.write_grades(s, &enrollment, &cal, &school_year, &mut rng, &mut t.grades)?;
             }
         }
         write_credits(s, plan.school_year, &mut rng, &mut t.credits)?;
@@ -322,12 +343,16 @@ fn write_snapshot<'a>(
         sis.write_younger(&cal, &mut suspended, &mut t.students, &mut t.attendance)?;
     }
     let mut rows = vec![t.students.finish()?];
-    let sis_counts = t.sis.as_ref().map(|sis| sis.counts);
+    let sis_counts = t.sis.as_ref().map(SisSnapshot::counts);
+    let mut periods = None;
     if let Some(sis) = t.sis {
-        rows.extend(sis.finish()?);
+        let (days, period_rows) = sis.finish()?;
+        rows.extend(days);
+        periods = Some(period_rows);
     }
+    rows.push(t.attendance.finish()?);
+    rows.extend(periods);
     rows.extend([
-        t.attendance.finish()?,
         t.grades.finish()?,
         t.credits.finish()?,
         t.behavior.finish()?,
@@ -383,6 +408,8 @@ fn start_sis<'a>(
         may_withdraw: plan.withdrawals,
         side: stream(options.seed, plan.stream + SIDE_STREAM),
         k8_rng: stream(options.seed, plan.stream + K8_STREAM),
+        marks: stream(options.seed, plan.stream + MARKS_STREAM),
+        periods: stream(options.seed, plan.stream + PERIODS_STREAM),
     };
     SisSnapshot::start(sis, cal, dir)
 }
@@ -463,4 +490,8 @@ mod tests;
 #[cfg(test)]
 mod tests_enrollment;
 #[cfg(test)]
+mod tests_periods;
+#[cfg(test)]
 mod tests_sis;
+#[cfg(test)]
+mod tests_terms;

@@ -1,6 +1,6 @@
 //! A student's records of one snapshot, drawn from the latent model: discipline and daily
-//! attendance, this year's term marks, past years' transcript with credit recovery, and (in
-//! the training snapshot) the graduation outcome.
+//! attendance, past years' transcript with credit recovery, and (in the training snapshot)
+//! the graduation outcome. This year's term marks are in `terms`.
 //!
 //! Every day is drawn whatever the shape; a [`DaySink`] decides what is written (the
 //! canonical shape every day, the SIS shapes membership days only), so the shapes share draws.
@@ -11,7 +11,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::io::error::GenerateError;
-use crate::synth::generate::calendar::{ymd, Calendar, Term};
+use crate::synth::generate::calendar::{ymd, Calendar};
 use crate::synth::generate::draws::{chance, normal, pick_by, poisson, sigmoid, two_uniforms};
 use crate::synth::generate::latent::*;
 use crate::synth::generate::population::{School, Student};
@@ -197,64 +197,6 @@ pub(super) fn draw_percent(rng: &mut ChaCha8Rng, risk: f64, course_offset: f64) 
     (PERCENT_MEAN + PERCENT_SLOPE * risk + PERCENT_NOISE_SD * normal(rng) + course_offset)
         .clamp(0.0, 100.0)
         .round()
-}
-
-/// This year's posted marks; `school_on` gives the school a mark posted on a date is written
-/// with, or `None` to leave it out (after a withdrawal). The draws do not depend on it.
-pub(super) fn write_grades<'a>(
-    s: &Student,
-    school_on: impl Fn(NaiveDate) -> Option<&'a str>,
-    cal: &Calendar,
-    school_year: &str,
-    rng: &mut ChaCha8Rng,
-    grades: &mut Table,
-) -> Result<(), GenerateError> {
-    let g = (s.grade - 9) as usize;
-    let electives = pick_electives(rng);
-    // (course, this student's course offset, its terms), core courses first.
-    let courses: Vec<(&Course, f64, &[Term])> = CORE
-        .iter()
-        .map(|c| (c, &cal.core_terms[..]))
-        .chain(
-            electives
-                .iter()
-                .map(|&i| (&ELECTIVES[i], &cal.elective_terms[..])),
-        )
-        .map(|(c, terms)| (c, COURSE_SD * normal(rng), terms))
-        .collect();
-    // Posted marks in date order (stable: course order within a date).
-    let mut posted: Vec<(&Term, usize)> = courses
-        .iter()
-        .enumerate()
-        .flat_map(|(i, (_, _, terms))| terms.iter().map(move |t| (t, i)))
-        .filter(|(t, _)| t.date <= cal.as_of)
-        .collect();
-    posted.sort_by_key(|(t, _)| t.date);
-    for (term, i) in posted {
-        let (course, offset, _) = courses[i];
-        let (mark, percent) = if chance(rng, INCOMPLETE) {
-            (if chance(rng, 0.5) { "I" } else { "W" }, String::new())
-        } else {
-            let p = draw_percent(rng, s.r_now, offset);
-            (letter(p), format!("{p:.0}"))
-        };
-        let Some(school) = school_on(term.date) else {
-            continue;
-        };
-        grades.write([
-            s.id.as_str(),
-            school,
-            school_year,
-            term.name,
-            &course_id(course, s.grade),
-            course.names[g],
-            course.subject,
-            mark,
-            &percent,
-            &term.label,
-        ])?;
-    }
-    Ok(())
 }
 
 pub(super) struct CreditRow {

@@ -1,8 +1,9 @@
 //! The SIS shapes of `ews generate` (`--shape sis`, `--shape sis-daily`): the same district
 //! written the way real Student Information System exports are, with K–8 students beside the
 //! high schools, zero-padded grade levels, enrollment spans (moves, same-day transfers,
-//! withdrawals), each school's calendar, and attendance on membership days only, with half
-//! and split days in `day_fraction`.
+//! withdrawals), each school's calendar, attendance on membership days only, with half
+//! and split days in `day_fraction`, class-period absences (module `periods`), and term marks
+//! with the semester and year marks that cover them and the courses' credits (module `terms`).
 //!
 //! Why: the reader's part-2 rules (membership days, exception-only attendance, out-of-scope
 //! grades, cohorts fixed at grade-9 entry) need data that has them, deterministically. The two
@@ -19,9 +20,11 @@ use crate::synth::generate::calendar::Calendar;
 use crate::synth::generate::draws::chance;
 use crate::synth::generate::enrollment::{enroll, Enrollment, SchoolCalendars};
 use crate::synth::generate::latent::*;
+use crate::synth::generate::periods::{PeriodAttendance, PeriodCounts, StudentPeriods};
 use crate::synth::generate::population::{School, Student};
 use crate::synth::generate::records::{draw_days, write_student, Day, DaySink, Part};
 use crate::synth::generate::table::Table;
+use crate::synth::generate::terms::write_grades;
 use crate::synth::generate::younger::{make_k8_students, Younger};
 use crate::synth::vocabulary::*;
 
@@ -32,8 +35,9 @@ pub enum Shape {
     /// behavior (and outcomes).
     #[default]
     Canonical,
-    /// A real SIS export: K–12 students, enrollment.csv, calendar.csv and exception-only
-    /// attendance (no rows for plain presence), declared in snapshot.toml.
+    /// A real SIS export: K–12 students, enrollment.csv, calendar.csv, exception-only
+    /// attendance (no rows for plain presence), declared in snapshot.toml,
+    /// period_attendance.csv, and quarter, semester and year marks with credits in grades.csv.
     Sis,
     /// As `sis`, with an attendance row for every membership day.
     SisDaily,
@@ -55,6 +59,9 @@ impl Shape {
     }
 }
 
+/// A file written and its data rows.
+pub(super) type FileRows = (String, usize);
+
 /// What generator.json records of a snapshot in a SIS shape.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub(super) struct SisCounts {
@@ -71,6 +78,9 @@ pub(super) struct SisCounts {
     pub(super) half_days: usize,
     /// Membership days with two rows, A 0.5 and E 0.5.
     pub(super) split_days: usize,
+    /// period_attendance.csv.
+    #[serde(flatten)]
+    pub(super) periods: PeriodCounts,
 }
 
 /// One snapshot being written in a SIS shape: the schools' calendars, the K–8 students, the
@@ -89,9 +99,13 @@ pub(super) struct SisSnapshot<'a> {
     side: ChaCha8Rng,
     /// The K–8 students and their days.
     k8_rng: ChaCha8Rng,
+    /// The high-school students' covering marks.
+    marks: ChaCha8Rng,
+    periods: PeriodAttendance,
     k8: Vec<Student>,
     may_withdraw: bool,
-    pub(super) counts: SisCounts,
+    /// The counts of every file but period_attendance.csv (its own).
+    counts: SisCounts,
 }
 
 /// Where a SIS snapshot's parts come from.
@@ -106,11 +120,13 @@ pub(super) struct SisPlan<'a> {
     pub(super) may_withdraw: bool,
     pub(super) side: ChaCha8Rng,
     pub(super) k8_rng: ChaCha8Rng,
+    pub(super) marks: ChaCha8Rng,
+    pub(super) periods: ChaCha8Rng,
 }
 
 impl<'a> SisSnapshot<'a> {
     /// Makes the K–8 students and writes calendar.csv (whole), snapshot.toml (for `sis`) and
-    /// the header of enrollment.csv into `dir`.
+    /// the headers of enrollment.csv and period_attendance.csv into `dir`.
     pub(super) fn start(
         plan: SisPlan<'a>,
         cal: &Calendar,
@@ -126,6 +142,8 @@ impl<'a> SisSnapshot<'a> {
             may_withdraw,
             side,
             mut k8_rng,
+            marks,
+            periods,
         } = plan;
         let ids: Vec<&str> = high
             .iter()
@@ -136,6 +154,7 @@ impl<'a> SisSnapshot<'a> {
         let enrollment = Table::create(dir, "enrollment.csv", &ENROLLMENT_HEADER)?;
         let mut calendar = Table::create(dir, "calendar.csv", &CALENDAR_HEADER)?;
         calendars.write(cal, &ids, &mut calendar)?;
+        let periods = PeriodAttendance::create(dir, periods)?;
         if shape == Shape::Sis {
             let path = dir.join("snapshot.toml");
             std::fs::write(&path, SNAPSHOT_TOML)
@@ -152,6 +171,8 @@ impl<'a> SisSnapshot<'a> {
             calendar,
             side,
             k8_rng,
+            marks,
+            periods,
             counts: SisCounts {
                 k8_students: k8.len(),
                 ..SisCounts::default()
@@ -205,40 +226,57 @@ impl<'a> SisSnapshot<'a> {
         )
     }
 
-    /// Where a student's drawn days go: attendance rows on membership days only.
+    /// Where a student's drawn days go: attendance rows on membership days only, and their
+    /// class periods. Draws whether the student skips classes from the period stream.
     pub(super) fn membership<'b>(
         &'b mut self,
-        id: &'b str,
+        s: &'b Student,
         enrollment: &'b Enrollment,
         cal: &'b Calendar,
         table: &'b mut Table,
     ) -> Membership<'b> {
         Membership {
-            id,
+            id: &s.id,
             enrollment,
             calendars: &self.calendars,
             ids: &self.ids,
             labels: &cal.labels,
             table,
             exceptions: self.exceptions,
+            periods: self.periods.student(s),
             counts: &mut self.counts,
         }
     }
 
-    /// The id of the school a record dated `date` belongs to (`None` after a withdrawal).
-    pub(super) fn school_on_date(
-        &self,
-        enrollment: &Enrollment,
-        date: chrono::NaiveDate,
-        cal: &Calendar,
-    ) -> Option<&'a str> {
-        enrollment
-            .school_on_date(date, &cal.days)
-            .map(|school| self.ids[school])
+    /// What generator.json records of the snapshot, so far.
+    pub(super) fn counts(&self) -> SisCounts {
+        SisCounts {
+            periods: self.periods.counts,
+            ..self.counts
+        }
     }
 
-    /// The K–8 students: their rows of students.csv, enrollment.csv and attendance.csv (no
-    /// marks, transcript or discipline), after the high-school students'.
+    /// A high-school student's marks of the year ([`write_grades`] with the marks that cover
+    /// others, from the marks stream), each with the school of the span its date falls in and
+    /// none after a withdrawal.
+    pub(super) fn write_grades(
+        &mut self,
+        s: &Student,
+        enrollment: &Enrollment,
+        cal: &Calendar,
+        school_year: &str,
+        rng: &mut ChaCha8Rng,
+        grades: &mut Table,
+    ) -> Result<(), GenerateError> {
+        let ids = &self.ids;
+        let school_on = |date| enrollment.school_on_date(date, &cal.days).map(|i| ids[i]);
+        let marks = Some(&mut self.marks);
+        write_grades(s, school_on, cal, school_year, rng, marks, grades)
+    }
+
+    /// The K–8 students: their rows of students.csv, enrollment.csv and attendance.csv, and
+    /// the middle-school students' of period_attendance.csv (no marks, transcript or
+    /// discipline), after the high-school students'.
     pub(super) fn write_younger(
         &mut self,
         cal: &Calendar,
@@ -281,6 +319,7 @@ impl<'a> SisSnapshot<'a> {
                 labels: &cal.labels,
                 table: attendance,
                 exceptions: self.exceptions,
+                periods: self.periods.student(s),
                 counts: &mut self.counts,
             };
             draw_days(s, cal, suspended, &mut self.k8_rng, &mut sink)?;
@@ -288,9 +327,11 @@ impl<'a> SisSnapshot<'a> {
         Ok(())
     }
 
-    /// Ends enrollment.csv and calendar.csv: (file, rows) of each.
-    pub(super) fn finish(self) -> Result<[(String, usize); 2], GenerateError> {
-        Ok([self.enrollment.finish()?, self.calendar.finish()?])
+    /// Ends enrollment.csv and calendar.csv, and then period_attendance.csv: (file, rows) of
+    /// each.
+    pub(super) fn finish(self) -> Result<([FileRows; 2], FileRows), GenerateError> {
+        let days = [self.enrollment.finish()?, self.calendar.finish()?];
+        Ok((days, self.periods.finish()?))
     }
 }
 
@@ -305,7 +346,7 @@ pub(super) fn grade_label(grade: i32) -> &'static str {
 
 /// Writes a student's drawn days on their membership days, at the school of that day's span:
 /// every day in `sis-daily`, all but plain presence in `sis`. A half day is one row (A or E,
-/// 0.5), a split day two (A 0.5, E 0.5).
+/// 0.5), a split day two (A 0.5, E 0.5). The student's class periods of the day, in both.
 pub(super) struct Membership<'a> {
     id: &'a str,
     enrollment: &'a Enrollment,
@@ -314,6 +355,8 @@ pub(super) struct Membership<'a> {
     labels: &'a [String],
     table: &'a mut Table,
     exceptions: bool,
+    /// Grades 6–12.
+    periods: Option<StudentPeriods<'a>>,
     counts: &'a mut SisCounts,
 }
 
@@ -327,19 +370,23 @@ impl DaySink for Membership<'_> {
         let Some(school) = self.enrollment.school_on(day, self.calendars) else {
             return Ok(());
         };
-        let (id, school, date) = (self.id, self.ids[school], self.labels[day].as_str());
+        let (id, school_id, date) = (self.id, self.ids[school], self.labels[day].as_str());
+        if let Some(periods) = self.periods.as_mut() {
+            let count = self.calendars.periods(school, day);
+            periods.day([id, school_id, date], count, what)?;
+        }
         match what {
             Day::Present if self.exceptions => Ok(()),
             Day::Excused(Part::Split) | Day::Unexcused(Part::Split) => {
                 self.counts.split_days += 1;
-                self.table.write([id, school, date, "A", HALF])?;
-                self.table.write([id, school, date, "E", HALF])
+                self.table.write([id, school_id, date, "A", HALF])?;
+                self.table.write([id, school_id, date, "E", HALF])
             }
             Day::Excused(Part::Half) | Day::Unexcused(Part::Half) => {
                 self.counts.half_days += 1;
-                self.table.write([id, school, date, what.code(), HALF])
+                self.table.write([id, school_id, date, what.code(), HALF])
             }
-            _ => self.table.write([id, school, date, what.code(), ""]),
+            _ => self.table.write([id, school_id, date, what.code(), ""]),
         }
     }
 }

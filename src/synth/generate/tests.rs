@@ -158,6 +158,16 @@ fn same_seed_gives_identical_bytes_and_another_seed_does_not() -> TestResult {
 }
 
 #[test]
+fn percents_are_written_as_format_writes_them() {
+    let mut digits = [0u8; 3];
+    for n in 0..=100 {
+        let p = f64::from(n);
+        let text = super::terms::whole(p, &mut digits);
+        assert_eq!(text, format!("{p:.0}").as_bytes());
+    }
+}
+
+#[test]
 fn too_few_students_is_an_error() {
     let scratch = Scratch::new("too-few");
     let result = generate(&GenerateOptions {

@@ -15,7 +15,7 @@ const SEED: u64 = 5;
 /// One shape of the district: what generate returned, and every file's bytes.
 pub(super) struct Written {
     summary: GenerateSummary,
-    files: BTreeMap<String, Vec<u8>>,
+    pub(super) files: BTreeMap<String, Vec<u8>>,
 }
 
 impl Written {
@@ -51,7 +51,7 @@ impl Written {
     }
 }
 
-fn write(shape: Shape, name: &str) -> Result<Written, Box<dyn Error>> {
+pub(super) fn write(shape: Shape, name: &str) -> Result<Written, Box<dyn Error>> {
     let scratch = Scratch::new(name);
     let summary = generate(&GenerateOptions {
         students: STUDENTS,
@@ -145,7 +145,7 @@ pub(super) fn calendars(w: &Written, snapshot: &str) -> Result<Calendars, Box<dy
 
 /// (student, date) → school of every membership day up to the as-of date, counted from the
 /// spans and the calendars as the contract says (a same-day transfer's day at the later span).
-fn membership(
+pub(super) fn membership(
     w: &Written,
     snapshot: &str,
 ) -> Result<BTreeMap<(String, NaiveDate), String>, Box<dyn Error>> {
@@ -242,6 +242,15 @@ fn new_files_have_the_contracts_headers() -> TestResult {
                     "attendance.csv",
                     "student_id,school_id,date,code,day_fraction",
                 ),
+                (
+                    "grades.csv",
+                    "student_id,school_id,school_year,term,course_id,course_name,subject,mark,\
+                     percent,mark_date,credits",
+                ),
+                (
+                    "period_attendance.csv",
+                    "student_id,school_id,date,period,code",
+                ),
             ] {
                 assert_eq!(
                     w.lines(snapshot, file)[0],
@@ -249,9 +258,11 @@ fn new_files_have_the_contracts_headers() -> TestResult {
                     "{snapshot}/{file}"
                 );
             }
-            // The files both layouts have keep the canonical header.
+            // The files both layouts have keep the canonical header; grades.csv adds the
+            // contract's optional `credits`.
             assert_eq!(w.parsed(snapshot, "students.csv")?.header, STUDENTS_HEADER);
-            assert_eq!(w.parsed(snapshot, "grades.csv")?.header, GRADES_HEADER);
+            assert_eq!(SIS_GRADES_HEADER[..GRADES_HEADER.len()], GRADES_HEADER);
+            assert!(crate::contract::GRADES.optional.contains(&"credits"));
         }
     }
     Ok(())
