@@ -4,21 +4,8 @@ use crate::common;
 
 use std::collections::BTreeMap;
 
-use common::{config, date, edit, fixture, load, run};
-use ews::features::{self, FeatureRun};
-
-/// Feature values by student id.
-fn by_student(run: &FeatureRun) -> BTreeMap<String, BTreeMap<&'static str, Option<f64>>> {
-    let ids = run.table.column("student_id").unwrap().str().unwrap();
-    (0..run.table.height())
-        .map(|row| {
-            (
-                ids.get(row).unwrap().to_string(),
-                features::values_of(&run.table, row).unwrap(),
-            )
-        })
-        .collect()
-}
+use common::{by_student, config, date, edit, fixture, load, run};
+use ews::features;
 
 fn assert_feature(
     values: &BTreeMap<String, BTreeMap<&'static str, Option<f64>>>,

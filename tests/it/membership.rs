@@ -6,8 +6,8 @@ use crate::common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{config, date, fixture, flags, load, write};
-use ews::config::{Config, ExitDate};
+use common::{assert_close, config, date, features_of, fixture, flags, load, write};
+use ews::config::ExitDate;
 use ews::features;
 
 /// The common fixture's students, grades and credits, with exception-only attendance:
@@ -57,30 +57,6 @@ fn exceptions(dir: &Path) {
         dir,
         "snapshot.toml",
         "# exception-only export\n[attendance]\nmode = \"exceptions\"\n",
-    );
-}
-
-type Values = BTreeMap<String, BTreeMap<&'static str, Option<f64>>>;
-
-fn features_of(dir: &Path, config: &Config) -> Values {
-    let data = load(dir, config, Some(date("2026-01-16")));
-    let run = features::compute(&data, config).unwrap();
-    let ids = run.table.column("student_id").unwrap().str().unwrap();
-    (0..run.table.height())
-        .map(|row| {
-            (
-                ids.get(row).unwrap().to_string(),
-                features::values_of(&run.table, row).unwrap(),
-            )
-        })
-        .collect()
-}
-
-fn assert_close(values: &Values, id: &str, name: &str, expected: f64) {
-    let actual = values[id][name].unwrap_or(f64::NAN);
-    assert!(
-        (actual - expected).abs() < 1e-12,
-        "{id} {name}: got {actual}, expected {expected}"
     );
 }
 

@@ -4,10 +4,9 @@
 
 use crate::common;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{config, date, fixture, flags, load, write};
+use common::{assert_close, config, date, features_of, fixture, flags, load, write};
 use ews::config::{Config, TermConfig};
 use ews::features;
 
@@ -39,38 +38,11 @@ fn marks(dir: &Path) {
     );
 }
 
-fn values(dir: &Path, config: &Config) -> BTreeMap<String, BTreeMap<&'static str, Option<f64>>> {
-    let data = load(dir, config, Some(date("2026-01-16")));
-    let run = features::compute(&data, config).unwrap();
-    let ids = run.table.column("student_id").unwrap().str().unwrap();
-    (0..run.table.height())
-        .map(|row| {
-            (
-                ids.get(row).unwrap().to_string(),
-                features::values_of(&run.table, row).unwrap(),
-            )
-        })
-        .collect()
-}
-
-fn assert_close(
-    v: &BTreeMap<String, BTreeMap<&'static str, Option<f64>>>,
-    id: &str,
-    name: &str,
-    expected: f64,
-) {
-    let actual = v[id][name].unwrap_or(f64::NAN);
-    assert!(
-        (actual - expected).abs() < 1e-12,
-        "{id} {name}: got {actual}, expected {expected}"
-    );
-}
-
 #[test]
 fn a_covering_mark_supersedes_the_marks_it_covers() {
     let dir = tempfile::tempdir().unwrap();
     marks(dir.path());
-    let v = values(dir.path(), &config());
+    let v = features_of(dir.path(), &config());
     assert_close(&v, "0001", "f_marks", 1.0);
     assert_close(&v, "0001", "core_f_marks", 1.0);
     assert_close(&v, "0001", "gpa", 0.0);
@@ -130,7 +102,7 @@ fn a_term_the_table_does_not_know_is_rejected_until_the_district_adds_it() {
             ends: "01-31".into(),
         },
     );
-    let v = values(dir.path(), &config);
+    let v = features_of(dir.path(), &config);
     // H1 C supersedes P1 F, and through S1 the Q1 F and Q2 D: no failure, GPA 2.0.
     assert_close(&v, "0002", "f_marks", 0.0);
     assert_close(&v, "0002", "gpa", 2.0);

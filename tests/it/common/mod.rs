@@ -242,3 +242,35 @@ pub fn edit(dir: &Path, file: &str, from: &str, to: &str) {
     assert!(text.contains(from), "{file} has no {from:?}");
     write(dir, file, &text.replacen(from, to, 1));
 }
+
+/// Feature values by student id.
+pub type Values =
+    std::collections::BTreeMap<String, std::collections::BTreeMap<&'static str, Option<f64>>>;
+
+/// Feature values of a feature run, by student id.
+pub fn by_student(run: &FeatureRun) -> Values {
+    let ids = run.table.column("student_id").unwrap().str().unwrap();
+    (0..run.table.height())
+        .map(|row| {
+            (
+                ids.get(row).unwrap().to_string(),
+                features::values_of(&run.table, row).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The features of the snapshot in `dir` as of 2026-01-16 (the fixture's last school day).
+pub fn features_of(dir: &Path, config: &Config) -> Values {
+    let data = load(dir, config, Some(date("2026-01-16")));
+    by_student(&features::compute(&data, config).unwrap())
+}
+
+/// A known feature value, to 1e-12.
+pub fn assert_close(values: &Values, id: &str, name: &str, expected: f64) {
+    let actual = values[id][name].unwrap_or(f64::NAN);
+    assert!(
+        (actual - expected).abs() < 1e-12,
+        "{id} {name}: got {actual}, expected {expected}"
+    );
+}
