@@ -50,6 +50,7 @@ fn pipeline(c: &mut Criterion) {
             seed: 1,
             out: dir.path().to_path_buf(),
             shape: Shape::Canonical,
+            marking_periods: Default::default(),
         })
         .expect("generated district");
         let train_dir = dir.path().join("train");

@@ -35,6 +35,7 @@ pub fn run(args: &GenerateArgs, config: &Config) -> Result<RunStatus> {
         students: args.students,
         seed: args.seed,
         shape: args.shape,
+        marking_periods: args.marking_periods,
         out: staging
             .as_ref()
             .map(|d| d.path().to_path_buf())
@@ -114,6 +115,7 @@ mod tests {
                     out: dir.path().join("out"),
                     bom,
                     shape,
+                    marking_periods: generate::MarkingPeriods::SixWeeks,
                 };
                 let error = run(&args, config).err().ok_or("not refused")?;
                 assert_eq!(error.exit_code(), crate::io::error::EXIT_BAD_INPUT);

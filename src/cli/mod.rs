@@ -15,7 +15,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::DEFAULT_CONFIG_PATH;
 use crate::io::progress::When;
-use crate::synth::generate::Shape;
+use crate::synth::generate::{MarkingPeriods, Shape};
 
 /// Early-warning system for credit recovery: ranks students at risk of not graduating on time
 /// from a district's SIS export.
@@ -149,6 +149,11 @@ pub struct GenerateArgs {
     /// [input] mapping, no --bom).
     #[arg(long, value_enum, default_value_t = Shape::Canonical)]
     pub shape: Shape,
+    /// The marking periods of grades.csv: `quarters` (Q1–Q4; in the SIS shapes with the
+    /// semester and year marks covering them) or `six-weeks` (W1–W6 with the semester marks S1,
+    /// S2 and the year mark Y covering them, in every shape).
+    #[arg(long, value_enum, default_value_t = MarkingPeriods::Quarters)]
+    pub marking_periods: MarkingPeriods,
 }
 
 fn parse_date(text: &str) -> Result<NaiveDate, String> {

@@ -1,6 +1,7 @@
 //! The shipped example mappings, end to end: their sample exports (sample_data/examples/) are
 //! what the generator writes through the mapping, and scoring them with the mapping gives the
-//! referral list of the same district generated in the canonical layout.
+//! referral list of the same district (same seed, same marking periods) generated in the
+//! canonical layout.
 
 use crate::common;
 
@@ -9,10 +10,11 @@ use std::process::Output;
 
 use common::{ews, root};
 
-/// (example name, generator seed, UTF-8 byte-order mark), as in each config's header comment.
-const EXAMPLES: [(&str, &str, bool); 2] = [
-    ("tab-windows-1252", "7", false),
-    ("semicolon-0-20", "11", true),
+/// (example name, generator seed, UTF-8 byte-order mark, `--marking-periods` when not the
+/// default quarters), as in each config's header comment.
+const EXAMPLES: [(&str, &str, bool, Option<&str>); 2] = [
+    ("tab-windows-1252", "7", false, Some("six-weeks")),
+    ("semicolon-0-20", "11", true, None),
 ];
 const STUDENTS: &str = "200";
 
@@ -58,10 +60,10 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn example_exports_are_what_the_generator_writes() {
-    for (name, seed, bom) in EXAMPLES {
+    for (name, seed, bom, periods) in EXAMPLES {
         let out = tempfile::tempdir().unwrap();
         let target = out.path().join(name);
-        generate(Some(&config(name)), seed, bom, &target);
+        generate(Some(&config(name)), seed, bom, periods, &target);
         let shipped = root().join("sample_data/examples").join(name);
         let (made, shipped) = (files(&target), files(&shipped));
         let names = |f: &[(String, Vec<u8>)]| f.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
@@ -72,6 +74,20 @@ fn example_exports_are_what_the_generator_writes() {
                 "{name}/{file} differs from what the generator writes"
             );
         }
+        // The six-week example carries W1–W4 and the S1 covering W1–W3 through its mapping.
+        if periods == Some("six-weeks") {
+            let (_, grades) = shipped
+                .iter()
+                .find(|(file, _)| file.ends_with("current/Term_Grades.txt"))
+                .unwrap();
+            for term in ["W1", "W2", "W3", "S1", "W4"] {
+                let cell = format!("\t{term}\t");
+                assert!(
+                    grades.windows(cell.len()).any(|w| w == cell.as_bytes()),
+                    "{name}: no {term} marks"
+                );
+            }
+        }
         // No staging folder is left beside the output.
         let left: Vec<_> = std::fs::read_dir(out.path())
             .unwrap()
@@ -81,22 +97,25 @@ fn example_exports_are_what_the_generator_writes() {
     }
 }
 
-/// The district of `seed`, in the shape of the config's mapping (canonical without one).
-fn generate(config: Option<&str>, seed: &str, bom: bool, out: &Path) {
+/// The district of `seed` with `marking_periods` (quarters without), in the shape of the
+/// config's mapping (canonical without one).
+fn generate(
+    config: Option<&str>,
+    seed: &str,
+    bom: bool,
+    marking_periods: Option<&str>,
+    out: &Path,
+) {
     let mut args = Vec::new();
     if let Some(config) = config {
         args.extend(["--config", config]);
     }
     let out = out.to_str().unwrap();
-    args.extend([
-        "generate",
-        "--students",
-        STUDENTS,
-        "--seed",
-        seed,
-        "--out",
-        out,
-    ]);
+    args.extend(["generate", "--students", STUDENTS, "--seed", seed]);
+    if let Some(periods) = marking_periods {
+        args.extend(["--marking-periods", periods]);
+    }
+    args.extend(["--out", out]);
     if bom {
         args.push("--bom");
     }
@@ -112,10 +131,10 @@ fn referrals(path: &Path) -> Vec<csv::StringRecord> {
 
 #[test]
 fn example_exports_score_like_the_canonical_district() {
-    for (name, seed, _) in EXAMPLES {
+    for (name, seed, _, periods) in EXAMPLES {
         let work = tempfile::tempdir().unwrap();
         let canonical = work.path().join("canonical");
-        generate(None, seed, false, &canonical);
+        generate(None, seed, false, periods, &canonical);
         let (out_canonical, out_mapped) = (work.path().join("a"), work.path().join("b"));
         let snapshot = canonical.join("current");
         ok(&ews(&[
@@ -136,6 +155,16 @@ fn example_exports_score_like_the_canonical_district() {
         assert!(
             stdout.contains(&format!("scored {STUDENTS} students")),
             "{stdout}"
+        );
+        // Every grades.csv row is read: the term table knows the example's terms.
+        let grades = stdout
+            .lines()
+            .find_map(|l| l.trim_start().strip_prefix("grades.csv"))
+            .and_then(|l| l.split_once("rows read,"))
+            .map(|(_, rest)| rest.trim_start());
+        assert!(
+            grades.is_some_and(|rest| rest.starts_with("0 rejected")),
+            "{name}: {stdout}"
         );
 
         let expected = referrals(&out_canonical.join("2026-03-13/referrals.csv"));
@@ -168,10 +197,10 @@ fn example_exports_score_like_the_canonical_district() {
 
 #[test]
 fn a_mapped_training_export_trains_the_canonical_model() {
-    let (name, seed, _) = EXAMPLES[0];
+    let (name, seed, _, periods) = EXAMPLES[0];
     let work = tempfile::tempdir().unwrap();
     let canonical = work.path().join("canonical");
-    generate(None, seed, false, &canonical);
+    generate(None, seed, false, periods, &canonical);
     let (a, b) = (work.path().join("a.json"), work.path().join("b.json"));
     ok(&ews(&[
         "train",

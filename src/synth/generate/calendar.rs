@@ -24,6 +24,22 @@ pub(super) struct Calendar {
     pub(super) elective_terms: Vec<Term>,
     /// The year mark of the SIS shapes, posted on the last day.
     pub(super) year_term: Term,
+    /// The six-week marking periods (`--marking-periods six-weeks`).
+    pub(super) six_weeks: SixWeeks,
+}
+
+/// The six-week marking periods and the marks covering them: W1–W3 spread over the first
+/// semester (the first school day .. the quarters' Q2 day), W4–W6 over the second (the day
+/// after .. June 12), each semester in three equal spans of calendar days, each mark posted on
+/// the last school day on or before its span's end; S1 on W3's day, S2 and Y on W6's (the
+/// last school day of the year).
+pub(super) struct SixWeeks {
+    /// W1–W6.
+    pub(super) weeks: Vec<Term>,
+    /// S1 and S2.
+    pub(super) semesters: Vec<Term>,
+    /// Y.
+    pub(super) year: Term,
 }
 
 /// A marking period and the day its marks are posted.
@@ -76,6 +92,23 @@ impl Calendar {
             date,
             label: date.to_string(),
         };
+        let school_day = |date| last_school_day(&breaks, date);
+        let weeks: Vec<NaiveDate> = [(first, q2), (q2 + Days::new(1), year_end)]
+            .into_iter()
+            .flat_map(|(from, to)| {
+                let span = (to - from).num_days().max(0) as u64;
+                (1..=3).map(move |k| school_day(from + Days::new(span * k / 3)))
+            })
+            .collect();
+        let six_weeks = SixWeeks {
+            weeks: ["W1", "W2", "W3", "W4", "W5", "W6"]
+                .into_iter()
+                .zip(&weeks)
+                .map(|(name, date)| term(name, *date))
+                .collect(),
+            semesters: vec![term("S1", weeks[2]), term("S2", weeks[5])],
+            year: term("Y", weeks[5]),
+        };
         Calendar {
             as_of,
             first,
@@ -92,6 +125,7 @@ impl Calendar {
             ],
             elective_terms: vec![term("S1", q2), term("S2", year_end)],
             year_term: term("Y", year_end),
+            six_weeks,
         }
     }
 
@@ -104,6 +138,14 @@ impl Calendar {
 fn is_school_day(breaks: &[(NaiveDate, NaiveDate)], date: NaiveDate) -> bool {
     date.weekday().num_days_from_monday() < 5
         && !breaks.iter().any(|(a, b)| *a <= date && date <= *b)
+}
+
+/// The last school day on or before `date` (no break is longer than two weeks).
+fn last_school_day(breaks: &[(NaiveDate, NaiveDate)], date: NaiveDate) -> NaiveDate {
+    (0..31)
+        .map(|back| date - Days::new(back))
+        .find(|d| is_school_day(breaks, *d))
+        .unwrap_or(date)
 }
 
 /// A calendar date. Only called with real month/day pairs (no Feb 29, no day 31 of a

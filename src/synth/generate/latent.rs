@@ -147,6 +147,30 @@ pub(super) struct LatentModel {
     /// The SIS shapes' rates; absent from the canonical shape's generator.json.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) sis_shapes: Option<SisModel>,
+    /// The six-week marks; absent with quarters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) six_weeks: Option<SixWeekModel>,
+}
+
+/// The six-week marking periods (`--marking-periods six-weeks`), as generator.json records them.
+#[derive(Serialize)]
+pub(super) struct SixWeekModel {
+    pub(super) terms: &'static str,
+    pub(super) posting_days: &'static str,
+    pub(super) cover_noise_sd: f64,
+    pub(super) cover_noise_max: f64,
+}
+
+impl SixWeekModel {
+    pub(super) const CURRENT: SixWeekModel = SixWeekModel {
+        terms: "core: W1, W2, W3 + S1, W4, W5, W6 + S2 + Y; elective: its semester's three \
+                six-week marks + S1 or S2; S = mean(six-week marks) + N(0, sd) cut at +-max, \
+                rounded, 0-100; Y likewise from S1, S2",
+        posting_days: "each semester (first day .. Q2's day, the day after .. June 12) in three \
+                equal spans of days, each mark on the last school day of its span",
+        cover_noise_sd: COVER_NOISE_SD,
+        cover_noise_max: COVER_NOISE_MAX,
+    };
 }
 
 /// The rates of the SIS shapes, as generator.json records them.
@@ -234,5 +258,6 @@ impl LatentModel {
         credit_recovery_pass: CR_PASS,
         transfer_share: TRANSFER,
         sis_shapes: None,
+        six_weeks: None,
     };
 }

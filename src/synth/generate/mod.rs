@@ -34,9 +34,17 @@
 //! semester typically has a failed quarter but not always both. As of mid-March (both
 //! snapshots) that is Q1, Q2 and S1.
 //!
-//! Output is byte-for-byte reproducible for a given `(students, seed, shape)`: ChaCha8 streams
-//! seeded from `seed` (schools, train, current, and the SIS shapes' own), no hash-map
-//! iteration, one thread per snapshot, no clock. Names and ids are invented; some names, a
+//! With `--marking-periods six-weeks` ([`MarkingPeriods`]) every shape, the canonical one too,
+//! posts six-week marks instead: per core course W1, W2, W3 with S1 on W3's day, W4, W5, W6
+//! with S2 and Y on W6's day; per elective its semester's three and its semester mark with the
+//! third (the days are each semester in three, on school days). As of mid-March that is W1,
+//! W2, W3, S1 and W4. The six-week marks posted on a canonical mark's day are those draws,
+//! the others and the covering marks come from the snapshot's marks stream, so only grades.csv
+//! differs from the quarters' district (and generator.json says `marking_periods`).
+//!
+//! Output is byte-for-byte reproducible for a given `(students, seed, shape, marking
+//! periods)`: ChaCha8 streams seeded from `seed` (schools, train, current, and the SIS shapes'
+//! and six-week marks' own), no hash-map iteration, one thread per snapshot, no clock. Names and ids are invented; some names, a
 //! school and two course names carry non-ASCII letters, commas and quotes on purpose, to
 //! exercise readers.
 
@@ -69,11 +77,12 @@ use crate::synth::generate::records::{
 };
 use crate::synth::generate::sis::{grade_label, SisCounts, SisPlan, SisSnapshot};
 use crate::synth::generate::table::Table;
-use crate::synth::generate::terms::write_grades;
+use crate::synth::generate::terms::{write_grades, Posting};
 use crate::synth::generate::younger::{k8_students, make_k8_schools, Younger};
 use crate::synth::vocabulary::*;
 
 pub use crate::synth::generate::sis::Shape;
+pub use crate::synth::generate::terms::MarkingPeriods;
 
 /// What to generate and where.
 #[derive(Debug, Clone)]
@@ -86,6 +95,8 @@ pub struct GenerateOptions {
     pub out: PathBuf,
     /// The shape of the files (the canonical layout, or a real SIS export's).
     pub shape: Shape,
+    /// The marking periods of grades.csv (quarters, or six weeks in every shape).
+    pub marking_periods: MarkingPeriods,
 }
 
 /// What [`generate`] wrote.
@@ -133,7 +144,8 @@ struct Plan {
 const K8_SCHOOLS_STREAM: u64 = 3;
 const SIDE_STREAM: u64 = 10;
 const K8_STREAM: u64 = 20;
-/// The SIS shapes' covering marks and their class periods, per snapshot.
+/// The SIS shapes' covering marks (and, with six-week marking periods, every shape's six-week
+/// and covering marks), and the SIS shapes' class periods, per snapshot.
 const MARKS_STREAM: u64 = 30;
 const PERIODS_STREAM: u64 = 40;
 
@@ -180,16 +192,19 @@ pub fn generate(options: &GenerateOptions) -> Result<GenerateSummary, GenerateEr
         || write_snapshot(&CURRENT, &schools, younger, options),
     );
     let ((train, train_facts), (current, current_facts)) = (train?, current?);
+    let six_weeks = options.marking_periods == MarkingPeriods::SixWeeks;
 
     let manifest = Manifest {
         generator: "ews synthetic district, v1",
         shape: options.shape.is_sis().then(|| options.shape.name()),
+        marking_periods: six_weeks.then(|| options.marking_periods.name()),
         seed: options.seed,
         students_per_snapshot: options.students,
         schools: listed(&schools),
         k8_schools: younger.map(|y| listed(&y.schools)),
         latent_model: LatentModel {
             sis_shapes: options.shape.is_sis().then_some(SisModel::CURRENT),
+            six_weeks: six_weeks.then_some(SixWeekModel::CURRENT),
             ..LatentModel::CURRENT
         },
         snapshots: vec![
@@ -286,6 +301,9 @@ fn write_snapshot<'a>(
     };
 
     let school_year = plan.school_year.to_string();
+    // The canonical shape's six-week and covering marks (the SIS shapes' are in `sis`).
+    let mut marks = (options.marking_periods == MarkingPeriods::SixWeeks)
+        .then(|| stream(options.seed, plan.stream + MARKS_STREAM));
     let mut suspended = vec![false; cal.days.len()];
     let written = |cohort: i32, blank: bool| match blank {
         true => String::new(),
@@ -313,8 +331,15 @@ fn write_snapshot<'a>(
                     &mut days,
                 )?;
                 let school_on = |_| Some(school.id.as_str());
+                let posting = match marks.as_mut() {
+                    None => Posting::Canonical,
+                    Some(marks) => Posting::SixWeeks {
+                        marks,
+                        credits: false,
+                    },
+                };
                 let grades = &mut t.grades;
-                write_grades(s, school_on, &cal, &school_year, &mut rng, None, grades)?;
+                write_grades(s, school_on, &cal, &school_year, &mut rng, posting, grades)?;
             }
             Some(sis) => {
                 let (enrollment, cohort) = sis.enroll_high_school(s, &cal)?;
@@ -400,6 +425,7 @@ fn start_sis<'a>(
     };
     let sis = SisPlan {
         shape: options.shape,
+        marking_periods: options.marking_periods,
         high: schools,
         younger,
         school_year: plan.school_year,
@@ -435,6 +461,9 @@ struct Manifest<'a> {
     /// The SIS shape written; absent for the canonical shape.
     #[serde(skip_serializing_if = "Option::is_none")]
     shape: Option<&'static str>,
+    /// `six-weeks`; absent for quarters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    marking_periods: Option<&'static str>,
     seed: u64,
     students_per_snapshot: usize,
     schools: Vec<ManifestSchool<'a>>,
@@ -495,3 +524,5 @@ mod tests_periods;
 mod tests_sis;
 #[cfg(test)]
 mod tests_terms;
+#[cfg(test)]
+mod tests_weeks;

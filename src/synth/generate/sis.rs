@@ -24,7 +24,7 @@ use crate::synth::generate::periods::{PeriodAttendance, PeriodCounts, StudentPer
 use crate::synth::generate::population::{School, Student};
 use crate::synth::generate::records::{draw_days, write_student, Day, DaySink, Part};
 use crate::synth::generate::table::Table;
-use crate::synth::generate::terms::write_grades;
+use crate::synth::generate::terms::{write_grades, MarkingPeriods, Posting};
 use crate::synth::generate::younger::{make_k8_students, Younger};
 use crate::synth::vocabulary::*;
 
@@ -99,8 +99,9 @@ pub(super) struct SisSnapshot<'a> {
     side: ChaCha8Rng,
     /// The K–8 students and their days.
     k8_rng: ChaCha8Rng,
-    /// The high-school students' covering marks.
+    /// The high-school students' covering marks (and six-week marks).
     marks: ChaCha8Rng,
+    marking_periods: MarkingPeriods,
     periods: PeriodAttendance,
     k8: Vec<Student>,
     may_withdraw: bool,
@@ -111,6 +112,7 @@ pub(super) struct SisSnapshot<'a> {
 /// Where a SIS snapshot's parts come from.
 pub(super) struct SisPlan<'a> {
     pub(super) shape: Shape,
+    pub(super) marking_periods: MarkingPeriods,
     pub(super) high: &'a [School],
     pub(super) younger: &'a Younger,
     pub(super) school_year: i32,
@@ -134,6 +136,7 @@ impl<'a> SisSnapshot<'a> {
     ) -> Result<Self, GenerateError> {
         let SisPlan {
             shape,
+            marking_periods,
             high,
             younger,
             school_year,
@@ -172,6 +175,7 @@ impl<'a> SisSnapshot<'a> {
             side,
             k8_rng,
             marks,
+            marking_periods,
             periods,
             counts: SisCounts {
                 k8_students: k8.len(),
@@ -257,8 +261,8 @@ impl<'a> SisSnapshot<'a> {
     }
 
     /// A high-school student's marks of the year ([`write_grades`] with the marks that cover
-    /// others, from the marks stream), each with the school of the span its date falls in and
-    /// none after a withdrawal.
+    /// others, from the marks stream, and credits), each with the school of the span its date
+    /// falls in and none after a withdrawal.
     pub(super) fn write_grades(
         &mut self,
         s: &Student,
@@ -270,8 +274,15 @@ impl<'a> SisSnapshot<'a> {
     ) -> Result<(), GenerateError> {
         let ids = &self.ids;
         let school_on = |date| enrollment.school_on_date(date, &cal.days).map(|i| ids[i]);
-        let marks = Some(&mut self.marks);
-        write_grades(s, school_on, cal, school_year, rng, marks, grades)
+        let marks = &mut self.marks;
+        let posting = match self.marking_periods {
+            MarkingPeriods::Quarters => Posting::Quarters(marks),
+            MarkingPeriods::SixWeeks => Posting::SixWeeks {
+                marks,
+                credits: true,
+            },
+        };
+        write_grades(s, school_on, cal, school_year, rng, posting, grades)
     }
 
     /// The K–8 students: their rows of students.csv, enrollment.csv and attendance.csv, and

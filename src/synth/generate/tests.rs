@@ -83,6 +83,7 @@ fn fixture() -> Result<&'static Fixture, String> {
                 seed: 42,
                 out: scratch.0.clone(),
                 shape: Shape::Canonical,
+                marking_periods: MarkingPeriods::Quarters,
             };
             let summary = generate(&options).map_err(|e| e.to_string())?;
             let mut tables = BTreeMap::new();
@@ -128,6 +129,7 @@ fn same_seed_gives_identical_bytes_and_another_seed_does_not() -> TestResult {
             seed,
             out: out.0.clone(),
             shape: Shape::Canonical,
+            marking_periods: MarkingPeriods::Quarters,
         })
     };
     run(&a, 7)?;
@@ -175,6 +177,7 @@ fn too_few_students_is_an_error() {
         seed: 1,
         out: scratch.0.clone(),
         shape: Shape::Canonical,
+        marking_periods: MarkingPeriods::Quarters,
     });
     assert!(matches!(result, Err(GenerateError::TooFewStudents(19))));
     assert!(!scratch.0.exists(), "nothing is written on a bad option");
@@ -520,6 +523,7 @@ fn train_label_rate_is_near_the_target() -> TestResult {
         seed: 42,
         out: scratch.0.clone(),
         shape: Shape::Canonical,
+        marking_periods: MarkingPeriods::Quarters,
     })?;
     let outcomes = Parsed::read(&summary.train.dir.join("outcomes.csv"))?;
     let labels = train_labels(&outcomes)?;

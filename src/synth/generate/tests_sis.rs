@@ -52,12 +52,22 @@ impl Written {
 }
 
 pub(super) fn write(shape: Shape, name: &str) -> Result<Written, Box<dyn Error>> {
+    write_with(shape, MarkingPeriods::Quarters, name)
+}
+
+/// The district in `shape` with `marking_periods`.
+pub(super) fn write_with(
+    shape: Shape,
+    marking_periods: MarkingPeriods,
+    name: &str,
+) -> Result<Written, Box<dyn Error>> {
     let scratch = Scratch::new(name);
     let summary = generate(&GenerateOptions {
         students: STUDENTS,
         seed: SEED,
         out: scratch.0.clone(),
         shape,
+        marking_periods,
     })?;
     let files = files_under(&scratch.0)?;
     Ok(Written { summary, files })

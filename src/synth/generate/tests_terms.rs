@@ -9,9 +9,9 @@ use super::*;
 use std::collections::BTreeMap;
 
 /// (student, course) → term → (mark, percent, mark_date) of one grades.csv.
-type Marks = BTreeMap<(String, String), BTreeMap<String, (String, String, NaiveDate)>>;
+pub(super) type Marks = BTreeMap<(String, String), BTreeMap<String, (String, String, NaiveDate)>>;
 
-fn marks(rows: &[csv::StringRecord]) -> Result<Marks, Box<dyn std::error::Error>> {
+pub(super) fn marks(rows: &[csv::StringRecord]) -> Result<Marks, Box<dyn std::error::Error>> {
     let mut marks: Marks = BTreeMap::new();
     for r in rows {
         let old = marks
