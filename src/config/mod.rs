@@ -843,6 +843,12 @@ impl Config {
             }
         }
         let table = self.term_table();
+        if table.len() > 128 {
+            return Err(bad(format!(
+                "terms: {} terms in the table; at most 128",
+                table.len()
+            )));
+        }
         for (term, covers) in &table {
             if let Some(unknown) = covers.iter().find(|c| !table.contains_key(*c)) {
                 return Err(bad(format!(

@@ -333,52 +333,56 @@ fn semester_weight(term: Expr) -> Expr {
 /// This year's marks without those superseded: a posted mark of a term supersedes, in the same
 /// course, the marks of the terms it covers (`[terms]`, through chains), so one failed semester
 /// posted with its two quarters counts once. Returns the marks kept and how many were not.
+///
+/// Two passes over the marks in Rust, with the terms as bits: per (student, course) the terms
+/// its posted marks cover, then each mark kept unless its term is among them. (A polars join of
+/// the marks with the (covering, covered) pairs doubled the run's peak memory at 100,000
+/// students.)
 fn supersede(marks: DataFrame, config: &Config) -> Result<(DataFrame, u64)> {
     let pairs = config.covered_terms();
     if pairs.is_empty() || marks.height() == 0 {
         return Ok((marks, 0));
     }
-    let (covering, covered): (Vec<String>, Vec<String>) = pairs.into_iter().unzip();
-    let pairs = df!("__covering" => covering, "__covered" => covered)?.lazy();
-    let term = || col("term").cast(DataType::String);
-    let superseded = marks
-        .clone()
-        .lazy()
-        .select([
-            col("student_id"),
-            col("course_id"),
-            term().alias("__covering"),
-        ])
-        .unique(None, UniqueKeepStrategy::Any)
-        .join(
-            pairs,
-            [col("__covering")],
-            [col("__covering")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .select([
-            col("student_id"),
-            col("course_id"),
-            col("__covered").alias("__term"),
-        ])
-        .unique(None, UniqueKeepStrategy::Any)
-        .with_column(lit(true).alias("__superseded"));
-    let flags = marks
-        .clone()
-        .lazy()
-        .select([col("student_id"), col("course_id"), term().alias("__term")])
-        .join(
-            superseded,
-            [col("student_id"), col("course_id"), col("__term")],
-            [col("student_id"), col("course_id"), col("__term")],
-            JoinArgs {
-                maintain_order: MaintainOrderJoin::Left,
-                ..JoinArgs::new(JoinType::Left)
-            },
-        )
-        .select([col("__superseded").is_null().alias("keep")])
-        .collect()?;
-    let keep = flags.column("keep")?.bool()?.clone();
+    let terms: Vec<String> = config.term_table().into_keys().collect();
+    let bit_of: FxHashMap<&str, u32> = terms
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.as_str(), i as u32))
+        .collect();
+    // What a mark of each term covers, as bits of `terms` (the config allows 128 terms).
+    let mut covers: FxHashMap<&str, u128> = FxHashMap::default();
+    for (covering, covered) in &pairs {
+        if let Some(&bit) = bit_of.get(covered.as_str()) {
+            *covers.entry(covering.as_str()).or_insert(0) |= 1u128 << bit;
+        }
+    }
+    let column = |name: &str| -> Result<Vec<Option<&str>>> {
+        Ok(crate::ingest::columns::texts(marks.column(name)?)?.collect())
+    };
+    let (students, courses, term_of) =
+        (column("student_id")?, column("course_id")?, column("term")?);
+    let mut covered: FxHashMap<(&str, &str), u128> = FxHashMap::default();
+    for ((student, course), term) in students.iter().zip(&courses).zip(&term_of) {
+        if let (Some(student), Some(course), Some(mask)) =
+            (student, course, term.and_then(|t| covers.get(t)))
+        {
+            *covered.entry((student, course)).or_insert(0) |= mask;
+        }
+    }
+    let keep: BooleanChunked = students
+        .iter()
+        .zip(&courses)
+        .zip(&term_of)
+        .map(|((student, course), term)| {
+            let superseded = match (student, course, term.and_then(|t| bit_of.get(t))) {
+                (Some(student), Some(course), Some(&bit)) => covered
+                    .get(&(*student, *course))
+                    .is_some_and(|mask| mask & (1u128 << bit) != 0),
+                _ => false,
+            };
+            Some(!superseded)
+        })
+        .collect();
     let dropped = (keep.len() - keep.sum().unwrap_or(0) as usize) as u64;
     if dropped == 0 {
         return Ok((marks, 0));
