@@ -174,6 +174,7 @@ pub fn load(
     let year_end = attendance.year_end;
     quality.push(attendance_quality, attendance_rejects);
     stale_export_warning(&attendance, config, &mut quality);
+    daily_gaps_warning(&attendance, &mut quality);
     no_attendance_warnings(&students, &attendance, &mut quality)?;
     let period_absence = match &raw_periods {
         Some(raw) => {
@@ -370,6 +371,24 @@ fn stale_export_warning(attendance: &Attendance, config: &Config, quality: &mut 
                     .map(|d| d.to_string())
                     .unwrap_or_default(),
                 config.attendance.max_days_without_events
+            ),
+        );
+    }
+}
+
+/// A daily export with enrollment and calendar should list every membership day; the days it
+/// leaves out count as present, which a warning (exit 1) says with their number.
+fn daily_gaps_warning(attendance: &Attendance, quality: &mut QualityReport) {
+    if attendance.mode != AttendanceMode::Daily || !attendance.has_membership() {
+        return;
+    }
+    let gaps = attendance.member_days_without_row();
+    if gaps > 0 {
+        quality.add_problem(
+            crate::contract::ATTENDANCE.name,
+            false,
+            format!(
+                "{gaps} membership days (enrollment.csv × calendar.csv) have no row in this daily export; they count as present (set attendance.mode = \"exceptions\" if the export lists exceptions only)"
             ),
         );
     }

@@ -461,3 +461,39 @@ fn class_periods_missed_on_days_in_school() {
     let v = features_of(dir.path(), &config());
     assert_eq!(v["0003"]["class_period_absence_rate"], None);
 }
+
+#[test]
+fn a_daily_export_with_gaps_in_its_membership_days_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    exceptions(dir.path());
+    std::fs::remove_file(dir.path().join("snapshot.toml")).unwrap();
+    // Daily rows for every membership day except three of 0003's (01-13, 01-14, 01-16).
+    write(
+        dir.path(),
+        "attendance.csv",
+        "student_id,school_id,date,code\n\
+         0001,010,2026-01-12,P\n0001,010,2026-01-13,P\n0001,010,2026-01-14,P\n\
+         0001,010,2026-01-15,A\n0001,010,2026-01-16,P\n\
+         0002,010,2026-01-12,P\n0002,010,2026-01-13,P\n0002,020,2026-01-14,P\n\
+         0002,020,2026-01-16,P\n\
+         0003,020,2026-01-12,P\n\
+         0004,020,2026-01-12,P\n0004,020,2026-01-13,A\n0004,020,2026-01-14,P\n",
+    );
+    let data = load(dir.path(), &config(), Some(date("2026-01-16")));
+    let warnings: Vec<String> = data
+        .quality
+        .files
+        .iter()
+        .filter(|f| f.file == "attendance.csv")
+        .flat_map(|f| f.problems.iter().map(|p| p.reason.clone()))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("3 membership days"),
+        "{}",
+        warnings[0]
+    );
+    let v = features_of(dir.path(), &config());
+    assert_close(&v, "0003", "attendance_rate", 1.0);
+    assert_close(&v, "0001", "attendance_rate", 0.8);
+}

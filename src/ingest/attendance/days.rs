@@ -102,6 +102,41 @@ impl Attendance {
             .min(1.0)
     }
 
+    /// In daily mode with membership days: the membership days (up to the as-of date) without
+    /// any attendance row. A daily export lists every school day, so these are gaps in the
+    /// export; they count as present, like the days of an exception-only export.
+    pub fn member_days_without_row(&self) -> u64 {
+        let Some(m) = &self.membership else {
+            return 0;
+        };
+        let (first, as_of) = (
+            self.year_start.num_days_from_ce(),
+            self.as_of.num_days_from_ce(),
+        );
+        let members: u64 = (0..self.grid.n_students as u32)
+            .map(|s| u64::from(m.days(s, first, as_of)))
+            .sum();
+        let mut with_row: u64 = self
+            .grid
+            .slots_between(self.year_start, self.as_of)
+            .map(|slot| self.grid.students_on(slot))
+            .sum();
+        let mut last = None;
+        for p in &self.partial {
+            if p.day < first || p.day > as_of || last == Some((p.student, p.day)) {
+                continue;
+            }
+            last = Some((p.student, p.day));
+            let has_cell = self
+                .grid
+                .slot_of
+                .get(&p.day)
+                .is_some_and(|&slot| self.grid.cell(slot, p.student) != 0);
+            with_row += u64::from(!has_cell);
+        }
+        members.saturating_sub(with_row)
+    }
+
     /// Class periods scheduled per student (a row of students.csv) on the days of the school
     /// year up to the as-of date on which the student was not absent the whole day: the
     /// calendar's periods of each membership day, or `default` for each date with a row.
