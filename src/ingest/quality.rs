@@ -395,10 +395,16 @@ impl QualityReport {
     /// The lines of the run summary about data quality.
     pub fn summary_lines(&self, config: &Config) -> Vec<String> {
         let mut lines = Vec::new();
+        // The contract's longest file name sets the column.
+        let width = crate::contract::ALL_FILES
+            .iter()
+            .map(|f| f.name.len())
+            .max()
+            .unwrap_or(15);
         for f in &self.files {
             let rejected = f.rejected();
             lines.push(format!(
-                "  {:<15} {:>10} rows read, {:>8} rejected ({:.2}%, limit {:.2}%)",
+                "  {:<width$} {:>10} rows read, {:>8} rejected ({:.2}%, limit {:.2}%)",
                 f.file,
                 f.rows_read,
                 rejected,
@@ -426,7 +432,7 @@ impl QualityReport {
             }
         }
         for file in &self.absent {
-            lines.push(format!("  {file:<15} absent (optional)"));
+            lines.push(format!("  {file:<width$} absent (optional)"));
         }
         lines
     }
