@@ -25,6 +25,9 @@ pub struct SchoolCalendars {
     days: Vec<Vec<i32>>,
     /// Class periods of each of those days (0: the config's `attendance.periods_per_day`).
     periods: Vec<Vec<u8>>,
+    /// Per school, running sums over its days of (periods the calendar gives, days it leaves
+    /// blank): `sums[i]` covers the days before day `i`, so a range is two lookups.
+    period_sums: Vec<Vec<(u64, u32)>>,
 }
 
 impl SchoolCalendars {
@@ -60,6 +63,17 @@ impl SchoolCalendars {
             days.dedup_by_key(|(day, _)| *day);
             calendars.days[at] = days.iter().map(|(day, _)| *day).collect();
             calendars.periods[at] = days.iter().map(|(_, p)| *p).collect();
+            let mut sums = Vec::with_capacity(days.len() + 1);
+            let (mut given, mut blank) = (0u64, 0u32);
+            sums.push((given, blank));
+            for (_, p) in &days {
+                match p {
+                    0 => blank += 1,
+                    p => given += u64::from(*p),
+                }
+                sums.push((given, blank));
+            }
+            calendars.period_sums[at] = sums;
         }
         Ok(calendars)
     }
@@ -72,6 +86,7 @@ impl SchoolCalendars {
         self.index.insert(Box::from(school), at);
         self.days.push(Vec::new());
         self.periods.push(Vec::new());
+        self.period_sums.push(vec![(0, 0)]);
         at
     }
 
@@ -89,22 +104,28 @@ impl SchoolCalendars {
         (days.partition_point(|&d| d <= last) - days.partition_point(|&d| d < first)) as u32
     }
 
-    /// The class periods of `school` on each instructional day in `first..=last`, `default`
-    /// where the calendar leaves them blank.
-    fn periods_between(
-        &self,
-        school: u32,
-        first: i32,
-        last: i32,
-        default: u8,
-    ) -> impl Iterator<Item = (i32, u8)> + '_ {
+    /// The class periods of `school` over its instructional days in `first..=last`.
+    fn period_total(&self, school: u32, first: i32, last: i32, default: u8) -> u64 {
+        if first > last {
+            return 0;
+        }
         let days = &self.days[school as usize];
         let from = days.partition_point(|&d| d < first);
         let to = days.partition_point(|&d| d <= last).max(from);
-        days[from..to]
-            .iter()
-            .zip(&self.periods[school as usize][from..to])
-            .map(move |(&day, &p)| (day, if p == 0 { default } else { p }))
+        let sums = &self.period_sums[school as usize];
+        let (given, blank) = (sums[to].0 - sums[from].0, sums[to].1 - sums[from].1);
+        given + u64::from(blank) * u64::from(default)
+    }
+
+    /// The class periods of `school` on `day` (an instructional day), `default` when blank.
+    fn periods_on(&self, school: u32, day: i32, default: u8) -> u8 {
+        match self.days[school as usize].binary_search(&day) {
+            Ok(i) => match self.periods[school as usize][i] {
+                0 => default,
+                p => p,
+            },
+            Err(_) => 0,
+        }
     }
 
     fn is_instructional(&self, school: u32, day: i32) -> bool {
@@ -318,18 +339,24 @@ impl Membership {
             .sum()
     }
 
-    /// Each membership day of `student` in `first..=last` with its class periods.
-    pub fn days_with_periods(
-        &self,
-        student: u32,
-        first: i32,
-        last: i32,
-        default: u8,
-    ) -> impl Iterator<Item = (i32, u8)> + '_ {
-        self.spans_of(student).iter().flat_map(move |s| {
-            self.calendars
-                .periods_between(s.school, s.first.max(first), s.last.min(last), default)
-        })
+    /// The class periods of `student`'s membership days in `first..=last`.
+    pub fn periods_between(&self, student: u32, first: i32, last: i32, default: u8) -> u64 {
+        self.spans_of(student)
+            .iter()
+            .map(|s| {
+                self.calendars
+                    .period_total(s.school, s.first.max(first), s.last.min(last), default)
+            })
+            .sum()
+    }
+
+    /// The class periods of `student` on `day`: those of the school of the span holding it (0
+    /// when it is not a membership day).
+    pub fn periods_on(&self, student: u32, day: i32, default: u8) -> u8 {
+        self.spans_of(student)
+            .iter()
+            .find(|s| s.first <= day && day <= s.last)
+            .map_or(0, |s| self.calendars.periods_on(s.school, day, default))
     }
 
     /// The first day of `student`'s recent window: the last `n` instructional days up to

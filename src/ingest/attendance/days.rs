@@ -149,11 +149,35 @@ impl Attendance {
         let mut periods = vec![0.0; n];
         match &self.membership {
             Some(m) => {
+                // Every membership day's periods, less those of the days absent all day: a
+                // full-day absence row, or partial rows adding up to the whole day.
                 for (s, total) in periods.iter_mut().enumerate() {
-                    for (day, p) in m.days_with_periods(s as u32, first, as_of, default) {
-                        if self.day_absent_share(s as u32, day) < 1.0 {
-                            *total += f64::from(p);
+                    *total = m.periods_between(s as u32, first, as_of, default) as f64;
+                }
+                for slot in self.grid.slots_between(self.year_start, self.as_of) {
+                    let day = self.grid.dates[slot];
+                    self.grid.for_each_cell(slot, |student, cell| {
+                        if severity_of(cell) > PRESENT_MAX_SEVERITY {
+                            periods[student] -=
+                                f64::from(m.periods_on(student as u32, day, default));
                         }
+                    });
+                }
+                let mut last = None;
+                for p in &self.partial {
+                    if p.day < first || p.day > as_of || last == Some((p.student, p.day)) {
+                        continue;
+                    }
+                    last = Some((p.student, p.day));
+                    let full = self
+                        .grid
+                        .slot_of
+                        .get(&p.day)
+                        .map_or(0, |&slot| self.grid.cell(slot, p.student));
+                    let full_absent = full != 0 && severity_of(full) > PRESENT_MAX_SEVERITY;
+                    if !full_absent && self.day_absent_share(p.student, p.day) >= 1.0 {
+                        periods[p.student as usize] -=
+                            f64::from(m.periods_on(p.student, p.day, default));
                     }
                 }
             }
