@@ -102,6 +102,27 @@ impl Attendance {
             .min(1.0)
     }
 
+    /// Each (student, day) with partial rows in `first..=last`, once, with the day's full-day
+    /// cell (0 when the day has partial rows only).
+    fn partial_days(&self, first: i32, last: i32) -> impl Iterator<Item = (u32, i32, Cell)> + '_ {
+        let mut previous = None;
+        self.partial
+            .iter()
+            .filter(move |p| {
+                let new = previous != Some((p.student, p.day));
+                previous = Some((p.student, p.day));
+                new && (first..=last).contains(&p.day)
+            })
+            .map(|p| {
+                let full = self
+                    .grid
+                    .slot_of
+                    .get(&p.day)
+                    .map_or(0, |&slot| self.grid.cell(slot, p.student));
+                (p.student, p.day, full)
+            })
+    }
+
     /// In daily mode with membership days: the membership days (up to the as-of date) without
     /// any attendance row. A daily export lists every school day, so these are gaps in the
     /// export; they count as present, like the days of an exception-only export.
@@ -121,19 +142,10 @@ impl Attendance {
             .slots_between(self.year_start, self.as_of)
             .map(|slot| self.grid.students_on(slot))
             .sum();
-        let mut last = None;
-        for p in &self.partial {
-            if p.day < first || p.day > as_of || last == Some((p.student, p.day)) {
-                continue;
-            }
-            last = Some((p.student, p.day));
-            let has_cell = self
-                .grid
-                .slot_of
-                .get(&p.day)
-                .is_some_and(|&slot| self.grid.cell(slot, p.student) != 0);
-            with_row += u64::from(!has_cell);
-        }
+        with_row += self
+            .partial_days(first, as_of)
+            .filter(|&(_, _, full)| full == 0)
+            .count() as u64;
         members.saturating_sub(with_row)
     }
 
@@ -163,21 +175,10 @@ impl Attendance {
                         }
                     });
                 }
-                let mut last = None;
-                for p in &self.partial {
-                    if p.day < first || p.day > as_of || last == Some((p.student, p.day)) {
-                        continue;
-                    }
-                    last = Some((p.student, p.day));
-                    let full = self
-                        .grid
-                        .slot_of
-                        .get(&p.day)
-                        .map_or(0, |&slot| self.grid.cell(slot, p.student));
+                for (student, day, full) in self.partial_days(first, as_of) {
                     let full_absent = full != 0 && severity_of(full) > PRESENT_MAX_SEVERITY;
-                    if !full_absent && self.day_absent_share(p.student, p.day) >= 1.0 {
-                        periods[p.student as usize] -=
-                            f64::from(m.periods_on(p.student, p.day, default));
+                    if !full_absent && self.day_absent_share(student, day) >= 1.0 {
+                        periods[student as usize] -= f64::from(m.periods_on(student, day, default));
                     }
                 }
             }
@@ -191,19 +192,9 @@ impl Attendance {
                     });
                 }
                 // Days with partial rows only.
-                let mut last = None;
-                for p in &self.partial {
-                    if p.day < first || p.day > as_of || last == Some((p.student, p.day)) {
-                        continue;
-                    }
-                    last = Some((p.student, p.day));
-                    let has_cell = self
-                        .grid
-                        .slot_of
-                        .get(&p.day)
-                        .is_some_and(|&slot| self.grid.cell(slot, p.student) != 0);
-                    if !has_cell && self.day_absent_share(p.student, p.day) < 1.0 {
-                        periods[p.student as usize] += f64::from(default);
+                for (student, day, full) in self.partial_days(first, as_of) {
+                    if full == 0 && self.day_absent_share(student, day) < 1.0 {
+                        periods[student as usize] += f64::from(default);
                     }
                 }
             }
