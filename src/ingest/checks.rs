@@ -169,7 +169,7 @@ pub fn load(
     let (attendance, attendance_quality, attendance_rejects) =
         attendance::read(&raw_attendance, &enrolled, as_of, membership, mode, config)?;
     log_read(crate::contract::ATTENDANCE.name, started);
-    attendance_mode_checks(&attendance, &raw_attendance, raw_calendar.is_some(), config)?;
+    attendance_mode_checks(&attendance, &raw_attendance, raw_calendar.is_some())?;
     let (as_of, school_year) = (attendance.as_of, attendance.school_year);
     let year_end = attendance.year_end;
     quality.push(attendance_quality, attendance_rejects);
@@ -289,39 +289,12 @@ fn membership(
     let calendars = SchoolCalendars::from_frame(&calendar)?;
     let (membership, span_rejects) = Membership::build(enrollment, enrolled, calendars, config)?;
     if !span_rejects.is_empty() {
-        // The rejected rows' values, for rejects.csv only.
-        let lines: Vec<u64> = span_rejects.iter().map(|r| r.line).collect();
-        let line_of = enrollment.column(LINE)?.cast(&DataType::UInt64)?;
-        let line_of = line_of.u64()?;
-        let mut row_of = std::collections::HashMap::with_capacity(lines.len());
-        for (row, line) in line_of.iter().enumerate() {
-            if let Some(line) = line {
-                row_of.insert(line, row);
-            }
-        }
-        let value = |column: &str, line: u64| -> Option<String> {
-            let row = *row_of.get(&line)?;
-            let values = enrollment.column(column).ok()?;
-            match values.get(row).ok()? {
-                AnyValue::Null => None,
-                AnyValue::String(s) => Some(s.to_string()),
-                AnyValue::Date(days) => {
-                    chrono::NaiveDate::from_num_days_from_ce_opt(days + 719_163)
-                        .map(|d| d.format(DATE_FORMAT).to_string())
-                }
-                other => Some(other.to_string()),
-            }
-        };
-        let values: Vec<Option<String>> = span_rejects
-            .iter()
-            .map(|r| value(r.column, r.line))
-            .collect();
         let rejects = crate::ingest::quality::rejects_frame(
             crate::contract::ENROLLMENT.name,
-            span_rejects.iter().zip(&values).map(|(r, v)| RejectRow {
+            span_rejects.iter().map(|r| RejectRow {
                 line: r.line,
                 column: r.column,
-                value: v.as_deref(),
+                value: Some(&r.value),
                 reason: &r.reason,
                 action: Action::Reject,
             }),
@@ -337,7 +310,6 @@ fn attendance_mode_checks(
     attendance: &Attendance,
     raw: &RawFile,
     has_calendar: bool,
-    _config: &Config,
 ) -> Result<()> {
     if attendance.mode == AttendanceMode::Daily
         && has_calendar
@@ -379,7 +351,7 @@ fn stale_export_warning(attendance: &Attendance, config: &Config, quality: &mut 
 /// A daily export with enrollment and calendar should list every membership day; the days it
 /// leaves out count as present, which a warning (exit 1) says with their number.
 fn daily_gaps_warning(attendance: &Attendance, quality: &mut QualityReport) {
-    if attendance.mode != AttendanceMode::Daily || !attendance.has_membership() {
+    if attendance.mode != AttendanceMode::Daily || attendance.membership().is_none() {
         return;
     }
     let gaps = attendance.member_days_without_row();

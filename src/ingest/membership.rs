@@ -183,6 +183,27 @@ pub enum NotMember {
     NotInstructional,
 }
 
+impl NotMember {
+    /// The column a rejected row names (attendance.csv and period_attendance.csv alike).
+    pub fn column(self) -> &'static str {
+        match self {
+            NotMember::NoSpan => "student_id",
+            NotMember::OtherSchool => "school_id",
+            NotMember::OutsideSpans | NotMember::NotInstructional => "date",
+        }
+    }
+
+    /// The reason rejects.csv gives.
+    pub fn reason(self) -> &'static str {
+        match self {
+            NotMember::NoSpan => crate::contract::NO_SPAN_REASON,
+            NotMember::OutsideSpans => crate::contract::OUTSIDE_SPANS_REASON,
+            NotMember::OtherSchool => crate::contract::OTHER_SCHOOL_REASON,
+            NotMember::NotInstructional => crate::contract::NOT_INSTRUCTIONAL_REASON,
+        }
+    }
+}
+
 /// Every student's spans, checked, with the schools' calendars.
 #[derive(Debug)]
 pub struct Membership {
@@ -196,6 +217,8 @@ pub struct Membership {
 pub struct SpanReject {
     pub line: u64,
     pub column: &'static str,
+    /// The row's value in `column`, for rejects.csv only.
+    pub value: String,
     pub reason: String,
 }
 
@@ -238,6 +261,7 @@ impl Membership {
                 rejects.push(SpanReject {
                     line,
                     column: "school_id",
+                    value: school.to_string(),
                     reason: "no calendar rows for this school (calendar.csv)".into(),
                 });
                 continue;
@@ -270,9 +294,13 @@ impl Membership {
                         // A same-day transfer: the day belongs to the later span.
                         previous.last = span.first - 1;
                     } else if span.first <= previous.last {
+                        let entry = NaiveDate::from_num_days_from_ce_opt(span.first)
+                            .map(|d| d.format(crate::contract::DATE_FORMAT).to_string())
+                            .unwrap_or_default();
                         rejects.push(SpanReject {
                             line,
                             column: "entry_date",
+                            value: entry,
                             reason: format!(
                                 "overlaps the student's enrollment span on line {kept_line} (only a span ending on the day the next begins may touch it)"
                             ),

@@ -9,9 +9,7 @@ use chrono::Datelike;
 use polars::prelude::*;
 
 use crate::config::Config;
-use crate::contract::{
-    ATTENDANCE_CODES, NOT_INSTRUCTIONAL_REASON, OTHER_SCHOOL_REASON, OUTSIDE_SPANS_REASON,
-};
+use crate::contract::ATTENDANCE_CODES;
 use crate::ingest::attendance::Attendance;
 use crate::ingest::input::LINE;
 use crate::ingest::membership::NotMember;
@@ -82,21 +80,15 @@ pub fn period_absence(
         }
         if let Some(membership) = attendance.membership() {
             let school_index = school.and_then(|s| membership.calendars.school(s.as_bytes()));
-            let not_member = match membership.check(student, day, school_index) {
-                Ok(()) => None,
-                Err(NotMember::NoSpan) => Some(("student_id", id, crate::contract::NO_SPAN_REASON)),
-                Err(NotMember::OutsideSpans) => Some(("date", "", OUTSIDE_SPANS_REASON)),
-                Err(NotMember::OtherSchool) => {
-                    Some(("school_id", school.unwrap_or(""), OTHER_SCHOOL_REASON))
-                }
-                Err(NotMember::NotInstructional) => Some(("date", "", NOT_INSTRUCTIONAL_REASON)),
-            };
-            if let Some((column, value, reason)) = not_member {
-                let value = match column {
-                    "date" => date.format(crate::contract::DATE_FORMAT).to_string(),
-                    _ => value.to_string(),
+            if let Err(why) = membership.check(student, day, school_index) {
+                let value = match why {
+                    NotMember::NoSpan => id.to_string(),
+                    NotMember::OtherSchool => school.unwrap_or_default().to_string(),
+                    NotMember::OutsideSpans | NotMember::NotInstructional => {
+                        date.format(crate::contract::DATE_FORMAT).to_string()
+                    }
                 };
-                rejected.push((line.unwrap_or(0), column, Some(value), reason));
+                rejected.push((line.unwrap_or(0), why.column(), Some(value), why.reason()));
                 continue;
             }
         }

@@ -241,6 +241,17 @@ fn bad_spans_are_rejected_rows() {
     assert!(lines.contains(&(3, "entry_date")), "{enrollment:#?}");
     assert!(lines.contains(&(4, "school_id")), "{enrollment:#?}");
     assert!(lines.contains(&(5, "exit_date")), "{enrollment:#?}");
+    // rejects.csv holds the rejected values: the overlapping entry date, the unknown school.
+    let values: Vec<(u64, String)> = flags(&data)
+        .into_iter()
+        .filter(|f| f.0 == "enrollment.csv" && (f.1 == 3 || f.1 == 4))
+        .map(|f| (f.1, f.3))
+        .collect();
+    assert!(
+        values.contains(&(3, "2026-01-13".to_string())),
+        "{values:?}"
+    );
+    assert!(values.contains(&(4, "777".to_string())), "{values:?}");
     // Their students have no span left: their attendance rows are rejected with the reason.
     let no_span = flags(&data)
         .into_iter()

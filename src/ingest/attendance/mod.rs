@@ -584,11 +584,6 @@ impl Attendance {
             + partial_after
     }
 
-    /// Whether enrollment.csv and calendar.csv give the membership days.
-    pub fn has_membership(&self) -> bool {
-        self.membership.is_some()
-    }
-
     /// The membership days, when enrollment.csv and calendar.csv give them.
     pub fn membership(&self) -> Option<&Membership> {
         self.membership.as_ref()

@@ -341,10 +341,10 @@ pub(super) fn reason(
             "day_fraction",
             "expected a number greater than 0 and at most 1 (the share of the school day)".into(),
         ),
-        Rule::NoSpan => ("student_id", crate::contract::NO_SPAN_REASON.into()),
-        Rule::OutsideSpans => ("date", crate::contract::OUTSIDE_SPANS_REASON.into()),
-        Rule::OtherSchool => ("school_id", crate::contract::OTHER_SCHOOL_REASON.into()),
-        Rule::NotInstructional => ("date", crate::contract::NOT_INSTRUCTIONAL_REASON.into()),
+        Rule::NoSpan => not_member(NotMember::NoSpan),
+        Rule::OutsideSpans => not_member(NotMember::OutsideSpans),
+        Rule::OtherSchool => not_member(NotMember::OtherSchool),
+        Rule::NotInstructional => not_member(NotMember::NotInstructional),
         Rule::OutsideYear => (
             "date",
             format!("date outside the school year ({} to {})", year.0, year.1),
@@ -359,6 +359,10 @@ pub(super) fn reason(
         ),
     }
 }
+fn not_member(why: NotMember) -> (&'static str, String) {
+    (why.column(), why.reason().into())
+}
+
 /// Of the rows of each repeated student-day, all but the first with the most severe code.
 pub(super) fn duplicates(mut repeated: Vec<(u32, i32, u8, u64)>) -> Vec<Rejected> {
     repeated.sort_unstable_by_key(|&(student, day, severity, line)| {
