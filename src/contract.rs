@@ -247,6 +247,21 @@ pub const PERIOD_ATTENDANCE: FileSpec = FileSpec {
     required_file: false,
 };
 
+/// Supports given (part 2): written by `ews import edfi` from StudentInterventionAssociation;
+/// not read by a run yet.
+pub const INTERVENTIONS: FileSpec = FileSpec {
+    name: "interventions.csv",
+    required: &["student_id", "intervention_type", "start_date", "status"],
+    optional: &["course_id", "end_date", "credits_recovered"],
+    free_text: &[],
+    required_file: false,
+};
+
+/// What `ews import` writes beside a snapshot's files: its report (counts: aggregate) and its
+/// rejected records (with their values: student-level).
+pub const IMPORT_REPORT: &str = "import_report.csv";
+pub const IMPORT_REJECTS: &str = "import_rejects.csv";
+
 /// Every file of the contract, in contract order.
 pub const ALL_FILES: [&FileSpec; 9] = [
     &STUDENTS,

@@ -8,8 +8,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use ews::cli::run::RunStatus;
-use ews::cli::{evaluate, generate, score, train, validate};
-use ews::cli::{Cli, Command};
+use ews::cli::{evaluate, generate, import, score, train, validate};
+use ews::cli::{Cli, Command, ImportFormat};
 use ews::config::Config;
 use ews::io::error::{EXIT_INTERNAL, EXIT_WARNINGS};
 
@@ -66,5 +66,8 @@ fn run(cli: &Cli) -> anyhow::Result<RunStatus> {
         Command::Validate(args) => validate::run(args, &config()?)?,
         Command::Train(args) => train::run(args, &config()?)?,
         Command::Evaluate(args) => evaluate::run(args, &config()?)?,
+        Command::Import(args) => match &args.format {
+            ImportFormat::Edfi(edfi) => import::run(edfi, &config()?, &cli.config)?,
+        },
     })
 }

@@ -3,6 +3,7 @@
 
 pub mod evaluate;
 pub mod generate;
+pub mod import;
 pub mod run;
 pub mod score;
 pub mod train;
@@ -57,6 +58,8 @@ pub enum Command {
     /// Write a deterministic synthetic district (train and current snapshots), in the export
     /// shape of the config's [input] mapping (the canonical layout by default).
     Generate(GenerateArgs),
+    /// Import a district's export in another format (Ed-Fi XML) as a canonical snapshot.
+    Import(ImportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -154,6 +157,30 @@ pub struct GenerateArgs {
     /// S2 and the year mark Y covering them, in every shape).
     #[arg(long, value_enum, default_value_t = MarkingPeriods::Quarters)]
     pub marking_periods: MarkingPeriods,
+}
+
+/// `ews import <format>`: a district's export in another format, written as a canonical
+/// snapshot.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    pub format: ImportFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportFormat {
+    /// Ed-Fi interchange XML (Data Standard 4 and 5) to a snapshot in exception mode, with
+    /// import_report.csv (what was written, rejected, missing, unmapped) beside its files.
+    Edfi(EdfiArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EdfiArgs {
+    /// The folder of the interchange files (*.xml; each is known by its root element).
+    pub xml_dir: PathBuf,
+    /// The snapshot folder to write (replaced only when ews wrote everything in it).
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 fn parse_date(text: &str) -> Result<NaiveDate, String> {

@@ -11,6 +11,17 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+/// The files `input.not_exported` may name: the required files whose records some exports
+/// do not carry.
+pub const NOT_EXPORTABLE: [&str; 2] = [crate::contract::GRADES.name, crate::contract::CREDITS.name];
+
+impl Mapping {
+    /// Whether the export has no records of `file` (`input.not_exported`).
+    pub fn not_exported(&self, file: &str) -> bool {
+        self.not_exported.iter().any(|f| f == file)
+    }
+}
+
 /// The `[input]` section of the config. Every key is optional; the defaults are the contract.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -37,6 +48,13 @@ pub struct Mapping {
     /// students.csv's grade_level and enrollment.csv's entry_grade_level ("Ninth grade" = "9").
     #[serde(default)]
     pub grade_levels: BTreeMap<String, String>,
+    /// Files the district's export does not have records for (`"grades.csv"`,
+    /// `"credits.csv"`; e.g. an Ed-Fi export without StudentGrade or StudentTranscript): the
+    /// snapshot holds them with a header only, the gate does not fail them for it, and the
+    /// features they give are unknown for every student (never read as zero). Left out of the
+    /// config's hash when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_exported: Vec<String>,
     /// Source subject name → canonical subject (`ELA`, `MATH`, `SCI`, `SOC`, or any other).
     #[serde(default)]
     pub subjects: BTreeMap<String, String>,
@@ -234,6 +252,14 @@ impl Mapping {
         }
         if let Some(format) = &self.date_format {
             check_date_format("input.date_format", format)?;
+        }
+        for file in &self.not_exported {
+            if !NOT_EXPORTABLE.contains(&file.as_str()) {
+                return Err(format!(
+                    "input.not_exported: {file:?} is not a file that may be missing from an export; expected {}",
+                    NOT_EXPORTABLE.join(" or ")
+                ));
+            }
         }
         for (source, grade) in &self.grade_levels {
             if crate::contract::grade_number(grade).is_none() {

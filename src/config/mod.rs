@@ -64,6 +64,10 @@ pub struct Config {
     /// How the district's export differs from the canonical layout (docs/input-contract.md).
     #[serde(default)]
     pub input: crate::config::mapping::Mapping,
+    /// How `ews import edfi` maps Ed-Fi descriptors. Only the importer reads it, so an empty
+    /// table is left out of the config's hash (a run's fingerprint does not change with it).
+    #[serde(default, skip_serializing_if = "EdfiConfig::is_empty")]
+    pub edfi: EdfiConfig,
     /// Grade points per letter mark (4-point scale). `I` and `W` never count.
     #[serde(default = "default_gpa_scale")]
     pub gpa_scale: BTreeMap<String, f64>,
@@ -71,6 +75,22 @@ pub struct Config {
     /// built-in defaults: the working directory).
     #[serde(skip)]
     pub folder: PathBuf,
+}
+
+/// `[edfi]`: the Ed-Fi importer's descriptor table, over its built-in one.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct EdfiConfig {
+    /// `[edfi.descriptors.<Descriptor>]`: code value → contract value, e.g.
+    /// `[edfi.descriptors.AttendanceEventCategoryDescriptor]` `"Partial" = "A"`.
+    #[serde(default)]
+    pub descriptors: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl EdfiConfig {
+    pub fn is_empty(&self) -> bool {
+        self.descriptors.is_empty()
+    }
 }
 
 /// One term of the term table.
@@ -604,6 +624,7 @@ impl Default for Config {
             outcomes: OutcomesConfig::default(),
             terms: BTreeMap::new(),
             input: crate::config::mapping::Mapping::default(),
+            edfi: EdfiConfig::default(),
             gpa_scale: default_gpa_scale(),
             folder: PathBuf::new(),
         }

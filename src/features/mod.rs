@@ -145,7 +145,7 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
         None => None,
     };
 
-    let mut table = assemble(
+    let table = assemble(
         data.students.clone(),
         StudentFeatureFrames {
             attendance: attendance_features,
@@ -158,6 +158,7 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
         config,
         school_year,
     )?;
+    let mut table = unknown_when_not_exported(table, config)?;
     // One chunk per column: the output stages read students by row (in risk order), which
     // is a search through the chunks otherwise.
     table.rechunk_mut_par();
@@ -174,6 +175,28 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
             courses_this_year,
         },
     })
+}
+
+/// The features of a file the export does not carry (`input.not_exported`) are unknown for
+/// every student: missing, never zero (a student without a transcript is not 24 credits
+/// behind). Marks give the Marks family, the transcript the Credits family, and on-track in
+/// grade 9 needs both.
+fn unknown_when_not_exported(table: DataFrame, config: &Config) -> Result<DataFrame> {
+    let grades = config.input.not_exported(crate::contract::GRADES.name);
+    let credits = config.input.not_exported(crate::contract::CREDITS.name);
+    let unknown: Vec<Expr> = FEATURES
+        .iter()
+        .filter(|f| match f.family {
+            Family::Marks => grades,
+            Family::Credits => credits,
+            _ => f.name == "freshman_on_track" && (grades || credits),
+        })
+        .map(|f| lit(NULL).cast(DataType::Float64).alias(f.name))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(table);
+    }
+    Ok(table.lazy().with_columns(unknown).collect()?)
 }
 
 fn push(

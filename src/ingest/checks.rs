@@ -392,7 +392,32 @@ fn implausible_feeds(
         config.quality.first_term_end(),
         config.school_year_of(as_of),
     );
+    for file in crate::config::mapping::NOT_EXPORTABLE {
+        let Some(read) = quality.files.iter().find(|f| f.file == file) else {
+            continue;
+        };
+        if !config.input.not_exported(file) {
+            continue;
+        }
+        if read.rows_read > 0 {
+            let rows = read.rows_read;
+            quality.add_problem(
+                file,
+                true,
+                format!("listed in input.not_exported, yet the file has {rows} rows: remove it from the list (or the rows)"),
+            );
+        } else if let Some(name) = crate::contract::ALL_FILES
+            .iter()
+            .map(|s| s.name)
+            .find(|n| *n == file)
+        {
+            quality.not_exported.push(name);
+        }
+    }
     for file in empty {
+        if config.input.not_exported(file) {
+            continue;
+        }
         let failure = if file == crate::contract::STUDENTS.name {
             Some("the file has no rows: no student to score".to_string())
         } else if file == crate::contract::ATTENDANCE.name {

@@ -139,7 +139,13 @@ pub struct QualityReport {
     pub rejects: Vec<DataFrame>,
     /// Optional files the snapshot does not have (or has with no byte at all).
     pub absent: Vec<&'static str>,
+    /// Files the export does not carry (`input.not_exported`), present with a header only.
+    pub not_exported: Vec<&'static str>,
 }
+
+/// data_quality.csv's reason for a file the export does not carry.
+pub const NOT_EXPORTED_REASON: &str =
+    "input.not_exported: the export has no such records; the features from the file are unknown for every student, never read as zero";
 
 /// One row of rejects.csv, borrowed from whichever check found it.
 pub struct RejectRow<'a> {
@@ -373,6 +379,11 @@ impl QualityReport {
                 .write_record([file, "absent", "optional file not in the snapshot", "0"])
                 .map_err(io)?;
         }
+        for file in &self.not_exported {
+            writer
+                .write_record([file, "not exported", NOT_EXPORTED_REASON, "0"])
+                .map_err(io)?;
+        }
         writer.flush().map_err(|e| EwsError::io(path, e))
     }
 
@@ -433,6 +444,9 @@ impl QualityReport {
         }
         for file in &self.absent {
             lines.push(format!("  {file:<width$} absent (optional)"));
+        }
+        for file in &self.not_exported {
+            lines.push(format!("  {file:<width$} not exported (input.not_exported): the features from it are unknown"));
         }
         lines
     }

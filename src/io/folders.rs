@@ -128,10 +128,58 @@ pub const OUTPUT_FILES: &[OutputFile] = &[
     },
 ];
 
+/// A student-level file of a snapshot `ews import` writes.
+const fn imported(name: &'static str) -> OutputFile {
+    OutputFile {
+        name,
+        kind: FileKind::StudentLevel,
+        schema_version: None,
+        pseudonymized: false,
+    }
+}
+
+/// Every file `ews import` writes into a snapshot folder, with its kind: the contract's files
+/// and the import's rejects are student data; its report and snapshot.toml are not.
+pub const IMPORTED_FILES: &[OutputFile] = &[
+    imported(crate::contract::STUDENTS.name),
+    imported(crate::contract::ATTENDANCE.name),
+    imported(crate::contract::GRADES.name),
+    imported(crate::contract::CREDITS.name),
+    imported(crate::contract::BEHAVIOR.name),
+    imported(crate::contract::ENROLLMENT.name),
+    imported(crate::contract::CALENDAR.name),
+    imported(crate::contract::PERIOD_ATTENDANCE.name),
+    imported(crate::contract::INTERVENTIONS.name),
+    imported(crate::contract::IMPORT_REJECTS),
+    OutputFile {
+        name: crate::contract::IMPORT_REPORT,
+        kind: FileKind::Aggregate,
+        schema_version: None,
+        pseudonymized: false,
+    },
+    OutputFile {
+        name: crate::contract::SNAPSHOT_TOML,
+        kind: FileKind::Aggregate,
+        schema_version: None,
+        pseudonymized: false,
+    },
+    OutputFile {
+        name: WRITTEN_MARKER,
+        kind: FileKind::Aggregate,
+        schema_version: None,
+        pseudonymized: false,
+    },
+];
+
 /// The kind of a file of a folder of ews, by its path relative to the folder (`/`-separated);
 /// `None` for a file ews does not write.
 pub fn kind_of(relative: &str) -> Option<FileKind> {
-    OUTPUT_FILES.iter().find_map(|file| {
+    kind_in(OUTPUT_FILES, relative)
+}
+
+/// The kind of a file in a folder whose files `registry` lists.
+fn kind_in(registry: &[OutputFile], relative: &str) -> Option<FileKind> {
+    registry.iter().find_map(|file| {
         let matches = match file.name.split_once("/*") {
             Some((folder, extension)) => relative
                 .strip_prefix(folder)
@@ -209,6 +257,8 @@ pub struct RunFolder {
     target: PathBuf,
     modes: FileModes,
     published: bool,
+    /// The files the folder may hold ([`OUTPUT_FILES`], or [`IMPORTED_FILES`]).
+    registry: &'static [OutputFile],
 }
 
 impl RunFolder {
@@ -216,6 +266,19 @@ impl RunFolder {
     /// no folder is written where another run may be publishing; its files get the permissions
     /// the lock was taken with.
     pub fn create(lock: &OutputLock, name: &str) -> Result<RunFolder> {
+        Self::create_for(lock, name, OUTPUT_FILES)
+    }
+
+    /// A snapshot folder `name` written by `ews import`, which holds [`IMPORTED_FILES`].
+    pub fn create_snapshot(lock: &OutputLock, name: &str) -> Result<RunFolder> {
+        Self::create_for(lock, name, IMPORTED_FILES)
+    }
+
+    fn create_for(
+        lock: &OutputLock,
+        name: &str,
+        registry: &'static [OutputFile],
+    ) -> Result<RunFolder> {
         let modes = lock.modes;
         let out = lock.folder();
         // Refused before anything is written when the folder holds what ews did not write.
@@ -236,6 +299,7 @@ impl RunFolder {
             target: out.join(name),
             modes,
             published: false,
+            registry,
         })
     }
 
@@ -261,7 +325,7 @@ impl RunFolder {
         let staging_marker = self.staging.join(STAGING_MARKER);
         std::fs::remove_file(&staging_marker).map_err(|e| EwsError::io(&staging_marker, e))?;
         write_marker(&self.staging)?;
-        seal(&self.staging, self.modes)?;
+        seal(&self.staging, self.modes, self.registry)?;
         crash_point("publish:staged");
         // Checked again: the folder may have changed while the run worked.
         check_replaceable(&self.target)?;
@@ -296,9 +360,9 @@ impl RunFolder {
 /// Gives every file of a folder about to be published the permissions of its kind, its
 /// subfolders and itself [`FOLDER_MODE`]. A file ews does not list in [`OUTPUT_FILES`] stops
 /// the publish: it would have no permissions of its own.
-fn seal(dir: &Path, modes: FileModes) -> Result<()> {
+fn seal(dir: &Path, modes: FileModes, registry: &[OutputFile]) -> Result<()> {
     for relative in files_under(dir, dir)? {
-        let Some(kind) = kind_of(&relative) else {
+        let Some(kind) = kind_in(registry, &relative) else {
             return Err(EwsError::io(
                 dir.join(&relative),
                 std::io::Error::other(

@@ -8,6 +8,7 @@ mod architecture;
 mod cli;
 mod counselor;
 mod determinism;
+mod edfi;
 mod edge;
 mod evaluate;
 mod examples;
