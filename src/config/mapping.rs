@@ -296,6 +296,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn not_exported_names_only_grades_or_credits_and_stays_out_of_the_hash_when_empty() {
+        let mut mapping = Mapping::default();
+        assert!(!mapping.not_exported("grades.csv"));
+        mapping.not_exported = vec!["credits.csv".into()];
+        assert!(mapping.check().is_ok());
+        assert!(mapping.not_exported("credits.csv") && !mapping.not_exported("grades.csv"));
+        mapping.not_exported = vec!["attendance.csv".into()];
+        let error = mapping.check().err().unwrap_or_default();
+        assert!(
+            error.contains("input.not_exported: \"attendance.csv\""),
+            "{error}"
+        );
+        assert!(error.contains("grades.csv or credits.csv"), "{error}");
+        let json = serde_json::to_string(&Mapping::default()).unwrap_or_default();
+        assert!(!json.contains("not_exported"), "{json}");
+    }
+
+    #[test]
     fn defaults_are_the_contract() {
         let mapping = Mapping::default();
         assert_eq!(mapping.delimiter_byte(), Ok(b','));

@@ -93,7 +93,7 @@ impl Record {
 pub struct Interchange {
     pub path: PathBuf,
     pub root: String,
-    reader: Reader<std::io::BufReader<std::fs::File>>,
+    reader: Reader<Limited>,
     buf: Vec<u8>,
     /// Line of the parser's position (1-based), counted from the bytes of every event.
     line: u64,
@@ -111,7 +111,10 @@ impl Interchange {
     /// element, is an error naming the file and line (exit 2).
     pub fn open(path: &Path) -> Result<Interchange> {
         let file = std::fs::File::open(path).map_err(|e| EwsError::io(path, e))?;
-        let mut reader = Reader::from_reader(std::io::BufReader::with_capacity(1 << 16, file));
+        let mut reader = Reader::from_reader(Limited {
+            inner: std::io::BufReader::with_capacity(1 << 16, file),
+            since_event: 0,
+        });
         reader.config_mut().check_end_names = true;
         let mut interchange = Interchange {
             path: path.to_path_buf(),
@@ -126,6 +129,7 @@ impl Interchange {
         };
         loop {
             interchange.buf.clear();
+            interchange.reader.get_mut().since_event = 0;
             let event = interchange.reader.read_event_into(&mut interchange.buf);
             match event {
                 Ok(Event::Start(start)) => {
@@ -157,6 +161,24 @@ impl Interchange {
                     }
                     interchange.line += newlines(&text);
                 }
+                Ok(Event::Decl(decl)) => {
+                    let utf8 = match decl.encoding() {
+                        None => true,
+                        Some(Ok(name)) => {
+                            name.eq_ignore_ascii_case(b"utf-8")
+                                || name.eq_ignore_ascii_case(b"utf8")
+                        }
+                        Some(Err(_)) => false,
+                    };
+                    if !utf8 {
+                        return Err(bad_file(
+                            path,
+                            interchange.line,
+                            "the XML declaration names an encoding other than UTF-8; Ed-Fi interchanges are UTF-8: convert the file",
+                        ));
+                    }
+                    interchange.line += newlines(&decl);
+                }
                 Ok(other) => interchange.line += newlines(&other),
                 Err(error) => return Err(interchange.malformed(&error)),
             }
@@ -175,6 +197,7 @@ impl Interchange {
         let mut depth = 0usize;
         loop {
             self.buf.clear();
+            self.reader.get_mut().since_event = 0;
             let event = match self.reader.read_event_into(&mut self.buf) {
                 Ok(event) => event,
                 Err(error) => return Err(self.malformed(&error)),
@@ -288,6 +311,9 @@ impl Interchange {
         use quick_xml::errors::{IllFormedError, SyntaxError};
         use quick_xml::Error as E;
         let what = match error {
+            E::Io(io) if io.get_ref().is_some_and(|e| e.is::<EventTooLong>()) => {
+                "a tag or a value longer than 16 MiB (not an interchange record)"
+            }
             E::Io(io) => {
                 return EwsError::io(&self.path, std::io::Error::new(io.kind(), io.to_string()))
             }
@@ -310,8 +336,62 @@ impl Interchange {
             E::Escape(_) => "an entity or character reference is malformed",
             E::Namespace(_) => "a namespace prefix is not declared",
         };
-        let line = line_of(&self.path, self.reader.error_position()).unwrap_or(self.line);
+        // A reading error has no markup position: the line the event began on.
+        let line = match error {
+            E::Io(_) => self.line,
+            _ => line_of(&self.path, self.reader.error_position()).unwrap_or(self.line),
+        };
         bad_file(&self.path, line, &format!("malformed XML: {what}"))
+    }
+}
+
+/// The longest event (a tag, a text) an interchange may hold: a record's values are short,
+/// and one huge value would otherwise be held whole in memory.
+pub const MAX_EVENT_BYTES: u64 = 16 << 20;
+
+/// The file under the parser, counting the bytes of the event being read: past
+/// [`MAX_EVENT_BYTES`] it fails with [`EventTooLong`].
+struct Limited {
+    inner: std::io::BufReader<std::fs::File>,
+    since_event: u64,
+}
+
+#[derive(Debug)]
+struct EventTooLong;
+
+impl std::fmt::Display for EventTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "an XML event longer than {MAX_EVENT_BYTES} bytes")
+    }
+}
+
+impl std::error::Error for EventTooLong {}
+
+impl std::io::Read for Limited {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = std::io::Read::read(&mut self.inner, buf)?;
+        self.consume_counted(n);
+        Ok(n)
+    }
+}
+
+impl std::io::BufRead for Limited {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.since_event > MAX_EVENT_BYTES {
+            return Err(std::io::Error::other(EventTooLong));
+        }
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.consume_counted(amount);
+        self.inner.consume(amount);
+    }
+}
+
+impl Limited {
+    fn consume_counted(&mut self, amount: usize) {
+        self.since_event += amount as u64;
     }
 }
 
@@ -416,6 +496,34 @@ mod tests {
         assert_eq!(got[1].1, 8);
         assert_eq!(got[1].2, [("".to_string(), "<z>".to_string())]);
         Ok(())
+    }
+
+    #[test]
+    fn a_huge_value_or_another_encoding_is_refused_by_name() {
+        let huge = format!(
+            "<I>\n<A><B>{}</B></A>\n</I>\n",
+            "x".repeat((MAX_EVENT_BYTES + (1 << 20)) as usize)
+        );
+        let error = records(&huge)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            error.contains("line 2: malformed XML: a tag or a value longer than 16 MiB"),
+            "{}",
+            &error[..error.len().min(300)]
+        );
+        let latin = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<I><A/></I>\n";
+        let error = records(latin)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            error.contains("line 1: the XML declaration names an encoding other than UTF-8"),
+            "{error}"
+        );
+        let utf8 = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<I><A/></I>\n";
+        assert_eq!(records(utf8).map(|r| r.len()).unwrap_or(0), 1);
     }
 
     #[test]
