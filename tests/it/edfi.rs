@@ -66,12 +66,12 @@ fn the_fixture_interchanges_round_trip_file_by_file() {
     // fills them from enrollment.csv.
     assert_eq!(
         read(&out, "students.csv"),
-        "student_id,first_name,last_name,school_id,school_name,grade_level,birth_date,cohort_year,gender,race_ethnicity,ell,sped,econ_disadvantaged\n\
-         100001,Ana,Lopez,,,,2010-03-04,2029,F,Hispanic or Latino,Y,N,Y\n\
-         100002,Ben,Okafor,,,,2009-05-06,,,,,,\n\
-         100003,Chloé,Martin,,,,2008-01-02,,M,White,N,Y,N\n\
-         100004,Dev,Patel,,,,2012-07-08,,,,,,\n\
-         100005,Eve,Stone,,,,2009-11-30,,,,,,\n"
+        "student_id,first_name,last_name,school_id,grade_level,school_name,birth_date,cohort_year,gender,race_ethnicity,ell,sped,econ_disadvantaged,counselor\n\
+         100001,Ana,Lopez,,,,2010-03-04,2029,F,Hispanic or Latino,Y,N,Y,\n\
+         100002,Ben,Okafor,,,,2009-05-06,,,,,,,\n\
+         100003,Chloé,Martin,,,,2008-01-02,,M,White,N,Y,N,\n\
+         100004,Dev,Patel,,,,2012-07-08,,,,,,,\n\
+         100005,Eve,Stone,,,,2009-11-30,,,,,,,\n"
     );
     // StudentSchoolAssociation: 100009 (not in Student.xml) rejected; 100003's prior span
     // with an Ungraded level keeps its dates, its grade blank (unmapped).
@@ -87,28 +87,28 @@ fn the_fixture_interchanges_round_trip_file_by_file() {
     // The high school's CalendarDates list one instructional day: its days are the sessions'
     // weekdays minus 09-01 (Holiday) and 01-12 (Teacher only day). The middle school's list 4
     // of 5: its session's weekdays minus 08-22 (Weather day).
-    let mut calendar = String::from("school_id,date,instructional\n");
+    let mut calendar = String::from("school_id,date,instructional,periods\n");
     let hs_fall = [
         "08-18", "08-19", "08-20", "08-21", "08-22", "08-25", "08-26", "08-27", "08-28", "08-29",
     ];
     for day in hs_fall {
-        calendar += &format!("900001001,2025-{day},Y\n");
+        calendar += &format!("900001001,2025-{day},Y,\n");
     }
-    calendar += "900001001,2025-09-01,N\n";
+    calendar += "900001001,2025-09-01,N,\n";
     for day in ["02", "03", "04", "05", "08", "09", "10", "11", "12"] {
-        calendar += &format!("900001001,2025-09-{day},Y\n");
+        calendar += &format!("900001001,2025-09-{day},Y,\n");
     }
     for day in ["05", "06", "07", "08", "09"] {
-        calendar += &format!("900001001,2026-01-{day},Y\n");
+        calendar += &format!("900001001,2026-01-{day},Y,\n");
     }
-    calendar += "900001001,2026-01-12,N\n";
+    calendar += "900001001,2026-01-12,N,\n";
     for day in ["13", "14", "15", "16"] {
-        calendar += &format!("900001001,2026-01-{day},Y\n");
+        calendar += &format!("900001001,2026-01-{day},Y,\n");
     }
     for day in ["18", "19", "20", "21"] {
-        calendar += &format!("900001002,2025-08-{day},Y\n");
+        calendar += &format!("900001002,2025-08-{day},Y,\n");
     }
-    calendar += "900001002,2025-08-22,N\n";
+    calendar += "900001002,2025-08-22,N,\n";
     assert_eq!(read(&out, "calendar.csv"), calendar);
     // Events a, b (half a day), c, e, f (In Attendance), i; d (Partial: unmapped), g (student
     // 100009) and h (school 900001999) rejected.
@@ -134,22 +134,22 @@ fn the_fixture_interchanges_round_trip_file_by_file() {
     // grading period); d (a progress report) is not a term mark. Courses through the offering.
     assert_eq!(
         read(&out, "grades.csv"),
-        "student_id,school_id,school_year,term,course_id,course_name,subject,mark,percent,mark_date\n\
-         100001,900001001,2026,W1,ALG-1,Algebra I,MATH,F,55,2025-08-29\n\
-         100001,900001001,2026,W1,ENG-1,English I,ELA,C,75,2025-08-29\n\
-         100003,900001001,2026,W2,BIO-1,Biology,SCI,B,85,2025-09-08\n\
-         100003,900001001,2026,S1,BIO-1,Biology,SCI,B+,88,2025-09-12\n"
+        "student_id,school_id,school_year,term,course_id,course_name,subject,mark,mark_date,percent,credits,course_term\n\
+         100001,900001001,2026,W1,ALG-1,Algebra I,MATH,F,2025-08-29,55,,\n\
+         100001,900001001,2026,W1,ENG-1,English I,ELA,C,2025-08-29,75,,\n\
+         100003,900001001,2026,W2,BIO-1,Biology,SCI,B,2025-09-08,85,,\n\
+         100003,900001001,2026,S1,BIO-1,Biology,SCI,B+,2025-09-12,88,,\n"
     );
     // Transcript: 2024-2025 has no session in the calendar interchange (completion on the
     // school year's last day, June 30); the Fall Semester 2025 ends 2025-09-12. The credit
     // recovery method marks c; d's title comes from the course catalog.
     assert_eq!(
         read(&out, "credits.csv"),
-        "student_id,school_year,term,course_id,course_name,subject,credits_attempted,credits_earned,mark,completion_date,credit_recovery\n\
-         100003,2025,Y,ENG-1,English I,ELA,1,1,A,2025-06-30,N\n\
-         100003,2025,Y,ALG-1,Algebra I,MATH,1,0,F,2025-06-30,N\n\
-         100003,2026,S1,ALG-1,Algebra I (credit recovery),MATH,1,1,C,2025-09-12,Y\n\
-         100001,2026,S1,ART-1,Art I,Fine and Performing Arts,0.5,0.5,B,2025-09-12,N\n"
+        "student_id,school_year,term,course_id,course_name,subject,credits_attempted,credits_earned,mark,completion_date,credit_recovery,course_term\n\
+         100003,2025,Y,ENG-1,English I,ELA,1,1,A,2025-06-30,N,\n\
+         100003,2025,Y,ALG-1,Algebra I,MATH,1,0,F,2025-06-30,N,\n\
+         100003,2026,S1,ALG-1,Algebra I (credit recovery),MATH,1,1,C,2025-09-12,Y,\n\
+         100001,2026,S1,ART-1,Art I,Fine and Performing Arts,0.5,0.5,B,2025-09-12,N,\n"
     );
     // Incident 1 for 100002 with action A1 (ISS, 2 days); action A2 (OSS, 3 days) names no
     // incident: a row of its own on its date; 100009's association rejected.
@@ -161,9 +161,9 @@ fn the_fixture_interchanges_round_trip_file_by_file() {
     );
     assert_eq!(
         read(&out, "interventions.csv"),
-        "student_id,intervention_type,course_id,start_date,end_date,status,credits_recovered\n\
-         100001,instruction,,2025-08-25,,active,\n\
-         100003,curriculum,,2025-08-18,2025-09-12,completed,\n"
+        "student_id,intervention_type,start_date,status,course_id,end_date,credits_recovered\n\
+         100001,instruction,2025-08-25,active,,,\n\
+         100003,curriculum,2025-08-18,completed,,2025-09-12,\n"
     );
     assert_eq!(
         read(&out, "snapshot.toml")

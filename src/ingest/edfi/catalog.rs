@@ -15,8 +15,8 @@ use chrono::{Datelike, NaiveDate, Weekday};
 use rustc_hash::FxHashMap;
 
 use super::report::Section;
-use super::xml::{Interchange, Record};
-use super::{xs_date, Import};
+use super::xml::Record;
+use super::{each_record, xs_date, Import};
 use crate::io::error::Result;
 
 /// A course of the course catalog.
@@ -106,18 +106,12 @@ const SCHOOL_ID: &str = "SchoolReference/SchoolIdentity/SchoolId";
 
 /// Reads one reference-data interchange; returns its records.
 pub fn read(import: &mut Import, path: &Path) -> Result<u64> {
-    let mut interchange = Interchange::open(path)?;
-    let root = interchange.root.clone();
-    let mut record = Record::default();
-    let mut records = 0;
-    while interchange.next(&mut record)? {
-        records += 1;
-        import.seen.insert(record.name.clone());
+    each_record(import, path, |import, record| {
         match record.name.as_str() {
             "School" => {
                 let Some(id) = record.get("SchoolId") else {
-                    import.reject(path, &record, "(schools)", "no SchoolId", "", "")?;
-                    continue;
+                    import.reject(path, record, "(schools)", "no SchoolId", "", "")?;
+                    return Ok(true);
                 };
                 let name = record
                     .get("NameOfInstitution")
@@ -131,8 +125,8 @@ pub fn read(import: &mut Import, path: &Path) -> Result<u64> {
             }
             "Course" => {
                 let Some(code) = record.get("CourseCode") else {
-                    import.reject(path, &record, "(courses)", "no CourseCode", "", "")?;
-                    continue;
+                    import.reject(path, record, "(courses)", "no CourseCode", "", "")?;
+                    return Ok(true);
                 };
                 let subject = record.get("AcademicSubject").map(|s| {
                     import
@@ -153,13 +147,13 @@ pub fn read(import: &mut Import, path: &Path) -> Result<u64> {
                 ) else {
                     import.reject(
                         path,
-                        &record,
+                        record,
                         "(course offerings)",
                         "no LocalCourseCode, SchoolId or CourseCode",
                         "",
                         "",
                     )?;
-                    continue;
+                    return Ok(true);
                 };
                 let session = record
                     .get("SessionReference/SessionIdentity/SessionName")
@@ -174,21 +168,21 @@ pub fn read(import: &mut Import, path: &Path) -> Result<u64> {
                     .offerings
                     .insert(key, (course.to_string(), title));
             }
-            "Session" => read_session(import, path, &record)?,
-            "GradingPeriod" => read_grading_period(import, path, &record)?,
+            "Session" => read_session(import, path, record)?,
+            "GradingPeriod" => read_grading_period(import, path, record)?,
             "Calendar" => {
                 let (Some(code), Some(school)) =
                     (record.get("CalendarCode"), record.get(SCHOOL_ID))
                 else {
                     import.reject(
                         path,
-                        &record,
+                        record,
                         "calendar.csv",
                         "no CalendarCode or SchoolId",
                         "",
                         "",
                     )?;
-                    continue;
+                    return Ok(true);
                 };
                 let year = record.get("SchoolYear").unwrap_or_default();
                 let calendars = &mut import.catalog.calendars;
@@ -200,11 +194,11 @@ pub fn read(import: &mut Import, path: &Path) -> Result<u64> {
                     calendars.insert(format!("#{id}"), school.to_string());
                 }
             }
-            "CalendarDate" => read_calendar_date(import, path, &record)?,
-            _ => import.skip(&root, &record),
+            "CalendarDate" => read_calendar_date(import, path, record)?,
+            _ => return Ok(false),
         }
-    }
-    Ok(records)
+        Ok(true)
+    })
 }
 
 fn read_session(import: &mut Import, path: &Path, record: &Record) -> Result<()> {
@@ -423,15 +417,12 @@ pub fn write_calendar(import: &mut Import) -> Result<()> {
     for (item, count, note) in notes {
         import.report.add(Section::Calendar, item, count, &note);
     }
-    let out = import.output(
-        crate::contract::CALENDAR.name,
-        &["school_id", "date", "instructional"],
-    )?;
+    let out = import.output(&crate::contract::CALENDAR)?;
     for (school, date, instructional) in rows {
-        out.row(&[
-            &school,
-            &date.to_string(),
-            if instructional { "Y" } else { "N" },
+        out.record(&[
+            ("school_id", &school),
+            ("date", &date.to_string()),
+            ("instructional", if instructional { "Y" } else { "N" }),
         ])?;
     }
     Ok(())

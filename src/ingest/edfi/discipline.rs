@@ -16,29 +16,9 @@ use std::path::Path;
 
 use rustc_hash::FxHashMap;
 
-use super::xml::{Interchange, Record};
-use super::{date_cell, Import};
+use super::xml::Record;
+use super::{date_cell, each_record, Import};
 use crate::io::error::Result;
-
-/// The columns of the behavior.csv an import writes.
-pub const BEHAVIOR_HEADER: [&str; 5] = [
-    "student_id",
-    "date",
-    "incident_type",
-    "suspension_type",
-    "suspension_days",
-];
-
-/// The columns of the interventions.csv an import writes (contract part 2).
-pub const INTERVENTIONS_HEADER: [&str; 7] = [
-    "student_id",
-    "intervention_type",
-    "course_id",
-    "start_date",
-    "end_date",
-    "status",
-    "credits_recovered",
-];
 
 const STUDENT_ID: &str = "StudentReference/StudentIdentity/StudentUniqueId";
 
@@ -94,17 +74,12 @@ fn association_key(student: &str, incident: &str) -> String {
 }
 
 pub fn read(import: &mut Import, path: &Path) -> Result<u64> {
-    let mut interchange = Interchange::open(path)?;
-    let root = interchange.root.clone();
-    let mut record = Record::default();
-    let mut records = 0;
     let mut incidents: FxHashMap<String, Incident> = FxHashMap::default();
     let mut associations = Vec::new();
     let mut actions = Vec::new();
     let mut interventions: FxHashMap<String, Intervention> = FxHashMap::default();
     let mut students = Vec::new();
-    while interchange.next(&mut record)? {
-        records += 1;
+    let records = each_record(import, path, |_, record| {
         let kept = || Kept {
             line: record.line,
             element: record.name.clone(),
@@ -121,7 +96,7 @@ pub fn read(import: &mut Import, path: &Path) -> Result<u64> {
                 };
                 let by_id = record.get("@id").map(|id| format!("#{id}"));
                 let Some(key) = identity.clone().or(by_id.clone()) else {
-                    continue;
+                    return Ok(true);
                 };
                 let incident = Incident {
                     date: record
@@ -139,8 +114,7 @@ pub fn read(import: &mut Import, path: &Path) -> Result<u64> {
                 }
             }
             "StudentDisciplineIncidentBehaviorAssociation" => {
-                import.seen.insert(record.name.clone());
-                let incident = incident_reference(&record, "DisciplineIncidentReference");
+                let incident = incident_reference(record, "DisciplineIncidentReference");
                 associations.push(Association {
                     kept: kept(),
                     incident,
@@ -148,7 +122,6 @@ pub fn read(import: &mut Import, path: &Path) -> Result<u64> {
                 });
             }
             "DisciplineAction" => {
-                import.seen.insert(record.name.clone());
                 let prefix = "StudentDisciplineIncidentBehaviorAssociationReference/StudentDisciplineIncidentBehaviorAssociationIdentity";
                 let mut linked = Vec::new();
                 let named = record.get(&format!(
@@ -201,7 +174,6 @@ pub fn read(import: &mut Import, path: &Path) -> Result<u64> {
                 }
             }
             "StudentInterventionAssociation" => {
-                import.seen.insert(record.name.clone());
                 let identity = "InterventionReference/InterventionIdentity";
                 let code = record.get(&format!("{identity}/InterventionIdentificationCode"));
                 let organization = record
@@ -220,9 +192,10 @@ pub fn read(import: &mut Import, path: &Path) -> Result<u64> {
                     intervention,
                 });
             }
-            _ => import.skip(&root, &record),
+            _ => return Ok(false),
         }
-    }
+        Ok(true)
+    })?;
     if !associations.is_empty() || !actions.is_empty() {
         write_behavior(import, path, &incidents, associations, actions)?;
     }
@@ -273,7 +246,7 @@ fn write_behavior(
     actions: Vec<Action>,
 ) -> Result<()> {
     let output = crate::contract::BEHAVIOR.name;
-    import.output(output, &BEHAVIOR_HEADER)?;
+    import.output(&crate::contract::BEHAVIOR)?;
     // The association (student, incident) each action names, by identity key.
     let mut by_key: FxHashMap<String, usize> = FxHashMap::default();
     for (i, a) in associations.iter().enumerate() {
@@ -346,14 +319,13 @@ fn write_behavior(
         } else {
             String::new()
         };
-        let row = [
-            student,
-            &date_cell(Some(date)),
-            &incident_type,
-            kind.unwrap_or_default(),
-            &days,
-        ];
-        import.output(output, &BEHAVIOR_HEADER)?.row(&row)?;
+        import.output(&crate::contract::BEHAVIOR)?.record(&[
+            ("student_id", student),
+            ("date", &date_cell(Some(date))),
+            ("incident_type", &incident_type),
+            ("suspension_type", kind.unwrap_or_default()),
+            ("suspension_days", &days),
+        ])?;
     }
     for (action, kind) in own_rows {
         let student = action.kept.student.as_deref();
@@ -372,14 +344,13 @@ fn write_behavior(
             (Some(_), Some(d)) => crate::io::text::short_number(d),
             _ => String::new(),
         };
-        let row = [
-            student,
-            &date_cell(action.date.as_deref()),
-            &incident_type,
-            kind.unwrap_or_default(),
-            &days,
-        ];
-        import.output(output, &BEHAVIOR_HEADER)?.row(&row)?;
+        import.output(&crate::contract::BEHAVIOR)?.record(&[
+            ("student_id", student),
+            ("date", &date_cell(action.date.as_deref())),
+            ("incident_type", &incident_type),
+            ("suspension_type", kind.unwrap_or_default()),
+            ("suspension_days", &days),
+        ])?;
     }
     Ok(())
 }
@@ -391,7 +362,7 @@ fn write_interventions(
     students: Vec<StudentIntervention>,
 ) -> Result<()> {
     let output = crate::contract::INTERVENTIONS.name;
-    import.output(output, &INTERVENTIONS_HEADER)?;
+    import.output(&crate::contract::INTERVENTIONS)?;
     for association in students {
         let student = association.kept.student.as_deref();
         let record = kept_record(&association.kept);
@@ -423,16 +394,13 @@ fn write_interventions(
         } else {
             "active"
         };
-        let row = [
-            student,
-            &kind,
-            "",
-            &date_cell(intervention.begin.as_deref()),
-            &date_cell(intervention.end.as_deref()),
-            status,
-            "",
-        ];
-        import.output(output, &INTERVENTIONS_HEADER)?.row(&row)?;
+        import.output(&crate::contract::INTERVENTIONS)?.record(&[
+            ("student_id", student),
+            ("intervention_type", &kind),
+            ("start_date", &date_cell(intervention.begin.as_deref())),
+            ("end_date", &date_cell(intervention.end.as_deref())),
+            ("status", status),
+        ])?;
     }
     Ok(())
 }

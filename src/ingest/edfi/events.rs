@@ -10,15 +10,9 @@
 
 use std::path::Path;
 
-use super::xml::{Interchange, Record};
-use super::{date_cell, Import};
+use super::xml::Record;
+use super::{date_cell, each_record, Import};
 use crate::io::error::Result;
-
-/// The columns of the attendance.csv an import writes.
-pub const ATTENDANCE_HEADER: [&str; 5] =
-    ["student_id", "school_id", "date", "code", "day_fraction"];
-/// The columns of the period_attendance.csv an import writes.
-pub const PERIOD_HEADER: [&str; 5] = ["student_id", "school_id", "date", "period", "code"];
 
 const STUDENT_ID: &str = "StudentReference/StudentIdentity/StudentUniqueId";
 const CATEGORY: &str = "AttendanceEvent/AttendanceEventCategory";
@@ -29,29 +23,14 @@ pub const UNMAPPED_CATEGORY: &str =
     "attendance event category not mapped (see the report's unmapped descriptors)";
 
 pub fn read(import: &mut Import, path: &Path) -> Result<u64> {
-    let mut interchange = Interchange::open(path)?;
-    let root = interchange.root.clone();
-    let mut record = Record::default();
-    let mut records = 0;
-    while interchange.next(&mut record)? {
-        records += 1;
+    each_record(import, path, |import, record| {
         match record.name.as_str() {
-            "StudentSchoolAttendanceEvent" => {
-                if !import.seen.contains(&record.name) {
-                    import.seen.insert(record.name.clone());
-                }
-                school_event(import, path, &record)?;
-            }
-            "StudentSectionAttendanceEvent" => {
-                if !import.seen.contains(&record.name) {
-                    import.seen.insert(record.name.clone());
-                }
-                section_event(import, path, &record)?;
-            }
-            _ => import.skip(&root, &record),
+            "StudentSchoolAttendanceEvent" => school_event(import, path, record)?,
+            "StudentSectionAttendanceEvent" => section_event(import, path, record)?,
+            _ => return Ok(false),
         }
-    }
-    Ok(records)
+        Ok(true)
+    })
 }
 
 /// The event's code, or `None` with the event rejected.
@@ -88,7 +67,7 @@ fn code(
 
 fn school_event(import: &mut Import, path: &Path, record: &Record) -> Result<()> {
     let output = crate::contract::ATTENDANCE.name;
-    import.output(output, &ATTENDANCE_HEADER)?;
+    import.output(&crate::contract::ATTENDANCE)?;
     let student = record.get(STUDENT_ID);
     let school = record.get("SchoolReference/SchoolIdentity/SchoolId");
     if !import.check_references(path, record, output, student, school)? {
@@ -107,14 +86,18 @@ fn school_event(import: &mut Import, path: &Path, record: &Record) -> Result<()>
         .filter(|d| d.parse::<f64>() != Ok(1.0))
         .unwrap_or_default();
     let date = date_cell(record.get(DATE));
-    import
-        .output(output, &ATTENDANCE_HEADER)?
-        .row(&[student, school, &date, &code, fraction])
+    import.output(&crate::contract::ATTENDANCE)?.record(&[
+        ("student_id", student),
+        ("school_id", school),
+        ("date", &date),
+        ("code", &code),
+        ("day_fraction", fraction),
+    ])
 }
 
 fn section_event(import: &mut Import, path: &Path, record: &Record) -> Result<()> {
     let output = crate::contract::PERIOD_ATTENDANCE.name;
-    import.output(output, &PERIOD_HEADER)?;
+    import.output(&crate::contract::PERIOD_ATTENDANCE)?;
     let student = record.get(STUDENT_ID);
     let section = "SectionReference/SectionIdentity";
     let school = record.get(&format!(
@@ -153,6 +136,12 @@ fn section_event(import: &mut Import, path: &Path, record: &Record) -> Result<()
     };
     let date = date_cell(record.get(DATE));
     import
-        .output(output, &PERIOD_HEADER)?
-        .row(&[student, school, &date, &period, &code])
+        .output(&crate::contract::PERIOD_ATTENDANCE)?
+        .record(&[
+            ("student_id", student),
+            ("school_id", school),
+            ("date", &date),
+            ("period", &period),
+            ("code", &code),
+        ])
 }

@@ -16,66 +16,26 @@ use std::path::Path;
 
 use super::catalog::{grading_period_key, offering_key};
 use super::report::Section;
-use super::xml::{Interchange, Record};
-use super::{school_year_end, Import};
+use super::xml::Record;
+use super::{each_record, school_year_end, Import};
 use crate::io::error::Result;
 
-/// The columns of the grades.csv an import writes.
-pub const GRADES_HEADER: [&str; 10] = [
-    "student_id",
-    "school_id",
-    "school_year",
-    "term",
-    "course_id",
-    "course_name",
-    "subject",
-    "mark",
-    "percent",
-    "mark_date",
-];
-
-/// The columns of the credits.csv an import writes.
-pub const CREDITS_HEADER: [&str; 11] = [
-    "student_id",
-    "school_year",
-    "term",
-    "course_id",
-    "course_name",
-    "subject",
-    "credits_attempted",
-    "credits_earned",
-    "mark",
-    "completion_date",
-    "credit_recovery",
-];
-
 pub fn read(import: &mut Import, path: &Path) -> Result<u64> {
-    let mut interchange = Interchange::open(path)?;
-    let root = interchange.root.clone();
-    let mut record = Record::default();
-    let mut records = 0;
-    while interchange.next(&mut record)? {
-        records += 1;
+    each_record(import, path, |import, record| {
         match record.name.as_str() {
-            "Grade" => {
-                import.seen.insert("Grade".into());
-                grade(import, path, &record)?;
-            }
-            "CourseTranscript" => {
-                import.seen.insert("CourseTranscript".into());
-                transcript(import, path, &record)?;
-            }
-            _ => import.skip(&root, &record),
+            "Grade" => grade(import, path, record)?,
+            "CourseTranscript" => transcript(import, path, record)?,
+            _ => return Ok(false),
         }
-    }
-    Ok(records)
+        Ok(true)
+    })
 }
 
 const SSA: &str = "StudentSectionAssociationReference/StudentSectionAssociationIdentity";
 
 fn grade(import: &mut Import, path: &Path, record: &Record) -> Result<()> {
     let output = crate::contract::GRADES.name;
-    import.output(output, &GRADES_HEADER)?;
+    import.output(&crate::contract::GRADES)?;
     let offering = format!(
         "{SSA}/SectionReference/SectionIdentity/CourseOfferingReference/CourseOfferingIdentity"
     );
@@ -205,24 +165,26 @@ fn grade(import: &mut Import, path: &Path, record: &Record) -> Result<()> {
         .get("LetterGradeEarned")
         .or(record.get("NumericGradeEarned"))
         .unwrap_or_default();
-    let row = [
-        student,
-        school,
-        &year.to_string(),
-        &term,
-        &course_id,
-        &course_name,
-        course.subject.as_deref().unwrap_or_default(),
-        mark,
-        record.get("NumericGradeEarned").unwrap_or_default(),
-        &mark_date.to_string(),
-    ];
-    import.output(output, &GRADES_HEADER)?.row(&row)
+    import.output(&crate::contract::GRADES)?.record(&[
+        ("student_id", student),
+        ("school_id", school),
+        ("school_year", &year.to_string()),
+        ("term", &term),
+        ("course_id", &course_id),
+        ("course_name", &course_name),
+        ("subject", course.subject.as_deref().unwrap_or_default()),
+        ("mark", mark),
+        (
+            "percent",
+            record.get("NumericGradeEarned").unwrap_or_default(),
+        ),
+        ("mark_date", &mark_date.to_string()),
+    ])
 }
 
 fn transcript(import: &mut Import, path: &Path, record: &Record) -> Result<()> {
     let output = crate::contract::CREDITS.name;
-    import.output(output, &CREDITS_HEADER)?;
+    import.output(&crate::contract::CREDITS)?;
     let sar = "StudentAcademicRecordReference/StudentAcademicRecordIdentity";
     let student = record.get(&format!(
         "{sar}/StudentReference/StudentIdentity/StudentUniqueId"
@@ -318,18 +280,23 @@ fn transcript(import: &mut Import, path: &Path, record: &Record) -> Result<()> {
         .get("FinalLetterGradeEarned")
         .or(record.get("FinalNumericGradeEarned"))
         .unwrap_or_default();
-    let row = [
-        student,
-        &year.to_string(),
-        &term,
-        course_id,
-        &title,
-        &subject,
-        record.get("AttemptedCredits/Credits").unwrap_or_default(),
-        record.get("EarnedCredits/Credits").unwrap_or_default(),
-        mark,
-        &completion.to_string(),
-        recovery,
-    ];
-    import.output(output, &CREDITS_HEADER)?.row(&row)
+    import.output(&crate::contract::CREDITS)?.record(&[
+        ("student_id", student),
+        ("school_year", &year.to_string()),
+        ("term", &term),
+        ("course_id", course_id),
+        ("course_name", &title),
+        ("subject", &subject),
+        (
+            "credits_attempted",
+            record.get("AttemptedCredits/Credits").unwrap_or_default(),
+        ),
+        (
+            "credits_earned",
+            record.get("EarnedCredits/Credits").unwrap_or_default(),
+        ),
+        ("mark", mark),
+        ("completion_date", &completion.to_string()),
+        ("credit_recovery", recovery),
+    ])
 }

@@ -132,10 +132,12 @@ pub struct Import<'a> {
 }
 
 impl<'a> Import<'a> {
-    /// The output file `name` (created with `header` on first use).
-    pub fn output(&mut self, name: &'static str, header: &[&str]) -> Result<&mut Output> {
+    /// The contract file `spec` (created, with the contract's columns as its header, on
+    /// first use).
+    pub fn output(&mut self, spec: &'static crate::contract::FileSpec) -> Result<&mut Output> {
+        let name = spec.name;
         if !self.outputs.contains_key(name) {
-            let created = Output::create(self.dir, name, header)?;
+            let created = Output::for_spec(self.dir, spec)?;
             self.outputs.insert(name, created);
         }
         self.outputs.get_mut(name).ok_or_else(|| {
@@ -202,12 +204,32 @@ impl<'a> Import<'a> {
         }
         Ok(true)
     }
+}
 
-    /// An element the importer does not read: counted and skipped.
-    pub fn skip(&mut self, root: &str, record: &Record) {
-        self.report
-            .add(Section::Skipped, format!("{root}/{}", record.name), 1, "");
+/// Reads every record of an interchange file in turn: `read` handles the records it knows
+/// (returning `true`), and each one it does not is counted as a skipped element. The names
+/// of the records handled are marked as seen (a source that was there, however empty). Returns
+/// the number of records.
+pub fn each_record(
+    import: &mut Import,
+    path: &Path,
+    mut read: impl FnMut(&mut Import, &Record) -> Result<bool>,
+) -> Result<u64> {
+    let mut interchange = Interchange::open(path)?;
+    let mut record = Record::default();
+    let mut records = 0;
+    while interchange.next(&mut record)? {
+        records += 1;
+        if read(import, &record)? {
+            if !import.seen.contains(&record.name) {
+                import.seen.insert(record.name.clone());
+            }
+        } else {
+            let element = format!("{}/{}", interchange.root, record.name);
+            import.report.add(Section::Skipped, element, 1, "");
+        }
     }
+    Ok(records)
 }
 
 /// Reason of a record whose student is not in the Student interchange.
@@ -304,18 +326,11 @@ fn finish(mut import: Import, out: &Path) -> Result<Report> {
         };
         import.report.add(Section::Missing, file, 0, &note);
         if required {
-            let header = match file {
-                "grades.csv" => marks::GRADES_HEADER.as_slice(),
-                _ => marks::CREDITS_HEADER.as_slice(),
-            };
-            import.output(
-                if file == "grades.csv" {
-                    crate::contract::GRADES.name
-                } else {
-                    crate::contract::CREDITS.name
-                },
-                header,
-            )?;
+            import.output(if file == crate::contract::GRADES.name {
+                &crate::contract::GRADES
+            } else {
+                &crate::contract::CREDITS
+            })?;
         }
     }
     for (element, consequence) in REFERENCE_SOURCES {

@@ -13,7 +13,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::report::Section;
 use super::xml::{Interchange, Record};
-use super::{date_cell, school_year_end, xs_date, Import};
+use super::{date_cell, each_record, school_year_end, xs_date, Import};
 use crate::io::error::Result;
 
 /// What the enrollment interchange says about each student, for students.csv.
@@ -40,82 +40,36 @@ struct Demographics {
 const STUDENT_ID: &str = "StudentReference/StudentIdentity/StudentUniqueId";
 const SCHOOL_ID: &str = "SchoolReference/SchoolIdentity/SchoolId";
 
-/// The columns of the enrollment.csv an import writes.
-pub const ENROLLMENT_HEADER: [&str; 6] = [
-    "student_id",
-    "school_id",
-    "entry_date",
-    "exit_date",
-    "exit_code",
-    "entry_grade_level",
-];
-
-/// The columns of the students.csv an import writes.
-pub const STUDENTS_HEADER: [&str; 13] = [
-    "student_id",
-    "first_name",
-    "last_name",
-    "school_id",
-    "school_name",
-    "grade_level",
-    "birth_date",
-    "cohort_year",
-    "gender",
-    "race_ethnicity",
-    "ell",
-    "sped",
-    "econ_disadvantaged",
-];
-
 /// First pass over a Student interchange: the ids, so that every later record can be checked.
 pub fn read_student_ids(import: &mut Import, path: &Path) -> Result<u64> {
-    let mut interchange = Interchange::open(path)?;
-    let root = interchange.root.clone();
-    let mut record = Record::default();
-    let mut records = 0;
-    let ids = import.students.get_or_insert_with(FxHashSet::default);
-    let mut skipped = Vec::new();
-    while interchange.next(&mut record)? {
-        records += 1;
-        if record.name == "Student" {
-            if let Some(id) = record.get("StudentUniqueId") {
-                ids.insert(id.to_string());
-            }
-        } else {
-            skipped.push(record.name.clone());
+    import.students.get_or_insert_with(FxHashSet::default);
+    each_record(import, path, |import, record| {
+        if record.name != "Student" {
+            return Ok(false);
         }
-    }
-    import.seen.insert("Student".into());
-    for name in skipped {
-        import
-            .report
-            .add(Section::Skipped, format!("{root}/{name}"), 1, "");
-    }
-    Ok(records)
+        if let (Some(ids), Some(id)) = (import.students.as_mut(), record.get("StudentUniqueId")) {
+            ids.insert(id.to_string());
+        }
+        Ok(true)
+    })
 }
 
 /// The enrollment interchange: spans to enrollment.csv, demographics and cohorts kept for
 /// students.csv.
 pub fn read_enrollment(import: &mut Import, path: &Path) -> Result<u64> {
-    let mut interchange = Interchange::open(path)?;
-    let root = interchange.root.clone();
-    let mut record = Record::default();
-    let mut records = 0;
-    while interchange.next(&mut record)? {
-        records += 1;
-        import.seen.insert(record.name.clone());
+    each_record(import, path, |import, record| {
         match record.name.as_str() {
-            "StudentSchoolAssociation" => enrollment_row(import, path, &record)?,
-            "StudentEducationOrganizationAssociation" => demographics(import, path, &record)?,
-            _ => import.skip(&root, &record),
+            "StudentSchoolAssociation" => enrollment_row(import, path, record)?,
+            "StudentEducationOrganizationAssociation" => demographics(import, path, record)?,
+            _ => return Ok(false),
         }
-    }
-    Ok(records)
+        Ok(true)
+    })
 }
 
 fn enrollment_row(import: &mut Import, path: &Path, record: &Record) -> Result<()> {
     let output = crate::contract::ENROLLMENT.name;
-    import.output(output, &ENROLLMENT_HEADER)?;
+    import.output(&crate::contract::ENROLLMENT)?;
     let student = record.get(STUDENT_ID);
     let school = record.get(SCHOOL_ID);
     if !import.check_references(path, record, output, student, school)? {
@@ -152,16 +106,15 @@ fn enrollment_row(import: &mut Import, path: &Path, record: &Record) -> Result<(
         }
     }
     import.people.enrolled.insert(student.to_string());
-    let row = [
-        student.to_string(),
-        school.to_string(),
-        date_cell(entry),
-        date_cell(record.get("ExitWithdrawDate")),
-        exit_code,
-        grade,
-    ];
-    let out = import.output(output, &ENROLLMENT_HEADER)?;
-    out.row(&row.each_ref().map(String::as_str))
+    let exit_date = date_cell(record.get("ExitWithdrawDate"));
+    import.output(&crate::contract::ENROLLMENT)?.record(&[
+        ("student_id", student),
+        ("school_id", school),
+        ("entry_date", &date_cell(entry)),
+        ("exit_date", &exit_date),
+        ("exit_code", &exit_code),
+        ("entry_grade_level", &grade),
+    ])
 }
 
 fn demographics(import: &mut Import, path: &Path, record: &Record) -> Result<()> {
@@ -227,7 +180,7 @@ fn demographics(import: &mut Import, path: &Path, record: &Record) -> Result<()>
 /// cohorts and demographics.
 pub fn write_students(import: &mut Import, path: &Path) -> Result<()> {
     let output = crate::contract::STUDENTS.name;
-    import.output(output, &STUDENTS_HEADER)?;
+    import.output(&crate::contract::STUDENTS)?;
     let mut interchange = Interchange::open(path)?;
     let mut record = Record::default();
     let mut without_enrollment = 0;
@@ -255,22 +208,25 @@ pub fn write_students(import: &mut Import, path: &Path) -> Result<()> {
             .get(id)
             .cloned()
             .unwrap_or_default();
-        let row = [
-            id,
-            record.get("Name/FirstName").unwrap_or_default(),
-            record.get("Name/LastSurname").unwrap_or_default(),
-            "",
-            "",
-            "",
-            &date_cell(record.get("BirthData/BirthDate")),
-            &cohort,
-            &d.gender,
-            &d.race_ethnicity,
-            &d.ell,
-            &d.sped,
-            &d.econ_disadvantaged,
-        ];
-        import.output(output, &STUDENTS_HEADER)?.row(&row)?;
+        // school_id, school_name and grade_level blank: ews fills them from enrollment.csv.
+        import.output(&crate::contract::STUDENTS)?.record(&[
+            ("student_id", id),
+            (
+                "first_name",
+                record.get("Name/FirstName").unwrap_or_default(),
+            ),
+            (
+                "last_name",
+                record.get("Name/LastSurname").unwrap_or_default(),
+            ),
+            ("birth_date", &date_cell(record.get("BirthData/BirthDate"))),
+            ("cohort_year", &cohort),
+            ("gender", &d.gender),
+            ("race_ethnicity", &d.race_ethnicity),
+            ("ell", &d.ell),
+            ("sped", &d.sped),
+            ("econ_disadvantaged", &d.econ_disadvantaged),
+        ])?;
     }
     if without_enrollment > 0 {
         import.report.add(

@@ -19,6 +19,10 @@ pub struct Output {
     writer: csv::Writer<BufWriter<File>>,
     path: PathBuf,
     pub rows: u64,
+    /// The header's columns, for [`Output::record`].
+    columns: Vec<&'static str>,
+    /// One row's cells, reused.
+    cells: Vec<String>,
 }
 
 impl Output {
@@ -34,7 +38,40 @@ impl Output {
             writer,
             path,
             rows: 0,
+            columns: Vec::new(),
+            cells: Vec::new(),
         })
+    }
+
+    /// A file of the contract, with every column of its spec (required, then optional) as
+    /// the header: the contract spells the columns, the importer only fills them.
+    pub fn for_spec(dir: &Path, spec: &'static crate::contract::FileSpec) -> Result<Output> {
+        let columns: Vec<&'static str> = spec.columns().collect();
+        let mut out = Output::create(dir, spec.name, &columns)?;
+        out.cells = vec![String::new(); columns.len()];
+        out.columns = columns;
+        Ok(out)
+    }
+
+    /// Writes a row of a contract file by column name; a column not given is blank. A name
+    /// the spec does not have is a bug of ews (exit 3).
+    pub fn record(&mut self, values: &[(&str, &str)]) -> Result<()> {
+        for cell in &mut self.cells {
+            cell.clear();
+        }
+        for (name, value) in values {
+            let Some(i) = self.columns.iter().position(|c| c == name) else {
+                return Err(EwsError::io(
+                    &self.path,
+                    std::io::Error::other("the importer wrote a column its contract file does not have (a bug in ews)"),
+                ));
+            };
+            self.cells[i].push_str(value);
+        }
+        self.rows += 1;
+        self.writer
+            .write_record(&self.cells)
+            .map_err(|e| csv_error(&self.path, e))
     }
 
     pub fn row(&mut self, fields: &[&str]) -> Result<()> {
