@@ -128,47 +128,36 @@ pub const OUTPUT_FILES: &[OutputFile] = &[
     },
 ];
 
-/// A student-level file of a snapshot `ews import` writes.
-const fn imported(name: &'static str) -> OutputFile {
+/// A file of a snapshot `ews import` writes, of `kind`.
+const fn imported(name: &'static str, kind: FileKind) -> OutputFile {
     OutputFile {
         name,
-        kind: FileKind::StudentLevel,
+        kind,
         schema_version: None,
         pseudonymized: false,
     }
 }
 
 /// Every file `ews import` writes into a snapshot folder, with its kind: the contract's files
-/// and the import's rejects are student data; its report and snapshot.toml are not.
+/// of students and the import's rejects are student data; the calendar, the report and
+/// snapshot.toml are not.
 pub const IMPORTED_FILES: &[OutputFile] = &[
-    imported(crate::contract::STUDENTS.name),
-    imported(crate::contract::ATTENDANCE.name),
-    imported(crate::contract::GRADES.name),
-    imported(crate::contract::CREDITS.name),
-    imported(crate::contract::BEHAVIOR.name),
-    imported(crate::contract::ENROLLMENT.name),
-    imported(crate::contract::CALENDAR.name),
-    imported(crate::contract::PERIOD_ATTENDANCE.name),
-    imported(crate::contract::INTERVENTIONS.name),
-    imported(crate::contract::IMPORT_REJECTS),
-    OutputFile {
-        name: crate::contract::IMPORT_REPORT,
-        kind: FileKind::Aggregate,
-        schema_version: None,
-        pseudonymized: false,
-    },
-    OutputFile {
-        name: crate::contract::SNAPSHOT_TOML,
-        kind: FileKind::Aggregate,
-        schema_version: None,
-        pseudonymized: false,
-    },
-    OutputFile {
-        name: WRITTEN_MARKER,
-        kind: FileKind::Aggregate,
-        schema_version: None,
-        pseudonymized: false,
-    },
+    imported(crate::contract::STUDENTS.name, FileKind::StudentLevel),
+    imported(crate::contract::ATTENDANCE.name, FileKind::StudentLevel),
+    imported(crate::contract::GRADES.name, FileKind::StudentLevel),
+    imported(crate::contract::CREDITS.name, FileKind::StudentLevel),
+    imported(crate::contract::BEHAVIOR.name, FileKind::StudentLevel),
+    imported(crate::contract::ENROLLMENT.name, FileKind::StudentLevel),
+    imported(crate::contract::CALENDAR.name, FileKind::Aggregate),
+    imported(
+        crate::contract::PERIOD_ATTENDANCE.name,
+        FileKind::StudentLevel,
+    ),
+    imported(crate::contract::INTERVENTIONS.name, FileKind::StudentLevel),
+    imported(crate::contract::IMPORT_REJECTS, FileKind::StudentLevel),
+    imported(crate::contract::IMPORT_REPORT, FileKind::Aggregate),
+    imported(crate::contract::SNAPSHOT_TOML, FileKind::Aggregate),
+    imported(WRITTEN_MARKER, FileKind::Aggregate),
 ];
 
 /// The kind of a file of a folder of ews, by its path relative to the folder (`/`-separated);
