@@ -12,7 +12,6 @@ pub use school_year::{school_year_of_column, MonthDay};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::io::error::{EwsError, Result};
@@ -68,6 +67,11 @@ pub struct Config {
     /// table is left out of the config's hash (a run's fingerprint does not change with it).
     #[serde(default, skip_serializing_if = "EdfiConfig::is_empty")]
     pub edfi: EdfiConfig,
+    /// `[courses]`: a course's length by course id (`"ART1" = "S1"`), for exports without
+    /// grades.csv's `course_term`; a course neither gives is year-long (`Y`). Its credit is
+    /// expected once that term has ended (docs/features.md, `credit_deficit_now`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub courses: BTreeMap<String, String>,
     /// Grade points per letter mark (4-point scale). `I` and `W` never count.
     #[serde(default = "default_gpa_scale")]
     pub gpa_scale: BTreeMap<String, f64>,
@@ -331,11 +335,6 @@ pub struct GraduationConfig {
     /// Credits a student earns in a school year at a normal course load.
     #[serde(default = "default_normal_load")]
     pub normal_load_per_year: f64,
-    /// Ends of the terms before the last one (MM-DD, in school-year order), e.g. `["01-31"]`
-    /// for two semesters: after each, a share of the year's normal load is expected
-    /// (1/2 per semester with two terms). Empty: expectations change once a year.
-    #[serde(default = "default_term_ends")]
-    pub term_ends: Vec<String>,
 }
 
 impl Default for GraduationConfig {
@@ -344,7 +343,6 @@ impl Default for GraduationConfig {
             total_credits: default_total_credits(),
             subject_credits: default_subject_credits(),
             normal_load_per_year: default_normal_load(),
-            term_ends: default_term_ends(),
         }
     }
 }
@@ -360,9 +358,6 @@ fn default_subject_credits() -> BTreeMap<String, f64> {
 }
 fn default_normal_load() -> f64 {
     6.0
-}
-fn default_term_ends() -> Vec<String> {
-    vec!["01-31".to_string()]
 }
 
 /// Protection of the files a run writes, and what the pseudonymized feed keeps.
@@ -625,6 +620,7 @@ impl Default for Config {
             terms: BTreeMap::new(),
             input: crate::config::mapping::Mapping::default(),
             edfi: EdfiConfig::default(),
+            courses: BTreeMap::new(),
             gpa_scale: default_gpa_scale(),
             folder: PathBuf::new(),
         }
@@ -792,10 +788,11 @@ impl Config {
                 "privacy.{key} = {text:?}: expected octal permissions such as \"0600\", with no write permission for the group or others"
             )));
         }
-        for end in &self.graduation.term_ends {
-            if MonthDay::parse(end).is_none() {
+        let terms = self.term_table();
+        for (course, term) in &self.courses {
+            if !terms.contains_key(term) {
                 return Err(bad(format!(
-                    "graduation.term_ends: {end:?}: expected MM-DD"
+                    "courses.{course:?} = {term:?}: not a term of the term table (the contract's, or [terms.<TERM>])"
                 )));
             }
         }
@@ -910,28 +907,15 @@ impl Config {
         Ok(())
     }
 
-    /// Credits expected of a student of `grade` on `date` of school year `school_year`: the
-    /// expectation at the start of the grade, plus the share of a normal year's load for each
-    /// term of the year that has ended (`graduation.term_ends`).
-    pub fn expected_credits_on(&self, grade: i32, school_year: i32, date: NaiveDate) -> f64 {
-        let start = self.school_year_start();
-        let terms_ended = self
-            .graduation
-            .term_ends
-            .iter()
-            .filter_map(|text| MonthDay::parse(text))
-            .filter(|end| {
-                let year = if (end.month, end.day) >= (start.month, start.day) {
-                    school_year - 1
-                } else {
-                    school_year
-                };
-                end.in_year(year) <= date
-            })
-            .count();
-        let terms = self.graduation.term_ends.len() + 1;
-        self.expected_credits(grade)
-            + self.graduation.normal_load_per_year * terms_ended as f64 / terms as f64
+    /// The month-day a term ends (`[terms.<TERM>] ends`, else the contract's table).
+    pub fn term_end(&self, term: &str) -> Option<MonthDay> {
+        match self.terms.get(term) {
+            Some(definition) => MonthDay::parse(&definition.ends),
+            None => crate::contract::DEFAULT_TERMS
+                .iter()
+                .find(|(t, _, _)| *t == term)
+                .and_then(|(_, _, ends)| MonthDay::parse(ends)),
+        }
     }
 
     /// Credits expected by the start of `grade`; grades the config does not list expect none.
@@ -947,16 +931,6 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn credits_expected_grow_by_term() {
-        let config = Config::default();
-        let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
-        // Grade 10 starts at 6; after the first semester (ends Jan 31) half of 6 more.
-        assert_eq!(config.expected_credits_on(10, 2026, day(1, 30)), 6.0);
-        assert_eq!(config.expected_credits_on(10, 2026, day(1, 31)), 9.0);
-        assert_eq!(config.expected_credits_on(10, 2026, day(3, 13)), 9.0);
-    }
 
     #[test]
     fn bad_values_are_refused_with_their_name() {

@@ -6,9 +6,11 @@
 //! courses; polars' group_by on the two text keys, picking a mark by date in each group, took
 //! about 18 s of a 2-core run there (docs/performance.md).
 
+use chrono::NaiveDate;
 use polars::prelude::*;
 use rustc_hash::FxHashMap;
 
+use crate::config::Config;
 use crate::io::error::Result;
 
 /// The courses of a frame of term marks (columns student_id, course_id, term, mark_date), in
@@ -106,6 +108,85 @@ impl CourseMarks {
     pub fn semester_only(&self) -> &[bool] {
         &self.semester_only
     }
+
+    /// Each course's length, credit and state on `as_of`, from its latest mark in `marks`
+    /// (columns course_id, course_term, credits, term, points). A course's length is its
+    /// `course_term`, else `[courses]` in the config, else the year (`Y`): a mark's term never
+    /// ends a course.
+    pub fn credits(
+        &self,
+        marks: &DataFrame,
+        config: &Config,
+        school_year: i32,
+        as_of: NaiveDate,
+    ) -> Result<CourseCredits> {
+        let latest = self.latest_marks(marks)?;
+        let course_ids = crate::ingest::columns::texts(latest.column("course_id")?)?;
+        let lengths = crate::ingest::columns::texts(latest.column("course_term")?)?;
+        let terms = crate::ingest::columns::texts(latest.column("term")?)?;
+        let credits = latest.column("credits")?.f64()?;
+        let points = latest.column("points")?.f64()?;
+        let mut out = CourseCredits::default();
+        // The end date of each term, looked up once.
+        let mut ends: FxHashMap<&str, Option<NaiveDate>> = FxHashMap::default();
+        let rows = course_ids
+            .zip(lengths)
+            .zip(terms)
+            .zip(credits.iter())
+            .zip(points.iter());
+        for ((((course, length), term), credit), points) in rows {
+            let length = length
+                .filter(|l| !l.is_empty())
+                .or_else(|| {
+                    course
+                        .and_then(|c| config.courses.get(c))
+                        .map(String::as_str)
+                })
+                .unwrap_or(YEAR);
+            let end = *ends.entry(length).or_insert_with(|| {
+                config
+                    .term_end(length)
+                    .or_else(|| config.term_end(YEAR))
+                    .map(|day| config.in_school_year(day, school_year))
+            });
+            out.credit
+                .push(credit.unwrap_or_else(|| share_of_year(length)));
+            out.ended.push(end.is_some_and(|end| end <= as_of));
+            out.passed
+                .push(term == Some(length) && points.is_some_and(|p| p > 0.0));
+        }
+        Ok(out)
+    }
+}
+
+/// The year-long term of the contract's table.
+pub const YEAR: &str = "Y";
+
+/// The credit of a course of a contract term when grades.csv gives none: its share of a
+/// year-long course's one credit (a semester half, a trimester a third, a quarter a fourth, a
+/// six-week period a sixth); a district's own term counts as a year (give grades.csv's
+/// `credits` for such courses).
+pub fn share_of_year(term: &str) -> f64 {
+    let family = term.trim_end_matches(|c: char| c.is_ascii_digit());
+    match family {
+        "S" => 0.5,
+        "T" => 1.0 / 3.0,
+        "Q" => 0.25,
+        "W" => 1.0 / 6.0,
+        _ => 1.0,
+    }
+}
+
+/// This year's courses (in [`CourseMarks`] order) on the as-of date.
+#[derive(Debug, Clone, Default)]
+pub struct CourseCredits {
+    /// The credit each course is worth: grades.csv's `credits` on its latest mark, else
+    /// [`share_of_year`] of its length.
+    pub credit: Vec<f64>,
+    /// Whether the course's own term has ended by the as-of date: its credit is expected.
+    pub ended: Vec<bool>,
+    /// Whether its latest mark is its final mark (given in the course's own term) and a pass.
+    pub passed: Vec<bool>,
 }
 
 #[cfg(test)]

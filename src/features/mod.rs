@@ -52,6 +52,8 @@ pub struct CourseRecords {
     pub marks_this_year: DataFrame,
     /// The courses of `marks_this_year`, with their first and latest marks.
     pub courses_this_year: CourseMarks,
+    /// Their credits, and whether each has ended and been passed by the as-of date.
+    pub course_credits: courses::CourseCredits,
 }
 
 /// Computes the feature table from a validated snapshot, as of its as-of date.
@@ -120,6 +122,14 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
         "completed after the as-of date",
         after,
     );
+    let course_credits = courses_this_year.credits(&marks_this_year, config, school_year, as_of)?;
+    let progress = credit_progress(
+        &marks_this_year,
+        &courses_this_year,
+        &course_credits,
+        &credits,
+        school_year,
+    )?;
     let open_failures = open_failures(&credits)?;
     let credit_features = credit_features(&credits, &open_failures)?;
 
@@ -153,6 +163,7 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
             credits: credit_features,
             behavior: behavior_features,
             on_pace,
+            progress,
         },
         &credits,
         config,
@@ -173,8 +184,60 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
             open_failures,
             marks_this_year,
             courses_this_year,
+            course_credits,
         },
     })
+}
+
+/// Per student: the credits of this year's courses whose own term has ended (expected by
+/// now), and of those passed whose credit the transcript does not have yet (transcripts lag
+/// the final marks). One pass over the courses, another over this year's transcript rows.
+fn credit_progress(
+    marks: &DataFrame,
+    courses: &CourseMarks,
+    credits_of: &courses::CourseCredits,
+    transcript: &DataFrame,
+    school_year: i32,
+) -> Result<LazyFrame> {
+    use crate::ingest::columns::texts;
+    let years = transcript.column("school_year")?.i32()?;
+    let on_transcript: rustc_hash::FxHashSet<(&str, &str)> =
+        texts(transcript.column("student_id")?)?
+            .zip(texts(transcript.column("course_id")?)?)
+            .zip(years.iter())
+            .filter_map(|((id, course), year)| {
+                (year == Some(school_year)).then_some((id?, course?))
+            })
+            .collect();
+    let latest = courses.latest_marks(&marks.select(["student_id", "course_id"])?)?;
+    let mut sums: FxHashMap<&str, (f64, f64)> = FxHashMap::default();
+    let rows = texts(latest.column("student_id")?)?.zip(texts(latest.column("course_id")?)?);
+    for (k, (id, course)) in rows.enumerate() {
+        let (Some(id), Some(course)) = (id, course) else {
+            continue;
+        };
+        if !credits_of.ended[k] {
+            continue;
+        }
+        let credit = credits_of.credit[k];
+        let sum = sums.entry(id).or_default();
+        sum.0 += credit;
+        if credits_of.passed[k] && !on_transcript.contains(&(id, course)) {
+            sum.1 += credit;
+        }
+    }
+    let (mut ids, mut ended, mut pending) = (Vec::new(), Vec::new(), Vec::new());
+    for (id, (e, p)) in sums {
+        ids.push(id);
+        ended.push(e);
+        pending.push(p);
+    }
+    Ok(df!(
+        "student_id" => ids,
+        "credits_ended_this_year" => ended,
+        "credits_passed_pending" => pending,
+    )?
+    .lazy())
 }
 
 /// The features of a file the export does not carry (`input.not_exported`) are unknown for
@@ -585,6 +648,9 @@ struct StudentFeatureFrames {
     credits: LazyFrame,
     behavior: Option<LazyFrame>,
     on_pace: LazyFrame,
+    /// [`credit_progress`]: credits of ended courses and of passed ones not yet on the
+    /// transcript.
+    progress: LazyFrame,
 }
 
 /// The freshman on-track indicator for students past grade 9, from their grade-9 transcript.
@@ -659,7 +725,8 @@ fn assemble(
         .join(frames.marks, by(), by(), left())
         .join(frames.credits, by(), by(), left())
         .join(freshman, by(), by(), left())
-        .join(frames.on_pace, by(), by(), left());
+        .join(frames.on_pace, by(), by(), left())
+        .join(coded_ids(frames.progress), by(), by(), left());
     table = match frames.behavior {
         Some(behavior) => table.join(coded_ids(behavior), by(), by(), left()),
         None => table.with_columns([
@@ -703,9 +770,13 @@ fn assemble(
         ])
         .with_columns([
             when(expected.clone().gt(col("credits_earned")))
-                .then(expected - col("credits_earned"))
+                .then(expected.clone() - col("credits_earned"))
                 .otherwise(lit(0.0))
-                .alias("credit_deficit"),
+                .alias("credit_deficit_start_of_grade"),
+            (expected.clone() + col("credits_ended_this_year").fill_null(lit(0.0)))
+                .alias("credits_expected_now"),
+            (col("credits_earned") + col("credits_passed_pending").fill_null(lit(0.0)))
+                .alias("credits_earned_now"),
             when(col("grade_level").eq(lit(9)))
                 .then(on_track(
                     col("courses_on_pace").fill_null(lit(0.0)),
@@ -725,7 +796,13 @@ fn assemble(
             age.gt(lit(14) + col("grade_level") - lit(9))
                 .cast(DataType::Float64)
                 .alias("over_age"),
-        ]);
+        ])
+        .with_column(
+            when(col("credits_expected_now").gt(col("credits_earned_now")))
+                .then(col("credits_expected_now") - col("credits_earned_now"))
+                .otherwise(lit(0.0))
+                .alias("credit_deficit_now"),
+        );
 
     let mut columns: Vec<Expr> = STUDENT_COLUMNS
         .into_iter()
@@ -735,11 +812,19 @@ fn assemble(
         })
         .collect();
     columns.extend(FEATURES.iter().map(|f| col(f.name).cast(DataType::Float64)));
+    columns.extend(CREDIT_PROGRESS_COLUMNS.map(col));
     Ok(table
         .select(columns)
         .sort(["student_id"], Default::default())
         .collect()?)
 }
+
+/// Columns of the feature table after the features, for the recovery plans: the credits
+/// expected of the student by the as-of date (by the start of the grade, plus this year's
+/// courses whose own term has ended) and the credits earned (the transcript, plus this year's
+/// courses passed whose credit the transcript does not have yet). `credit_deficit_now` is
+/// the first less the second, at least 0.
+pub const CREDIT_PROGRESS_COLUMNS: [&str; 2] = ["credits_expected_now", "credits_earned_now"];
 
 /// The students.csv columns of the feature table, before the features, in order.
 pub const STUDENT_COLUMNS: [&str; 13] = [

@@ -79,7 +79,7 @@ impl FeatureDef {
 }
 
 /// The feature table's features, in model order.
-pub const FEATURES: [FeatureDef; 16] = [
+pub const FEATURES: [FeatureDef; 17] = [
     FeatureDef {
         name: "attendance_rate",
         family: Family::Attendance,
@@ -178,12 +178,17 @@ pub const FEATURES: [FeatureDef; 16] = [
         appended_to_feed: false,
     },
     FeatureDef {
-        name: "credit_deficit",
+        name: "credit_deficit_start_of_grade",
         family: Family::Credits,
         unit: Unit::Credits,
         worse: Worse::Higher,
         in_model: true,
-        reason: |v, grade, _| format!("{} behind for grade {grade}", count(v, "credit", "credits")),
+        reason: |v, grade, _| {
+            format!(
+                "{} behind the start of grade {grade}",
+                count(v, "credit", "credits")
+            )
+        },
         appended_to_feed: false,
     },
     FeatureDef {
@@ -260,6 +265,20 @@ pub const FEATURES: [FeatureDef; 16] = [
         reason: |v, _, _| format!("missed {} of class periods on days in school", percent(v)),
         appended_to_feed: true,
     },
+    FeatureDef {
+        name: "credit_deficit_now",
+        family: Family::Credits,
+        unit: Unit::Credits,
+        worse: Worse::Higher,
+        in_model: false,
+        reason: |v, _, _| {
+            format!(
+                "{} behind what is expected by now",
+                count(v, "credit", "credits")
+            )
+        },
+        appended_to_feed: true,
+    },
 ];
 
 pub fn feature(name: &str) -> Option<&'static FeatureDef> {
@@ -294,14 +313,22 @@ mod tests {
             assert!(!reason.contains('='), "{}: {reason}", f.name);
             assert_ne!(f.typical_text(0.5), "no district figure", "{}", f.name);
         }
-        // Reported only: credits_earned (grade level) and class_period_absence_rate (rarely
-        // exported, so not yet trained on).
+        // Reported only: credits_earned (grade level), class_period_absence_rate (rarely
+        // exported, so not yet trained on) and credit_deficit_now (it moves with the terms'
+        // ends through the year, where the model's training rows stand at one date).
         let reported: Vec<&str> = FEATURES
             .iter()
             .filter(|f| !f.in_model)
             .map(|f| f.name)
             .collect();
-        assert_eq!(reported, ["credits_earned", "class_period_absence_rate"]);
+        assert_eq!(
+            reported,
+            [
+                "credits_earned",
+                "class_period_absence_rate",
+                "credit_deficit_now"
+            ]
+        );
     }
 
     #[test]
@@ -310,9 +337,12 @@ mod tests {
         let config = Config::default();
         assert_eq!(def("tardy_rate").typical_text(0.05), "district median 5%");
         assert_eq!(def("gpa").typical_text(2.456), "district median 2.46");
-        assert_eq!(def("credit_deficit").typical_text(2.0), "district median 2");
         assert_eq!(
-            def("credit_deficit").typical_text(2.5),
+            def("credit_deficit_start_of_grade").typical_text(2.0),
+            "district median 2"
+        );
+        assert_eq!(
+            def("credit_deficit_start_of_grade").typical_text(2.5),
             "district median 2.5"
         );
         assert_eq!(def("over_age").typical_text(0.12), "as are 12% of students");

@@ -237,6 +237,7 @@ pub(crate) fn grades_typed(config: &Config) -> Vec<Expr> {
         coded(col("subject")),
         coded(mark("mark")).alias("mark"),
         mark_points(config, "mark").alias("points"),
+        coded(col("course_term")),
         date("mark_date").alias("mark_date"),
         when(number("credits").gt_eq(lit(0.0)))
             .then(number("credits"))

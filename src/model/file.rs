@@ -14,7 +14,7 @@ use crate::io::error::{EwsError, Result};
 use crate::model::metrics::Metrics;
 
 /// Version of the model file layout; scoring refuses other versions.
-pub const MODEL_SCHEMA_VERSION: u32 = 2;
+pub const MODEL_SCHEMA_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModelFile {

@@ -239,8 +239,8 @@ mod tests {
             "1 F mark in core subjects this year"
         );
         assert_eq!(
-            reason_text("credit_deficit", 2.5, 11, &config),
-            "2.5 credits behind for grade 11"
+            reason_text("credit_deficit_start_of_grade", 2.5, 11, &config),
+            "2.5 credits behind the start of grade 11"
         );
         assert_eq!(
             reason_text("recent_attendance_rate", 0.7, 9, &config),

@@ -4,7 +4,7 @@
 //! this year). Every text cell is safe to open in a spreadsheet.
 //!
 //! A candidate is a student at or above the referral tier (risk ≥ `tiers.medium`) or with a
-//! positive credit deficit. With `recovery.seats_by_school`, the first candidates up to the
+//! positive `credit_deficit_now`. With `recovery.seats_by_school`, the first candidates up to the
 //! school's seats are `within_capacity`.
 
 use std::collections::{BTreeMap, HashMap};
@@ -32,8 +32,8 @@ pub const COLUMNS: [&str; 22] = [
     "attendance_percent",
     "gpa",
     "credits_earned",
-    "credits_expected",
-    "credit_deficit",
+    "credits_expected_now",
+    "credit_deficit_now",
     "courses_to_recover",
     "courses_at_risk",
     "change_since_last_run",
@@ -184,7 +184,7 @@ pub fn write_school_files(
             "attendance_rate",
             "gpa",
             "credits_earned",
-            "credit_deficit",
+            "credit_deficit_now",
         ],
     )?;
     let text = |name: &str| -> Result<&StringChunked> { Ok(ranked.column(name)?.str()?) };
@@ -201,7 +201,7 @@ pub fn write_school_files(
         number_column("attendance_rate")?,
         number_column("gpa")?,
         number_column("credits_earned")?,
-        number_column("credit_deficit")?,
+        number_column("credit_deficit_now")?,
     );
 
     // Rows per school, in rank order (scored is ranked).
@@ -233,8 +233,8 @@ pub fn write_school_files(
             number(attendance.get(i).map(|a| a * 100.0), 0),
             number(gpa.get(i), 2),
             number(earned.get(i), 1),
-            number(Some(plan.credits_expected_now), 1),
-            number(Some(plan.credit_deficit_now), 1),
+            number(plan.credits_expected_now, 1),
+            number(plan.credit_deficit_now, 1),
             plan.courses_to_recover.join("; "),
             plan.courses_at_risk.join("; "),
             changes.get(id).cloned().unwrap_or_default(),

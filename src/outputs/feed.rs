@@ -20,7 +20,7 @@ use crate::model::score::{ScoredStudent, Tier};
 pub const LEADING_COLUMNS: [&str; 2] = ["schema_version", "as_of"];
 
 /// The columns after the features, in order.
-pub const TRAILING_COLUMNS: [&str; 17] = [
+pub const TRAILING_COLUMNS: [&str; 16] = [
     "risk_score",
     "risk_tier",
     "rank_in_school",
@@ -33,7 +33,6 @@ pub const TRAILING_COLUMNS: [&str; 17] = [
     "reason_3",
     "credit_recovery_candidate",
     "credits_expected_now",
-    "credit_deficit_now",
     "credits_to_recover",
     "projected_credits",
     "projected_credit_deficit",
@@ -110,7 +109,7 @@ pub fn student_frame(
         Column::new("reason_2".into(), reason_2),
         Column::new("reason_3".into(), reason_3),
     ])?;
-    let deficits = table.column("credit_deficit")?.f64()?;
+    let deficits = table.column("credit_deficit_now")?.f64()?;
     let plan_columns = DataFrame::new_infer_height(vec![
         Column::new(
             "credit_recovery_candidate".into(),
@@ -118,20 +117,7 @@ pub fn student_frame(
                 .map(|r| crate::outputs::recovery::is_candidate(risk[r], deficits.get(r), config))
                 .collect::<Vec<bool>>(),
         ),
-        Column::new(
-            "credits_expected_now".into(),
-            plans
-                .iter()
-                .map(|p| p.credits_expected_now)
-                .collect::<Vec<f64>>(),
-        ),
-        Column::new(
-            "credit_deficit_now".into(),
-            plans
-                .iter()
-                .map(|p| p.credit_deficit_now)
-                .collect::<Vec<f64>>(),
-        ),
+        // credits_expected_now comes from the feature table (features::CREDIT_PROGRESS_COLUMNS).
         Column::new(
             "credits_to_recover".into(),
             plans
@@ -350,7 +336,7 @@ mod tests {
         assert_eq!(unique.len(), columns.len(), "a column is named twice");
         assert_eq!(&columns[..2], ["schema_version", "as_of"]);
         // The features added since schema 1 come last.
-        assert_eq!(columns.last(), Some(&"class_period_absence_rate"));
+        assert_eq!(columns.last(), Some(&"credit_deficit_now"));
         let trailing = columns
             .iter()
             .position(|c| *c == "on_time_reachable")

@@ -17,10 +17,10 @@ use crate::features::FeatureRun;
 use crate::io::error::Result;
 use crate::io::text::{push_short_number, short_number};
 
-/// A credit-recovery candidate: risk at or above the referral tier (`tiers.medium`), or a
-/// positive credit deficit.
-pub fn is_candidate(risk: f64, credit_deficit: Option<f64>, config: &Config) -> bool {
-    risk >= config.tiers.medium || credit_deficit.is_some_and(|d| d > 0.0)
+/// A credit-recovery candidate: risk at or above the referral tier (`tiers.medium`), or short
+/// of the credits expected by now (`credit_deficit_now`).
+pub fn is_candidate(risk: f64, credit_deficit_now: Option<f64>, config: &Config) -> bool {
+    risk >= config.tiers.medium || credit_deficit_now.is_some_and(|d| d > 0.0)
 }
 
 /// The plan of one student.
@@ -29,10 +29,10 @@ pub struct Plan {
     /// Earned / required per subject area in config order, then electives:
     /// "ELA 3/4, MATH 1/3, SCI 3/3, SOC 2/3, electives 4/11".
     pub credits_by_subject: String,
-    /// Credits expected of the student now, by grade and ended terms
-    /// ([`Config::expected_credits_on`]), and the shortfall against it.
-    pub credits_expected_now: f64,
-    pub credit_deficit_now: f64,
+    /// Credits expected of the student now and the shortfall against it (the feature table's
+    /// `credits_expected_now` and `credit_deficit_now`; unknown without a transcript).
+    pub credits_expected_now: Option<f64>,
+    pub credit_deficit_now: Option<f64>,
     /// Credits earned so far, plus this year's courses in progress that are not failing, plus a
     /// normal load for every school year left before the cohort graduates.
     pub projected_credits: f64,
@@ -252,13 +252,12 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
             .zip(subjects)
             .zip(marks.zip(latest_points.iter()))
             .zip(first_marks.zip(first_points.iter()))
-            .zip(courses.semester_only());
+            .zip(run.courses.course_credits.credit.iter());
         // A student's courses come together: the student's row and completed courses are
         // looked up once per run of the student's courses, not once per course (4M courses
         // at a million students).
         let mut student: Option<(&str, Option<usize>, &[&str])> = None;
-        for ((((((id, course_id), name), subject), (mark, points)), first), &semester) in
-            course_rows
+        for ((((((id, course_id), name), subject), (mark, points)), first), &credit) in course_rows
         {
             let (Some(id), Some(course_id)) = (id, course_id) else {
                 continue;
@@ -279,7 +278,6 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
                 continue;
             }
             let mark = mark.unwrap_or("");
-            let credit = if semester { 0.5 } else { 1.0 };
             if points.is_some_and(|p| p > 0.0) {
                 in_progress[row] += credit;
             }
@@ -311,12 +309,11 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
     // Projection at the cohort's graduation.
     let credits_earned = table.column("credits_earned")?.f64()?;
     let cohorts = table.column("cohort_year")?.i32()?;
-    let grades = table.column("grade_level")?.i32()?;
+    let expected_now = table.column("credits_expected_now")?.f64()?;
+    let deficit_now = table.column("credit_deficit_now")?.f64()?;
     for (row, plan) in plans.iter_mut().enumerate() {
-        let grade = grades.get(row).unwrap_or(0);
-        plan.credits_expected_now = config.expected_credits_on(grade, run.school_year, run.as_of);
-        plan.credit_deficit_now =
-            (plan.credits_expected_now - credits_earned.get(row).unwrap_or(0.0)).max(0.0);
+        plan.credits_expected_now = expected_now.get(row);
+        plan.credit_deficit_now = deficit_now.get(row);
         let years_left = cohorts
             .get(row)
             .map(|c| (c - run.school_year).max(0))

@@ -67,7 +67,8 @@ fn score_writes_the_ranked_referral_list_for_every_student() {
     for feature in [
         "attendance_rate",
         "gpa",
-        "credit_deficit",
+        "credit_deficit_start_of_grade",
+        "credit_deficit_now",
         "freshman_on_track",
         "over_age",
     ] {

@@ -88,7 +88,9 @@ fn school_ids_that_sanitise_alike_or_are_too_long_each_get_their_own_counselor_f
         let id = row["student_id"].clone();
         school_of.insert(id.clone(), row["school_id"].clone());
         let risk: f64 = row["risk_score"].parse().unwrap();
-        let deficit = row["credit_deficit"].parse::<f64>().is_ok_and(|d| d > 0.0);
+        let deficit = row["credit_deficit_now"]
+            .parse::<f64>()
+            .is_ok_and(|d| d > 0.0);
         if risk >= config.tiers.medium || deficit {
             expected.insert(id);
         }

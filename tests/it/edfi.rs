@@ -496,7 +496,7 @@ fn grand_bend_imports_and_with_enrollment_added_validates_and_scores() {
     // Marks and credits are unknown, never zero.
     for row in &rows {
         assert_eq!(
-            (&row[column("gpa")], &row[column("credit_deficit")]),
+            (&row[column("gpa")], &row[column("credit_deficit_now")]),
             ("", ""),
             "{row:?}"
         );
@@ -550,7 +550,8 @@ fn files_declared_not_exported_pass_the_gate_with_their_features_unknown() {
             "core_f_marks",
             "gpa",
             "credits_earned",
-            "credit_deficit",
+            "credit_deficit_start_of_grade",
+            "credit_deficit_now",
             "unrecovered_failed_courses",
             "freshman_on_track",
         ] {
@@ -573,7 +574,8 @@ fn files_declared_not_exported_pass_the_gate_with_their_features_unknown() {
     declared.input.not_exported = vec!["credits.csv".into()];
     let values = features_of(dir.path(), &declared);
     assert_eq!(values["0001"]["gpa"], full["0001"]["gpa"]);
-    assert_eq!(values["0001"]["credit_deficit"], None);
+    assert_eq!(values["0001"]["credit_deficit_start_of_grade"], None);
+    assert_eq!(values["0001"]["credit_deficit_now"], None);
     // Declared, yet with rows: the declaration is wrong, and the gate says so.
     fixture(dir.path());
     let data = load(dir.path(), &declared, as_of);

@@ -67,17 +67,20 @@ fn credit_features_match_hand_computation() {
     // 0002: 5 credits in 2025 + 1 credit-recovery credit (Jan 10); Chemistry completes Jan 20,
     // after the as-of date. Grade 10 expects 6 → no deficit.
     assert_feature(&v, "0002", "credits_earned", Some(6.0));
-    assert_feature(&v, "0002", "credit_deficit", Some(0.0));
+    assert_feature(&v, "0002", "credit_deficit_start_of_grade", Some(0.0));
+    assert_feature(&v, "0002", "credit_deficit_now", Some(0.0));
     // The Algebra I failure is recovered by the later credit-recovery MATH course.
     assert_feature(&v, "0002", "unrecovered_failed_courses", Some(0.0));
     // 0003: 4 credits in 2024 + 3 in 2025 = 7; grade 11 expects 12 → 5 behind.
     assert_feature(&v, "0003", "credits_earned", Some(7.0));
-    assert_feature(&v, "0003", "credit_deficit", Some(5.0));
+    assert_feature(&v, "0003", "credit_deficit_start_of_grade", Some(5.0));
+    assert_feature(&v, "0003", "credit_deficit_now", Some(5.0));
     // ALG1 was retaken and passed in 2025; BIO is still open.
     assert_feature(&v, "0003", "unrecovered_failed_courses", Some(1.0));
     // 0004: no transcript at all in grade 12 → 18 behind.
     assert_feature(&v, "0004", "credits_earned", Some(0.0));
-    assert_feature(&v, "0004", "credit_deficit", Some(18.0));
+    assert_feature(&v, "0004", "credit_deficit_start_of_grade", Some(18.0));
+    assert_feature(&v, "0004", "credit_deficit_now", Some(18.0));
 }
 
 #[test]

@@ -75,7 +75,7 @@ fn the_student_feed_has_the_documented_columns_and_types() {
     // summary.json adds up: tiers per grade → school → district.
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
-    assert_eq!(summary["schema_version"], 1);
+    assert_eq!(summary["schema_version"], 2);
     assert_eq!(summary["students"], 1000);
     let tiers =
         |v: &serde_json::Value| ["high", "medium", "low"].map(|t| v["tiers"][t].as_u64().unwrap());
@@ -310,7 +310,7 @@ fn counselor_files_list_each_schools_candidates_by_risk() {
     let out = tempfile::tempdir().unwrap();
     score(&root().join("sample_data/current"), out.path());
     let run = out.path().join("2026-03-13");
-    // Candidates from referrals.csv: risk ≥ 0.25 or a positive credit deficit.
+    // Candidates from referrals.csv: risk ≥ 0.25 or a positive credit_deficit_now.
     let mut reader = csv::Reader::from_path(run.join("referrals.csv")).unwrap();
     let header = reader.headers().unwrap().clone();
     let at = |name: &str| header.iter().position(|h| h == name).unwrap();
@@ -318,7 +318,7 @@ fn counselor_files_list_each_schools_candidates_by_risk() {
         at("student_id"),
         at("school_id"),
         at("risk_score"),
-        at("credit_deficit"),
+        at("credit_deficit_now"),
     );
     let mut expected: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     for row in reader.records().map(|r| r.unwrap()) {

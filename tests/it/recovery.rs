@@ -13,9 +13,10 @@ fn plans_match_hand_computation() {
     let (s1, s2, s3, s4) = (&plans[0], &plans[1], &plans[2], &plans[3]);
 
     // 0001, grade 9, no transcript. This year: ENG9 F then D (at risk, in progress, 1 cr),
-    // ALG1 C+ then F (at risk and falling; failing, so not counted), ART1 S1 A (0.5 cr),
-    // PE1 W (not counted), BIO B then B− (1 cr), HIS9 I then C (1 cr; the Q3 F is posted
-    // after the as-of date). Projected 0 + 3.5 + 6 × 3 years left (cohort 2029) = 21.5.
+    // ALG1 C+ then F (at risk and falling; failing, so not counted), ART1 A in S1 (a course
+    // without a course_term is year-long whatever its marks' terms: 1 cr), PE1 W (not
+    // counted), BIO B then B− (1 cr), HIS9 I then C (1 cr; the Q3 F is posted after the as-of
+    // date). Projected 0 + 4 + 6 × 3 years left (cohort 2029) = 22.
     assert_eq!(
         s1.credits_by_subject,
         "ELA 0/4, MATH 0/3, SCI 0/3, SOC 0/3, electives 0/11"
@@ -28,8 +29,8 @@ fn plans_match_hand_computation() {
         ]
     );
     assert!(s1.courses_to_recover.is_empty());
-    assert_eq!(s1.projected_credits, 21.5);
-    assert_eq!(s1.projected_deficit, 2.5);
+    assert_eq!(s1.projected_credits, 22.0);
+    assert_eq!(s1.projected_deficit, 2.0);
     assert!(!s1.on_time_reachable);
 
     // 0002, grade 10: failed ALG1 in 2025, recovered by the credit-recovery course 9ALG
@@ -43,9 +44,11 @@ fn plans_match_hand_computation() {
     assert!(s2.courses_to_recover.is_empty());
     assert!(s2.courses_at_risk.is_empty());
     assert_eq!(s2.projected_credits, 19.0);
-    // As of 2026-01-16 the first semester (ends Jan 31) has not ended: grade 10 expects 6,
-    // earned 6. After it, 6 + 3 = 9 are expected: 3 short.
-    assert_eq!((s2.credits_expected_now, s2.credit_deficit_now), (6.0, 0.0));
+    // Grade 10 expects 6 at its start, and no course of this year has ended: 6 earned.
+    assert_eq!(
+        (s2.credits_expected_now, s2.credit_deficit_now),
+        (Some(6.0), Some(0.0))
+    );
 
     // 0003, grade 11: failed ALG1 and BIO in 2024; ALG1 passed again in 2025 (recovered),
     // BIO never: the one course to recover, in a subject short of credits (SCI 0/3).
@@ -69,7 +72,7 @@ fn reachability_follows_the_normal_load() {
     config.graduation.normal_load_per_year = 8.0;
     let run = run(&config, None);
     let plans = plans(&run, &config).unwrap();
-    // 0001: 3.5 + 8 × 3 = 27.5 ≥ 24; 0002: 6 + 1 + 8 × 2 = 23 < 24.
+    // 0001: 4 + 8 × 3 = 28 ≥ 24; 0002: 6 + 1 + 8 × 2 = 23 < 24.
     assert!(plans[0].on_time_reachable);
     assert_eq!(plans[0].projected_deficit, 0.0);
     assert!(!plans[1].on_time_reachable);
@@ -101,15 +104,84 @@ fn required_subjects_short_of_credits_come_first() {
     assert_eq!(plans[2].credits_to_recover, 2.0);
 }
 
+/// 0003 (grade 11, 7 credits on the transcript, 12 expected at the start of grade 11) takes
+/// this year ENG11 (no course_term: year-long), GEOM and CHEM1 (course_term S1, ends 01-31:
+/// passed with B, failed with F) and PSY (S2, ends 06-15).
+fn this_years_courses(dir: &std::path::Path) {
+    common::fixture(dir);
+    let grades = std::fs::read_to_string(dir.join("grades.csv")).unwrap();
+    let mut lines = grades.lines();
+    let header = format!("{},course_term\n", lines.next().unwrap());
+    let mut text = header;
+    for line in lines {
+        text += &format!("{line},\n");
+    }
+    text += "0003,020,2026,Q1,ENG11,English 11,ELA,C,75,2025-10-31,\n\
+             0003,020,2026,Q2,ENG11,English 11,ELA,C,74,2026-01-09,\n\
+             0003,020,2026,S1,GEOM,Geometry,MATH,B,85,2026-01-09,S1\n\
+             0003,020,2026,S1,CHEM1,Chemistry,SCI,F,45,2026-01-09,S1\n\
+             0003,020,2026,Q3,PSY,Psychology,SOC,A,95,2026-03-10,S2\n";
+    std::fs::write(dir.join("grades.csv"), text).unwrap();
+}
+
+fn progress(
+    dir: &std::path::Path,
+    config: &ews::config::Config,
+    as_of: &str,
+) -> (f64, f64, f64, f64) {
+    let data = common::load(dir, config, Some(common::date(as_of)));
+    let run = ews::features::compute(&data, config).unwrap();
+    let plans = plans(&run, config).unwrap();
+    let values = ews::features::values_of(&run.table, 2).unwrap();
+    (
+        plans[2].credits_expected_now.unwrap(),
+        run.table
+            .column("credits_earned_now")
+            .unwrap()
+            .f64()
+            .unwrap()
+            .get(2)
+            .unwrap(),
+        values["credit_deficit_now"].unwrap(),
+        values["credit_deficit_start_of_grade"].unwrap(),
+    )
+}
+
 #[test]
-fn credits_expected_now_count_the_ended_terms() {
-    let mut config = config();
-    config.graduation.term_ends = vec!["01-15".into()];
-    let run = run(&config, None);
-    let plans = plans(&run, &config).unwrap();
-    // 0002, grade 10, as of 2026-01-16: 6 + 6 / 2 = 9 expected, 6 earned.
-    assert_eq!(plans[1].credits_expected_now, 9.0);
-    assert_eq!(plans[1].credit_deficit_now, 3.0);
-    // 0003, grade 11: 12 + 3 = 15 expected, 7 earned.
-    assert_eq!(plans[2].credit_deficit_now, 8.0);
+fn credits_expected_now_follow_each_courses_own_term() {
+    let dir = tempfile::tempdir().unwrap();
+    this_years_courses(dir.path());
+    let config = config();
+    // January 16: no course of this year has ended; expected 12, earned 7, 5 short either way.
+    assert_eq!(
+        progress(dir.path(), &config, "2026-01-16"),
+        (12.0, 7.0, 5.0, 5.0)
+    );
+    // March 13: the year-long ENG11 is not expected yet (Y ends 06-15), nor PSY (S2). GEOM and
+    // CHEM1 ended with S1 (01-31), half a credit each: 12 + 1 = 13 expected. GEOM was passed
+    // and the transcript does not have it yet: 7 + 0.5 earned. 5.5 short now; the start of
+    // grade 11 (the model's feature) is still 5 short.
+    assert_eq!(
+        progress(dir.path(), &config, "2026-03-13"),
+        (13.0, 7.5, 5.5, 5.0)
+    );
+    // Once the transcript has GEOM, its half credit is counted there, not twice.
+    let credits = std::fs::read_to_string(dir.path().join("credits.csv")).unwrap();
+    std::fs::write(
+        dir.path().join("credits.csv"),
+        credits + "0003,2026,S1,GEOM,Geometry,MATH,0.5,0.5,B,2026-02-05,N\n",
+    )
+    .unwrap();
+    assert_eq!(
+        progress(dir.path(), &config, "2026-03-13"),
+        (13.0, 7.5, 5.5, 4.5)
+    );
+    // [courses] gives ENG11 a semester: ended with S1, half a credit expected; its latest mark
+    // (Q2) is not its final (S1) mark, so nothing is earned for it.
+    let mut config = config;
+    config.courses.insert("ENG11".into(), "S1".into());
+    assert_eq!(
+        progress(dir.path(), &config, "2026-03-13"),
+        (13.5, 7.5, 6.0, 4.5)
+    );
 }
