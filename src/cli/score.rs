@@ -127,7 +127,8 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
             },
         );
         referrals?;
-        let candidates = candidates?;
+        let counts = candidates?;
+        let candidates = &counts.candidates;
         crate::model::equity::write_csv(&folder.file("equity.csv"), &audit)?;
         quality.write(folder.target_staging())?;
         let page = crate::outputs::report::html(&crate::outputs::report::ReportInput {
@@ -136,7 +137,7 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
             changes: changes.as_ref(),
             quality: &quality,
             equity: &audit,
-            candidates: &candidates,
+            candidates,
             calibration: calibration.as_deref(),
             config,
         });
@@ -159,7 +160,7 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
             },
         )?;
         crate::outputs::manifest::write(&folder.file("manifest.json"), &manifest)?;
-        folder.publish().map(|path| (path, candidates))
+        folder.publish().map(|path| (path, counts))
     })?;
 
     let tier_count = |tier: Tier| scored.iter().filter(|s| s.tier == tier).count();
@@ -195,9 +196,10 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
         say!("{line}");
     }
     say!(
-        "  credit-recovery candidates: {} in {} schools (schools/, one file per school)",
-        candidates.values().sum::<usize>(),
-        candidates.len()
+        "  credit-recovery candidates (something to recover): {} in {} schools (schools/); prevention (at risk, nothing to recover): {} (prevention/)",
+        candidates.candidates.values().sum::<usize>(),
+        candidates.candidates.len(),
+        candidates.prevention.values().sum::<usize>()
     );
     match &changes {
         Some(c) => say!(

@@ -332,6 +332,12 @@ pub struct GraduationConfig {
     /// Credits needed per subject area (the rest are electives).
     #[serde(default = "default_subject_credits")]
     pub subject_credits: BTreeMap<String, f64>,
+    /// Credits expected per required subject by the start of each grade
+    /// (`[graduation.subject_credits_by_grade.ELA]` `"10" = 1.0`, …). A subject not listed
+    /// expects its requirement pro rata by the years completed (grade − 9 of 4), in whole
+    /// credits.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub subject_credits_by_grade: BTreeMap<String, BTreeMap<String, f64>>,
     /// Credits a student earns in a school year at a normal course load.
     #[serde(default = "default_normal_load")]
     pub normal_load_per_year: f64,
@@ -342,6 +348,7 @@ impl Default for GraduationConfig {
         Self {
             total_credits: default_total_credits(),
             subject_credits: default_subject_credits(),
+            subject_credits_by_grade: BTreeMap::new(),
             normal_load_per_year: default_normal_load(),
         }
     }
@@ -442,13 +449,51 @@ impl PrivacyConfig {
 }
 
 /// The credit-recovery program.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecoveryConfig {
-    /// Seats per school this term (school_id = seats); the top candidates of a school's list
-    /// up to its seats are `within_capacity`. A school not listed has no limit.
+    /// Seats per school this term (school_id = seats); the first candidates of a school's list
+    /// (in `seat_order`) up to its seats are `within_capacity`. A school not listed has no
+    /// limit.
     #[serde(default)]
     pub seats_by_school: BTreeMap<String, usize>,
+    /// The order in which a school's candidates get its seats, by graduation urgency: each key
+    /// decides the ties of the ones before it; the student id decides the last ties.
+    /// `cohort_year` (closest graduation first), `required_subject_shortfall` (credits short
+    /// in required subjects against what is expected by now, most first),
+    /// `credits_to_recover` (most first), `credit_deficit_now` (most first), `risk` (highest
+    /// first).
+    #[serde(default = "default_seat_order")]
+    pub seat_order: Vec<String>,
+}
+
+impl Default for RecoveryConfig {
+    fn default() -> Self {
+        Self {
+            seats_by_school: BTreeMap::new(),
+            seat_order: default_seat_order(),
+        }
+    }
+}
+
+/// The keys `recovery.seat_order` may name.
+pub const SEAT_ORDER_KEYS: [&str; 5] = [
+    "cohort_year",
+    "required_subject_shortfall",
+    "credits_to_recover",
+    "credit_deficit_now",
+    "risk",
+];
+
+fn default_seat_order() -> Vec<String> {
+    [
+        "cohort_year",
+        "required_subject_shortfall",
+        "credits_to_recover",
+        "risk",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 /// The equity audit (src/equity.rs).
@@ -788,6 +833,14 @@ impl Config {
                 "privacy.{key} = {text:?}: expected octal permissions such as \"0600\", with no write permission for the group or others"
             )));
         }
+        for key in &self.recovery.seat_order {
+            if !SEAT_ORDER_KEYS.contains(&key.as_str()) {
+                return Err(bad(format!(
+                    "recovery.seat_order: {key:?}: expected some of {}",
+                    SEAT_ORDER_KEYS.join(", ")
+                )));
+            }
+        }
         let terms = self.term_table();
         for (course, term) in &self.courses {
             if !terms.contains_key(term) {
@@ -916,6 +969,23 @@ impl Config {
                 .find(|(t, _, _)| *t == term)
                 .and_then(|(_, _, ends)| MonthDay::parse(ends)),
         }
+    }
+
+    /// Credits expected in a required subject by the start of `grade`:
+    /// `graduation.subject_credits_by_grade`, else the subject's requirement pro rata by the
+    /// years completed (`grade` − 9 of four), in whole credits.
+    pub fn expected_subject_credits(&self, subject: &str, grade: i32) -> f64 {
+        if let Some(by_grade) = self.graduation.subject_credits_by_grade.get(subject) {
+            return by_grade.get(&grade.to_string()).copied().unwrap_or(0.0);
+        }
+        let required = self
+            .graduation
+            .subject_credits
+            .get(subject)
+            .copied()
+            .unwrap_or(0.0);
+        let years = f64::from((grade - 9).clamp(0, 4));
+        (required * years / 4.0).floor()
     }
 
     /// Credits expected by the start of `grade`; grades the config does not list expect none.

@@ -1,11 +1,12 @@
-//! Counselor files: `schools/<school_id>.csv`, one per school, with the school's
-//! credit-recovery candidates only, ranked by risk, in the order a counselor reads a row: who,
-//! how likely and why, then the numbers, then what to do (courses to recover, courses at risk
-//! this year). Every text cell is safe to open in a spreadsheet.
+//! Counselor files, two per school: `schools/<school>.csv`, the school's credit-recovery
+//! candidates (students with something to recover) in the order they get the school's recovery
+//! seats (graduation urgency: `recovery.seat_order`), and `prevention/<school>.csv`, its
+//! students at risk with nothing to recover, by risk. Columns come in the order a counselor
+//! reads a row: who, how likely and why, then the numbers, then what to do (courses to
+//! recover, courses at risk this year). Every text cell is safe to open in a spreadsheet.
 //!
-//! A candidate is a student at or above the referral tier (risk ≥ `tiers.medium`) or with a
-//! positive `credit_deficit_now`. With `recovery.seats_by_school`, the first candidates up to the
-//! school's seats are `within_capacity`.
+//! With `recovery.seats_by_school`, the first candidates up to the school's seats are
+//! `within_capacity`: a seat never goes to a student with nothing to recover.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -16,10 +17,10 @@ use crate::config::Config;
 use crate::io::error::{EwsError, Result};
 use crate::io::text::{number, spreadsheet_safe};
 use crate::model::score::{in_rank_order, ScoredStudent};
-use crate::outputs::recovery::Plan;
+use crate::outputs::recovery::{self, Plan};
 
 /// Columns of a counselor file, in order.
-pub const COLUMNS: [&str; 22] = [
+pub const COLUMNS: [&str; 23] = [
     "rank",
     "last_name",
     "first_name",
@@ -34,6 +35,7 @@ pub const COLUMNS: [&str; 22] = [
     "credits_earned",
     "credits_expected_now",
     "credit_deficit_now",
+    "subjects_behind",
     "courses_to_recover",
     "courses_at_risk",
     "change_since_last_run",
@@ -158,8 +160,36 @@ pub fn school_file_names<'a>(ids: impl IntoIterator<Item = &'a str>) -> BTreeMap
         .collect()
 }
 
-/// Writes `dir/schools/<name>.csv` for every school with a student, named by
-/// [`school_file_names`]; returns the number of candidates per school id. `changes` maps
+/// Columns of a prevention list, in order.
+pub const PREVENTION_COLUMNS: [&str; 13] = [
+    "rank",
+    "last_name",
+    "first_name",
+    "student_id",
+    "grade_level",
+    "counselor",
+    "risk_percent",
+    "risk_tier",
+    "reasons",
+    "attendance_percent",
+    "gpa",
+    "courses_at_risk",
+    "change_since_last_run",
+];
+
+/// How many students each school's files list.
+#[derive(Debug, Default, Clone)]
+pub struct SchoolCounts {
+    /// Credit-recovery candidates, by school id.
+    pub candidates: BTreeMap<String, usize>,
+    /// Students on the prevention list, by school id.
+    pub prevention: BTreeMap<String, usize>,
+}
+
+/// Writes, for every school with a student, `dir/schools/<name>.csv` (its credit-recovery
+/// candidates, [`recovery::is_candidate`], in seat order: [`recovery::seat_order`]) and
+/// `dir/prevention/<name>.csv` (its students at risk with nothing to recover,
+/// [`recovery::is_prevention`], by risk), named by [`school_file_names`]. `changes` maps
 /// student_id to its change since the last run.
 pub fn write_school_files(
     dir: &Path,
@@ -168,9 +198,7 @@ pub fn write_school_files(
     plans: &[Plan],
     changes: &HashMap<String, String>,
     config: &Config,
-) -> Result<BTreeMap<String, usize>> {
-    let schools_dir = dir.join("schools");
-    std::fs::create_dir_all(&schools_dir).map_err(|e| EwsError::io(&schools_dir, e))?;
+) -> Result<SchoolCounts> {
     let ranked = in_rank_order(
         table,
         scored,
@@ -184,7 +212,6 @@ pub fn write_school_files(
             "attendance_rate",
             "gpa",
             "credits_earned",
-            "credit_deficit_now",
         ],
     )?;
     let text = |name: &str| -> Result<&StringChunked> { Ok(ranked.column(name)?.str()?) };
@@ -197,86 +224,146 @@ pub fn write_school_files(
         text("counselor")?,
     );
     let grades = ranked.column("grade_level")?.i32()?;
-    let (attendance, gpa, earned, deficit) = (
+    let (attendance, gpa, earned) = (
         number_column("attendance_rate")?,
         number_column("gpa")?,
         number_column("credits_earned")?,
-        number_column("credit_deficit_now")?,
     );
 
-    // Rows per school, in rank order (scored is ranked).
-    let mut rows: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
+    // Each school's candidates and prevention list, as rows of `scored` (in risk order).
+    let mut candidates: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut prevention: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, s) in scored.iter().enumerate() {
         let school_id = school.get(i).unwrap_or("").to_string();
-        let list = rows.entry(school_id.clone()).or_default();
-        if !crate::outputs::recovery::is_candidate(s.risk, deficit.get(i), config) {
-            continue;
-        }
-        let rank = list.len() + 1;
-        let within = match config.recovery.seats_by_school.get(&school_id) {
-            Some(seats) => rank <= *seats,
-            None => true,
-        };
-        let id = ids.get(i).unwrap_or("");
         let plan = &plans[s.row];
-        let grade = grades.get(i);
-        let cells = vec![
+        // Every school gets both files, an empty one with a header only.
+        let to_recover = candidates.entry(school_id.clone()).or_default();
+        if recovery::is_candidate(plan) {
+            to_recover.push(i);
+        }
+        let to_prevent = prevention.entry(school_id).or_default();
+        if recovery::is_prevention(s.risk, plan, config) {
+            to_prevent.push(i);
+        }
+    }
+    for list in candidates.values_mut() {
+        list.sort_by(|&a, &b| {
+            let claim = |i: usize| recovery::SeatClaim {
+                plan: &plans[scored[i].row],
+                risk: scored[i].risk,
+                student_id: ids.get(i).unwrap_or(""),
+            };
+            recovery::seat_order(&claim(a), &claim(b), config)
+        });
+    }
+    let who = |rank: usize, i: usize| -> Vec<String> {
+        let s = &scored[i];
+        vec![
             rank.to_string(),
             last.get(i).unwrap_or("").to_string(),
             first.get(i).unwrap_or("").to_string(),
-            id.to_string(),
-            grade.map(|g| g.to_string()).unwrap_or_default(),
+            ids.get(i).unwrap_or("").to_string(),
+            grades.get(i).map(|g| g.to_string()).unwrap_or_default(),
             counselor.get(i).unwrap_or("").to_string(),
             format!("{:.0}", s.risk * 100.0),
             s.tier.as_str().to_string(),
             s.reasons.join("; "),
             number(attendance.get(i).map(|a| a * 100.0), 0),
             number(gpa.get(i), 2),
-            number(earned.get(i), 1),
-            number(plan.credits_expected_now, 1),
-            number(plan.credit_deficit_now, 1),
-            plan.courses_to_recover.join("; "),
-            plan.courses_at_risk.join("; "),
-            changes.get(id).cloned().unwrap_or_default(),
-            if within { "yes" } else { "no" }.to_string(),
-            plan.credits_by_subject.clone(),
-            number(Some(plan.projected_credits), 1),
-            number(Some(plan.projected_deficit), 1),
-            if plan.on_time_reachable { "yes" } else { "no" }.to_string(),
-        ];
-        list.push(cells);
+        ]
+    };
+    let change = |i: usize| {
+        changes
+            .get(ids.get(i).unwrap_or(""))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let names = school_file_names(candidates.keys().map(String::as_str));
+
+    let mut counts = SchoolCounts::default();
+    for (school_id, list) in &candidates {
+        let seats = config.recovery.seats_by_school.get(school_id);
+        let rows = list.iter().enumerate().map(|(k, &i)| {
+            let rank = k + 1;
+            let plan = &plans[scored[i].row];
+            let mut cells = who(rank, i);
+            cells.extend([
+                number(earned.get(i), 1),
+                number(plan.credits_expected_now, 1),
+                number(plan.credit_deficit_now, 1),
+                plan.subjects_behind.join("; "),
+                plan.courses_to_recover.join("; "),
+                plan.courses_at_risk.join("; "),
+                change(i),
+                if seats.is_none_or(|s| rank <= *s) {
+                    "yes"
+                } else {
+                    "no"
+                }
+                .to_string(),
+                plan.credits_by_subject.clone(),
+                number(Some(plan.projected_credits), 1),
+                number(Some(plan.projected_deficit), 1),
+                if plan.on_time_reachable { "yes" } else { "no" }.to_string(),
+            ]);
+            cells
+        });
+        write_list(&dir.join("schools"), &names, school_id, &COLUMNS, rows)?;
+        counts.candidates.insert(school_id.clone(), list.len());
     }
-    let names = school_file_names(rows.keys().map(String::as_str));
-    let mut counts = BTreeMap::new();
-    for (school_id, list) in &rows {
-        // Every school of `rows` is named; a miss would be a bug in ews (exit 3).
-        let name = names.get(school_id).ok_or_else(|| {
-            EwsError::io(
-                &schools_dir,
-                std::io::Error::other("a school has no counselor file name (a bug in ews)"),
-            )
-        })?;
-        let path = schools_dir.join(name);
-        // Errors name the folder, not the file: its name is made of a school id, a value of
-        // students.csv.
-        let io = |e: csv::Error| EwsError::io(&schools_dir, std::io::Error::other(e));
-        // A new file, never an earlier one replaced: two schools in one file would be a bug.
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(|e| EwsError::io(&schools_dir, e))?;
-        let mut writer = csv::Writer::from_writer(file);
-        writer.write_record(COLUMNS).map_err(io)?;
-        for cells in list {
-            writer
-                .write_record(cells.iter().map(|c| spreadsheet_safe(c).into_owned()))
-                .map_err(io)?;
-        }
-        writer.flush().map_err(|e| EwsError::io(&schools_dir, e))?;
-        counts.insert(school_id.clone(), list.len());
+    for (school_id, list) in &prevention {
+        let rows = list.iter().enumerate().map(|(k, &i)| {
+            let plan = &plans[scored[i].row];
+            let mut cells = who(k + 1, i);
+            cells.extend([plan.courses_at_risk.join("; "), change(i)]);
+            cells
+        });
+        write_list(
+            &dir.join("prevention"),
+            &names,
+            school_id,
+            &PREVENTION_COLUMNS,
+            rows,
+        )?;
+        counts.prevention.insert(school_id.clone(), list.len());
     }
     Ok(counts)
+}
+
+/// Writes one school's list into `folder` (created when absent), under its file name.
+fn write_list(
+    folder: &Path,
+    names: &BTreeMap<String, String>,
+    school_id: &str,
+    columns: &[&str],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> Result<()> {
+    std::fs::create_dir_all(folder).map_err(|e| EwsError::io(folder, e))?;
+    // Every school is named; a miss would be a bug in ews (exit 3).
+    let name = names.get(school_id).ok_or_else(|| {
+        EwsError::io(
+            folder,
+            std::io::Error::other("a school has no file name (a bug in ews)"),
+        )
+    })?;
+    let path = folder.join(name);
+    // Errors name the folder, not the file: its name is made of a school id, a value of
+    // students.csv.
+    let io = |e: csv::Error| EwsError::io(folder, std::io::Error::other(e));
+    // A new file, never an earlier one replaced: two schools in one file would be a bug.
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|e| EwsError::io(folder, e))?;
+    let mut writer = csv::Writer::from_writer(file);
+    writer.write_record(columns).map_err(io)?;
+    for cells in rows {
+        writer
+            .write_record(cells.iter().map(|c| spreadsheet_safe(c).into_owned()))
+            .map_err(io)?;
+    }
+    writer.flush().map_err(|e| EwsError::io(folder, e))
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use crate::model::score::{ScoredStudent, Tier};
 pub const LEADING_COLUMNS: [&str; 2] = ["schema_version", "as_of"];
 
 /// The columns after the features, in order.
-pub const TRAILING_COLUMNS: [&str; 16] = [
+pub const TRAILING_COLUMNS: [&str; 17] = [
     "risk_score",
     "risk_tier",
     "rank_in_school",
@@ -32,6 +32,7 @@ pub const TRAILING_COLUMNS: [&str; 16] = [
     "reason_2",
     "reason_3",
     "credit_recovery_candidate",
+    "prevention_candidate",
     "credits_expected_now",
     "credits_to_recover",
     "projected_credits",
@@ -109,12 +110,18 @@ pub fn student_frame(
         Column::new("reason_2".into(), reason_2),
         Column::new("reason_3".into(), reason_3),
     ])?;
-    let deficits = table.column("credit_deficit_now")?.f64()?;
     let plan_columns = DataFrame::new_infer_height(vec![
         Column::new(
             "credit_recovery_candidate".into(),
+            plans
+                .iter()
+                .map(crate::outputs::recovery::is_candidate)
+                .collect::<Vec<bool>>(),
+        ),
+        Column::new(
+            "prevention_candidate".into(),
             (0..n)
-                .map(|r| crate::outputs::recovery::is_candidate(risk[r], deficits.get(r), config))
+                .map(|r| crate::outputs::recovery::is_prevention(risk[r], &plans[r], config))
                 .collect::<Vec<bool>>(),
         ),
         // credits_expected_now comes from the feature table (features::CREDIT_PROGRESS_COLUMNS).

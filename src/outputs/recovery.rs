@@ -17,10 +17,62 @@ use crate::features::FeatureRun;
 use crate::io::error::Result;
 use crate::io::text::{push_short_number, short_number};
 
-/// A credit-recovery candidate: risk at or above the referral tier (`tiers.medium`), or short
-/// of the credits expected by now (`credit_deficit_now`).
-pub fn is_candidate(risk: f64, credit_deficit_now: Option<f64>, config: &Config) -> bool {
-    risk >= config.tiers.medium || credit_deficit_now.is_some_and(|d| d > 0.0)
+/// A credit-recovery candidate has something to recover: a failed course not yet recovered,
+/// fewer credits than expected by now (`credit_deficit_now`), or fewer in a required subject
+/// than expected by the start of the grade. Risk alone makes no candidate: see
+/// [`is_prevention`].
+pub fn is_candidate(plan: &Plan) -> bool {
+    !plan.courses_to_recover.is_empty()
+        || plan.credit_deficit_now.is_some_and(|d| d > 0.0)
+        || plan.required_subject_shortfall > 0.0
+}
+
+/// A student for the prevention list: at or above the referral tier (`tiers.medium`) with
+/// nothing to recover; the courses at risk this year and attendance are what to act on.
+pub fn is_prevention(risk: f64, plan: &Plan, config: &Config) -> bool {
+    risk >= config.tiers.medium && !is_candidate(plan)
+}
+
+/// A candidate as the seat order sees it.
+pub struct SeatClaim<'a> {
+    pub plan: &'a Plan,
+    pub risk: f64,
+    pub student_id: &'a str,
+}
+
+/// The order of a school's candidates for its seats (`recovery.seat_order`, graduation
+/// urgency first): `Less` when `a` comes before `b`. The student id decides the last ties.
+pub fn seat_order(a: &SeatClaim, b: &SeatClaim, config: &Config) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let more_first = |x: f64, y: f64| y.partial_cmp(&x).unwrap_or(Ordering::Equal);
+    for key in &config.recovery.seat_order {
+        let order = match key.as_str() {
+            // A student without a cohort year comes after those with one.
+            "cohort_year" => match (a.plan.cohort_year, b.plan.cohort_year) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (None, None) => Ordering::Equal,
+            },
+            "required_subject_shortfall" => more_first(
+                a.plan.required_subject_shortfall,
+                b.plan.required_subject_shortfall,
+            ),
+            "credits_to_recover" => {
+                more_first(a.plan.credits_to_recover, b.plan.credits_to_recover)
+            }
+            "credit_deficit_now" => more_first(
+                a.plan.credit_deficit_now.unwrap_or(0.0),
+                b.plan.credit_deficit_now.unwrap_or(0.0),
+            ),
+            "risk" => more_first(a.risk, b.risk),
+            _ => Ordering::Equal,
+        };
+        if order != Ordering::Equal {
+            return order;
+        }
+    }
+    a.student_id.cmp(b.student_id)
 }
 
 /// The plan of one student.
@@ -40,6 +92,13 @@ pub struct Plan {
     /// max(0, total required − projected).
     pub projected_deficit: f64,
     pub on_time_reachable: bool,
+    /// The student's cohort (expected graduation) year, for the seat order.
+    pub cohort_year: Option<i32>,
+    /// Required subjects with fewer credits than expected by the start of the grade
+    /// ([`Config::expected_subject_credits`]): "ELA 1/2" (earned/expected).
+    pub subjects_behind: Vec<String>,
+    /// The credits those subjects are short, summed.
+    pub required_subject_shortfall: f64,
     /// Failed courses not yet recovered, in the order to recover them:
     /// "ALG1 Algebra I (MATH, 1 cr, 2025)".
     pub courses_to_recover: Vec<String>,
@@ -133,7 +192,22 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
         .chain(std::iter::once(elective_required))
         .collect();
     let required_text: Vec<String> = required_by_area.iter().map(|r| short_number(*r)).collect();
+    let grade_levels = table.column("grade_level")?.i32()?;
     for (row, plan) in plans.iter_mut().enumerate() {
+        if let Some(grade) = grade_levels.get(row) {
+            for (k, subject) in required.iter().enumerate() {
+                let expected = config.expected_subject_credits(subject, grade);
+                let earned = earned_columns[k][row];
+                if earned + 1e-9 < expected {
+                    plan.required_subject_shortfall += expected - earned;
+                    plan.subjects_behind.push(format!(
+                        "{subject} {}/{}",
+                        short_number(earned),
+                        short_number(expected)
+                    ));
+                }
+            }
+        }
         let mut text = String::with_capacity(64);
         for (k, area) in areas.iter().enumerate() {
             if k > 0 {
@@ -312,6 +386,7 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
     let expected_now = table.column("credits_expected_now")?.f64()?;
     let deficit_now = table.column("credit_deficit_now")?.f64()?;
     for (row, plan) in plans.iter_mut().enumerate() {
+        plan.cohort_year = cohorts.get(row);
         plan.credits_expected_now = expected_now.get(row);
         plan.credit_deficit_now = deficit_now.get(row);
         let years_left = cohorts
@@ -333,15 +408,66 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_candidate_is_at_the_referral_tier_or_short_of_credits() {
+    fn a_candidate_has_something_to_recover_and_risk_alone_is_prevention() {
         let config = Config::default();
         let medium = config.tiers.medium;
-        assert!(is_candidate(medium, None, &config));
-        assert!(is_candidate(medium, Some(0.0), &config));
-        assert!(!is_candidate(medium - 0.01, None, &config));
-        assert!(!is_candidate(medium - 0.01, Some(0.0), &config));
-        assert!(is_candidate(0.0, Some(0.5), &config));
-        // A missing deficit is no deficit.
-        assert!(!is_candidate(0.0, None, &config));
+        let nothing = Plan::default();
+        assert!(!is_candidate(&nothing));
+        assert!(is_prevention(medium, &nothing, &config));
+        assert!(!is_prevention(medium - 0.01, &nothing, &config));
+        let failed = Plan {
+            courses_to_recover: vec!["ALG1 Algebra I (MATH, 1 cr, 2025)".into()],
+            ..Plan::default()
+        };
+        let short_now = Plan {
+            credit_deficit_now: Some(0.5),
+            ..Plan::default()
+        };
+        let short_in_ela = Plan {
+            required_subject_shortfall: 1.0,
+            ..Plan::default()
+        };
+        for plan in [&failed, &short_now, &short_in_ela] {
+            assert!(is_candidate(plan));
+            assert!(!is_prevention(0.9, plan, &config));
+        }
+        // A deficit unknown (no transcript exported) is no deficit.
+        assert!(!is_candidate(&Plan {
+            credit_deficit_now: None,
+            ..Plan::default()
+        }));
+    }
+
+    #[test]
+    fn seats_go_by_graduation_urgency_then_risk() {
+        let config = Config::default();
+        let plan = |cohort, shortfall, recover| Plan {
+            cohort_year: Some(cohort),
+            required_subject_shortfall: shortfall,
+            credits_to_recover: recover,
+            ..Plan::default()
+        };
+        let (senior, junior_short, junior_more, junior_risky) = (
+            plan(2026, 1.0, 1.0),
+            plan(2027, 2.0, 1.0),
+            plan(2027, 0.0, 3.0),
+            plan(2027, 0.0, 3.0),
+        );
+        let claim = |plan, risk, student_id| SeatClaim {
+            plan,
+            risk,
+            student_id,
+        };
+        let mut claims = [
+            claim(&junior_risky, 0.9, "d"),
+            claim(&junior_more, 0.2, "c"),
+            claim(&junior_short, 0.1, "b"),
+            claim(&senior, 0.05, "a"),
+        ];
+        claims.sort_by(|a, b| seat_order(a, b, &config));
+        let order: Vec<&str> = claims.iter().map(|c| c.student_id).collect();
+        // The senior first whatever the risk; then the junior short in a required subject;
+        // then credits to recover (a tie), broken by risk.
+        assert_eq!(order, ["a", "b", "d", "c"]);
     }
 }

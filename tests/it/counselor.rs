@@ -8,7 +8,7 @@ use crate::common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use common::{copy_snapshot, ews, root};
+use common::{copy_snapshot, ews};
 
 /// Runs `ews score` on `snapshot` into `out`; the exit code and stderr.
 fn score(snapshot: &Path, out: &Path) -> (Option<i32>, String) {
@@ -76,22 +76,16 @@ fn school_ids_that_sanitise_alike_or_are_too_long_each_get_their_own_counselor_f
     assert!(matches!(code, Some(0) | Some(1)), "{code:?} {stderr}");
     let run = out.join("2026-03-13");
 
-    // The candidates by school, from referrals.csv: risk ≥ tiers.medium (0.25 in
-    // config/ews.toml) or a positive credit deficit.
-    let config = ews::config::Config::load(&root().join("config/ews.toml")).unwrap();
-    assert_eq!(config.tiers.medium, 0.25);
-    let referrals = rows(&run.join("referrals.csv"));
+    // The candidates by school, from the feed: students with something to recover
+    // (`credit_recovery_candidate`, docs/output-schema.md).
+    let referrals = rows(&run.join("students.csv"));
     assert_eq!(referrals.len(), 1000);
     let mut school_of: BTreeMap<String, String> = BTreeMap::new();
     let mut expected: BTreeSet<String> = BTreeSet::new();
     for row in &referrals {
         let id = row["student_id"].clone();
         school_of.insert(id.clone(), row["school_id"].clone());
-        let risk: f64 = row["risk_score"].parse().unwrap();
-        let deficit = row["credit_deficit_now"]
-            .parse::<f64>()
-            .is_ok_and(|d| d > 0.0);
-        if risk >= config.tiers.medium || deficit {
+        if row["credit_recovery_candidate"] == "true" {
             expected.insert(id);
         }
     }

@@ -305,55 +305,124 @@ fn the_manifest_names_every_input_and_output_with_its_hash() {
     );
 }
 
+/// Reads a CSV file: its header and rows as maps.
+fn rows_of(path: &std::path::Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            header
+                .iter()
+                .cloned()
+                .zip(r.iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
 #[test]
-fn counselor_files_list_each_schools_candidates_by_risk() {
+fn counselor_files_split_candidates_with_something_to_recover_from_prevention() {
     let out = tempfile::tempdir().unwrap();
     score(&root().join("sample_data/current"), out.path());
     let run = out.path().join("2026-03-13");
-    // Candidates from referrals.csv: risk ≥ 0.25 or a positive credit_deficit_now.
-    let mut reader = csv::Reader::from_path(run.join("referrals.csv")).unwrap();
-    let header = reader.headers().unwrap().clone();
-    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
-    let (id, school, risk, deficit) = (
-        at("student_id"),
-        at("school_id"),
-        at("risk_score"),
-        at("credit_deficit_now"),
-    );
-    let mut expected: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    for row in reader.records().map(|r| r.unwrap()) {
-        let candidate = row[risk].parse::<f64>().unwrap() >= 0.25
-            || row[deficit].parse::<f64>().is_ok_and(|d| d > 0.0);
-        let list = expected.entry(row[school].to_string()).or_default();
-        if candidate {
-            list.push(row[id].to_string());
+    // The feed says who is which, per school.
+    let feed = rows_of(&run.join("students.csv"));
+    let mut candidates: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let mut prevention: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for row in &feed {
+        let school = row["school_id"].clone();
+        candidates.entry(school.clone()).or_default();
+        prevention.entry(school.clone()).or_default();
+        assert!(
+            !(row["credit_recovery_candidate"] == "true" && row["prevention_candidate"] == "true"),
+            "{row:?}"
+        );
+        if row["credit_recovery_candidate"] == "true" {
+            candidates
+                .get_mut(&school)
+                .unwrap()
+                .push(row["student_id"].clone());
+        }
+        if row["prevention_candidate"] == "true" {
+            prevention
+                .get_mut(&school)
+                .unwrap()
+                .push(row["student_id"].clone());
         }
     }
-    for (school, ids) in &expected {
-        let mut reader = csv::Reader::from_path(run.join(format!("schools/{school}.csv"))).unwrap();
-        let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let mut nothing_to_recover = 0;
+    for (school, ids) in &candidates {
+        let path = run.join(format!("schools/{school}.csv"));
+        let header: Vec<String> = csv::Reader::from_path(&path)
+            .unwrap()
+            .headers()
+            .unwrap()
+            .iter()
+            .map(String::from)
+            .collect();
         assert_eq!(header, ews::outputs::counselor::COLUMNS);
-        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
-        let got: Vec<String> = rows.iter().map(|r| r[3].to_string()).collect();
-        assert_eq!(&got, ids, "school {school}");
+        let rows = rows_of(&path);
+        let mut got: Vec<String> = rows.iter().map(|r| r["student_id"].clone()).collect();
+        got.sort();
+        let mut want = ids.clone();
+        want.sort();
+        assert_eq!(got, want, "school {school}");
+        let grade = |r: &std::collections::BTreeMap<String, String>| {
+            r["grade_level"].parse::<i32>().unwrap()
+        };
         for (i, row) in rows.iter().enumerate() {
-            assert_eq!(row[0].parse::<usize>().unwrap(), i + 1);
-            assert_eq!(&row[17], "yes", "no seat limit configured");
+            assert_eq!(row["rank"].parse::<usize>().unwrap(), i + 1);
+            assert_eq!(row["within_capacity"], "yes", "no seat limit configured");
+            let something = !row["courses_to_recover"].is_empty()
+                || row["credit_deficit_now"]
+                    .parse::<f64>()
+                    .is_ok_and(|d| d > 0.0)
+                || !row["subjects_behind"].is_empty();
+            nothing_to_recover += usize::from(!something);
+            // Seats go by graduation urgency: the highest grade (closest cohort) first.
+            if i > 0 {
+                assert!(
+                    grade(&rows[i - 1]) >= grade(row),
+                    "school {school}: {row:?}"
+                );
+            }
         }
+        let path = run.join(format!("prevention/{school}.csv"));
+        let rows = rows_of(&path);
+        let mut got: Vec<String> = rows.iter().map(|r| r["student_id"].clone()).collect();
+        got.sort();
+        assert_eq!(&got, &prevention[school], "school {school}");
+        // By risk, highest first; every one at the referral tier.
+        let risks: Vec<f64> = rows
+            .iter()
+            .map(|r| r["risk_percent"].parse().unwrap())
+            .collect();
+        assert!(
+            risks.windows(2).all(|w| w[0] >= w[1]),
+            "school {school}: {risks:?}"
+        );
+        assert!(risks.iter().all(|r| *r >= 25.0), "{risks:?}");
     }
+    assert_eq!(nothing_to_recover, 0);
+    assert!(prevention.values().map(Vec::len).sum::<usize>() > 0);
 }
 
 #[test]
 fn seats_mark_who_fits_this_term() {
     let (_work, out) = score_sample_with_config("[recovery.seats_by_school]\n\"001\" = 5\n");
-    let mut reader = csv::Reader::from_path(out.join("2026-03-13/schools/001.csv")).unwrap();
-    let within: Vec<String> = reader
-        .records()
-        .map(|r| r.unwrap()[17].to_string())
-        .collect();
+    let rows = rows_of(&out.join("2026-03-13/schools/001.csv"));
+    let within: Vec<&str> = rows.iter().map(|r| r["within_capacity"].as_str()).collect();
     assert!(within.len() > 5);
-    assert!(within[..5].iter().all(|w| w == "yes"));
-    assert!(within[5..].iter().all(|w| w == "no"));
+    assert!(within[..5].iter().all(|w| *w == "yes"));
+    assert!(within[5..].iter().all(|w| *w == "no"));
+    // The seats go to the seniors first (the closest cohort).
+    assert!(
+        rows[..5].iter().all(|r| r["grade_level"] == "12"),
+        "{:?}",
+        &rows[..5]
+    );
 }
 
 #[test]

@@ -185,3 +185,55 @@ fn credits_expected_now_follow_each_courses_own_term() {
         (13.5, 7.5, 6.0, 4.5)
     );
 }
+
+/// Seats by urgency on the fixture: 0004 (grade 12, cohort 2026, no transcript: short in every
+/// required subject) and 0003 (grade 11, BIO to recover) are candidates; 0002 (grade 10, its
+/// Algebra I failure recovered, 6 of 6 credits, ELA 1 of 1 expected by grade 10) has nothing
+/// to recover. However high 0002's risk, it goes to the prevention list, never to a seat; and
+/// the senior takes a school's one seat before a junior of higher risk.
+#[test]
+fn a_senior_short_of_a_required_credit_gets_the_seat_before_higher_risk_students() {
+    use ews::outputs::recovery::{is_candidate, is_prevention, seat_order, SeatClaim};
+    let config = config();
+    let run = run(&config, None);
+    let plans = plans(&run, &config).unwrap();
+    let (s2, s3, s4) = (&plans[1], &plans[2], &plans[3]);
+    // 0004: expected by the start of grade 12, pro rata (3 of 4 years): ELA 3, MATH 2 (2.25),
+    // SCI 2, SOC 2; earned none.
+    assert_eq!(
+        s4.subjects_behind,
+        ["ELA 0/3", "MATH 0/2", "SCI 0/2", "SOC 0/2"]
+    );
+    assert_eq!(s4.required_subject_shortfall, 9.0);
+    assert!(is_candidate(s4));
+    // 0003, grade 11 (2 of 4 years): ELA 2/2, MATH 1/1, SCI 0/1, SOC 2/1 (SOC 3 × 2/4 = 1.5 → 1).
+    assert_eq!(s3.subjects_behind, ["SCI 0/1"]);
+    assert!(is_candidate(s3));
+    // 0002, grade 10: ELA 1/1, MATH 1/0, SCI 1/0, SOC 1/0; nothing failed and open.
+    assert!(s2.subjects_behind.is_empty() && s2.courses_to_recover.is_empty());
+    assert_eq!(s2.credit_deficit_now, Some(0.0));
+    assert!(!is_candidate(s2));
+    assert!(is_prevention(0.95, s2, &config));
+    // One seat: the senior (risk 0.30) before the junior (risk 0.90).
+    let senior = SeatClaim {
+        plan: s4,
+        risk: 0.30,
+        student_id: "0004",
+    };
+    let junior = SeatClaim {
+        plan: s3,
+        risk: 0.90,
+        student_id: "0003",
+    };
+    assert_eq!(
+        seat_order(&senior, &junior, &config),
+        std::cmp::Ordering::Less
+    );
+    // Ordered by risk alone (a district's choice), the junior would come first.
+    let mut by_risk = config.clone();
+    by_risk.recovery.seat_order = vec!["risk".into()];
+    assert_eq!(
+        seat_order(&senior, &junior, &by_risk),
+        std::cmp::Ordering::Greater
+    );
+}
