@@ -338,6 +338,10 @@ pub struct GraduationConfig {
     /// credits.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub subject_credits_by_grade: BTreeMap<String, BTreeMap<String, f64>>,
+    /// The most credits a student can take in a school year (a full schedule), for
+    /// `reachable_with_recovery`.
+    #[serde(default = "default_max_load")]
+    pub max_load_per_year: f64,
     /// Credits a student earns in a school year at a normal course load.
     #[serde(default = "default_normal_load")]
     pub normal_load_per_year: f64,
@@ -349,6 +353,7 @@ impl Default for GraduationConfig {
             total_credits: default_total_credits(),
             subject_credits: default_subject_credits(),
             subject_credits_by_grade: BTreeMap::new(),
+            max_load_per_year: default_max_load(),
             normal_load_per_year: default_normal_load(),
         }
     }
@@ -362,6 +367,9 @@ fn default_subject_credits() -> BTreeMap<String, f64> {
         .into_iter()
         .map(|(s, c)| (s.to_string(), c))
         .collect()
+}
+fn default_max_load() -> f64 {
+    7.0
 }
 fn default_normal_load() -> f64 {
     6.0
@@ -465,6 +473,22 @@ pub struct RecoveryConfig {
     /// first).
     #[serde(default = "default_seat_order")]
     pub seat_order: Vec<String>,
+    /// The terms recovery courses run in, each school year (their ends from the term table).
+    #[serde(default = "default_recovery_terms")]
+    pub terms: Vec<String>,
+    /// Credits a student can recover per recovery term, beside a full schedule.
+    #[serde(default = "default_slots_per_term")]
+    pub slots_per_term: f64,
+    /// Credits a student can recover in each summer before graduation.
+    #[serde(default = "default_slots_per_term")]
+    pub summer_slots: f64,
+}
+
+fn default_recovery_terms() -> Vec<String> {
+    vec!["S1".into(), "S2".into()]
+}
+fn default_slots_per_term() -> f64 {
+    1.0
 }
 
 impl Default for RecoveryConfig {
@@ -472,6 +496,9 @@ impl Default for RecoveryConfig {
         Self {
             seats_by_school: BTreeMap::new(),
             seat_order: default_seat_order(),
+            terms: default_recovery_terms(),
+            slots_per_term: default_slots_per_term(),
+            summer_slots: default_slots_per_term(),
         }
     }
 }
@@ -842,6 +869,13 @@ impl Config {
             }
         }
         let terms = self.term_table();
+        for term in &self.recovery.terms {
+            if !terms.contains_key(term) {
+                return Err(bad(format!(
+                    "recovery.terms: {term:?}: not a term of the term table"
+                )));
+            }
+        }
         for (course, term) in &self.courses {
             if !terms.contains_key(term) {
                 return Err(bad(format!(

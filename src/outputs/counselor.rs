@@ -20,7 +20,7 @@ use crate::model::score::{in_rank_order, ScoredStudent};
 use crate::outputs::recovery::{self, Plan};
 
 /// Columns of a counselor file, in order.
-pub const COLUMNS: [&str; 23] = [
+pub const COLUMNS: [&str; 27] = [
     "rank",
     "last_name",
     "first_name",
@@ -44,6 +44,10 @@ pub const COLUMNS: [&str; 23] = [
     "projected_credits",
     "projected_credit_deficit",
     "on_time_reachable",
+    "credits_needed",
+    "subjects_needed",
+    "reachable_with_recovery",
+    "recover_by",
 ];
 
 /// Longest file name stem taken from a school id, in characters (ASCII, so bytes too): with the
@@ -305,6 +309,15 @@ pub fn write_school_files(
                 number(Some(plan.projected_credits), 1),
                 number(Some(plan.projected_deficit), 1),
                 if plan.on_time_reachable { "yes" } else { "no" }.to_string(),
+                number(Some(plan.credits_needed), 1),
+                plan.subjects_needed.join("; "),
+                if plan.reachable_with_recovery {
+                    "yes"
+                } else {
+                    "no"
+                }
+                .to_string(),
+                plan.recover_by.join("; "),
             ]);
             cells
         });

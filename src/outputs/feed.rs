@@ -20,7 +20,7 @@ use crate::model::score::{ScoredStudent, Tier};
 pub const LEADING_COLUMNS: [&str; 2] = ["schema_version", "as_of"];
 
 /// The columns after the features, in order.
-pub const TRAILING_COLUMNS: [&str; 17] = [
+pub const TRAILING_COLUMNS: [&str; 19] = [
     "risk_score",
     "risk_tier",
     "rank_in_school",
@@ -38,6 +38,8 @@ pub const TRAILING_COLUMNS: [&str; 17] = [
     "projected_credits",
     "projected_credit_deficit",
     "on_time_reachable",
+    "credits_needed",
+    "reachable_with_recovery",
 ];
 
 /// Every column of the student feed, in order: [`LEADING_COLUMNS`], the student columns of
@@ -151,6 +153,17 @@ pub fn student_frame(
             plans
                 .iter()
                 .map(|p| p.on_time_reachable)
+                .collect::<Vec<bool>>(),
+        ),
+        Column::new(
+            "credits_needed".into(),
+            plans.iter().map(|p| p.credits_needed).collect::<Vec<f64>>(),
+        ),
+        Column::new(
+            "reachable_with_recovery".into(),
+            plans
+                .iter()
+                .map(|p| p.reachable_with_recovery)
                 .collect::<Vec<bool>>(),
         ),
     ])?;
@@ -346,7 +359,7 @@ mod tests {
         assert_eq!(columns.last(), Some(&"credit_deficit_now"));
         let trailing = columns
             .iter()
-            .position(|c| *c == "on_time_reachable")
+            .position(|c| *c == "reachable_with_recovery")
             .unwrap();
         assert!(columns[trailing + 1..]
             .iter()

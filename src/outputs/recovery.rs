@@ -92,6 +92,18 @@ pub struct Plan {
     /// max(0, total required − projected).
     pub projected_deficit: f64,
     pub on_time_reachable: bool,
+    /// Credits still needed to graduate after what is earned and in progress, in total and
+    /// per required subject ("ELA 1; MATH 2").
+    pub credits_needed: f64,
+    pub subjects_needed: Vec<String>,
+    /// Whether graduation by the cohort year is still reachable with a full schedule
+    /// (`graduation.max_load_per_year`) and the recovery slots left (`recovery.terms`,
+    /// `slots_per_term`, `summer_slots`), a required subject taking at most one credit a year
+    /// in the regular schedule.
+    pub reachable_with_recovery: bool,
+    /// The required subjects the regular schedules left cannot make up, with the first
+    /// recovery term that can: "ELA 1 (from S2 2026)".
+    pub recover_by: Vec<String>,
     /// The student's cohort (expected graduation) year, for the seat order.
     pub cohort_year: Option<i32>,
     /// Required subjects with fewer credits than expected by the start of the grade
@@ -305,6 +317,8 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
     ])?)?;
     let first = courses.first_marks(&run.courses.marks_this_year.select(["mark", "points"])?)?;
     let mut in_progress = vec![0.0; table.height()];
+    // In progress per required subject: row × subject, in `required` order.
+    let mut in_progress_subject = vec![0.0; table.height() * required.len()];
     {
         let (ids, course_ids, names) = (
             crate::ingest::columns::texts(latest.column("student_id")?)?,
@@ -354,6 +368,10 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
             let mark = mark.unwrap_or("");
             if points.is_some_and(|p| p > 0.0) {
                 in_progress[row] += credit;
+                if let Some(k) = subject.and_then(|s| required.iter().position(|r| r.as_str() == s))
+                {
+                    in_progress_subject[row * required.len() + k] += credit;
+                }
             }
             let low = mark.starts_with('D') || mark.starts_with('F');
             let falling = match (points, first.1) {
@@ -380,6 +398,25 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
         plan.courses_at_risk.sort_unstable();
     }
 
+    // Recovery terms of this school year not yet ended on the as-of date, and the first one
+    // (else the summer).
+    let term_ends: Vec<(String, chrono::NaiveDate)> = config
+        .recovery
+        .terms
+        .iter()
+        .filter_map(|t| {
+            let end = config.term_end(t)?;
+            Some((t.clone(), config.in_school_year(end, run.school_year)))
+        })
+        .filter(|(_, end)| *end > run.as_of)
+        .collect();
+    let recovery_terms_left = term_ends.len();
+    let first_recovery_term = term_ends
+        .iter()
+        .min_by_key(|(_, end)| *end)
+        .map(|(t, _)| format!("{t} {}", run.school_year))
+        .unwrap_or_else(|| format!("summer {}", run.school_year));
+
     // Projection at the cohort's graduation.
     let credits_earned = table.column("credits_earned")?.f64()?;
     let cohorts = table.column("cohort_year")?.i32()?;
@@ -398,7 +435,41 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
             + config.graduation.normal_load_per_year * f64::from(years_left);
         plan.projected_deficit =
             (config.graduation.total_credits - plan.projected_credits).max(0.0);
-        plan.on_time_reachable = plan.projected_deficit < 1e-9;
+        // What is still needed, and whether the years and recovery terms left can hold it.
+        let earned_now = credits_earned.get(row).unwrap_or(0.0) + in_progress[row];
+        plan.credits_needed = (config.graduation.total_credits - earned_now).max(0.0);
+        let years = f64::from(years_left);
+        let mut overflow = 0.0;
+        let mut subjects_within_regular = true;
+        for (k, subject) in required.iter().enumerate() {
+            let required_credits = config.graduation.subject_credits[subject.as_str()];
+            let have = earned_in(row, subject) + in_progress_subject[row * required.len() + k];
+            let need = (required_credits - have).max(0.0);
+            if need > 1e-9 {
+                plan.subjects_needed
+                    .push(format!("{subject} {}", short_number(need)));
+            }
+            // One credit a year of a required subject in the regular schedule; the rest
+            // from recovery.
+            let beyond = (need - years).max(0.0);
+            if beyond > 1e-9 {
+                subjects_within_regular = false;
+                overflow += beyond;
+                plan.recover_by.push(format!(
+                    "{subject} {} (from {first_recovery_term})",
+                    short_number(beyond)
+                ));
+            }
+        }
+        plan.on_time_reachable = plan.projected_deficit < 1e-9 && subjects_within_regular;
+        // Summers: after this year and each year left, the cohort year's included (on-time
+        // graduation is by August 31 of the cohort year, as the training label says).
+        let recovery_credits = config.recovery.slots_per_term
+            * (recovery_terms_left as f64 + config.recovery.terms.len() as f64 * years)
+            + config.recovery.summer_slots * (years + 1.0);
+        plan.reachable_with_recovery = plan.credits_needed
+            <= config.graduation.max_load_per_year * years + recovery_credits + 1e-9
+            && overflow <= recovery_credits + 1e-9;
     }
     Ok(plans)
 }

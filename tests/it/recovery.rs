@@ -237,3 +237,57 @@ fn a_senior_short_of_a_required_credit_gets_the_seat_before_higher_risk_students
         std::cmp::Ordering::Greater
     );
 }
+
+/// A senior (0004, grade 12, cohort 2026) with 24 credits but 3 of the 4 ELA credits: the total
+/// is met, the subject is not, and no school year is left for a regular ELA course. Not on
+/// track at a normal load; reachable with recovery while a recovery term (or the summer) is
+/// left.
+#[test]
+fn a_senior_short_one_ela_credit_with_24_in_total_needs_recovery() {
+    let dir = tempfile::tempdir().unwrap();
+    common::fixture(dir.path());
+    let mut credits = std::fs::read_to_string(dir.path().join("credits.csv")).unwrap();
+    // ELA 3, MATH 3, SCI 3, SOC 3 and 12 electives, all passed by June 2025.
+    let courses = [
+        ("E", "ELA", 3),
+        ("M", "MATH", 3),
+        ("S", "SCI", 3),
+        ("H", "SOC", 3),
+        ("X", "ART", 12),
+    ];
+    for (prefix, subject, n) in courses {
+        for k in 0..n {
+            credits += &format!(
+                "0004,2025,Y,{prefix}{k},Course {prefix}{k},{subject},1.0,1.0,B,2025-06-12,N\n"
+            );
+        }
+    }
+    std::fs::write(dir.path().join("credits.csv"), credits).unwrap();
+    let config = config();
+    let plan_on = |as_of: &str| {
+        let data = common::load(dir.path(), &config, Some(common::date(as_of)));
+        let run = ews::features::compute(&data, &config).unwrap();
+        plans(&run, &config).unwrap().remove(3)
+    };
+    // January 16: S1 (ends 01-31) and S2 (06-15) are recovery terms left: 2 credits.
+    let senior = plan_on("2026-01-16");
+    assert_eq!(senior.credits_needed, 0.0);
+    assert_eq!(senior.subjects_needed, ["ELA 1"]);
+    assert_eq!(senior.projected_deficit, 0.0);
+    assert!(!senior.on_time_reachable);
+    assert!(senior.reachable_with_recovery);
+    assert_eq!(senior.recover_by, ["ELA 1 (from S1 2026)"]);
+    // March 13: S2 is left.
+    assert_eq!(plan_on("2026-03-13").recover_by, ["ELA 1 (from S2 2026)"]);
+    // June 20: no recovery term is left, the summer is (on time is by August 31 of the
+    // cohort year).
+    let late = plan_on("2026-06-20");
+    assert!(late.reachable_with_recovery);
+    assert_eq!(late.recover_by, ["ELA 1 (from summer 2026)"]);
+    // Without summer recovery, it is not.
+    let mut no_summer = config.clone();
+    no_summer.recovery.summer_slots = 0.0;
+    let data = common::load(dir.path(), &no_summer, Some(common::date("2026-06-20")));
+    let run = ews::features::compute(&data, &no_summer).unwrap();
+    assert!(!plans(&run, &no_summer).unwrap()[3].reachable_with_recovery);
+}
