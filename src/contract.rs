@@ -197,7 +197,7 @@ pub const CREDITS: FileSpec = FileSpec {
         "mark",
         "completion_date",
     ],
-    optional: &["credit_recovery", "course_term"],
+    optional: &["credit_recovery", "course_term", "recovers_course_id"],
     free_text: &["course_name"],
     required_file: true,
 };

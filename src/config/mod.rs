@@ -482,6 +482,10 @@ pub struct RecoveryConfig {
     /// Credits a student can recover in each summer before graduation.
     #[serde(default = "default_slots_per_term")]
     pub summer_slots: f64,
+    /// Course ids that count for each other in recovery (`"02009" = ["02009CR", "ALG1-OL"]`):
+    /// a pass of any of them recovers a failure of another.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub course_equivalents: BTreeMap<String, Vec<String>>,
 }
 
 fn default_recovery_terms() -> Vec<String> {
@@ -499,6 +503,7 @@ impl Default for RecoveryConfig {
             terms: default_recovery_terms(),
             slots_per_term: default_slots_per_term(),
             summer_slots: default_slots_per_term(),
+            course_equivalents: BTreeMap::new(),
         }
     }
 }

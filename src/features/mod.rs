@@ -130,7 +130,7 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
         &credits,
         school_year,
     )?;
-    let open_failures = open_failures(&credits)?;
+    let open_failures = open_failures(&credits, config)?;
     let credit_features = credit_features(&credits, &open_failures)?;
 
     // Behavior (optional file): this school year's incidents up to the as-of date.
@@ -524,11 +524,13 @@ fn credit_features(credits: &DataFrame, open_failures: &DataFrame) -> Result<Laz
     ))
 }
 
-/// Counts, per student, the failed courses not yet recovered (from [`open_failures`]).
+/// Counts, per student, the failed courses not yet recovered (from [`open_failures`]; a
+/// failure whose subject credit a recovery course made up counts as recovered).
 fn unrecovered_failures(open_failures: &DataFrame) -> Result<DataFrame> {
     Ok(open_failures
         .clone()
         .lazy()
+        .filter(col("subject_made_up").not())
         .group_by([col("student_id")])
         .agg([len()
             .cast(DataType::Float64)
@@ -536,13 +538,18 @@ fn unrecovered_failures(open_failures: &DataFrame) -> Result<DataFrame> {
         .collect()?)
 }
 
-/// The failed transcript courses (earned < attempted) that are not recovered: a failure is
-/// recovered by a later pass of the same course, or else by a later passed credit-recovery
-/// course in the same subject (each such course recovers one failure, the earliest open one).
-/// Columns: student_id, school_year, course_id, course_name, subject, credits_attempted,
-/// credits_earned, completion_date; sorted by student_id, subject, completion_date.
-pub fn open_failures(credits: &DataFrame) -> Result<DataFrame> {
+/// The failed transcript courses (earned < attempted, not themselves credit-recovery rows)
+/// that no later pass recovers. A failure is recovered by a later pass of the same course, of
+/// a course `[recovery.course_equivalents]` counts for it, or of a credit-recovery course whose
+/// `recovers_course_id` names it (or an equivalent). A passed credit-recovery course that
+/// names no course it recovers, and is no failed course retaken, makes up its subject's credit
+/// instead: the earliest open failure of that subject is kept, with `subject_made_up` (each
+/// such course makes up one). Columns: student_id, school_year, course_id, course_name,
+/// subject, credits_attempted, credits_earned, completion_date, subject_made_up; sorted by
+/// student_id, subject, completion_date.
+pub fn open_failures(credits: &DataFrame, config: &Config) -> Result<DataFrame> {
     let failed = col("credits_earned").lt(col("credits_attempted"));
+    let key = |column: &str| course_key(col(column).cast(DataType::String), config);
     let failures = credits
         .clone()
         .lazy()
@@ -557,35 +564,62 @@ pub fn open_failures(credits: &DataFrame) -> Result<DataFrame> {
             col("credits_attempted"),
             col("credits_earned"),
             col("completion_date"),
+            key("course_id").alias("__key"),
         ]);
     let passes = credits
         .clone()
         .lazy()
         .filter(failed.not().and(col("credits_attempted").gt(lit(0.0))));
+    // Each pass recovers its own course; a credit-recovery pass also the course it names.
+    let recovering = concat(
+        [
+            passes.clone().select([
+                col("student_id"),
+                key("course_id").alias("__key"),
+                col("completion_date").alias("pass_date"),
+            ]),
+            passes
+                .clone()
+                .filter(col("recovers_course_id").is_not_null())
+                .select([
+                    col("student_id"),
+                    key("recovers_course_id").alias("__key"),
+                    col("completion_date").alias("pass_date"),
+                ]),
+        ],
+        UnionArgs::default(),
+    )?;
+    let by_course = || [col("student_id").cast(DataType::String), col("__key")];
     let retaken = failures
         .clone()
         .join(
-            passes.clone().select([
-                col("student_id"),
-                col("course_id"),
-                col("completion_date").alias("pass_date"),
-            ]),
-            [col("student_id"), col("course_id")],
-            [col("student_id"), col("course_id")],
+            recovering,
+            by_course(),
+            by_course(),
             JoinArgs::new(JoinType::Inner),
         )
         .filter(col("pass_date").gt(col("completion_date")))
         .select([col(LINE)])
         .unique(None, UniqueKeepStrategy::Any);
     let open = failures
+        .clone()
         .anti_join(retaken, col(LINE), col(LINE))
         .sort(
             ["student_id", "subject", "completion_date"],
             Default::default(),
         )
         .collect()?;
+    // Subject-level recoveries: passed credit-recovery courses that name no course and are
+    // no failed course of the student retaken.
     let recoveries = passes
-        .filter(col("credit_recovery"))
+        .filter(col("credit_recovery").and(col("recovers_course_id").is_null()))
+        .with_column(key("course_id").alias("__key"))
+        .join(
+            failures.select([col("student_id"), col("__key")]),
+            by_course(),
+            by_course(),
+            JoinArgs::new(JoinType::Anti),
+        )
         .select([col("student_id"), col("subject"), col("completion_date")])
         .sort(
             ["student_id", "subject", "completion_date"],
@@ -607,11 +641,11 @@ pub fn open_failures(credits: &DataFrame) -> Result<DataFrame> {
     let f_ids = crate::ingest::columns::texts(open.column("student_id")?)?;
     let f_subjects = crate::ingest::columns::texts(open.column("subject")?)?;
     let f_dates = open.column("completion_date")?.date()?;
-    let mut still_open: Vec<bool> = Vec::with_capacity(open.height());
+    let mut made_up: Vec<bool> = Vec::with_capacity(open.height());
     let mut used: FxHashMap<(&str, &str), usize> = FxHashMap::default();
     for ((id, subject), date) in f_ids.zip(f_subjects).zip(f_dates.as_date_iter()) {
         let (Some(id), Some(subject), Some(date)) = (id, subject, date) else {
-            still_open.push(false);
+            made_up.push(false);
             continue;
         };
         let next = used.entry((id, subject)).or_insert(0);
@@ -619,19 +653,34 @@ pub fn open_failures(credits: &DataFrame) -> Result<DataFrame> {
             .get(&(id, subject))
             .map(Vec::as_slice)
             .unwrap_or(&[]);
-        // The first unused recovery completed after this failure recovers it.
+        // The first unused subject recovery completed after this failure makes it up.
         while *next < available.len() && available[*next] <= date {
             *next += 1;
         }
         if *next < available.len() {
             *next += 1;
-            still_open.push(false);
+            made_up.push(true);
         } else {
-            still_open.push(true);
+            made_up.push(false);
         }
     }
-    let mask = BooleanChunked::from_slice("open".into(), &still_open);
-    Ok(open.filter(&mask)?.drop(LINE)?)
+    let mut open = open.drop(LINE)?.drop("__key")?;
+    open.with_column(Column::new("subject_made_up".into(), made_up))?;
+    Ok(open)
+}
+
+/// A course id as the recovery matching sees it: the first course of its
+/// `[recovery.course_equivalents]` group (a key and the ids it lists count for each other).
+fn course_key(course: Expr, config: &Config) -> Expr {
+    let mut key = course.clone();
+    for (first, others) in &config.recovery.course_equivalents {
+        for other in others {
+            key = when(course.clone().eq(lit(other.as_str())))
+                .then(lit(first.as_str()))
+                .otherwise(key);
+        }
+    }
+    key
 }
 
 /// Incidents and suspension days in this school year.

@@ -293,6 +293,7 @@ pub(crate) fn credits_typed() -> Vec<Expr> {
         yes_no("credit_recovery")
             .fill_null(lit(false))
             .alias("credit_recovery"),
+        coded(col("recovers_course_id")),
     ]
 }
 

@@ -20,7 +20,7 @@ use crate::model::score::{in_rank_order, ScoredStudent};
 use crate::outputs::recovery::{self, Plan};
 
 /// Columns of a counselor file, in order.
-pub const COLUMNS: [&str; 27] = [
+pub const COLUMNS: [&str; 29] = [
     "rank",
     "last_name",
     "first_name",
@@ -37,6 +37,8 @@ pub const COLUMNS: [&str; 27] = [
     "credit_deficit_now",
     "subjects_behind",
     "courses_to_recover",
+    "elective_failures",
+    "courses_made_up",
     "courses_at_risk",
     "change_since_last_run",
     "within_capacity",
@@ -297,6 +299,8 @@ pub fn write_school_files(
                 number(plan.credit_deficit_now, 1),
                 plan.subjects_behind.join("; "),
                 plan.courses_to_recover.join("; "),
+                plan.elective_failures.join("; "),
+                plan.courses_made_up.join("; "),
                 plan.courses_at_risk.join("; "),
                 change(i),
                 if seats.is_none_or(|s| rank <= *s) {

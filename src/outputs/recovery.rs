@@ -111,10 +111,15 @@ pub struct Plan {
     pub subjects_behind: Vec<String>,
     /// The credits those subjects are short, summed.
     pub required_subject_shortfall: f64,
-    /// Failed courses not yet recovered, in the order to recover them:
-    /// "ALG1 Algebra I (MATH, 1 cr, 2025)".
+    /// Failed courses of required subjects not yet recovered, in the order to recover them:
+    /// "ALG1 Algebra I (MATH, 1 cr, 2025)". Electives and failures whose subject credit was
+    /// made up are listed apart.
     pub courses_to_recover: Vec<String>,
     pub credits_to_recover: f64,
+    /// Failed electives not recovered: they count only toward the total credits.
+    pub elective_failures: Vec<String>,
+    /// Failed courses whose subject credit a recovery course naming no course made up.
+    pub courses_made_up: Vec<String>,
     /// This year's courses whose latest mark is a D or F, or has fallen by a grade or more
     /// since the first mark of the year: "BIO Biology (SCI, D, falling from B)".
     pub courses_at_risk: Vec<String>,
@@ -249,6 +254,7 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
             (ids.str()?, course_ids.str()?, names.str()?, subjects.str()?);
         let attempted = failures.column("credits_attempted")?.f64()?;
         let got = failures.column("credits_earned")?.f64()?;
+        let made_up = failures.column("subject_made_up")?.bool()?;
         let dates: Vec<Option<chrono::NaiveDate>> = failures
             .column("completion_date")?
             .date()?
@@ -262,15 +268,34 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
             };
             let subject = subjects.get(i).unwrap_or("");
             let missing = attempted.get(i).unwrap_or(0.0) - got.get(i).unwrap_or(0.0);
+            let course = format!(
+                "{} {}",
+                course_ids.get(i).unwrap_or(""),
+                names.get(i).unwrap_or("")
+            );
+            // A failure whose subject credit a recovery course made up: listed, not to recover.
+            if made_up.get(i) == Some(true) {
+                plans[row].courses_made_up.push(format!(
+                    "{course} ({subject}: credit made up by a {subject} recovery course)"
+                ));
+                continue;
+            }
+            // An elective failure counts only toward the total: listed apart.
+            if !config.graduation.subject_credits.contains_key(subject) {
+                plans[row].elective_failures.push(format!(
+                    "{course} ({subject}, {} cr, {})",
+                    short_number(missing),
+                    years.get(i).map(|y| y.to_string()).unwrap_or_default()
+                ));
+                continue;
+            }
             let short_of_credits = config
                 .graduation
                 .subject_credits
                 .get(subject)
                 .is_some_and(|required| earned_in(row, subject) < *required);
             let label = format!(
-                "{} {} ({subject}, {} cr, {})",
-                course_ids.get(i).unwrap_or(""),
-                names.get(i).unwrap_or(""),
+                "{course} ({subject}, {} cr, {})",
                 short_number(missing),
                 years.get(i).map(|y| y.to_string()).unwrap_or_default()
             );

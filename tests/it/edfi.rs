@@ -145,11 +145,11 @@ fn the_fixture_interchanges_round_trip_file_by_file() {
     // recovery method marks c; d's title comes from the course catalog.
     assert_eq!(
         read(&out, "credits.csv"),
-        "student_id,school_year,term,course_id,course_name,subject,credits_attempted,credits_earned,mark,completion_date,credit_recovery,course_term\n\
-         100003,2025,Y,ENG-1,English I,ELA,1,1,A,2025-06-30,N,\n\
-         100003,2025,Y,ALG-1,Algebra I,MATH,1,0,F,2025-06-30,N,\n\
-         100003,2026,S1,ALG-1,Algebra I (credit recovery),MATH,1,1,C,2025-09-12,Y,\n\
-         100001,2026,S1,ART-1,Art I,Fine and Performing Arts,0.5,0.5,B,2025-09-12,N,\n"
+        "student_id,school_year,term,course_id,course_name,subject,credits_attempted,credits_earned,mark,completion_date,credit_recovery,course_term,recovers_course_id\n\
+         100003,2025,Y,ENG-1,English I,ELA,1,1,A,2025-06-30,N,,\n\
+         100003,2025,Y,ALG-1,Algebra I,MATH,1,0,F,2025-06-30,N,,\n\
+         100003,2026,S1,ALG-1,Algebra I (credit recovery),MATH,1,1,C,2025-09-12,Y,,\n\
+         100001,2026,S1,ART-1,Art I,Fine and Performing Arts,0.5,0.5,B,2025-09-12,N,,\n"
     );
     // Incident 1 for 100002 with action A1 (ISS, 2 days); action A2 (OSS, 3 days) names no
     // incident: a row of its own on its date; 100009's association rejected.

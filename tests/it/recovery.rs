@@ -79,9 +79,8 @@ fn reachability_follows_the_normal_load() {
 }
 
 #[test]
-fn required_subjects_short_of_credits_come_first() {
-    // 0003 fails ART2 (an elective) in 2025, after BIO (2024): BIO still comes first, as
-    // science is short of credits; among equals the most recent comes first.
+fn elective_failures_are_listed_apart_from_the_courses_to_recover() {
+    // 0003 fails ART2 (an elective) in 2025, after BIO (2024).
     let dir = tempfile::tempdir().unwrap();
     common::fixture(dir.path());
     let text = std::fs::read_to_string(dir.path().join("credits.csv")).unwrap();
@@ -94,14 +93,16 @@ fn required_subjects_short_of_credits_come_first() {
     let data = common::load(dir.path(), &config, None);
     let run = ews::features::compute(&data, &config).unwrap();
     let plans = plans(&run, &config).unwrap();
+    // An elective failure counts only toward the total: listed apart, not to recover.
     assert_eq!(
         plans[2].courses_to_recover,
-        [
-            "BIO Biology (SCI, 1 cr, 2024)",
-            "ART2 Art II (ART, 1 cr, 2025)"
-        ]
+        ["BIO Biology (SCI, 1 cr, 2024)"]
     );
-    assert_eq!(plans[2].credits_to_recover, 2.0);
+    assert_eq!(
+        plans[2].elective_failures,
+        ["ART2 Art II (ART, 1 cr, 2025)"]
+    );
+    assert_eq!(plans[2].credits_to_recover, 1.0);
 }
 
 /// 0003 (grade 11, 7 credits on the transcript, 12 expected at the start of grade 11) takes
@@ -290,4 +291,89 @@ fn a_senior_short_one_ela_credit_with_24_in_total_needs_recovery() {
     let data = common::load(dir.path(), &no_summer, Some(common::date("2026-06-20")));
     let run = ews::features::compute(&data, &no_summer).unwrap();
     assert!(!plans(&run, &no_summer).unwrap()[3].reachable_with_recovery);
+}
+
+/// Recovery matches by course: 0003 failed ALG1 (2024, passed again 2025) and BIO (2024); add a
+/// GEOM failure (2025) and a Geometry credit-recovery pass (2026-01-10). It recovers GEOM,
+/// never the earlier ALG1 or another MATH failure; a recovery course naming the course it
+/// recovers, or an equivalent course, recovers that course; a recovery course naming no
+/// course makes up its subject's credit, and the plan says so.
+#[test]
+fn a_geometry_recovery_does_not_clear_algebra_i() {
+    let dir = tempfile::tempdir().unwrap();
+    common::fixture(dir.path());
+    let credits = std::fs::read_to_string(dir.path().join("credits.csv")).unwrap();
+    let mut lines = credits.lines();
+    let header = format!("{},recovers_course_id", lines.next().unwrap());
+    let mut text = format!("{header}\n");
+    for line in lines {
+        text += &format!("{line},\n");
+    }
+    // 0004 fails ALG1 (2024) and GEOM (2025), then passes a Geometry recovery course.
+    let with = |extra: &str| {
+        format!(
+            "{text}0004,2024,Y,ALG1,Algebra I,MATH,1.0,0.0,F,2024-06-12,N,\n\
+             0004,2025,Y,GEOM,Geometry,MATH,1.0,0.0,F,2025-06-12,N,\n{extra}"
+        )
+    };
+    let config = config();
+    let plan_with = |credits: String, config: &ews::config::Config| {
+        std::fs::write(dir.path().join("credits.csv"), credits).unwrap();
+        let data = common::load(dir.path(), config, None);
+        let run = ews::features::compute(&data, config).unwrap();
+        let values = ews::features::values_of(&run.table, 3).unwrap();
+        (
+            plans(&run, config).unwrap().remove(3),
+            values["unrecovered_failed_courses"],
+        )
+    };
+    // The recovery course is Geometry itself (same course id): GEOM recovered, ALG1 open.
+    let (plan, open) = plan_with(
+        with("0004,2026,S1,GEOM,Geometry (CR),MATH,1.0,1.0,C,2026-01-10,Y,\n"),
+        &config,
+    );
+    assert_eq!(
+        plan.courses_to_recover,
+        ["ALG1 Algebra I (MATH, 1 cr, 2024)"]
+    );
+    assert_eq!(open, Some(1.0));
+    // A recovery course naming GEOM in recovers_course_id: the same.
+    let (plan, _) = plan_with(
+        with("0004,2026,S1,CR-M2,Math Recovery,MATH,1.0,1.0,C,2026-01-10,Y,GEOM\n"),
+        &config,
+    );
+    assert_eq!(
+        plan.courses_to_recover,
+        ["ALG1 Algebra I (MATH, 1 cr, 2024)"]
+    );
+    // A course the config counts for ALG1 recovers ALG1 instead.
+    let mut equivalents = config.clone();
+    equivalents
+        .recovery
+        .course_equivalents
+        .insert("ALG1".into(), vec!["ALG1-OL".into()]);
+    let (plan, _) = plan_with(
+        with("0004,2026,S1,ALG1-OL,Algebra I Online,MATH,1.0,1.0,C,2026-01-10,Y,\n"),
+        &equivalents,
+    );
+    assert_eq!(
+        plan.courses_to_recover,
+        ["GEOM Geometry (MATH, 1 cr, 2025)"]
+    );
+    // A recovery course naming no course, and no failed course retaken: it makes up the
+    // subject's credit for the earliest open MATH failure (ALG1), which the plan lists apart;
+    // GEOM is still to recover.
+    let (plan, open) = plan_with(
+        with("0004,2026,S1,CR-M,Math Recovery,MATH,1.0,1.0,C,2026-01-10,Y,\n"),
+        &config,
+    );
+    assert_eq!(
+        plan.courses_to_recover,
+        ["GEOM Geometry (MATH, 1 cr, 2025)"]
+    );
+    assert_eq!(
+        plan.courses_made_up,
+        ["ALG1 Algebra I (MATH: credit made up by a MATH recovery course)"]
+    );
+    assert_eq!(open, Some(1.0));
 }
