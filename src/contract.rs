@@ -145,6 +145,7 @@ pub const STUDENTS: FileSpec = FileSpec {
         "sped",
         "econ_disadvantaged",
         "counselor",
+        "pathway",
     ],
     free_text: &[
         "first_name",
@@ -153,6 +154,7 @@ pub const STUDENTS: FileSpec = FileSpec {
         "gender",
         "race_ethnicity",
         "counselor",
+        "pathway",
     ],
     required_file: true,
 };

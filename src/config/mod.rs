@@ -97,6 +97,25 @@ impl EdfiConfig {
     }
 }
 
+/// Graduation requirements that differ for a cohort or a pathway: the total, and subjects
+/// added or changed (a subject at 0 is no longer required).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RequirementOverride {
+    #[serde(default)]
+    pub total_credits: Option<f64>,
+    #[serde(default)]
+    pub subject_credits: BTreeMap<String, f64>,
+}
+
+/// The graduation requirements of one student: total credits and credits per required
+/// subject.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Requirements {
+    pub total_credits: f64,
+    pub subject_credits: BTreeMap<String, f64>,
+}
+
 /// One term of the term table.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -338,6 +357,14 @@ pub struct GraduationConfig {
     /// credits.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub subject_credits_by_grade: BTreeMap<String, BTreeMap<String, f64>>,
+    /// Requirements of a graduating class that differ from the above, by cohort year
+    /// (`[graduation.cohorts."2028"]` with `total_credits` and/or `[…subject_credits]`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub cohorts: BTreeMap<String, RequirementOverride>,
+    /// Named diploma pathways a student can carry (students.csv `pathway`), each overriding
+    /// the requirements of the student's cohort.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pathways: BTreeMap<String, RequirementOverride>,
     /// The most credits a student can take in a school year (a full schedule), for
     /// `reachable_with_recovery`.
     #[serde(default = "default_max_load")]
@@ -353,6 +380,8 @@ impl Default for GraduationConfig {
             total_credits: default_total_credits(),
             subject_credits: default_subject_credits(),
             subject_credits_by_grade: BTreeMap::new(),
+            cohorts: BTreeMap::new(),
+            pathways: BTreeMap::new(),
             max_load_per_year: default_max_load(),
             normal_load_per_year: default_normal_load(),
         }
@@ -865,6 +894,21 @@ impl Config {
                 "privacy.{key} = {text:?}: expected octal permissions such as \"0600\", with no write permission for the group or others"
             )));
         }
+        for (kind, overrides) in [
+            ("cohorts", &self.graduation.cohorts),
+            ("pathways", &self.graduation.pathways),
+        ] {
+            for (name, over) in overrides {
+                let valid = |c: f64| c.is_finite() && c >= 0.0;
+                let negative = over.total_credits.is_some_and(|t| !valid(t))
+                    || over.subject_credits.values().any(|c| !valid(*c));
+                if negative {
+                    return Err(bad(format!(
+                        "graduation.{kind}.{name:?}: credits must be numbers ≥ 0"
+                    )));
+                }
+            }
+        }
         for key in &self.recovery.seat_order {
             if !SEAT_ORDER_KEYS.contains(&key.as_str()) {
                 return Err(bad(format!(
@@ -1010,19 +1054,41 @@ impl Config {
         }
     }
 
-    /// Credits expected in a required subject by the start of `grade`:
-    /// `graduation.subject_credits_by_grade`, else the subject's requirement pro rata by the
+    /// The requirements of a student of `cohort` on `pathway`: `[graduation]`, then the
+    /// cohort's override, then the pathway's (a pathway the config does not name changes
+    /// nothing).
+    pub fn requirements(&self, cohort: Option<i32>, pathway: Option<&str>) -> Requirements {
+        let mut requirements = Requirements {
+            total_credits: self.graduation.total_credits,
+            subject_credits: self.graduation.subject_credits.clone(),
+        };
+        let overrides = [
+            cohort.and_then(|c| self.graduation.cohorts.get(&c.to_string())),
+            pathway.and_then(|p| self.graduation.pathways.get(p)),
+        ];
+        for over in overrides.into_iter().flatten() {
+            if let Some(total) = over.total_credits {
+                requirements.total_credits = total;
+            }
+            for (subject, credits) in &over.subject_credits {
+                requirements
+                    .subject_credits
+                    .insert(subject.clone(), *credits);
+            }
+        }
+        requirements
+            .subject_credits
+            .retain(|_, credits| *credits > 0.0);
+        requirements
+    }
+
+    /// Credits expected in a required subject (`required` credits to graduate) by the start
+    /// of `grade`: `graduation.subject_credits_by_grade`, else the requirement pro rata by the
     /// years completed (`grade` − 9 of four), in whole credits.
-    pub fn expected_subject_credits(&self, subject: &str, grade: i32) -> f64 {
+    pub fn expected_subject_credits(&self, subject: &str, required: f64, grade: i32) -> f64 {
         if let Some(by_grade) = self.graduation.subject_credits_by_grade.get(subject) {
             return by_grade.get(&grade.to_string()).copied().unwrap_or(0.0);
         }
-        let required = self
-            .graduation
-            .subject_credits
-            .get(subject)
-            .copied()
-            .unwrap_or(0.0);
         let years = f64::from((grade - 9).clamp(0, 4));
         (required * years / 4.0).floor()
     }

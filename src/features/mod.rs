@@ -38,6 +38,9 @@ pub struct FeatureRun {
     pub ignored: Vec<crate::ingest::quality::IgnoredRows>,
     /// The course records behind the recovery plans.
     pub courses: CourseRecords,
+    /// Each student's diploma pathway (students.csv `pathway`), by table row: for the
+    /// graduation requirements of the plans, never a feature.
+    pub pathways: Vec<Option<String>>,
 }
 
 /// The course records the recovery plans read. At a million students they are about a
@@ -173,6 +176,7 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
     // One chunk per column: the output stages read students by row (in risk order), which
     // is a search through the chunks otherwise.
     table.rechunk_mut_par();
+    let pathways = pathways_by_row(&table, &data.students)?;
     Ok(FeatureRun {
         as_of,
         school_year,
@@ -186,7 +190,21 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
             courses_this_year,
             course_credits,
         },
+        pathways,
     })
+}
+
+/// The students' pathways (students.csv `pathway`, blank: none) in the table's row order.
+fn pathways_by_row(table: &DataFrame, students: &DataFrame) -> Result<Vec<Option<String>>> {
+    let ids = crate::ingest::columns::texts(students.column("student_id")?)?;
+    let values = crate::ingest::columns::texts(students.column("pathway")?)?;
+    let of: FxHashMap<&str, &str> = ids
+        .zip(values)
+        .filter_map(|(id, p)| Some((id?, p.map(str::trim).filter(|p| !p.is_empty())?)))
+        .collect();
+    Ok(crate::ingest::columns::texts(table.column("student_id")?)?
+        .map(|id| id.and_then(|id| of.get(id)).map(|p| p.to_string()))
+        .collect())
 }
 
 /// Per student: the credits of this year's courses whose own term has ended (expected by

@@ -167,6 +167,7 @@ pub(crate) fn students_typed() -> Vec<Expr> {
         col("sped"),
         col("econ_disadvantaged"),
         col("counselor"),
+        col("pathway"),
     ]
 }
 

@@ -12,7 +12,7 @@ use rustc_hash::FxHashMap;
 
 use polars::prelude::*;
 
-use crate::config::Config;
+use crate::config::{Config, Requirements};
 use crate::features::FeatureRun;
 use crate::io::error::Result;
 use crate::io::text::{push_short_number, short_number};
@@ -137,8 +137,38 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
         .collect();
     let mut plans = vec![Plan::default(); table.height()];
 
-    // Credits earned per student and subject area: one column per area, in table order.
-    let required: Vec<&String> = config.graduation.subject_credits.keys().collect();
+    // Each student's requirements ([`Config::requirements`]): by cohort and pathway, so few
+    // distinct ones, each kept once.
+    let cohort_years = table.column("cohort_year")?.i32()?;
+    let mut distinct: Vec<Requirements> = Vec::new();
+    let mut index_of: HashMap<(Option<i32>, Option<&str>), usize> = HashMap::new();
+    let requirement_of: Vec<usize> = (0..table.height())
+        .map(|row| {
+            let key = (
+                cohort_years.get(row),
+                run.pathways.get(row).and_then(|p| p.as_deref()),
+            );
+            *index_of.entry(key).or_insert_with(|| {
+                distinct.push(config.requirements(key.0, key.1));
+                distinct.len() - 1
+            })
+        })
+        .collect();
+    let requirements = |row: usize| &distinct[requirement_of[row]];
+
+    // Credits earned per student and subject area: one column per subject any requirement
+    // names, then electives, in table order.
+    let mut named: std::collections::BTreeSet<&String> =
+        config.graduation.subject_credits.keys().collect();
+    for over in config
+        .graduation
+        .cohorts
+        .values()
+        .chain(config.graduation.pathways.values())
+    {
+        named.extend(over.subject_credits.keys());
+    }
+    let required: Vec<&String> = named.into_iter().collect();
     let mut areas: Vec<String> = required.iter().map(|s| s.to_string()).collect();
     areas.push("electives".into());
     // A course's area as its index in `areas` (electives last): numbers, not text, per row.
@@ -199,21 +229,15 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
             .map(|k| earned_columns[k][row])
             .unwrap_or(0.0)
     };
-    let required_core: f64 = config.graduation.subject_credits.values().sum();
-    let elective_required = (config.graduation.total_credits - required_core).max(0.0);
-    let required_by_area: Vec<f64> = config
-        .graduation
-        .subject_credits
-        .values()
-        .copied()
-        .chain(std::iter::once(elective_required))
-        .collect();
-    let required_text: Vec<String> = required_by_area.iter().map(|r| short_number(*r)).collect();
     let grade_levels = table.column("grade_level")?.i32()?;
     for (row, plan) in plans.iter_mut().enumerate() {
+        let student = requirements(row);
         if let Some(grade) = grade_levels.get(row) {
             for (k, subject) in required.iter().enumerate() {
-                let expected = config.expected_subject_credits(subject, grade);
+                let Some(&needed) = student.subject_credits.get(subject.as_str()) else {
+                    continue;
+                };
+                let expected = config.expected_subject_credits(subject, needed, grade);
                 let earned = earned_columns[k][row];
                 if earned + 1e-9 < expected {
                     plan.required_subject_shortfall += expected - earned;
@@ -225,17 +249,26 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
                 }
             }
         }
+        // The student's required subjects, then electives: every other subject's credits.
         let mut text = String::with_capacity(64);
-        for (k, area) in areas.iter().enumerate() {
-            if k > 0 {
-                text.push_str(", ");
-            }
-            text.push_str(area);
+        let mut electives = earned_columns[required.len()][row];
+        for (k, subject) in required.iter().enumerate() {
+            let Some(&needed) = student.subject_credits.get(subject.as_str()) else {
+                electives += earned_columns[k][row];
+                continue;
+            };
+            text.push_str(subject);
             text.push(' ');
             push_short_number(&mut text, earned_columns[k][row]);
             text.push('/');
-            text.push_str(&required_text[k]);
+            push_short_number(&mut text, needed);
+            text.push_str(", ");
         }
+        let core: f64 = student.subject_credits.values().sum();
+        text.push_str("electives ");
+        push_short_number(&mut text, electives);
+        text.push('/');
+        push_short_number(&mut text, (student.total_credits - core).max(0.0));
         plan.credits_by_subject = text;
     }
     // Failed courses to recover: subjects still short of credits first, then most recent.
@@ -281,7 +314,7 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
                 continue;
             }
             // An elective failure counts only toward the total: listed apart.
-            if !config.graduation.subject_credits.contains_key(subject) {
+            if !requirements(row).subject_credits.contains_key(subject) {
                 plans[row].elective_failures.push(format!(
                     "{course} ({subject}, {} cr, {})",
                     short_number(missing),
@@ -289,8 +322,7 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
                 ));
                 continue;
             }
-            let short_of_credits = config
-                .graduation
+            let short_of_credits = requirements(row)
                 .subject_credits
                 .get(subject)
                 .is_some_and(|required| earned_in(row, subject) < *required);
@@ -459,15 +491,18 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
             + in_progress[row]
             + config.graduation.normal_load_per_year * f64::from(years_left);
         plan.projected_deficit =
-            (config.graduation.total_credits - plan.projected_credits).max(0.0);
+            (requirements(row).total_credits - plan.projected_credits).max(0.0);
         // What is still needed, and whether the years and recovery terms left can hold it.
         let earned_now = credits_earned.get(row).unwrap_or(0.0) + in_progress[row];
-        plan.credits_needed = (config.graduation.total_credits - earned_now).max(0.0);
+        let student = requirements(row);
+        plan.credits_needed = (student.total_credits - earned_now).max(0.0);
         let years = f64::from(years_left);
         let mut overflow = 0.0;
         let mut subjects_within_regular = true;
         for (k, subject) in required.iter().enumerate() {
-            let required_credits = config.graduation.subject_credits[subject.as_str()];
+            let Some(&required_credits) = student.subject_credits.get(subject.as_str()) else {
+                continue;
+            };
             let have = earned_in(row, subject) + in_progress_subject[row * required.len() + k];
             let need = (required_credits - have).max(0.0);
             if need > 1e-9 {

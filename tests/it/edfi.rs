@@ -66,12 +66,12 @@ fn the_fixture_interchanges_round_trip_file_by_file() {
     // fills them from enrollment.csv.
     assert_eq!(
         read(&out, "students.csv"),
-        "student_id,first_name,last_name,school_id,grade_level,school_name,birth_date,cohort_year,gender,race_ethnicity,ell,sped,econ_disadvantaged,counselor\n\
-         100001,Ana,Lopez,,,,2010-03-04,2029,F,Hispanic or Latino,Y,N,Y,\n\
-         100002,Ben,Okafor,,,,2009-05-06,,,,,,,\n\
-         100003,Chloé,Martin,,,,2008-01-02,,M,White,N,Y,N,\n\
-         100004,Dev,Patel,,,,2012-07-08,,,,,,,\n\
-         100005,Eve,Stone,,,,2009-11-30,,,,,,,\n"
+        "student_id,first_name,last_name,school_id,grade_level,school_name,birth_date,cohort_year,gender,race_ethnicity,ell,sped,econ_disadvantaged,counselor,pathway\n\
+         100001,Ana,Lopez,,,,2010-03-04,2029,F,Hispanic or Latino,Y,N,Y,,\n\
+         100002,Ben,Okafor,,,,2009-05-06,,,,,,,,\n\
+         100003,Chloé,Martin,,,,2008-01-02,,M,White,N,Y,N,,\n\
+         100004,Dev,Patel,,,,2012-07-08,,,,,,,,\n\
+         100005,Eve,Stone,,,,2009-11-30,,,,,,,,\n"
     );
     // StudentSchoolAssociation: 100009 (not in Student.xml) rejected; 100003's prior span
     // with an Ungraded level keeps its dates, its grade blank (unmapped).

@@ -377,3 +377,66 @@ fn a_geometry_recovery_does_not_clear_algebra_i() {
     );
     assert_eq!(open, Some(1.0));
 }
+
+/// Requirements by cohort and pathway: the class of 2026 needs 4 science credits, and a
+/// student on the `career` pathway needs 22 credits in all and no social studies. 0004 (grade
+/// 12, cohort 2026) is measured against the class's requirements, and on the pathway against
+/// the pathway's.
+#[test]
+fn a_cohort_requirement_and_a_pathway_change_what_a_student_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    common::fixture(dir.path());
+    let mut config = config();
+    config.graduation.cohorts.insert(
+        "2026".into(),
+        ews::config::RequirementOverride {
+            total_credits: None,
+            subject_credits: [("SCI".to_string(), 4.0)].into_iter().collect(),
+        },
+    );
+    config.graduation.pathways.insert(
+        "career".into(),
+        ews::config::RequirementOverride {
+            total_credits: Some(22.0),
+            subject_credits: [("SOC".to_string(), 0.0)].into_iter().collect(),
+        },
+    );
+    let plan_of = |config: &ews::config::Config| {
+        let data = common::load(dir.path(), config, None);
+        let run = ews::features::compute(&data, config).unwrap();
+        plans(&run, config).unwrap().remove(3)
+    };
+    // 0004 has no credits: the class of 2026 needs SCI 4 (3 expected by the start of grade
+    // 12, pro rata), the others as the default.
+    let class = plan_of(&config);
+    assert_eq!(
+        class.credits_by_subject,
+        "ELA 0/4, MATH 0/3, SCI 0/4, SOC 0/3, electives 0/10"
+    );
+    assert_eq!(
+        class.subjects_behind,
+        ["ELA 0/3", "MATH 0/2", "SCI 0/3", "SOC 0/2"]
+    );
+    assert_eq!(class.credits_needed, 24.0);
+    // On the career pathway: 22 in all, SOC no longer required (its credits are electives).
+    let students = std::fs::read_to_string(dir.path().join("students.csv")).unwrap();
+    let mut lines = students.lines();
+    let mut text = format!("{},pathway\n", lines.next().unwrap());
+    for line in lines {
+        let pathway = if line.starts_with("0004,") {
+            "career"
+        } else {
+            ""
+        };
+        text += &format!("{line},{pathway}\n");
+    }
+    std::fs::write(dir.path().join("students.csv"), text).unwrap();
+    let career = plan_of(&config);
+    assert_eq!(
+        career.credits_by_subject,
+        "ELA 0/4, MATH 0/3, SCI 0/4, electives 0/11"
+    );
+    assert_eq!(career.subjects_behind, ["ELA 0/3", "MATH 0/2", "SCI 0/3"]);
+    assert_eq!(career.credits_needed, 22.0);
+    assert_eq!(career.subjects_needed, ["ELA 4", "MATH 3", "SCI 4"]);
+}
