@@ -56,9 +56,6 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
         log::warn!("{warning}");
         warnings.push(warning);
     }
-    let audit = stages.time("equity", || {
-        referral_audit(&run.table, &scored, labels.as_deref(), config)
-    })?;
     let calibration = labels.as_ref().map(|labels| {
         let (risks, known): (Vec<f64>, Vec<bool>) = scored
             .iter()
@@ -67,6 +64,10 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
         crate::model::metrics::calibration_table(&risks, &known)
     });
     let plans = stages.time("plans", || crate::outputs::recovery::plans(&run, config))?;
+    let audit = stages.time("equity", || {
+        let seats = seat_allocation(&run.table, &scored, &plans, config)?;
+        referral_audit(&run.table, &scored, labels.as_deref(), &seats, config)
+    })?;
     // So are the course records: the output stages read the feature table and the plans.
     drop(std::mem::take(&mut run.courses));
     let (students, change_rows, changes) = stages.time("changes", || {
@@ -296,10 +297,39 @@ fn changes_since(
 
 /// The equity audit of a score run: who is referred, by group, and with outcomes (a
 /// backtest snapshot) how well the referral works for each group.
+/// The recovery seats of the run, by table row (the counselor files' `within_capacity`), for
+/// the equity audit.
+fn seat_allocation(
+    table: &polars::prelude::DataFrame,
+    scored: &[score::ScoredStudent],
+    plans: &[crate::outputs::recovery::Plan],
+    config: &Config,
+) -> Result<Vec<Option<bool>>> {
+    let schools = table.column("school_id")?.str()?;
+    let ids = table.column("student_id")?.str()?;
+    let school_ids: Vec<&str> = scored
+        .iter()
+        .map(|s| schools.get(s.row).unwrap_or(""))
+        .collect();
+    let student_ids: Vec<&str> = scored
+        .iter()
+        .map(|s| ids.get(s.row).unwrap_or(""))
+        .collect();
+    let lists =
+        crate::outputs::recovery::seat_lists(scored, plans, &school_ids, &student_ids, config);
+    Ok(crate::outputs::recovery::seats_by_row(
+        &lists,
+        scored,
+        table.height(),
+        config,
+    ))
+}
+
 fn referral_audit(
     table: &polars::prelude::DataFrame,
     scored: &[score::ScoredStudent],
     labels: Option<&[Option<bool>]>,
+    seats: &[Option<bool>],
     config: &Config,
 ) -> Result<Vec<crate::model::equity::GroupAudit>> {
     let groups = crate::model::equity::group_columns(table)?;
@@ -309,6 +339,7 @@ fn referral_audit(
             groups: std::array::from_fn(|a| groups[a].get(s.row)),
             risk: s.risk,
             label: labels.and_then(|l| l[s.row]),
+            seat: seats[s.row],
         })
         .collect();
     Ok(crate::model::equity::audit(

@@ -41,11 +41,14 @@ pub struct Rates {
     pub false_positive_rate: Option<f64>,
     pub false_negative_rate: Option<f64>,
     pub auc_roc: Option<f64>,
+    /// The share of the group's credit-recovery candidates given a recovery seat
+    /// (`within_capacity`); `None` without candidates (and in training and evaluation).
+    pub seat_rate: Option<f64>,
 }
 
 impl Rates {
     /// (name, value) pairs, in report order.
-    fn named(&self) -> [(&'static str, Option<f64>); 6] {
+    fn named(&self) -> [(&'static str, Option<f64>); 7] {
         [
             ("base_rate", self.base_rate),
             ("selection_rate", self.selection_rate),
@@ -53,6 +56,7 @@ impl Rates {
             ("false_positive_rate", self.false_positive_rate),
             ("false_negative_rate", self.false_negative_rate),
             ("auc_roc", self.auc_roc),
+            ("seat_rate", self.seat_rate),
         ]
     }
 }
@@ -78,6 +82,8 @@ pub struct Student<'a> {
     pub groups: [Option<&'a str>; ATTRIBUTES.len()],
     pub risk: f64,
     pub label: Option<bool>,
+    /// For a credit-recovery candidate, whether a seat is theirs; `None` for the others.
+    pub seat: Option<bool>,
 }
 
 /// The demographic values of each row of a feature table, column by column.
@@ -143,6 +149,7 @@ pub fn audit(students: &[Student], threshold: f64, min_group_size: usize) -> Vec
                         reference.false_negative_rate,
                     ),
                     auc_roc: ratio(r.auc_roc, reference.auc_roc),
+                    seat_rate: ratio(r.seat_rate, reference.seat_rate),
                 };
                 row.flagged = row
                     .ratios
@@ -164,8 +171,11 @@ fn share(part: usize, whole: usize) -> Option<f64> {
 
 fn rates(members: &[&Student], threshold: f64) -> Rates {
     let selected = members.iter().filter(|s| s.risk >= threshold).count();
+    let candidates = members.iter().filter(|s| s.seat.is_some()).count();
+    let seated = members.iter().filter(|s| s.seat == Some(true)).count();
     let mut rates = Rates {
         selection_rate: share(selected, members.len()),
+        seat_rate: share(seated, candidates),
         ..Rates::default()
     };
     let labelled: Vec<(&&Student, bool)> = members
@@ -237,7 +247,14 @@ pub fn markdown(rows: &[GroupAudit], threshold: f64, min_group_size: usize) -> S
             .unwrap_or_else(|| "-".into())
     };
     for g in rows {
-        let rates: Vec<String> = g.rates.named().iter().map(|(_, v)| number(*v)).collect();
+        // The seat rate is a run's (the counselor files' seats), not the model's.
+        let rates: Vec<String> = g
+            .rates
+            .named()
+            .iter()
+            .filter(|(name, _)| *name != "seat_rate")
+            .map(|(_, v)| number(*v))
+            .collect();
         text.push_str(&format!(
             "| {} | {} | {} | {} | {} |\n",
             g.attribute,
@@ -290,6 +307,7 @@ mod tests {
             groups: [Some(gender), None, None, None, None],
             risk,
             label: Some(label),
+            seat: None,
         }
     }
 
@@ -350,16 +368,48 @@ mod tests {
                 groups: [Some("F"), None, None, None, None],
                 risk: 0.7,
                 label: None,
+                seat: None,
             },
             Student {
                 groups: [Some("F"), None, None, None, None],
                 risk: 0.1,
                 label: None,
+                seat: None,
             },
         ];
         let rows = audit(&students, 0.5, 1);
         assert_eq!(rows[0].rates.selection_rate, Some(0.5));
         assert_eq!(rows[0].rates.precision, None);
         assert_eq!(rows[0].ratios.selection_rate, Some(1.0));
+    }
+
+    #[test]
+    fn the_seat_rate_is_the_share_of_a_groups_candidates_given_a_seat() {
+        let seat = |gender, seat| Student {
+            groups: [Some(gender), None, None, None, None],
+            risk: 0.1,
+            label: None,
+            seat,
+        };
+        // F: 2 candidates, 1 seated, 1 not a candidate; M: 2 candidates, both seated.
+        let students = vec![
+            seat("F", Some(true)),
+            seat("F", Some(false)),
+            seat("F", None),
+            seat("M", Some(true)),
+            seat("M", Some(true)),
+        ];
+        let rows = audit(&students, 0.5, 1);
+        let f = rows.iter().find(|r| r.group == "F").unwrap();
+        let m = rows.iter().find(|r| r.group == "M").unwrap();
+        assert_eq!(f.rates.seat_rate, Some(0.5));
+        assert_eq!(m.rates.seat_rate, Some(1.0));
+        // F is the larger group, the reference: 1.0 / 0.5.
+        assert_eq!(m.ratios.seat_rate, Some(2.0));
+        assert!(
+            m.flagged.contains(&"seat_rate".to_string()),
+            "{:?}",
+            m.flagged
+        );
     }
 }

@@ -198,6 +198,7 @@ pub fn evaluate(
             groups: std::array::from_fn(|a| groups[a].get(i)),
             risk: probabilities[i],
             label: labels.labels[i],
+            seat: None,
         })
         .collect();
     let threshold = config.tiers.medium;

@@ -46,6 +46,7 @@ impl ModelCard {
                 groups: std::array::from_fn(|a| groups[a].get(r)),
                 risk,
                 label: Some(label),
+                seat: None,
             })
             .collect();
         Ok(ModelCard {

@@ -236,31 +236,22 @@ pub fn write_school_files(
         number_column("credits_earned")?,
     );
 
-    // Each school's candidates and prevention list, as rows of `scored` (in risk order).
-    let mut candidates: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    // Each school's candidates (in seat order) and prevention list (in risk order), as rows
+    // of `scored`.
+    let school_ids: Vec<&str> = (0..scored.len())
+        .map(|i| school.get(i).unwrap_or(""))
+        .collect();
+    let student_ids: Vec<&str> = (0..scored.len())
+        .map(|i| ids.get(i).unwrap_or(""))
+        .collect();
+    let candidates = recovery::seat_lists(scored, plans, &school_ids, &student_ids, config);
     let mut prevention: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, s) in scored.iter().enumerate() {
-        let school_id = school.get(i).unwrap_or("").to_string();
-        let plan = &plans[s.row];
         // Every school gets both files, an empty one with a header only.
-        let to_recover = candidates.entry(school_id.clone()).or_default();
-        if recovery::is_candidate(plan) {
-            to_recover.push(i);
+        let list = prevention.entry(school_ids[i].to_string()).or_default();
+        if recovery::is_prevention(s.risk, &plans[s.row], config) {
+            list.push(i);
         }
-        let to_prevent = prevention.entry(school_id).or_default();
-        if recovery::is_prevention(s.risk, plan, config) {
-            to_prevent.push(i);
-        }
-    }
-    for list in candidates.values_mut() {
-        list.sort_by(|&a, &b| {
-            let claim = |i: usize| recovery::SeatClaim {
-                plan: &plans[scored[i].row],
-                risk: scored[i].risk,
-                student_id: ids.get(i).unwrap_or(""),
-            };
-            recovery::seat_order(&claim(a), &claim(b), config)
-        });
     }
     let who = |rank: usize, i: usize| -> Vec<String> {
         let s = &scored[i];
@@ -288,7 +279,6 @@ pub fn write_school_files(
 
     let mut counts = SchoolCounts::default();
     for (school_id, list) in &candidates {
-        let seats = config.recovery.seats_by_school.get(school_id);
         let rows = list.iter().enumerate().map(|(k, &i)| {
             let rank = k + 1;
             let plan = &plans[scored[i].row];
@@ -303,7 +293,7 @@ pub fn write_school_files(
                 plan.courses_made_up.join("; "),
                 plan.courses_at_risk.join("; "),
                 change(i),
-                if seats.is_none_or(|s| rank <= *s) {
+                if recovery::within_capacity(school_id, rank, config) {
                     "yes"
                 } else {
                     "no"

@@ -40,6 +40,64 @@ pub struct SeatClaim<'a> {
     pub student_id: &'a str,
 }
 
+/// Each school's credit-recovery candidates in seat order: indices of `scored` (in rank
+/// order), grouped by school id (`schools[i]` is the school of `scored[i]`, `ids[i]` its
+/// student id). A school with students but no candidate has an empty list.
+pub fn seat_lists(
+    scored: &[crate::model::score::ScoredStudent],
+    plans: &[Plan],
+    schools: &[&str],
+    ids: &[&str],
+    config: &Config,
+) -> std::collections::BTreeMap<String, Vec<usize>> {
+    let mut lists: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+    for (i, s) in scored.iter().enumerate() {
+        let list = lists.entry(schools[i].to_string()).or_default();
+        if is_candidate(&plans[s.row]) {
+            list.push(i);
+        }
+    }
+    for list in lists.values_mut() {
+        list.sort_by(|&a, &b| {
+            let claim = |i: usize| SeatClaim {
+                plan: &plans[scored[i].row],
+                risk: scored[i].risk,
+                student_id: ids[i],
+            };
+            seat_order(&claim(a), &claim(b), config)
+        });
+    }
+    lists
+}
+
+/// Whether a candidate at `rank` (1 = first) of `school`'s seat list gets a seat: within
+/// `recovery.seats_by_school`, or always when the school has no limit.
+pub fn within_capacity(school: &str, rank: usize, config: &Config) -> bool {
+    config
+        .recovery
+        .seats_by_school
+        .get(school)
+        .is_none_or(|seats| rank <= *seats)
+}
+
+/// For each row of the feature table, whether the student is a candidate given a seat
+/// (`Some(true)`), a candidate without one (`Some(false)`), or no candidate (`None`): the
+/// equity audit's seat allocation.
+pub fn seats_by_row(
+    lists: &std::collections::BTreeMap<String, Vec<usize>>,
+    scored: &[crate::model::score::ScoredStudent],
+    rows: usize,
+    config: &Config,
+) -> Vec<Option<bool>> {
+    let mut seats = vec![None; rows];
+    for (school, list) in lists {
+        for (k, &i) in list.iter().enumerate() {
+            seats[scored[i].row] = Some(within_capacity(school, k + 1, config));
+        }
+    }
+    seats
+}
+
 /// The order of a school's candidates for its seats (`recovery.seat_order`, graduation
 /// urgency first): `Less` when `a` comes before `b`. The student id decides the last ties.
 pub fn seat_order(a: &SeatClaim, b: &SeatClaim, config: &Config) -> std::cmp::Ordering {

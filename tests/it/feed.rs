@@ -298,8 +298,8 @@ fn the_manifest_names_every_input_and_output_with_its_hash() {
             "read+validate",
             "features",
             "score",
-            "equity",
             "plans",
+            "equity",
             "changes"
         ]
     );
@@ -423,6 +423,17 @@ fn seats_mark_who_fits_this_term() {
         "{:?}",
         &rows[..5]
     );
+    // The equity audit reports each group's share of candidates given a seat: school 001
+    // seats 5 of its candidates, the other schools all of theirs.
+    let equity = rows_of(&out.join("2026-03-13/equity.csv"));
+    let rates: Vec<f64> = equity
+        .iter()
+        .filter(|r| r["suppressed"] == "false" && !r["seat_rate"].is_empty())
+        .map(|r| r["seat_rate"].parse().unwrap())
+        .collect();
+    assert!(rates.len() > 5, "{rates:?}");
+    assert!(rates.iter().all(|r| (0.0..=1.0).contains(r)), "{rates:?}");
+    assert!(rates.iter().any(|r| *r < 1.0), "{rates:?}");
 }
 
 #[test]
