@@ -64,9 +64,12 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
         crate::model::metrics::calibration_table(&risks, &known)
     });
     let plans = stages.time("plans", || crate::outputs::recovery::plans(&run, config))?;
-    let audit = stages.time("equity", || {
-        let seats = seat_allocation(&run.table, &scored, &plans, config)?;
-        referral_audit(&run.table, &scored, labels.as_deref(), &seats, config)
+    let (audit, seat_lists) = stages.time("equity", || {
+        let lists = seat_lists(&run.table, &scored, &plans, config)?;
+        let seats =
+            crate::outputs::recovery::seats_by_row(&lists, &scored, run.table.height(), config);
+        let audit = referral_audit(&run.table, &scored, labels.as_deref(), &seats, config)?;
+        Ok::<_, EwsError>((audit, lists))
     })?;
     // So are the course records: the output stages read the feature table and the plans.
     drop(std::mem::take(&mut run.courses));
@@ -122,6 +125,7 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
                     &run.table,
                     &scored,
                     &plans,
+                    &seat_lists,
                     &change_of,
                     config,
                 )
@@ -297,14 +301,14 @@ fn changes_since(
 
 /// The equity audit of a score run: who is referred, by group, and with outcomes (a
 /// backtest snapshot) how well the referral works for each group.
-/// The recovery seats of the run, by table row (the counselor files' `within_capacity`), for
-/// the equity audit.
-fn seat_allocation(
+/// Each school's candidates in seat order ([`crate::outputs::recovery::seat_lists`]): the
+/// counselor files' order and `within_capacity`, and the equity audit's seat allocation.
+fn seat_lists(
     table: &polars::prelude::DataFrame,
     scored: &[score::ScoredStudent],
     plans: &[crate::outputs::recovery::Plan],
     config: &Config,
-) -> Result<Vec<Option<bool>>> {
+) -> Result<std::collections::BTreeMap<String, Vec<usize>>> {
     let schools = table.column("school_id")?.str()?;
     let ids = table.column("student_id")?.str()?;
     let school_ids: Vec<&str> = scored
@@ -315,12 +319,11 @@ fn seat_allocation(
         .iter()
         .map(|s| ids.get(s.row).unwrap_or(""))
         .collect();
-    let lists =
-        crate::outputs::recovery::seat_lists(scored, plans, &school_ids, &student_ids, config);
-    Ok(crate::outputs::recovery::seats_by_row(
-        &lists,
+    Ok(crate::outputs::recovery::seat_lists(
         scored,
-        table.height(),
+        plans,
+        &school_ids,
+        &student_ids,
         config,
     ))
 }

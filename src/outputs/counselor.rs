@@ -195,13 +195,15 @@ pub struct SchoolCounts {
 /// Writes, for every school with a student, `dir/schools/<name>.csv` (its credit-recovery
 /// candidates, [`recovery::is_candidate`], in seat order: [`recovery::seat_order`]) and
 /// `dir/prevention/<name>.csv` (its students at risk with nothing to recover,
-/// [`recovery::is_prevention`], by risk), named by [`school_file_names`]. `changes` maps
-/// student_id to its change since the last run.
+/// [`recovery::is_prevention`], by risk), named by [`school_file_names`]. `candidates` are the
+/// run's [`recovery::seat_lists`]; `changes` maps student_id to its change since the last
+/// run.
 pub fn write_school_files(
     dir: &Path,
     table: &DataFrame,
     scored: &[ScoredStudent],
     plans: &[Plan],
+    candidates: &BTreeMap<String, Vec<usize>>,
     changes: &HashMap<String, String>,
     config: &Config,
 ) -> Result<SchoolCounts> {
@@ -241,10 +243,6 @@ pub fn write_school_files(
     let school_ids: Vec<&str> = (0..scored.len())
         .map(|i| school.get(i).unwrap_or(""))
         .collect();
-    let student_ids: Vec<&str> = (0..scored.len())
-        .map(|i| ids.get(i).unwrap_or(""))
-        .collect();
-    let candidates = recovery::seat_lists(scored, plans, &school_ids, &student_ids, config);
     let mut prevention: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, s) in scored.iter().enumerate() {
         // Every school gets both files, an empty one with a header only.
@@ -278,7 +276,7 @@ pub fn write_school_files(
     let names = school_file_names(candidates.keys().map(String::as_str));
 
     let mut counts = SchoolCounts::default();
-    for (school_id, list) in &candidates {
+    for (school_id, list) in candidates {
         let rows = list.iter().enumerate().map(|(k, &i)| {
             let rank = k + 1;
             let plan = &plans[scored[i].row];
@@ -304,7 +302,7 @@ pub fn write_school_files(
                 number(Some(plan.projected_deficit), 1),
                 if plan.on_time_reachable { "yes" } else { "no" }.to_string(),
                 number(Some(plan.credits_needed), 1),
-                plan.subjects_needed.join("; "),
+                plan.subjects_needed.clone(),
                 if plan.reachable_with_recovery {
                     "yes"
                 } else {

@@ -153,7 +153,7 @@ pub struct Plan {
     /// Credits still needed to graduate after what is earned and in progress, in total and
     /// per required subject ("ELA 1; MATH 2").
     pub credits_needed: f64,
-    pub subjects_needed: Vec<String>,
+    pub subjects_needed: String,
     /// Whether graduation by the cohort year is still reachable with a full schedule
     /// (`graduation.max_load_per_year`) and the recovery slots left (`recovery.terms`,
     /// `slots_per_term`, `summer_slots`), a required subject taking at most one credit a year
@@ -561,11 +561,16 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
             let Some(&required_credits) = student.subject_credits.get(subject.as_str()) else {
                 continue;
             };
-            let have = earned_in(row, subject) + in_progress_subject[row * required.len() + k];
+            let have = earned_columns[k][row] + in_progress_subject[row * required.len() + k];
             let need = (required_credits - have).max(0.0);
             if need > 1e-9 {
-                plan.subjects_needed
-                    .push(format!("{subject} {}", short_number(need)));
+                // One string per student, not one per subject: every student needs credits.
+                if !plan.subjects_needed.is_empty() {
+                    plan.subjects_needed.push_str("; ");
+                }
+                plan.subjects_needed.push_str(subject);
+                plan.subjects_needed.push(' ');
+                push_short_number(&mut plan.subjects_needed, need);
             }
             // One credit a year of a required subject in the regular schedule; the rest
             // from recovery.

@@ -273,7 +273,7 @@ fn a_senior_short_one_ela_credit_with_24_in_total_needs_recovery() {
     // January 16: S1 (ends 01-31) and S2 (06-15) are recovery terms left: 2 credits.
     let senior = plan_on("2026-01-16");
     assert_eq!(senior.credits_needed, 0.0);
-    assert_eq!(senior.subjects_needed, ["ELA 1"]);
+    assert_eq!(senior.subjects_needed, "ELA 1");
     assert_eq!(senior.projected_deficit, 0.0);
     assert!(!senior.on_time_reachable);
     assert!(senior.reachable_with_recovery);
@@ -438,5 +438,5 @@ fn a_cohort_requirement_and_a_pathway_change_what_a_student_needs() {
     );
     assert_eq!(career.subjects_behind, ["ELA 0/3", "MATH 0/2", "SCI 0/3"]);
     assert_eq!(career.credits_needed, 22.0);
-    assert_eq!(career.subjects_needed, ["ELA 4", "MATH 3", "SCI 4"]);
+    assert_eq!(career.subjects_needed, "ELA 4; MATH 3; SCI 4");
 }
