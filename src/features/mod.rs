@@ -567,7 +567,7 @@ fn unrecovered_failures(open_failures: &DataFrame) -> Result<DataFrame> {
 /// student_id, subject, completion_date.
 pub fn open_failures(credits: &DataFrame, config: &Config) -> Result<DataFrame> {
     let failed = col("credits_earned").lt(col("credits_attempted"));
-    let key = |column: &str| course_key(col(column).cast(DataType::String), config);
+    let key = |column: &str| course_key(col(column), config);
     let failures = credits
         .clone()
         .lazy()
@@ -607,7 +607,7 @@ pub fn open_failures(credits: &DataFrame, config: &Config) -> Result<DataFrame> 
         ],
         UnionArgs::default(),
     )?;
-    let by_course = || [col("student_id").cast(DataType::String), col("__key")];
+    let by_course = || [col("student_id"), col("__key")];
     let retaken = failures
         .clone()
         .join(
@@ -689,7 +689,13 @@ pub fn open_failures(credits: &DataFrame, config: &Config) -> Result<DataFrame> 
 
 /// A course id as the recovery matching sees it: the first course of its
 /// `[recovery.course_equivalents]` group (a key and the ids it lists count for each other).
+/// Coded as the course files' ids are: without equivalences the column itself, so the joins
+/// hash codes, not text.
 fn course_key(course: Expr, config: &Config) -> Expr {
+    if config.recovery.course_equivalents.is_empty() {
+        return course;
+    }
+    let course = course.cast(DataType::String);
     let mut key = course.clone();
     for (first, others) in &config.recovery.course_equivalents {
         for other in others {
@@ -698,7 +704,7 @@ fn course_key(course: Expr, config: &Config) -> Expr {
                 .otherwise(key);
         }
     }
-    key
+    crate::ingest::columns::coded(key)
 }
 
 /// Incidents and suspension days in this school year.

@@ -227,6 +227,18 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
         named.extend(over.subject_credits.keys());
     }
     let required: Vec<&String> = named.into_iter().collect();
+    // Each distinct requirement's credits per subject of `required` (None: not required), so
+    // the loops over students index, not look up.
+    let needed_by_subject: Vec<Vec<Option<f64>>> = distinct
+        .iter()
+        .map(|r| {
+            required
+                .iter()
+                .map(|s| r.subject_credits.get(s.as_str()).copied())
+                .collect()
+        })
+        .collect();
+    let needed_of = |row: usize| &needed_by_subject[requirement_of[row]];
     let mut areas: Vec<String> = required.iter().map(|s| s.to_string()).collect();
     areas.push("electives".into());
     // A course's area as its index in `areas` (electives last): numbers, not text, per row.
@@ -292,7 +304,7 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
         let student = requirements(row);
         if let Some(grade) = grade_levels.get(row) {
             for (k, subject) in required.iter().enumerate() {
-                let Some(&needed) = student.subject_credits.get(subject.as_str()) else {
+                let Some(needed) = needed_of(row)[k] else {
                     continue;
                 };
                 let expected = config.expected_subject_credits(subject, needed, grade);
@@ -311,7 +323,7 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
         let mut text = String::with_capacity(64);
         let mut electives = earned_columns[required.len()][row];
         for (k, subject) in required.iter().enumerate() {
-            let Some(&needed) = student.subject_credits.get(subject.as_str()) else {
+            let Some(needed) = needed_of(row)[k] else {
                 electives += earned_columns[k][row];
                 continue;
             };
@@ -558,7 +570,7 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
         let mut overflow = 0.0;
         let mut subjects_within_regular = true;
         for (k, subject) in required.iter().enumerate() {
-            let Some(&required_credits) = student.subject_credits.get(subject.as_str()) else {
+            let Some(required_credits) = needed_of(row)[k] else {
                 continue;
             };
             let have = earned_columns[k][row] + in_progress_subject[row * required.len() + k];
