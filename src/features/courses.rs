@@ -13,7 +13,7 @@ use rustc_hash::FxHashMap;
 use crate::config::Config;
 use crate::io::error::Result;
 
-/// The courses of a frame of term marks (columns student_id, course_id, term, mark_date), in
+/// The courses of a frame of term marks (columns student_id, course_id, mark_date), in
 /// the order of their first mark in the frame. Each course is a row index into that frame.
 #[derive(Debug, Clone, Default)]
 pub struct CourseMarks {
@@ -21,9 +21,6 @@ pub struct CourseMarks {
     first: Vec<IdxSize>,
     /// Row of the course's latest mark: the latest mark_date (the first in the file on a tie).
     latest: Vec<IdxSize>,
-    /// Whether every mark of the course was given in a semester term (S1, S2…): a half-year
-    /// course, worth half a credit. Marks without a term do not count against it.
-    semester_only: Vec<bool>,
 }
 
 impl CourseMarks {
@@ -32,7 +29,6 @@ impl CourseMarks {
     pub fn of(marks: &DataFrame) -> Result<CourseMarks> {
         let ids = crate::ingest::columns::texts(marks.column("student_id")?)?;
         let course_ids = crate::ingest::columns::texts(marks.column("course_id")?)?;
-        let terms = crate::ingest::columns::texts(marks.column("term")?)?;
         let dates = marks.column("mark_date")?.date()?.physical();
 
         let mut courses = CourseMarks::default();
@@ -45,8 +41,8 @@ impl CourseMarks {
         let mut by_student: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
         let mut student: Option<&str> = None;
         let mut student_courses: Vec<usize> = Vec::new();
-        let rows = ids.zip(course_ids).zip(terms).zip(dates.iter());
-        for (row, (((id, course), term), date)) in rows.enumerate() {
+        let rows = ids.zip(course_ids).zip(dates.iter());
+        for (row, ((id, course), date)) in rows.enumerate() {
             let (Some(id), Some(course), Some(date)) = (id, course, date) else {
                 continue;
             };
@@ -58,7 +54,6 @@ impl CourseMarks {
                 student = Some(id);
             }
             let row = row as IdxSize;
-            let semester = term.is_none_or(|t| t.starts_with('S'));
             let known = student_courses
                 .iter()
                 .copied()
@@ -68,7 +63,6 @@ impl CourseMarks {
                 course_of.push(course);
                 courses.first.push(row);
                 courses.latest.push(row);
-                courses.semester_only.push(semester);
                 dates_of.push((date, date));
                 continue;
             };
@@ -81,7 +75,6 @@ impl CourseMarks {
                 *latest_date = date;
                 courses.latest[k] = row;
             }
-            courses.semester_only[k] &= semester;
         }
         Ok(courses)
     }
@@ -102,11 +95,6 @@ impl CourseMarks {
     /// The latest mark of each course: rows of `marks`, in course order.
     pub fn latest_marks(&self, marks: &DataFrame) -> Result<DataFrame> {
         Ok(marks.take(&IdxCa::from_vec("latest".into(), self.latest.clone()))?)
-    }
-
-    /// Whether each course (in course order) is a semester course.
-    pub fn semester_only(&self) -> &[bool] {
-        &self.semester_only
     }
 
     /// Each course's length, credit and state on `as_of`, from its latest mark in `marks`
@@ -247,7 +235,5 @@ mod tests {
         // 1/BIO: the S1 B is dated after the S2 F. 2/ALG: A and B on the same day.
         assert_eq!(column(&latest, "mark"), ["D", "B", "A"]);
         assert_eq!(column(&first, "mark"), ["C", "F", "A"]);
-        // 2/ALG has a mark without a term, which does not count against a semester course.
-        assert_eq!(courses.semester_only(), [false, true, true]);
     }
 }
