@@ -406,12 +406,8 @@ fn implausible_feeds(
                 true,
                 format!("listed in input.not_exported, yet the file has {rows} rows: remove it from the list (or the rows)"),
             );
-        } else if let Some(name) = crate::contract::ALL_FILES
-            .iter()
-            .map(|s| s.name)
-            .find(|n| *n == file)
-        {
-            quality.not_exported.push(name);
+        } else {
+            quality.not_exported.push(file);
         }
     }
     for file in empty {

@@ -59,6 +59,7 @@ struct StudentIntervention {
     intervention: Option<String>,
 }
 
+#[derive(Clone)]
 struct Intervention {
     class: String,
     begin: Option<String>,
@@ -160,14 +161,7 @@ pub fn read(import: &mut Import, path: &Path) -> Result<u64> {
                     .get("EducationOrganizationReference/EducationOrganizationIdentity/EducationOrganizationId")
                     .unwrap_or_default();
                 if let Some(id) = record.get("@id") {
-                    interventions.insert(
-                        format!("#{id}"),
-                        Intervention {
-                            class: intervention.class.clone(),
-                            begin: intervention.begin.clone(),
-                            end: intervention.end.clone(),
-                        },
-                    );
+                    interventions.insert(format!("#{id}"), intervention.clone());
                 }
                 if let Some(code) = record.get("InterventionIdentificationCode") {
                     interventions.insert(format!("{code}\u{1f}{organization}"), intervention);

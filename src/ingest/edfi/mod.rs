@@ -31,6 +31,7 @@ use std::path::{Path, PathBuf};
 
 use rustc_hash::FxHashSet;
 
+use crate::contract::{self, FileSpec};
 use crate::io::error::{EwsError, Result};
 use descriptors::Descriptors;
 use report::{Output, Reject, Rejects, Report, Section};
@@ -53,23 +54,26 @@ pub const INTERCHANGES: [&str; 10] = [
 
 /// The snapshot's files and the Ed-Fi elements each is made from: a file none of whose
 /// elements the interchanges held is missing.
-pub const SOURCES: [(&str, &[&str]); 9] = [
-    ("students.csv", &["Student"]),
-    ("enrollment.csv", &["StudentSchoolAssociation"]),
-    ("calendar.csv", &["Session", "CalendarDate"]),
-    ("attendance.csv", &["StudentSchoolAttendanceEvent"]),
-    ("period_attendance.csv", &["StudentSectionAttendanceEvent"]),
-    ("grades.csv", &["Grade"]),
-    ("credits.csv", &["CourseTranscript"]),
+pub const SOURCES: [(&FileSpec, &[&str]); 9] = [
+    (&contract::STUDENTS, &["Student"]),
+    (&contract::ENROLLMENT, &["StudentSchoolAssociation"]),
+    (&contract::CALENDAR, &["Session", "CalendarDate"]),
+    (&contract::ATTENDANCE, &["StudentSchoolAttendanceEvent"]),
     (
-        "behavior.csv",
+        &contract::PERIOD_ATTENDANCE,
+        &["StudentSectionAttendanceEvent"],
+    ),
+    (&contract::GRADES, &["Grade"]),
+    (&contract::CREDITS, &["CourseTranscript"]),
+    (
+        &contract::BEHAVIOR,
         &[
             "DisciplineAction",
             "StudentDisciplineIncidentBehaviorAssociation",
         ],
     ),
     (
-        crate::contract::INTERVENTIONS.name,
+        &contract::INTERVENTIONS,
         &["StudentInterventionAssociation"],
     ),
 ];
@@ -312,13 +316,14 @@ pub fn import(xml_dir: &Path, out: &Path, options: &ImportOptions) -> Result<Imp
 
 /// Closes the files, writes what is missing into the report, and the report itself.
 fn finish(mut import: Import, out: &Path) -> Result<Report> {
-    for (file, sources) in SOURCES {
+    for (spec, sources) in SOURCES {
+        let file = spec.name;
         if import.outputs.contains_key(file) {
             continue;
         }
         let elements = sources.join(" or ");
-        let required =
-            [crate::contract::GRADES.name, crate::contract::CREDITS.name].contains(&file);
+        // The files every snapshot has and an export may lack (input.not_exported).
+        let required = crate::config::mapping::NOT_EXPORTABLE.contains(&file);
         let note = if required {
             format!("no {elements} in the interchanges: written with a header only (every snapshot has the file); list it in the config's input.not_exported, and ews reads its features as unknown")
         } else {
@@ -326,11 +331,7 @@ fn finish(mut import: Import, out: &Path) -> Result<Report> {
         };
         import.report.add(Section::Missing, file, 0, &note);
         if required {
-            import.output(if file == crate::contract::GRADES.name {
-                &crate::contract::GRADES
-            } else {
-                &crate::contract::CREDITS
-            })?;
+            import.output(spec)?;
         }
     }
     for (element, consequence) in REFERENCE_SOURCES {

@@ -263,11 +263,7 @@ impl Rejects {
 
     /// Writes the record and counts it in the report under its output file and reason.
     pub fn reject(&mut self, report: &mut Report, reject: Reject) -> Result<()> {
-        let file = reject
-            .file
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
+        let file = super::file_name(reject.file);
         self.out.row(&[
             &file,
             &reject.line.to_string(),
