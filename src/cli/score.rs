@@ -64,12 +64,16 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
         crate::model::metrics::calibration_table(&risks, &known)
     });
     let plans = stages.time("plans", || crate::outputs::recovery::plans(&run, config))?;
-    let (audit, seat_lists) = stages.time("equity", || {
-        let lists = seat_lists(&run.table, &scored, &plans, config)?;
-        let seats =
-            crate::outputs::recovery::seats_by_row(&lists, &scored, run.table.height(), config);
-        let audit = referral_audit(&run.table, &scored, labels.as_deref(), &seats, config)?;
-        Ok::<_, EwsError>((audit, lists))
+    let (audit, seats) = stages.time("equity", || {
+        let seats = seats(&run, &scored, &plans, config)?;
+        let audit = referral_audit(
+            &run.table,
+            &scored,
+            labels.as_deref(),
+            &seats.seated,
+            config,
+        )?;
+        Ok::<_, EwsError>((audit, seats))
     })?;
     // So are the course records: the output stages read the feature table and the plans.
     drop(std::mem::take(&mut run.courses));
@@ -98,6 +102,8 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
         crate::outputs::changes::write_csv(&folder.file("changes.csv"), &change_rows)?;
         summary.changes = changes.clone();
         summary.student_ids = Some(ids.clone());
+        summary.recovery_seats =
+            crate::outputs::feed::seat_summary(&seats.offerings, config.equity.min_group_size);
         crate::outputs::feed::write_summary(&folder.file("summary.json"), &summary)?;
         let mut change_of = crate::outputs::changes::by_student(&change_rows)?;
         if let Some(key) = &pseudonym_key {
@@ -125,7 +131,7 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
                     &run.table,
                     &scored,
                     &plans,
-                    &seat_lists,
+                    &seats,
                     &change_of,
                     config,
                 )
@@ -206,6 +212,29 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
         candidates.candidates.len(),
         candidates.prevention.values().sum::<usize>()
     );
+    let seated = seats.seated.iter().filter(|s| **s == Some(true)).count();
+    if !config.recovery.seats.is_empty() || !config.recovery.seats_by_school.is_empty() {
+        say!("  recovery seats: {seated} candidates given a seat");
+    }
+    for o in &seats.offerings {
+        say!(
+            "    {} ({}{}): {} of {} seats given, {} candidates wanting{}",
+            o.name,
+            o.session,
+            o.school_id
+                .as_deref()
+                .map(|_| ", one school")
+                .unwrap_or(", all schools"),
+            o.given,
+            o.seats,
+            o.wanting,
+            if o.ended {
+                " (its session has ended)"
+            } else {
+                ""
+            }
+        );
+    }
     match &changes {
         Some(c) => say!(
             "changes since {} ({}): {} new candidates, {} no longer candidates, {} tier up, {} tier down, {} left the district",
@@ -301,14 +330,15 @@ fn changes_since(
 
 /// The equity audit of a score run: who is referred, by group, and with outcomes (a
 /// backtest snapshot) how well the referral works for each group.
-/// Each school's candidates in seat order ([`crate::outputs::recovery::seat_lists`]): the
-/// counselor files' order and `within_capacity`, and the equity audit's seat allocation.
-fn seat_lists(
-    table: &polars::prelude::DataFrame,
+/// The run's recovery seats ([`crate::outputs::recovery::seats`]): the counselor files' order
+/// and `within_capacity`, and the equity audit's seat allocation.
+fn seats(
+    run: &features::FeatureRun,
     scored: &[score::ScoredStudent],
     plans: &[crate::outputs::recovery::Plan],
     config: &Config,
-) -> Result<std::collections::BTreeMap<String, Vec<usize>>> {
+) -> Result<crate::outputs::recovery::Seats> {
+    let table = &run.table;
     let schools = table.column("school_id")?.str()?;
     let ids = table.column("student_id")?.str()?;
     let school_ids: Vec<&str> = scored
@@ -319,11 +349,13 @@ fn seat_lists(
         .iter()
         .map(|s| ids.get(s.row).unwrap_or(""))
         .collect();
-    Ok(crate::outputs::recovery::seat_lists(
+    Ok(crate::outputs::recovery::seats(
         scored,
         plans,
         &school_ids,
         &student_ids,
+        table.height(),
+        (run.as_of, run.school_year),
         config,
     ))
 }

@@ -489,12 +489,14 @@ impl PrivacyConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecoveryConfig {
-    /// Seats per school this term (school_id = seats); the first candidates of a school's list
-    /// (in `seat_order`) up to its seats are `within_capacity`. A school not listed has no
-    /// limit.
+    /// Students of a school given a recovery seat, at most (school_id = seats): the first of
+    /// its candidates in `seat_order` up to the limit are `within_capacity`; with `seats`, its
+    /// candidates share out the offerings' places within the limit. A school not listed has
+    /// no limit.
     #[serde(default)]
     pub seats_by_school: BTreeMap<String, usize>,
-    /// The order in which a school's candidates get its seats, by graduation urgency: each key
+    /// The order in which candidates get seats (across the district; a school's list is that
+    /// order restricted to the school), by graduation urgency: each key
     /// decides the ties of the ones before it; the student id decides the last ties.
     /// `cohort_year` (closest graduation first), `required_subject_shortfall` (credits short
     /// in required subjects against what is expected by now, most first),
@@ -515,6 +517,65 @@ pub struct RecoveryConfig {
     /// a pass of any of them recovers a failure of another.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub course_equivalents: BTreeMap<String, Vec<String>>,
+    /// Recovery courses and sessions with their seats (`[recovery.seats.<name>]`). When any
+    /// is given, a candidate's seats are places in them ([`crate::outputs::recovery::allocate`]):
+    /// a candidate is `within_capacity` with at least one.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub seats: BTreeMap<String, SeatOffering>,
+}
+
+/// A recovery course or session and its seats: what it can recover, for whom and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeatOffering {
+    /// Places in it.
+    pub seats: usize,
+    /// Only this school's candidates take its seats; all schools' when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub school_id: Option<String>,
+    /// The recovery term it runs in (one of `recovery.terms`) or `summer`; when absent, the
+    /// next recovery term not yet ended on the as-of date (else the summer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    /// The course it teaches: it recovers a failure of this course or of a course
+    /// `course_equivalents` counts for it, never another course of its subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub course_id: Option<String>,
+    /// Its subject area: without `course_id`, it recovers any failure in the subject; with or
+    /// without, it makes up a shortfall of the subject's credits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+}
+
+/// The session name for the summer in `[recovery.seats]`.
+pub const SUMMER_SESSION: &str = "summer";
+
+impl RecoveryConfig {
+    /// The credits a student can recover in a session of `[recovery.seats]`: the summer's
+    /// `summer_slots`, a term's `slots_per_term` (also for an offering naming no session).
+    pub fn session_slots(&self, session: Option<&str>) -> f64 {
+        match session {
+            Some(SUMMER_SESSION) => self.summer_slots,
+            _ => self.slots_per_term,
+        }
+    }
+
+    /// Whether two course ids count for each other in recovery: the same id, or two of one
+    /// `course_equivalents` group (its key and the ids it lists).
+    pub fn same_course(&self, a: &str, b: &str) -> bool {
+        a == b
+            || self
+                .course_group(a)
+                .is_some_and(|g| Some(g) == self.course_group(b))
+    }
+
+    /// The key of the `course_equivalents` group a course id is in, if any.
+    fn course_group(&self, course: &str) -> Option<&str> {
+        self.course_equivalents
+            .iter()
+            .find(|(key, others)| *key == course || others.iter().any(|o| o == course))
+            .map(|(key, _)| key.as_str())
+    }
 }
 
 fn default_recovery_terms() -> Vec<String> {
@@ -533,6 +594,7 @@ impl Default for RecoveryConfig {
             slots_per_term: default_slots_per_term(),
             summer_slots: default_slots_per_term(),
             course_equivalents: BTreeMap::new(),
+            seats: BTreeMap::new(),
         }
     }
 }
@@ -917,7 +979,40 @@ impl Config {
                 )));
             }
         }
+        for (key, value) in [
+            (
+                "graduation.max_load_per_year",
+                self.graduation.max_load_per_year,
+            ),
+            ("recovery.slots_per_term", self.recovery.slots_per_term),
+            ("recovery.summer_slots", self.recovery.summer_slots),
+        ] {
+            if !(value.is_finite() && value >= 0.0) {
+                return Err(bad(format!("{key} = {value}: expected a number ≥ 0")));
+            }
+        }
         let terms = self.term_table();
+        for (name, offering) in &self.recovery.seats {
+            if let Some(session) = &offering.session {
+                if session != SUMMER_SESSION && !self.recovery.terms.contains(session) {
+                    return Err(bad(format!(
+                        "recovery.seats.{name:?}: session {session:?}: expected one of recovery.terms ({}) or \"{SUMMER_SESSION}\"",
+                        self.recovery.terms.join(", ")
+                    )));
+                }
+            }
+            let session = offering.session.as_deref();
+            if self.recovery.session_slots(session) <= 0.0 {
+                return Err(bad(format!(
+                    "recovery.seats.{name:?}: its session has no recovery slots ({} = 0)",
+                    if session == Some(SUMMER_SESSION) {
+                        "recovery.summer_slots"
+                    } else {
+                        "recovery.slots_per_term"
+                    }
+                )));
+            }
+        }
         for term in &self.recovery.terms {
             if !terms.contains_key(term) {
                 return Err(bad(format!(
@@ -1120,6 +1215,39 @@ mod tests {
         };
         let err = config.check(Path::new("x.toml")).unwrap_err().to_string();
         assert!(err.contains("school_year_start"), "{err}");
+    }
+
+    #[test]
+    fn recovery_seats_are_checked_and_equivalent_courses_count_for_each_other() {
+        let refused = |toml: &str| {
+            let config: Config = toml::from_str(toml).unwrap();
+            config.check(Path::new("x.toml")).unwrap_err().to_string()
+        };
+        let err = refused("[recovery.seats.lab]\nseats = 5\nsession = \"Q9\"\n");
+        assert!(
+            err.contains("recovery.seats.\"lab\"") && err.contains("Q9"),
+            "{err}"
+        );
+        let err = refused(
+            "[recovery]\nsummer_slots = 0.0\n[recovery.seats.lab]\nseats = 5\nsession = \"summer\"\n",
+        );
+        assert!(err.contains("recovery.summer_slots"), "{err}");
+        let err = refused("[recovery]\nslots_per_term = -1.0\n");
+        assert!(err.contains("recovery.slots_per_term"), "{err}");
+        // An unknown key of an offering is refused by name when parsed.
+        let err = toml::from_str::<Config>("[recovery.seats.lab]\nseats = 5\nroom = \"B2\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("room"), "{err}");
+
+        let mut recovery = RecoveryConfig::default();
+        recovery
+            .course_equivalents
+            .insert("ALG1".into(), vec!["ALG1-OL".into(), "ALG1-CR".into()]);
+        assert!(recovery.same_course("ALG1-OL", "ALG1-CR"));
+        assert!(recovery.same_course("ALG1", "ALG1-OL"));
+        assert!(recovery.same_course("GEOM", "GEOM"));
+        assert!(!recovery.same_course("GEOM", "ALG1"));
     }
 
     #[test]

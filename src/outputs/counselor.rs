@@ -5,8 +5,9 @@
 //! reads a row: who, how likely and why, then the numbers, then what to do (courses to
 //! recover, courses at risk this year). Every text cell is safe to open in a spreadsheet.
 //!
-//! With `recovery.seats_by_school`, the first candidates up to the school's seats are
-//! `within_capacity`: a seat never goes to a student with nothing to recover.
+//! A candidate given a recovery seat ([`recovery::seats`]: `recovery.seats_by_school`, and the
+//! places of `[recovery.seats]`) is `within_capacity`, with the places in `recovery_seats`: a
+//! seat never goes to a student with nothing to recover.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -20,7 +21,7 @@ use crate::model::score::{in_rank_order, ScoredStudent};
 use crate::outputs::recovery::{self, Plan};
 
 /// Columns of a counselor file, in order.
-pub const COLUMNS: [&str; 29] = [
+pub const COLUMNS: [&str; 30] = [
     "rank",
     "last_name",
     "first_name",
@@ -42,6 +43,7 @@ pub const COLUMNS: [&str; 29] = [
     "courses_at_risk",
     "change_since_last_run",
     "within_capacity",
+    "recovery_seats",
     "credits_by_subject",
     "projected_credits",
     "projected_credit_deficit",
@@ -195,15 +197,15 @@ pub struct SchoolCounts {
 /// Writes, for every school with a student, `dir/schools/<name>.csv` (its credit-recovery
 /// candidates, [`recovery::is_candidate`], in seat order: [`recovery::seat_order`]) and
 /// `dir/prevention/<name>.csv` (its students at risk with nothing to recover,
-/// [`recovery::is_prevention`], by risk), named by [`school_file_names`]. `candidates` are the
-/// run's [`recovery::seat_lists`]; `changes` maps student_id to its change since the last
+/// [`recovery::is_prevention`], by risk), named by [`school_file_names`]. `seats` are the run's
+/// [`recovery::seats`]; `changes` maps student_id to its change since the last
 /// run.
 pub fn write_school_files(
     dir: &Path,
     table: &DataFrame,
     scored: &[ScoredStudent],
     plans: &[Plan],
-    candidates: &BTreeMap<String, Vec<usize>>,
+    seats: &recovery::Seats,
     changes: &HashMap<String, String>,
     config: &Config,
 ) -> Result<SchoolCounts> {
@@ -273,10 +275,10 @@ pub fn write_school_files(
             .cloned()
             .unwrap_or_default()
     };
-    let names = school_file_names(candidates.keys().map(String::as_str));
+    let names = school_file_names(seats.lists.keys().map(String::as_str));
 
     let mut counts = SchoolCounts::default();
-    for (school_id, list) in candidates {
+    for (school_id, list) in &seats.lists {
         let rows = list.iter().enumerate().map(|(k, &i)| {
             let rank = k + 1;
             let plan = &plans[scored[i].row];
@@ -291,12 +293,17 @@ pub fn write_school_files(
                 plan.courses_made_up.join("; "),
                 plan.courses_at_risk.join("; "),
                 change(i),
-                if recovery::within_capacity(school_id, rank, config) {
+                if seats.seated[scored[i].row] == Some(true) {
                     "yes"
                 } else {
                     "no"
                 }
                 .to_string(),
+                seats
+                    .places
+                    .get(&scored[i].row)
+                    .map(|p| p.join("; "))
+                    .unwrap_or_default(),
                 plan.credits_by_subject.clone(),
                 number(Some(plan.projected_credits), 1),
                 number(Some(plan.projected_deficit), 1),

@@ -220,6 +220,47 @@ pub struct Summary {
     pub changes: Option<crate::outputs::changes::ChangeCounts>,
     /// Whether the feed's student ids are pseudonyms, and under which key (its fingerprint).
     pub student_ids: Option<crate::outputs::pseudonym::StudentIds>,
+    /// The use of each `[recovery.seats]` offering (absent without them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub recovery_seats: Vec<SeatSummary>,
+}
+
+/// One `[recovery.seats]` offering in summary.json: its seats, and the candidates given one
+/// and wanting one, suppressed (null) when fewer than `equity.min_group_size` but not none.
+#[derive(Debug, Serialize)]
+pub struct SeatSummary {
+    pub name: String,
+    /// Its school; null for all schools.
+    pub school_id: Option<String>,
+    /// "S2 2026", "summer 2026".
+    pub session: String,
+    /// Whether its session ended before the as-of date (none of its seats given).
+    pub ended: bool,
+    pub seats: usize,
+    pub given: Option<usize>,
+    pub wanting: Option<usize>,
+    pub suppressed: bool,
+}
+
+/// summary.json's [`SeatSummary`] of a run's offerings.
+pub fn seat_summary(
+    offerings: &[crate::outputs::recovery::OfferingUse],
+    min_cell: usize,
+) -> Vec<SeatSummary> {
+    let small = |n: usize| n > 0 && n < min_cell;
+    offerings
+        .iter()
+        .map(|o| SeatSummary {
+            name: o.name.clone(),
+            school_id: o.school_id.clone(),
+            session: o.session.clone(),
+            ended: o.ended,
+            seats: o.seats,
+            given: (!small(o.given)).then_some(o.given),
+            wanting: (!small(o.wanting)).then_some(o.wanting),
+            suppressed: small(o.given) || small(o.wanting),
+        })
+        .collect()
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -293,6 +334,7 @@ pub fn summary(
         tiers,
         changes: None,
         student_ids: None,
+        recovery_seats: Vec::new(),
         schools: schools
             .into_iter()
             .map(|(school_id, (school_name, grades))| {

@@ -6,7 +6,7 @@
 //! Transcript and marks are aggregated by polars; the Rust loops below run over students and
 //! over the few failed or at-risk courses, never over attendance or all transcript rows.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rustc_hash::FxHashMap;
 
@@ -40,62 +40,291 @@ pub struct SeatClaim<'a> {
     pub student_id: &'a str,
 }
 
-/// Each school's credit-recovery candidates in seat order: indices of `scored` (in rank
-/// order), grouped by school id (`schools[i]` is the school of `scored[i]`, `ids[i]` its
-/// student id). A school with students but no candidate has an empty list.
-pub fn seat_lists(
+/// A run's recovery seats: each school's candidates in seat order, and who is given a seat.
+#[derive(Debug, Default)]
+pub struct Seats {
+    /// Each school's credit-recovery candidates in seat order: indices of `scored` (in rank
+    /// order), by school id. A school with students but no candidate has an empty list.
+    pub lists: BTreeMap<String, Vec<usize>>,
+    /// Per row of the feature table: a candidate given a seat (`Some(true)`, the counselor
+    /// files' `within_capacity`), a candidate without one (`Some(false)`), no candidate
+    /// (`None`). The equity audit's seat allocation.
+    pub seated: Vec<Option<bool>>,
+    /// Per row, the places a candidate is given in `[recovery.seats]`, in the order of their
+    /// needs: "Algebra I online (S2 2026): ALG1 Algebra I".
+    pub places: FxHashMap<usize, Vec<String>>,
+    /// The use of each `[recovery.seats]` offering, by name.
+    pub offerings: Vec<OfferingUse>,
+}
+
+/// How one `[recovery.seats]` offering was used by a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OfferingUse {
+    pub name: String,
+    /// Its school; none for all schools.
+    pub school_id: Option<String>,
+    /// Its session, in the school year: "S2 2026", "summer 2026".
+    pub session: String,
+    /// Whether the session ended before the as-of date: then none of its seats is given.
+    pub ended: bool,
+    pub seats: usize,
+    /// Seats given.
+    pub given: usize,
+    /// Candidates with a need it could have met who got no seat for that need (in it or
+    /// elsewhere): the demand its seats did not cover.
+    pub wanting: usize,
+}
+
+/// A `[recovery.seats]` offering as the allocation sees it.
+struct Offering<'a> {
+    name: &'a str,
+    definition: &'a crate::config::SeatOffering,
+    /// Index of its session in the run's sessions.
+    session: usize,
+    /// Open: its session has not ended.
+    open: bool,
+    /// Places left.
+    left: usize,
+}
+
+/// The credit-recovery candidates of a run in seat order ([`seat_order`]), each school's list,
+/// and the seats they are given (`recovery.seats_by_school`, `[recovery.seats]`).
+/// `schools[i]` and `ids[i]` are the school and student id of `scored[i]`; `rows` is the
+/// height of the feature table.
+///
+/// Candidates take seats one by one in seat order across the district (one order: a school's
+/// list is the district's order restricted to it), so a district-wide offering goes to the most
+/// urgent candidates of every school:
+/// - a school at its `seats_by_school` (students given a seat) gives no more;
+/// - without `[recovery.seats]`, a candidate under the school's limit (or of a school without
+///   one) is given a seat;
+/// - with it, each of a candidate's needs, in order ([`NeedKind`]), takes a place in the most
+///   specific open offering that covers it ([`covers`]: its course, then its subject, then
+///   any), of the candidate's school or all schools, with places left, not already the
+///   candidate's, and within the candidate's slots for its session (`slots_per_term`,
+///   `summer_slots`: the credits it recovers count); earliest session, then name, break ties.
+///   A candidate with at least one place is seated.
+pub fn seats(
     scored: &[crate::model::score::ScoredStudent],
     plans: &[Plan],
     schools: &[&str],
     ids: &[&str],
+    rows: usize,
+    when: (chrono::NaiveDate, i32),
     config: &Config,
-) -> std::collections::BTreeMap<String, Vec<usize>> {
-    let mut lists: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
-    for (i, s) in scored.iter().enumerate() {
-        let list = lists.entry(schools[i].to_string()).or_default();
-        if is_candidate(&plans[s.row]) {
+) -> Seats {
+    let (as_of, school_year) = when;
+    let mut district: Vec<usize> = (0..scored.len())
+        .filter(|&i| is_candidate(&plans[scored[i].row]))
+        .collect();
+    let claim = |i: usize| SeatClaim {
+        plan: &plans[scored[i].row],
+        risk: scored[i].risk,
+        student_id: ids[i],
+    };
+    district.sort_by(|&a, &b| seat_order(&claim(a), &claim(b), config));
+    let mut lists: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for school in schools {
+        // Every school gets a list (its files), an empty one without candidates.
+        if !lists.contains_key(*school) {
+            lists.insert(school.to_string(), Vec::new());
+        }
+    }
+    for &i in &district {
+        if let Some(list) = lists.get_mut(schools[i]) {
             list.push(i);
         }
     }
-    for list in lists.values_mut() {
-        list.sort_by(|&a, &b| {
-            let claim = |i: usize| SeatClaim {
-                plan: &plans[scored[i].row],
-                risk: scored[i].risk,
-                student_id: ids[i],
-            };
-            seat_order(&claim(a), &claim(b), config)
+
+    // The sessions of the offerings: a recovery term of this school year with its end, or the
+    // summer (after the school year: never ended on an as-of date inside it).
+    let term_end = |term: &str| {
+        config
+            .term_end(term)
+            .map(|end| config.in_school_year(end, school_year))
+    };
+    let next_term = config
+        .recovery
+        .terms
+        .iter()
+        .filter_map(|t| Some((term_end(t)?, t.as_str())))
+        .filter(|(end, _)| *end > as_of)
+        .min()
+        .map(|(_, t)| t);
+    let mut sessions: Vec<(Option<chrono::NaiveDate>, String)> = Vec::new();
+    let mut offerings: Vec<Offering> = Vec::new();
+    for (name, definition) in &config.recovery.seats {
+        let term = definition
+            .session
+            .as_deref()
+            .or(next_term)
+            .unwrap_or(crate::config::SUMMER_SESSION);
+        let end = (term != crate::config::SUMMER_SESSION)
+            .then(|| term_end(term))
+            .flatten();
+        let label = format!("{term} {school_year}");
+        let session = match sessions.iter().position(|(_, l)| *l == label) {
+            Some(k) => k,
+            None => {
+                sessions.push((end, label));
+                sessions.len() - 1
+            }
+        };
+        let open = end.is_none_or(|end| end > as_of);
+        offerings.push(Offering {
+            name,
+            definition,
+            session,
+            open,
+            left: if open { definition.seats } else { 0 },
         });
     }
-    lists
-}
+    // Preference among the offerings that cover a need, after specificity: the earliest
+    // session (the summer last), then the name.
+    let mut preference: Vec<usize> = (0..offerings.len()).collect();
+    preference.sort_by_key(|&o| {
+        (
+            sessions[offerings[o].session].0.is_none(),
+            sessions[offerings[o].session].0,
+            o,
+        )
+    });
+    let slots: Vec<f64> = sessions
+        .iter()
+        .map(|(end, _)| {
+            config
+                .recovery
+                .session_slots(end.is_none().then_some(crate::config::SUMMER_SESSION))
+        })
+        .collect();
 
-/// Whether a candidate at `rank` (1 = first) of `school`'s seat list gets a seat: within
-/// `recovery.seats_by_school`, or always when the school has no limit.
-pub fn within_capacity(school: &str, rank: usize, config: &Config) -> bool {
-    config
-        .recovery
-        .seats_by_school
-        .get(school)
-        .is_none_or(|seats| rank <= *seats)
-}
-
-/// For each row of the feature table, whether the student is a candidate given a seat
-/// (`Some(true)`), a candidate without one (`Some(false)`), or no candidate (`None`): the
-/// equity audit's seat allocation.
-pub fn seats_by_row(
-    lists: &std::collections::BTreeMap<String, Vec<usize>>,
-    scored: &[crate::model::score::ScoredStudent],
-    rows: usize,
-    config: &Config,
-) -> Vec<Option<bool>> {
-    let mut seats = vec![None; rows];
-    for (school, list) in lists {
-        for (k, &i) in list.iter().enumerate() {
-            seats[scored[i].row] = Some(within_capacity(school, k + 1, config));
+    let mut seated = vec![None; rows];
+    let mut places: FxHashMap<usize, Vec<String>> = FxHashMap::default();
+    let mut given = vec![0usize; offerings.len()];
+    let mut wanting = vec![0usize; offerings.len()];
+    let mut seated_in_school: FxHashMap<&str, usize> = FxHashMap::default();
+    for &i in &district {
+        let row = scored[i].row;
+        let school = schools[i];
+        let count = seated_in_school.entry(school).or_default();
+        let under_limit = config
+            .recovery
+            .seats_by_school
+            .get(school)
+            .is_none_or(|limit| *count < *limit);
+        if !under_limit || offerings.is_empty() {
+            seated[row] = Some(under_limit);
+            *count += usize::from(under_limit);
+            continue;
+        }
+        let mut taken: Vec<usize> = Vec::new();
+        let mut used = vec![0.0; sessions.len()];
+        let mut student_places = Vec::new();
+        let mut wants = vec![false; offerings.len()];
+        for need in &plans[row].needs {
+            let serves = |o: &Offering| {
+                o.open
+                    && o.definition
+                        .school_id
+                        .as_deref()
+                        .is_none_or(|s| s == school)
+            };
+            let best = preference
+                .iter()
+                .copied()
+                .filter(|&o| {
+                    let offering = &offerings[o];
+                    serves(offering)
+                        && offering.left > 0
+                        && !taken.contains(&o)
+                        && used[offering.session] + need.credits <= slots[offering.session] + 1e-9
+                })
+                .filter_map(|o| Some((covers(offerings[o].definition, need, config)?, o)))
+                // The most specific; among equals, the first in preference order.
+                .min_by_key(|(specificity, _)| std::cmp::Reverse(*specificity));
+            match best {
+                Some((_, o)) => {
+                    let offering = &mut offerings[o];
+                    offering.left -= 1;
+                    given[o] += 1;
+                    used[offering.session] += need.credits;
+                    taken.push(o);
+                    student_places.push(format!(
+                        "{} ({}): {}",
+                        offering.name, sessions[offering.session].1, need.label
+                    ));
+                }
+                // Wanting: the offerings that cover the need and that the student could still
+                // take (not theirs yet, within their slots), had they places left.
+                None => {
+                    for (o, offering) in offerings.iter().enumerate() {
+                        if serves(offering)
+                            && !taken.contains(&o)
+                            && used[offering.session] + need.credits
+                                <= slots[offering.session] + 1e-9
+                            && covers(offering.definition, need, config).is_some()
+                        {
+                            wants[o] = true;
+                        }
+                    }
+                }
+            }
+        }
+        for (o, w) in wants.into_iter().enumerate() {
+            wanting[o] += usize::from(w);
+        }
+        seated[row] = Some(!taken.is_empty());
+        if !taken.is_empty() {
+            *count += 1;
+            places.insert(row, student_places);
         }
     }
-    seats
+    for offering in offerings.iter().filter(|o| !o.open) {
+        log::warn!(
+            "recovery.seats.{:?}: its session ({}) ended before the as-of date: none of its seats is given",
+            offering.name,
+            sessions[offering.session].1
+        );
+    }
+    let offerings = offerings
+        .iter()
+        .enumerate()
+        .map(|(o, offering)| OfferingUse {
+            name: offering.name.to_string(),
+            school_id: offering.definition.school_id.clone(),
+            session: sessions[offering.session].1.clone(),
+            ended: !offering.open,
+            seats: offering.definition.seats,
+            given: given[o],
+            wanting: wanting[o],
+        })
+        .collect();
+    Seats {
+        lists,
+        seated,
+        places,
+        offerings,
+    }
+}
+
+/// Whether an offering of `[recovery.seats]` can meet a need, and how specifically (2: the
+/// course itself or one counted for it; 1: the subject; 0: an offering for any course):
+/// - a failed course is met by an offering of that course (or one `course_equivalents` counts
+///   for it), or, naming no course, of its subject or of no subject: never by another course;
+/// - a subject's shortfall, by an offering of the subject (whatever its course), or one naming
+///   neither course nor subject;
+/// - the total's shortfall, by an offering naming neither.
+pub fn covers(offering: &crate::config::SeatOffering, need: &Need, config: &Config) -> Option<u8> {
+    let subject_matches = |s: &String| need.subject.as_ref() == Some(s);
+    match (&need.course_id, &offering.course_id, &offering.subject) {
+        (Some(course), Some(offered), _) => {
+            config.recovery.same_course(offered, course).then_some(2)
+        }
+        (Some(_), None, Some(subject)) => subject_matches(subject).then_some(1),
+        (None, _, Some(subject)) => subject_matches(subject).then_some(1),
+        (None, Some(_), None) => None,
+        (_, None, None) => Some(0),
+    }
 }
 
 /// The order of a school's candidates for its seats (`recovery.seat_order`, graduation
@@ -181,6 +410,39 @@ pub struct Plan {
     /// This year's courses whose latest mark is a D or F, or has fallen by a grade or more
     /// since the first mark of the year: "BIO Biology (SCI, D, falling from B)".
     pub courses_at_risk: Vec<String>,
+    /// What the student needs recovery seats for, in the order seats are sought
+    /// ([`NeedKind`]); empty for a student with nothing to recover.
+    pub needs: Vec<Need>,
+}
+
+/// Something a candidate needs a recovery seat for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Need {
+    pub kind: NeedKind,
+    /// The failed course (none for a shortfall).
+    pub course_id: Option<String>,
+    /// Its subject area (none for the total's shortfall).
+    pub subject: Option<String>,
+    /// The credits recovering it takes of the student's slots in a session: a failure's
+    /// missing credits; a shortfall's, up to one course (1 credit).
+    pub credits: f64,
+    /// How a counselor file names it: "ALG1 Algebra I", "ELA credit", "credits".
+    pub label: String,
+}
+
+/// The kinds of [`Need`], in the order a candidate's seats are sought.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NeedKind {
+    /// A failed course of a required subject not yet recovered (in `courses_to_recover`
+    /// order: subjects short of credits first, then the most recent).
+    RequiredCourse,
+    /// A required subject short of credits (expected by the start of the grade, or more than
+    /// the regular schedules left can hold) with no failed course of it to recover.
+    SubjectShortfall,
+    /// A failed elective not recovered.
+    ElectiveCourse,
+    /// Fewer credits than expected by now, with nothing above to recover.
+    TotalShortfall,
 }
 
 /// Plans for every student of the feature table, by row.
@@ -310,6 +572,7 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
                 let expected = config.expected_subject_credits(subject, needed, grade);
                 let earned = earned_columns[k][row];
                 if earned + 1e-9 < expected {
+                    plan.needs.push(Need::shortfall(subject, expected - earned));
                     plan.required_subject_shortfall += expected - earned;
                     plan.subjects_behind.push(format!(
                         "{subject} {}/{}",
@@ -363,7 +626,7 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
             .date()?
             .as_date_iter()
             .collect();
-        let mut by_student: HashMap<usize, Vec<(bool, chrono::NaiveDate, String, f64)>> =
+        let mut by_student: HashMap<usize, Vec<(bool, chrono::NaiveDate, String, Need)>> =
             HashMap::new();
         for (i, date) in dates.iter().enumerate() {
             let Some(&row) = ids.get(i).and_then(|id| row_of.get(id)) else {
@@ -385,6 +648,13 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
             }
             // An elective failure counts only toward the total: listed apart.
             if !requirements(row).subject_credits.contains_key(subject) {
+                plans[row].needs.push(Need {
+                    kind: NeedKind::ElectiveCourse,
+                    course_id: course_ids.get(i).map(str::to_string),
+                    subject: Some(subject.to_string()),
+                    credits: missing,
+                    label: course.clone(),
+                });
                 plans[row].elective_failures.push(format!(
                     "{course} ({subject}, {} cr, {})",
                     short_number(missing),
@@ -402,16 +672,27 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
                 years.get(i).map(|y| y.to_string()).unwrap_or_default()
             );
             let date = date.unwrap_or_default();
+            let need = Need {
+                kind: NeedKind::RequiredCourse,
+                course_id: course_ids.get(i).map(str::to_string),
+                subject: Some(subject.to_string()),
+                credits: missing,
+                label: course,
+            };
             by_student
                 .entry(row)
                 .or_default()
-                .push((short_of_credits, date, label, missing));
+                .push((short_of_credits, date, label, need));
         }
         for (row, mut courses) in by_student {
             // Required subjects short of credits first; then the most recent failure.
             courses.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
-            plans[row].credits_to_recover = courses.iter().map(|c| c.3).sum();
-            plans[row].courses_to_recover = courses.into_iter().map(|c| c.2).collect();
+            let plan = &mut plans[row];
+            plan.credits_to_recover = courses.iter().map(|c| c.3.credits).sum();
+            for (_, _, label, need) in courses {
+                plan.courses_to_recover.push(label);
+                plan.needs.push(need);
+            }
         }
     }
 
@@ -588,6 +869,7 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
             // from recovery.
             let beyond = (need - years).max(0.0);
             if beyond > 1e-9 {
+                plan.needs.push(Need::shortfall(subject, beyond));
                 subjects_within_regular = false;
                 overflow += beyond;
                 plan.recover_by.push(format!(
@@ -605,13 +887,177 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
         plan.reachable_with_recovery = plan.credits_needed
             <= config.graduation.max_load_per_year * years + recovery_credits + 1e-9
             && overflow <= recovery_credits + 1e-9;
+        order_needs(plan);
     }
     Ok(plans)
+}
+
+impl Need {
+    /// A required subject short of `credits` (until [`order_needs`], the whole shortfall).
+    fn shortfall(subject: &str, credits: f64) -> Need {
+        Need {
+            kind: NeedKind::SubjectShortfall,
+            course_id: None,
+            subject: Some(subject.to_string()),
+            credits,
+            label: format!("{subject} credit"),
+        }
+    }
+}
+
+/// Puts a plan's needs in the order seats are sought ([`NeedKind`], then as found). A subject
+/// shortfall (found twice at most: against the start of the grade, and beyond the regular
+/// schedules left) counts its larger figure, less the credits of the subject's failed courses
+/// to recover (recovering them makes it up), and asks one seat (a course, at most 1 credit) for
+/// what is left. A total shortfall asks one only when nothing else is needed.
+fn order_needs(plan: &mut Plan) {
+    if plan.needs.is_empty() && !plan.credit_deficit_now.is_some_and(|d| d > 1e-9) {
+        return;
+    }
+    let mut needs = std::mem::take(&mut plan.needs);
+    needs.sort_by_key(|n| n.kind);
+    // Few needs a student: plain scans.
+    let sum_of = |kind: NeedKind, subject: &Option<String>, fold: fn(f64, f64) -> f64| {
+        needs
+            .iter()
+            .filter(|n| n.kind == kind && n.subject == *subject)
+            .fold(0.0, |acc, n| fold(acc, n.credits))
+    };
+    let mut kept: Vec<Need> = Vec::with_capacity(needs.len());
+    for need in &needs {
+        if need.kind != NeedKind::SubjectShortfall {
+            kept.push(need.clone());
+            continue;
+        }
+        if kept
+            .iter()
+            .any(|k| k.kind == need.kind && k.subject == need.subject)
+        {
+            continue;
+        }
+        let short = sum_of(NeedKind::SubjectShortfall, &need.subject, f64::max)
+            - sum_of(NeedKind::RequiredCourse, &need.subject, |a, b| a + b);
+        if short > 1e-9 {
+            kept.push(Need {
+                credits: short.min(1.0),
+                ..need.clone()
+            });
+        }
+    }
+    if kept.is_empty() {
+        if let Some(deficit) = plan.credit_deficit_now.filter(|d| *d > 1e-9) {
+            kept.push(Need {
+                kind: NeedKind::TotalShortfall,
+                course_id: None,
+                subject: None,
+                credits: deficit.min(1.0),
+                label: "credits".to_string(),
+            });
+        }
+    }
+    plan.needs = kept;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_offering_covers_its_course_its_subject_or_any_need() {
+        use crate::config::SeatOffering;
+        let mut config = Config::default();
+        config
+            .recovery
+            .course_equivalents
+            .insert("ALG1".into(), vec!["ALG1-OL".into()]);
+        let offering = |course: Option<&str>, subject: Option<&str>| SeatOffering {
+            seats: 1,
+            school_id: None,
+            session: None,
+            course_id: course.map(str::to_string),
+            subject: subject.map(str::to_string),
+        };
+        let need = |kind, course: Option<&str>, subject: Option<&str>| Need {
+            kind,
+            course_id: course.map(str::to_string),
+            subject: subject.map(str::to_string),
+            credits: 1.0,
+            label: String::new(),
+        };
+        let algebra = need(NeedKind::RequiredCourse, Some("ALG1"), Some("MATH"));
+        let math = need(NeedKind::SubjectShortfall, None, Some("MATH"));
+        let total = need(NeedKind::TotalShortfall, None, None);
+        let cases = [
+            // (offering, covers the Algebra I failure, the MATH shortfall, the total)
+            (offering(Some("ALG1"), None), Some(2), None, None),
+            (
+                offering(Some("ALG1-OL"), Some("MATH")),
+                Some(2),
+                Some(1),
+                None,
+            ),
+            (offering(Some("GEOM"), Some("MATH")), None, Some(1), None),
+            (offering(Some("GEOM"), None), None, None, None),
+            (offering(None, Some("MATH")), Some(1), Some(1), None),
+            (offering(None, Some("ELA")), None, None, None),
+            (offering(None, None), Some(0), Some(0), Some(0)),
+        ];
+        for (o, on_algebra, on_math, on_total) in cases {
+            assert_eq!(covers(&o, &algebra, &config), on_algebra, "{o:?}");
+            assert_eq!(covers(&o, &math, &config), on_math, "{o:?}");
+            assert_eq!(covers(&o, &total, &config), on_total, "{o:?}");
+        }
+    }
+
+    #[test]
+    fn needs_are_ordered_and_a_subject_shortfall_nets_its_failed_courses() {
+        let course = |id: &str, subject: &str, kind| Need {
+            kind,
+            course_id: Some(id.into()),
+            subject: Some(subject.into()),
+            credits: 1.0,
+            label: id.into(),
+        };
+        let mut plan = Plan {
+            needs: vec![
+                Need::shortfall("SCI", 1.0),
+                course("ART1", "ART", NeedKind::ElectiveCourse),
+                Need::shortfall("ELA", 0.5),
+                course("BIO", "SCI", NeedKind::RequiredCourse),
+                // Beyond the regular schedules: 2.5 SCI credits, less BIO's 1.
+                Need::shortfall("SCI", 2.5),
+                Need::shortfall("MATH", 1.0),
+                course("ALG1", "MATH", NeedKind::RequiredCourse),
+            ],
+            credit_deficit_now: Some(3.0),
+            ..Plan::default()
+        };
+        order_needs(&mut plan);
+        let got: Vec<(&str, f64)> = plan
+            .needs
+            .iter()
+            .map(|n| (n.label.as_str(), n.credits))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("BIO", 1.0),
+                ("ALG1", 1.0),
+                ("SCI credit", 1.0),
+                ("ELA credit", 0.5),
+                ("ART1", 1.0)
+            ]
+        );
+        // Nothing but credits short of what is expected now: one need for them.
+        let mut short = Plan {
+            credit_deficit_now: Some(0.5),
+            ..Plan::default()
+        };
+        order_needs(&mut short);
+        assert_eq!(short.needs.len(), 1);
+        assert_eq!(short.needs[0].kind, NeedKind::TotalShortfall);
+        assert_eq!(short.needs[0].credits, 0.5);
+    }
 
     #[test]
     fn a_candidate_has_something_to_recover_and_risk_alone_is_prevention() {

@@ -436,6 +436,71 @@ fn seats_mark_who_fits_this_term() {
     assert!(rates.iter().any(|r| *r < 1.0), "{rates:?}");
 }
 
+/// `[recovery.seats]` on the sample (as of 2026-03-13, S1 over): an Algebra I course for all
+/// schools, an ELA lab at school 001, a summer school. Seats are places in them.
+#[test]
+fn recovery_seats_are_places_in_the_offerings() {
+    let (_work, out) = score_sample_with_config(
+        "[recovery.seats.\"Algebra I online\"]\ncourse_id = \"02009\"\nsession = \"S2\"\nseats = 4\n\
+         [recovery.seats.\"English lab\"]\nschool_id = \"001\"\nsubject = \"ELA\"\nseats = 3\n\
+         [recovery.seats.\"Summer school\"]\nsession = \"summer\"\nseats = 10\n\
+         [recovery.seats.\"Fall lab\"]\nsession = \"S1\"\nseats = 10\n",
+    );
+    let mut given: std::collections::BTreeMap<String, usize> = Default::default();
+    for school in ["001", "002", "003"] {
+        let rows = rows_of(&out.join(format!("2026-03-13/schools/{school}.csv")));
+        for row in &rows {
+            let places = &row["recovery_seats"];
+            // Seated exactly when given a place.
+            assert_eq!(
+                row["within_capacity"] == "yes",
+                !places.is_empty(),
+                "{row:?}"
+            );
+            for place in places.split("; ").filter(|p| !p.is_empty()) {
+                let (name, what) = place.split_once(": ").unwrap();
+                *given.entry(name.to_string()).or_default() += 1;
+                match name {
+                    // Only Algebra I (02009) itself, never another MATH course.
+                    "Algebra I online (S2 2026)" => {
+                        assert!(what.starts_with("02009 "), "{place}")
+                    }
+                    "English lab (S2 2026)" => {
+                        assert_eq!(school, "001");
+                        assert!(
+                            row["courses_to_recover"].contains(what)
+                                && row["courses_to_recover"].contains(&format!("{what} (ELA"))
+                                || what == "ELA credit",
+                            "{place}"
+                        );
+                    }
+                    "Summer school (summer 2026)" => {}
+                    _ => panic!("{place}: no such open offering"),
+                }
+            }
+            // One course a session (slots_per_term = summer_slots = 1).
+            assert!(places.matches("(S2 2026)").count() <= 1, "{places}");
+            assert!(places.matches("(summer 2026)").count() <= 1, "{places}");
+        }
+    }
+    // Every open offering is full: the sample has more candidates than seats.
+    assert_eq!(given["Algebra I online (S2 2026)"], 4);
+    assert_eq!(given["English lab (S2 2026)"], 3);
+    assert_eq!(given["Summer school (summer 2026)"], 10);
+    // summary.json: their use, and the fall lab (S1 ended) gave none.
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("2026-03-13/summary.json")).unwrap(),
+    )
+    .unwrap();
+    let uses = summary["recovery_seats"].as_array().unwrap();
+    let by_name = |name: &str| uses.iter().find(|u| u["name"] == name).unwrap();
+    assert_eq!(by_name("Fall lab")["ended"], true);
+    assert_eq!(by_name("Fall lab")["given"], 0);
+    assert_eq!(by_name("Summer school")["given"], 10);
+    assert_eq!(by_name("English lab")["school_id"], "001");
+    assert!(by_name("Summer school")["wanting"].as_u64().unwrap() > 0);
+}
+
 #[test]
 fn the_report_is_one_offline_page_with_its_charts() {
     let out = tempfile::tempdir().unwrap();

@@ -440,3 +440,200 @@ fn a_cohort_requirement_and_a_pathway_change_what_a_student_needs() {
     assert_eq!(career.credits_needed, 22.0);
     assert_eq!(career.subjects_needed, "ELA 4; MATH 3; SCI 4");
 }
+
+/// Seats per recovery course and session (`[recovery.seats]`) on the fixture, as of
+/// 2026-01-16: the candidates are 0004 (grade 12, cohort 2026, no transcript: short in every
+/// required subject) and 0003 (grade 11, Biology failed in 2024), both of school 020; the
+/// senior comes first in seat order. Each need takes the most specific open offering that
+/// covers it, within one course per session for the student (`slots_per_term`, `summer_slots`
+/// = 1 credit).
+#[test]
+fn recovery_seats_are_given_per_course_subject_and_session() {
+    use ews::config::SeatOffering;
+    use ews::model::score::{ScoredStudent, Tier};
+    use ews::outputs::recovery::{seats, NeedKind, Seats};
+    let mut config = config();
+    // Q1 (ended 2025-10-31) as a recovery term, for an offering whose session is over.
+    config.recovery.terms = vec!["Q1".into(), "S1".into(), "S2".into()];
+    let run = run(&config, None);
+    let plans = plans(&run, &config).unwrap();
+    let needs = |row: usize| -> Vec<(NeedKind, String)> {
+        plans[row]
+            .needs
+            .iter()
+            .map(|n| (n.kind, n.label.clone()))
+            .collect()
+    };
+    // 0004: a shortfall in each required subject, in config order (none failed: a credit a
+    // seat). 0003, one school year left (cohort 2027), a credit a year of each subject: the
+    // Biology failure; then SCI, behind already (0 of 1 by grade 11) and two credits more than
+    // that year can hold, less the Biology credit; then ELA and MATH, a credit more than that
+    // year can hold (`recover_by`).
+    let shortfall = |s: &str| (NeedKind::SubjectShortfall, format!("{s} credit"));
+    assert_eq!(
+        needs(3),
+        [
+            shortfall("ELA"),
+            shortfall("MATH"),
+            shortfall("SCI"),
+            shortfall("SOC")
+        ]
+    );
+    assert_eq!(
+        needs(2),
+        [
+            (NeedKind::RequiredCourse, "BIO Biology".to_string()),
+            shortfall("SCI"),
+            shortfall("ELA"),
+            shortfall("MATH")
+        ]
+    );
+    assert_eq!(
+        plans[2].recover_by,
+        [
+            "ELA 1 (from S1 2026)",
+            "MATH 1 (from S1 2026)",
+            "SCI 2 (from S1 2026)"
+        ]
+    );
+    assert!(needs(0).is_empty() && needs(1).is_empty());
+
+    // In rank order (risk): 0001, 0002, 0003, 0004.
+    let scored: Vec<ScoredStudent> = [(0, 0.95), (1, 0.92), (2, 0.90), (3, 0.30)]
+        .iter()
+        .enumerate()
+        .map(|(k, &(row, risk))| ScoredStudent {
+            row,
+            risk,
+            tier: Tier::High,
+            rank_in_district: k + 1,
+            rank_in_school: k % 2 + 1,
+            reasons: Vec::new(),
+            reason_features: Vec::new(),
+        })
+        .collect();
+    let schools = ["010", "010", "020", "020"];
+    let ids = ["0001", "0002", "0003", "0004"];
+    let offering = |seats: usize,
+                    school: Option<&str>,
+                    session: Option<&str>,
+                    course: Option<&str>,
+                    subject: Option<&str>| SeatOffering {
+        seats,
+        school_id: school.map(str::to_string),
+        session: session.map(str::to_string),
+        course_id: course.map(str::to_string),
+        subject: subject.map(str::to_string),
+    };
+    let allocate = |config: &ews::config::Config| -> Seats {
+        seats(
+            &scored,
+            &plans,
+            &schools,
+            &ids,
+            4,
+            (run.as_of, run.school_year),
+            config,
+        )
+    };
+    let places = |got: &Seats, row: usize| got.places.get(&row).cloned().unwrap_or_default();
+    let mut with_seats = config.clone();
+    with_seats.recovery.seats = [
+        // A Biology course: it recovers the Biology failure, never a science shortfall.
+        (
+            "Biology lab",
+            offering(1, None, Some("S2"), Some("BIO"), None),
+        ),
+        // Any science, in the summer: the senior's SCI shortfall.
+        (
+            "Science summer",
+            offering(1, None, Some("summer"), None, Some("SCI")),
+        ),
+        // Math in Q1, over: none of its seats is given.
+        ("Math Q1", offering(5, None, Some("Q1"), None, Some("MATH"))),
+        // English at the other school: not for school 020's candidates.
+        (
+            "English 010",
+            offering(5, Some("010"), None, None, Some("ELA")),
+        ),
+    ]
+    .into_iter()
+    .map(|(name, o)| (name.to_string(), o))
+    .collect();
+    let got = allocate(&with_seats);
+    assert_eq!(got.lists["020"], [3, 2], "the senior first");
+    assert!(got.lists["010"].is_empty());
+    assert_eq!(
+        places(&got, 3),
+        ["Science summer (summer 2026): SCI credit"]
+    );
+    assert_eq!(places(&got, 2), ["Biology lab (S2 2026): BIO Biology"]);
+    assert_eq!(got.seated, [None, None, Some(true), Some(true)]);
+    let uses: Vec<(&str, &str, bool, usize, usize)> = got
+        .offerings
+        .iter()
+        .map(|o| {
+            (
+                o.name.as_str(),
+                o.session.as_str(),
+                o.ended,
+                o.given,
+                o.wanting,
+            )
+        })
+        .collect();
+    assert_eq!(
+        uses,
+        [
+            ("Biology lab", "S2 2026", false, 1, 0),
+            // No session named: the next recovery term not ended, S1 (ends 01-31).
+            ("English 010", "S1 2026", false, 0, 0),
+            ("Math Q1", "Q1 2026", true, 0, 0),
+            // 0003's SCI credit: its one seat is the senior's.
+            ("Science summer", "summer 2026", false, 1, 1),
+        ]
+    );
+
+    // Without the Biology lab's seat, 0003's Biology failure falls to the science summer
+    // seat, which the senior holds: 0003 has no seat, and both offerings had one more wanting.
+    let mut fewer = with_seats.clone();
+    fewer.recovery.seats.get_mut("Biology lab").unwrap().seats = 0;
+    let got = allocate(&fewer);
+    assert_eq!(got.seated, [None, None, Some(false), Some(true)]);
+    assert!(places(&got, 2).is_empty());
+    let wanting: Vec<usize> = got.offerings.iter().map(|o| o.wanting).collect();
+    assert_eq!(wanting, [1, 0, 0, 1]);
+
+    // Two science summer seats: the senior takes one, and one course a summer (summer_slots
+    // = 1), so the second goes to 0003's Biology failure.
+    let mut two = fewer.clone();
+    two.recovery.seats.get_mut("Science summer").unwrap().seats = 2;
+    let got = allocate(&two);
+    assert_eq!(
+        places(&got, 2),
+        ["Science summer (summer 2026): BIO Biology"]
+    );
+    // An offering for any course in S2: the senior's first need, ELA, takes it.
+    two.recovery
+        .seats
+        .insert("Any S2".into(), offering(1, None, Some("S2"), None, None));
+    let got = allocate(&two);
+    assert_eq!(
+        places(&got, 3),
+        [
+            "Any S2 (S2 2026): ELA credit",
+            "Science summer (summer 2026): SCI credit"
+        ]
+    );
+
+    // A school limit of one student seated: the senior only.
+    let mut limited = with_seats.clone();
+    limited.recovery.seats_by_school.insert("020".into(), 1);
+    let got = allocate(&limited);
+    assert_eq!(got.seated, [None, None, Some(false), Some(true)]);
+    // Without offerings, the limit alone decides.
+    limited.recovery.seats.clear();
+    let got = allocate(&limited);
+    assert_eq!(got.seated, [None, None, Some(false), Some(true)]);
+    assert!(got.places.is_empty() && got.offerings.is_empty());
+}
