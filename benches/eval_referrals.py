@@ -47,7 +47,9 @@ def main() -> None:
     snapshot, lists = sys.argv[1], sys.argv[2:]
     y = labels(snapshot)
     for path in lists:
-        frame = pd.read_csv(path, dtype={"student_id": str, "risk_score": float})
+        # ews starts referrals.csv with a byte-order mark (output.csv_bom) for Excel.
+        frame = pd.read_csv(path, dtype={"student_id": str, "risk_score": float},
+                            encoding="utf-8-sig")
         report(path, frame["student_id"], frame["risk_score"], y)
     try:
         truth = pd.read_csv(f"{snapshot}/_truth.csv", dtype={"student_id": str})

@@ -259,6 +259,16 @@ pub const INTERVENTIONS: FileSpec = FileSpec {
     required_file: false,
 };
 
+/// The statuses of a counselor's decision (part 2, referral_status.csv's `status`): the
+/// counselor workbook offers them to pick from.
+pub const DECISION_STATUSES: [&str; 5] = [
+    "reviewed",
+    "contacted",
+    "enrolled",
+    "declined",
+    "not_appropriate",
+];
+
 /// What `ews import` writes beside a snapshot's files: its report (counts: aggregate) and its
 /// rejected records (with their values: student-level).
 pub const IMPORT_REPORT: &str = "import_report.csv";

@@ -124,15 +124,25 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
         drop(students);
         // The referral list and the counselor files side by side: each writer uses one core.
         let (referrals, candidates) = rayon::join(
-            || crate::outputs::referrals::write(&folder.file("referrals.csv"), &run.table, &scored),
+            || {
+                crate::outputs::referrals::write(
+                    &folder.file("referrals.csv"),
+                    &run.table,
+                    &scored,
+                    config.output.csv_bom,
+                )
+            },
             || {
                 crate::outputs::counselor::write_school_files(
                     folder.target_staging(),
-                    &run.table,
-                    &scored,
-                    &plans,
-                    &seats,
-                    &change_of,
+                    &crate::outputs::counselor::SchoolFilesInput {
+                        table: &run.table,
+                        scored: &scored,
+                        plans: &plans,
+                        seats: &seats,
+                        changes: &change_of,
+                        as_of: run.as_of,
+                    },
                     config,
                 )
             },

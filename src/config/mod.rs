@@ -63,6 +63,9 @@ pub struct Config {
     /// How the district's export differs from the canonical layout (docs/input-contract.md).
     #[serde(default)]
     pub input: crate::config::mapping::Mapping,
+    /// How the files for people are written (`[output]`).
+    #[serde(default)]
+    pub output: OutputConfig,
     /// How `ews import edfi` maps Ed-Fi descriptors. Only the importer reads it, so an empty
     /// table is left out of the config's hash (a run's fingerprint does not change with it).
     #[serde(default, skip_serializing_if = "EdfiConfig::is_empty")]
@@ -485,6 +488,27 @@ impl PrivacyConfig {
     }
 }
 
+/// How the files counselors open are written.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputConfig {
+    /// Start referrals.csv and the counselor files (schools/, prevention/) with a UTF-8
+    /// byte-order mark, so Excel on Windows opens them as UTF-8 ("Renée", not "RenÃ©e"). The
+    /// dashboard feed (students.csv) and the other files never have one.
+    #[serde(default = "yes")]
+    pub csv_bom: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for OutputConfig {
+    fn default() -> Self {
+        Self { csv_bom: yes() }
+    }
+}
+
 /// The credit-recovery program.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -787,6 +811,7 @@ impl Default for Config {
             outcomes: OutcomesConfig::default(),
             terms: BTreeMap::new(),
             input: crate::config::mapping::Mapping::default(),
+            output: OutputConfig::default(),
             edfi: EdfiConfig::default(),
             courses: BTreeMap::new(),
             gpa_scale: default_gpa_scale(),

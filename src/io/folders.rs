@@ -55,6 +55,12 @@ pub const OUTPUT_FILES: &[OutputFile] = &[
         pseudonymized: false,
     },
     OutputFile {
+        name: "schools/*.xlsx",
+        kind: FileKind::StudentLevel,
+        schema_version: None,
+        pseudonymized: false,
+    },
+    OutputFile {
         name: "prevention/*.csv",
         kind: FileKind::StudentLevel,
         schema_version: None,

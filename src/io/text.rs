@@ -9,6 +9,10 @@ use polars::prelude::*;
 
 use crate::io::error::{EwsError, Result};
 
+/// The UTF-8 byte-order mark, as Excel's "CSV UTF-8" starts a file: without it, Excel on
+/// Windows reads a CSV in the machine's code page ("RenÃ©e" for "Renée").
+pub const UTF8_BOM: &[u8] = "\u{feff}".as_bytes();
+
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, with
 /// permissions `mode`.
 pub fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {

@@ -10,6 +10,7 @@
 //! seat never goes to a student with nothing to recover.
 
 use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
 use std::path::Path;
 
 use polars::prelude::*;
@@ -194,21 +195,40 @@ pub struct SchoolCounts {
     pub prevention: BTreeMap<String, usize>,
 }
 
+/// What a run's counselor files are made of.
+#[derive(Clone, Copy)]
+pub struct SchoolFilesInput<'a> {
+    /// The feature table, and its scored students in rank order.
+    pub table: &'a DataFrame,
+    pub scored: &'a [ScoredStudent],
+    /// The plans, by row of the table.
+    pub plans: &'a [Plan],
+    /// The run's [`recovery::seats`].
+    pub seats: &'a recovery::Seats,
+    /// student_id → its change since the last run.
+    pub changes: &'a HashMap<String, String>,
+    /// The run's as-of date (the workbooks' date).
+    pub as_of: chrono::NaiveDate,
+}
+
 /// Writes, for every school with a student, `dir/schools/<name>.csv` (its credit-recovery
 /// candidates, [`recovery::is_candidate`], in seat order: [`recovery::seat_order`]) and
 /// `dir/prevention/<name>.csv` (its students at risk with nothing to recover,
-/// [`recovery::is_prevention`], by risk), named by [`school_file_names`]. `seats` are the run's
-/// [`recovery::seats`]; `changes` maps student_id to its change since the last
-/// run.
+/// [`recovery::is_prevention`], by risk), named by [`school_file_names`]. Beside each school's
+/// CSV, its workbook (`schools/<name>.xlsx`: [`crate::outputs::workbook`]) holds both lists.
 pub fn write_school_files(
     dir: &Path,
-    table: &DataFrame,
-    scored: &[ScoredStudent],
-    plans: &[Plan],
-    seats: &recovery::Seats,
-    changes: &HashMap<String, String>,
+    input: &SchoolFilesInput,
     config: &Config,
 ) -> Result<SchoolCounts> {
+    let SchoolFilesInput {
+        table,
+        scored,
+        plans,
+        seats,
+        changes,
+        as_of,
+    } = *input;
     let ranked = in_rank_order(
         table,
         scored,
@@ -277,105 +297,152 @@ pub fn write_school_files(
     };
     let names = school_file_names(seats.lists.keys().map(String::as_str));
 
+    // Schools side by side (a workbook's compression takes most of its time): each school's
+    // three files are written by one task, the counts gathered after.
+    use rayon::prelude::*;
+    let schools: Vec<(&String, &Vec<usize>)> = seats.lists.iter().collect();
+    let written = schools
+        .par_iter()
+        .map(|&(school_id, list)| -> Result<(usize, usize)> {
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .enumerate()
+                .map(|(k, &i)| {
+                    let rank = k + 1;
+                    let plan = &plans[scored[i].row];
+                    let mut cells = who(rank, i);
+                    cells.extend([
+                        number(earned.get(i), 1),
+                        number(plan.credits_expected_now, 1),
+                        number(plan.credit_deficit_now, 1),
+                        plan.subjects_behind.join("; "),
+                        plan.courses_to_recover.join("; "),
+                        plan.elective_failures.join("; "),
+                        plan.courses_made_up.join("; "),
+                        plan.courses_at_risk.join("; "),
+                        change(i),
+                        if seats.seated[scored[i].row] == Some(true) {
+                            "yes"
+                        } else {
+                            "no"
+                        }
+                        .to_string(),
+                        seats
+                            .places
+                            .get(&scored[i].row)
+                            .map(|p| p.join("; "))
+                            .unwrap_or_default(),
+                        plan.credits_by_subject.clone(),
+                        number(Some(plan.projected_credits), 1),
+                        number(Some(plan.projected_deficit), 1),
+                        if plan.on_time_reachable { "yes" } else { "no" }.to_string(),
+                        number(Some(plan.credits_needed), 1),
+                        plan.subjects_needed.clone(),
+                        if plan.reachable_with_recovery {
+                            "yes"
+                        } else {
+                            "no"
+                        }
+                        .to_string(),
+                        plan.recover_by.join("; "),
+                    ]);
+                    cells
+                })
+                .collect();
+            let at_risk: Vec<Vec<String>> = prevention
+                .get(school_id)
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+                .map(|(k, &i)| {
+                    let plan = &plans[scored[i].row];
+                    let mut cells = who(k + 1, i);
+                    cells.extend([plan.courses_at_risk.join("; "), change(i)]);
+                    cells
+                })
+                .collect();
+            // Every school is named; a miss would be a bug in ews (exit 3).
+            let name = names.get(school_id).ok_or_else(|| {
+                EwsError::io(
+                    dir,
+                    std::io::Error::other("a school has no file name (a bug in ews)"),
+                )
+            })?;
+            let bom = config.output.csv_bom;
+            write_list(&dir.join("schools"), name, &COLUMNS, &rows, bom)?;
+            write_list(
+                &dir.join("prevention"),
+                name,
+                &PREVENTION_COLUMNS,
+                &at_risk,
+                bom,
+            )?;
+            let workbook = crate::outputs::workbook::school_workbook(
+                (&COLUMNS, &rows),
+                (&PREVENTION_COLUMNS, &at_risk),
+                as_of,
+            )
+            .map_err(|e| EwsError::io(dir.join("schools"), std::io::Error::other(e)))?;
+            let file = workbook_name(name);
+            create_new(&dir.join("schools"), &file, |f| f.write_all(&workbook))?;
+            Ok((list.len(), at_risk.len()))
+        });
+    let written: Vec<(usize, usize)> = written.collect::<Result<_>>()?;
     let mut counts = SchoolCounts::default();
-    for (school_id, list) in &seats.lists {
-        let rows = list.iter().enumerate().map(|(k, &i)| {
-            let rank = k + 1;
-            let plan = &plans[scored[i].row];
-            let mut cells = who(rank, i);
-            cells.extend([
-                number(earned.get(i), 1),
-                number(plan.credits_expected_now, 1),
-                number(plan.credit_deficit_now, 1),
-                plan.subjects_behind.join("; "),
-                plan.courses_to_recover.join("; "),
-                plan.elective_failures.join("; "),
-                plan.courses_made_up.join("; "),
-                plan.courses_at_risk.join("; "),
-                change(i),
-                if seats.seated[scored[i].row] == Some(true) {
-                    "yes"
-                } else {
-                    "no"
-                }
-                .to_string(),
-                seats
-                    .places
-                    .get(&scored[i].row)
-                    .map(|p| p.join("; "))
-                    .unwrap_or_default(),
-                plan.credits_by_subject.clone(),
-                number(Some(plan.projected_credits), 1),
-                number(Some(plan.projected_deficit), 1),
-                if plan.on_time_reachable { "yes" } else { "no" }.to_string(),
-                number(Some(plan.credits_needed), 1),
-                plan.subjects_needed.clone(),
-                if plan.reachable_with_recovery {
-                    "yes"
-                } else {
-                    "no"
-                }
-                .to_string(),
-                plan.recover_by.join("; "),
-            ]);
-            cells
-        });
-        write_list(&dir.join("schools"), &names, school_id, &COLUMNS, rows)?;
-        counts.candidates.insert(school_id.clone(), list.len());
-    }
-    for (school_id, list) in &prevention {
-        let rows = list.iter().enumerate().map(|(k, &i)| {
-            let plan = &plans[scored[i].row];
-            let mut cells = who(k + 1, i);
-            cells.extend([plan.courses_at_risk.join("; "), change(i)]);
-            cells
-        });
-        write_list(
-            &dir.join("prevention"),
-            &names,
-            school_id,
-            &PREVENTION_COLUMNS,
-            rows,
-        )?;
-        counts.prevention.insert(school_id.clone(), list.len());
+    for ((school_id, _), (candidates, at_risk)) in schools.iter().zip(written) {
+        counts.candidates.insert(school_id.to_string(), candidates);
+        counts.prevention.insert(school_id.to_string(), at_risk);
     }
     Ok(counts)
 }
 
-/// Writes one school's list into `folder` (created when absent), under its file name.
-fn write_list(
+/// The workbook's file name beside a school's CSV: `001.csv` → `001.xlsx`.
+pub fn workbook_name(csv_name: &str) -> String {
+    format!("{}.xlsx", csv_name.strip_suffix(".csv").unwrap_or(csv_name))
+}
+
+/// Creates `folder/name` (and `folder`), a new file, never an earlier one replaced (two
+/// schools in one file would be a bug), and writes it with `write`. Errors name the folder,
+/// not the file: its name is made of a school id, a value of students.csv.
+fn create_new(
     folder: &Path,
-    names: &BTreeMap<String, String>,
-    school_id: &str,
-    columns: &[&str],
-    rows: impl Iterator<Item = Vec<String>>,
+    name: &str,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
 ) -> Result<()> {
     std::fs::create_dir_all(folder).map_err(|e| EwsError::io(folder, e))?;
-    // Every school is named; a miss would be a bug in ews (exit 3).
-    let name = names.get(school_id).ok_or_else(|| {
-        EwsError::io(
-            folder,
-            std::io::Error::other("a school has no file name (a bug in ews)"),
-        )
-    })?;
-    let path = folder.join(name);
-    // Errors name the folder, not the file: its name is made of a school id, a value of
-    // students.csv.
-    let io = |e: csv::Error| EwsError::io(folder, std::io::Error::other(e));
-    // A new file, never an earlier one replaced: two schools in one file would be a bug.
     let file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
-        .open(&path)
+        .open(folder.join(name))
         .map_err(|e| EwsError::io(folder, e))?;
-    let mut writer = csv::Writer::from_writer(file);
-    writer.write_record(columns).map_err(io)?;
-    for cells in rows {
-        writer
-            .write_record(cells.iter().map(|c| spreadsheet_safe(c).into_owned()))
-            .map_err(io)?;
-    }
-    writer.flush().map_err(|e| EwsError::io(folder, e))
+    let mut out = std::io::BufWriter::new(file);
+    write(&mut out)
+        .and_then(|_| out.flush())
+        .map_err(|e| EwsError::io(folder, e))
+}
+
+/// Writes one school's list into `folder` (created when absent) as `name`: its header and
+/// rows, every cell safe to open in a spreadsheet, after a UTF-8 byte-order mark when `bom`
+/// (`output.csv_bom`: Excel on Windows then reads the file as UTF-8).
+fn write_list(
+    folder: &Path,
+    name: &str,
+    columns: &[&str],
+    rows: &[Vec<String>],
+    bom: bool,
+) -> Result<()> {
+    create_new(folder, name, |out| {
+        if bom {
+            out.write_all(crate::io::text::UTF8_BOM)?;
+        }
+        let mut writer = csv::Writer::from_writer(out);
+        writer.write_record(columns)?;
+        for cells in rows {
+            writer.write_record(cells.iter().map(|c| spreadsheet_safe(c).into_owned()))?;
+        }
+        writer.flush()
+    })
 }
 
 #[cfg(test)]

@@ -11,3 +11,4 @@ pub mod pseudonym;
 pub mod recovery;
 pub mod referrals;
 pub mod report;
+pub mod workbook;

@@ -44,13 +44,20 @@ fn features_appended() -> impl Iterator<Item = &'static crate::features::Feature
     FEATURES.iter().filter(|f| f.appended_to_feed)
 }
 
-/// Writes the ranked referral list: every scored student, in rank order.
+/// Writes the ranked referral list: every scored student, in rank order, after a UTF-8
+/// byte-order mark when `bom` (`output.csv_bom`).
 ///
 /// The table's rows are gathered in rank order first ([`crate::model::score::in_rank_order`]), and
 /// every cell goes through one reused record.
-pub fn write(path: &Path, table: &DataFrame, scored: &[ScoredStudent]) -> Result<()> {
+pub fn write(path: &Path, table: &DataFrame, scored: &[ScoredStudent], bom: bool) -> Result<()> {
     let io = |e: csv::Error| EwsError::io(path, std::io::Error::other(e));
-    let mut writer = csv::Writer::from_path(path).map_err(io)?;
+    let mut file =
+        std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| EwsError::io(path, e))?);
+    if bom {
+        std::io::Write::write_all(&mut file, crate::io::text::UTF8_BOM)
+            .map_err(|e| EwsError::io(path, e))?;
+    }
+    let mut writer = csv::Writer::from_writer(file);
     writer.write_record(columns()).map_err(io)?;
 
     let mut needed = vec![

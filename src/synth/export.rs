@@ -129,7 +129,7 @@ impl FileExport<'_> {
         let file = File::create(target).map_err(|e| EwsError::io(target, e))?;
         let mut file = BufWriter::with_capacity(1 << 16, file);
         if bom {
-            file.write_all("\u{feff}".as_bytes())
+            file.write_all(crate::io::text::UTF8_BOM)
                 .map_err(|e| EwsError::io(target, e))?;
         }
         let mut writer = csv::WriterBuilder::new()

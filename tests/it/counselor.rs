@@ -97,13 +97,18 @@ fn school_ids_that_sanitise_alike_or_are_too_long_each_get_their_own_counselor_f
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
-    assert_eq!(files, names.values().cloned().collect::<BTreeSet<_>>());
-    assert_eq!(files.len(), 6);
+    // Each school's CSV and, beside it, its workbook of the same name.
+    let expected_files: BTreeSet<String> = names
+        .values()
+        .flat_map(|csv| [csv.clone(), ews::outputs::counselor::workbook_name(csv)])
+        .collect();
+    assert_eq!(files, expected_files);
+    assert_eq!(files.len(), 12);
     // SHA-256 of `A/B`, first 8 hex digits (`printf %s 'A/B' | sha256sum`).
     assert!(files.contains("A_B-998d3ed8.csv"), "{files:?}");
     let folded: BTreeSet<String> = files.iter().map(|f| f.to_ascii_lowercase()).collect();
-    assert_eq!(folded.len(), 6, "distinct also ignoring case: {files:?}");
-    assert!(files.iter().all(|f| f.len() <= 64 + 1 + 8 + 4), "{files:?}");
+    assert_eq!(folded.len(), 12, "distinct also ignoring case: {files:?}");
+    assert!(files.iter().all(|f| f.len() <= 64 + 1 + 8 + 5), "{files:?}");
 
     // Together the files hold exactly the candidates, each once, each file one school's.
     let mut found: Vec<String> = Vec::new();
@@ -168,11 +173,11 @@ fn a_blank_school_id_is_a_rejected_row() {
         .iter()
         .all(|r| !blanked.contains(&r["student_id"])));
     assert!(referrals.iter().all(|r| r["school_id"] == "001"));
-    let files: Vec<String> = std::fs::read_dir(run.join("schools"))
+    let files: BTreeSet<String> = std::fs::read_dir(run.join("schools"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
-    assert_eq!(files, ["001.csv"]);
+    assert_eq!(files, BTreeSet::from(["001.csv".into(), "001.xlsx".into()]));
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["students"], 997);
@@ -239,4 +244,194 @@ fn a_required_value_of_white_space_only_is_missing_in_every_file() {
         .filter(|c| c.trim().is_empty())
         .count();
     assert_eq!(courses, 0);
+}
+
+/// The counselor workbook beside each school's CSVs, read back with calamine: the sheets and
+/// columns docs/output-schema.md documents, ids as text with their leading zeros, risk as a
+/// percentage, no formula anywhere; the same rows as the CSVs; student-level mode. The CSVs
+/// people open start with a byte-order mark, the dashboard feed does not.
+#[test]
+fn the_workbook_keeps_ids_as_text_and_explains_every_column() {
+    use calamine::{open_workbook, Data, Reader, Xlsx};
+    use ews::outputs::counselor::{COLUMNS, PREVENTION_COLUMNS};
+    use ews::outputs::workbook::{DECISION_COLUMNS, MEANING_COLUMNS, SHEETS};
+    let (_work, out) = common::score_sample_with_config("");
+    let run = out.join("2026-03-13");
+    let docs = std::fs::read_to_string(common::root().join("docs/output-schema.md")).unwrap();
+    let mut leading_zeros = 0;
+    for school in ["001", "002", "003"] {
+        let path = run.join(format!("schools/{school}.xlsx"));
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", path.display());
+        let mut book: Xlsx<_> = open_workbook(&path).unwrap();
+        assert_eq!(book.sheet_names(), SHEETS);
+        for sheet in SHEETS {
+            assert!(
+                docs.contains(&format!("| {sheet} |")),
+                "{sheet} not documented"
+            );
+            // No cell holds a formula.
+            let formulas = book.worksheet_formula(sheet).unwrap();
+            assert!(
+                formulas.used_cells().all(|(_, _, f)| f.is_empty()),
+                "{sheet}"
+            );
+        }
+        for (sheet, columns, csv) in [
+            (SHEETS[0], &COLUMNS[..], format!("schools/{school}.csv")),
+            (
+                SHEETS[1],
+                &PREVENTION_COLUMNS[..],
+                format!("prevention/{school}.csv"),
+            ),
+        ] {
+            let range = book.worksheet_range(sheet).unwrap();
+            let rows: Vec<&[Data]> = range.rows().collect();
+            let header: Vec<String> = rows[0].iter().map(|c| c.to_string()).collect();
+            let expected: Vec<&str> = columns.iter().chain(&DECISION_COLUMNS).copied().collect();
+            assert_eq!(header, expected, "{sheet}");
+            for column in &DECISION_COLUMNS {
+                assert!(
+                    docs.contains(&format!("`{column}`")),
+                    "{column} not documented"
+                );
+            }
+            // The same rows as the CSV, cell by cell.
+            let bytes = std::fs::read(run.join(&csv)).unwrap();
+            assert!(
+                bytes.starts_with("\u{feff}".as_bytes()),
+                "{csv}: no byte-order mark"
+            );
+            let mut reader = csv::Reader::from_reader(&bytes[..]);
+            let records: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+            assert_eq!(rows.len() - 1, records.len(), "{sheet}");
+            let at = |name: &str| columns.iter().position(|c| *c == name).unwrap();
+            for (cells, record) in rows[1..].iter().zip(&records) {
+                let id = &record[at("student_id")];
+                assert_eq!(cells[at("student_id")], Data::String(id.to_string()));
+                leading_zeros += usize::from(id.starts_with('0'));
+                assert_eq!(
+                    cells[at("last_name")],
+                    Data::String(record[at("last_name")].to_string())
+                );
+                let risk: f64 = record[at("risk_percent")].parse().unwrap();
+                assert_eq!(cells[at("risk_percent")], Data::Float(risk / 100.0));
+                let grade: f64 = record[at("grade_level")].parse().unwrap();
+                assert_eq!(cells[at("grade_level")], Data::Float(grade));
+                // The decision columns are left empty (a row may end before them).
+                assert!(cells[columns.len()..].iter().all(|c| *c == Data::Empty));
+            }
+        }
+        // Every column of both lists is explained.
+        let range = book.worksheet_range(SHEETS[2]).unwrap();
+        let rows: Vec<&[Data]> = range.rows().collect();
+        let header: Vec<String> = rows[0].iter().map(|c| c.to_string()).collect();
+        assert_eq!(header, MEANING_COLUMNS);
+        assert_eq!(
+            rows.len() - 1,
+            COLUMNS.len() + PREVENTION_COLUMNS.len() + 2 * DECISION_COLUMNS.len()
+        );
+        assert!(rows[1..].iter().all(|r| !r[2].to_string().is_empty()));
+    }
+    assert!(leading_zeros > 0, "the sample's ids start with 0");
+    // referrals.csv has the mark too; the dashboard feed never.
+    let referrals = std::fs::read(run.join("referrals.csv")).unwrap();
+    assert!(referrals.starts_with("\u{feff}student_id,".as_bytes()));
+    let feed = std::fs::read(run.join("students.csv")).unwrap();
+    assert!(feed.starts_with(b"schema_version,"));
+
+    // Without the mark when the config says so.
+    let (_work, out) = common::score_sample_with_config("[output]\ncsv_bom = false\n");
+    let referrals = std::fs::read(out.join("2026-03-13/referrals.csv")).unwrap();
+    assert!(referrals.starts_with(b"student_id,"));
+    let list = std::fs::read(out.join("2026-03-13/schools/001.csv")).unwrap();
+    assert!(list.starts_with(b"rank,"));
+}
+
+/// A text that a spreadsheet would run as a formula stays text in the workbook, unchanged (the
+/// CSV neutralises it with an apostrophe; a string cell needs none), and an id stays a string.
+#[test]
+fn a_formula_like_text_is_a_string_cell_in_the_workbook() {
+    use calamine::{Data, Reader, Xlsx};
+    use ews::outputs::counselor::{COLUMNS, PREVENTION_COLUMNS};
+    let at = |name: &str| COLUMNS.iter().position(|c| *c == name).unwrap();
+    let row_again = || {
+        let mut row: Vec<String> = COLUMNS.iter().map(|_| String::new()).collect();
+        row[at("rank")] = "1".into();
+        row[at("student_id")] = "00102158".into();
+        row[at("last_name")] = "=HYPERLINK(\"http://x\",\"y\")".into();
+        row[at("risk_percent")] = "55".into();
+        row
+    };
+    let row = row_again();
+    let prevention: Vec<String> = PREVENTION_COLUMNS
+        .iter()
+        .map(|_| "+1".to_string())
+        .collect();
+    let as_of = chrono::NaiveDate::from_ymd_opt(2026, 3, 13).unwrap();
+    let bytes = ews::outputs::workbook::school_workbook(
+        (&COLUMNS, &[row]),
+        (&PREVENTION_COLUMNS, &[prevention]),
+        as_of,
+    )
+    .unwrap();
+    // The same rows on the same day: the same bytes.
+    let again = ews::outputs::workbook::school_workbook(
+        (&COLUMNS, &[row_again()]),
+        (
+            &PREVENTION_COLUMNS,
+            &[PREVENTION_COLUMNS
+                .iter()
+                .map(|_| "+1".to_string())
+                .collect()],
+        ),
+        as_of,
+    )
+    .unwrap();
+    assert_eq!(bytes, again);
+    let mut book = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = book.worksheet_range("Recovery candidates").unwrap();
+    let cells: Vec<&[Data]> = sheet.rows().collect();
+    assert_eq!(cells[1][at("student_id")], Data::String("00102158".into()));
+    assert_eq!(
+        cells[1][at("last_name")],
+        Data::String("=HYPERLINK(\"http://x\",\"y\")".into())
+    );
+    assert_eq!(cells[1][at("risk_percent")], Data::Float(0.55));
+    let prevention = book.worksheet_range("Prevention").unwrap();
+    // "+1" in a text column stays that text (a CSV cell gets an apostrophe before it).
+    let last_name = PREVENTION_COLUMNS
+        .iter()
+        .position(|c| *c == "last_name")
+        .unwrap();
+    assert_eq!(
+        prevention.rows().nth(1).unwrap()[last_name],
+        Data::String("+1".into())
+    );
+    for name in ["Recovery candidates", "Prevention", "Columns"] {
+        let formulas = book.worksheet_formula(name).unwrap();
+        assert!(
+            formulas.used_cells().all(|(_, _, f)| f.is_empty()),
+            "{name}"
+        );
+    }
+}
+
+/// Every column of the counselor files has a plain-words meaning for the workbook's Columns
+/// sheet, and a cell kind (ids are text).
+#[test]
+fn every_counselor_column_has_a_meaning_and_a_kind() {
+    use ews::outputs::counselor::{COLUMNS, PREVENTION_COLUMNS};
+    use ews::outputs::workbook::{cell_kind, meaning, CellKind, DECISION_COLUMNS};
+    for column in COLUMNS
+        .iter()
+        .chain(&PREVENTION_COLUMNS)
+        .chain(&DECISION_COLUMNS)
+    {
+        assert!(!meaning(column).is_empty(), "{column} has no meaning");
+    }
+    assert_eq!(cell_kind("student_id"), CellKind::Text);
+    assert_eq!(cell_kind("risk_percent"), CellKind::Percent);
+    assert_eq!(cell_kind("gpa"), CellKind::Number);
 }

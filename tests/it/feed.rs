@@ -5,22 +5,8 @@ use crate::common;
 
 use std::path::Path;
 
-use common::{ews, root, score_sample_with_config};
+use common::{ews, root, score, score_sample_with_config};
 use polars::prelude::*;
-
-fn score(snapshot: &Path, out: &Path) {
-    let result = ews(&[
-        "score",
-        snapshot.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(
-        result.status.code() == Some(0) || result.status.code() == Some(1),
-        "{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
-}
 
 #[test]
 fn the_student_feed_has_the_documented_columns_and_types() {

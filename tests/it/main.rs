@@ -23,6 +23,7 @@ mod model_file;
 mod nightly;
 mod reader;
 mod recovery;
+mod report;
 mod robustness;
 mod safety;
 mod scope;

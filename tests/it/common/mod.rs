@@ -34,6 +34,21 @@ pub fn copy_snapshot(from: &str, to: &Path) {
     }
 }
 
+/// Runs `ews score snapshot --out out`, which must succeed (exit 0, or 1 for warnings).
+pub fn score(snapshot: &Path, out: &Path) {
+    let result = ews(&[
+        "score",
+        snapshot.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        result.status.code() == Some(0) || result.status.code() == Some(1),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+}
+
 /// Scores sample_data/current with a config of `toml`; (the work folder, the output folder).
 pub fn score_sample_with_config(toml: &str) -> (tempfile::TempDir, PathBuf) {
     let work = tempfile::tempdir().unwrap();
