@@ -291,6 +291,12 @@ fn the_workbook_keeps_ids_as_text_and_explains_every_column() {
             let header: Vec<String> = rows[0].iter().map(|c| c.to_string()).collect();
             let expected: Vec<&str> = columns.iter().chain(&DECISION_COLUMNS).copied().collect();
             assert_eq!(header, expected, "{sheet}");
+            for column in &expected {
+                assert!(
+                    docs.contains(column),
+                    "{column} not in docs/output-schema.md"
+                );
+            }
             for column in &DECISION_COLUMNS {
                 assert!(
                     docs.contains(&format!("`{column}`")),
