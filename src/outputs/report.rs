@@ -154,7 +154,10 @@ fn label_lines(text: &str, kept: Option<&str>) -> Vec<String> {
     if whole.len() <= LABEL_LINES {
         return whole;
     }
-    for keep in (1..words.len()).rev() {
+    // The lines hold fewer than LABEL_LINES × LABEL_LINE_CHARS words (a word takes a character
+    // at least): a longer start never fits, so a name of thousands of words costs no more
+    // than a short one.
+    for keep in (1..words.len().min(LABEL_LINES * LABEL_LINE_CHARS)).rev() {
         // "Science and…" reads as a cut: a shortened name does not end on a joining word.
         if JOINING_WORDS.contains(&words[keep - 1].to_lowercase().as_str()) {
             continue;

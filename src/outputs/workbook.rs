@@ -79,7 +79,7 @@ pub fn meaning(column: &str) -> &'static str {
         "courses_made_up" => "Failed courses whose subject credit a credit-recovery course in the same subject already made up.",
         "courses_at_risk" => "This year's courses with a D or F, or a mark that has fallen a grade or more.",
         "change_since_last_run" => "What changed since the previous run (new candidate, tier up, …), if anything.",
-        "within_capacity" => "yes when the student is given a recovery seat this term; no when the seats ran out first.",
+        "within_capacity" => "yes when the student is given a recovery seat (see recovery_seats when the district lists its recovery courses); no when the seats ran out first.",
         "recovery_seats" => "The recovery courses or sessions the student is given a place in, and what each recovers.",
         "credits_by_subject" => "Credits earned against those required, per required subject, then electives.",
         "projected_credits" => "Credits expected by graduation at a normal load: earned, plus this year's courses not failing, plus a normal year for each year left.",
