@@ -338,8 +338,6 @@ fn changes_since(
     }
 }
 
-/// The equity audit of a score run: who is referred, by group, and with outcomes (a
-/// backtest snapshot) how well the referral works for each group.
 /// The run's recovery seats ([`crate::outputs::recovery::seats`]): the counselor files' order
 /// and `within_capacity`, and the equity audit's seat allocation.
 fn seats(
@@ -370,6 +368,8 @@ fn seats(
     ))
 }
 
+/// The equity audit of a score run: who is referred, by group, and with outcomes (a
+/// backtest snapshot) how well the referral works for each group.
 fn referral_audit(
     table: &polars::prelude::DataFrame,
     scored: &[score::ScoredStudent],

@@ -21,8 +21,9 @@ use crate::io::text::{number, spreadsheet_safe};
 use crate::model::score::{in_rank_order, ScoredStudent};
 use crate::outputs::recovery::{self, Plan};
 
-/// Columns of a counselor file, in order.
-pub const COLUMNS: [&str; 30] = [
+/// The columns both lists begin with, who and how likely and why: what `who` fills in
+/// [`write_school_files`].
+const WHO_COLUMNS: [&str; 11] = [
     "rank",
     "last_name",
     "first_name",
@@ -34,26 +35,52 @@ pub const COLUMNS: [&str; 30] = [
     "reasons",
     "attendance_percent",
     "gpa",
-    "credits_earned",
-    "credits_expected_now",
-    "credit_deficit_now",
-    "subjects_behind",
-    "courses_to_recover",
-    "elective_failures",
-    "courses_made_up",
-    "courses_at_risk",
-    "change_since_last_run",
-    "within_capacity",
-    "recovery_seats",
-    "credits_by_subject",
-    "projected_credits",
-    "projected_credit_deficit",
-    "on_time_reachable",
-    "credits_needed",
-    "subjects_needed",
-    "reachable_with_recovery",
-    "recover_by",
 ];
+
+/// `first` then `then`, as one array of `N` names (checked when compiled).
+const fn columns<const A: usize, const B: usize, const N: usize>(
+    first: [&'static str; A],
+    then: [&'static str; B],
+) -> [&'static str; N] {
+    assert!(A + B == N, "the column counts do not add up");
+    let mut all = [""; N];
+    let mut i = 0;
+    while i < A {
+        all[i] = first[i];
+        i += 1;
+    }
+    while i < N {
+        all[i] = then[i - A];
+        i += 1;
+    }
+    all
+}
+
+/// Columns of a counselor file, in order.
+pub const COLUMNS: [&str; 30] = columns(
+    WHO_COLUMNS,
+    [
+        "credits_earned",
+        "credits_expected_now",
+        "credit_deficit_now",
+        "subjects_behind",
+        "courses_to_recover",
+        "elective_failures",
+        "courses_made_up",
+        "courses_at_risk",
+        "change_since_last_run",
+        "within_capacity",
+        "recovery_seats",
+        "credits_by_subject",
+        "projected_credits",
+        "projected_credit_deficit",
+        "on_time_reachable",
+        "credits_needed",
+        "subjects_needed",
+        "reachable_with_recovery",
+        "recover_by",
+    ],
+);
 
 /// Longest file name stem taken from a school id, in characters (ASCII, so bytes too): with the
 /// hash suffix and `.csv` a name stays far below the 255 bytes file systems allow, and short
@@ -170,21 +197,8 @@ pub fn school_file_names<'a>(ids: impl IntoIterator<Item = &'a str>) -> BTreeMap
 }
 
 /// Columns of a prevention list, in order.
-pub const PREVENTION_COLUMNS: [&str; 13] = [
-    "rank",
-    "last_name",
-    "first_name",
-    "student_id",
-    "grade_level",
-    "counselor",
-    "risk_percent",
-    "risk_tier",
-    "reasons",
-    "attendance_percent",
-    "gpa",
-    "courses_at_risk",
-    "change_since_last_run",
-];
+pub const PREVENTION_COLUMNS: [&str; 13] =
+    columns(WHO_COLUMNS, ["courses_at_risk", "change_since_last_run"]);
 
 /// How many students each school's files list.
 #[derive(Debug, Default, Clone)]
@@ -260,19 +274,18 @@ pub fn write_school_files(
         number_column("credits_earned")?,
     );
 
-    // Each school's candidates (in seat order) and prevention list (in risk order), as rows
-    // of `scored`.
-    let school_ids: Vec<&str> = (0..scored.len())
-        .map(|i| school.get(i).unwrap_or(""))
-        .collect();
-    let mut prevention: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    // Each school's prevention list (in risk order), as rows of `scored`; the candidates are
+    // `seats.lists`, which name every school (each gets both files, empty ones with a header).
+    let mut prevention: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, s) in scored.iter().enumerate() {
-        // Every school gets both files, an empty one with a header only.
-        let list = prevention.entry(school_ids[i].to_string()).or_default();
         if recovery::is_prevention(s.risk, &plans[s.row], config) {
-            list.push(i);
+            prevention
+                .entry(school.get(i).unwrap_or(""))
+                .or_default()
+                .push(i);
         }
     }
+    // WHO_COLUMNS' cells.
     let who = |rank: usize, i: usize| -> Vec<String> {
         let s = &scored[i];
         vec![
@@ -350,7 +363,7 @@ pub fn write_school_files(
                 })
                 .collect();
             let at_risk: Vec<Vec<String>> = prevention
-                .get(school_id)
+                .get(school_id.as_str())
                 .map(Vec::as_slice)
                 .unwrap_or_default()
                 .iter()

@@ -646,39 +646,35 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
                 ));
                 continue;
             }
+            // "ALG1 Algebra I (MATH, 1 cr, 2025)", in either list.
+            let label = format!(
+                "{course} ({subject}, {} cr, {})",
+                short_number(missing),
+                years.get(i).map(|y| y.to_string()).unwrap_or_default()
+            );
+            let elective = !requirements(row).subject_credits.contains_key(subject);
+            let need = Need {
+                kind: if elective {
+                    NeedKind::ElectiveCourse
+                } else {
+                    NeedKind::RequiredCourse
+                },
+                course_id: course_ids.get(i).map(str::to_string),
+                subject: Some(subject.to_string()),
+                credits: missing,
+                label: course,
+            };
             // An elective failure counts only toward the total: listed apart.
-            if !requirements(row).subject_credits.contains_key(subject) {
-                plans[row].needs.push(Need {
-                    kind: NeedKind::ElectiveCourse,
-                    course_id: course_ids.get(i).map(str::to_string),
-                    subject: Some(subject.to_string()),
-                    credits: missing,
-                    label: course.clone(),
-                });
-                plans[row].elective_failures.push(format!(
-                    "{course} ({subject}, {} cr, {})",
-                    short_number(missing),
-                    years.get(i).map(|y| y.to_string()).unwrap_or_default()
-                ));
+            if elective {
+                plans[row].needs.push(need);
+                plans[row].elective_failures.push(label);
                 continue;
             }
             let short_of_credits = requirements(row)
                 .subject_credits
                 .get(subject)
                 .is_some_and(|required| earned_in(row, subject) < *required);
-            let label = format!(
-                "{course} ({subject}, {} cr, {})",
-                short_number(missing),
-                years.get(i).map(|y| y.to_string()).unwrap_or_default()
-            );
             let date = date.unwrap_or_default();
-            let need = Need {
-                kind: NeedKind::RequiredCourse,
-                course_id: course_ids.get(i).map(str::to_string),
-                subject: Some(subject.to_string()),
-                credits: missing,
-                label: course,
-            };
             by_student
                 .entry(row)
                 .or_default()
