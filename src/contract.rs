@@ -249,13 +249,33 @@ pub const PERIOD_ATTENDANCE: FileSpec = FileSpec {
     required_file: false,
 };
 
-/// Supports given (part 2): written by `ews import edfi` from StudentInterventionAssociation;
-/// not read by a run yet.
+/// Supports given (part 2; `ews import edfi` writes it from StudentInterventionAssociation):
+/// a student's current supports, recovery courses in progress, and credits recovered that the
+/// transcript does not have yet.
 pub const INTERVENTIONS: FileSpec = FileSpec {
     name: "interventions.csv",
     required: &["student_id", "intervention_type", "start_date", "status"],
     optional: &["course_id", "end_date", "credits_recovered"],
     free_text: &[],
+    required_file: false,
+};
+
+/// The statuses of a support (interventions.csv's `status`).
+pub const INTERVENTION_STATUSES: [&str; 4] = ["planned", "active", "completed", "withdrawn"];
+
+/// The intervention type of a credit-recovery course: with a `course_id`, the failure it
+/// recovers; completed, with `credits_recovered`, credits the transcript may not have yet.
+pub const CREDIT_RECOVERY: &str = "credit_recovery";
+
+/// A completed support stays current this many days after its end date.
+pub const COMPLETED_CURRENT_DAYS: i64 = 30;
+
+/// Counselors' decisions read back from the SIS (part 2).
+pub const REFERRAL_STATUS: FileSpec = FileSpec {
+    name: "referral_status.csv",
+    required: &["student_id", "status", "date"],
+    optional: &["reason", "by"],
+    free_text: &["reason", "by"],
     required_file: false,
 };
 
@@ -269,13 +289,24 @@ pub const DECISION_STATUSES: [&str; 5] = [
     "not_appropriate",
 ];
 
+/// The counselor workbook (`schools/<school>.xlsx`) is an output that comes back as an input
+/// (`ews score --decisions DIR`): its two lists' sheet names, and the columns in which
+/// counselors record their decisions (referral_status.csv's `status`, `date` and `reason`).
+pub const WORKBOOK_LISTS: [&str; 2] = ["Recovery candidates", "Prevention"];
+pub const DECISION_COLUMNS: [&str; 3] = ["decision_status", "decision_date", "decision_reason"];
+
+/// The data-quality report's name for the returned workbooks, all together. Their rows are
+/// typed by people: rejected ones are warnings, and never fail the gate unless
+/// `quality.max_rejected_share_by_file` names this file.
+pub const RETURNED_WORKBOOKS: &str = "returned workbooks";
+
 /// What `ews import` writes beside a snapshot's files: its report (counts: aggregate) and its
 /// rejected records (with their values: student-level).
 pub const IMPORT_REPORT: &str = "import_report.csv";
 pub const IMPORT_REJECTS: &str = "import_rejects.csv";
 
 /// Every file of the contract, in contract order.
-pub const ALL_FILES: [&FileSpec; 9] = [
+pub const ALL_FILES: [&FileSpec; 11] = [
     &STUDENTS,
     &ATTENDANCE,
     &GRADES,
@@ -285,10 +316,12 @@ pub const ALL_FILES: [&FileSpec; 9] = [
     &ENROLLMENT,
     &CALENDAR,
     &PERIOD_ATTENDANCE,
+    &INTERVENTIONS,
+    &REFERRAL_STATUS,
 ];
 
 /// Columns holding dates, in any file.
-pub const DATE_COLUMNS: [&str; 7] = [
+pub const DATE_COLUMNS: [&str; 9] = [
     "birth_date",
     "date",
     "mark_date",
@@ -296,6 +329,8 @@ pub const DATE_COLUMNS: [&str; 7] = [
     "outcome_date",
     "entry_date",
     "exit_date",
+    "start_date",
+    "end_date",
 ];
 /// Columns holding yes/no flags, in any file.
 pub const BOOLEAN_COLUMNS: [&str; 5] = [

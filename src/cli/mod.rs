@@ -84,6 +84,10 @@ pub struct ScoreArgs {
     /// (students.parquet/csv) and changes.csv; the key is read from EWS_PSEUDONYM_KEY.
     #[arg(long)]
     pub pseudonymize: bool,
+    /// Folder of counselor workbooks (schools/<school>.xlsx) returned with decisions filled in;
+    /// read beside the snapshot's referral_status.csv, the later decision for a student wins.
+    #[arg(long)]
+    pub decisions: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -26,7 +26,9 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
     let mut stages = Stages::default();
     let model_path = config.model_file(args.model.as_deref());
     let model = ModelFile::load(&model_path)?;
-    let snapshot = Snapshot::open(&args.snapshot)?.with_mapping(config.input.clone());
+    let snapshot = Snapshot::open(&args.snapshot)?
+        .with_mapping(config.input.clone())
+        .with_returned_workbooks(args.decisions.clone());
     // A snapshot whose outcomes are known (a backtest) also gets the calibration plot and the
     // outcome-based equity rates.
     let with_outcomes = snapshot.find(&crate::contract::OUTCOMES)?.is_some();
@@ -78,8 +80,14 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
     // So are the course records: the output stages read the feature table and the plans.
     drop(std::mem::take(&mut run.courses));
     let (students, change_rows, changes) = stages.time("changes", || {
-        let mut students =
-            crate::outputs::feed::student_frame(&run.table, &scored, &plans, run.as_of, config)?;
+        let mut students = crate::outputs::feed::student_frame(
+            &run.table,
+            &scored,
+            &plans,
+            &run.supports,
+            run.as_of,
+            config,
+        )?;
         if let Some(key) = &pseudonym_key {
             students = crate::outputs::pseudonym::pseudonymize(
                 &students,
@@ -129,6 +137,7 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
                     &folder.file("referrals.csv"),
                     &run.table,
                     &scored,
+                    &run.supports,
                     config.output.csv_bom,
                 )
             },
@@ -142,6 +151,7 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
                         seats: &seats,
                         changes: &change_of,
                         as_of: run.as_of,
+                        supports: &run.supports,
                     },
                     config,
                 )

@@ -58,6 +58,11 @@ pub struct Mapping {
     /// Source subject name → canonical subject (`ELA`, `MATH`, `SCI`, `SOC`, or any other).
     #[serde(default)]
     pub subjects: BTreeMap<String, String>,
+    /// Source support type → canonical type of interventions.csv (`credit_recovery`,
+    /// `tutoring`, `attendance_mentor`, `counseling`, `mentoring`, or any other). Left out of
+    /// the config's hash when empty.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub intervention_types: BTreeMap<String, String>,
     /// Spellings of yes (default `Y`, `Yes`, `TRUE`, `True`, `true`, `1`).
     #[serde(default)]
     pub true_values: Option<Vec<String>>,

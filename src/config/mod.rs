@@ -313,11 +313,17 @@ pub struct QualityConfig {
 }
 
 impl QualityConfig {
+    /// The gate's limit for `file`: its override, else the default; the returned counselor
+    /// workbooks, typed by people, have none unless overridden (their rejects are warnings).
     pub fn max_rejected_share(&self, file: &str) -> f64 {
+        let default = match file {
+            crate::contract::RETURNED_WORKBOOKS => 1.0,
+            _ => self.max_rejected_share,
+        };
         self.max_rejected_share_by_file
             .get(file)
             .copied()
-            .unwrap_or(self.max_rejected_share)
+            .unwrap_or(default)
     }
 
     pub fn first_term_end(&self) -> MonthDay {

@@ -7,6 +7,7 @@
 //! sees its future.
 
 pub mod courses;
+pub mod supports;
 pub mod table;
 
 pub use table::{feature, Family, FeatureDef, Unit, Worse, FEATURES};
@@ -41,6 +42,8 @@ pub struct FeatureRun {
     /// Each student's diploma pathway (students.csv `pathway`), by table row: for the
     /// graduation requirements of the plans, never a feature.
     pub pathways: Vec<Option<String>>,
+    /// Supports given and counselors' decisions, by table row: never features.
+    pub supports: supports::Supports,
 }
 
 /// The course records the recovery plans read. At a million students they are about a
@@ -125,6 +128,15 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
         "completed after the as-of date",
         after,
     );
+    // Credits of completed recovery courses the transcript does not have yet.
+    let (credits, course_names, added) =
+        supports::with_recovered_credits(credits, data.interventions.as_ref(), as_of, config)?;
+    if added > 0 {
+        log::info!(
+            "{}: {added} completed credit-recovery courses counted toward credits until the transcript has them",
+            crate::contract::INTERVENTIONS.name
+        );
+    }
     let course_credits = courses_this_year.credits(&marks_this_year, config, school_year, as_of)?;
     let progress = credit_progress(
         &marks_this_year,
@@ -177,6 +189,14 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
     // is a search through the chunks otherwise.
     table.rechunk_mut_par();
     let pathways = pathways_by_row(&table, &data.students)?;
+    let supports = supports::supports(
+        &table,
+        data.interventions.as_ref(),
+        data.decisions.as_ref(),
+        &course_names,
+        as_of,
+        &mut ignored,
+    )?;
     Ok(FeatureRun {
         as_of,
         school_year,
@@ -191,6 +211,7 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
             course_credits,
         },
         pathways,
+        supports,
     })
 }
 

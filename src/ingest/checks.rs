@@ -51,6 +51,12 @@ pub struct Validated {
     /// Class periods missed and scheduled per student, when the snapshot has
     /// period_attendance.csv.
     pub period_absence: Option<crate::ingest::periods::PeriodAbsence>,
+    /// Accepted interventions.csv rows, typed, when the snapshot has the file.
+    pub interventions: Option<DataFrame>,
+    /// Counselors' decisions: referral_status.csv's accepted rows and the returned counselor
+    /// workbooks' ([`crate::ingest::decisions`]), typed, with their `source`; none without
+    /// either.
+    pub decisions: Option<DataFrame>,
     pub quality: QualityReport,
 }
 
@@ -73,6 +79,8 @@ pub fn load(
     let raw_enrollment = snapshot.scan_optional(&crate::contract::ENROLLMENT)?;
     let raw_calendar = snapshot.scan_optional(&crate::contract::CALENDAR)?;
     let raw_periods = snapshot.scan_optional(&crate::contract::PERIOD_ATTENDANCE)?;
+    let raw_interventions = snapshot.scan_optional(&crate::contract::INTERVENTIONS)?;
+    let raw_status = snapshot.scan_optional(&crate::contract::REFERRAL_STATUS)?;
     let mode = snapshot.declared_mode()?.unwrap_or(config.attendance.mode);
     if mode == AttendanceMode::Exceptions {
         for (raw, spec) in [
@@ -237,6 +245,38 @@ pub fn load(
         )?),
         _ => None,
     };
+    let interventions = match &raw_interventions {
+        Some(raw) => Some(check_file(
+            raw,
+            Prepare::Enrollment(&enrolled),
+            interventions_rules(config),
+            interventions_typed(),
+            &mut quality,
+        )?),
+        None => None,
+    };
+    let mut decisions = Vec::new();
+    if let Some(raw) = &raw_status {
+        let rows = check_file(
+            raw,
+            Prepare::Enrollment(&enrolled),
+            referral_status_rules(config),
+            referral_status_typed(),
+            &mut quality,
+        )?;
+        decisions.push(crate::ingest::decisions::with_source(
+            rows,
+            crate::ingest::decisions::Source::ReferralStatus,
+        )?);
+    }
+    if let Some(dir) = &snapshot.returned_workbooks {
+        decisions.push(crate::ingest::decisions::read_workbooks(
+            dir,
+            &enrolled,
+            &mut quality,
+        )?);
+    }
+    let decisions = crate::ingest::decisions::union(decisions)?;
     implausible_feeds(&students, &attendance, as_of, config, &mut quality)?;
 
     Ok(Validated {
@@ -250,6 +290,8 @@ pub fn load(
         outcomes,
         enrollment,
         period_absence,
+        interventions,
+        decisions,
         quality,
     })
 }

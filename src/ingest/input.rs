@@ -30,6 +30,9 @@ use crate::io::error::{EwsError, Result};
 pub struct Snapshot {
     pub dir: PathBuf,
     pub mapping: Mapping,
+    /// The folder of counselor workbooks returned with decisions (`ews score --decisions`),
+    /// read beside the snapshot's referral_status.csv.
+    pub returned_workbooks: Option<PathBuf>,
 }
 
 /// A file of a snapshot whose header was checked, ready to be read.
@@ -120,12 +123,20 @@ impl Snapshot {
         Ok(Snapshot {
             dir: dir.to_path_buf(),
             mapping: Mapping::default(),
+            returned_workbooks: None,
         })
     }
 
     /// The same folder read through a district's mapping.
     pub fn with_mapping(self, mapping: Mapping) -> Snapshot {
         Snapshot { mapping, ..self }
+    }
+
+    pub fn with_returned_workbooks(self, dir: Option<PathBuf>) -> Snapshot {
+        Snapshot {
+            returned_workbooks: dir,
+            ..self
+        }
     }
 
     /// The attendance mode the snapshot declares in its snapshot.toml (written by importers),

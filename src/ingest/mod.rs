@@ -16,6 +16,7 @@ use crate::io::error::Result;
 pub mod attendance;
 pub mod checks;
 pub mod columns;
+pub mod decisions;
 pub mod edfi;
 pub mod enrollment;
 pub mod header;

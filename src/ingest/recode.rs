@@ -29,6 +29,8 @@ pub(crate) fn contract_values(
             recode_map(value, &mapping.grade_levels)
         } else if canonical == "subject" {
             recode_map(value, &mapping.subjects)
+        } else if canonical == "intervention_type" {
+            recode_map(value, &mapping.intervention_types)
         } else if canonical == "mark" {
             canonical_mark(value, mapping)?
         } else {

@@ -469,3 +469,101 @@ pub(crate) fn enrollment_typed() -> Vec<Expr> {
         grade("entry_grade_level").alias("entry_grade_level"),
     ]
 }
+
+/// A value that must be one of `allowed`, else the row is rejected.
+fn one_of(column: &'static str, allowed: &[&str], what: &str) -> Rule {
+    let known = allowed
+        .iter()
+        .map(|v| col(column).eq(lit(*v)))
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false));
+    Rule::reject(
+        column,
+        format!("unknown {what} (expected one of {})", allowed.join(", ")),
+        known.not().fill_null(lit(true)),
+    )
+}
+
+/// interventions.csv: a support needs its student, type, start and status; a completed
+/// support its end date (its credits count from then); credits recovered are a number ≥ 0.
+pub(crate) fn interventions_rules(config: &Config) -> Vec<Rule> {
+    let format = config.input.date_format("interventions");
+    let credits = number("credits_recovered");
+    vec![
+        missing("student_id"),
+        missing("intervention_type"),
+        bad_date("start_date", format),
+        one_of(
+            "status",
+            &crate::contract::INTERVENTION_STATUSES,
+            "support status",
+        ),
+        Rule::reject(
+            "end_date",
+            bad_date_reason(format),
+            col("end_date")
+                .is_not_null()
+                .and(date("end_date").is_null()),
+        ),
+        Rule::reject(
+            "end_date",
+            "end_date before start_date",
+            date("end_date").lt(date("start_date")),
+        ),
+        Rule::reject(
+            "end_date",
+            "a completed support without its end_date (expected the date it ended)",
+            col("status")
+                .eq(lit("completed"))
+                .and(col("end_date").is_null()),
+        ),
+        not_enrolled(),
+        Rule::ignore_value(
+            "credits_recovered",
+            "unparseable or negative number (expected a number ≥ 0); left blank",
+            col("credits_recovered")
+                .is_not_null()
+                .and(credits.clone().is_null().or(credits.lt(lit(0.0)))),
+        ),
+    ]
+}
+
+pub(crate) fn interventions_typed() -> Vec<Expr> {
+    let credits = number("credits_recovered");
+    vec![
+        col("student_id"),
+        col("intervention_type").str().strip_chars(lit(NULL)),
+        col("course_id").str().strip_chars(lit(NULL)),
+        date("start_date").alias("start_date"),
+        date("end_date").alias("end_date"),
+        col("status"),
+        when(credits.clone().gt_eq(lit(0.0)))
+            .then(credits)
+            .otherwise(lit(NULL).cast(DataType::Float64))
+            .alias("credits_recovered"),
+    ]
+}
+
+/// referral_status.csv: a decision needs its student, a known status and its date.
+pub(crate) fn referral_status_rules(config: &Config) -> Vec<Rule> {
+    vec![
+        missing("student_id"),
+        one_of(
+            "status",
+            &crate::contract::DECISION_STATUSES,
+            "decision status",
+        ),
+        bad_date("date", config.input.date_format("referral_status")),
+        not_enrolled(),
+    ]
+}
+
+pub(crate) fn referral_status_typed() -> Vec<Expr> {
+    vec![
+        col("student_id"),
+        col("status"),
+        date("date").alias("date"),
+        col("reason"),
+        col("by"),
+    ]
+}

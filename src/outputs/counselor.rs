@@ -57,7 +57,7 @@ const fn columns<const A: usize, const B: usize, const N: usize>(
 }
 
 /// Columns of a counselor file, in order.
-pub const COLUMNS: [&str; 30] = columns(
+pub const COLUMNS: [&str; 33] = columns(
     WHO_COLUMNS,
     [
         "credits_earned",
@@ -79,6 +79,9 @@ pub const COLUMNS: [&str; 30] = columns(
         "subjects_needed",
         "reachable_with_recovery",
         "recover_by",
+        "current_supports",
+        "decision_status",
+        "decision_date",
     ],
 );
 
@@ -197,8 +200,16 @@ pub fn school_file_names<'a>(ids: impl IntoIterator<Item = &'a str>) -> BTreeMap
 }
 
 /// Columns of a prevention list, in order.
-pub const PREVENTION_COLUMNS: [&str; 13] =
-    columns(WHO_COLUMNS, ["courses_at_risk", "change_since_last_run"]);
+pub const PREVENTION_COLUMNS: [&str; 16] = columns(
+    WHO_COLUMNS,
+    [
+        "courses_at_risk",
+        "change_since_last_run",
+        "current_supports",
+        "decision_status",
+        "decision_date",
+    ],
+);
 
 /// How many students each school's files list.
 #[derive(Debug, Default, Clone)]
@@ -223,6 +234,8 @@ pub struct SchoolFilesInput<'a> {
     pub changes: &'a HashMap<String, String>,
     /// The run's as-of date (the workbooks' date).
     pub as_of: chrono::NaiveDate,
+    /// Current supports and counselors' decisions, by row of the table.
+    pub supports: &'a crate::features::supports::Supports,
 }
 
 /// Writes, for every school with a student, `dir/schools/<name>.csv` (its credit-recovery
@@ -242,6 +255,7 @@ pub fn write_school_files(
         seats,
         changes,
         as_of,
+        supports,
     } = *input;
     let ranked = in_rank_order(
         table,
@@ -308,6 +322,18 @@ pub fn write_school_files(
             .cloned()
             .unwrap_or_default()
     };
+    // The last cells of both lists: current supports and the decision (status, date), then
+    // the decision's reason, which only the workbook holds.
+    let support_and_decision = |i: usize| -> [String; 4] {
+        let row = scored[i].row;
+        let decision = supports.decisions.get(&row);
+        [
+            supports.current_of(row).to_string(),
+            decision.map(|d| d.status.clone()).unwrap_or_default(),
+            decision.map(|d| d.date.to_string()).unwrap_or_default(),
+            decision.and_then(|d| d.reason.clone()).unwrap_or_default(),
+        ]
+    };
     let names = school_file_names(seats.lists.keys().map(String::as_str));
 
     // Schools side by side (a workbook's compression takes most of its time): each school's
@@ -359,6 +385,7 @@ pub fn write_school_files(
                         .to_string(),
                         plan.recover_by.join("; "),
                     ]);
+                    cells.extend(support_and_decision(i));
                     cells
                 })
                 .collect();
@@ -372,6 +399,7 @@ pub fn write_school_files(
                     let plan = &plans[scored[i].row];
                     let mut cells = who(k + 1, i);
                     cells.extend([plan.courses_at_risk.join("; "), change(i)]);
+                    cells.extend(support_and_decision(i));
                     cells
                 })
                 .collect();
@@ -451,8 +479,14 @@ fn write_list(
         }
         let mut writer = csv::Writer::from_writer(out);
         writer.write_record(columns)?;
+        // A row's cells beyond the columns (the decision's reason) are the workbook's only.
         for cells in rows {
-            writer.write_record(cells.iter().map(|c| spreadsheet_safe(c).into_owned()))?;
+            writer.write_record(
+                cells
+                    .iter()
+                    .take(columns.len())
+                    .map(|c| spreadsheet_safe(c).into_owned()),
+            )?;
         }
         writer.flush()
     })

@@ -61,14 +61,25 @@ pub fn columns() -> Vec<&'static str> {
             .filter(|f| f.appended_to_feed)
             .map(|f| f.name),
     );
+    columns.extend(LOOP_COLUMNS);
     columns
 }
+
+/// The columns of what the district does for a student (supports, counselors' decisions),
+/// after everything else. `decision_reason` is free text: empty in a pseudonymized feed.
+pub const LOOP_COLUMNS: [&str; 4] = [
+    "current_supports",
+    "decision_status",
+    "decision_date",
+    "decision_reason",
+];
 
 /// The student feed: one row per student, sorted by student_id, columns as [`columns`].
 pub fn student_frame(
     table: &DataFrame,
     scored: &[ScoredStudent],
     plans: &[crate::outputs::recovery::Plan],
+    supports: &crate::features::supports::Supports,
     as_of: chrono::NaiveDate,
     config: &Config,
 ) -> Result<DataFrame> {
@@ -167,7 +178,36 @@ pub fn student_frame(
                 .collect::<Vec<bool>>(),
         ),
     ])?;
-    let scores = scores.hstack(plan_columns.columns())?;
+    let decision = |row: usize| supports.decisions.get(&row);
+    let loop_columns = DataFrame::new_infer_height(vec![
+        Column::new(
+            "current_supports".into(),
+            (0..n)
+                .map(|r| supports.current.get(&r).cloned())
+                .collect::<Vec<Option<String>>>(),
+        ),
+        Column::new(
+            "decision_status".into(),
+            (0..n)
+                .map(|r| decision(r).map(|d| d.status.clone()))
+                .collect::<Vec<Option<String>>>(),
+        ),
+        Column::new(
+            "decision_date".into(),
+            (0..n)
+                .map(|r| decision(r).map(|d| d.date))
+                .collect::<Vec<Option<chrono::NaiveDate>>>(),
+        ),
+        Column::new(
+            "decision_reason".into(),
+            (0..n)
+                .map(|r| decision(r).and_then(|d| d.reason.clone()))
+                .collect::<Vec<Option<String>>>(),
+        ),
+    ])?;
+    let scores = scores
+        .hstack(plan_columns.columns())?
+        .hstack(loop_columns.columns())?;
     let frame = table
         .hstack(scores.columns())?
         .lazy()
@@ -397,13 +437,13 @@ mod tests {
         let unique: std::collections::BTreeSet<&str> = columns.iter().copied().collect();
         assert_eq!(unique.len(), columns.len(), "a column is named twice");
         assert_eq!(&columns[..2], ["schema_version", "as_of"]);
-        // The features added since schema 1 come last.
-        assert_eq!(columns.last(), Some(&"credit_deficit_now"));
+        // The features added since schema 1, then the supports and decisions, come last.
+        assert_eq!(&columns[columns.len() - LOOP_COLUMNS.len()..], LOOP_COLUMNS);
         let trailing = columns
             .iter()
             .position(|c| *c == "reachable_with_recovery")
             .unwrap();
-        assert!(columns[trailing + 1..]
+        assert!(columns[trailing + 1..columns.len() - LOOP_COLUMNS.len()]
             .iter()
             .all(|c| crate::features::feature(c).is_some_and(|f| f.appended_to_feed)));
         assert!(columns.contains(&"student_id") && columns.contains(&"attendance_rate"));

@@ -103,7 +103,7 @@ impl InputHashes {
             paths
                 .into_iter()
                 .filter_map(|path| {
-                    let hashed = crate::io::hashing::sha256_file(&path).ok()?;
+                    let hashed = crate::io::hashing::sha256_input(&path).ok()?;
                     Some((path, hashed))
                 })
                 .collect()
@@ -123,7 +123,7 @@ pub fn build(dir: &Path, facts: &RunFacts) -> Result<Manifest> {
     for f in &facts.quality.files {
         let (sha256, bytes) = match facts.input_hashes.get(&f.path) {
             Some(hashed) => hashed.clone(),
-            None => crate::io::hashing::sha256_file(&f.path)?,
+            None => crate::io::hashing::sha256_input(&f.path)?,
         };
         inputs.push(InputFile {
             file: f.file.to_string(),

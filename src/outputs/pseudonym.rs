@@ -127,7 +127,8 @@ pub fn pseudonymize(feed: &DataFrame, key: &[u8], keep_demographics: bool) -> Re
         .iter()
         .map(|id| id.map(|id| pseudonym(key, id)))
         .collect();
-    let mut blanked = vec!["first_name", "last_name"];
+    // Names, and counselors' free-text reasons (student-level data).
+    let mut blanked = vec!["first_name", "last_name", "decision_reason"];
     if !keep_demographics {
         blanked.extend(crate::model::equity::ATTRIBUTES);
     }

@@ -626,8 +626,9 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
             .date()?
             .as_date_iter()
             .collect();
-        let mut by_student: HashMap<usize, Vec<(bool, chrono::NaiveDate, String, Need)>> =
-            HashMap::new();
+        // Per student: (short of credits, failed on, label, credits missing, seat need).
+        type Failure = (bool, chrono::NaiveDate, String, f64, Option<Need>);
+        let mut by_student: HashMap<usize, Vec<Failure>> = HashMap::new();
         for (i, date) in dates.iter().enumerate() {
             let Some(&row) = ids.get(i).and_then(|id| row_of.get(id)) else {
                 continue;
@@ -646,12 +647,21 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
                 ));
                 continue;
             }
+            // A recovery course in progress (interventions.csv) is recovering it: listed, no
+            // seat sought.
+            let recovering = course_ids
+                .get(i)
+                .and_then(|c| run.supports.recovering.get(&(row, c.to_string())));
             // "ALG1 Algebra I (MATH, 1 cr, 2025)", in either list.
-            let label = format!(
-                "{course} ({subject}, {} cr, {})",
+            let mut label = format!(
+                "{course} ({subject}, {} cr, {}",
                 short_number(missing),
                 years.get(i).map(|y| y.to_string()).unwrap_or_default()
             );
+            if let Some(start) = recovering {
+                label.push_str(&format!("; being recovered since {start}"));
+            }
+            label.push(')');
             let elective = !requirements(row).subject_credits.contains_key(subject);
             let need = Need {
                 kind: if elective {
@@ -664,9 +674,10 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
                 credits: missing,
                 label: course,
             };
+            let need = recovering.is_none().then_some(need);
             // An elective failure counts only toward the total: listed apart.
             if elective {
-                plans[row].needs.push(need);
+                plans[row].needs.extend(need);
                 plans[row].elective_failures.push(label);
                 continue;
             }
@@ -678,16 +689,16 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
             by_student
                 .entry(row)
                 .or_default()
-                .push((short_of_credits, date, label, need));
+                .push((short_of_credits, date, label, missing, need));
         }
         for (row, mut courses) in by_student {
             // Required subjects short of credits first; then the most recent failure.
             courses.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
             let plan = &mut plans[row];
-            plan.credits_to_recover = courses.iter().map(|c| c.3.credits).sum();
-            for (_, _, label, need) in courses {
+            plan.credits_to_recover = courses.iter().map(|c| c.3).sum();
+            for (_, _, label, _, need) in courses {
                 plan.courses_to_recover.push(label);
-                plan.needs.push(need);
+                plan.needs.extend(need);
             }
         }
     }

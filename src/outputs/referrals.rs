@@ -30,6 +30,7 @@ pub fn columns() -> Vec<&'static str> {
     columns.extend(features_in_order().map(|f| f.name));
     columns.extend(["school_name", "counselor"]);
     columns.extend(features_appended().map(|f| f.name));
+    columns.push("current_supports");
     columns
 }
 
@@ -44,12 +45,18 @@ fn features_appended() -> impl Iterator<Item = &'static crate::features::Feature
     FEATURES.iter().filter(|f| f.appended_to_feed)
 }
 
-/// Writes the ranked referral list: every scored student, in rank order, after a UTF-8
-/// byte-order mark when `bom` (`output.csv_bom`).
+/// Writes the ranked referral list: every scored student, in rank order, with their current
+/// supports (interventions.csv), after a UTF-8 byte-order mark when `bom` (`output.csv_bom`).
 ///
 /// The table's rows are gathered in rank order first ([`crate::model::score::in_rank_order`]), and
 /// every cell goes through one reused record.
-pub fn write(path: &Path, table: &DataFrame, scored: &[ScoredStudent], bom: bool) -> Result<()> {
+pub fn write(
+    path: &Path,
+    table: &DataFrame,
+    scored: &[ScoredStudent],
+    supports: &crate::features::supports::Supports,
+    bom: bool,
+) -> Result<()> {
     let io = |e: csv::Error| EwsError::io(path, std::io::Error::other(e));
     let mut file =
         std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| EwsError::io(path, e))?);
@@ -125,6 +132,7 @@ pub fn write(path: &Path, table: &DataFrame, scored: &[ScoredStudent], bom: bool
             push_number(&mut cell, column.get(i), 4);
             record.push_field(&cell);
         }
+        record.push_field(&spreadsheet_safe(supports.current_of(student.row)));
         writer.write_record(&record).map_err(io)?;
     }
     writer.flush().map_err(|e| EwsError::io(path, e))?;

@@ -3,19 +3,27 @@
 //! becomes `102158`) and explains none of its columns. Three sheets: the recovery candidates,
 //! the prevention list, and one that says what every column means. Ids and every other text
 //! are string cells (never formulas, never numbers), numbers are numbers, risk a percentage;
-//! each list has a frozen header, filters and widths that fit, and three empty columns in which
-//! counselors record their decisions (`decision_status`, `decision_date`, `decision_reason`,
-//! read back by a later run as referral_status.csv's `status`, `date` and `reason`).
+//! each list has a frozen header, filters and widths that fit, and three columns in which
+//! counselors record their decisions (`decision_status`, `decision_date`, `decision_reason`:
+//! the latest decision known to the run, else empty), read back by a later run
+//! (`ews score --decisions`, [`crate::ingest::decisions`]) as referral_status.csv's `status`,
+//! `date` and `reason`.
 
 use rust_xlsxwriter::{
     DataValidation, DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError,
 };
 
-/// The sheets of a workbook, in order.
-pub const SHEETS: [&str; 3] = ["Recovery candidates", "Prevention", "Columns"];
+/// The sheets of a workbook, in order: the two lists ([`crate::contract::WORKBOOK_LISTS`]),
+/// then the columns' meanings.
+pub const SHEETS: [&str; 3] = [
+    crate::contract::WORKBOOK_LISTS[0],
+    crate::contract::WORKBOOK_LISTS[1],
+    "Columns",
+];
 
-/// Columns the workbook adds to both lists, left empty for counselors' decisions.
-pub const DECISION_COLUMNS: [&str; 3] = ["decision_status", "decision_date", "decision_reason"];
+/// Columns the workbook adds to both lists for counselors' decisions: the decision known to
+/// the run (referral_status.csv or an earlier returned workbook), else empty.
+pub use crate::contract::DECISION_COLUMNS;
 
 /// The header of the "Columns" sheet.
 pub const MEANING_COLUMNS: [&str; 3] = ["sheet", "column", "meaning"];
@@ -89,9 +97,10 @@ pub fn meaning(column: &str) -> &'static str {
         "subjects_needed" => "Credits still needed in each required subject.",
         "reachable_with_recovery" => "yes when on-time graduation is reachable with a full schedule plus the recovery courses left.",
         "recover_by" => "Required subjects the regular schedule left cannot make up, and the first recovery term that can.",
-        "decision_status" => "For you to fill in: reviewed, contacted, enrolled, declined or not_appropriate. A later run reads it back.",
-        "decision_date" => "For you to fill in: the date of the decision (YYYY-MM-DD).",
-        "decision_reason" => "For you to fill in (optional): why. It is personal data: it stays with the student's record.",
+        "current_supports" => "Supports the student gets now (from the district's interventions records): active ones with their start, those completed in the last 30 days with their end.",
+        "decision_status" => "The latest decision known about the student (reviewed, contacted, enrolled, declined or not_appropriate), else empty. Fill in or change it: a later run reads it back (ews score --decisions).",
+        "decision_date" => "The date of that decision (YYYY-MM-DD); fill it in with the status.",
+        "decision_reason" => "Why (optional). It is personal data: it stays with the student's record.",
         _ => "",
     }
 }
@@ -133,7 +142,7 @@ pub fn school_workbook(
     sheet.set_name(SHEETS[2])?;
     let mut rows: Vec<Vec<String>> = Vec::new();
     for (name, (columns, _)) in lists {
-        for column in columns.iter().chain(&DECISION_COLUMNS) {
+        for column in with_decision_columns(columns) {
             rows.push(vec![
                 name.to_string(),
                 column.to_string(),
@@ -145,17 +154,21 @@ pub fn school_workbook(
     workbook.save_to_buffer()
 }
 
-/// One list: its columns, then the decision columns (empty, with the statuses to pick from).
+/// One list: its columns, then the decision columns it lacks (the row's cells beyond the
+/// columns fill them: the decision's reason), with the statuses to pick from.
 fn write_list(
     sheet: &mut Worksheet,
     columns: &[&str],
     rows: &[Vec<String>],
     header: &Format,
 ) -> Result<(), XlsxError> {
-    let all: Vec<&str> = columns.iter().chain(&DECISION_COLUMNS).copied().collect();
+    let all = with_decision_columns(columns);
     write_table(sheet, &all, rows, header, cell_kind)?;
     let last_row = rows.len().max(1) as u32;
-    let status = all.len() - DECISION_COLUMNS.len();
+    let status = all
+        .iter()
+        .position(|c| *c == DECISION_COLUMNS[0])
+        .unwrap_or(all.len() - DECISION_COLUMNS.len());
     let statuses = DataValidation::new()
         .allow_list_strings(&crate::contract::DECISION_STATUSES)?
         .set_input_title("Decision")?
@@ -164,6 +177,13 @@ fn write_list(
     let date = Format::new().set_num_format("yyyy-mm-dd");
     sheet.set_column_format(status as u16 + 1, &date)?;
     Ok(())
+}
+
+/// A list's columns in the workbook: its CSV columns, then the decision columns they lack.
+pub fn with_decision_columns<'a>(columns: &[&'a str]) -> Vec<&'a str> {
+    let mut all = columns.to_vec();
+    all.extend(DECISION_COLUMNS.iter().filter(|c| !columns.contains(c)));
+    all
 }
 
 /// A sheet of `columns` and `rows`: a bold, frozen header with filters, each cell by its

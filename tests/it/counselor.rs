@@ -289,7 +289,13 @@ fn the_workbook_keeps_ids_as_text_and_explains_every_column() {
             let range = book.worksheet_range(sheet).unwrap();
             let rows: Vec<&[Data]> = range.rows().collect();
             let header: Vec<String> = rows[0].iter().map(|c| c.to_string()).collect();
-            let expected: Vec<&str> = columns.iter().chain(&DECISION_COLUMNS).copied().collect();
+            // The CSV's columns, then the decision columns it lacks (the reason).
+            let expected: Vec<&str> = columns
+                .iter()
+                .chain(DECISION_COLUMNS.iter().filter(|c| !columns.contains(c)))
+                .copied()
+                .collect();
+            assert_eq!(expected.last(), Some(&"decision_reason"));
             assert_eq!(header, expected, "{sheet}");
             for column in &expected {
                 assert!(
@@ -325,8 +331,11 @@ fn the_workbook_keeps_ids_as_text_and_explains_every_column() {
                 assert_eq!(cells[at("risk_percent")], Data::Float(risk / 100.0));
                 let grade: f64 = record[at("grade_level")].parse().unwrap();
                 assert_eq!(cells[at("grade_level")], Data::Float(grade));
-                // The decision columns are left empty (a row may end before them).
-                assert!(cells[columns.len()..].iter().all(|c| *c == Data::Empty));
+                // Without decisions in the snapshot, the decision columns are empty (a row
+                // may end before them).
+                assert!(cells[at("decision_status")..]
+                    .iter()
+                    .all(|c| *c == Data::Empty));
             }
         }
         // Every column of both lists is explained.
@@ -334,10 +343,8 @@ fn the_workbook_keeps_ids_as_text_and_explains_every_column() {
         let rows: Vec<&[Data]> = range.rows().collect();
         let header: Vec<String> = rows[0].iter().map(|c| c.to_string()).collect();
         assert_eq!(header, MEANING_COLUMNS);
-        assert_eq!(
-            rows.len() - 1,
-            COLUMNS.len() + PREVENTION_COLUMNS.len() + 2 * DECISION_COLUMNS.len()
-        );
+        // Each list's columns, and the decision reason the CSVs lack.
+        assert_eq!(rows.len() - 1, COLUMNS.len() + PREVENTION_COLUMNS.len() + 2);
         assert!(rows[1..].iter().all(|r| !r[2].to_string().is_empty()));
     }
     assert!(leading_zeros > 0, "the sample's ids start with 0");

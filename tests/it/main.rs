@@ -28,5 +28,6 @@ mod robustness;
 mod safety;
 mod scope;
 mod shapes;
+mod supports;
 mod terms;
 mod validate;
