@@ -290,9 +290,9 @@ pub const DECISION_STATUSES: [&str; 5] = [
 ];
 
 /// The counselor workbook (`schools/<school>.xlsx`) is an output that comes back as an input
-/// (`ews score --decisions DIR`): its two lists' sheet names, and the columns in which
+/// (`ews score --decisions DIR`): its lists' sheet names, and the columns in which
 /// counselors record their decisions (referral_status.csv's `status`, `date` and `reason`).
-pub const WORKBOOK_LISTS: [&str; 2] = ["Recovery candidates", "Prevention"];
+pub const WORKBOOK_LISTS: [&str; 3] = ["Recovery candidates", "Prevention", "Unserved"];
 pub const DECISION_COLUMNS: [&str; 3] = ["decision_status", "decision_date", "decision_reason"];
 
 /// The data-quality report's name for the returned workbooks, all together. Their rows are

@@ -52,7 +52,7 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
         quality.files.iter().map(|f| f.path.clone()).collect(),
     );
     quality.add_ignored(&run.ignored);
-    let scored = stages.time("score", || score::score(&run.table, &model, config))?;
+    let mut scored = stages.time("score", || score::score(&run.table, &model, config))?;
     let mut warnings = Vec::new();
     if let Some(warning) = flagged_share_warning(args, &run, &scored, &model, config) {
         log::warn!("{warning}");
@@ -66,6 +66,21 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
         crate::model::metrics::calibration_table(&risks, &known)
     });
     let plans = stages.time("plans", || crate::outputs::recovery::plans(&run, config))?;
+    // The follow-up from the run history: stable tiers (set in `scored`), trends, decisions
+    // that hold, the unserved list. The history is kept per kind of student id.
+    let history = crate::outputs::history::folder(&args.out, &ids);
+    let history_ids = history_ids(&run.table, pseudonym_key.as_deref())?;
+    let follow = stages.time("follow-up", || {
+        crate::outputs::follow_up::follow_up(
+            &run,
+            &mut scored,
+            &plans,
+            &history_ids,
+            &history,
+            config,
+        )
+    })?;
+    let scored = scored;
     let (audit, seats) = stages.time("equity", || {
         let seats = seats(&run, &scored, &plans, config)?;
         let audit = referral_audit(
@@ -85,6 +100,7 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
             &scored,
             &plans,
             &run.supports,
+            &follow,
             run.as_of,
             config,
         )?;
@@ -112,6 +128,12 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
         summary.student_ids = Some(ids.clone());
         summary.recovery_seats =
             crate::outputs::feed::seat_summary(&seats.offerings, config.equity.min_group_size);
+        summary.follow_up = Some(crate::outputs::feed::follow_up_summary(
+            &run.table,
+            &run.supports,
+            &follow,
+            config.equity.min_group_size,
+        )?);
         crate::outputs::feed::write_summary(&folder.file("summary.json"), &summary)?;
         let mut change_of = crate::outputs::changes::by_student(&change_rows)?;
         if let Some(key) = &pseudonym_key {
@@ -152,6 +174,7 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
                         changes: &change_of,
                         as_of: run.as_of,
                         supports: &run.supports,
+                        follow: &follow,
                     },
                     config,
                 )
@@ -191,6 +214,20 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
             },
         )?;
         crate::outputs::manifest::write(&folder.file("manifest.json"), &manifest)?;
+        // Tonight's night of the history, then the run folder published; a rerun of the same
+        // as-of date replaces the night.
+        let mut night =
+            crate::outputs::follow_up::history_frame(&run, &scored, &plans, &follow, &history_ids)?;
+        crate::outputs::history::write(&history, run.as_of, &mut night, modes.student_level)?;
+        let purged =
+            crate::outputs::history::purge(&history, run.as_of, config.history.retain_days)?;
+        if purged > 0 {
+            log::info!(
+                "{}: {purged} nights older than {} days deleted (history.retain_days)",
+                history.display(),
+                config.history.retain_days
+            );
+        }
         folder.publish().map(|path| (path, counts))
     })?;
 
@@ -231,6 +268,12 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
         candidates.candidates.values().sum::<usize>(),
         candidates.candidates.len(),
         candidates.prevention.values().sum::<usize>()
+    );
+    say!(
+        "  unserved (needing attention > {} school days, no support, no decision): {} (unserved/); history: {} nights read",
+        config.follow_up.unserved_school_days,
+        follow.unserved.iter().filter(|u| **u).count(),
+        follow.nights_read
     );
     let seated = seats.seated.iter().filter(|s| **s == Some(true)).count();
     if !config.recovery.seats.is_empty() || !config.recovery.seats_by_school.is_empty() {
@@ -402,4 +445,20 @@ fn referral_audit(
         config.tiers.medium,
         config.equity.min_group_size,
     ))
+}
+
+/// The student ids the history is kept under, by table row: the ids, or their pseudonyms.
+fn history_ids(table: &polars::prelude::DataFrame, key: Option<&[u8]>) -> Result<Vec<String>> {
+    Ok(table
+        .column("student_id")?
+        .str()?
+        .iter()
+        .map(|id| {
+            let id = id.unwrap_or("");
+            match key {
+                Some(key) => crate::outputs::pseudonym::pseudonym(key, id),
+                None => id.to_string(),
+            }
+        })
+        .collect())
 }

@@ -38,6 +38,10 @@ pub struct Config {
     pub credits: CreditsConfig,
     #[serde(default)]
     pub tiers: TierConfig,
+    #[serde(default, rename = "loop")]
+    pub follow_up: FollowUpConfig,
+    #[serde(default)]
+    pub history: HistoryConfig,
     #[serde(default)]
     pub model: ModelConfig,
     #[serde(default)]
@@ -255,6 +259,40 @@ pub struct TierConfig {
     /// Risk probability at or above which a student is in the medium tier.
     #[serde(default = "default_medium")]
     pub medium: f64,
+    /// Stable tiers: a student's tier changes at once only when the risk crosses a threshold by
+    /// more than this (default 0.03), else once it has stayed across for `confirm_school_days`
+    /// school days (default 5), read from the run history: a list that does not churn.
+    #[serde(default = "default_hysteresis")]
+    pub hysteresis: f64,
+    #[serde(default = "default_confirm_school_days")]
+    pub confirm_school_days: usize,
+}
+
+/// Following students up (`[loop]`): counselors' decisions and the unserved list.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpConfig {
+    /// A student a counselor marked `not_appropriate` or `declined` is reported again (changes.csv,
+    /// the unserved list) once the risk has risen this much since the decision (default 0.10)...
+    #[serde(default = "default_reopen_risk_increase")]
+    pub reopen_risk_increase: f64,
+    /// ... or this many school days after it (default 40).
+    #[serde(default = "default_reopen_after_school_days")]
+    pub reopen_after_school_days: usize,
+    /// A student at medium or high risk, or with something to recover, for more than this many
+    /// school days with no current support and no decision is on the unserved list (default 10).
+    #[serde(default = "default_unserved_school_days")]
+    pub unserved_school_days: usize,
+}
+
+/// The run history, `<out>/history/`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryConfig {
+    /// Partitions (nights) older than this many days before the as-of date are deleted: data
+    /// minimisation (default 400).
+    #[serde(default = "default_retain_days")]
+    pub retain_days: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -713,6 +751,24 @@ fn default_high() -> f64 {
 fn default_medium() -> f64 {
     0.25
 }
+fn default_hysteresis() -> f64 {
+    0.03
+}
+fn default_confirm_school_days() -> usize {
+    5
+}
+fn default_reopen_risk_increase() -> f64 {
+    0.10
+}
+fn default_reopen_after_school_days() -> usize {
+    40
+}
+fn default_unserved_school_days() -> usize {
+    10
+}
+fn default_retain_days() -> u32 {
+    400
+}
 fn default_l2_grid() -> Vec<f64> {
     vec![0.01, 0.1, 1.0, 10.0, 100.0]
 }
@@ -781,6 +837,24 @@ impl Default for TierConfig {
         Self {
             high: default_high(),
             medium: default_medium(),
+            hysteresis: default_hysteresis(),
+            confirm_school_days: default_confirm_school_days(),
+        }
+    }
+}
+impl Default for FollowUpConfig {
+    fn default() -> Self {
+        Self {
+            reopen_risk_increase: default_reopen_risk_increase(),
+            reopen_after_school_days: default_reopen_after_school_days(),
+            unserved_school_days: default_unserved_school_days(),
+        }
+    }
+}
+impl Default for HistoryConfig {
+    fn default() -> Self {
+        Self {
+            retain_days: default_retain_days(),
         }
     }
 }
@@ -806,6 +880,8 @@ impl Default for Config {
             attendance: AttendanceConfig::default(),
             credits: CreditsConfig::default(),
             tiers: TierConfig::default(),
+            follow_up: FollowUpConfig::default(),
+            history: HistoryConfig::default(),
             model: ModelConfig::default(),
             quality: QualityConfig::default(),
             equity: EquityConfig::default(),
@@ -964,6 +1040,11 @@ impl Config {
             )?;
         }
         unit("tiers.medium", self.tiers.medium)?;
+        unit("tiers.hysteresis", self.tiers.hysteresis)?;
+        unit(
+            "loop.reopen_risk_increase",
+            self.follow_up.reopen_risk_increase,
+        )?;
         if self.quality.max_flagged_change.is_nan() || self.quality.max_flagged_change < 0.0 {
             return Err(bad(format!(
                 "quality.max_flagged_change = {}: expected a number ≥ 0",

@@ -33,6 +33,9 @@ pub struct FeatureRun {
     pub school_year: i32,
     /// District school days in the school year up to the as-of date.
     pub school_days: usize,
+    /// Those days, in order: the calendar follow-up counts in (`tiers.confirm_school_days`,
+    /// `loop.unserved_school_days`, trends).
+    pub calendar: Vec<NaiveDate>,
     /// One row per enrolled student, sorted by student_id: the students.csv columns, the
     /// derived cohort_year, and every feature of [`FEATURES`] (Float64, null when unknown).
     pub table: DataFrame,
@@ -201,6 +204,7 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
         as_of,
         school_year,
         school_days: calendar.len(),
+        calendar,
         table,
         ignored,
         courses: CourseRecords {

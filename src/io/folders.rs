@@ -67,6 +67,12 @@ pub const OUTPUT_FILES: &[OutputFile] = &[
         pseudonymized: false,
     },
     OutputFile {
+        name: "unserved/*.csv",
+        kind: FileKind::StudentLevel,
+        schema_version: None,
+        pseudonymized: false,
+    },
+    OutputFile {
         name: "students.csv",
         kind: FileKind::StudentLevel,
         schema_version: Some(FEED_SCHEMA_VERSION),

@@ -145,11 +145,18 @@ pub fn run_ids(dir: &Path) -> StudentIds {
     }
 }
 
-/// The frame the comparison needs from a feed: id, names, school, grade, tier, risk and
-/// candidate, each but the id with `suffix` added to its name.
-fn comparable(feed: LazyFrame, suffix: &str) -> LazyFrame {
+/// The frame the comparison needs from a feed: id, names, school, grade, tier, risk,
+/// candidate and whether a counselor's decision holds the student off the new candidates
+/// (false in a feed written before the column), each but the id with `suffix` added to its
+/// name.
+fn comparable(feed: LazyFrame, suffix: &str, has_hold: bool) -> LazyFrame {
     let named = |expr: Expr, name: &str| expr.alias(format!("{name}{suffix}"));
+    let hold = match has_hold {
+        true => col("decision_in_force").fill_null(lit(false)),
+        false => lit(false),
+    };
     feed.select([
+        named(hold, "held"),
         col("student_id"),
         named(col("first_name"), "first_name"),
         named(col("last_name"), "last_name"),
@@ -219,8 +226,9 @@ pub fn compare(
         .flatten()
         .unwrap_or_default();
 
-    let now = comparable(current.clone().lazy(), "");
-    let then = comparable(before.lazy(), "_before");
+    let has_hold = |frame: &DataFrame| frame.column("decision_in_force").is_ok();
+    let now = comparable(current.clone().lazy(), "", has_hold(current));
+    let then = comparable(before.clone().lazy(), "_before", has_hold(&before));
     let joined = now.join(
         then,
         [col("student_id")],
@@ -231,9 +239,18 @@ pub fn compare(
     let was = col("risk_tier_before").is_not_null();
     let candidate = col("candidate").fill_null(lit(false));
     let candidate_before = col("candidate_before").fill_null(lit(false));
+    // A candidate a not_appropriate or declined decision holds off is no new candidate; one
+    // whose decision stopped holding since (the risk rose, or the days passed) is.
+    let held = col("held").fill_null(lit(false));
+    let held_before = col("held_before").fill_null(lit(false));
     let change = when(was.clone().and(is_now.clone().not()))
         .then(lit(CATEGORIES[0]))
-        .when(candidate.clone().and(candidate_before.clone().not()))
+        .when(
+            candidate
+                .clone()
+                .and(candidate_before.clone().not().or(held_before))
+                .and(held.not()),
+        )
         .then(lit(CATEGORIES[1]))
         .when(candidate_before.and(candidate.not()).and(is_now.clone()))
         .then(lit(CATEGORIES[2]))
@@ -351,6 +368,86 @@ mod tests {
             .with_column(col("as_of").str().to_date(StrptimeOptions::default()))
             .collect()
             .unwrap()
+    }
+
+    /// `feed` with `decision_in_force` for each row, in order.
+    fn with_holds(frame: DataFrame, holds: &[bool]) -> DataFrame {
+        let mut frame = frame;
+        frame
+            .with_column(Column::new("decision_in_force".into(), holds.to_vec()))
+            .unwrap();
+        frame
+    }
+
+    /// The change of each student between two feeds.
+    fn changes_between(previous: &DataFrame, current: &DataFrame) -> Vec<(String, String)> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = std::fs::File::create(dir.path().join("students.parquet")).unwrap();
+        ParquetWriter::new(&mut file)
+            .finish(&mut previous.clone())
+            .unwrap();
+        let (rows, _) = compare(current, dir.path(), &StudentIds::of(None)).unwrap();
+        let ids = rows.column("student_id").unwrap().str().unwrap().clone();
+        let changes = rows.column("change").unwrap().str().unwrap().clone();
+        ids.iter()
+            .zip(changes.iter())
+            .map(|(id, change)| (id.unwrap().to_string(), change.unwrap().to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_held_decision_keeps_a_candidate_from_being_new_until_it_stops_holding() {
+        // P and Q become candidates; a not_appropriate decision holds P.
+        let night1 = feed(
+            &[
+                ("P", "low", 0.20, false, 0.0),
+                ("Q", "low", 0.20, false, 0.0),
+            ],
+            "2026-03-02",
+        );
+        let night2 = with_holds(
+            feed(
+                &[
+                    ("P", "low", 0.22, false, 1.0),
+                    ("Q", "low", 0.22, false, 1.0),
+                ],
+                "2026-03-03",
+            ),
+            &[true, false],
+        );
+        let pair = |id: &str, change: &str| (id.to_string(), change.to_string());
+        assert_eq!(
+            changes_between(&night1, &night2),
+            [pair("Q", "new_candidate")]
+        );
+        // Still held: nothing to report.
+        let night3 = with_holds(
+            feed(
+                &[
+                    ("P", "low", 0.24, false, 1.0),
+                    ("Q", "low", 0.22, false, 1.0),
+                ],
+                "2026-03-04",
+            ),
+            &[true, false],
+        );
+        assert!(changes_between(&night2, &night3).is_empty());
+        // The risk rose past the reopening margin: the decision stops holding, and P is a new
+        // candidate again, though a candidate the night before too.
+        let night4 = with_holds(
+            feed(
+                &[
+                    ("P", "medium", 0.33, false, 1.0),
+                    ("Q", "low", 0.22, false, 1.0),
+                ],
+                "2026-03-05",
+            ),
+            &[false, false],
+        );
+        assert_eq!(
+            changes_between(&night3, &night4),
+            [pair("P", "new_candidate")]
+        );
     }
 
     #[test]

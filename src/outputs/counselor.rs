@@ -57,7 +57,7 @@ const fn columns<const A: usize, const B: usize, const N: usize>(
 }
 
 /// Columns of a counselor file, in order.
-pub const COLUMNS: [&str; 33] = columns(
+pub const COLUMNS: [&str; 36] = columns(
     WHO_COLUMNS,
     [
         "credits_earned",
@@ -82,6 +82,9 @@ pub const COLUMNS: [&str; 33] = columns(
         "current_supports",
         "decision_status",
         "decision_date",
+        "risk_percent_30_school_days_ago",
+        "risk_percent_90_school_days_ago",
+        "school_days_since_first_flagged",
     ],
 );
 
@@ -200,12 +203,33 @@ pub fn school_file_names<'a>(ids: impl IntoIterator<Item = &'a str>) -> BTreeMap
 }
 
 /// Columns of a prevention list, in order.
-pub const PREVENTION_COLUMNS: [&str; 16] = columns(
+pub const PREVENTION_COLUMNS: [&str; 19] = columns(
     WHO_COLUMNS,
     [
         "courses_at_risk",
         "change_since_last_run",
         "current_supports",
+        "decision_status",
+        "decision_date",
+        "risk_percent_30_school_days_ago",
+        "risk_percent_90_school_days_ago",
+        "school_days_since_first_flagged",
+    ],
+);
+
+/// Columns of an unserved list (`unserved/<school>.csv`): students needing attention for more
+/// than `loop.unserved_school_days` school days with no support and no decision
+/// ([`crate::outputs::follow_up`]), longest first. No support and no decision, by definition:
+/// the decision columns are there to record one.
+pub const UNSERVED_COLUMNS: [&str; 19] = columns(
+    WHO_COLUMNS,
+    [
+        "credit_recovery_candidate",
+        "needing_attention_since",
+        "school_days_needing_attention",
+        "courses_to_recover",
+        "courses_at_risk",
+        "change_since_last_run",
         "decision_status",
         "decision_date",
     ],
@@ -218,6 +242,8 @@ pub struct SchoolCounts {
     pub candidates: BTreeMap<String, usize>,
     /// Students on the prevention list, by school id.
     pub prevention: BTreeMap<String, usize>,
+    /// Students on the unserved list, by school id.
+    pub unserved: BTreeMap<String, usize>,
 }
 
 /// What a run's counselor files are made of.
@@ -236,6 +262,8 @@ pub struct SchoolFilesInput<'a> {
     pub as_of: chrono::NaiveDate,
     /// Current supports and counselors' decisions, by row of the table.
     pub supports: &'a crate::features::supports::Supports,
+    /// The follow-up from the run history (trends, the unserved list), by row of the table.
+    pub follow: &'a crate::outputs::follow_up::FollowUp,
 }
 
 /// Writes, for every school with a student, `dir/schools/<name>.csv` (its credit-recovery
@@ -256,6 +284,7 @@ pub fn write_school_files(
         changes,
         as_of,
         supports,
+        follow,
     } = *input;
     let ranked = in_rank_order(
         table,
@@ -292,7 +321,7 @@ pub fn write_school_files(
     // `seats.lists`, which name every school (each gets both files, empty ones with a header).
     let mut prevention: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, s) in scored.iter().enumerate() {
-        if recovery::is_prevention(s.risk, &plans[s.row], config) {
+        if recovery::is_prevention(s.tier, &plans[s.row]) {
             prevention
                 .entry(school.get(i).unwrap_or(""))
                 .or_default()
@@ -322,18 +351,52 @@ pub fn write_school_files(
             .cloned()
             .unwrap_or_default()
     };
-    // The last cells of both lists: current supports and the decision (status, date), then
-    // the decision's reason, which only the workbook holds.
-    let support_and_decision = |i: usize| -> [String; 4] {
-        let row = scored[i].row;
-        let decision = supports.decisions.get(&row);
+    let decision_of = |i: usize| -> [String; 2] {
+        let decision = supports.decisions.get(&scored[i].row);
         [
-            supports.current_of(row).to_string(),
             decision.map(|d| d.status.clone()).unwrap_or_default(),
             decision.map(|d| d.date.to_string()).unwrap_or_default(),
-            decision.and_then(|d| d.reason.clone()).unwrap_or_default(),
         ]
     };
+    // The decision's reason: the last cell of a row, which only the workbook holds.
+    let reason_of = |i: usize| -> String {
+        supports
+            .decisions
+            .get(&scored[i].row)
+            .and_then(|d| d.reason.clone())
+            .unwrap_or_default()
+    };
+    // The last cells of the candidate and prevention lists: current supports, the decision
+    // (status, date), the trends, then the reason.
+    let support_and_decision = |i: usize| -> Vec<String> {
+        let row = scored[i].row;
+        let [status, date] = decision_of(i);
+        let percent = |risk: Option<f64>| risk.map(|r| format!("{:.0}", r * 100.0));
+        vec![
+            supports.current_of(row).to_string(),
+            status,
+            date,
+            percent(follow.risk_back[0][row]).unwrap_or_default(),
+            percent(follow.risk_back[1][row]).unwrap_or_default(),
+            follow.days_flagged[row]
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            reason_of(i),
+        ]
+    };
+    // Each school's unserved list, longest needing attention first, then by risk (rank order).
+    let mut unserved: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, s) in scored.iter().enumerate() {
+        if follow.unserved[s.row] {
+            unserved
+                .entry(school.get(i).unwrap_or(""))
+                .or_default()
+                .push(i);
+        }
+    }
+    for list in unserved.values_mut() {
+        list.sort_by_key(|&i| std::cmp::Reverse(follow.days_needing[scored[i].row]));
+    }
     let names = school_file_names(seats.lists.keys().map(String::as_str));
 
     // Schools side by side (a workbook's compression takes most of its time): each school's
@@ -342,7 +405,7 @@ pub fn write_school_files(
     let schools: Vec<(&String, &Vec<usize>)> = seats.lists.iter().collect();
     let written = schools
         .par_iter()
-        .map(|&(school_id, list)| -> Result<(usize, usize)> {
+        .map(|&(school_id, list)| -> Result<(usize, usize, usize)> {
             let rows: Vec<Vec<String>> = list
                 .iter()
                 .enumerate()
@@ -410,6 +473,36 @@ pub fn write_school_files(
                     std::io::Error::other("a school has no file name (a bug in ews)"),
                 )
             })?;
+            let waiting: Vec<Vec<String>> = unserved
+                .get(school_id.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+                .map(|(k, &i)| {
+                    let row = scored[i].row;
+                    let plan = &plans[row];
+                    let mut cells = who(k + 1, i);
+                    cells.extend([
+                        if recovery::is_candidate(plan) {
+                            "yes"
+                        } else {
+                            "no"
+                        }
+                        .to_string(),
+                        follow.attention_since[row]
+                            .map(|d| d.to_string())
+                            .unwrap_or_default(),
+                        follow.days_needing[row].to_string(),
+                        plan.courses_to_recover.join("; "),
+                        plan.courses_at_risk.join("; "),
+                        change(i),
+                    ]);
+                    cells.extend(decision_of(i));
+                    cells.push(reason_of(i));
+                    cells
+                })
+                .collect();
             let bom = config.output.csv_bom;
             write_list(&dir.join("schools"), name, &COLUMNS, &rows, bom)?;
             write_list(
@@ -419,21 +512,32 @@ pub fn write_school_files(
                 &at_risk,
                 bom,
             )?;
+            write_list(
+                &dir.join("unserved"),
+                name,
+                &UNSERVED_COLUMNS,
+                &waiting,
+                bom,
+            )?;
             let workbook = crate::outputs::workbook::school_workbook(
-                (&COLUMNS, &rows),
-                (&PREVENTION_COLUMNS, &at_risk),
+                [
+                    (&COLUMNS, &rows),
+                    (&PREVENTION_COLUMNS, &at_risk),
+                    (&UNSERVED_COLUMNS, &waiting),
+                ],
                 as_of,
             )
             .map_err(|e| EwsError::io(dir.join("schools"), std::io::Error::other(e)))?;
             let file = workbook_name(name);
             create_new(&dir.join("schools"), &file, |f| f.write_all(&workbook))?;
-            Ok((list.len(), at_risk.len()))
+            Ok((list.len(), at_risk.len(), waiting.len()))
         });
-    let written: Vec<(usize, usize)> = written.collect::<Result<_>>()?;
+    let written: Vec<(usize, usize, usize)> = written.collect::<Result<_>>()?;
     let mut counts = SchoolCounts::default();
-    for ((school_id, _), (candidates, at_risk)) in schools.iter().zip(written) {
+    for ((school_id, _), (candidates, at_risk, waiting)) in schools.iter().zip(written) {
         counts.candidates.insert(school_id.to_string(), candidates);
         counts.prevention.insert(school_id.to_string(), at_risk);
+        counts.unserved.insert(school_id.to_string(), waiting);
     }
     Ok(counts)
 }

@@ -65,13 +65,21 @@ pub fn columns() -> Vec<&'static str> {
     columns
 }
 
-/// The columns of what the district does for a student (supports, counselors' decisions),
-/// after everything else. `decision_reason` is free text: empty in a pseudonymized feed.
-pub const LOOP_COLUMNS: [&str; 4] = [
+/// The columns of what the district does for a student (supports, counselors' decisions) and
+/// of the follow-up from night to night ([`crate::outputs::follow_up`]), after everything else.
+/// `decision_reason` is free text: empty in a pseudonymized feed.
+pub const LOOP_COLUMNS: [&str; 11] = [
     "current_supports",
     "decision_status",
     "decision_date",
     "decision_reason",
+    "decision_in_force",
+    "unserved",
+    "school_days_needing_attention",
+    "risk_30_school_days_ago",
+    "risk_90_school_days_ago",
+    "school_days_since_first_flagged",
+    "tier_pending",
 ];
 
 /// The student feed: one row per student, sorted by student_id, columns as [`columns`].
@@ -80,18 +88,21 @@ pub fn student_frame(
     scored: &[ScoredStudent],
     plans: &[crate::outputs::recovery::Plan],
     supports: &crate::features::supports::Supports,
+    follow: &crate::outputs::follow_up::FollowUp,
     as_of: chrono::NaiveDate,
     config: &Config,
 ) -> Result<DataFrame> {
     let n = table.height();
     let mut risk = vec![f64::NAN; n];
     let mut tier = vec![""; n];
+    let mut stable = vec![crate::model::score::Tier::Low; n];
     let mut rank_in_school = vec![0u32; n];
     let mut rank_in_district = vec![0u32; n];
     let mut reasons: [Vec<Option<String>>; 3] = std::array::from_fn(|_| vec![None; n]);
     for s in scored {
         risk[s.row] = s.risk;
         tier[s.row] = s.tier.as_str();
+        stable[s.row] = s.tier;
         rank_in_school[s.row] = s.rank_in_school as u32;
         rank_in_district[s.row] = s.rank_in_district as u32;
         for (k, reason) in s.reasons.iter().take(3).enumerate() {
@@ -134,7 +145,7 @@ pub fn student_frame(
         Column::new(
             "prevention_candidate".into(),
             (0..n)
-                .map(|r| crate::outputs::recovery::is_prevention(risk[r], &plans[r], config))
+                .map(|r| crate::outputs::recovery::is_prevention(stable[r], &plans[r]))
                 .collect::<Vec<bool>>(),
         ),
         // credits_expected_now comes from the feature table (features::CREDIT_PROGRESS_COLUMNS).
@@ -204,6 +215,38 @@ pub fn student_frame(
                 .map(|r| decision(r).and_then(|d| d.reason.clone()))
                 .collect::<Vec<Option<String>>>(),
         ),
+        Column::new("decision_in_force".into(), follow.decision_holds.clone()),
+        Column::new("unserved".into(), follow.unserved.clone()),
+        Column::new(
+            "school_days_needing_attention".into(),
+            (0..n)
+                .map(|r| follow.attention_since[r].map(|_| follow.days_needing[r] as u32))
+                .collect::<Vec<Option<u32>>>(),
+        ),
+        Column::new(
+            "risk_30_school_days_ago".into(),
+            follow.risk_back[0].clone(),
+        ),
+        Column::new(
+            "risk_90_school_days_ago".into(),
+            follow.risk_back[1].clone(),
+        ),
+        Column::new(
+            "school_days_since_first_flagged".into(),
+            follow
+                .days_flagged
+                .iter()
+                .map(|d| d.map(|d| d as u32))
+                .collect::<Vec<Option<u32>>>(),
+        ),
+        Column::new(
+            "tier_pending".into(),
+            follow
+                .pending
+                .iter()
+                .map(|p| p.map(|(t, _)| t.as_str()))
+                .collect::<Vec<Option<&str>>>(),
+        ),
     ])?;
     let scores = scores
         .hstack(plan_columns.columns())?
@@ -263,6 +306,52 @@ pub struct Summary {
     /// The use of each `[recovery.seats]` offering (absent without them).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub recovery_seats: Vec<SeatSummary>,
+    /// Supports, decisions and the unserved list ([`follow_up_summary`]).
+    pub follow_up: Option<FollowUpSummary>,
+}
+
+/// summary.json's follow-up counts: students with a current support, with a counselor's
+/// decision, held off by one (`not_appropriate` or `declined`), and on the unserved list, in
+/// all and by school (a school's count suppressed, null, when fewer than `equity.min_group_size`
+/// but not none).
+#[derive(Debug, Serialize)]
+pub struct FollowUpSummary {
+    pub with_current_support: usize,
+    pub with_decision: usize,
+    pub decision_in_force: usize,
+    pub unserved: usize,
+    pub unserved_by_school: std::collections::BTreeMap<String, Option<usize>>,
+    /// Nights of the run history read (0 on a first run).
+    pub history_nights_read: usize,
+}
+
+/// The [`FollowUpSummary`] of a run.
+pub fn follow_up_summary(
+    table: &DataFrame,
+    supports: &crate::features::supports::Supports,
+    follow: &crate::outputs::follow_up::FollowUp,
+    min_cell: usize,
+) -> Result<FollowUpSummary> {
+    let schools = table.column("school_id")?.str()?;
+    let mut by_school: std::collections::BTreeMap<String, usize> = Default::default();
+    for (row, school) in schools.iter().enumerate() {
+        let counted = by_school
+            .entry(school.unwrap_or("").to_string())
+            .or_default();
+        *counted += usize::from(follow.unserved[row]);
+    }
+    let small = |n: usize| n > 0 && n < min_cell;
+    Ok(FollowUpSummary {
+        with_current_support: supports.current.len(),
+        with_decision: supports.decisions.len(),
+        decision_in_force: follow.decision_holds.iter().filter(|h| **h).count(),
+        unserved: follow.unserved.iter().filter(|u| **u).count(),
+        unserved_by_school: by_school
+            .into_iter()
+            .map(|(school, n)| (school, (!small(n)).then_some(n)))
+            .collect(),
+        history_nights_read: follow.nights_read,
+    })
 }
 
 /// One `[recovery.seats]` offering in summary.json: its seats, and the candidates given one
@@ -375,6 +464,7 @@ pub fn summary(
         changes: None,
         student_ids: None,
         recovery_seats: Vec::new(),
+        follow_up: None,
         schools: schools
             .into_iter()
             .map(|(school_id, (school_name, grades))| {

@@ -6,6 +6,8 @@
 pub mod changes;
 pub mod counselor;
 pub mod feed;
+pub mod follow_up;
+pub mod history;
 pub mod manifest;
 pub mod pseudonym;
 pub mod recovery;

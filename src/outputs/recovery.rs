@@ -27,10 +27,11 @@ pub fn is_candidate(plan: &Plan) -> bool {
         || plan.required_subject_shortfall > 0.0
 }
 
-/// A student for the prevention list: at or above the referral tier (`tiers.medium`) with
-/// nothing to recover; the courses at risk this year and attendance are what to act on.
-pub fn is_prevention(risk: f64, plan: &Plan, config: &Config) -> bool {
-    risk >= config.tiers.medium && !is_candidate(plan)
+/// A student for the prevention list: in the medium or high tier (the stable tier:
+/// [`crate::outputs::follow_up`]) with nothing to recover; the courses at risk this year and
+/// attendance are what to act on.
+pub fn is_prevention(tier: crate::model::score::Tier, plan: &Plan) -> bool {
+    tier != crate::model::score::Tier::Low && !is_candidate(plan)
 }
 
 /// A candidate as the seat order sees it.
@@ -1068,12 +1069,12 @@ mod tests {
 
     #[test]
     fn a_candidate_has_something_to_recover_and_risk_alone_is_prevention() {
-        let config = Config::default();
-        let medium = config.tiers.medium;
+        use crate::model::score::Tier;
         let nothing = Plan::default();
         assert!(!is_candidate(&nothing));
-        assert!(is_prevention(medium, &nothing, &config));
-        assert!(!is_prevention(medium - 0.01, &nothing, &config));
+        assert!(is_prevention(Tier::Medium, &nothing));
+        assert!(is_prevention(Tier::High, &nothing));
+        assert!(!is_prevention(Tier::Low, &nothing));
         let failed = Plan {
             courses_to_recover: vec!["ALG1 Algebra I (MATH, 1 cr, 2025)".into()],
             ..Plan::default()
@@ -1088,7 +1089,7 @@ mod tests {
         };
         for plan in [&failed, &short_now, &short_in_ela] {
             assert!(is_candidate(plan));
-            assert!(!is_prevention(0.9, plan, &config));
+            assert!(!is_prevention(Tier::High, plan));
         }
         // A deficit unknown (no transcript exported) is no deficit.
         assert!(!is_candidate(&Plan {

@@ -803,6 +803,7 @@ mod tests {
             changes: None,
             student_ids: None,
             recovery_seats: vec![],
+            follow_up: None,
         }
     }
 

@@ -1,7 +1,7 @@
-//! The counselor workbook, `schools/<school>.xlsx`: the same rows as the school's two CSV
+//! The counselor workbook, `schools/<school>.xlsx`: the same rows as the school's three CSV
 //! files, for counselors who open them in Excel, where a CSV loses leading zeros (`00102158`
-//! becomes `102158`) and explains none of its columns. Three sheets: the recovery candidates,
-//! the prevention list, and one that says what every column means. Ids and every other text
+//! becomes `102158`) and explains none of its columns. Four sheets: the recovery candidates,
+//! the prevention list, the unserved list, and one that says what every column means. Ids and every other text
 //! are string cells (never formulas, never numbers), numbers are numbers, risk a percentage;
 //! each list has a frozen header, filters and widths that fit, and three columns in which
 //! counselors record their decisions (`decision_status`, `decision_date`, `decision_reason`:
@@ -15,9 +15,10 @@ use rust_xlsxwriter::{
 
 /// The sheets of a workbook, in order: the two lists ([`crate::contract::WORKBOOK_LISTS`]),
 /// then the columns' meanings.
-pub const SHEETS: [&str; 3] = [
+pub const SHEETS: [&str; 4] = [
     crate::contract::WORKBOOK_LISTS[0],
     crate::contract::WORKBOOK_LISTS[1],
+    crate::contract::WORKBOOK_LISTS[2],
     "Columns",
 ];
 
@@ -49,7 +50,9 @@ pub enum CellKind {
 /// How each counselor column is written in the workbook.
 pub fn cell_kind(column: &str) -> CellKind {
     match column {
-        "risk_percent" => CellKind::Percent,
+        "risk_percent" | "risk_percent_30_school_days_ago" | "risk_percent_90_school_days_ago" => {
+            CellKind::Percent
+        }
         "rank"
         | "grade_level"
         | "attendance_percent"
@@ -59,7 +62,9 @@ pub fn cell_kind(column: &str) -> CellKind {
         | "credit_deficit_now"
         | "projected_credits"
         | "projected_credit_deficit"
-        | "credits_needed" => CellKind::Number,
+        | "credits_needed"
+        | "school_days_since_first_flagged"
+        | "school_days_needing_attention" => CellKind::Number,
         _ => CellKind::Text,
     }
 }
@@ -97,6 +102,12 @@ pub fn meaning(column: &str) -> &'static str {
         "subjects_needed" => "Credits still needed in each required subject.",
         "reachable_with_recovery" => "yes when on-time graduation is reachable with a full schedule plus the recovery courses left.",
         "recover_by" => "Required subjects the regular schedule left cannot make up, and the first recovery term that can.",
+        "risk_percent_30_school_days_ago" => "The risk 30 school days ago (from the run history), if ews ran then.",
+        "risk_percent_90_school_days_ago" => "The risk 90 school days ago (from the run history), if ews ran then.",
+        "school_days_since_first_flagged" => "School days since the student entered the medium or high tier (this time, from the run history).",
+        "credit_recovery_candidate" => "yes when the student has something to recover (a failed course, credits short).",
+        "needing_attention_since" => "The first night (in the run history) of this stretch at medium or high risk or with something to recover.",
+        "school_days_needing_attention" => "School days since then, with no current support, no planned one and no decision this school year.",
         "current_supports" => "Supports the student gets now (from the district's interventions records): active ones with their start, those completed in the last 30 days with their end.",
         "decision_status" => "The latest decision known about the student (reviewed, contacted, enrolled, declined or not_appropriate), else empty. Fill in or change it: a later run reads it back (ews score --decisions).",
         "decision_date" => "The date of that decision (YYYY-MM-DD); fill it in with the status.",
@@ -105,17 +116,17 @@ pub fn meaning(column: &str) -> &'static str {
     }
 }
 
-/// The workbook of one school, as bytes: `candidates` and `prevention` are the columns and rows
-/// of its two CSV files (cells as the CSV writer gets them, before spreadsheet escaping: a
-/// workbook's string cells are never formulas).
+/// One list of a workbook: its columns and rows.
+pub type List<'a> = (&'a [&'a str], &'a [Vec<String>]);
+
+/// The workbook of one school, as bytes: `lists` are the columns and rows of its CSV files, in
+/// the order of [`crate::contract::WORKBOOK_LISTS`] (recovery candidates, prevention, unserved;
+/// cells as the CSV writer gets them, before spreadsheet escaping: a workbook's string cells are
+/// never formulas).
 ///
 /// The same rows on the same `as_of` date give the same bytes: the workbook's creation date is
 /// the run's as-of date, never the clock (the zip's dates are fixed by rust_xlsxwriter).
-pub fn school_workbook(
-    candidates: (&[&str], &[Vec<String>]),
-    prevention: (&[&str], &[Vec<String>]),
-    as_of: chrono::NaiveDate,
-) -> Result<Vec<u8>, XlsxError> {
+pub fn school_workbook(lists: [List; 3], as_of: chrono::NaiveDate) -> Result<Vec<u8>, XlsxError> {
     use chrono::Datelike;
     let mut workbook = Workbook::new();
     // The fastest deflate: compression was most of a workbook's time at the default level,
@@ -132,16 +143,19 @@ pub fn school_workbook(
             .set_creation_datetime(&created),
     );
     let header = Format::new().set_bold().set_background_color("#F2F2F2");
-    let lists = [(SHEETS[0], candidates), (SHEETS[1], prevention)];
-    for (name, (columns, rows)) in lists {
+    let lists: Vec<(&str, List)> = crate::contract::WORKBOOK_LISTS
+        .into_iter()
+        .zip(lists)
+        .collect();
+    for &(name, (columns, rows)) in &lists {
         let sheet = workbook.add_worksheet();
         sheet.set_name(name)?;
         write_list(sheet, columns, rows, &header)?;
     }
     let sheet = workbook.add_worksheet();
-    sheet.set_name(SHEETS[2])?;
+    sheet.set_name(SHEETS[3])?;
     let mut rows: Vec<Vec<String>> = Vec::new();
-    for (name, (columns, _)) in lists {
+    for &(name, (columns, _)) in &lists {
         for column in with_decision_columns(columns) {
             rows.push(vec![
                 name.to_string(),

@@ -253,7 +253,7 @@ fn a_required_value_of_white_space_only_is_missing_in_every_file() {
 #[test]
 fn the_workbook_keeps_ids_as_text_and_explains_every_column() {
     use calamine::{open_workbook, Data, Reader, Xlsx};
-    use ews::outputs::counselor::{COLUMNS, PREVENTION_COLUMNS};
+    use ews::outputs::counselor::{COLUMNS, PREVENTION_COLUMNS, UNSERVED_COLUMNS};
     use ews::outputs::workbook::{DECISION_COLUMNS, MEANING_COLUMNS, SHEETS};
     let (_work, out) = common::score_sample_with_config("");
     let run = out.join("2026-03-13");
@@ -284,6 +284,11 @@ fn the_workbook_keeps_ids_as_text_and_explains_every_column() {
                 SHEETS[1],
                 &PREVENTION_COLUMNS[..],
                 format!("prevention/{school}.csv"),
+            ),
+            (
+                SHEETS[2],
+                &UNSERVED_COLUMNS[..],
+                format!("unserved/{school}.csv"),
             ),
         ] {
             let range = book.worksheet_range(sheet).unwrap();
@@ -333,18 +338,21 @@ fn the_workbook_keeps_ids_as_text_and_explains_every_column() {
                 assert_eq!(cells[at("grade_level")], Data::Float(grade));
                 // Without decisions in the snapshot, the decision columns are empty (a row
                 // may end before them).
-                assert!(cells[at("decision_status")..]
-                    .iter()
-                    .all(|c| *c == Data::Empty));
+                for k in [at("decision_status"), at("decision_date"), columns.len()] {
+                    assert!(cells.get(k).is_none_or(|c| *c == Data::Empty), "{sheet}");
+                }
             }
         }
         // Every column of both lists is explained.
-        let range = book.worksheet_range(SHEETS[2]).unwrap();
+        let range = book.worksheet_range(SHEETS[3]).unwrap();
         let rows: Vec<&[Data]> = range.rows().collect();
         let header: Vec<String> = rows[0].iter().map(|c| c.to_string()).collect();
         assert_eq!(header, MEANING_COLUMNS);
         // Each list's columns, and the decision reason the CSVs lack.
-        assert_eq!(rows.len() - 1, COLUMNS.len() + PREVENTION_COLUMNS.len() + 2);
+        assert_eq!(
+            rows.len() - 1,
+            COLUMNS.len() + PREVENTION_COLUMNS.len() + UNSERVED_COLUMNS.len() + 3
+        );
         assert!(rows[1..].iter().all(|r| !r[2].to_string().is_empty()));
     }
     assert!(leading_zeros > 0, "the sample's ids start with 0");
@@ -367,7 +375,7 @@ fn the_workbook_keeps_ids_as_text_and_explains_every_column() {
 #[test]
 fn a_formula_like_text_is_a_string_cell_in_the_workbook() {
     use calamine::{Data, Reader, Xlsx};
-    use ews::outputs::counselor::{COLUMNS, PREVENTION_COLUMNS};
+    use ews::outputs::counselor::{COLUMNS, PREVENTION_COLUMNS, UNSERVED_COLUMNS};
     let at = |name: &str| COLUMNS.iter().position(|c| *c == name).unwrap();
     let row_again = || {
         let mut row: Vec<String> = COLUMNS.iter().map(|_| String::new()).collect();
@@ -383,22 +391,29 @@ fn a_formula_like_text_is_a_string_cell_in_the_workbook() {
         .map(|_| "+1".to_string())
         .collect();
     let as_of = chrono::NaiveDate::from_ymd_opt(2026, 3, 13).unwrap();
+    let none: Vec<Vec<String>> = Vec::new();
     let bytes = ews::outputs::workbook::school_workbook(
-        (&COLUMNS, &[row]),
-        (&PREVENTION_COLUMNS, &[prevention]),
+        [
+            (&COLUMNS, &[row]),
+            (&PREVENTION_COLUMNS, &[prevention]),
+            (&UNSERVED_COLUMNS, &none),
+        ],
         as_of,
     )
     .unwrap();
     // The same rows on the same day: the same bytes.
     let again = ews::outputs::workbook::school_workbook(
-        (&COLUMNS, &[row_again()]),
-        (
-            &PREVENTION_COLUMNS,
-            &[PREVENTION_COLUMNS
-                .iter()
-                .map(|_| "+1".to_string())
-                .collect()],
-        ),
+        [
+            (&COLUMNS, &[row_again()]),
+            (
+                &PREVENTION_COLUMNS,
+                &[PREVENTION_COLUMNS
+                    .iter()
+                    .map(|_| "+1".to_string())
+                    .collect()],
+            ),
+            (&UNSERVED_COLUMNS, &none),
+        ],
         as_of,
     )
     .unwrap();
@@ -435,11 +450,12 @@ fn a_formula_like_text_is_a_string_cell_in_the_workbook() {
 /// sheet, and a cell kind (ids are text).
 #[test]
 fn every_counselor_column_has_a_meaning_and_a_kind() {
-    use ews::outputs::counselor::{COLUMNS, PREVENTION_COLUMNS};
+    use ews::outputs::counselor::{COLUMNS, PREVENTION_COLUMNS, UNSERVED_COLUMNS};
     use ews::outputs::workbook::{cell_kind, meaning, CellKind, DECISION_COLUMNS};
     for column in COLUMNS
         .iter()
         .chain(&PREVENTION_COLUMNS)
+        .chain(&UNSERVED_COLUMNS)
         .chain(&DECISION_COLUMNS)
     {
         assert!(!meaning(column).is_empty(), "{column} has no meaning");

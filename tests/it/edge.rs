@@ -251,7 +251,11 @@ fn a_full_disk_is_an_error_and_keeps_the_previous_run() {
     // The lock file stays, released (tests/lock.rs).
     assert_eq!(
         left,
-        [ews::io::folders::LOCK_FILE, "2026-03-13"],
+        [
+            ews::io::folders::LOCK_FILE,
+            "2026-03-13",
+            ews::outputs::history::HISTORY_DIR
+        ],
         "no staging folder left behind"
     );
 }

@@ -285,6 +285,7 @@ fn the_manifest_names_every_input_and_output_with_its_hash() {
             "features",
             "score",
             "plans",
+            "follow-up",
             "equity",
             "changes"
         ]

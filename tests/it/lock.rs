@@ -99,14 +99,23 @@ fn a_run_killed_at_any_point_leaves_the_previous_outputs_intact() {
             "{delay_ms} ms"
         );
         for name in names(out.path()) {
-            assert!(name == "2026-03-13" || name.starts_with('.'), "{name}");
+            assert!(
+                name == "2026-03-13"
+                    || name == ews::outputs::history::HISTORY_DIR
+                    || name.starts_with('.'),
+                "{name}"
+            );
         }
     }
     // A final run clears what the killed runs left.
     assert!(score_into(out.path(), &[]).status.success());
     assert_eq!(
         names(out.path()),
-        [ews::io::folders::LOCK_FILE, "2026-03-13"]
+        [
+            ews::io::folders::LOCK_FILE,
+            "2026-03-13",
+            ews::outputs::history::HISTORY_DIR
+        ]
     );
 }
 
@@ -158,7 +167,12 @@ fn a_run_killed_at_each_point_of_its_publish_is_made_whole_by_the_next_run_of_an
         );
         assert_eq!(
             names(out.path()),
-            [ews::io::folders::LOCK_FILE, "2026-03-12", "2026-03-13"],
+            [
+                ews::io::folders::LOCK_FILE,
+                "2026-03-12",
+                "2026-03-13",
+                ews::outputs::history::HISTORY_DIR
+            ],
             "{point}"
         );
         assert_eq!(

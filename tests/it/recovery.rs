@@ -214,7 +214,7 @@ fn a_senior_short_of_a_required_credit_gets_the_seat_before_higher_risk_students
     assert!(s2.subjects_behind.is_empty() && s2.courses_to_recover.is_empty());
     assert_eq!(s2.credit_deficit_now, Some(0.0));
     assert!(!is_candidate(s2));
-    assert!(is_prevention(0.95, s2, &config));
+    assert!(is_prevention(ews::model::score::Tier::High, s2));
     // One seat: the senior (risk 0.30) before the junior (risk 0.90).
     let senior = SeatClaim {
         plan: s4,

@@ -8,13 +8,14 @@ use std::path::{Path, PathBuf};
 
 use crate::common::{self, ews, root};
 
-/// Scores `snapshot` into `out` and returns the run folder (the only folder `out` holds).
+/// Scores `snapshot` into `out` and returns the run folder (the only folder `out` holds beside
+/// the run history).
 fn score(snapshot: &Path, out: &Path) -> PathBuf {
     common::score(snapshot, out);
     let mut runs: Vec<PathBuf> = std::fs::read_dir(out)
         .unwrap()
         .map(|entry| entry.unwrap().path())
-        .filter(|path| path.is_dir())
+        .filter(|path| path.is_dir() && !path.ends_with(ews::outputs::history::HISTORY_DIR))
         .collect();
     assert_eq!(runs.len(), 1, "{runs:?}");
     runs.remove(0)
