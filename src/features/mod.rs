@@ -197,7 +197,7 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
         data.interventions.as_ref(),
         data.decisions.as_ref(),
         &course_names,
-        as_of,
+        (year_start, as_of),
         &mut ignored,
     )?;
     Ok(FeatureRun {

@@ -83,6 +83,22 @@ pub struct Supports {
     pub recovering: FxHashMap<(usize, String), NaiveDate>,
     /// Each student's latest decision dated on or before the as-of date.
     pub decisions: FxHashMap<usize, Decision>,
+    /// The types of the supports each student received this school year (given, not only
+    /// planned, started by the as-of date and not ended before the year began), sorted.
+    pub received: FxHashMap<usize, Vec<String>>,
+    /// Credit-recovery courses started this school year, per student.
+    pub recovery: FxHashMap<usize, RecoveryCourses>,
+    /// Whether the snapshot has interventions.csv (without it, no student is known served).
+    pub interventions_read: bool,
+}
+
+/// A student's credit-recovery courses started this school year, by the as-of date.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RecoveryCourses {
+    pub started: usize,
+    pub completed: usize,
+    /// `credits_recovered` of the completed ones.
+    pub credits_recovered: f64,
 }
 
 impl Supports {
@@ -92,20 +108,22 @@ impl Supports {
     }
 }
 
-/// The supports of every student of `table` (sorted by student_id) as of `as_of`, with the
-/// names of courses from `course_names` ((student, course_id) → name).
+/// The supports of every student of `table` (sorted by student_id) as of `as_of`, in the
+/// school year that began on `year_start`, with the names of courses from `course_names`
+/// ((student, course_id) → name).
 pub fn supports(
     table: &DataFrame,
     interventions: Option<&DataFrame>,
     decisions: Option<&DataFrame>,
     course_names: &CourseNames,
-    as_of: NaiveDate,
+    (year_start, as_of): (NaiveDate, NaiveDate),
     ignored: &mut Vec<IgnoredRows>,
 ) -> Result<Supports> {
     let mut supports = Supports::default();
     let ids: Vec<Option<&str>> = texts(table.column("student_id")?)?.collect();
     let row_of = |id: &str| ids.binary_search(&Some(id)).ok();
     if let Some(frame) = interventions {
+        supports.interventions_read = true;
         let mut current: FxHashMap<usize, Vec<(NaiveDate, String)>> = FxHashMap::default();
         let mut after = 0;
         let rows = Interventions::of(frame)?;
@@ -129,6 +147,20 @@ pub fn supports(
             let state = state(status, rows.ends[k], as_of);
             if state == State::Planned {
                 supports.planned.insert(row);
+            } else if rows.ends[k].is_none_or(|end| end >= year_start) {
+                let received = supports.received.entry(row).or_default();
+                if !received.iter().any(|r| r == kind) {
+                    received.push(kind.to_string());
+                    received.sort();
+                }
+            }
+            if kind == CREDIT_RECOVERY && state != State::Planned && start >= year_start {
+                let courses = supports.recovery.entry(row).or_default();
+                courses.started += 1;
+                if let State::Completed { .. } = state {
+                    courses.completed += 1;
+                    courses.credits_recovered += rows.credits[k].unwrap_or(0.0);
+                }
             }
             if state == State::Active && kind == CREDIT_RECOVERY {
                 if let Some(course) = course {

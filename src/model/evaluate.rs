@@ -134,6 +134,96 @@ pub struct Evaluation {
     /// Referral threshold of the equity audit (`tiers.medium`).
     pub referral_threshold: f64,
     pub equity: Vec<GroupAudit>,
+    /// Outcomes by support received, when the snapshot has interventions.csv: descriptive.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcomes_by_support: Option<SupportOutcomes>,
+}
+
+/// What `outcomes_by_support` is, said wherever it is shown.
+pub const NOT_CAUSAL: &str = "Descriptive, not causal: students are not assigned to supports at random (those served were usually chosen because they were at risk), so a difference in outcome rates does not measure what a support did. The flagged columns compare students the model placed at medium or high risk, which is closer, and still not causal.";
+
+/// Outcomes by support received this school year, among the students with a known outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct SupportOutcomes {
+    pub note: &'static str,
+    pub groups: Vec<SupportGroup>,
+}
+
+/// One group of [`SupportOutcomes`]: `served` (any support given this school year), `not
+/// served`, or a support type (`tutoring`, …; a student may be in several). Counts of 1 to
+/// `equity.min_group_size` − 1, and the rates built on them, are null, with `suppressed`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SupportGroup {
+    pub group: String,
+    pub students: Option<usize>,
+    /// Share of them with the adverse outcome (not graduating on time).
+    pub outcome_rate: Option<f64>,
+    /// Of them, those at medium or high risk (≥ `tiers.medium`), and their outcome rate.
+    pub flagged_students: Option<usize>,
+    pub flagged_outcome_rate: Option<f64>,
+    pub suppressed: bool,
+}
+
+/// [`SupportOutcomes`] of the labelled `rows`: `y` their outcomes, `risks` their risks.
+fn support_outcomes(
+    run: &FeatureRun,
+    rows: &[usize],
+    y: &[bool],
+    risks: &[f64],
+    config: &Config,
+) -> SupportOutcomes {
+    let received = &run.supports.received;
+    let mut types: Vec<&String> = received.values().flatten().collect();
+    types.sort();
+    types.dedup();
+    // `None`: served at all; `Some(kind)`: served with that kind; and not served.
+    let mut groups: Vec<(String, Option<Option<&String>>)> =
+        vec![("served".into(), Some(None)), ("not served".into(), None)];
+    groups.extend(
+        types
+            .into_iter()
+            .map(|kind| (kind.clone(), Some(Some(kind)))),
+    );
+    let member = |group: &Option<Option<&String>>, row: usize| match group {
+        Some(None) => received.contains_key(&row),
+        Some(Some(kind)) => received.get(&row).is_some_and(|t| t.contains(kind)),
+        None => !received.contains_key(&row),
+    };
+    let min = config.equity.min_group_size;
+    let shown = |n: usize| (n == 0 || n >= min).then_some(n);
+    let groups = groups
+        .into_iter()
+        .map(|(group, kind)| {
+            let (mut n, mut bad, mut flagged, mut flagged_bad) = (0, 0, 0, 0);
+            for (k, &row) in rows.iter().enumerate() {
+                if !member(&kind, row) {
+                    continue;
+                }
+                n += 1;
+                bad += usize::from(y[k]);
+                if risks[k] >= config.tiers.medium {
+                    flagged += 1;
+                    flagged_bad += usize::from(y[k]);
+                }
+            }
+            let rate = |part: usize, whole: Option<usize>| {
+                whole.filter(|w| *w > 0).map(|w| part as f64 / w as f64)
+            };
+            let (students, flagged_students) = (shown(n), shown(flagged));
+            SupportGroup {
+                group,
+                students,
+                outcome_rate: rate(bad, students),
+                flagged_students,
+                flagged_outcome_rate: rate(flagged_bad, flagged_students),
+                suppressed: students.is_none() || flagged_students.is_none(),
+            }
+        })
+        .collect();
+    SupportOutcomes {
+        note: NOT_CAUSAL,
+        groups,
+    }
 }
 
 /// The rule-based indicators as 1 (flagged) / 0 per row of the feature table.
@@ -215,6 +305,10 @@ pub fn evaluate(
         indicators: indicator_metrics,
         referral_threshold: threshold,
         equity: equity::audit(&students, threshold, config.equity.min_group_size),
+        outcomes_by_support: run.supports.interventions_read.then(|| {
+            let risks: Vec<f64> = rows.iter().map(|&i| probabilities[i]).collect();
+            support_outcomes(run, &rows, &y, &risks, config)
+        }),
     })
 }
 
@@ -295,6 +389,26 @@ impl Evaluation {
             self.referral_threshold,
             min_group_size,
         ));
+        if let Some(outcomes) = &self.outcomes_by_support {
+            text.push_str(&format!(
+                "\n## Outcomes by support received (descriptive, not causal)\n\n{}\n\n| group | students | not on time | flagged (risk ≥ {}) | flagged: not on time |\n|---|---|---|---|---|\n",
+                outcomes.note, self.referral_threshold
+            ));
+            let count = |n: Option<usize>| n.map(|n| n.to_string()).unwrap_or_else(|| "–".into());
+            for g in &outcomes.groups {
+                text.push_str(&format!(
+                    "| {} | {} | {} | {} | {} |\n",
+                    g.group,
+                    count(g.students),
+                    metric(g.outcome_rate.unwrap_or(f64::NAN)),
+                    count(g.flagged_students),
+                    metric(g.flagged_outcome_rate.unwrap_or(f64::NAN))
+                ));
+            }
+            text.push_str(&format!(
+                "\nServed: any support given this school year (interventions.csv; planned ones are not). Counts under {min_group_size} are not shown (–).\n"
+            ));
+        }
         text
     }
 }

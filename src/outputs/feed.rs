@@ -312,17 +312,44 @@ pub struct Summary {
 
 /// summary.json's follow-up counts: students with a current support, with a counselor's
 /// decision, held off by one (`not_appropriate` or `declined`), and on the unserved list, in
-/// all and by school (a school's count suppressed, null, when fewer than `equity.min_group_size`
-/// but not none).
+/// all and by school ([`SchoolFollowUp`]).
 #[derive(Debug, Serialize)]
 pub struct FollowUpSummary {
+    /// Whether the snapshot has interventions.csv: without it, supports and recovery courses
+    /// are unknown (null), never zero.
+    pub supports_known: bool,
     pub with_current_support: usize,
     pub with_decision: usize,
     pub decision_in_force: usize,
     pub unserved: usize,
-    pub unserved_by_school: std::collections::BTreeMap<String, Option<usize>>,
+    /// Students a counselor marked `enrolled` with no support in interventions.csv this school
+    /// year (given or planned): the enrolment the support records do not show yet.
+    pub enrolled_without_support: usize,
     /// Nights of the run history read (0 on a first run).
     pub history_nights_read: usize,
+    pub schools: Vec<SchoolFollowUp>,
+}
+
+/// One school's follow-up in summary.json: its students needing attention (medium or high
+/// tier, or something to recover), those of them with a current support (served) and on the
+/// unserved list, and this school year's credit-recovery courses (interventions.csv) started,
+/// completed and the credits recovered. A count of 1 to `equity.min_group_size` − 1 is null,
+/// with `"suppressed": true`, and so is a share built on one.
+#[derive(Debug, Serialize)]
+pub struct SchoolFollowUp {
+    pub school_id: String,
+    pub needing_attention: Option<usize>,
+    pub served: Option<usize>,
+    /// served ÷ needing_attention.
+    pub served_share: Option<f64>,
+    pub unserved: Option<usize>,
+    pub recovery_courses_started: Option<usize>,
+    pub recovery_courses_completed: Option<usize>,
+    /// completed ÷ started.
+    pub recovery_completion: Option<f64>,
+    /// `credits_recovered` of the completed courses (null with their count).
+    pub credits_recovered: Option<f64>,
+    pub suppressed: bool,
 }
 
 /// The [`FollowUpSummary`] of a run.
@@ -332,25 +359,79 @@ pub fn follow_up_summary(
     follow: &crate::outputs::follow_up::FollowUp,
     min_cell: usize,
 ) -> Result<FollowUpSummary> {
+    #[derive(Default)]
+    struct Counts {
+        needing: usize,
+        served: usize,
+        unserved: usize,
+        started: usize,
+        completed: usize,
+        credits: f64,
+    }
     let schools = table.column("school_id")?.str()?;
-    let mut by_school: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut by_school: std::collections::BTreeMap<String, Counts> = Default::default();
     for (row, school) in schools.iter().enumerate() {
-        let counted = by_school
+        let counts = by_school
             .entry(school.unwrap_or("").to_string())
             .or_default();
-        *counted += usize::from(follow.unserved[row]);
+        if follow.attention_since[row].is_some() {
+            counts.needing += 1;
+            counts.served += usize::from(supports.current.contains_key(&row));
+        }
+        counts.unserved += usize::from(follow.unserved[row]);
+        if let Some(courses) = supports.recovery.get(&row) {
+            counts.started += courses.started;
+            counts.completed += courses.completed;
+            counts.credits += courses.credits_recovered;
+        }
     }
-    let small = |n: usize| n > 0 && n < min_cell;
+    let shown = |n: usize| (n == 0 || n >= min_cell).then_some(n);
+    let known = supports.interventions_read;
+    // Counts of supports: unknown without interventions.csv.
+    let supported = |n: usize| if known { shown(n) } else { None };
+    let share = |part: Option<usize>, whole: Option<usize>| match (part, whole) {
+        (Some(part), Some(whole)) if whole > 0 => Some(part as f64 / whole as f64),
+        _ => None,
+    };
+    let schools = by_school
+        .into_iter()
+        .map(|(school_id, c)| {
+            let (needing, served, unserved) =
+                (shown(c.needing), supported(c.served), shown(c.unserved));
+            let (started, completed) = (supported(c.started), supported(c.completed));
+            SchoolFollowUp {
+                school_id,
+                needing_attention: needing,
+                served,
+                served_share: share(served, needing),
+                unserved,
+                recovery_courses_started: started,
+                recovery_courses_completed: completed,
+                recovery_completion: share(completed, started),
+                credits_recovered: completed.map(|_| c.credits),
+                suppressed: [c.needing, c.served, c.unserved, c.started, c.completed]
+                    .iter()
+                    .any(|&n| n > 0 && n < min_cell),
+            }
+        })
+        .collect();
     Ok(FollowUpSummary {
+        supports_known: known,
         with_current_support: supports.current.len(),
         with_decision: supports.decisions.len(),
         decision_in_force: follow.decision_holds.iter().filter(|h| **h).count(),
         unserved: follow.unserved.iter().filter(|u| **u).count(),
-        unserved_by_school: by_school
-            .into_iter()
-            .map(|(school, n)| (school, (!small(n)).then_some(n)))
-            .collect(),
+        enrolled_without_support: supports
+            .decisions
+            .iter()
+            .filter(|(row, d)| {
+                d.status == "enrolled"
+                    && !supports.received.contains_key(row)
+                    && !supports.planned.contains(row)
+            })
+            .count(),
         history_nights_read: follow.nights_read,
+        schools,
     })
 }
 

@@ -634,6 +634,47 @@ fn tiers_by_school(
 }
 
 /// The whole page.
+/// The follow-up section: per school, the students needing attention, the share of them with
+/// a current support, the unserved, and this year's credit-recovery completion (counts under
+/// `equity.min_group_size` shown as "–", as in summary.json).
+fn supports_by_school(follow: &crate::outputs::feed::FollowUpSummary, config: &Config) -> String {
+    let mut section = format!(
+        "<h2>Supports and recovery by school</h2><p class=\"muted\">Needing attention: at medium or high risk, or with something to recover. Served: with a current support (interventions). Unserved: needing attention for more than {} school days with no support and no decision. Recovery: this school year's credit-recovery courses, completed ÷ started. Counts under {} are not shown. {} students district-wide are unserved; {} have a counselor's decision.</p>",
+        config.follow_up.unserved_school_days,
+        config.equity.min_group_size,
+        follow.unserved,
+        follow.with_decision
+    );
+    if !follow.supports_known {
+        section.push_str("<p class=\"muted\">The snapshot has no interventions.csv: supports and recovery courses are unknown (–), and every student needing attention for long enough is unserved.</p>");
+    }
+    let count = |n: Option<usize>| n.map(|n| n.to_string()).unwrap_or_else(|| "–".into());
+    let percent = |v: Option<f64>| {
+        v.map(|v| format!("{:.0}%", 100.0 * v))
+            .unwrap_or_else(|| "–".into())
+    };
+    section.push_str("<div class=\"scroll\"><table class=\"schools\"><tr><th>school</th><th>needing attention</th><th>served</th><th>unserved</th><th>recovery courses completed</th><th>credits recovered</th></tr>");
+    for school in &follow.schools {
+        let _ = write!(
+            section,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} of {} ({})</td><td>{}</td></tr>",
+            escape(&school.school_id),
+            count(school.needing_attention),
+            percent(school.served_share),
+            count(school.unserved),
+            count(school.recovery_courses_completed),
+            count(school.recovery_courses_started),
+            percent(school.recovery_completion),
+            school
+                .credits_recovered
+                .map(|c| format!("{c:.1}"))
+                .unwrap_or_else(|| "–".into())
+        );
+    }
+    section.push_str("</table></div>");
+    section
+}
+
 pub fn html(input: &ReportInput) -> String {
     let s = input.summary;
     let config = input.config;
@@ -668,6 +709,11 @@ pub fn html(input: &ReportInput) -> String {
 
     // Tiers by school.
     page.push_str(&tiers_by_school(&s.schools, input.candidates, config));
+
+    // Supports and recovery by school.
+    if let Some(follow) = &s.follow_up {
+        page.push_str(&supports_by_school(follow, config));
+    }
 
     // Risk distribution.
     page.push_str("<h2>Risk distribution</h2><p class=\"muted\">Students per band of 5 points of predicted risk; dashed lines are the tier thresholds.</p>");

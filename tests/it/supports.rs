@@ -463,6 +463,23 @@ fn supports_and_decisions_reach_every_output_and_reasons_stay_with_the_student()
         "{sheet}"
     );
 
+    // summary.json counts them; one course in progress at A's school is a small count.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    let follow = &summary["follow_up"];
+    assert_eq!(follow["with_current_support"], 2);
+    assert_eq!(follow["with_decision"], 2);
+    assert_eq!(follow["decision_in_force"], 1, "B's not_appropriate");
+    let a_school = referral(&a_id)["school_id"].clone();
+    let school = follow["schools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["school_id"] == a_school.as_str())
+        .unwrap();
+    assert_eq!(school["suppressed"], true);
+    assert!(school["recovery_courses_started"].is_null());
+
     // Pseudonymized, the feed drops it (and the Parquet feed has no trace of it either).
     let hidden = work.path().join("hidden");
     score(
@@ -594,6 +611,10 @@ fn returned_workbooks_are_read_back_and_the_later_decision_wins() {
         (row["decision_status"].clone(), row["decision_date"].clone())
     };
     assert_eq!(decision(a), ("enrolled".into(), "2026-03-05".into()));
+    // Enrolled, with no support in interventions.csv (the snapshot has none): counted.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["follow_up"]["enrolled_without_support"], 1);
     assert_eq!(decision(b), ("declined".into(), "2026-03-10".into()));
     assert_eq!(decision(c), (String::new(), String::new()));
     // The bad rows, by workbook, sheet, row and column; the values only in rejects.csv.
@@ -648,4 +669,67 @@ fn returned_workbooks_are_read_back_and_the_later_decision_wins() {
         "{stderr}"
     );
     assert!(!stderr.contains("thinking about it"), "{stderr}");
+}
+
+#[test]
+fn evaluate_reports_outcomes_by_support_received_as_descriptive() {
+    let work = tempfile::tempdir().unwrap();
+    let snapshot = work.path().join("train");
+    common::copy_snapshot("sample_data/train", &snapshot);
+    // Tutoring for the first 40 students of students.csv, mentoring for the next 3 (a group
+    // too small to show), both during the snapshot's school year (as of 2022-03-15).
+    let text = std::fs::read_to_string(snapshot.join("students.csv")).unwrap();
+    let ids: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.trim_start_matches('\u{feff}').split(',').next().unwrap())
+        .collect();
+    let mut rows = String::from(INTERVENTIONS_HEADER);
+    for (k, id) in ids.iter().take(43).enumerate() {
+        let kind = if k < 40 { "tutoring" } else { "mentoring" };
+        rows.push_str(&format!("{id},{kind},,2021-10-01,,active,\n"));
+    }
+    write(&snapshot, "interventions.csv", &rows);
+    let out = work.path().join("eval");
+    let result = common::ews(&[
+        "evaluate",
+        snapshot.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        matches!(result.status.code(), Some(0) | Some(1)),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    let outcomes = &metrics["outcomes_by_support"];
+    assert!(outcomes["note"].as_str().unwrap().contains("not causal"));
+    let group = |name: &str| {
+        outcomes["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["group"] == name)
+            .unwrap()
+            .clone()
+    };
+    let (served, not_served) = (group("served"), group("not served"));
+    // Every labelled student is served or not.
+    assert_eq!(
+        served["students"].as_u64().unwrap() + not_served["students"].as_u64().unwrap(),
+        metrics["labelled"].as_u64().unwrap()
+    );
+    assert!(served["students"].as_u64().unwrap() <= 43);
+    for g in [&served, &not_served] {
+        let rate = g["outcome_rate"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&rate));
+    }
+    // Three students: too few to show.
+    let mentoring = group("mentoring");
+    assert!(mentoring["students"].is_null() && mentoring["outcome_rate"].is_null());
+    assert_eq!(mentoring["suppressed"], true);
+    let report = std::fs::read_to_string(out.join("evaluation.md")).unwrap();
+    assert!(report.contains("## Outcomes by support received (descriptive, not causal)"));
 }
