@@ -128,12 +128,7 @@ pub fn supports(
         let mut after = 0;
         let rows = Interventions::of(frame)?;
         for k in 0..rows.len() {
-            let (Some(id), Some(kind), Some(start), Some(status)) = (
-                rows.students[k],
-                rows.kinds[k],
-                rows.starts[k],
-                rows.statuses[k],
-            ) else {
+            let Some((id, kind, start, status)) = rows.support(k) else {
                 continue;
             };
             if start > as_of {
@@ -294,6 +289,17 @@ impl<'a> Interventions<'a> {
     fn len(&self) -> usize {
         self.students.len()
     }
+
+    /// Row `k`'s student, type, start and status (all required, so always there in a checked
+    /// file).
+    fn support(&self, k: usize) -> Option<(&'a str, &'a str, NaiveDate, &'a str)> {
+        Some((
+            self.students[k]?,
+            self.kinds[k]?,
+            self.starts[k]?,
+            self.statuses[k]?,
+        ))
+    }
 }
 
 /// Course names by (student_id, course_id), from the transcript rows of students with a
@@ -333,12 +339,7 @@ pub fn with_recovered_credits(
     let mut recovered: Vec<Recovered> = Vec::new();
     let mut students: FxHashSet<&str> = FxHashSet::default();
     for k in 0..rows.len() {
-        let (Some(student), Some(CREDIT_RECOVERY), Some(start), Some(status)) = (
-            rows.students[k],
-            rows.kinds[k],
-            rows.starts[k],
-            rows.statuses[k],
-        ) else {
+        let Some((student, CREDIT_RECOVERY, start, status)) = rows.support(k) else {
             continue;
         };
         if start > as_of {

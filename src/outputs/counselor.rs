@@ -56,36 +56,44 @@ const fn columns<const A: usize, const B: usize, const N: usize>(
     all
 }
 
+/// The columns both lists end with, what the district does and how the risk went: what
+/// `support_and_decision` fills in [`write_school_files`].
+const FOLLOW_UP_COLUMNS: [&str; 6] = [
+    "current_supports",
+    "decision_status",
+    "decision_date",
+    "risk_percent_30_school_days_ago",
+    "risk_percent_90_school_days_ago",
+    "school_days_since_first_flagged",
+];
+
 /// Columns of a counselor file, in order.
 pub const COLUMNS: [&str; 36] = columns(
-    WHO_COLUMNS,
-    [
-        "credits_earned",
-        "credits_expected_now",
-        "credit_deficit_now",
-        "subjects_behind",
-        "courses_to_recover",
-        "elective_failures",
-        "courses_made_up",
-        "courses_at_risk",
-        "change_since_last_run",
-        "within_capacity",
-        "recovery_seats",
-        "credits_by_subject",
-        "projected_credits",
-        "projected_credit_deficit",
-        "on_time_reachable",
-        "credits_needed",
-        "subjects_needed",
-        "reachable_with_recovery",
-        "recover_by",
-        "current_supports",
-        "decision_status",
-        "decision_date",
-        "risk_percent_30_school_days_ago",
-        "risk_percent_90_school_days_ago",
-        "school_days_since_first_flagged",
-    ],
+    columns::<11, 19, 30>(
+        WHO_COLUMNS,
+        [
+            "credits_earned",
+            "credits_expected_now",
+            "credit_deficit_now",
+            "subjects_behind",
+            "courses_to_recover",
+            "elective_failures",
+            "courses_made_up",
+            "courses_at_risk",
+            "change_since_last_run",
+            "within_capacity",
+            "recovery_seats",
+            "credits_by_subject",
+            "projected_credits",
+            "projected_credit_deficit",
+            "on_time_reachable",
+            "credits_needed",
+            "subjects_needed",
+            "reachable_with_recovery",
+            "recover_by",
+        ],
+    ),
+    FOLLOW_UP_COLUMNS,
 );
 
 /// Longest file name stem taken from a school id, in characters (ASCII, so bytes too): with the
@@ -204,17 +212,8 @@ pub fn school_file_names<'a>(ids: impl IntoIterator<Item = &'a str>) -> BTreeMap
 
 /// Columns of a prevention list, in order.
 pub const PREVENTION_COLUMNS: [&str; 19] = columns(
-    WHO_COLUMNS,
-    [
-        "courses_at_risk",
-        "change_since_last_run",
-        "current_supports",
-        "decision_status",
-        "decision_date",
-        "risk_percent_30_school_days_ago",
-        "risk_percent_90_school_days_ago",
-        "school_days_since_first_flagged",
-    ],
+    columns::<11, 2, 13>(WHO_COLUMNS, ["courses_at_risk", "change_since_last_run"]),
+    FOLLOW_UP_COLUMNS,
 );
 
 /// Columns of an unserved list (`unserved/<school>.csv`): students needing attention for more
@@ -398,6 +397,10 @@ pub fn write_school_files(
         list.sort_by_key(|&i| std::cmp::Reverse(follow.days_needing[scored[i].row]));
     }
     let names = school_file_names(seats.lists.keys().map(String::as_str));
+    // A school's rows of a list by school (none when the school has none).
+    fn listed<'m>(lists: &'m HashMap<&str, Vec<usize>>, school_id: &str) -> &'m [usize] {
+        lists.get(school_id).map(Vec::as_slice).unwrap_or_default()
+    }
 
     // Schools side by side (a workbook's compression takes most of its time): each school's
     // three files are written by one task, the counts gathered after.
@@ -452,10 +455,7 @@ pub fn write_school_files(
                     cells
                 })
                 .collect();
-            let at_risk: Vec<Vec<String>> = prevention
-                .get(school_id.as_str())
-                .map(Vec::as_slice)
-                .unwrap_or_default()
+            let at_risk: Vec<Vec<String>> = listed(&prevention, school_id)
                 .iter()
                 .enumerate()
                 .map(|(k, &i)| {
@@ -473,10 +473,7 @@ pub fn write_school_files(
                     std::io::Error::other("a school has no file name (a bug in ews)"),
                 )
             })?;
-            let waiting: Vec<Vec<String>> = unserved
-                .get(school_id.as_str())
-                .map(Vec::as_slice)
-                .unwrap_or_default()
+            let waiting: Vec<Vec<String>> = listed(&unserved, school_id)
                 .iter()
                 .enumerate()
                 .map(|(k, &i)| {

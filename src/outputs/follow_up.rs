@@ -383,38 +383,26 @@ mod tests {
     #[test]
     fn a_tier_moves_at_once_only_beyond_the_margin() {
         let config = Config::default(); // medium 0.25, high 0.50
-        let m = 0.03;
-        // Up from low: 0.27 is within the margin of 0.25, 0.29 beyond it.
-        assert_eq!(
-            tier_with_margin(0.27, Tier::Low, Tier::Medium, m, &config),
-            Tier::Low
-        );
-        assert_eq!(
-            tier_with_margin(0.29, Tier::Low, Tier::Medium, m, &config),
-            Tier::Medium
-        );
-        // From low to high: past 0.25 by far, within the margin of 0.50: medium at once.
-        assert_eq!(
-            tier_with_margin(0.51, Tier::Low, Tier::High, m, &config),
-            Tier::Medium
-        );
-        assert_eq!(
-            tier_with_margin(0.54, Tier::Low, Tier::High, m, &config),
-            Tier::High
-        );
-        // Down from high: 0.48 within the margin, 0.46 beyond.
-        assert_eq!(
-            tier_with_margin(0.48, Tier::High, Tier::Medium, m, &config),
-            Tier::High
-        );
-        assert_eq!(
-            tier_with_margin(0.46, Tier::High, Tier::Medium, m, &config),
-            Tier::Medium
-        );
-        assert_eq!(
-            tier_with_margin(0.10, Tier::High, Tier::Low, m, &config),
-            Tier::Low
-        );
+                                        // (risk, stable tier, raw tier, the tier it moves to at once with a margin of 0.03)
+        let cases = [
+            // Up from low: 0.27 is within the margin of 0.25, 0.29 beyond it.
+            (0.27, Tier::Low, Tier::Medium, Tier::Low),
+            (0.29, Tier::Low, Tier::Medium, Tier::Medium),
+            // From low to high: past 0.25 by far, within the margin of 0.50: medium at once.
+            (0.51, Tier::Low, Tier::High, Tier::Medium),
+            (0.54, Tier::Low, Tier::High, Tier::High),
+            // Down from high: 0.48 within the margin, 0.46 beyond.
+            (0.48, Tier::High, Tier::Medium, Tier::High),
+            (0.46, Tier::High, Tier::Medium, Tier::Medium),
+            (0.10, Tier::High, Tier::Low, Tier::Low),
+        ];
+        for (risk, stable, raw, moved) in cases {
+            assert_eq!(
+                tier_with_margin(risk, stable, raw, 0.03, &config),
+                moved,
+                "{risk} from {stable:?}"
+            );
+        }
     }
 
     #[test]

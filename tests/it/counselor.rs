@@ -4,6 +4,7 @@
 //! rejected row, not a school named " ".
 
 use crate::common;
+use common::csv_rows as rows;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -43,22 +44,6 @@ fn set_schools(snapshot: &Path, mut school: impl FnMut(usize, &str) -> String) {
         snapshot.join("students.csv"),
     )
     .unwrap();
-}
-
-/// The rows of a CSV file as maps from column to value.
-fn rows(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut reader = csv::Reader::from_path(path).unwrap();
-    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    reader
-        .records()
-        .map(|r| {
-            header
-                .iter()
-                .cloned()
-                .zip(r.unwrap().iter().map(String::from))
-                .collect()
-        })
-        .collect()
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! through every output on the sample.
 
 use crate::common;
+use common::csv_rows as rows;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -271,23 +272,6 @@ fn the_latest_decision_on_or_before_the_as_of_date_counts() {
         .map(|i| (i.reason, i.rows))
         .collect();
     assert_eq!(ignored, [("dated after the as-of date", 1)]);
-}
-
-/// The rows of a CSV file (after any byte-order mark) as maps from column to value.
-fn rows(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    reader
-        .records()
-        .map(|r| {
-            header
-                .iter()
-                .cloned()
-                .zip(r.unwrap().iter().map(String::from))
-                .collect()
-        })
-        .collect()
 }
 
 /// Runs `ews score` with `extra` arguments (and the pseudonym key, when given); exit code and

@@ -289,3 +289,19 @@ pub fn assert_close(values: &Values, id: &str, name: &str, expected: f64) {
         "{id} {name}: got {actual}, expected {expected}"
     );
 }
+
+/// The rows of a CSV file (after any byte-order mark) as maps from column to value.
+pub fn csv_rows(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    reader
+        .records()
+        .map(|r| {
+            header
+                .iter()
+                .cloned()
+                .zip(r.unwrap().iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
