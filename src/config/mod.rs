@@ -214,6 +214,10 @@ pub struct AttendanceConfig {
     /// Chronic absence: missed at least this share of enrolled days (Balfanz & Byrnes 2012: 10%).
     #[serde(default = "default_chronic")]
     pub chronic_absence_threshold: f64,
+    /// Chronic absence needs at least this many membership days (default 10): one absence in
+    /// the first five days of school is 20%, and no evidence of a habit yet.
+    #[serde(default = "default_chronic_min_days")]
+    pub chronic_min_days: u32,
     /// Window of the recent attendance rate, in district school days.
     #[serde(default = "default_recent_days")]
     pub recent_school_days: usize,
@@ -727,6 +731,9 @@ fn default_max_days_without_events() -> usize {
 fn default_chronic() -> f64 {
     0.10
 }
+fn default_chronic_min_days() -> u32 {
+    10
+}
 fn default_recent_days() -> usize {
     30
 }
@@ -815,6 +822,7 @@ impl Default for AttendanceConfig {
     fn default() -> Self {
         Self {
             chronic_absence_threshold: default_chronic(),
+            chronic_min_days: default_chronic_min_days(),
             recent_school_days: default_recent_days(),
             school_day_min_share: default_school_day_share(),
             mode: crate::contract::AttendanceMode::default(),

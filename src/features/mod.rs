@@ -422,8 +422,15 @@ fn attendance_features(
             .then(rate("recent_present_days", "recent_days"))
             .otherwise(rate("present_days", "enrolled_days"))
             .alias("recent_attendance_rate"),
+        // Not chronically absent before `attendance.chronic_min_days` membership days: too
+        // few days to call a habit.
         (lit(1.0) - rate("present_days", "enrolled_days"))
             .gt_eq(lit(config.attendance.chronic_absence_threshold - 1e-12))
+            .and(
+                col("enrolled_days")
+                    .cast(DataType::Float64)
+                    .gt_eq(lit(f64::from(config.attendance.chronic_min_days))),
+            )
             .cast(DataType::Float64)
             .alias("chronic_absence"),
         rate("tardy_days", "enrolled_days").alias("tardy_rate"),
@@ -875,22 +882,30 @@ fn assemble(
                 .alias("credits_expected_now"),
             (col("credits_earned") + col("credits_passed_pending").fill_null(lit(0.0)))
                 .alias("credits_earned_now"),
-            when(col("grade_level").eq(lit(9)))
-                .then(on_track(
-                    col("courses_on_pace").fill_null(lit(0.0)),
-                    col("core_semester_fs_this_year").fill_null(lit(0.0)),
-                ))
-                .when(
-                    col("grade_level")
-                        .gt(lit(9))
-                        .and(col("freshman_credits").is_not_null()),
-                )
-                .then(on_track(
-                    col("freshman_credits"),
-                    col("freshman_core_semester_fs"),
-                ))
-                .otherwise(lit(NULL).cast(DataType::Float64))
-                .alias("freshman_on_track"),
+            // In grade 9, unknown until a mark is posted this year: no mark is no evidence of
+            // being off track.
+            when(
+                col("grade_level")
+                    .eq(lit(9))
+                    .and(col("courses_on_pace").is_not_null()),
+            )
+            .then(on_track(
+                col("courses_on_pace"),
+                col("core_semester_fs_this_year").fill_null(lit(0.0)),
+            ))
+            .when(col("grade_level").eq(lit(9)))
+            .then(lit(NULL).cast(DataType::Float64))
+            .when(
+                col("grade_level")
+                    .gt(lit(9))
+                    .and(col("freshman_credits").is_not_null()),
+            )
+            .then(on_track(
+                col("freshman_credits"),
+                col("freshman_core_semester_fs"),
+            ))
+            .otherwise(lit(NULL).cast(DataType::Float64))
+            .alias("freshman_on_track"),
             age.gt(lit(14) + col("grade_level") - lit(9))
                 .cast(DataType::Float64)
                 .alias("over_age"),

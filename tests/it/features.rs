@@ -28,12 +28,15 @@ fn attendance_features_match_hand_computation() {
     assert_feature(&v, "0001", "attendance_rate", Some(0.6));
     assert_feature(&v, "0001", "unexcused_absence_rate", Some(0.2));
     assert_feature(&v, "0001", "tardy_rate", Some(0.2));
-    assert_feature(&v, "0001", "chronic_absence", Some(1.0));
+    // Missed 2 of 5 days (40%), but 5 membership days are fewer than the 10 chronic absence
+    // needs (`attendance.chronic_min_days`): not chronically absent.
+    assert_feature(&v, "0001", "chronic_absence", Some(0.0));
     // Last 3 school days (Jan 14–16): A, E, P → 1/3.
     assert_feature(&v, "0001", "recent_attendance_rate", Some(1.0 / 3.0));
-    // 0002: P P P P S → 4/5; missed 1 of 5 = 20% ≥ 10% → chronic; recent P P S → 2/3.
+    // 0002: P P P P S → 4/5; absent 1 of 5 days (20% ≥ 10%), yet too few days to be
+    // chronically absent; recent P P S → 2/3.
     assert_feature(&v, "0002", "attendance_rate", Some(0.8));
-    assert_feature(&v, "0002", "chronic_absence", Some(1.0));
+    assert_feature(&v, "0002", "chronic_absence", Some(0.0));
     assert_feature(&v, "0002", "recent_attendance_rate", Some(2.0 / 3.0));
     assert_feature(&v, "0002", "unexcused_absence_rate", Some(0.0));
     // 0004: all present.
@@ -43,6 +46,41 @@ fn attendance_features_match_hand_computation() {
     assert_feature(&v, "0003", "attendance_rate", None);
     assert_feature(&v, "0003", "chronic_absence", None);
     assert_eq!(run.school_days, 5);
+    // With 5 days enough (`attendance.chronic_min_days = 5`), 20% and 40% are chronic.
+    let mut five = config();
+    five.attendance.chronic_min_days = 5;
+    let v = by_student(&common::run(&five, Some(date("2026-01-16"))));
+    assert_feature(&v, "0001", "chronic_absence", Some(1.0));
+    assert_feature(&v, "0002", "chronic_absence", Some(1.0));
+    assert_feature(&v, "0004", "chronic_absence", Some(0.0));
+}
+
+#[test]
+fn a_grade_9_student_without_a_posted_mark_is_not_called_off_track() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture(dir.path());
+    // 0001 (grade 9) without any mark: the grades.csv rows of 0002 only.
+    let text = std::fs::read_to_string(dir.path().join("grades.csv")).unwrap();
+    let kept: Vec<&str> = text.lines().filter(|l| !l.starts_with("0001,")).collect();
+    common::write(dir.path(), "grades.csv", &(kept.join("\n") + "\n"));
+    let config = config();
+    let run = features::compute(
+        &load(dir.path(), &config, Some(date("2026-01-16"))),
+        &config,
+    )
+    .unwrap();
+    let v = by_student(&run);
+    // Unknown, not 0: no mark is no evidence.
+    assert_feature(&v, "0001", "freshman_on_track", None);
+    // So no reason says "off track".
+    let model = ews::model::ModelFile::load(&common::root().join("config/model.json")).unwrap();
+    let scored = ews::model::score::score(&run.table, &model, &config).unwrap();
+    let first = scored.iter().find(|s| s.row == 0).unwrap();
+    assert!(
+        first.reasons.iter().all(|r| !r.contains("off track")),
+        "{:?}",
+        first.reasons
+    );
 }
 
 #[test]
