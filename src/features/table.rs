@@ -59,7 +59,35 @@ pub struct FeatureDef {
     pub appended_to_feed: bool,
 }
 
+impl Unit {
+    /// A value as a reason shows it: a rate in whole percent, grade points to two decimals,
+    /// counts and credits to one; a flag as it is.
+    pub fn as_shown(self, value: f64) -> f64 {
+        let to = |decimals: i32| {
+            let scale = 10f64.powi(decimals);
+            (value * scale).round() / scale
+        };
+        match self {
+            Unit::Rate => to(2),
+            Unit::GradePoints => to(2),
+            Unit::Count | Unit::Credits => to(1),
+            Unit::Flag => value,
+        }
+    }
+}
+
 impl FeatureDef {
+    /// Whether a student's `value` is worse than the district's `typical` one, as both are
+    /// shown (a reason "late on 5% of days (district median 5%)" says nothing): a reason comes
+    /// only from such a value. False when either is unknown.
+    pub fn is_worse_than(&self, value: f64, typical: f64) -> bool {
+        let (value, typical) = (self.unit.as_shown(value), self.unit.as_shown(typical));
+        match self.worse {
+            Worse::Higher => value > typical,
+            Worse::Lower => value < typical,
+        }
+    }
+
     /// The district's typical value in words, shown after a reason so a counselor can compare.
     pub fn typical_text(&self, typical: f64) -> String {
         if typical.is_nan() {

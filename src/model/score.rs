@@ -8,7 +8,7 @@
 use polars::prelude::*;
 
 use crate::config::Config;
-use crate::features::{self, Worse};
+use crate::features;
 use crate::io::error::Result;
 use crate::model::metrics::ranking;
 use crate::model::{raw_matrix, sigmoid, standardise, ModelFile};
@@ -137,14 +137,11 @@ pub fn score(table: &DataFrame, model: &ModelFile, config: &Config) -> Result<Ve
             .and_modify(|n| *n += 1)
             .or_insert(1);
         let mut contributions: Vec<(usize, f64)> = (0..model.features.len())
+            // A reason: a known value worse than the district's typical one (as shown), that
+            // raises this student's risk.
             .filter(|&j| {
                 let raw = matrix[[row, j]];
-                let worse = match definitions[j].map(|f| f.worse) {
-                    Some(Worse::Higher) => raw > model.means[j],
-                    Some(Worse::Lower) => raw < model.means[j],
-                    None => false,
-                };
-                !raw.is_nan() && worse
+                !raw.is_nan() && definitions[j].is_some_and(|f| f.is_worse_than(raw, typical[j]))
             })
             .map(|j| (j, model.coefficients[j] * z[[row, j]]))
             .filter(|(_, c)| *c > 0.0)

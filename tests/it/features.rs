@@ -221,3 +221,50 @@ fn default_as_of_is_the_latest_school_day() {
     assert_eq!(run.as_of, date("2026-01-16"));
     assert_eq!(run.school_year, 2026);
 }
+
+/// On the sample, every reason comes from a feature that raises the student's risk and whose
+/// value is worse than the district's typical value as both are shown: never "late on 5% of
+/// days (district median 5%)".
+#[test]
+fn no_reason_comes_from_a_value_at_or_better_than_the_typical_one() {
+    use ews::model::score;
+    let config = ews::config::Config::load(&common::root().join("config/ews.toml")).unwrap();
+    let snapshot =
+        ews::ingest::input::Snapshot::open(&common::root().join("sample_data/current")).unwrap();
+    let data = ews::ingest::checks::load(&snapshot, &config, None, false).unwrap();
+    let run = features::compute(&data, &config).unwrap();
+    let model = ews::model::ModelFile::load(&common::root().join("config/model.json")).unwrap();
+    let scored = score::score(&run.table, &model, &config).unwrap();
+    let typical = |name: &str| {
+        let column = run.table.column(name).unwrap().f64().unwrap().clone();
+        score::typical_value(name, column.iter().map(|v| v.unwrap_or(f64::NAN)))
+    };
+    let mut reasons = 0;
+    for s in &scored {
+        for (feature, text) in s.reason_features.iter().zip(&s.reasons) {
+            let value = run
+                .table
+                .column(feature)
+                .unwrap()
+                .f64()
+                .unwrap()
+                .get(s.row)
+                .unwrap();
+            let def = features::feature(feature).unwrap();
+            assert!(
+                def.is_worse_than(value, typical(feature)),
+                "{feature} = {value} against {}: {text}",
+                typical(feature)
+            );
+            reasons += 1;
+        }
+    }
+    assert!(reasons > 1000, "{reasons} reasons");
+    // By hand: at the district's typical value, or better, no feature is worse.
+    let late = features::feature("tardy_rate").unwrap();
+    assert!(!late.is_worse_than(0.052, 0.048), "5% against 5%");
+    assert!(late.is_worse_than(0.06, 0.048));
+    let gpa = features::feature("gpa").unwrap();
+    assert!(!gpa.is_worse_than(2.9, 2.5) && gpa.is_worse_than(2.1, 2.5));
+    assert!(!gpa.is_worse_than(f64::NAN, 2.5));
+}
