@@ -76,10 +76,30 @@ pub fn read_workbooks(
     enrolled: &StudentIndex,
     quality: &mut QualityReport,
 ) -> Result<DataFrame> {
-    let entries = std::fs::read_dir(dir).map_err(|e| EwsError::io(dir, e))?;
+    // A folder the user named: not there, or not readable, is bad input (exit 2).
+    let unreadable = |message: String| EwsError::BadFile {
+        path: dir.to_path_buf(),
+        message,
+    };
+    if !dir.is_dir() {
+        return Err(unreadable(
+            "no such folder of returned workbooks (--decisions)".into(),
+        ));
+    }
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        unreadable(format!(
+            "the folder of returned workbooks cannot be read: {e}"
+        ))
+    })?;
     let mut paths: Vec<PathBuf> = Vec::new();
     for entry in entries {
-        let path = entry.map_err(|e| EwsError::io(dir, e))?.path();
+        let path = entry
+            .map_err(|e| {
+                unreadable(format!(
+                    "the folder of returned workbooks cannot be read: {e}"
+                ))
+            })?
+            .path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         // Excel's lock files (`~$S01.xlsx`) are not workbooks.
         if path.is_file() && name.ends_with(".xlsx") && !name.starts_with("~$") {

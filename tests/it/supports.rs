@@ -581,6 +581,24 @@ fn returned_workbooks_are_read_back_and_the_later_decision_wins() {
     // Excel's lock file beside it is not a workbook.
     std::fs::write(returned.join("~$001.xlsx"), b"lock").unwrap();
 
+    // A folder that is not there is bad input (exit 2), and nothing is published.
+    let missing = work.path().join("not-returned");
+    let refused = common::ews(&[
+        "score",
+        snapshot.to_str().unwrap(),
+        "--out",
+        work.path().join("refused").to_str().unwrap(),
+        "--decisions",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("not-returned") && stderr.contains("--decisions"),
+        "{stderr}"
+    );
+    assert!(!work.path().join("refused/2026-03-13").exists());
+
     let out = work.path().join("out");
     score(
         &snapshot,
