@@ -151,10 +151,13 @@ pub fn audit(students: &[Student], threshold: f64, min_group_size: usize) -> Vec
                     auc_roc: ratio(r.auc_roc, reference.auc_roc),
                     seat_rate: ratio(r.seat_rate, reference.seat_rate),
                 };
+                // The base rate is reported, never flagged: a group with more students at risk
+                // is a need, not unfair treatment.
                 row.flagged = row
                     .ratios
                     .named()
                     .iter()
+                    .filter(|(name, _)| *name != "base_rate")
                     .filter(|(_, v)| v.is_some_and(|v| v < RATIO_RANGE.0 || v > RATIO_RANGE.1))
                     .map(|(name, _)| name.to_string())
                     .collect();
@@ -346,6 +349,9 @@ mod tests {
         assert_eq!(m.ratios.precision, Some(2.0));
         assert!(m.flagged.contains(&"selection_rate".to_string()));
         assert!(m.flagged.contains(&"precision".to_string()));
+        // The base rate (1/3 against 1/2) is as far off, and reported, never flagged.
+        assert_abs_diff_eq!(m.ratios.base_rate.unwrap(), 2.0 / 3.0, epsilon = 1e-12);
+        assert!(!m.flagged.contains(&"base_rate".to_string()));
         assert!(f.flagged.is_empty());
         assert!(x.suppressed && x.rates == Rates::default() && x.flagged.is_empty());
         assert_eq!(x.students, None);
