@@ -67,15 +67,16 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
     });
     let plans = stages.time("plans", || crate::outputs::recovery::plans(&run, config))?;
     // The follow-up from the run history: stable tiers (set in `scored`), trends, decisions
-    // that hold, the unserved list. The history is kept per kind of student id.
+    // that hold, the unserved list. The history is kept per kind of student id, under the ids
+    // the run writes.
     let history = crate::outputs::history::folder(&args.out, &ids);
-    let history_ids = history_ids(&run.table, pseudonym_key.as_deref())?;
+    let written_ids = written_ids(&run.table, pseudonym_key.as_deref())?;
     let follow = stages.time("follow-up", || {
         crate::outputs::follow_up::follow_up(
             &run,
             &mut scored,
             &plans,
-            &history_ids,
+            &written_ids,
             &history,
             config,
         )
@@ -136,15 +137,16 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
         )?);
         crate::outputs::feed::write_summary(&folder.file("summary.json"), &summary)?;
         let mut change_of = crate::outputs::changes::by_student(&change_rows)?;
-        if let Some(key) = &pseudonym_key {
-            // changes.csv holds pseudonyms; the counselor files need the real ids back.
+        if pseudonym_key.is_some() {
+            // changes.csv holds pseudonyms (computed once, by table row); the counselor files
+            // need the real ids back.
             let ids = run.table.column("student_id")?.str()?;
             change_of = ids
                 .iter()
-                .flatten()
-                .filter_map(|id| {
-                    let change = change_of.get(&crate::outputs::pseudonym::pseudonym(key, id))?;
-                    Some((id.to_string(), change.clone()))
+                .zip(&written_ids)
+                .filter_map(|(id, written)| {
+                    let change = change_of.get(written)?;
+                    Some((id?.to_string(), change.clone()))
                 })
                 .collect();
         }
@@ -217,7 +219,7 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
         // Tonight's night of the history, then the run folder published; a rerun of the same
         // as-of date replaces the night.
         let mut night =
-            crate::outputs::follow_up::history_frame(&run, &scored, &plans, &follow, &history_ids)?;
+            crate::outputs::follow_up::history_frame(&run, &scored, &plans, &follow, &written_ids)?;
         crate::outputs::history::write(&history, run.as_of, &mut night, modes.student_level)?;
         let purged =
             crate::outputs::history::purge(&history, run.as_of, config.history.retain_days)?;
@@ -447,8 +449,9 @@ fn referral_audit(
     ))
 }
 
-/// The student ids the history is kept under, by table row: the ids, or their pseudonyms.
-fn history_ids(table: &polars::prelude::DataFrame, key: Option<&[u8]>) -> Result<Vec<String>> {
+/// The student ids the run writes (the history, changes.csv), by table row: the ids, or their
+/// pseudonyms.
+fn written_ids(table: &polars::prelude::DataFrame, key: Option<&[u8]>) -> Result<Vec<String>> {
     Ok(table
         .column("student_id")?
         .str()?

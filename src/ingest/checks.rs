@@ -19,7 +19,6 @@ use crate::ingest::enrollment::{
 };
 use crate::ingest::input::{RawFile, Snapshot, LINE};
 use crate::ingest::membership::{Membership, SchoolCalendars};
-use crate::ingest::quality::RejectRow;
 use crate::ingest::quality::{flag_columns, Action, FileQuality, QualityReport};
 use crate::io::error::EwsError;
 use crate::io::error::Result;
@@ -331,15 +330,9 @@ fn membership(
     let calendars = SchoolCalendars::from_frame(&calendar)?;
     let (membership, span_rejects) = Membership::build(enrollment, enrolled, calendars, config)?;
     if !span_rejects.is_empty() {
-        let rejects = crate::ingest::quality::rejects_frame(
+        let rejects = crate::ingest::quality::rejected_frame(
             crate::contract::ENROLLMENT.name,
-            span_rejects.iter().map(|r| RejectRow {
-                line: r.line,
-                column: r.column,
-                value: Some(&r.value),
-                reason: &r.reason,
-                action: Action::Reject,
-            }),
+            &span_rejects,
         )?;
         quality.add_rejects(crate::contract::ENROLLMENT.name, rejects);
     }

@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::contract::{DECISION_COLUMNS, DECISION_STATUSES, WORKBOOK_LISTS};
-use crate::ingest::quality::{Action, FileQuality, QualityReport, RejectRow};
+use crate::ingest::quality::{FileQuality, QualityReport, Rejected};
 use crate::ingest::student_index::StudentIndex;
 use crate::io::error::{EwsError, Result};
 
@@ -157,14 +157,6 @@ struct Decisions {
     out_of_scope: u64,
 }
 
-/// One rejected cell of a sheet.
-struct Rejected {
-    line: u64,
-    column: &'static str,
-    value: String,
-    reason: String,
-}
-
 fn read_workbook(
     path: &Path,
     enrolled: &StudentIndex,
@@ -279,16 +271,7 @@ fn read_workbook(
         }
         if !rejected.is_empty() {
             let file = format!("{name} ({sheet})");
-            rejects.push(crate::ingest::quality::rejects_frame(
-                &file,
-                rejected.iter().map(|r| RejectRow {
-                    line: r.line,
-                    column: r.column,
-                    value: Some(&r.value),
-                    reason: &r.reason,
-                    action: Action::Reject,
-                }),
-            )?);
+            rejects.push(crate::ingest::quality::rejected_frame(&file, &rejected)?);
         }
     }
     Ok(())

@@ -14,6 +14,7 @@ use rustc_hash::FxHashMap;
 
 use crate::config::{Config, ExitDate};
 use crate::ingest::input::LINE;
+use crate::ingest::quality::Rejected;
 use crate::ingest::student_index::StudentIndex;
 use crate::io::error::Result;
 
@@ -213,15 +214,6 @@ pub struct Membership {
     spans: Vec<Span>,
 }
 
-/// A rejected enrollment.csv row: its line, column and reason (the value is the column's).
-pub struct SpanReject {
-    pub line: u64,
-    pub column: &'static str,
-    /// The row's value in `column`, for rejects.csv only.
-    pub value: String,
-    pub reason: String,
-}
-
 impl Membership {
     /// The spans of the accepted enrollment.csv rows, each checked against the calendars and
     /// the student's other spans. Returns the rows rejected here.
@@ -230,7 +222,7 @@ impl Membership {
         students: &StudentIndex,
         calendars: SchoolCalendars,
         config: &Config,
-    ) -> Result<(Membership, Vec<SpanReject>)> {
+    ) -> Result<(Membership, Vec<Rejected>)> {
         let ids = enrollment.column("student_id")?.str()?;
         let schools = enrollment.column("school_id")?.str()?;
         let entries = enrollment.column("entry_date")?.date()?;
@@ -258,7 +250,7 @@ impl Membership {
                 continue;
             };
             let Some(school) = calendars.school(school.as_bytes()) else {
-                rejects.push(SpanReject {
+                rejects.push(Rejected {
                     line,
                     column: "school_id",
                     value: school.to_string(),
@@ -297,7 +289,7 @@ impl Membership {
                         let entry = NaiveDate::from_num_days_from_ce_opt(span.first)
                             .map(|d| d.format(crate::contract::DATE_FORMAT).to_string())
                             .unwrap_or_default();
-                        rejects.push(SpanReject {
+                        rejects.push(Rejected {
                             line,
                             column: "entry_date",
                             value: entry,
@@ -439,7 +431,7 @@ mod tests {
     fn membership(
         rows: &[(&str, &str, &str, Option<&str>)],
         config: &Config,
-    ) -> (Membership, Vec<SpanReject>) {
+    ) -> (Membership, Vec<Rejected>) {
         let ids = StringChunked::from_slice("id".into(), &["s1", "s2"]);
         let students = StudentIndex::new(&ids);
         let frame = df!(

@@ -156,6 +156,30 @@ pub struct RejectRow<'a> {
     pub action: Action,
 }
 
+/// A row rejected after the row rules (an enrollment span, a returned workbook's row): its
+/// line, column, value (for rejects.csv only) and reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejected {
+    pub line: u64,
+    pub column: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+/// rejects.csv rows of [`Rejected`] rows of one file (`row rejected`).
+pub fn rejected_frame(file: &str, rows: &[Rejected]) -> Result<DataFrame> {
+    rejects_frame(
+        file,
+        rows.iter().map(|r| RejectRow {
+            line: r.line,
+            column: r.column,
+            value: Some(&r.value),
+            reason: &r.reason,
+            action: Action::Reject,
+        }),
+    )
+}
+
 /// rejects.csv rows of one file as a frame: file, line, column, value, reason, action.
 pub fn rejects_frame<'a>(
     file: &str,

@@ -39,6 +39,13 @@ impl Tier {
             Tier::Low => "low",
         }
     }
+
+    /// The tier [`Tier::as_str`] names (as the history stores it).
+    pub fn named(name: &str) -> Option<Tier> {
+        [Tier::High, Tier::Medium, Tier::Low]
+            .into_iter()
+            .find(|t| t.as_str() == name)
+    }
 }
 
 /// Risk scores are published (and ranked) with six decimals.

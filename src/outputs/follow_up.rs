@@ -81,15 +81,6 @@ struct Before {
     decision_risk: Option<f64>,
 }
 
-fn tier_named(name: Option<&str>) -> Option<Tier> {
-    match name? {
-        "high" => Some(Tier::High),
-        "medium" => Some(Tier::Medium),
-        "low" => Some(Tier::Low),
-        _ => None,
-    }
-}
-
 /// School days of `calendar` after `since`, up to and including `as_of`.
 pub fn school_days_between(calendar: &[NaiveDate], since: NaiveDate, as_of: NaiveDate) -> usize {
     calendar
@@ -124,7 +115,7 @@ pub fn follow_up(
     let n = run.table.height();
     let as_of = run.as_of;
     let calendar = &run.calendar;
-    let partitions = history::partitions(folder)?;
+    let mut nights = Nights::of(folder, history_ids)?;
     let mut follow = FollowUp {
         raw_tier: vec![Tier::Low; n],
         pending: vec![None; n],
@@ -146,8 +137,9 @@ pub fn follow_up(
 
     // The night before: the state carried on.
     let mut before: Vec<Option<Before>> = (0..n).map(|_| None).collect();
-    let previous_night = history::previous(&partitions, as_of).map(|(date, _)| *date);
-    if let Some((_, path)) = history::previous(&partitions, as_of) {
+    let previous = history::previous(&nights.partitions, as_of).cloned();
+    let previous_night = previous.as_ref().map(|(date, _)| *date);
+    if let Some((_, path)) = &previous {
         let wanted = [
             "student_id",
             "tier",
@@ -159,9 +151,8 @@ pub fn follow_up(
             "decision_date",
             "decision_risk",
         ];
-        if let Some(night) = history::read(path, &wanted) {
-            follow.nights_read += 1;
-            let rows = rows_of(&night, history_ids)?;
+        if let Some(night) = nights.read(path, &wanted) {
+            let rows = nights.rows_of(&night)?;
             let text = |name: &str| -> Result<Vec<Option<&str>>> {
                 Ok(texts(night.column(name)?)?.collect())
             };
@@ -185,8 +176,8 @@ pub fn follow_up(
                     continue;
                 };
                 before[row] = Some(Before {
-                    tier: tier_named(tiers[k]),
-                    pending: tier_named(pending[k]).zip(pending_since[k]),
+                    tier: tiers[k].and_then(Tier::named),
+                    pending: pending[k].and_then(Tier::named).zip(pending_since[k]),
                     flagged_since: flagged[k],
                     attention_since: attention[k],
                     decision: statuses[k].map(str::to_string).zip(decided[k]),
@@ -205,8 +196,10 @@ pub fn follow_up(
         else {
             continue;
         };
-        if let Some(risks) = night_risks(&partitions, date, history_ids, &mut follow)? {
-            follow.risk_back[t] = risks;
+        if let Some(path) = nights.at_or_before(date) {
+            if let Some(risks) = nights.risks(&path)? {
+                follow.risk_back[t] = risks;
+            }
         }
     }
 
@@ -238,8 +231,10 @@ pub fn follow_up(
         }
     }
 
-    // Decisions first seen tonight: the risk of the night they were made on.
-    let mut decision_nights: FxHashMap<NaiveDate, Vec<usize>> = FxHashMap::default();
+    // Decisions first seen tonight: the risk of the night they were made on, each night read
+    // once whatever the number of decisions made on or before it.
+    let mut decision_nights: std::collections::BTreeMap<std::path::PathBuf, Vec<usize>> =
+        Default::default();
     for (&row, decision) in &run.supports.decisions {
         let known = before[row].as_ref().and_then(|b| {
             let (status, date) = b.decision.as_ref()?;
@@ -247,21 +242,26 @@ pub fn follow_up(
         });
         match known {
             Some(risk) => follow.decision_risk[row] = Some(risk),
-            None => decision_nights.entry(decision.date).or_default().push(row),
+            None => {
+                // Made tonight, or on a night the history does not hold: tonight's risk.
+                let night = (decision.date < as_of)
+                    .then(|| nights.at_or_before(decision.date))
+                    .flatten();
+                match night {
+                    Some(path) => decision_nights.entry(path).or_default().push(row),
+                    None => follow.decision_risk[row] = Some(risk[row]).filter(|r| r.is_finite()),
+                }
+            }
         }
     }
-    let mut nights: Vec<(NaiveDate, Vec<usize>)> = decision_nights.into_iter().collect();
-    nights.sort();
-    for (date, rows) in nights {
-        let risks = match date < as_of {
-            true => night_risks(&partitions, date, history_ids, &mut follow)?,
-            false => None,
-        };
+    for (path, rows) in decision_nights {
+        let risks = nights.risks(&path)?;
         for row in rows {
             let then = risks.as_ref().and_then(|r| r[row]);
             follow.decision_risk[row] = then.or(Some(risk[row])).filter(|r| r.is_finite());
         }
     }
+    follow.nights_read = nights.read;
 
     let year_start = config.school_year_first_day(run.school_year);
     for s in scored.iter() {
@@ -302,41 +302,62 @@ pub fn follow_up(
     Ok(follow)
 }
 
-/// The table row of each row of a history night (by its student_id, as the history writes it).
-fn rows_of(night: &DataFrame, history_ids: &[String]) -> Result<Vec<Option<usize>>> {
-    let row_of: FxHashMap<&str, usize> = history_ids
-        .iter()
-        .enumerate()
-        .map(|(row, id)| (id.as_str(), row))
-        .collect();
-    Ok(texts(night.column("student_id")?)?
-        .map(|id| id.and_then(|id| row_of.get(id).copied()))
-        .collect())
+/// The nights of the history a run reads, and its students by the id the history writes.
+struct Nights<'a> {
+    partitions: Vec<(NaiveDate, std::path::PathBuf)>,
+    /// Table row by history id, built once for every night read.
+    row_of: FxHashMap<&'a str, usize>,
+    /// Nights read (the night before, trend nights, decision nights).
+    read: usize,
 }
 
-/// Each student's risk on the night at or before `date` (within a week of it), by table row;
-/// `None` when the history has no such night.
-fn night_risks(
-    partitions: &[(NaiveDate, std::path::PathBuf)],
-    date: NaiveDate,
-    history_ids: &[String],
-    follow: &mut FollowUp,
-) -> Result<Option<Vec<Option<f64>>>> {
-    let Some((_, path)) = history::at_or_before(partitions, date, NIGHT_TOLERANCE_DAYS) else {
-        return Ok(None);
-    };
-    let Some(night) = history::read(path, &["student_id", "risk"]) else {
-        return Ok(None);
-    };
-    follow.nights_read += 1;
-    let mut risks = vec![None; history_ids.len()];
-    let values = night.column("risk")?.f64()?;
-    for (k, row) in rows_of(&night, history_ids)?.into_iter().enumerate() {
-        if let Some(row) = row {
-            risks[row] = values.get(k);
-        }
+impl<'a> Nights<'a> {
+    fn of(folder: &Path, history_ids: &'a [String]) -> Result<Nights<'a>> {
+        Ok(Nights {
+            partitions: history::partitions(folder)?,
+            row_of: history_ids
+                .iter()
+                .enumerate()
+                .map(|(row, id)| (id.as_str(), row))
+                .collect(),
+            read: 0,
+        })
     }
-    Ok(Some(risks))
+
+    /// The night standing for `date`: the latest on or before it, within a week.
+    fn at_or_before(&self, date: NaiveDate) -> Option<std::path::PathBuf> {
+        history::at_or_before(&self.partitions, date, NIGHT_TOLERANCE_DAYS)
+            .map(|(_, path)| path.clone())
+    }
+
+    /// `wanted` columns of a night ([`history::read`]), counted.
+    fn read(&mut self, path: &Path, wanted: &[&str]) -> Option<DataFrame> {
+        let night = history::read(path, wanted)?;
+        self.read += 1;
+        Some(night)
+    }
+
+    /// The table row of each row of a night.
+    fn rows_of(&self, night: &DataFrame) -> Result<Vec<Option<usize>>> {
+        Ok(texts(night.column("student_id")?)?
+            .map(|id| id.and_then(|id| self.row_of.get(id).copied()))
+            .collect())
+    }
+
+    /// Each student's risk on a night, by table row; `None` when it cannot be read.
+    fn risks(&mut self, path: &Path) -> Result<Option<Vec<Option<f64>>>> {
+        let Some(night) = self.read(path, &["student_id", "risk"]) else {
+            return Ok(None);
+        };
+        let mut risks = vec![None; self.row_of.len()];
+        let values = night.column("risk")?.f64()?;
+        for (k, row) in self.rows_of(&night)?.into_iter().enumerate() {
+            if let Some(row) = row {
+                risks[row] = values.get(k);
+            }
+        }
+        Ok(Some(risks))
+    }
 }
 
 /// Tonight's history rows: one per scored student, by table row order of `history_ids`.
@@ -349,7 +370,6 @@ pub fn history_frame(
 ) -> Result<DataFrame> {
     let n = scored.len();
     let schools = run.table.column("school_id")?.str()?;
-    let date = |d: Option<NaiveDate>| d;
     let by = |f: &dyn Fn(&ScoredStudent) -> Option<String>| -> Vec<Option<String>> {
         scored.iter().map(f).collect()
     };
@@ -363,7 +383,7 @@ pub fn history_frame(
         "raw_tier" => by(&|s| Some(follow.raw_tier[s.row].as_str().to_string())),
         "tier" => by(&|s| Some(s.tier.as_str().to_string())),
         "tier_pending" => by(&|s| follow.pending[s.row].map(|(t, _)| t.as_str().to_string())),
-        "tier_pending_since" => scored.iter().map(|s| date(follow.pending[s.row].map(|(_, d)| d))).collect::<Vec<_>>(),
+        "tier_pending_since" => scored.iter().map(|s| follow.pending[s.row].map(|(_, d)| d)).collect::<Vec<_>>(),
         "candidate" => scored.iter().map(|s| is_candidate(&plans[s.row])).collect::<Vec<bool>>(),
         "flagged_since" => scored.iter().map(|s| follow.flagged_since[s.row]).collect::<Vec<_>>(),
         "attention_since" => scored.iter().map(|s| follow.attention_since[s.row]).collect::<Vec<_>>(),
