@@ -69,6 +69,10 @@ fn partition_name(as_of: NaiveDate) -> String {
 /// The partitions of a history folder, by as-of date (oldest first); none when the folder does
 /// not exist. A folder that exists and cannot be listed is an error (exit 2).
 pub fn partitions(folder: &Path) -> Result<Vec<(NaiveDate, PathBuf)>> {
+    // Checked before any work: a file where the history goes is the user's, never replaced.
+    for dir in [folder.parent(), Some(folder)].into_iter().flatten() {
+        not_a_file(dir)?;
+    }
     if !folder.exists() {
         return Ok(Vec::new());
     }
@@ -91,6 +95,17 @@ pub fn partitions(folder: &Path) -> Result<Vec<(NaiveDate, PathBuf)>> {
     }
     found.sort();
     Ok(found)
+}
+
+/// Bad input (exit 2) when `path` exists and is not a folder.
+fn not_a_file(path: &Path) -> Result<()> {
+    if path.exists() && !path.is_dir() {
+        return Err(EwsError::BadFile {
+            path: path.to_path_buf(),
+            message: "not a folder: the run history goes here; move the file away".into(),
+        });
+    }
+    Ok(())
 }
 
 fn unreadable(path: &Path, e: std::io::Error) -> EwsError {
@@ -159,6 +174,7 @@ pub fn read(path: &Path, wanted: &[&str]) -> Option<DataFrame> {
 /// rows give the same bytes. Folders get [`crate::io::folders::FOLDER_MODE`], the file `mode`.
 pub fn write(folder: &Path, as_of: NaiveDate, frame: &mut DataFrame, mode: u32) -> Result<PathBuf> {
     let partition = folder.join(partition_name(as_of));
+    not_a_file(&partition)?;
     for dir in [
         folder.parent().unwrap_or(folder).to_path_buf(),
         folder.to_path_buf(),

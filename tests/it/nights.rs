@@ -157,3 +157,28 @@ fn twenty_school_nights_keep_tiers_stable_and_the_history_whole() {
     let partitions = std::fs::read_dir(&folder).unwrap().count();
     assert_eq!(partitions, 20);
 }
+
+#[test]
+fn a_file_where_the_history_goes_is_bad_input_and_left_alone() {
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("history"), "mine").unwrap();
+    let result = common::ews(&[
+        "score",
+        "sample_data/current",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(result.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(
+        stderr.contains("history") && stderr.contains("not a folder"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("history")).unwrap(),
+        "mine"
+    );
+    assert!(!out.join("2026-03-13").exists());
+}
