@@ -93,7 +93,7 @@ pub fn run(args: &EvaluateArgs, config: &Config) -> Result<RunStatus> {
         say!("{line}");
     }
     say!(
-        "equity audit (referred at risk ≥ {}):",
+        "equity audit (flagged at risk = risk ≥ {}):",
         evaluation.referral_threshold
     );
     for line in

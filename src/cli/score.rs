@@ -103,7 +103,6 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
             &run.supports,
             &follow,
             run.as_of,
-            config,
         )?;
         if let Some(key) = &pseudonym_key {
             students = crate::outputs::pseudonym::pseudonymize(
@@ -254,7 +253,7 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
         say!("{line}");
     }
     say!(
-        "equity audit (referred at risk ≥ {}{}):",
+        "equity audit (flagged at risk = the medium or high tier, risk ≥ {}{}):",
         config.tiers.medium,
         if labels.is_some() {
             ""
@@ -423,8 +422,8 @@ fn seats(
     ))
 }
 
-/// The equity audit of a score run: who is referred, by group, and with outcomes (a
-/// backtest snapshot) how well the referral works for each group.
+/// The equity audit of a score run: who is flagged at risk (the published tier), by group, and
+/// with outcomes (a backtest snapshot) how well the flag works for each group.
 fn referral_audit(
     table: &polars::prelude::DataFrame,
     scored: &[score::ScoredStudent],
@@ -438,13 +437,14 @@ fn referral_audit(
         .map(|s| crate::model::equity::Student {
             groups: std::array::from_fn(|a| groups[a].get(s.row)),
             risk: s.risk,
+            // The published (stable) tier, as in the feed's flagged_at_risk.
+            flagged: s.tier != Tier::Low,
             label: labels.and_then(|l| l[s.row]),
             seat: seats[s.row],
         })
         .collect();
     Ok(crate::model::equity::audit(
         &students,
-        config.tiers.medium,
         config.equity.min_group_size,
     ))
 }

@@ -105,15 +105,27 @@ pub fn run(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
         );
     }
     say!(
-        "equity audit on the holdout (referred at risk ≥ {}):",
+        "equity audit on the holdout (flagged at risk = risk ≥ {}):",
         config.tiers.medium
     );
     for line in crate::model::equity::summary_lines(&card.equity, config.equity.min_group_size) {
         say!("{line}");
     }
-    say!("  coefficients (per standard deviation):");
-    for (name, coef) in model.features.iter().zip(&model.coefficients) {
-        say!("    {name:<28} {coef:+.3}");
+    say!("  coefficients (per standard deviation), each held to its direction:");
+    for ((name, coef), direction) in model
+        .features
+        .iter()
+        .zip(&model.coefficients)
+        .zip(&model.directions)
+    {
+        say!("    {name:<34} {coef:+.3}  {}", direction.as_str());
+    }
+    for c in &model.sign_constraints.against_direction_unconstrained {
+        say!(
+            "  without bounds, {} was {:+.3}, against its direction",
+            c.feature,
+            c.coefficient
+        );
     }
     say!("data quality:");
     for line in quality.summary_lines(config) {

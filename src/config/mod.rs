@@ -330,6 +330,11 @@ pub struct ModelConfig {
     pub seed: u64,
     #[serde(default = "default_max_iterations")]
     pub max_iterations: u64,
+    /// Hold every coefficient to its feature's documented direction (default true). Set to
+    /// false only to measure what the directions cost in ranking (the model card lists what it changed): a model
+    /// trained so may say that more F marks lower risk, and its file says it was not held.
+    #[serde(default = "default_true")]
+    pub hold_directions: bool,
 }
 
 /// The data-quality gate: a run publishes no referral list when a file has a larger share of
@@ -794,6 +799,10 @@ fn default_holdout() -> f64 {
 fn default_seed() -> u64 {
     42
 }
+fn default_true() -> bool {
+    true
+}
+
 fn default_max_iterations() -> u64 {
     500
 }
@@ -877,6 +886,7 @@ impl Default for ModelConfig {
             holdout_fraction: default_holdout(),
             seed: default_seed(),
             max_iterations: default_max_iterations(),
+            hold_directions: true,
         }
     }
 }

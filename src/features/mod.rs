@@ -10,7 +10,9 @@ pub mod courses;
 pub mod supports;
 pub mod table;
 
-pub use table::{feature, Family, FeatureDef, Unit, Worse, FEATURES};
+pub use table::{
+    feature, model_input, model_inputs, Direction, Family, FeatureDef, ModelInput, Unit, FEATURES,
+};
 
 use std::collections::BTreeMap;
 

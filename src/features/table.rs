@@ -7,11 +7,29 @@
 use crate::config::Config;
 use crate::io::text::short_number;
 
-/// How a feature relates to risk, for reason codes: which way is "worse".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Worse {
-    Higher,
-    Lower,
+/// A feature's documented direction: how it relates to the risk of not graduating on time.
+/// The model's fit holds each coefficient to it (a risk feature never lowers risk), the model
+/// file stores it beside the coefficient, and reasons read it to know which way is "worse".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Higher is worse: the coefficient is at least 0.
+    Risk,
+    /// Lower is worse: the coefficient is at most 0.
+    Protective,
+    /// No direction is claimed (a missing-value indicator): the coefficient is free, and the
+    /// feature is never a reason.
+    None,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Risk => "risk",
+            Direction::Protective => "protective",
+            Direction::None => "none",
+        }
+    }
 }
 
 /// Which part of a student's record a feature comes from (docs/features.md groups them so).
@@ -46,11 +64,17 @@ pub struct FeatureDef {
     pub name: &'static str,
     pub family: Family,
     pub unit: Unit,
-    /// Which way is "worse" (the documented direction of risk), for reasons.
-    pub worse: Worse,
+    /// The documented direction of risk: which way is "worse", and the sign the model's
+    /// coefficient keeps.
+    pub direction: Direction,
     /// Whether the logistic model uses it (credits_earned is reported but mostly measures grade
     /// level, so the model uses the credit deficit against the grade's expectation instead).
     pub in_model: bool,
+    /// For a model feature a student can lack (a transfer or a new entrant with no record of
+    /// its kind yet): the name of the model's 0/1 indicator of that (direction `none`). A
+    /// missing value is scored at the training mean, so without the indicator "no record" would
+    /// look typical; with it the model learns what having no record means.
+    pub missing_indicator: Option<&'static str>,
     /// The plain-language reason at a student's value, given the student's grade and the
     /// config (counselors read it in referrals.csv and the counselor files).
     pub reason: fn(f64, i32, &Config) -> String,
@@ -82,9 +106,10 @@ impl FeatureDef {
     /// only from such a value. False when either is unknown.
     pub fn is_worse_than(&self, value: f64, typical: f64) -> bool {
         let (value, typical) = (self.unit.as_shown(value), self.unit.as_shown(typical));
-        match self.worse {
-            Worse::Higher => value > typical,
-            Worse::Lower => value < typical,
+        match self.direction {
+            Direction::Risk => value > typical,
+            Direction::Protective => value < typical,
+            Direction::None => false,
         }
     }
 
@@ -93,10 +118,12 @@ impl FeatureDef {
         if typical.is_nan() {
             return "no district figure".to_string();
         }
-        match (self.unit, self.worse) {
+        match (self.unit, self.direction) {
             // A yes that is good (on track): the share that has it.
-            (Unit::Flag, Worse::Lower) => format!("{} of students are on track", percent(typical)),
-            (Unit::Flag, Worse::Higher) => format!("as are {} of students", percent(typical)),
+            (Unit::Flag, Direction::Protective) => {
+                format!("{} of students are on track", percent(typical))
+            }
+            (Unit::Flag, _) => format!("as are {} of students", percent(typical)),
             (Unit::Rate, _) => format!("district median {}", percent(typical)),
             (Unit::GradePoints, _) => format!("district median {typical:.2}"),
             (Unit::Count | Unit::Credits, _) => {
@@ -112,8 +139,9 @@ pub const FEATURES: [FeatureDef; 17] = [
         name: "attendance_rate",
         family: Family::Attendance,
         unit: Unit::Rate,
-        worse: Worse::Lower,
+        direction: Direction::Protective,
         in_model: true,
+        missing_indicator: Some("no_attendance_record"),
         reason: |v, _, _| format!("attended {} of school days", percent(v)),
         appended_to_feed: false,
     },
@@ -121,8 +149,9 @@ pub const FEATURES: [FeatureDef; 17] = [
         name: "unexcused_absence_rate",
         family: Family::Attendance,
         unit: Unit::Rate,
-        worse: Worse::Higher,
+        direction: Direction::Risk,
         in_model: true,
+        missing_indicator: None,
         reason: |v, _, _| format!("unexcused absences on {} of days", percent(v)),
         appended_to_feed: false,
     },
@@ -130,8 +159,9 @@ pub const FEATURES: [FeatureDef; 17] = [
         name: "recent_attendance_rate",
         family: Family::Attendance,
         unit: Unit::Rate,
-        worse: Worse::Lower,
+        direction: Direction::Protective,
         in_model: true,
+        missing_indicator: None,
         reason: |v, _, config| {
             format!(
                 "attended {} of the last {} school days",
@@ -145,8 +175,9 @@ pub const FEATURES: [FeatureDef; 17] = [
         name: "chronic_absence",
         family: Family::Attendance,
         unit: Unit::Flag,
-        worse: Worse::Higher,
+        direction: Direction::Risk,
         in_model: true,
+        missing_indicator: Some("too_few_days_for_chronic_absence"),
         reason: |_, _, config| {
             format!(
                 "chronically absent (missed {}+ of days)",
@@ -159,8 +190,9 @@ pub const FEATURES: [FeatureDef; 17] = [
         name: "tardy_rate",
         family: Family::Attendance,
         unit: Unit::Rate,
-        worse: Worse::Higher,
+        direction: Direction::Risk,
         in_model: true,
+        missing_indicator: None,
         reason: |v, _, _| format!("late on {} of days", percent(v)),
         appended_to_feed: false,
     },
@@ -168,8 +200,9 @@ pub const FEATURES: [FeatureDef; 17] = [
         name: "f_marks",
         family: Family::Marks,
         unit: Unit::Count,
-        worse: Worse::Higher,
+        direction: Direction::Risk,
         in_model: true,
+        missing_indicator: None,
         reason: |v, _, _| format!("{} this year", count(v, "F mark", "F marks")),
         appended_to_feed: false,
     },
@@ -177,8 +210,9 @@ pub const FEATURES: [FeatureDef; 17] = [
         name: "core_f_marks",
         family: Family::Marks,
         unit: Unit::Count,
-        worse: Worse::Higher,
+        direction: Direction::Risk,
         in_model: true,
+        missing_indicator: None,
         reason: |v, _, _| {
             format!(
                 "{} in core subjects this year",
@@ -191,8 +225,9 @@ pub const FEATURES: [FeatureDef; 17] = [
         name: "gpa",
         family: Family::Marks,
         unit: Unit::GradePoints,
-        worse: Worse::Lower,
+        direction: Direction::Protective,
         in_model: true,
+        missing_indicator: Some("no_marks_this_year"),
         reason: |v, _, _| format!("GPA {v:.2} this year"),
         appended_to_feed: false,
     },
@@ -200,8 +235,9 @@ pub const FEATURES: [FeatureDef; 17] = [
         name: "credits_earned",
         family: Family::Credits,
         unit: Unit::Credits,
-        worse: Worse::Lower,
+        direction: Direction::Protective,
         in_model: false,
+        missing_indicator: None,
         reason: |v, _, _| format!("{} earned", count(v, "credit", "credits")),
         appended_to_feed: false,
     },
@@ -209,8 +245,9 @@ pub const FEATURES: [FeatureDef; 17] = [
         name: "credit_deficit_start_of_grade",
         family: Family::Credits,
         unit: Unit::Credits,
-        worse: Worse::Higher,
+        direction: Direction::Risk,
         in_model: true,
+        missing_indicator: None,
         reason: |v, grade, _| {
             format!(
                 "{} behind the start of grade {grade}",
@@ -223,8 +260,9 @@ pub const FEATURES: [FeatureDef; 17] = [
         name: "unrecovered_failed_courses",
         family: Family::Credits,
         unit: Unit::Count,
-        worse: Worse::Higher,
+        direction: Direction::Risk,
         in_model: true,
+        missing_indicator: None,
         reason: |v, _, _| {
             format!(
                 "{} not yet recovered",
@@ -237,8 +275,9 @@ pub const FEATURES: [FeatureDef; 17] = [
         name: "freshman_on_track",
         family: Family::Indicators,
         unit: Unit::Flag,
-        worse: Worse::Lower,
+        direction: Direction::Protective,
         in_model: true,
+        missing_indicator: Some("no_on_track_evidence"),
         reason: |_, grade, _| match grade {
             9 => "off track in grade 9 so far".to_string(),
             _ => "was off track at the end of grade 9".to_string(),
@@ -249,8 +288,9 @@ pub const FEATURES: [FeatureDef; 17] = [
         name: "behavior_incidents",
         family: Family::Behavior,
         unit: Unit::Count,
-        worse: Worse::Higher,
+        direction: Direction::Risk,
         in_model: true,
+        missing_indicator: None,
         reason: |v, _, _| {
             format!(
                 "{} this year",
@@ -263,8 +303,9 @@ pub const FEATURES: [FeatureDef; 17] = [
         name: "suspension_days",
         family: Family::Behavior,
         unit: Unit::Count,
-        worse: Worse::Higher,
+        direction: Direction::Risk,
         in_model: true,
+        missing_indicator: None,
         reason: |v, _, _| {
             format!(
                 "{} this year",
@@ -277,8 +318,9 @@ pub const FEATURES: [FeatureDef; 17] = [
         name: "over_age",
         family: Family::Indicators,
         unit: Unit::Flag,
-        worse: Worse::Higher,
+        direction: Direction::Risk,
         in_model: true,
+        missing_indicator: Some("no_birth_date"),
         reason: |_, _, _| "over-age for grade".to_string(),
         appended_to_feed: false,
     },
@@ -286,10 +328,11 @@ pub const FEATURES: [FeatureDef; 17] = [
         name: "class_period_absence_rate",
         family: Family::Attendance,
         unit: Unit::Rate,
-        worse: Worse::Higher,
+        direction: Direction::Risk,
         // Reported, not yet in the model: most exports have no period attendance, and a model
         // trained where it is always missing cannot weigh it.
         in_model: false,
+        missing_indicator: None,
         reason: |v, _, _| format!("missed {} of class periods on days in school", percent(v)),
         appended_to_feed: true,
     },
@@ -297,8 +340,9 @@ pub const FEATURES: [FeatureDef; 17] = [
         name: "credit_deficit_now",
         family: Family::Credits,
         unit: Unit::Credits,
-        worse: Worse::Higher,
+        direction: Direction::Risk,
         in_model: false,
+        missing_indicator: None,
         reason: |v, _, _| {
             format!(
                 "{} behind what is expected by now",
@@ -311,6 +355,51 @@ pub const FEATURES: [FeatureDef; 17] = [
 
 pub fn feature(name: &str) -> Option<&'static FeatureDef> {
     FEATURES.iter().find(|f| f.name == name)
+}
+
+/// What one input of the model is: a feature of the table, or the indicator that a feature's
+/// value is missing.
+#[derive(Debug, Clone, Copy)]
+pub enum ModelInput {
+    Value(&'static FeatureDef),
+    MissingIndicator {
+        name: &'static str,
+        of: &'static FeatureDef,
+    },
+}
+
+impl ModelInput {
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelInput::Value(f) => f.name,
+            ModelInput::MissingIndicator { name, .. } => name,
+        }
+    }
+
+    pub fn direction(self) -> Direction {
+        match self {
+            ModelInput::Value(f) => f.direction,
+            ModelInput::MissingIndicator { .. } => Direction::None,
+        }
+    }
+}
+
+/// The model's inputs, in model order: the features the model uses, in table order, then their
+/// missing-value indicators, in the same order.
+pub fn model_inputs() -> Vec<ModelInput> {
+    let used = || FEATURES.iter().filter(|f| f.in_model);
+    used()
+        .map(ModelInput::Value)
+        .chain(used().filter_map(|f| {
+            f.missing_indicator
+                .map(|name| ModelInput::MissingIndicator { name, of: f })
+        }))
+        .collect()
+}
+
+/// The model input named `name`.
+pub fn model_input(name: &str) -> Option<ModelInput> {
+    model_inputs().into_iter().find(|m| m.name() == name)
 }
 
 /// A share as a whole percentage.

@@ -22,7 +22,7 @@ pub enum FileKind {
 /// Version of the layout of the dashboard feed (students.parquet, students.csv, summary.json)
 /// and changes.csv, written into each of them: raised whenever a column is renamed, removed or
 /// changes type (adding a column at the end does not raise it).
-pub const FEED_SCHEMA_VERSION: u32 = 2;
+pub const FEED_SCHEMA_VERSION: u32 = 3;
 
 /// A file ews writes into a folder of its own (a run, a validation, a failed gate's report, an
 /// evaluation).

@@ -287,6 +287,7 @@ pub fn evaluate(
         .map(|&i| equity::Student {
             groups: std::array::from_fn(|a| groups[a].get(i)),
             risk: probabilities[i],
+            flagged: probabilities[i] >= config.tiers.medium,
             label: labels.labels[i],
             seat: None,
         })
@@ -304,7 +305,7 @@ pub fn evaluate(
         calibration,
         indicators: indicator_metrics,
         referral_threshold: threshold,
-        equity: equity::audit(&students, threshold, config.equity.min_group_size),
+        equity: equity::audit(&students, config.equity.min_group_size),
         outcomes_by_support: run.supports.interventions_read.then(|| {
             let risks: Vec<f64> = rows.iter().map(|&i| probabilities[i]).collect();
             support_outcomes(run, &rows, &y, &risks, config)

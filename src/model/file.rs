@@ -9,12 +9,12 @@ use chrono::NaiveDate;
 
 use serde::{Deserialize, Serialize};
 
-use crate::features::FEATURES;
+use crate::features::{model_inputs, Direction};
 use crate::io::error::{EwsError, Result};
 use crate::model::metrics::Metrics;
 
 /// Version of the model file layout; scoring refuses other versions.
-pub const MODEL_SCHEMA_VERSION: u32 = 3;
+pub const MODEL_SCHEMA_VERSION: u32 = 4;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModelFile {
@@ -25,6 +25,9 @@ pub struct ModelFile {
     /// Training means; a missing value is replaced by its feature's mean (a zero z-score).
     pub means: Vec<f64>,
     pub std_devs: Vec<f64>,
+    /// Each feature's documented direction (`risk`, `protective`, `none`), which its
+    /// coefficient keeps: a risk feature's is at least 0, a protective one's at most 0.
+    pub directions: Vec<Direction>,
     /// Coefficients on the standardised features (log-odds per standard deviation).
     pub coefficients: Vec<f64>,
     pub intercept: f64,
@@ -32,6 +35,8 @@ pub struct ModelFile {
     /// risk = sigmoid(slope × log-odds + intercept).
     pub calibration: Option<Platt>,
     pub hyperparameters: Hyperparameters,
+    /// What holding the coefficients to their directions changed in the final fit.
+    pub sign_constraints: SignConstraints,
     /// Mean held-out AUC and log loss of each candidate penalty, over the folds.
     pub cross_validation: Vec<CvPoint>,
     /// SHA-256 of the training snapshot's files and the config: the same fingerprint means
@@ -44,6 +49,27 @@ pub struct ModelFile {
     pub holdout: Metrics,
     /// Held-out calibration before and after the calibration step.
     pub holdout_calibration: CalibrationReport,
+}
+
+/// What the directions did to the final fit (on every labelled student).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignConstraints {
+    /// Whether the fit held every coefficient to its direction (`model.hold_directions`); a
+    /// model trained without is allowed coefficients against their direction.
+    pub held: bool,
+    /// The features whose coefficient, fitted without bounds, was against their direction,
+    /// with that coefficient: collinear features sharing a signal. Empty when the unconstrained
+    /// fit already agreed with every direction (and is then the model).
+    pub against_direction_unconstrained: Vec<NamedCoefficient>,
+    /// The features the bounded fit holds at 0: the model does not use them.
+    pub held_at_zero: Vec<String>,
+}
+
+/// A feature and a coefficient of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NamedCoefficient {
+    pub feature: String,
+    pub coefficient: f64,
 }
 
 /// Platt scaling (Platt 1999) of the model's log-odds.
@@ -123,13 +149,18 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
-/// The model features, in order.
+/// The model features, in order: the features of the table the model uses, then their
+/// missing-value indicators ([`crate::features::model_inputs`]).
 pub fn model_features() -> Vec<String> {
-    FEATURES
-        .iter()
-        .filter(|f| f.in_model)
-        .map(|f| f.name.to_string())
+    model_inputs()
+        .into_iter()
+        .map(|m| m.name().to_string())
         .collect()
+}
+
+/// The directions of [`model_features`], in the same order.
+pub fn model_directions() -> Vec<Direction> {
+    model_inputs().into_iter().map(|m| m.direction()).collect()
 }
 
 /// Largest plausible size of a coefficient, in log-odds per standard deviation of its
@@ -269,14 +300,37 @@ impl ModelFile {
             )));
         }
         let n = self.features.len();
-        if self.means.len() != n || self.std_devs.len() != n || self.coefficients.len() != n {
+        if self.means.len() != n
+            || self.std_devs.len() != n
+            || self.coefficients.len() != n
+            || self.directions.len() != n
+        {
             return Err(bad(
-                "features, means, std_devs and coefficients differ in length".into(),
+                "features, directions, means, std_devs and coefficients differ in length".into(),
             ));
+        }
+        if let Some(j) = (0..n).find(|&j| self.directions[j] != model_directions()[j]) {
+            return Err(bad(format!(
+                "feature `{}` has direction `{}`, where this ews documents `{}`; retrain it with `ews train`",
+                self.features[j],
+                self.directions[j].as_str(),
+                model_directions()[j].as_str()
+            )));
         }
         if let Some(problem) = self.implausible() {
             return Err(bad(format!(
                 "{problem}; the file is damaged or was not written by `ews train`: retrain it"
+            )));
+        }
+        if let Some(j) = (0..n)
+            .filter(|_| self.sign_constraints.held)
+            .find(|&j| !crate::model::bounded::agrees(self.coefficients[j], self.directions[j]))
+        {
+            return Err(bad(format!(
+                "the coefficient of feature `{}` ({}) is against its direction `{}`: `ews train` never writes that; retrain it",
+                self.features[j],
+                shown(self.coefficients[j]),
+                self.directions[j].as_str()
             )));
         }
         Ok(())

@@ -5,6 +5,7 @@
 //! in order, the scaler, coefficients, intercept, training counts and held-out metrics.
 //! Scoring needs nothing but this file: probabilities are computed from it directly.
 
+pub mod bounded;
 pub mod equity;
 pub mod evaluate;
 pub mod metrics;
@@ -14,8 +15,9 @@ pub mod score;
 mod file;
 
 pub use file::{
-    model_features, CalibrationReport, CvPoint, Hyperparameters, ModelFile, Platt, TrainingCounts,
-    MAX_ABS_COEFFICIENT, MAX_ABS_INTERCEPT, MAX_ABS_MEAN, MIN_STD_DEV, MODEL_SCHEMA_VERSION,
+    model_directions, model_features, CalibrationReport, CvPoint, Hyperparameters, ModelFile,
+    NamedCoefficient, Platt, SignConstraints, TrainingCounts, MAX_ABS_COEFFICIENT,
+    MAX_ABS_INTERCEPT, MAX_ABS_MEAN, MIN_STD_DEV, MODEL_SCHEMA_VERSION,
 };
 
 use linfa::traits::Fit as _;
@@ -27,7 +29,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
 use crate::config::Config;
-use crate::features::FeatureRun;
+use crate::features::{Direction, FeatureRun};
 use crate::io::error::{EwsError, Result};
 use crate::model::metrics::Metrics;
 
@@ -134,14 +136,26 @@ pub fn labels(run: &FeatureRun, outcomes: &DataFrame, config: &Config) -> Result
     Ok(result)
 }
 
-/// Feature values of the table as a students × features matrix; missing values are NaN.
+/// Model inputs of the table as a students × features matrix: a feature's values (missing
+/// values NaN), or for a missing-value indicator 1 where its feature is missing and 0 where
+/// it is known.
 pub fn raw_matrix(table: &DataFrame, features: &[String]) -> Result<Array2<f64>> {
     let mut matrix = Array2::from_elem((table.height(), features.len()), f64::NAN);
     for (j, name) in features.iter().enumerate() {
-        let column = table.column(name)?.f64()?;
-        for (i, value) in column.iter().enumerate() {
-            if let Some(v) = value {
-                matrix[[i, j]] = v;
+        match crate::features::model_input(name) {
+            Some(crate::features::ModelInput::MissingIndicator { of, .. }) => {
+                let column = table.column(of.name)?.f64()?;
+                for (i, value) in column.iter().enumerate() {
+                    matrix[[i, j]] = if value.is_some() { 0.0 } else { 1.0 };
+                }
+            }
+            _ => {
+                let column = table.column(name)?.f64()?;
+                for (i, value) in column.iter().enumerate() {
+                    if let Some(v) = value {
+                        matrix[[i, j]] = v;
+                    }
+                }
             }
         }
     }
@@ -197,6 +211,9 @@ struct Fit {
     /// The solver's own parameters (its sign convention, intercept last): a warm start for
     /// the next fit on similar rows.
     solver_params: Array1<f64>,
+    /// The coefficients linfa's unconstrained fit had against their direction (feature index,
+    /// coefficient); the bounded refit replaced them.
+    against_direction: Vec<(usize, f64)>,
 }
 
 impl Fit {
@@ -221,9 +238,13 @@ impl Fit {
 /// Convergence tolerance of a fit: on the gradient of the mean log loss.
 const GRADIENT_TOLERANCE_PER_STUDENT: f64 = 1e-6;
 
-/// Fits the standardised logistic regression on `rows`. `start` is a warm start (the
-/// solver parameters of a fit on similar rows): the problem is strictly convex, so it changes
-/// the number of iterations, not the optimum.
+/// Fits the standardised logistic regression on `rows` with every coefficient held to its
+/// feature's direction. linfa-logistic fits first; when a coefficient comes out against its
+/// direction, the bounded Newton solver ([`bounded`]) refits from there with the bounds (the
+/// optimum of a convex problem whose unconstrained optimum breaks a bound lies on that
+/// bound's face, so the refit starts close). `start` is a warm start for linfa (the solver
+/// parameters of a fit on similar rows): the problem is strictly convex, so it changes the
+/// number of iterations, not the optimum.
 fn fit(
     matrix: &Array2<f64>,
     labels: &[bool],
@@ -245,8 +266,9 @@ fn fit(
     if let Some(start) = start {
         solver = solver.initial_params(start.clone());
     }
+    let dataset = Dataset::new(z, targets);
     let model = solver
-        .fit(&Dataset::new(z, targets))
+        .fit(&dataset)
         .map_err(|e| EwsError::Training(format!("logistic regression did not fit: {e}")))?;
     // linfa's "positive" class is the more frequent one (here usually 0, not at risk), so the
     // signs are turned to give the log-odds of being at risk.
@@ -255,17 +277,61 @@ fn fit(
     } else {
         -1.0
     };
+    // A feature constant on these rows (an indicator no student has) carries nothing: its
+    // coefficient is exactly 0 rather than the solver's rounding noise.
+    let constant: Vec<bool> = dataset
+        .records()
+        .columns()
+        .into_iter()
+        .map(|column| column.iter().all(|v| *v == 0.0))
+        .collect();
+    let mut coefficients: Vec<f64> = model
+        .params()
+        .iter()
+        .zip(&constant)
+        .map(|(c, constant)| if *constant { 0.0 } else { sign * c })
+        .collect();
+    let mut intercept = sign * model.intercept();
+    let directions = model_directions();
+    let against_direction: Vec<(usize, f64)> = coefficients
+        .iter()
+        .zip(&directions)
+        .enumerate()
+        .filter(|(_, (c, d))| !bounded::agrees(**c, **d))
+        .map(|(j, (c, _))| (j, *c))
+        .collect();
+    if config.model.hold_directions && !against_direction.is_empty() {
+        let y: Vec<bool> = rows.iter().map(|&i| labels[i]).collect();
+        let refit = bounded::fit(
+            dataset.records(),
+            &y,
+            l2_penalty,
+            &directions,
+            Some((&coefficients, intercept)),
+            GRADIENT_TOLERANCE_PER_STUDENT * rows.len() as f64,
+            config.model.max_iterations,
+        )
+        .map_err(EwsError::Training)?;
+        coefficients = refit
+            .coefficients
+            .into_iter()
+            .zip(&constant)
+            .map(|(c, constant)| if *constant { 0.0 } else { c })
+            .collect();
+        intercept = refit.intercept;
+    }
     Ok(Fit {
         means,
         std_devs,
-        coefficients: model.params().iter().map(|c| sign * c).collect(),
-        intercept: sign * model.intercept(),
+        coefficients,
+        intercept,
         solver_params: model
             .params()
             .iter()
             .copied()
             .chain(std::iter::once(model.intercept()))
             .collect(),
+        against_direction,
     })
 }
 
@@ -357,15 +423,42 @@ pub fn train(
         })
         .collect();
 
+    let sign_constraints = SignConstraints {
+        held: config.model.hold_directions,
+        against_direction_unconstrained: full
+            .against_direction
+            .iter()
+            .map(|&(j, coefficient)| NamedCoefficient {
+                feature: features[j].clone(),
+                coefficient,
+            })
+            .collect(),
+        held_at_zero: full
+            .coefficients
+            .iter()
+            .zip(&features)
+            .zip(model_directions())
+            // At its bound: only a refit with bounds puts a coefficient exactly there.
+            .filter(|((c, _), d)| {
+                **c == 0.0
+                    && *d != Direction::None
+                    && config.model.hold_directions
+                    && !full.against_direction.is_empty()
+            })
+            .map(|((_, name), _)| name.clone())
+            .collect(),
+    };
     let model = ModelFile {
         schema_version: MODEL_SCHEMA_VERSION,
         ews_version: env!("CARGO_PKG_VERSION").to_string(),
+        directions: model_directions(),
         features,
         means: full.means,
         std_devs: full.std_devs,
         coefficients: full.coefficients,
         intercept: full.intercept,
         calibration,
+        sign_constraints,
         hyperparameters: Hyperparameters {
             l2_penalty,
             l2_grid: config.model.l2_grid.clone(),
@@ -717,16 +810,21 @@ mod tests {
     #[test]
     fn the_shipped_model_is_well_within_the_bounds() {
         let model = shipped_model();
-        // config/model.json: largest coefficient in size 0.6095 (gpa), intercept −1.658,
-        // smallest standard deviation 0.0279 (tardy_rate), calibration slope 1.021.
+        // config/model.json: largest coefficient in size 0.2595 (gpa), intercept −1.566,
+        // smallest standard deviation 0.0279 (tardy_rate), no calibration step.
         let largest = model
             .coefficients
             .iter()
             .fold(0.0_f64, |m, c| m.max(c.abs()));
-        assert!((largest - 0.6095).abs() < 1e-4, "{largest}");
-        assert!((model.intercept + 1.6582).abs() < 1e-4);
+        assert!((largest - 0.2595).abs() < 1e-4, "{largest}");
+        assert!(
+            (model.intercept + 1.5664).abs() < 1e-4,
+            "{}",
+            model.intercept
+        );
         let smallest = model.std_devs.iter().fold(f64::MAX, |m, s| m.min(*s));
         assert!((smallest - 0.02785).abs() < 1e-4, "{smallest}");
+        assert!(model.calibration.is_none());
         assert!(model.implausible().is_none());
         // The bounds themselves are allowed.
         let mut edge = model.clone();
@@ -792,6 +890,99 @@ mod tests {
             );
             assert!(message.contains("retrain"), "{message}");
         }
+    }
+
+    #[test]
+    fn a_coefficient_against_its_direction_is_refused_unless_the_model_says_it_was_not_held() {
+        let model = shipped_model();
+        let f_marks = model.features.iter().position(|f| f == "f_marks").unwrap();
+        assert_eq!(model.directions[f_marks], Direction::Risk);
+        // Every coefficient of the shipped model agrees with its direction.
+        for ((name, c), d) in model
+            .features
+            .iter()
+            .zip(&model.coefficients)
+            .zip(&model.directions)
+        {
+            assert!(bounded::agrees(*c, *d), "{name} {c} {d:?}");
+        }
+        let message = refused(|m| m.coefficients[f_marks] = -0.04);
+        assert!(
+            message.contains(
+                "the coefficient of feature `f_marks` (-0.04) is against its direction `risk`"
+            ),
+            "{message}"
+        );
+        let message = refused(|m| m.directions[f_marks] = Direction::None);
+        assert!(
+            message.contains(
+                "feature `f_marks` has direction `none`, where this ews documents `risk`"
+            ),
+            "{message}"
+        );
+        let mut unheld = model.clone();
+        unheld.coefficients[f_marks] = -0.04;
+        unheld.sign_constraints.held = false;
+        assert!(unheld.check(Path::new("m.json")).is_ok());
+    }
+
+    #[test]
+    fn missing_values_get_an_indicator_the_fit_learns_from() {
+        // gpa missing for every 5th student (indicator 1); of those, half are at risk, of the
+        // others about a tenth. A missing GPA scores at the mean, so only the indicator can
+        // carry "no marks yet".
+        let features = model_features();
+        let gpa = features.iter().position(|f| f == "gpa").unwrap();
+        let indicator = features
+            .iter()
+            .position(|f| f == "no_marks_this_year")
+            .unwrap();
+        let n = 600;
+        let mut matrix = Array2::from_shape_fn((n, features.len()), |(i, j)| {
+            ((i * 7 + j * 13) % 17) as f64 / 17.0
+        });
+        let mut y = vec![false; n];
+        for i in 0..n {
+            let missing = i % 5 == 0;
+            matrix[[i, indicator]] = if missing { 1.0 } else { 0.0 };
+            if missing {
+                matrix[[i, gpa]] = f64::NAN;
+            }
+            y[i] = if missing { i % 10 == 0 } else { i % 10 == 3 };
+        }
+        let rows: Vec<usize> = (0..n).collect();
+        let fitted = fit(&matrix, &y, &rows, 1.0, &Config::default(), None).unwrap();
+        // log-odds of the missing: ln(1) = 0; of the others about ln(1/8) = −2.1.
+        assert!(
+            fitted.coefficients[indicator] > 0.5,
+            "{}",
+            fitted.coefficients[indicator]
+        );
+        assert_eq!(
+            model_directions()[indicator],
+            Direction::None,
+            "an indicator claims no direction"
+        );
+    }
+
+    #[test]
+    fn raw_matrix_sets_an_indicator_where_its_feature_is_missing() {
+        let features = model_features();
+        let mut columns: Vec<Column> = features
+            .iter()
+            .filter(|f| crate::features::feature(f).is_some())
+            .map(|f| Column::new(f.as_str().into(), [Some(1.0), Some(2.0)]))
+            .collect();
+        let gpa = columns.iter().position(|c| c.name() == "gpa").unwrap();
+        columns[gpa] = Column::new("gpa".into(), [None, Some(3.1)]);
+        let table = DataFrame::new_infer_height(columns).unwrap();
+        let matrix = raw_matrix(&table, &features).unwrap();
+        let at = |name: &str| features.iter().position(|f| f == name).unwrap();
+        assert!(matrix[[0, at("gpa")]].is_nan());
+        assert_eq!(matrix[[1, at("gpa")]], 3.1);
+        assert_eq!(matrix[[0, at("no_marks_this_year")]], 1.0);
+        assert_eq!(matrix[[1, at("no_marks_this_year")]], 0.0);
+        assert_eq!(matrix[[0, at("no_attendance_record")]], 0.0);
     }
 
     #[test]

@@ -45,6 +45,7 @@ impl ModelCard {
             .map(|((&r, &risk), &label)| equity::Student {
                 groups: std::array::from_fn(|a| groups[a].get(r)),
                 risk,
+                flagged: risk >= config.tiers.medium,
                 label: Some(label),
                 seat: None,
             })
@@ -54,7 +55,7 @@ impl ModelCard {
             holdout: ScoreMetrics::compute("model", &trained.holdout_risks, labels, true),
             calibration: calibration_table(&trained.holdout_risks, labels),
             baselines,
-            equity: equity::audit(&students, config.tiers.medium, config.equity.min_group_size),
+            equity: equity::audit(&students, config.equity.min_group_size),
             referral_threshold: config.tiers.medium,
             min_group_size: config.equity.min_group_size,
         })
@@ -102,9 +103,41 @@ impl ModelCard {
                 t.excluded_other_exit
             );
         }
-        s.push_str("## Model and features\n\nLogistic regression (linfa-logistic) on standardised features, L2 penalty chosen by stratified k-fold cross-validation (lowest mean log loss). Missing values count as the training mean. Demographic columns are never features. Definitions and units: docs/features.md.\n\n| feature | coefficient per SD | training mean |\n|---|---|---|\n");
-        for ((name, coef), mean) in m.features.iter().zip(&m.coefficients).zip(&m.means) {
-            let _ = writeln!(s, "| {name} | {coef:+.3} | {mean:.3} |");
+        s.push_str("## Model and features\n\nLogistic regression on standardised features, L2 penalty chosen by stratified k-fold cross-validation (lowest mean log loss). Every feature has a documented direction: `risk` (higher is worse; its coefficient is at least 0), `protective` (lower is worse; at most 0) or `none` (a missing-value indicator; free). linfa-logistic fits first; when a coefficient comes out against its direction, a bounded Newton solver refits with each coefficient held to its sign (src/model/bounded.rs). A missing value counts as the training mean, and its indicator (1 where the value is missing) lets the model learn what having no record means. Demographic columns are never features. Definitions and units: docs/features.md.\n\n| feature | direction | coefficient per SD | training mean |\n|---|---|---|---|\n");
+        for (((name, direction), coef), mean) in m
+            .features
+            .iter()
+            .zip(&m.directions)
+            .zip(&m.coefficients)
+            .zip(&m.means)
+        {
+            let _ = writeln!(
+                s,
+                "| {name} | {} | {coef:+.3} | {mean:.3} |",
+                direction.as_str()
+            );
+        }
+        let constraints = &m.sign_constraints;
+        if !constraints.held {
+            s.push_str("\n**Not held to the directions** (`model.hold_directions = false`): a coefficient may contradict its direction, and such a feature is then never a reason. Train with the default to publish.\n");
+        } else if constraints.against_direction_unconstrained.is_empty() {
+            s.push_str("\nThe fit without bounds already agreed with every direction: no coefficient is held.\n");
+        } else {
+            let against: Vec<String> = constraints
+                .against_direction_unconstrained
+                .iter()
+                .map(|c| format!("{} ({:+.3})", c.feature, c.coefficient))
+                .collect();
+            let held = if constraints.held_at_zero.is_empty() {
+                "none".to_string()
+            } else {
+                constraints.held_at_zero.join(", ")
+            };
+            let _ = writeln!(
+                s,
+                "\nWithout bounds, these coefficients came out against their direction (collinear features sharing one signal): {}. The bounded fit holds at zero: {held}; a feature held at zero is not used by the model and is never a reason.",
+                against.join(", ")
+            );
         }
         let _ = writeln!(
             s,

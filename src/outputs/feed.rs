@@ -11,7 +11,6 @@ use std::path::Path;
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::config::Config;
 use crate::features::FEATURES;
 use crate::io::error::{EwsError, Result};
 use crate::model::score::{ScoredStudent, Tier};
@@ -25,7 +24,7 @@ pub const TRAILING_COLUMNS: [&str; 19] = [
     "risk_tier",
     "rank_in_school",
     "rank_in_district",
-    "referred",
+    "flagged_at_risk",
     "freshman_off_track",
     "abc_any_flag",
     "reason_1",
@@ -90,7 +89,6 @@ pub fn student_frame(
     supports: &crate::features::supports::Supports,
     follow: &crate::outputs::follow_up::FollowUp,
     as_of: chrono::NaiveDate,
-    config: &Config,
 ) -> Result<DataFrame> {
     let n = table.height();
     let mut risk = vec![f64::NAN; n];
@@ -123,9 +121,10 @@ pub fn student_frame(
         Column::new("rank_in_school".into(), rank_in_school),
         Column::new("rank_in_district".into(), rank_in_district),
         Column::new(
-            "referred".into(),
-            risk.iter()
-                .map(|r| *r >= config.tiers.medium)
+            "flagged_at_risk".into(),
+            stable
+                .iter()
+                .map(|t| *t != crate::model::score::Tier::Low)
                 .collect::<Vec<bool>>(),
         ),
         flag("freshman_off_track", &indicators[0].1),

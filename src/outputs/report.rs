@@ -57,11 +57,14 @@ pub fn risk_histogram(scored: &[ScoredStudent]) -> [usize; 20] {
     bins
 }
 
-/// The features most often among the reasons of referred students (risk ≥ tiers.medium),
-/// most common first.
-pub fn common_reasons(scored: &[ScoredStudent], config: &Config) -> Vec<(&'static str, usize)> {
+/// The features most often among the reasons of students flagged at risk (the medium or high
+/// tier), most common first.
+pub fn common_reasons(scored: &[ScoredStudent]) -> Vec<(&'static str, usize)> {
     let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
-    for s in scored.iter().filter(|s| s.risk >= config.tiers.medium) {
+    for s in scored
+        .iter()
+        .filter(|s| s.tier != crate::model::score::Tier::Low)
+    {
         for feature in &s.reason_features {
             *counts.entry(feature).or_insert(0) += 1;
         }
@@ -721,7 +724,7 @@ pub fn html(input: &ReportInput) -> String {
 
     // Reasons.
     page.push_str("<h2>Most common reasons</h2><p class=\"muted\">How often each feature is among the top three reasons of the students at medium or high risk.</p>");
-    let reasons = common_reasons(input.scored, config);
+    let reasons = common_reasons(input.scored);
     if reasons.is_empty() {
         page.push_str("<p>No student is at medium or high risk.</p>");
     } else {
@@ -769,14 +772,26 @@ pub fn html(input: &ReportInput) -> String {
     // Equity.
     let _ = write!(
         page,
-        "<h2>Equity snapshot</h2><p class=\"muted\">Share of each group referred (risk ≥ {}), and its ratio to the largest group; outside [0.8, 1.25] is flagged. Groups under {} students are suppressed. Precision and error rates by group, once outcomes are known, are in equity.csv and <code>ews evaluate</code>'s report.</p><table class=\"text\"><tr><th>column</th><th>group</th><th>students</th><th>referred</th><th>ratio</th></tr>",
-        config.tiers.medium, config.equity.min_group_size
+        "<h2>Equity snapshot</h2><p class=\"muted\">Share of each group flagged at risk (the medium or high tier), with its 95% interval, and its ratio to the largest group of the column, with a 95% bootstrap interval. A ratio is flagged only when its whole interval lies outside [{}, {}]: a gap the data cannot tell from chance is not. Groups under {} students are suppressed. Precision and the share of at-risk students missed, by group, once outcomes are known, are in equity.csv and <code>ews evaluate</code>'s report.</p><table class=\"text\"><tr><th>column</th><th>group</th><th>students</th><th>flagged at risk (95% interval)</th><th>ratio (95% interval)</th><th>flagged</th></tr>",
+        crate::model::equity::RATIO_RANGE.0,
+        crate::model::equity::RATIO_RANGE.1,
+        config.equity.min_group_size
     );
+    let interval = |i: Option<crate::model::equity::Interval>, percent: bool| {
+        i.map(|i| {
+            if percent {
+                format!(" ({:.0}–{:.0}%)", i.low * 100.0, i.high * 100.0)
+            } else {
+                format!(" ({:.2}–{:.2})", i.low, i.high)
+            }
+        })
+        .unwrap_or_default()
+    };
     for g in input.equity {
         let flagged = !g.flagged.is_empty();
         let _ = write!(
             page,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{}>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{}>{}</td><td>{}</td></tr>",
             escape(&g.attribute),
             escape(&g.group),
             g.students
@@ -784,13 +799,21 @@ pub fn html(input: &ReportInput) -> String {
                 .unwrap_or_else(|| format!("&lt; {}", config.equity.min_group_size)),
             g.rates
                 .selection_rate
-                .map(|r| format!("{:.0}%", r * 100.0))
+                .map(|r| format!(
+                    "{:.0}%{}",
+                    r * 100.0,
+                    interval(g.intervals.get("selection_rate"), true)
+                ))
                 .unwrap_or_else(|| "–".into()),
             if flagged { " class=\"flag\"" } else { "" },
             g.ratios
                 .selection_rate
-                .map(|r| format!("{r:.2}"))
-                .unwrap_or_else(|| "–".into())
+                .map(|r| format!(
+                    "{r:.2}{}",
+                    interval(g.ratio_intervals.get("selection_rate"), false)
+                ))
+                .unwrap_or_else(|| "–".into()),
+            escape(&g.flagged.join(", ").replace('_', " "))
         );
     }
     page.push_str("</table></body></html>\n");
@@ -1067,10 +1090,11 @@ mod tests {
 
     #[test]
     fn risks_fall_in_twenty_bins() {
+        let config = Config::default();
         let student = |risk: f64| ScoredStudent {
             row: 0,
             risk,
-            tier: Tier::Low,
+            tier: Tier::of(risk, &config),
             rank_in_district: 1,
             rank_in_school: 1,
             reasons: vec![],
@@ -1079,8 +1103,7 @@ mod tests {
         let scored = [student(0.0), student(0.049), student(0.05), student(1.0)];
         let bins = risk_histogram(&scored);
         assert_eq!((bins[0], bins[1], bins[19]), (2, 1, 1));
-        let config = Config::default();
-        // Only 1.0 is referred (≥ 0.25): one gpa reason.
-        assert_eq!(common_reasons(&scored, &config), vec![("gpa", 1)]);
+        // Only 1.0 is flagged at risk (≥ 0.25, the medium tier): one gpa reason.
+        assert_eq!(common_reasons(&scored), vec![("gpa", 1)]);
     }
 }

@@ -54,7 +54,7 @@ fn evaluation_by_hand_on_three_labelled_students() {
     assert_eq!(e.calibration[2].students, 1);
     assert_eq!(e.calibration[2].observed_rate, 0.0);
     assert_eq!(e.calibration[9].observed_rate, 1.0);
-    // Equity, referred at risk ≥ 0.25: M = 0002 (0.2, not at risk), 0003 (0.6, at risk).
+    // Equity, flagged at risk ≥ 0.25: M = 0002 (0.2, not at risk), 0003 (0.6, at risk).
     let m = e
         .equity
         .iter()

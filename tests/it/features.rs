@@ -268,3 +268,29 @@ fn no_reason_comes_from_a_value_at_or_better_than_the_typical_one() {
     assert!(!gpa.is_worse_than(2.9, 2.5) && gpa.is_worse_than(2.1, 2.5));
     assert!(!gpa.is_worse_than(f64::NAN, 2.5));
 }
+
+#[test]
+fn the_feature_dictionary_documents_every_direction_and_indicator() {
+    let docs = std::fs::read_to_string(common::root().join("docs/features.md")).unwrap();
+    let row = |name: &str| {
+        docs.lines()
+            .find(|l| l.starts_with(&format!("| `{name}` |")))
+            .unwrap_or_else(|| panic!("{name} not in docs/features.md"))
+            .to_string()
+    };
+    for f in &ews::features::FEATURES {
+        let line = row(f.name);
+        assert!(
+            line.contains(&format!(" | {} | ", f.direction.as_str())),
+            "{}: direction {} not documented",
+            f.name,
+            f.direction.as_str()
+        );
+    }
+    for input in ews::features::model_inputs() {
+        if let ews::features::ModelInput::MissingIndicator { name, of } = input {
+            let line = row(name);
+            assert!(line.contains(&format!("`{}`", of.name)), "{line}");
+        }
+    }
+}

@@ -30,7 +30,7 @@ fn the_student_feed_has_the_documented_columns_and_types() {
     assert_eq!(dtype("attendance_rate"), DataType::Float64);
     assert_eq!(dtype("risk_score"), DataType::Float64);
     assert_eq!(dtype("rank_in_district"), DataType::UInt32);
-    assert_eq!(dtype("referred"), DataType::Boolean);
+    assert_eq!(dtype("flagged_at_risk"), DataType::Boolean);
     // Sorted by student_id; ranks are a permutation of 1..=n.
     let ids: Vec<&str> = frame
         .column("student_id")
@@ -61,7 +61,7 @@ fn the_student_feed_has_the_documented_columns_and_types() {
     // summary.json adds up: tiers per grade → school → district.
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
-    assert_eq!(summary["schema_version"], 2);
+    assert_eq!(summary["schema_version"], 3);
     assert_eq!(summary["students"], 1000);
     let tiers =
         |v: &serde_json::Value| ["high", "medium", "low"].map(|t| v["tiers"][t].as_u64().unwrap());
@@ -85,14 +85,15 @@ fn the_student_feed_has_the_documented_columns_and_types() {
         }
     }
     assert_eq!(district, tiers(&summary));
-    let referred = frame
-        .column("referred")
+    // Flagged at risk = the published tier is medium or high.
+    let flagged = frame
+        .column("flagged_at_risk")
         .unwrap()
         .bool()
         .unwrap()
         .sum()
         .unwrap() as u64;
-    assert_eq!(referred, district[0] + district[1]);
+    assert_eq!(flagged, district[0] + district[1]);
 }
 
 #[test]

@@ -107,3 +107,101 @@ fn an_implausible_calibration_is_refused() {
     );
     assert!(!published);
 }
+
+#[test]
+fn a_coefficient_against_its_direction_is_refused() {
+    // More F marks lowering risk: what an unconstrained fit of collinear features can write.
+    let (code, stderr, published) = score_with(|m| {
+        let f_marks = feature(m, "f_marks");
+        m["coefficients"][f_marks] = serde_json::json!(-0.042);
+    });
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "the coefficient of feature `f_marks` (-0.042) is against its direction `risk`"
+        ),
+        "{stderr}"
+    );
+    assert!(!published);
+}
+
+/// Trains on sample_data/train with a config of `toml`; the model file written.
+fn train_with(toml: &str) -> serde_json::Value {
+    let work = tempfile::tempdir().unwrap();
+    let config = work.path().join("ews.toml");
+    std::fs::write(&config, toml).unwrap();
+    let model = work.path().join("m/model.json");
+    let result = ews(&[
+        "--config",
+        config.to_str().unwrap(),
+        "train",
+        "sample_data/train",
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        result.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    serde_json::from_slice(&std::fs::read(&model).unwrap()).unwrap()
+}
+
+/// (feature, coefficient, direction) of every feature of a model file.
+fn signs(model: &serde_json::Value) -> Vec<(String, f64, String)> {
+    let list = |key: &str| model[key].as_array().unwrap().clone();
+    list("features")
+        .iter()
+        .zip(list("coefficients"))
+        .zip(list("directions"))
+        .map(|((f, c), d)| {
+            (
+                f.as_str().unwrap().to_string(),
+                c.as_f64().unwrap(),
+                d.as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn against(coefficient: f64, direction: &str) -> bool {
+    (direction == "risk" && coefficient < 0.0) || (direction == "protective" && coefficient > 0.0)
+}
+
+#[test]
+fn training_holds_every_coefficient_to_its_direction() {
+    // Without the bounds, the sample's behavior features come out negative: collinear with
+    // the attendance and marks features, they share one signal.
+    let free = train_with("[model]\nhold_directions = false\n");
+    assert_eq!(free["sign_constraints"]["held"], false);
+    let wrong: Vec<String> = signs(&free)
+        .into_iter()
+        .filter(|(_, c, d)| against(*c, d))
+        .map(|(f, _, _)| f)
+        .collect();
+    assert!(!wrong.is_empty(), "the fixture must have a sign to hold");
+
+    let held = train_with("");
+    assert_eq!(held["sign_constraints"]["held"], true);
+    for (feature, coefficient, direction) in signs(&held) {
+        assert!(
+            !against(coefficient, &direction),
+            "{feature}: {coefficient} against {direction}"
+        );
+    }
+    // The model file names what the bounds changed: the same features, held at zero.
+    let listed: Vec<String> = held["sign_constraints"]["against_direction_unconstrained"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["feature"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(listed, wrong);
+    let at_zero = held["sign_constraints"]["held_at_zero"].as_array().unwrap();
+    assert!(!at_zero.is_empty());
+    for name in at_zero {
+        let j = feature(&held, name.as_str().unwrap());
+        assert_eq!(held["coefficients"][j], 0.0);
+    }
+}

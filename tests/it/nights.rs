@@ -122,8 +122,10 @@ fn twenty_school_nights_keep_tiers_stable_and_the_history_whole() {
             k + 2,
             100.0 * stable
         );
+        // A move confirmed after its five school days can land on a quiet night: a night's
+        // published moves may then exceed its raw ones, never by much.
         assert!(
-            stable <= raw || *stable < 0.005,
+            stable <= raw || *stable < 0.01,
             "night {}: {stable} > {raw}",
             k + 2
         );
