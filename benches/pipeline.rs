@@ -36,7 +36,13 @@ fn load(dir: &Path, config: &Config) -> Validated {
 fn trained(data: &Validated, run: &FeatureRun, config: &Config) -> ModelFile {
     let outcomes = data.outcomes.as_ref().expect("train snapshot has outcomes");
     let labels = model::labels(run, outcomes, config).expect("labels");
-    model::train(run, &labels, "bench", config)
+    // One checkpoint (the snapshot's as-of date): the bench times the fit, not the re-reads.
+    let rows = [model::CheckpointRows {
+        checkpoint: model::checkpoints::month_day(run.as_of),
+        run,
+        labels: &labels,
+    }];
+    model::train(&rows, Vec::new(), "bench", config)
         .expect("training")
         .model
 }

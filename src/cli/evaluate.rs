@@ -47,11 +47,17 @@ pub fn run(args: &EvaluateArgs, config: &Config) -> Result<RunStatus> {
     let (data, mut quality) = load_checked(&mut stages, &snapshot, config, args.as_of, true, None)?;
     let run = stages.time("features", || features::compute(&data, config))?;
     quality.add_ignored(&run.ignored);
-    let evaluation = stages.time("evaluate", || {
+    let mut evaluation = stages.time("evaluate", || {
         let labels = labels_of(&data, &run, &snapshot, config)?;
         let probabilities = score::probabilities(&run.table, &model)?;
         crate::model::evaluate::evaluate(&run, &probabilities, &labels, config)
     })?;
+    drop(data);
+    if args.checkpoints {
+        evaluation.checkpoints = Some(stages.time("checkpoints", || {
+            backtest_checkpoints(&snapshot, &run, &model, &evaluation, config)
+        })?);
+    }
     let published = stages.time("write", || {
         // `--out`, or `reports/<as-of>.evaluation`.
         let target =
@@ -88,6 +94,29 @@ pub fn run(args: &EvaluateArgs, config: &Config) -> Result<RunStatus> {
     for line in evaluation.comparison_lines() {
         say!("{line}");
     }
+    if let Some(checkpoints) = &evaluation.checkpoints {
+        say!("backtests at the model's checkpoints:");
+        for c in &checkpoints.evaluated {
+            let indicators: Vec<String> = c
+                .indicators
+                .iter()
+                .map(|i| format!("{} {:.3}", i.name, i.auc_roc))
+                .collect();
+            say!(
+                "  {} ({}): AUC {:.3}, AP {:.3}, P@10% {:.3}, ECE {:.3}; indicators' AUC: {}",
+                c.checkpoint,
+                c.as_of,
+                c.auc_roc,
+                c.average_precision,
+                c.precision_at_10pct,
+                c.expected_calibration_error,
+                indicators.join(", ")
+            );
+        }
+        for s in &checkpoints.skipped {
+            say!("  skipped {}: {}", s.checkpoint, s.reason);
+        }
+    }
     say!("calibration:");
     for line in evaluation.calibration_lines() {
         say!("{line}");
@@ -108,4 +137,37 @@ pub fn run(args: &EvaluateArgs, config: &Config) -> Result<RunStatus> {
     say!("wrote {}", published.display());
     say!("  time: {}", stages.summary());
     Ok(status(&quality))
+}
+
+/// The backtest at each checkpoint of `model` in the snapshot's school year: the snapshot read
+/// again as of that date (its later rows left out). The evaluated as-of date itself is
+/// `evaluation`'s; a checkpoint after it, or before the first school day, is skipped.
+fn backtest_checkpoints(
+    snapshot: &Snapshot,
+    run: &features::FeatureRun,
+    model: &ModelFile,
+    evaluation: &crate::model::evaluate::Evaluation,
+    config: &Config,
+) -> Result<crate::model::evaluate::CheckpointBacktests> {
+    use crate::model::evaluate::{CheckpointBacktest, CheckpointBacktests};
+    let mut checkpoints = config.clone();
+    checkpoints.model.checkpoints = model
+        .checkpoints
+        .iter()
+        .map(|c| crate::model::checkpoints::month_day(c.as_of))
+        .collect();
+    let (dates, skipped) = crate::model::checkpoints::plan(&checkpoints, run);
+    let mut evaluated = Vec::new();
+    for (checkpoint, date) in dates {
+        let data = crate::ingest::checks::load(snapshot, config, Some(date), true)?;
+        let at = features::compute(&data, config)?;
+        let labels = labels_of(&data, &at, snapshot, config)?;
+        let probabilities = score::probabilities(&at.table, model)?;
+        let result = crate::model::evaluate::evaluate(&at, &probabilities, &labels, config)?;
+        evaluated.push(CheckpointBacktest::of(checkpoint, &result));
+    }
+    // The evaluated date: a checkpoint when the model has one on it.
+    let own = crate::model::checkpoints::month_day(run.as_of);
+    evaluated.push(CheckpointBacktest::of(own, evaluation));
+    Ok(CheckpointBacktests { evaluated, skipped })
 }

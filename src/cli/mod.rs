@@ -132,6 +132,11 @@ pub struct EvaluateArgs {
     /// Features as of this date (YYYY-MM-DD). Default: the latest school day of the snapshot.
     #[arg(long, value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
+    /// Also backtest at each checkpoint the model was trained at, on the snapshot's school year
+    /// (those after the as-of date are skipped): AUC, AP, P@10% and calibration per checkpoint,
+    /// beside the indicators at the same date, under `checkpoints` in metrics.json.
+    #[arg(long)]
+    pub checkpoints: bool,
 }
 
 #[derive(Debug, Args)]

@@ -54,6 +54,10 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
     quality.add_ignored(&run.ignored);
     let mut scored = stages.time("score", || score::score(&run.table, &model, config))?;
     let mut warnings = Vec::new();
+    if let Some(warning) = checkpoint_warning(&run, &model, config) {
+        log::warn!("{warning}");
+        warnings.push(warning);
+    }
     if let Some(warning) = flagged_share_warning(args, &run, &scored, &model, config) {
         log::warn!("{warning}");
         warnings.push(warning);
@@ -320,6 +324,31 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
     Ok(match warnings.is_empty() {
         true => status(&quality),
         false => RunStatus::Warnings,
+    })
+}
+
+/// A warning when the as-of date is more than
+/// [`MAX_DAYS_FROM_A_CHECKPOINT`](crate::model::checkpoints::MAX_DAYS_FROM_A_CHECKPOINT) days
+/// from every checkpoint the model was trained at: it has not seen records of that time of
+/// year, and its risks there are extrapolated.
+fn checkpoint_warning(
+    run: &features::FeatureRun,
+    model: &ModelFile,
+    config: &Config,
+) -> Option<String> {
+    use crate::model::checkpoints::{days_from_nearest, MAX_DAYS_FROM_A_CHECKPOINT};
+    let days = days_from_nearest(config, run.as_of, &model.checkpoint_days())?;
+    (days > MAX_DAYS_FROM_A_CHECKPOINT).then(|| {
+        let list: Vec<&str> = model
+            .checkpoints
+            .iter()
+            .map(|c| c.checkpoint.as_str())
+            .collect();
+        format!(
+            "the as-of date {} is {days} days from the nearest checkpoint the model was trained at ({}; more than {MAX_DAYS_FROM_A_CHECKPOINT}): its risks at this time of year are extrapolated; train with a checkpoint near this date (`model.checkpoints`)",
+            run.as_of,
+            list.join(", ")
+        )
     })
 }
 

@@ -16,8 +16,35 @@ pub fn run(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
     let (data, mut quality) = load_checked(&mut stages, &snapshot, config, args.as_of, true, None)?;
     let run = stages.time("features", || features::compute(&data, config))?;
     quality.add_ignored(&run.ignored);
+    let labels = labels_of(&data, &run, &snapshot, config)?;
+    drop(data);
+    // The earlier checkpoints of the year: the same files read again as of each date (the
+    // snapshot's rows after it are left out, as a nightly run on that date would have had).
+    let (dates, skipped) = model::checkpoints::plan(config, &run);
+    let mut earlier = Vec::new();
+    for (checkpoint, date) in &dates {
+        let (run, labels) = stages.time("checkpoints", || {
+            let data = crate::ingest::checks::load(&snapshot, config, Some(*date), true)?;
+            let run = features::compute(&data, config)?;
+            let labels = labels_of(&data, &run, &snapshot, config)?;
+            Ok::<_, crate::io::error::EwsError>((run, labels))
+        })?;
+        earlier.push((checkpoint.clone(), run, labels));
+    }
     let trained = stages.time("fit", || {
-        let labels = labels_of(&data, &run, &snapshot, config)?;
+        let mut rows: Vec<model::CheckpointRows> = earlier
+            .iter()
+            .map(|(checkpoint, run, labels)| model::CheckpointRows {
+                checkpoint: checkpoint.clone(),
+                run,
+                labels,
+            })
+            .collect();
+        rows.push(model::CheckpointRows {
+            checkpoint: model::checkpoints::month_day(run.as_of),
+            run: &run,
+            labels: &labels,
+        });
         let mut files = Vec::new();
         for spec in crate::contract::ALL_FILES {
             files.extend(snapshot.find(spec)?);
@@ -25,12 +52,13 @@ pub fn run(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
         // Hashing the inputs (a full read of each) overlaps with the fits.
         let (fingerprint, trained) = rayon::join(
             || model::fingerprint(&files, config),
-            || model::train(&run, &labels, "", config),
+            || model::train(&rows, skipped, "", config),
         );
         let mut trained = trained?;
         trained.model.fingerprint = fingerprint?;
         Ok(trained)
     })?;
+    drop(earlier);
     let model = &trained.model;
     let card = stages.time("audit", || {
         crate::model::model_card::ModelCard::new(&run, &trained, config)
@@ -77,18 +105,38 @@ pub fn run(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
     }
     let h = &model.holdout;
     say!(
-        "  held-out ({} students, {} at risk, stratified {:.0}%): AUC-ROC {:.3}, precision at top 10% {:.3}, recall at top 10% {:.3}, average precision {:.3}",
+        "  held-out ({} students, stratified {:.0}%; {} rows over the checkpoints, {} at risk): AUC-ROC {:.3}, precision at top 10% {:.3}, recall at top 10% {:.3}, average precision {:.3}",
+        t.holdout_students,
+        config.model.holdout_fraction * 100.0,
         h.students,
         h.positives,
-        config.model.holdout_fraction * 100.0,
         h.auc_roc,
         h.precision_at_10pct,
         h.recall_at_10pct,
         h.average_precision
     );
+    for c in &model.checkpoints {
+        say!(
+            "    checkpoint {} ({}): {} holdout rows, AUC-ROC {}, calibration error {}{}",
+            c.checkpoint,
+            c.as_of,
+            c.holdout_rows,
+            c.holdout_auc_roc.map_or("-".into(), |v| format!("{v:.3}")),
+            c.holdout_expected_calibration_error
+                .map_or("-".into(), |v| format!("{v:.3}")),
+            if c.calibration.is_some() {
+                " (with its calibration step)"
+            } else {
+                ""
+            }
+        );
+    }
+    for s in &model.skipped_checkpoints {
+        say!("    skipped checkpoint {}: {}", s.checkpoint, s.reason);
+    }
     let c = &model.holdout_calibration;
     say!(
-        "  held-out calibration: ECE {:.3} → {:.3}, Brier {:.4} → {:.4} with Platt scaling (cross-fitted); {}",
+        "  held-out calibration: ECE {:.3} → {:.3}, Brier {:.4} → {:.4} with beta calibration per checkpoint (cross-fitted); {}",
         c.expected_calibration_error_before,
         c.expected_calibration_error_after,
         c.brier_score_before,

@@ -318,7 +318,7 @@ pub struct ModelConfig {
     /// (docs/performance.md).
     #[serde(default = "default_cv_max_students")]
     pub cv_max_students: usize,
-    /// Calibration is applied (Platt scaling fitted on the holdout) when the held-out expected
+    /// A checkpoint gets a calibration step (beta calibration fitted on its holdout) when its held-out expected
     /// calibration error is above this.
     #[serde(default = "default_max_calibration_error")]
     pub max_calibration_error: f64,
@@ -335,6 +335,22 @@ pub struct ModelConfig {
     /// trained so may say that more F marks lower risk, and its file says it was not held.
     #[serde(default = "default_true")]
     pub hold_directions: bool,
+    /// The dates of the training year (MM-DD) at which `ews train` builds its rows: every
+    /// student once per checkpoint, with the features as of that date, so the model learns
+    /// what early-year records mean (default 10-01, 12-15, 03-15, 05-15). A checkpoint after
+    /// the training snapshot's last school day is skipped, and recorded in the model file.
+    #[serde(default = "default_checkpoints")]
+    pub checkpoints: Vec<String>,
+}
+
+impl ModelConfig {
+    /// The checkpoints, parsed (the config check refuses one that is not MM-DD).
+    pub fn checkpoints(&self) -> Vec<MonthDay> {
+        self.checkpoints
+            .iter()
+            .filter_map(|c| MonthDay::parse(c))
+            .collect()
+    }
 }
 
 /// The data-quality gate: a run publishes no referral list when a file has a larger share of
@@ -791,7 +807,7 @@ fn default_cv_max_students() -> usize {
     20_000
 }
 fn default_max_calibration_error() -> f64 {
-    0.02
+    0.01
 }
 fn default_holdout() -> f64 {
     0.25
@@ -799,6 +815,12 @@ fn default_holdout() -> f64 {
 fn default_seed() -> u64 {
     42
 }
+fn default_checkpoints() -> Vec<String> {
+    ["10-01", "12-15", "03-15", "05-15"]
+        .map(String::from)
+        .to_vec()
+}
+
 fn default_true() -> bool {
     true
 }
@@ -887,6 +909,7 @@ impl Default for ModelConfig {
             seed: default_seed(),
             max_iterations: default_max_iterations(),
             hold_directions: true,
+            checkpoints: default_checkpoints(),
         }
     }
 }
@@ -1029,6 +1052,18 @@ impl Config {
         ] {
             if MonthDay::parse(value).is_none() {
                 return Err(bad(format!("{name} = {value:?}: expected MM-DD")));
+            }
+        }
+        if self.model.checkpoints.is_empty() {
+            return Err(bad(
+                "model.checkpoints is empty: expected at least one MM-DD date".into(),
+            ));
+        }
+        for value in &self.model.checkpoints {
+            if MonthDay::parse(value).is_none() {
+                return Err(bad(format!(
+                    "model.checkpoints has {value:?}: expected MM-DD dates"
+                )));
             }
         }
         let unit = |name: &str, v: f64| {

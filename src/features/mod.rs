@@ -12,6 +12,7 @@ pub mod table;
 
 pub use table::{
     feature, model_input, model_inputs, Direction, Family, FeatureDef, ModelInput, Unit, FEATURES,
+    SCHOOL_YEAR_FRACTION,
 };
 
 use std::collections::BTreeMap;
@@ -190,6 +191,11 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
         school_year,
     )?;
     let mut table = unknown_when_not_exported(table, config)?;
+    table.with_column(Column::new_scalar(
+        table::SCHOOL_YEAR_FRACTION.into(),
+        Scalar::from(school_year_fraction(as_of, year_start)),
+        table.height(),
+    ))?;
     // One chunk per column: the output stages read students by row (in risk order), which
     // is a search through the chunks otherwise.
     table.rechunk_mut_par();
@@ -932,6 +938,14 @@ fn assemble(
         .select(columns)
         .sort(["student_id"], Default::default())
         .collect()?)
+}
+
+/// How far into its school year the as-of date is: days since the year's first day ÷ 365
+/// (October 1 is 0.25 with the default July 1 start, March 15 0.70). The model's time-of-year
+/// input ([`table::SCHOOL_YEAR_FRACTION`]): the same record means something else in October
+/// than in March.
+pub fn school_year_fraction(as_of: NaiveDate, year_start: NaiveDate) -> f64 {
+    (as_of - year_start).num_days() as f64 / 365.0
 }
 
 /// Columns of the feature table after the features, for the recovery plans: the credits

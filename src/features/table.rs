@@ -357,8 +357,12 @@ pub fn feature(name: &str) -> Option<&'static FeatureDef> {
     FEATURES.iter().find(|f| f.name == name)
 }
 
-/// What one input of the model is: a feature of the table, or the indicator that a feature's
-/// value is missing.
+/// The model's time-of-year input: how far into the school year the as-of date is (a column
+/// of the feature table, the same for every student of a run; not an output column).
+pub const SCHOOL_YEAR_FRACTION: &str = "school_year_fraction";
+
+/// What one input of the model is: a feature of the table, the indicator that a feature's
+/// value is missing, or the time of year.
 #[derive(Debug, Clone, Copy)]
 pub enum ModelInput {
     Value(&'static FeatureDef),
@@ -366,6 +370,9 @@ pub enum ModelInput {
         name: &'static str,
         of: &'static FeatureDef,
     },
+    /// [`SCHOOL_YEAR_FRACTION`]: trained at several checkpoints of the year, the model learns
+    /// how the risk of the same record moves with the time of year.
+    TimeOfYear,
 }
 
 impl ModelInput {
@@ -373,19 +380,22 @@ impl ModelInput {
         match self {
             ModelInput::Value(f) => f.name,
             ModelInput::MissingIndicator { name, .. } => name,
+            ModelInput::TimeOfYear => SCHOOL_YEAR_FRACTION,
         }
     }
 
+    /// The documented direction: a feature's own; `none` for the indicators and the time of
+    /// year, which claim none.
     pub fn direction(self) -> Direction {
         match self {
             ModelInput::Value(f) => f.direction,
-            ModelInput::MissingIndicator { .. } => Direction::None,
+            ModelInput::MissingIndicator { .. } | ModelInput::TimeOfYear => Direction::None,
         }
     }
 }
 
 /// The model's inputs, in model order: the features the model uses, in table order, then their
-/// missing-value indicators, in the same order.
+/// missing-value indicators, in the same order, then the time of year.
 pub fn model_inputs() -> Vec<ModelInput> {
     let used = || FEATURES.iter().filter(|f| f.in_model);
     used()
@@ -394,6 +404,7 @@ pub fn model_inputs() -> Vec<ModelInput> {
             f.missing_indicator
                 .map(|name| ModelInput::MissingIndicator { name, of: f })
         }))
+        .chain(std::iter::once(ModelInput::TimeOfYear))
         .collect()
 }
 

@@ -137,6 +137,111 @@ pub struct Evaluation {
     /// Outcomes by support received, when the snapshot has interventions.csv: descriptive.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcomes_by_support: Option<SupportOutcomes>,
+    /// With `ews evaluate --checkpoints`: the backtest at each checkpoint of the model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkpoints: Option<CheckpointBacktests>,
+}
+
+/// The backtests at the model's checkpoints (`ews evaluate --checkpoints`).
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckpointBacktests {
+    pub evaluated: Vec<CheckpointBacktest>,
+    /// Checkpoints of the model the snapshot could not give, and why.
+    pub skipped: Vec<crate::model::SkippedCheckpoint>,
+}
+
+/// The model and the indicators at one checkpoint's date of the snapshot's school year.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckpointBacktest {
+    pub checkpoint: String,
+    pub as_of: chrono::NaiveDate,
+    pub labelled: usize,
+    pub positives: usize,
+    pub auc_roc: f64,
+    pub average_precision: f64,
+    pub precision_at_10pct: f64,
+    pub expected_calibration_error: f64,
+    /// Each indicator's AUC and precision at the top 10% at the same date.
+    pub indicators: Vec<IndicatorAt>,
+}
+
+/// An indicator's figures at a checkpoint.
+#[derive(Debug, Clone, Serialize)]
+pub struct IndicatorAt {
+    pub name: String,
+    pub auc_roc: f64,
+    pub precision_at_10pct: f64,
+}
+
+impl CheckpointBacktest {
+    /// The backtest row of a full evaluation at the checkpoint's date.
+    pub fn of(checkpoint: String, evaluation: &Evaluation) -> CheckpointBacktest {
+        CheckpointBacktest {
+            checkpoint,
+            as_of: evaluation.snapshot_as_of,
+            labelled: evaluation.labelled,
+            positives: evaluation.model.positives,
+            auc_roc: evaluation.model.auc_roc,
+            average_precision: evaluation.model.average_precision,
+            precision_at_10pct: evaluation.model.precision_at(0.10),
+            expected_calibration_error: evaluation.expected_calibration_error,
+            indicators: evaluation
+                .indicators
+                .iter()
+                .map(|i| IndicatorAt {
+                    name: i.name.clone(),
+                    auc_roc: i.auc_roc,
+                    precision_at_10pct: i.precision_at(0.10),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl CheckpointBacktests {
+    /// The backtests as a Markdown section.
+    pub fn markdown(&self) -> String {
+        let mut text = String::from("\n## Backtests at the model's checkpoints\n\nThe snapshot's records as of each checkpoint of the model, on its school year; the model's risk (calibrated for that time of year) beside the indicators at the same date.\n\n| checkpoint | date | labelled | at risk | AUC | AP | P@10% | ECE |");
+        let names: Vec<&str> = self
+            .evaluated
+            .first()
+            .map(|c| c.indicators.iter().map(|i| i.name.as_str()).collect())
+            .unwrap_or_default();
+        for name in &names {
+            text.push_str(&format!(" {name} AUC | {name} P@10% |"));
+        }
+        text.push_str("\n|---|---|---|---|---|---|---|---|");
+        text.push_str(&"---|---|".repeat(names.len()));
+        text.push('\n');
+        for c in &self.evaluated {
+            text.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                c.checkpoint,
+                c.as_of,
+                c.labelled,
+                c.positives,
+                metric(c.auc_roc),
+                metric(c.average_precision),
+                metric(c.precision_at_10pct),
+                metric(c.expected_calibration_error)
+            ));
+            for i in &c.indicators {
+                text.push_str(&format!(
+                    " {} | {} |",
+                    metric(i.auc_roc),
+                    metric(i.precision_at_10pct)
+                ));
+            }
+            text.push('\n');
+        }
+        for s in &self.skipped {
+            text.push_str(&format!(
+                "\nSkipped checkpoint {}: {}.\n",
+                s.checkpoint, s.reason
+            ));
+        }
+        text
+    }
 }
 
 /// What `outcomes_by_support` is, said wherever it is shown.
@@ -306,6 +411,7 @@ pub fn evaluate(
         indicators: indicator_metrics,
         referral_threshold: threshold,
         equity: equity::audit(&students, config.equity.min_group_size),
+        checkpoints: None,
         outcomes_by_support: run.supports.interventions_read.then(|| {
             let risks: Vec<f64> = rows.iter().map(|&i| probabilities[i]).collect();
             support_outcomes(run, &rows, &y, &risks, config)
@@ -390,6 +496,9 @@ impl Evaluation {
             self.referral_threshold,
             min_group_size,
         ));
+        if let Some(checkpoints) = &self.checkpoints {
+            text.push_str(&checkpoints.markdown());
+        }
         if let Some(outcomes) = &self.outcomes_by_support {
             text.push_str(&format!(
                 "\n## Outcomes by support received (descriptive, not causal)\n\n{}\n\n| group | students | not on time | flagged (risk ≥ {}) | flagged: not on time |\n|---|---|---|---|---|\n",

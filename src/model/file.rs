@@ -31,9 +31,6 @@ pub struct ModelFile {
     /// Coefficients on the standardised features (log-odds per standard deviation).
     pub coefficients: Vec<f64>,
     pub intercept: f64,
-    /// Platt scaling of the log-odds, when the held-out calibration needed it:
-    /// risk = sigmoid(slope × log-odds + intercept).
-    pub calibration: Option<Platt>,
     pub hyperparameters: Hyperparameters,
     /// What holding the coefficients to their directions changed in the final fit.
     pub sign_constraints: SignConstraints,
@@ -42,6 +39,11 @@ pub struct ModelFile {
     /// SHA-256 of the training snapshot's files and the config: the same fingerprint means
     /// the same training inputs.
     pub fingerprint: String,
+    /// The checkpoints the training rows stand at (the last: the snapshot's own date), each
+    /// with its held-out figures.
+    pub checkpoints: Vec<CheckpointReport>,
+    /// The configured checkpoints the training snapshot could not give, and why.
+    pub skipped_checkpoints: Vec<SkippedCheckpoint>,
     pub training: TrainingCounts,
     /// Share of at-risk students among the labelled training students.
     pub base_rate: f64,
@@ -72,16 +74,112 @@ pub struct NamedCoefficient {
     pub coefficient: f64,
 }
 
-/// Platt scaling (Platt 1999) of the model's log-odds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Platt {
-    pub slope: f64,
-    pub intercept: f64,
+/// A checkpoint the model was trained at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointReport {
+    /// As configured (`model.checkpoints`, `MM-DD`).
+    pub checkpoint: String,
+    /// The date the features stand at in the training snapshot.
+    pub as_of: NaiveDate,
+    /// Labelled students at this checkpoint (one training row each).
+    pub training_rows: usize,
+    /// Of those, the holdout's, and the final model's figures on them (calibrated risks).
+    pub holdout_rows: usize,
+    pub holdout_auc_roc: Option<f64>,
+    pub holdout_expected_calibration_error: Option<f64>,
+    /// How far into the school year the date is ([`crate::features::school_year_fraction`]):
+    /// where this checkpoint's calibration stands when scoring interpolates between them.
+    pub school_year_fraction: f64,
+    /// The calibration step at this checkpoint ([`Calibration`]), when its held-out
+    /// calibration needed it. Scoring interpolates between the checkpoints by the time of year
+    /// (one without a step counts as [`Calibration::IDENTITY`]).
+    pub calibration: Option<Calibration>,
+    /// This checkpoint's held-out calibration before and after the scaling.
+    pub holdout_calibration: CalibrationReport,
 }
 
-impl Platt {
+/// A configured checkpoint the training snapshot could not give.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkippedCheckpoint {
+    pub checkpoint: String,
+    pub reason: String,
+}
+
+impl ModelFile {
+    /// The calibration step at a time of year: the checkpoints' steps interpolated linearly
+    /// by `school_year_fraction` between the two checkpoints around it (the nearest one's
+    /// before the first and after the last), so that a student's risk never jumps from one
+    /// night to the next. `None` when no checkpoint has one.
+    pub fn calibration_at(&self, school_year_fraction: f64) -> Option<Calibration> {
+        if self.checkpoints.iter().all(|c| c.calibration.is_none()) {
+            return None;
+        }
+        let mut points: Vec<(f64, Calibration)> = self
+            .checkpoints
+            .iter()
+            .map(|c| {
+                (
+                    c.school_year_fraction,
+                    c.calibration.unwrap_or(Calibration::IDENTITY),
+                )
+            })
+            .collect();
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let (first, last) = (points.first()?, points.last()?);
+        if school_year_fraction <= first.0 {
+            return Some(first.1);
+        }
+        if school_year_fraction >= last.0 {
+            return Some(last.1);
+        }
+        let k = points.iter().position(|p| p.0 > school_year_fraction)?;
+        let ((x0, p0), (x1, p1)) = (points[k - 1], points[k]);
+        let w = (school_year_fraction - x0) / (x1 - x0).max(f64::MIN_POSITIVE);
+        let between = |from: f64, to: f64| from + w * (to - from);
+        Some(Calibration {
+            a: between(p0.a, p1.a),
+            b: between(p0.b, p1.b),
+            c: between(p0.c, p1.c),
+        })
+    }
+
+    /// The checkpoints' month-days, for the distance of a scoring date to the nearest.
+    pub fn checkpoint_days(&self) -> Vec<crate::config::MonthDay> {
+        self.checkpoints
+            .iter()
+            .map(|c| crate::config::MonthDay {
+                month: chrono::Datelike::month(&c.as_of),
+                day: chrono::Datelike::day(&c.as_of),
+            })
+            .collect()
+    }
+}
+
+/// Beta calibration (Kull, Silva Filho & Flach 2017) of the model's probability p:
+/// risk = sigmoid(a · ln p − b · ln(1 − p) + c), with a, b ≥ 0 so that it keeps the ranking.
+/// Platt scaling is the case a = b; the two shape parameters also straighten the S-shaped
+/// error a logistic model of noisy records makes (too sure at the top, too low in the middle),
+/// which a slope and an intercept cannot.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    pub a: f64,
+    pub b: f64,
+    pub c: f64,
+}
+
+impl Calibration {
+    /// No change: a = b = 1, c = 0.
+    pub const IDENTITY: Calibration = Calibration {
+        a: 1.0,
+        b: 1.0,
+        c: 0.0,
+    };
+
+    /// The calibrated log-odds of the model's `log_odds` (ln p = −softplus(−z) and
+    /// −ln(1 − p) = softplus(z), computed without overflow).
     pub fn apply(&self, log_odds: f64) -> f64 {
-        self.slope * log_odds + self.intercept
+        let softplus = |x: f64| x.max(0.0) + (-x.abs()).exp().ln_1p();
+        -self.a * softplus(-log_odds) + self.b * softplus(log_odds) + self.c
     }
 }
 
@@ -130,6 +228,8 @@ pub struct TrainingCounts {
     pub students: usize,
     pub labelled: usize,
     pub positives: usize,
+    /// Training rows over every checkpoint (a labelled student once per checkpoint).
+    pub rows: usize,
     /// `transferred_out`: excluded by the label rule.
     pub excluded_transferred: usize,
     /// `still_enrolled` before the end of the cohort year: outcome not yet known.
@@ -169,8 +269,7 @@ pub fn model_directions() -> Vec<Direction> {
 pub const MAX_ABS_COEFFICIENT: f64 = 50.0;
 
 /// Largest plausible size of the intercept (log-odds of the average student) and of the
-/// calibration step's slope and intercept: beyond it every risk is 0 or 1 (the shipped
-/// model's intercept is −1.66, its calibration slope 1.02).
+/// calibration step's parameters: beyond it every risk is 0 or 1.
 pub const MAX_ABS_INTERCEPT: f64 = 50.0;
 
 /// Smallest plausible standard deviation of a feature: a feature's z-score divides by it, so a
@@ -230,11 +329,15 @@ impl ModelFile {
                 shown(self.intercept)
             ));
         }
-        if let Some(platt) = &self.calibration {
-            for (field, value) in [("slope", platt.slope), ("intercept", platt.intercept)] {
+        for checkpoint in &self.checkpoints {
+            let Some(step) = &checkpoint.calibration else {
+                continue;
+            };
+            for (field, value) in [("a", step.a), ("b", step.b), ("c", step.c)] {
                 if !within(value, MAX_ABS_INTERCEPT) {
                     return Some(format!(
-                        "`calibration.{field}` is {}: not a finite number within ±{MAX_ABS_INTERCEPT}",
+                        "`calibration.{field}` of checkpoint {} is {}: not a finite number within ±{MAX_ABS_INTERCEPT}",
+                        checkpoint.checkpoint,
                         shown(value)
                     ));
                 }

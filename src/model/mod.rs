@@ -6,6 +6,7 @@
 //! Scoring needs nothing but this file: probabilities are computed from it directly.
 
 pub mod bounded;
+pub mod checkpoints;
 pub mod equity;
 pub mod evaluate;
 pub mod metrics;
@@ -15,9 +16,10 @@ pub mod score;
 mod file;
 
 pub use file::{
-    model_directions, model_features, CalibrationReport, CvPoint, Hyperparameters, ModelFile,
-    NamedCoefficient, Platt, SignConstraints, TrainingCounts, MAX_ABS_COEFFICIENT,
-    MAX_ABS_INTERCEPT, MAX_ABS_MEAN, MIN_STD_DEV, MODEL_SCHEMA_VERSION,
+    model_directions, model_features, Calibration, CalibrationReport, CheckpointReport, CvPoint,
+    Hyperparameters, ModelFile, NamedCoefficient, SignConstraints, SkippedCheckpoint,
+    TrainingCounts, MAX_ABS_COEFFICIENT, MAX_ABS_INTERCEPT, MAX_ABS_MEAN, MIN_STD_DEV,
+    MODEL_SCHEMA_VERSION,
 };
 
 use linfa::traits::Fit as _;
@@ -360,67 +362,200 @@ pub fn stratified_split(
     (train, holdout)
 }
 
-/// Trains on the labelled students of `run`. A stratified holdout (25% by default) is set
-/// aside; the penalty is chosen by k-fold cross-validation on the rest; a fit on the rest
-/// gives the held-out metrics and, when needed, the calibration step; the model written is
-/// then refitted on every labelled student with the chosen penalty.
+/// One checkpoint of training: the students' features as of its date, and their labels.
+pub struct CheckpointRows<'a> {
+    /// The checkpoint as configured (`MM-DD`).
+    pub checkpoint: String,
+    pub run: &'a FeatureRun,
+    pub labels: &'a Labels,
+}
+
+/// The labelled rows of every checkpoint, stacked: one row per student and checkpoint.
+struct Stacked {
+    matrix: Array2<f64>,
+    y: Vec<bool>,
+    /// The student of each row (an index into `student_labels`).
+    student: Vec<usize>,
+    /// The checkpoint of each row, and its row in that checkpoint's feature table.
+    checkpoint: Vec<usize>,
+    table_row: Vec<usize>,
+    /// Each student's label (the same at every checkpoint: it is the outcome).
+    student_labels: Vec<bool>,
+}
+
+fn stack(checkpoints: &[CheckpointRows], features: &[String]) -> Result<Stacked> {
+    let mut blocks = Vec::with_capacity(checkpoints.len());
+    let mut stacked = Stacked {
+        matrix: Array2::zeros((0, features.len())),
+        y: Vec::new(),
+        student: Vec::new(),
+        checkpoint: Vec::new(),
+        table_row: Vec::new(),
+        student_labels: Vec::new(),
+    };
+    let mut index: rustc_hash::FxHashMap<String, usize> = Default::default();
+    for (c, rows) in checkpoints.iter().enumerate() {
+        let all = raw_matrix(&rows.run.table, features)?;
+        let ids = rows.run.table.column("student_id")?.str()?;
+        let labelled: Vec<usize> = (0..rows.labels.labels.len())
+            .filter(|&i| rows.labels.labels[i].is_some())
+            .collect();
+        for &i in &labelled {
+            let label = rows.labels.labels[i] == Some(true);
+            let id = ids.get(i).unwrap_or_default().to_string();
+            let next = stacked.student_labels.len();
+            let student = *index.entry(id).or_insert(next);
+            if student == next {
+                stacked.student_labels.push(label);
+            }
+            stacked.y.push(label);
+            stacked.student.push(student);
+            stacked.checkpoint.push(c);
+            stacked.table_row.push(i);
+        }
+        blocks.push(all.select(ndarray::Axis(0), &labelled));
+    }
+    let views: Vec<_> = blocks.iter().map(|b| b.view()).collect();
+    stacked.matrix = ndarray::concatenate(ndarray::Axis(0), &views)
+        .map_err(|e| EwsError::Training(format!("training rows do not stack: {e}")))?;
+    Ok(stacked)
+}
+
+/// The rows of the students marked in `chosen`.
+fn rows_of(student: &[usize], chosen: &[bool]) -> Vec<usize> {
+    (0..student.len()).filter(|&r| chosen[student[r]]).collect()
+}
+
+/// Trains on the labelled students of every checkpoint (the last is the training snapshot's
+/// own as-of date). Rows of one student at several checkpoints always stay together: a
+/// stratified holdout of students (25% by default) is set aside; the penalty is chosen by
+/// k-fold cross-validation with folds of students; a fit on the rest gives the held-out
+/// metrics (pooled, and per checkpoint) and, when needed, the calibration step; the model
+/// written is then refitted on every row with the chosen penalty.
 pub fn train(
-    run: &FeatureRun,
-    labels: &Labels,
+    checkpoints: &[CheckpointRows],
+    skipped: Vec<SkippedCheckpoint>,
     fingerprint: &str,
     config: &Config,
 ) -> Result<Trained> {
     let features = model_features();
-    let all = raw_matrix(&run.table, &features)?;
-    let labelled: Vec<usize> = (0..labels.labels.len())
-        .filter(|&i| labels.labels[i].is_some())
-        .collect();
-    let y: Vec<bool> = labelled
-        .iter()
-        .map(|&i| labels.labels[i] == Some(true))
-        .collect();
-    let positives = y.iter().filter(|v| **v).count();
-    if positives < 10 || y.len() - positives < 10 {
+    let (Some(main), Some(last)) = (checkpoints.last(), checkpoints.len().checked_sub(1)) else {
+        return Err(EwsError::Training("no checkpoint to train at".into()));
+    };
+    let (run, labels) = (main.run, main.labels);
+    let stacked = stack(checkpoints, &features)?;
+    let (matrix, y) = (&stacked.matrix, &stacked.y);
+    let students = &stacked.student_labels;
+    let positives = students.iter().filter(|v| **v).count();
+    if positives < 10 || students.len() - positives < 10 {
         return Err(EwsError::Training(format!(
             "need at least 10 at-risk and 10 not-at-risk students with known outcomes; found {positives} and {}",
-            y.len() - positives
+            students.len() - positives
         )));
     }
-    let matrix = all.select(ndarray::Axis(0), &labelled);
 
-    let (train_rows, holdout_rows) =
-        stratified_split(&y, config.model.holdout_fraction, config.model.seed);
+    let (train_students, holdout_students) =
+        stratified_split(students, config.model.holdout_fraction, config.model.seed);
+    let marked = |chosen: &[usize]| {
+        let mut marks = vec![false; students.len()];
+        for &s in chosen {
+            marks[s] = true;
+        }
+        marks
+    };
+    let train_rows = rows_of(&stacked.student, &marked(&train_students));
+    let holdout_rows = rows_of(&stacked.student, &marked(&holdout_students));
     // A pilot fit on the cross-validation's students warm-starts every later fit: their
     // optima are close (most of the same students, penalties that barely move standardised
     // coefficients), so each needs few iterations.
-    let cv_rows = cv_sample(&y, &train_rows, config);
+    let cv_students = cv_sample(students, &train_students, config);
+    let cv_rows = rows_of(&stacked.student, &marked(&cv_students));
+    let student_folds = stratified_folds(
+        &cv_students.iter().map(|&s| students[s]).collect::<Vec<_>>(),
+        config.model.cv_folds,
+        config.model.seed.wrapping_add(1),
+    );
+    let mut fold_of_student = vec![0; students.len()];
+    for (k, &s) in cv_students.iter().enumerate() {
+        fold_of_student[s] = student_folds[k];
+    }
+    let cv_folds: Vec<usize> = cv_rows
+        .iter()
+        .map(|&r| fold_of_student[stacked.student[r]])
+        .collect();
     let pilot_penalty = config.model.l2_grid.first().copied().unwrap_or(1.0);
-    let pilot = fit(&matrix, &y, &cv_rows, pilot_penalty, config, None)?;
+    let pilot = fit(matrix, y, &cv_rows, pilot_penalty, config, None)?;
     let start = Some(&pilot.solver_params);
-    let cross_validation = cross_validate(&matrix, &y, &cv_rows, config, start)?;
+    let cross_validation = cross_validate(matrix, y, &cv_rows, &cv_folds, config, start)?;
     let l2_penalty = choose_penalty(&cross_validation);
     // The fit on the training rows (for the held-out figures) and the final fit on every
-    // labelled student are independent: one core each.
+    // labelled row are independent: one core each.
     let every_row: Vec<usize> = (0..y.len()).collect();
     let (split_fit, full) = rayon::join(
-        || fit(&matrix, &y, &train_rows, l2_penalty, config, start),
-        || fit(&matrix, &y, &every_row, l2_penalty, config, start),
+        || fit(matrix, y, &train_rows, l2_penalty, config, start),
+        || fit(matrix, y, &every_row, l2_penalty, config, start),
     );
     let (split_fit, full) = (split_fit?, full?);
-    let holdout_scores = split_fit.probabilities(&matrix, &holdout_rows);
+    let holdout_scores = split_fit.probabilities(matrix, &holdout_rows);
     let holdout_labels: Vec<bool> = holdout_rows.iter().map(|&i| y[i]).collect();
     let holdout = Metrics::compute(&holdout_scores, &holdout_labels);
-    let (calibration, holdout_calibration) = calibrate(
-        &holdout_scores,
-        &holdout_labels,
-        config.model.max_calibration_error,
-    );
-    let holdout_risks: Vec<f64> = holdout_scores
-        .iter()
-        .map(|&p| match calibration {
-            Some(platt) => sigmoid(platt.apply(logit(p))),
-            None => p,
-        })
+    // Calibration per checkpoint: a record says something else in October than in March,
+    // and one scaling for the whole year leaves both off.
+    let mut holdout_risks = holdout_scores.clone();
+    let mut cross_fitted = holdout_scores.clone();
+    let mut checkpoint_reports = Vec::with_capacity(checkpoints.len());
+    for (c, rows) in checkpoints.iter().enumerate() {
+        let mine: Vec<usize> = (0..holdout_rows.len())
+            .filter(|&k| stacked.checkpoint[holdout_rows[k]] == c)
+            .collect();
+        let scores: Vec<f64> = mine.iter().map(|&k| holdout_scores[k]).collect();
+        let labels: Vec<bool> = mine.iter().map(|&k| holdout_labels[k]).collect();
+        let (step, report, after) = calibrate(&scores, &labels, config.model.max_calibration_error);
+        for (n, &k) in mine.iter().enumerate() {
+            if let Some(step) = step {
+                holdout_risks[k] = sigmoid(step.apply(logit(holdout_scores[k])));
+                cross_fitted[k] = after[n];
+            }
+        }
+        let risks: Vec<f64> = mine.iter().map(|&k| holdout_risks[k]).collect();
+        let auc = crate::model::metrics::auc_roc(&risks, &labels);
+        let ece = crate::model::metrics::expected_calibration_error(
+            &crate::model::metrics::calibration_table(&risks, &labels),
+        );
+        checkpoint_reports.push(CheckpointReport {
+            checkpoint: rows.checkpoint.clone(),
+            as_of: rows.run.as_of,
+            school_year_fraction: crate::features::school_year_fraction(
+                rows.run.as_of,
+                config.school_year_first_day(rows.run.school_year),
+            ),
+            training_rows: stacked.checkpoint.iter().filter(|&&k| k == c).count(),
+            holdout_rows: mine.len(),
+            holdout_auc_roc: auc.is_finite().then_some(auc),
+            holdout_expected_calibration_error: ece.is_finite().then_some(ece),
+            calibration: step,
+            holdout_calibration: report,
+        });
+    }
+    let holdout_calibration = {
+        use crate::model::metrics::{brier_score, calibration_table, expected_calibration_error};
+        CalibrationReport {
+            expected_calibration_error_before: expected_calibration_error(&calibration_table(
+                &holdout_scores,
+                &holdout_labels,
+            )),
+            brier_score_before: brier_score(&holdout_scores, &holdout_labels),
+            expected_calibration_error_after: expected_calibration_error(&calibration_table(
+                &cross_fitted,
+                &holdout_labels,
+            )),
+            brier_score_after: brier_score(&cross_fitted, &holdout_labels),
+            applied: checkpoint_reports.iter().any(|c| c.calibration.is_some()),
+        }
+    };
+    // The model card's figures: the holdout students at the snapshot's own date.
+    let main_holdout: Vec<usize> = (0..holdout_rows.len())
+        .filter(|&k| stacked.checkpoint[holdout_rows[k]] == last)
         .collect();
 
     let sign_constraints = SignConstraints {
@@ -457,7 +592,6 @@ pub fn train(
         std_devs: full.std_devs,
         coefficients: full.coefficients,
         intercept: full.intercept,
-        calibration,
         sign_constraints,
         hyperparameters: Hyperparameters {
             l2_penalty,
@@ -470,19 +604,22 @@ pub fn train(
         },
         cross_validation,
         fingerprint: fingerprint.to_string(),
+        checkpoints: checkpoint_reports,
+        skipped_checkpoints: skipped,
         training: TrainingCounts {
             snapshot_as_of: run.as_of,
             students: run.table.height(),
-            labelled: y.len(),
-            positives,
+            labelled: labels.labels.iter().filter(|l| l.is_some()).count(),
+            positives: labels.labels.iter().filter(|l| **l == Some(true)).count(),
+            rows: y.len(),
             excluded_transferred: labels.excluded_transferred,
             excluded_not_yet_known: labels.excluded_not_yet_known,
             excluded_no_outcome: labels.excluded_no_outcome,
             excluded_other_exit: labels.excluded_other_exit,
             outcomes_not_enrolled: labels.outcomes_not_enrolled,
-            holdout_students: holdout_rows.len(),
+            holdout_students: holdout_students.len(),
         },
-        base_rate: positives as f64 / y.len() as f64,
+        base_rate: positives as f64 / students.len() as f64,
         holdout,
         holdout_calibration,
     };
@@ -494,14 +631,17 @@ pub fn train(
     }
     Ok(Trained {
         model,
-        holdout_rows: holdout_rows.iter().map(|&i| labelled[i]).collect(),
-        holdout_risks,
-        holdout_labels,
+        holdout_rows: main_holdout
+            .iter()
+            .map(|&k| stacked.table_row[holdout_rows[k]])
+            .collect(),
+        holdout_risks: main_holdout.iter().map(|&k| holdout_risks[k]).collect(),
+        holdout_labels: main_holdout.iter().map(|&k| holdout_labels[k]).collect(),
     })
 }
 
-/// A trained model and its held-out predictions (rows of the feature table), for the
-/// equity audit and the model card.
+/// A trained model and its held-out predictions at the snapshot's own date (rows of that
+/// checkpoint's feature table), for the equity audit and the model card.
 pub struct Trained {
     pub model: ModelFile,
     pub holdout_rows: Vec<usize>,
@@ -528,32 +668,33 @@ pub fn stratified_folds(labels: &[bool], k: usize, seed: u64) -> Vec<usize> {
     folds
 }
 
-/// The training rows the cross-validation uses: all of them, or a stratified sample of
+/// The training students the cross-validation uses: all of them, or a stratified sample of
 /// `model.cv_max_students` (deterministic by seed).
-fn cv_sample(y: &[bool], train_rows: &[usize], config: &Config) -> Vec<usize> {
+fn cv_sample(y: &[bool], train_students: &[usize], config: &Config) -> Vec<usize> {
     let max = config.model.cv_max_students;
-    if train_rows.len() <= max {
-        return train_rows.to_vec();
+    if train_students.len() <= max {
+        return train_students.to_vec();
     }
-    let labels: Vec<bool> = train_rows.iter().map(|&i| y[i]).collect();
-    let share = max as f64 / train_rows.len() as f64;
+    let labels: Vec<bool> = train_students.iter().map(|&i| y[i]).collect();
+    let share = max as f64 / train_students.len() as f64;
     let (_, sample) = stratified_split(&labels, share, config.model.seed.wrapping_add(2));
-    sample.into_iter().map(|i| train_rows[i]).collect()
+    sample.into_iter().map(|i| train_students[i]).collect()
 }
 
-/// Stratified k-fold cross-validation of every penalty of the grid on `rows`; the fits run
-/// in parallel and each is deterministic, so the result does not depend on the thread count.
+/// k-fold cross-validation of every penalty of the grid on `rows`, `folds` giving each row's
+/// fold (folds of students, stratified by label, so a student's checkpoints stay in one); the
+/// fits run in parallel and each is deterministic, so the result does not depend on the
+/// thread count.
 fn cross_validate(
     matrix: &Array2<f64>,
     y: &[bool],
     rows: &[usize],
+    folds: &[usize],
     config: &Config,
     start: Option<&Array1<f64>>,
 ) -> Result<Vec<CvPoint>> {
     use rayon::prelude::*;
     let k = config.model.cv_folds;
-    let row_labels: Vec<bool> = rows.iter().map(|&i| y[i]).collect();
-    let folds = stratified_folds(&row_labels, k, config.model.seed.wrapping_add(1));
     let jobs: Vec<(usize, usize)> = (0..config.model.l2_grid.len())
         .flat_map(|p| (0..k).map(move |f| (p, f)))
         .collect();
@@ -621,50 +762,44 @@ pub fn choose_penalty(points: &[CvPoint]) -> f64 {
         .unwrap_or(1.0)
 }
 
-/// Fits Platt scaling (a one-feature logistic regression on the log-odds) by Newton's method.
-pub fn fit_platt(probabilities: &[f64], labels: &[bool]) -> Platt {
-    let x: Vec<f64> = probabilities.iter().map(|&p| logit(p)).collect();
-    let (mut a, mut b) = (1.0, 0.0);
-    for _ in 0..50 {
-        // Gradient and Hessian of the mean log loss, with a tiny ridge for separable data.
-        let (mut ga, mut gb, mut haa, mut hab, mut hbb) =
-            (1e-6 * (a - 1.0), 1e-6 * b, 1e-6, 0.0, 1e-6);
-        let n = x.len().max(1) as f64;
-        for (xi, &yi) in x.iter().zip(labels) {
-            let p = sigmoid(a * xi + b);
-            let r = p - if yi { 1.0 } else { 0.0 };
-            let w = p * (1.0 - p);
-            ga += r * xi / n;
-            gb += r / n;
-            haa += w * xi * xi / n;
-            hab += w * xi / n;
-            hbb += w / n;
+/// Fits beta calibration ([`Calibration`]): a logistic regression of the outcome on ln p and
+/// −ln(1 − p) with both coefficients held at or above 0 (the bounded solver of [`bounded`], a
+/// negligible ridge of 1e-6 so that separable data still have an optimum).
+pub fn fit_calibration(probabilities: &[f64], labels: &[bool]) -> Calibration {
+    let inputs = Array2::from_shape_fn((probabilities.len(), 2), |(i, j)| {
+        let p = probabilities[i].clamp(1e-12, 1.0 - 1e-12);
+        if j == 0 {
+            p.ln()
+        } else {
+            -(1.0 - p).ln()
         }
-        let det = haa * hbb - hab * hab;
-        if det.abs() < 1e-18 {
-            break;
-        }
-        let (da, db) = ((hbb * ga - hab * gb) / det, (haa * gb - hab * ga) / det);
-        a -= da;
-        b -= db;
-        if da.abs() < 1e-10 && db.abs() < 1e-10 {
-            break;
-        }
-    }
-    Platt {
-        slope: a,
-        intercept: b,
-    }
+    });
+    let identity = Calibration::IDENTITY;
+    bounded::fit(
+        &inputs,
+        labels,
+        1e-6,
+        &[Direction::Risk, Direction::Risk],
+        Some((&[identity.a, identity.b], identity.c)),
+        1e-9 * probabilities.len().max(1) as f64,
+        100,
+    )
+    .map(|fit| Calibration {
+        a: fit.coefficients[0],
+        b: fit.coefficients[1],
+        c: fit.intercept,
+    })
+    .unwrap_or(identity)
 }
 
-/// Measures the held-out calibration and decides on Platt scaling: applied when the
-/// expected calibration error is above `max_error` and the cross-fitted scaling lowers both
-/// the calibration error and the Brier score.
+/// Measures the held-out calibration and decides on the calibration step: applied when the
+/// expected calibration error is above `max_error` and the cross-fitted step lowers both the
+/// calibration error and the Brier score. Also returns the cross-fitted probabilities.
 fn calibrate(
     probabilities: &[f64],
     labels: &[bool],
     max_error: f64,
-) -> (Option<Platt>, CalibrationReport) {
+) -> (Option<Calibration>, CalibrationReport, Vec<f64>) {
     use crate::model::metrics::{brier_score, calibration_table, expected_calibration_error};
     let ece_before = expected_calibration_error(&calibration_table(probabilities, labels));
     let brier_before = brier_score(probabilities, labels);
@@ -672,7 +807,7 @@ fn calibrate(
     let mut after = vec![0.0; probabilities.len()];
     for half in 0..2 {
         let fit_rows: Vec<usize> = (0..probabilities.len()).filter(|i| i % 2 != half).collect();
-        let platt = fit_platt(
+        let step = fit_calibration(
             &fit_rows
                 .iter()
                 .map(|&i| probabilities[i])
@@ -680,7 +815,7 @@ fn calibrate(
             &fit_rows.iter().map(|&i| labels[i]).collect::<Vec<_>>(),
         );
         for i in (0..probabilities.len()).filter(|i| i % 2 == half) {
-            after[i] = sigmoid(platt.apply(logit(probabilities[i])));
+            after[i] = sigmoid(step.apply(logit(probabilities[i])));
         }
     }
     let ece_after = expected_calibration_error(&calibration_table(&after, labels));
@@ -693,7 +828,11 @@ fn calibrate(
         brier_score_after: brier_after,
         applied,
     };
-    (applied.then(|| fit_platt(probabilities, labels)), report)
+    (
+        applied.then(|| fit_calibration(probabilities, labels)),
+        report,
+        after,
+    )
 }
 
 /// SHA-256 over the snapshot's files (in contract order, by name and content) and the config.
@@ -746,20 +885,30 @@ mod tests {
     }
 
     #[test]
-    fn platt_scaling_matches_scikit_learn() {
-        // LogisticRegression(C=inf).fit(logit(p), y) in scikit-learn 1.9.1:
-        // coef 1.8350712795798576, intercept 0.29620318448176425. (The tiny ridge of
-        // fit_platt moves them by less than 1e-5.)
+    fn beta_calibration_matches_scikit_learn() {
+        // LogisticRegression(C=1e6).fit([ln p, −ln(1 − p)], y) in scikit-learn 1.9.1: coef
+        // [1.21864251, 2.59873234], intercept −0.7519002595847178 (both coefficients ≥ 0,
+        // so the bounds do not bind).
         let p = [
             0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.35, 0.65, 0.15,
         ];
         let y = [0, 0, 1, 0, 1, 0, 1, 1, 1, 0, 1, 0].map(|v| v == 1);
-        let platt = fit_platt(&p, &y);
-        assert!((platt.slope - 1.8350712795798576).abs() < 1e-4, "{platt:?}");
-        assert!(
-            (platt.intercept - 0.29620318448176425).abs() < 1e-4,
-            "{platt:?}"
-        );
+        let step = fit_calibration(&p, &y);
+        assert!((step.a - 1.21864251).abs() < 1e-4, "{step:?}");
+        assert!((step.b - 2.59873234).abs() < 1e-4, "{step:?}");
+        assert!((step.c + 0.7519002595847178).abs() < 1e-4, "{step:?}");
+        // The identity step changes nothing; a = b is Platt scaling with slope a.
+        assert!((Calibration::IDENTITY.apply(-1.3) + 1.3).abs() < 1e-12);
+        let platt = Calibration {
+            a: 2.0,
+            b: 2.0,
+            c: 0.5,
+        };
+        assert!((platt.apply(0.7) - (2.0 * 0.7 + 0.5)).abs() < 1e-12);
+        // A ranking reversed is not "calibrated" into a reversal: a and b stay ≥ 0.
+        let reversed: Vec<bool> = y.iter().map(|v| !v).collect();
+        let step = fit_calibration(&p, &reversed);
+        assert!(step.a >= 0.0 && step.b >= 0.0, "{step:?}");
     }
 
     #[test]
@@ -810,21 +959,34 @@ mod tests {
     #[test]
     fn the_shipped_model_is_well_within_the_bounds() {
         let model = shipped_model();
-        // config/model.json: largest coefficient in size 0.2595 (gpa), intercept −1.566,
-        // smallest standard deviation 0.0279 (tardy_rate), no calibration step.
+        // config/model.json: largest coefficient in size 0.2848 (unexcused_absence_rate),
+        // intercept −1.574, smallest standard deviation 0.0364 (tardy_rate), a calibration
+        // step at two of its three checkpoints.
         let largest = model
             .coefficients
             .iter()
             .fold(0.0_f64, |m, c| m.max(c.abs()));
-        assert!((largest - 0.2595).abs() < 1e-4, "{largest}");
+        assert!((largest - 0.2848).abs() < 1e-4, "{largest}");
         assert!(
-            (model.intercept + 1.5664).abs() < 1e-4,
+            (model.intercept + 1.5739).abs() < 1e-4,
             "{}",
             model.intercept
         );
         let smallest = model.std_devs.iter().fold(f64::MAX, |m, s| m.min(*s));
-        assert!((smallest - 0.02785).abs() < 1e-4, "{smallest}");
-        assert!(model.calibration.is_none());
+        assert!((smallest - 0.03643).abs() < 1e-4, "{smallest}");
+        let checkpoints: Vec<&str> = model
+            .checkpoints
+            .iter()
+            .map(|c| c.checkpoint.as_str())
+            .collect();
+        assert_eq!(checkpoints, ["10-01", "12-15", "03-15"]);
+        assert_eq!(model.skipped_checkpoints[0].checkpoint, "05-15");
+        let calibrated = model
+            .checkpoints
+            .iter()
+            .filter(|c| c.calibration.is_some())
+            .count();
+        assert_eq!(calibrated, 2);
         assert!(model.implausible().is_none());
         // The bounds themselves are allowed.
         let mut edge = model.clone();
@@ -866,18 +1028,18 @@ mod tests {
                 |m| m.means[7] = f64::INFINITY,
             ),
             (
-                "`calibration.slope` is 60: not a finite number within ±50",
+                "`calibration.a` of checkpoint 10-01 is 60: not a finite number within ±50",
                 |m| {
-                    m.calibration = Some(Platt {
-                        slope: 60.0,
-                        intercept: 0.0,
+                    m.checkpoints[0].calibration = Some(Calibration {
+                        a: 60.0,
+                        ..Calibration::IDENTITY
                     })
                 },
             ),
-            ("`calibration.intercept` is -inf", |m| {
-                m.calibration = Some(Platt {
-                    slope: 1.0,
-                    intercept: f64::NEG_INFINITY,
+            ("`calibration.c` of checkpoint 10-01 is -inf", |m| {
+                m.checkpoints[0].calibration = Some(Calibration {
+                    c: f64::NEG_INFINITY,
+                    ..Calibration::IDENTITY
                 })
             }),
         ];
@@ -967,10 +1129,11 @@ mod tests {
 
     #[test]
     fn raw_matrix_sets_an_indicator_where_its_feature_is_missing() {
+        use crate::features::SCHOOL_YEAR_FRACTION;
         let features = model_features();
         let mut columns: Vec<Column> = features
             .iter()
-            .filter(|f| crate::features::feature(f).is_some())
+            .filter(|f| crate::features::feature(f).is_some() || *f == SCHOOL_YEAR_FRACTION)
             .map(|f| Column::new(f.as_str().into(), [Some(1.0), Some(2.0)]))
             .collect();
         let gpa = columns.iter().position(|c| c.name() == "gpa").unwrap();
@@ -983,6 +1146,43 @@ mod tests {
         assert_eq!(matrix[[0, at("no_marks_this_year")]], 1.0);
         assert_eq!(matrix[[1, at("no_marks_this_year")]], 0.0);
         assert_eq!(matrix[[0, at("no_attendance_record")]], 0.0);
+        assert_eq!(matrix[[1, at(SCHOOL_YEAR_FRACTION)]], 2.0);
+    }
+
+    #[test]
+    fn calibration_is_interpolated_between_checkpoints_by_the_time_of_year() {
+        let mut model = shipped_model();
+        let step = |a: f64, c: f64| Some(Calibration { a, b: a, c });
+        // October (0.25) a = 2, December (0.45) none (the identity), March (0.70) a = 1.5.
+        for (checkpoint, fraction, calibration) in [
+            (0, 0.25, step(2.0, 1.0)),
+            (1, 0.45, None),
+            (2, 0.70, step(1.5, -0.5)),
+        ] {
+            model.checkpoints[checkpoint].school_year_fraction = fraction;
+            model.checkpoints[checkpoint].calibration = calibration;
+        }
+        let at = |fraction: f64| model.calibration_at(fraction).unwrap();
+        // Before the first and after the last: the nearest checkpoint's step.
+        assert_eq!(at(0.1), step(2.0, 1.0).unwrap());
+        assert_eq!(at(0.9), step(1.5, -0.5).unwrap());
+        // Halfway from October to December: halfway from a = 2, c = 1 to the identity.
+        let mid = at(0.35);
+        assert!(
+            (mid.a - 1.5).abs() < 1e-12 && (mid.c - 0.5).abs() < 1e-12,
+            "{mid:?}"
+        );
+        // A fifth of the way from December to March.
+        let later = at(0.5);
+        assert!(
+            (later.a - 1.1).abs() < 1e-12 && (later.c + 0.1).abs() < 1e-12,
+            "{later:?}"
+        );
+        // No checkpoint with a step: none at all.
+        for c in &mut model.checkpoints {
+            c.calibration = None;
+        }
+        assert_eq!(model.calibration_at(0.5), None);
     }
 
     #[test]

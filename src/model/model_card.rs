@@ -156,20 +156,46 @@ impl ModelCard {
                 p.l2_penalty, chosen, p.mean_auc_roc, p.se_auc_roc, p.mean_log_loss
             );
         }
-        s.push_str("\n## Metrics and baselines (holdout)\n\nThe model beside the rule-based indicators the field uses, on the same students: the freshman on-track indicator (off-track = at risk) and the ABC flags (attendance < 90%, any suspension, any core-course F). Yes/no indicators rank flagged students in random order.\n\n| score | AUC | AP | P@5% | P@10% | P@20% | Brier |\n|---|---|---|---|---|---|---|\n");
+        s.push_str("\n## Metrics and baselines (holdout, at the snapshot's own date)\n\nThe model beside the rule-based indicators the field uses, on the same students: the freshman on-track indicator (off-track = at risk) and the ABC flags (attendance < 90%, any suspension, any core-course F). Yes/no indicators rank flagged students in random order.\n\n| score | AUC | AP | P@5% | P@10% | P@20% | Brier |\n|---|---|---|---|---|---|---|\n");
         for x in std::iter::once(&self.holdout).chain(&self.baselines) {
             s.push_str(&x.markdown_row(&["auc", "ap", "p5", "p10", "p20", "brier"]));
+        }
+        s.push_str("\n## Checkpoints\n\nThe model is trained at several dates of the training year (`model.checkpoints`): every labelled student once per checkpoint, with the features as of that date, and the time of year as an input. Held-out figures per checkpoint (the holdout students at that date, after the calibration step):\n\n| checkpoint | date | training rows | holdout rows | AUC | ECE before | ECE | calibration step |\n|---|---|---|---|---|---|---|---|\n");
+        for c in &m.checkpoints {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                c.checkpoint,
+                c.as_of,
+                c.training_rows,
+                c.holdout_rows,
+                c.holdout_auc_roc.map(n).unwrap_or_else(|| "-".into()),
+                n(c.holdout_calibration.expected_calibration_error_before),
+                c.holdout_expected_calibration_error
+                    .map(n)
+                    .unwrap_or_else(|| "-".into()),
+                c.calibration
+                    .map(|k| format!("a {:.3}, b {:.3}, c {:+.3}", k.a, k.b, k.c))
+                    .unwrap_or_else(|| "none".into())
+            );
+        }
+        for skipped in &m.skipped_checkpoints {
+            let _ = writeln!(
+                s,
+                "\nSkipped checkpoint {}: {}.",
+                skipped.checkpoint, skipped.reason
+            );
         }
         let c = &m.holdout_calibration;
         let _ = writeln!(
             s,
-            "\n## Calibration\n\nHeld-out expected calibration error {} before and {} after Platt scaling (cross-fitted on halves of the holdout); Brier {} → {}. Calibration step {}.\n\n| predicted | students | mean predicted | observed |\n|---|---|---|---|",
+            "\n## Calibration\n\nHeld-out expected calibration error, all checkpoints together, {} before and {} after the calibration step (beta calibration fitted per checkpoint, cross-fitted on halves of the holdout; scoring interpolates between checkpoints by the time of year); Brier {} → {}. Calibration step {}.\n\n| predicted | students | mean predicted | observed |\n|---|---|---|---|",
             n(c.expected_calibration_error_before),
             n(c.expected_calibration_error_after),
             n(c.brier_score_before),
             n(c.brier_score_after),
             if c.applied {
-                "applied: risk scores are the scaled probabilities"
+                "applied where the table above shows one: risk scores are the calibrated probabilities"
             } else {
                 "not applied (not needed, or it did not help)"
             }

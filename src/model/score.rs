@@ -84,21 +84,42 @@ pub fn probabilities(table: &DataFrame, model: &ModelFile) -> Result<Vec<f64>> {
     let matrix = raw_matrix(table, &model.features)?;
     let rows: Vec<usize> = (0..matrix.nrows()).collect();
     let z = standardise(&matrix, &rows, &model.means, &model.std_devs);
-    Ok(probabilities_of(&z, model))
+    Ok(probabilities_of(&matrix, &z, model))
 }
 
-/// Probabilities from the standardised feature matrix `z`.
-fn probabilities_of(z: &ndarray::Array2<f64>, model: &ModelFile) -> Vec<f64> {
+/// Probabilities from the feature matrix and its standardised form `z`: the model's log-odds,
+/// calibrated for the row's time of year ([`ModelFile::calibration_at`]).
+fn probabilities_of(
+    matrix: &ndarray::Array2<f64>,
+    z: &ndarray::Array2<f64>,
+    model: &ModelFile,
+) -> Vec<f64> {
+    let time = model
+        .features
+        .iter()
+        .position(|f| f == features::SCHOOL_YEAR_FRACTION);
+    // A run has one as-of date, so one calibration: computed again only when the time changes.
+    let mut calibration: Option<(f64, Option<crate::model::Calibration>)> = None;
     z.rows()
         .into_iter()
-        .map(|zs| {
+        .zip(matrix.rows())
+        .map(|(zs, raw)| {
             let log_odds = model.intercept
                 + zs.iter()
                     .zip(&model.coefficients)
                     .map(|(a, b)| a * b)
                     .sum::<f64>();
-            sigmoid(match &model.calibration {
-                Some(platt) => platt.apply(log_odds),
+            let fraction = time.map_or(f64::NAN, |j| raw[j]);
+            let step = match calibration {
+                Some((at, step)) if at.total_cmp(&fraction).is_eq() => step,
+                _ => {
+                    let step = model.calibration_at(fraction);
+                    calibration = Some((fraction, step));
+                    step
+                }
+            };
+            sigmoid(match step {
+                Some(step) => step.apply(log_odds),
                 None => log_odds,
             })
         })
@@ -111,7 +132,7 @@ pub fn score(table: &DataFrame, model: &ModelFile, config: &Config) -> Result<Ve
     let matrix = raw_matrix(table, &model.features)?;
     let rows: Vec<usize> = (0..table.height()).collect();
     let z = standardise(&matrix, &rows, &model.means, &model.std_devs);
-    let risks: Vec<f64> = probabilities_of(&z, model)
+    let risks: Vec<f64> = probabilities_of(&matrix, &z, model)
         .into_iter()
         // Ranked on the published precision, so equal scores in the file are ordered by id.
         .map(|risk| (risk * RISK_SCALE).round() / RISK_SCALE)

@@ -143,3 +143,81 @@ fn every_score_run_writes_the_equity_audit() {
         assert!(!row[selection].is_empty() && row[precision].is_empty());
     }
 }
+
+#[test]
+fn training_at_checkpoints_and_backtests_at_each() {
+    // The sample's training snapshot is as of 2022-03-15: the shipped config's checkpoints
+    // 10-01 and 12-15 come before it, 03-15 is it, 05-15 is after it.
+    let work = tempfile::tempdir().unwrap();
+    let model = work.path().join("m/model.json");
+    let train = ews(&[
+        "train",
+        "sample_data/train",
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert_eq!(train.status.code(), Some(0));
+    let file: serde_json::Value = serde_json::from_slice(&std::fs::read(&model).unwrap()).unwrap();
+    let dates: Vec<&str> = file["checkpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["as_of"].as_str().unwrap())
+        .collect();
+    assert_eq!(dates, ["2021-10-01", "2021-12-15", "2022-03-15"]);
+    assert_eq!(file["skipped_checkpoints"][0]["checkpoint"], "05-15");
+    // Every labelled student once per checkpoint (all 946 are enrolled at each date).
+    let rows: Vec<u64> = file["checkpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["training_rows"].as_u64().unwrap())
+        .collect();
+    assert_eq!(rows, [946, 946, 946]);
+    assert_eq!(file["training"]["rows"], 946 * 3);
+    assert_eq!(file["training"]["labelled"], 946);
+    let card = std::fs::read_to_string(model.with_file_name("model_card.md")).unwrap();
+    assert!(card.contains(
+        "Skipped checkpoint 05-15: 2022-05-15 is after the snapshot's as-of date 2022-03-15."
+    ));
+
+    let dir = work.path().join("eval");
+    let result = ews(&[
+        "evaluate",
+        "sample_data/train",
+        "--model",
+        model.to_str().unwrap(),
+        "--checkpoints",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    assert_eq!(result.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("backtests at the model's checkpoints:"),
+        "{stdout}"
+    );
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap()).unwrap();
+    let evaluated = metrics["checkpoints"]["evaluated"].as_array().unwrap();
+    let at: Vec<&str> = evaluated
+        .iter()
+        .map(|c| c["as_of"].as_str().unwrap())
+        .collect();
+    assert_eq!(at, ["2021-10-01", "2021-12-15", "2022-03-15"]);
+    // The last is the evaluated date: the top level's figures.
+    assert_eq!(evaluated[2]["auc_roc"], metrics["model"]["auc_roc"]);
+    for c in evaluated {
+        let auc = c["auc_roc"].as_f64().unwrap();
+        assert!(auc > 0.7 && auc < 1.0, "{c}");
+        assert!(
+            c["expected_calibration_error"].as_f64().unwrap() < 0.2,
+            "{c}"
+        );
+        assert_eq!(c["indicators"].as_array().unwrap().len(), 2);
+    }
+    // Earlier in the year, fewer records: October ranks less well than March.
+    assert!(evaluated[0]["auc_roc"].as_f64().unwrap() < evaluated[2]["auc_roc"].as_f64().unwrap());
+    let report = std::fs::read_to_string(dir.join("evaluation.md")).unwrap();
+    assert!(report.contains("## Backtests at the model's checkpoints"));
+}

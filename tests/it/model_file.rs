@@ -98,11 +98,13 @@ fn a_huge_intercept_is_refused() {
 #[test]
 fn an_implausible_calibration_is_refused() {
     let (code, stderr, published) = score_with(|m| {
-        m["calibration"] = serde_json::json!({"slope": 1e6, "intercept": 0.2});
+        m["checkpoints"][0]["calibration"] = serde_json::json!({"a": 1e6, "b": 1.0, "c": 0.2});
     });
     assert_eq!(code, Some(2), "{stderr}");
     assert!(
-        stderr.contains("model MODEL: `calibration.slope` is 1e6: not a finite number within ±50"),
+        stderr.contains(
+            "model MODEL: `calibration.a` of checkpoint 10-01 is 1e6: not a finite number within ±50"
+        ),
         "{stderr}"
     );
     assert!(!published);
