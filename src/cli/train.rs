@@ -18,6 +18,10 @@ pub fn run(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
     quality.add_ignored(&run.ignored);
     let labels = labels_of(&data, &run, &snapshot, config)?;
     drop(data);
+    // Training reads the feature table only: the course records (a gigabyte at a million
+    // students) go at once.
+    let mut run = run;
+    drop(std::mem::take(&mut run.courses));
     // The earlier checkpoints of the year: the same files read again as of each date (the
     // snapshot's rows after it are left out, as a nightly run on that date would have had).
     let (dates, skipped) = model::checkpoints::plan(config, &run);
@@ -27,7 +31,7 @@ pub fn run(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
             let data = crate::ingest::checks::load(&snapshot, config, Some(*date), true)?;
             let run = features::compute(&data, config)?;
             let labels = labels_of(&data, &run, &snapshot, config)?;
-            Ok::<_, crate::io::error::EwsError>((run, labels))
+            Ok::<_, crate::io::error::EwsError>((run.for_training()?, labels))
         })?;
         earlier.push((checkpoint.clone(), run, labels));
     }

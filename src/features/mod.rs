@@ -52,6 +52,24 @@ pub struct FeatureRun {
     pub supports: supports::Supports,
 }
 
+impl FeatureRun {
+    /// What training reads of a run: the student ids, every feature and the time of year,
+    /// without the course records, supports and the other student columns (an earlier
+    /// checkpoint's run is kept while the next is computed: at a million students the rest is
+    /// gigabytes).
+    pub fn for_training(self) -> Result<FeatureRun> {
+        let mut columns = vec!["student_id", SCHOOL_YEAR_FRACTION];
+        columns.extend(FEATURES.iter().map(|f| f.name));
+        Ok(FeatureRun {
+            table: self.table.select(columns)?,
+            courses: CourseRecords::default(),
+            pathways: Vec::new(),
+            supports: supports::Supports::default(),
+            ..self
+        })
+    }
+}
+
 /// The course records the recovery plans read. At a million students they are about a
 /// gigabyte, so `ews score` drops them once the plans are made (`std::mem::take`).
 #[derive(Debug, Default)]
