@@ -297,6 +297,18 @@ pub struct HistoryConfig {
     /// minimisation (default 400).
     #[serde(default = "default_retain_days")]
     pub retain_days: u32,
+    /// Earlier school years of a snapshot's records that ews reads (default 1): their
+    /// attendance rows are accepted, not rejects, and the prior year gives the prior-year
+    /// features (docs/features.md). 0: only the as-of date's school year.
+    #[serde(default = "default_history_years")]
+    pub years: u32,
+}
+
+impl HistoryConfig {
+    /// The first day of the earliest school year read, for a snapshot in `school_year`.
+    pub fn first_day(&self, config: &Config, school_year: i32) -> chrono::NaiveDate {
+        config.school_year_first_day(school_year - self.years as i32)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -815,6 +827,10 @@ fn default_holdout() -> f64 {
 fn default_seed() -> u64 {
     42
 }
+fn default_history_years() -> u32 {
+    1
+}
+
 fn default_checkpoints() -> Vec<String> {
     ["10-01", "12-15", "03-15", "05-15"]
         .map(String::from)
@@ -894,6 +910,7 @@ impl Default for HistoryConfig {
     fn default() -> Self {
         Self {
             retain_days: default_retain_days(),
+            years: default_history_years(),
         }
     }
 }

@@ -118,11 +118,17 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
         after,
     );
     let (marks_this_year, earlier) = keep_rows(&grades, col("school_year").eq(lit(school_year)))?;
+    let prior_year_marks = grades
+        .column("school_year")?
+        .i32()?
+        .iter()
+        .filter(|y| *y == Some(school_year - 1) && config.history.years > 0)
+        .count() as u64;
     push(
         &mut ignored,
         crate::contract::GRADES.name,
-        "mark of an earlier school year (not a feature)",
-        earlier,
+        "mark of an earlier school year than `history.years` reads (not a feature)",
+        earlier - prior_year_marks,
     );
     let (marks_this_year, superseded) = supersede(marks_this_year, config)?;
     push(
@@ -175,8 +181,10 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
     // Behavior (optional file): this school year's incidents up to the as-of date.
     let behavior_features = match &data.behavior {
         Some(behavior) => {
-            let (behavior, after, before) =
-                split_window(behavior.clone(), "date", year_start, as_of)?;
+            // Incidents of the prior year read (`history.years`) are prior-year features.
+            let history_start = config.history.first_day(config, school_year);
+            let (_, _, before) = split_window(behavior.clone(), "date", history_start, as_of)?;
+            let (behavior, after, _) = split_window(behavior.clone(), "date", year_start, as_of)?;
             push(
                 &mut ignored,
                 crate::contract::BEHAVIOR.name,
@@ -186,13 +194,15 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
             push(
                 &mut ignored,
                 crate::contract::BEHAVIOR.name,
-                "dated before the school year (not a feature)",
+                "dated before the school years `history.years` reads (not a feature)",
                 before,
             );
             Some(behavior_features(behavior)?)
         }
         None => None,
     };
+
+    let prior = prior_year_features(data, &grades, config, &mut ignored)?;
 
     let table = assemble(
         data.students.clone(),
@@ -201,6 +211,7 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
             marks: mark_features,
             credits: credit_features,
             behavior: behavior_features,
+            prior,
             on_pace,
             progress,
         },
@@ -766,6 +777,106 @@ fn course_key(course: Expr, config: &Config) -> Expr {
 }
 
 /// Incidents and suspension days in this school year.
+/// The prior-year features (docs/features.md), one row per student of students.csv: the
+/// school year before the as-of date's, when `history.years` reads it. Its attendance rate
+/// (daily exports), its marks (grades.csv rows of that `school_year`, superseded as this
+/// year's are) and its behavior incidents (dated in that year). Unknown (null) without such
+/// records: a student with no prior-year mark has no prior GPA nor F-mark count; behavior
+/// counts are unknown without behavior.csv, or for a student with no prior-year incident and
+/// neither a prior-year attendance rate nor a prior-year mark.
+fn prior_year_features(
+    data: &Validated,
+    grades: &DataFrame,
+    config: &Config,
+    ignored: &mut Vec<crate::ingest::quality::IgnoredRows>,
+) -> Result<LazyFrame> {
+    let prior_year = data.school_year - 1;
+    let reads = config.history.years > 0;
+    let rates = data
+        .attendance
+        .prior_year_rates(config, config.attendance.chronic_min_days);
+    let students = DataFrame::new_infer_height(vec![
+        data.students
+            .column("student_id")?
+            .cast(&DataType::String)?,
+        Column::new("prior_attendance_rate".into(), rates),
+    ])?;
+    let (marks, _) = keep_rows(
+        grades,
+        col("school_year").eq(lit(prior_year)).and(lit(reads)),
+    )?;
+    let (marks, superseded) = supersede(marks, config)?;
+    push(
+        ignored,
+        crate::contract::GRADES.name,
+        "prior year: superseded by the posted mark of a term that covers it ([terms])",
+        superseded,
+    );
+    let weighted = marks.column("credits")?.null_count() < marks.height();
+    let marks = mark_features(marks.lazy(), weighted)?.select([
+        col("student_id").cast(DataType::String),
+        col("f_marks").alias("prior_f_marks"),
+        col("core_f_marks").alias("prior_core_f_marks"),
+        col("gpa").alias("prior_gpa"),
+    ]);
+    let mut frame = students.lazy().join(
+        marks,
+        [col("student_id")],
+        [col("student_id")],
+        JoinArgs::new(JoinType::Left),
+    );
+    frame = match (&data.behavior, reads) {
+        (Some(behavior), true) => {
+            let first = config.school_year_first_day(prior_year);
+            let last = config.school_year_first_day(data.school_year) - chrono::Days::new(1);
+            let (incidents, _, _) = split_window(behavior.clone(), "date", first, last)?;
+            let counts = behavior_features(incidents)?.select([
+                col("student_id").cast(DataType::String),
+                col("behavior_incidents").alias("prior_behavior_incidents"),
+                col("suspension_days").alias("prior_suspension_days"),
+            ]);
+            frame.join(
+                counts,
+                [col("student_id")],
+                [col("student_id")],
+                JoinArgs::new(JoinType::Left),
+            )
+        }
+        _ => frame.with_columns([
+            lit(NULL)
+                .cast(DataType::Float64)
+                .alias("prior_behavior_incidents"),
+            lit(NULL)
+                .cast(DataType::Float64)
+                .alias("prior_suspension_days"),
+        ]),
+    };
+    // A student without a prior-year incident has 0, when the year is on record for them (a
+    // prior-year attendance rate or mark); with neither, there is no evidence of the year at
+    // all (a new entrant, a first year of records), so no count either.
+    let no_record = col("prior_attendance_rate")
+        .is_null()
+        .and(col("prior_gpa").is_null());
+    let behavior_known = data.behavior.is_some() && reads;
+    let unless_no_record = |name: &str| {
+        when(col(name).is_not_null())
+            .then(col(name).cast(DataType::Float64))
+            .when(no_record.clone().not().and(lit(behavior_known)))
+            .then(lit(0.0))
+            .otherwise(lit(NULL).cast(DataType::Float64))
+            .alias(name)
+    };
+    Ok(frame.select([
+        col("student_id"),
+        col("prior_attendance_rate"),
+        col("prior_gpa"),
+        col("prior_f_marks").cast(DataType::Float64),
+        col("prior_core_f_marks").cast(DataType::Float64),
+        unless_no_record("prior_behavior_incidents"),
+        unless_no_record("prior_suspension_days"),
+    ]))
+}
+
 fn behavior_features(behavior: DataFrame) -> Result<LazyFrame> {
     Ok(behavior.lazy().group_by([col("student_id")]).agg([
         len().cast(DataType::Float64).alias("behavior_incidents"),
@@ -778,6 +889,8 @@ struct StudentFeatureFrames {
     marks: LazyFrame,
     credits: LazyFrame,
     behavior: Option<LazyFrame>,
+    /// [`prior_year_features`]: one row per student, text ids.
+    prior: LazyFrame,
     on_pace: LazyFrame,
     /// [`credit_progress`]: credits of ended courses and of passed ones not yet on the
     /// transcript.
@@ -857,7 +970,8 @@ fn assemble(
         .join(frames.credits, by(), by(), left())
         .join(freshman, by(), by(), left())
         .join(frames.on_pace, by(), by(), left())
-        .join(coded_ids(frames.progress), by(), by(), left());
+        .join(coded_ids(frames.progress), by(), by(), left())
+        .join(coded_ids(frames.prior), by(), by(), left());
     table = match frames.behavior {
         Some(behavior) => table.join(coded_ids(behavior), by(), by(), left()),
         None => table.with_columns([

@@ -41,6 +41,8 @@ pub enum Family {
     Behavior,
     /// Indicators from the research literature built on the others (on-track, over-age).
     Indicators,
+    /// The school year before the as-of date's (`history.years`).
+    PriorYear,
 }
 
 /// What a feature's value measures, which decides how it is written and what "typical" is.
@@ -134,7 +136,7 @@ impl FeatureDef {
 }
 
 /// The feature table's features, in model order.
-pub const FEATURES: [FeatureDef; 17] = [
+pub const FEATURES: [FeatureDef; 23] = [
     FeatureDef {
         name: "attendance_rate",
         family: Family::Attendance,
@@ -347,6 +349,81 @@ pub const FEATURES: [FeatureDef; 17] = [
             format!(
                 "{} behind what is expected by now",
                 count(v, "credit", "credits")
+            )
+        },
+        appended_to_feed: true,
+    },
+    FeatureDef {
+        name: "prior_attendance_rate",
+        family: Family::PriorYear,
+        unit: Unit::Rate,
+        direction: Direction::Protective,
+        in_model: true,
+        missing_indicator: Some("no_prior_year_attendance"),
+        reason: |v, _, _| format!("attended {} of school days last year", percent(v)),
+        appended_to_feed: true,
+    },
+    FeatureDef {
+        name: "prior_gpa",
+        family: Family::PriorYear,
+        unit: Unit::GradePoints,
+        direction: Direction::Protective,
+        in_model: true,
+        missing_indicator: Some("no_prior_year_marks"),
+        reason: |v, _, _| format!("GPA {v:.2} last year"),
+        appended_to_feed: true,
+    },
+    FeatureDef {
+        name: "prior_f_marks",
+        family: Family::PriorYear,
+        unit: Unit::Count,
+        direction: Direction::Risk,
+        in_model: true,
+        missing_indicator: None,
+        reason: |v, _, _| format!("{} last year", count(v, "F mark", "F marks")),
+        appended_to_feed: true,
+    },
+    FeatureDef {
+        name: "prior_core_f_marks",
+        family: Family::PriorYear,
+        unit: Unit::Count,
+        direction: Direction::Risk,
+        in_model: true,
+        missing_indicator: None,
+        reason: |v, _, _| {
+            format!(
+                "{} in core subjects last year",
+                count(v, "F mark", "F marks")
+            )
+        },
+        appended_to_feed: true,
+    },
+    FeatureDef {
+        name: "prior_behavior_incidents",
+        family: Family::PriorYear,
+        unit: Unit::Count,
+        direction: Direction::Risk,
+        in_model: true,
+        missing_indicator: None,
+        reason: |v, _, _| {
+            format!(
+                "{} last year",
+                count(v, "behavior incident", "behavior incidents")
+            )
+        },
+        appended_to_feed: true,
+    },
+    FeatureDef {
+        name: "prior_suspension_days",
+        family: Family::PriorYear,
+        unit: Unit::Count,
+        direction: Direction::Risk,
+        in_model: true,
+        missing_indicator: None,
+        reason: |v, _, _| {
+            format!(
+                "{} last year",
+                count(v, "suspension day", "suspension days")
             )
         },
         appended_to_feed: true,

@@ -181,9 +181,24 @@ fn rows_after_the_as_of_date_are_ignored_and_counted() {
     };
     assert_eq!(count("attendance.csv", "dated after"), 1);
     assert_eq!(count("grades.csv", "posted after"), 1);
-    assert_eq!(count("grades.csv", "mark of an earlier"), 1);
+    // Math 8 (2025) and the 2025-06-01 incident are of the prior year, which
+    // `history.years` = 1 reads (prior-year features): not ignored.
+    assert_eq!(count("grades.csv", "mark of an earlier"), 0);
     assert_eq!(count("credits.csv", "completed after"), 1);
     assert_eq!(count("behavior.csv", "dated after"), 1);
+    assert_eq!(count("behavior.csv", "dated before"), 0);
+    // With `history.years` = 0 they are.
+    let mut this_year_only = config();
+    this_year_only.history.years = 0;
+    let run = common::run(&this_year_only, Some(date("2026-01-16")));
+    let count = |file: &str, reason: &str| {
+        run.ignored
+            .iter()
+            .find(|i| i.file == file && i.reason.starts_with(reason))
+            .map(|i| i.rows)
+            .unwrap_or(0)
+    };
+    assert_eq!(count("grades.csv", "mark of an earlier"), 1);
     assert_eq!(count("behavior.csv", "dated before"), 1);
 }
 
@@ -293,4 +308,67 @@ fn the_feature_dictionary_documents_every_direction_and_indicator() {
             assert!(line.contains(&format!("`{}`", of.name)), "{line}");
         }
     }
+}
+
+#[test]
+fn prior_year_features_by_hand() {
+    // The fixture's school year is 2025-26; `history.years` = 1 reads 2024-25 too.
+    // 0001: no prior-year attendance row (2024-06-30 is two years back): no rate;
+    //       a prior-year mark, Math 8 F (2025, Y): GPA 0, one F, in a core subject; no
+    //       prior-year incident, with the year on record for them: 0.
+    // 0002, 0003: no prior-year record at all: every prior-year feature unknown.
+    // 0004: a prior-year incident (2025-06-01, no suspension), no prior attendance or mark.
+    let fixture_dir = || {
+        let work = tempfile::tempdir().unwrap();
+        fixture(work.path());
+        work
+    };
+    let plain = fixture_dir();
+    let v = common::features_of(plain.path(), &config());
+    assert_feature(&v, "0001", "prior_attendance_rate", None);
+    assert_feature(&v, "0001", "prior_gpa", Some(0.0));
+    assert_feature(&v, "0001", "prior_f_marks", Some(1.0));
+    assert_feature(&v, "0001", "prior_core_f_marks", Some(1.0));
+    assert_feature(&v, "0001", "prior_behavior_incidents", Some(0.0));
+    assert_feature(&v, "0001", "prior_suspension_days", Some(0.0));
+    for id in ["0002", "0003"] {
+        for name in [
+            "prior_attendance_rate",
+            "prior_gpa",
+            "prior_f_marks",
+            "prior_behavior_incidents",
+        ] {
+            assert_feature(&v, id, name, None);
+        }
+    }
+    assert_feature(&v, "0004", "prior_behavior_incidents", Some(1.0));
+    assert_feature(&v, "0004", "prior_suspension_days", Some(0.0));
+    assert_feature(&v, "0004", "prior_gpa", None);
+
+    // Ten school days of 2024-25 for 0002, two of them absent: 80%.
+    let work = fixture_dir();
+    let dir = work.path();
+    let mut text = std::fs::read_to_string(dir.join("attendance.csv")).unwrap();
+    for (k, day) in [3, 4, 5, 6, 7, 10, 11, 12, 13, 14].iter().enumerate() {
+        let code = if k < 2 { "A" } else { "P" };
+        text.push_str(&format!("0002,010,2025-03-{day:02},{code}\n"));
+    }
+    common::write(dir, "attendance.csv", &text);
+    let v = common::features_of(dir, &config());
+    common::assert_close(&v, "0002", "prior_attendance_rate", 0.8);
+    // The year is now on record for 0002: no incident is 0 incidents.
+    assert_feature(&v, "0002", "prior_behavior_incidents", Some(0.0));
+    // This year's attendance rate does not change (the 2025 rows are another year).
+    let without = common::features_of(plain.path(), &config());
+    assert_eq!(
+        v["0002"]["attendance_rate"],
+        without["0002"]["attendance_rate"]
+    );
+
+    // With `history.years` = 0 nothing of 2024-25 is read.
+    let mut none = config();
+    none.history.years = 0;
+    let v = common::features_of(plain.path(), &none);
+    assert_feature(&v, "0001", "prior_gpa", None);
+    assert_feature(&v, "0004", "prior_behavior_incidents", None);
 }

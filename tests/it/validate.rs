@@ -71,7 +71,7 @@ fn the_fixture_flags_exactly_its_planted_rows() {
         "attendance.csv",
         2,
         "date",
-        "2025-06-30",
+        "2024-06-30",
         "date outside the school year",
         rejected,
     );
@@ -643,7 +643,7 @@ fn parquet_files_are_read_like_csv_with_typed_columns() {
         "attendance.csv",
         1,
         "date",
-        "2025-06-30",
+        "2024-06-30",
         "date outside the school year",
         "row rejected",
     );

@@ -324,6 +324,36 @@ fn parquet_pass<S: RowSink>(
         .collect()
 }
 
+// ---- the prior year ----------------------------------------------------------------------
+
+impl Attendance {
+    /// Each student's (a row of students.csv) attendance rate in the school year before the
+    /// as-of date's: 1 − days with an absence code (`E`, `A`, `S`) ÷ days with a row, from the
+    /// full-day rows of that year. Only a daily export lists every day: in exception mode, and
+    /// for a student with fewer than `min_days` days with a row, it is unknown (`None`).
+    pub fn prior_year_rates(&self, config: &Config, min_days: u32) -> Vec<Option<f64>> {
+        let n = self.grid.n_students;
+        if self.mode != AttendanceMode::Daily || config.history.years == 0 {
+            return vec![None; n];
+        }
+        let first = config.school_year_first_day(self.school_year - 1);
+        let last = self.year_start - chrono::Days::new(1);
+        let (mut days, mut absent) = (vec![0u32; n], vec![0u32; n]);
+        for slot in self.grid.slots_between(first, last) {
+            self.grid.for_each_cell(slot, |student, cell| {
+                days[student] += 1;
+                if grid::severity_of(cell) > crate::contract::PRESENT_MAX_SEVERITY {
+                    absent[student] += 1;
+                }
+            });
+        }
+        days.iter()
+            .zip(&absent)
+            .map(|(&d, &a)| (d >= min_days.max(1)).then(|| 1.0 - f64::from(a) / f64::from(d)))
+            .collect()
+    }
+}
+
 // ---- the result --------------------------------------------------------------------------
 
 /// Attendance of a snapshot, aggregated per enrolled student and date.
@@ -432,7 +462,9 @@ pub fn read(
     let school_year = config.school_year_of(as_of);
     let year_start = config.school_year_first_day(school_year);
     let year_end = config.school_year_first_day(school_year + 1) - chrono::Days::new(1);
-    let in_year = grid.slots_between(year_start, year_end);
+    // Rows of the earlier years read (`history.years`) are accepted: the prior-year features.
+    let history_start = config.history.first_day(config, school_year);
+    let in_year = grid.slots_between(history_start, year_end);
     let outside_rows: u64 =
         grid.rows.iter().sum::<u64>() - grid.rows[in_year.clone()].iter().sum::<u64>();
     let in_year_day =
@@ -455,7 +487,10 @@ pub fn read(
             &parser,
             || ListLate {
                 grid: &grid,
-                year: (year_start.num_days_from_ce(), year_end.num_days_from_ce()),
+                year: (
+                    history_start.num_days_from_ce(),
+                    year_end.num_days_from_ce(),
+                ),
                 as_of: as_of.num_days_from_ce(),
                 outside: Vec::new(),
                 repeated: Vec::new(),
@@ -482,7 +517,7 @@ pub fn read(
         &rejected,
         raw.spec.name,
         date_format,
-        (year_start, year_end),
+        (history_start, year_end),
     )?;
     if !reader_flags.is_empty() {
         rejects = crate::ingest::quality::reader_rejects(raw.spec.name, &reader_flags)?

@@ -347,7 +347,10 @@ pub(super) fn reason(
         Rule::NotInstructional => not_member(NotMember::NotInstructional),
         Rule::OutsideYear => (
             "date",
-            format!("date outside the school year ({} to {})", year.0, year.1),
+            format!(
+                "date outside the school years read (`history.years`: {} to {})",
+                year.0, year.1
+            ),
         ),
         Rule::Duplicate => (
             "date",

@@ -155,7 +155,7 @@ pub fn fixture(dir: &Path) {
         dir,
         "attendance.csv",
         "student_id,school_id,date,code\n\
-         0001,010,2025-06-30,P\n\
+         0001,010,2024-06-30,P\n\
          0001,010,2026-01-12,P\n\
          0001,010,2026-01-13,T\n\
          0001,010,2026-01-14,P\n\
