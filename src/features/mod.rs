@@ -202,7 +202,7 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
         None => None,
     };
 
-    let prior = prior_year_features(data, &grades, config, &mut ignored)?;
+    let prior = prior_year_features(data, &grades, &credits, config, &mut ignored)?;
 
     let table = assemble(
         data.students.clone(),
@@ -780,13 +780,15 @@ fn course_key(course: Expr, config: &Config) -> Expr {
 /// The prior-year features (docs/features.md), one row per student of students.csv: the
 /// school year before the as-of date's, when `history.years` reads it. Its attendance rate
 /// (daily exports), its marks (grades.csv rows of that `school_year`, superseded as this
-/// year's are) and its behavior incidents (dated in that year). Unknown (null) without such
+/// year's are), its behavior incidents (dated in that year) and the credits its transcript
+/// rows earned. Unknown (null) without such
 /// records: a student with no prior-year mark has no prior GPA nor F-mark count; behavior
 /// counts are unknown without behavior.csv, or for a student with no prior-year incident and
-/// neither a prior-year attendance rate nor a prior-year mark.
+/// no prior-year attendance rate, mark or transcript row.
 fn prior_year_features(
     data: &Validated,
     grades: &DataFrame,
+    transcript: &DataFrame,
     config: &Config,
     ignored: &mut Vec<crate::ingest::quality::IgnoredRows>,
 ) -> Result<LazyFrame> {
@@ -819,12 +821,24 @@ fn prior_year_features(
         col("core_f_marks").alias("prior_core_f_marks"),
         col("gpa").alias("prior_gpa"),
     ]);
-    let mut frame = students.lazy().join(
-        marks,
-        [col("student_id")],
-        [col("student_id")],
-        JoinArgs::new(JoinType::Left),
-    );
+    // Credits earned in the prior year: its transcript rows (none: unknown, as for a grade-9
+    // student whose grade-8 year gave no high-school credit, or a new entrant).
+    let (year_rows, _) = keep_rows(
+        transcript,
+        col("school_year").eq(lit(prior_year)).and(lit(reads)),
+    )?;
+    let earned = year_rows
+        .lazy()
+        .group_by([col("student_id").cast(DataType::String)])
+        .agg([col("credits_earned")
+            .sum()
+            .cast(DataType::Float64)
+            .alias("prior_credits_earned")]);
+    let left = || JoinArgs::new(JoinType::Left);
+    let mut frame = students
+        .lazy()
+        .join(marks, [col("student_id")], [col("student_id")], left())
+        .join(earned, [col("student_id")], [col("student_id")], left());
     frame = match (&data.behavior, reads) {
         (Some(behavior), true) => {
             let first = config.school_year_first_day(prior_year);
@@ -852,11 +866,12 @@ fn prior_year_features(
         ]),
     };
     // A student without a prior-year incident has 0, when the year is on record for them (a
-    // prior-year attendance rate or mark); with neither, there is no evidence of the year at
+    // prior-year attendance rate, mark or transcript row); with none, there is no evidence of the year at
     // all (a new entrant, a first year of records), so no count either.
     let no_record = col("prior_attendance_rate")
         .is_null()
-        .and(col("prior_gpa").is_null());
+        .and(col("prior_gpa").is_null())
+        .and(col("prior_credits_earned").is_null());
     let behavior_known = data.behavior.is_some() && reads;
     let unless_no_record = |name: &str| {
         when(col(name).is_not_null())
@@ -874,6 +889,7 @@ fn prior_year_features(
         col("prior_core_f_marks").cast(DataType::Float64),
         unless_no_record("prior_behavior_incidents"),
         unless_no_record("prior_suspension_days"),
+        col("prior_credits_earned"),
     ]))
 }
 

@@ -136,7 +136,7 @@ impl FeatureDef {
 }
 
 /// The feature table's features, in model order.
-pub const FEATURES: [FeatureDef; 23] = [
+pub const FEATURES: [FeatureDef; 24] = [
     FeatureDef {
         name: "attendance_rate",
         family: Family::Attendance,
@@ -426,6 +426,16 @@ pub const FEATURES: [FeatureDef; 23] = [
                 count(v, "suspension day", "suspension days")
             )
         },
+        appended_to_feed: true,
+    },
+    FeatureDef {
+        name: "prior_credits_earned",
+        family: Family::PriorYear,
+        unit: Unit::Credits,
+        direction: Direction::Protective,
+        in_model: true,
+        missing_indicator: Some("no_prior_year_credits"),
+        reason: |v, _, _| format!("{} earned last year", count(v, "credit", "credits")),
         appended_to_feed: true,
     },
 ];

@@ -316,8 +316,12 @@ fn prior_year_features_by_hand() {
     // 0001: no prior-year attendance row (2024-06-30 is two years back): no rate;
     //       a prior-year mark, Math 8 F (2025, Y): GPA 0, one F, in a core subject; no
     //       prior-year incident, with the year on record for them: 0.
-    // 0002, 0003: no prior-year record at all: every prior-year feature unknown.
-    // 0004: a prior-year incident (2025-06-01, no suspension), no prior attendance or mark.
+    // 0002: the 2024-25 transcript (grade 9): 6 courses, 5 credits earned (Algebra I F);
+    //       no prior-year attendance or mark: those unknown; no incident, with the year on
+    //       record (the transcript): 0.
+    // 0003: 2024-25 (its grade 10): 3 credits; the 2023-24 rows are two years back.
+    // 0004: a prior-year incident (2025-06-01, no suspension), no prior attendance, mark or
+    //       transcript row.
     let fixture_dir = || {
         let work = tempfile::tempdir().unwrap();
         fixture(work.path());
@@ -332,15 +336,15 @@ fn prior_year_features_by_hand() {
     assert_feature(&v, "0001", "prior_behavior_incidents", Some(0.0));
     assert_feature(&v, "0001", "prior_suspension_days", Some(0.0));
     for id in ["0002", "0003"] {
-        for name in [
-            "prior_attendance_rate",
-            "prior_gpa",
-            "prior_f_marks",
-            "prior_behavior_incidents",
-        ] {
+        for name in ["prior_attendance_rate", "prior_gpa", "prior_f_marks"] {
             assert_feature(&v, id, name, None);
         }
+        assert_feature(&v, id, "prior_behavior_incidents", Some(0.0));
     }
+    assert_feature(&v, "0002", "prior_credits_earned", Some(5.0));
+    assert_feature(&v, "0003", "prior_credits_earned", Some(3.0));
+    assert_feature(&v, "0001", "prior_credits_earned", None);
+    assert_feature(&v, "0004", "prior_credits_earned", None);
     assert_feature(&v, "0004", "prior_behavior_incidents", Some(1.0));
     assert_feature(&v, "0004", "prior_suspension_days", Some(0.0));
     assert_feature(&v, "0004", "prior_gpa", None);
@@ -356,8 +360,7 @@ fn prior_year_features_by_hand() {
     common::write(dir, "attendance.csv", &text);
     let v = common::features_of(dir, &config());
     common::assert_close(&v, "0002", "prior_attendance_rate", 0.8);
-    // The year is now on record for 0002: no incident is 0 incidents.
-    assert_feature(&v, "0002", "prior_behavior_incidents", Some(0.0));
+
     // This year's attendance rate does not change (the 2025 rows are another year).
     let without = common::features_of(plain.path(), &config());
     assert_eq!(
@@ -371,4 +374,5 @@ fn prior_year_features_by_hand() {
     let v = common::features_of(plain.path(), &none);
     assert_feature(&v, "0001", "prior_gpa", None);
     assert_feature(&v, "0004", "prior_behavior_incidents", None);
+    assert_feature(&v, "0002", "prior_credits_earned", None);
 }
