@@ -509,3 +509,36 @@ fn a_daily_export_with_gaps_in_its_membership_days_is_a_warning() {
     assert_close(&v, "0003", "attendance_rate", 1.0);
     assert_close(&v, "0001", "attendance_rate", 0.8);
 }
+
+#[test]
+fn prior_year_attendance_of_an_exception_export_counts_membership_days() {
+    // 2024-25 in the same exception-only export: school 020 open Mon 2025-03-03 … Fri 03-14
+    // (ten days), 0003 enrolled there all along, absent (A) on two of them: 8 / 10. 0001 has
+    // no span that year: unknown.
+    let dir = tempfile::tempdir().unwrap();
+    exceptions(dir.path());
+    let days = ["03", "04", "05", "06", "07", "10", "11", "12", "13", "14"];
+    let mut calendar = std::fs::read_to_string(dir.path().join("calendar.csv")).unwrap();
+    for day in days {
+        calendar.push_str(&format!("020,2025-03-{day},Y,\n"));
+    }
+    write(dir.path(), "calendar.csv", &calendar);
+    let mut enrollment = std::fs::read_to_string(dir.path().join("enrollment.csv")).unwrap();
+    enrollment.push_str("0003,020,2024-09-01,2025-06-13,P1,10\n");
+    write(dir.path(), "enrollment.csv", &enrollment);
+    let mut attendance = std::fs::read_to_string(dir.path().join("attendance.csv")).unwrap();
+    attendance.push_str("0003,020,2025-03-04,A,\n0003,020,2025-03-11,A,\n");
+    write(dir.path(), "attendance.csv", &attendance);
+    let v = features_of(dir.path(), &config());
+    assert_close(&v, "0003", "prior_attendance_rate", 0.8);
+    assert_eq!(v["0001"]["prior_attendance_rate"], None);
+    // This year's figures of 0003 are those of the export without 2024-25.
+    let plain = tempfile::tempdir().unwrap();
+    exceptions(plain.path());
+    let without = features_of(plain.path(), &config());
+    assert_eq!(
+        v["0003"]["attendance_rate"],
+        without["0003"]["attendance_rate"]
+    );
+    assert_eq!(without["0003"]["prior_attendance_rate"], None);
+}

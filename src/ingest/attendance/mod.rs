@@ -328,12 +328,17 @@ fn parquet_pass<S: RowSink>(
 
 impl Attendance {
     /// Each student's (a row of students.csv) attendance rate in the school year before the
-    /// as-of date's: 1 − days with an absence code (`E`, `A`, `S`) ÷ days with a row, from the
-    /// full-day rows of that year. Only a daily export lists every day: in exception mode, and
-    /// for a student with fewer than `min_days` days with a row, it is unknown (`None`).
+    /// as-of date's: 1 − days with a full-day absence code (`E`, `A`, `S`) ÷ the student's
+    /// days of that year. The days are the membership days (enrollment × calendar) when the
+    /// snapshot has them for that year, as this year's are; else, in a daily export, the days
+    /// with a row.
+    /// An exception-only export without that year's calendar and spans cannot tell, and a
+    /// student with fewer than `min_days` days is unknown too (`None`).
     pub fn prior_year_rates(&self, config: &Config, min_days: u32) -> Vec<Option<f64>> {
         let n = self.grid.n_students;
-        if self.mode != AttendanceMode::Daily || config.history.years == 0 {
+        if config.history.years == 0
+            || (self.mode != AttendanceMode::Daily && self.membership.is_none())
+        {
             return vec![None; n];
         }
         let first = config.school_year_first_day(self.school_year - 1);
@@ -347,9 +352,23 @@ impl Attendance {
                 }
             });
         }
+        if let Some(m) = &self.membership {
+            let (first, last) = (first.num_days_from_ce(), last.num_days_from_ce());
+            let daily = self.mode == AttendanceMode::Daily;
+            for (student, total) in days.iter_mut().enumerate() {
+                let members = m.days(student as u32, first, last);
+                // A daily export whose calendar or spans do not reach back that year still
+                // lists its days: its rows count then.
+                if members > 0 || !daily {
+                    *total = members;
+                }
+            }
+        }
         days.iter()
             .zip(&absent)
-            .map(|(&d, &a)| (d >= min_days.max(1)).then(|| 1.0 - f64::from(a) / f64::from(d)))
+            .map(|(&d, &a)| {
+                (d >= min_days.max(1)).then(|| (1.0 - f64::from(a) / f64::from(d)).max(0.0))
+            })
             .collect()
     }
 }
