@@ -189,18 +189,18 @@ pub fn audit(students: &[Student], min_group_size: usize) -> Vec<GroupAudit> {
         let mut groups: Vec<(&str, Vec<&Student>)> = groups.into_iter().collect();
         // Largest group first (the reference of the ratios), then by name.
         groups.sort_by(|x, y| y.1.len().cmp(&x.1.len()).then(x.0.cmp(y.0)));
-        let cells: Vec<Cells> = groups.iter().map(|(_, m)| Cells::of(m)).collect();
+        let counts: Vec<Counts> = groups.iter().map(|(_, m)| Counts::of(m)).collect();
         let mut rows: Vec<GroupAudit> = groups
             .iter()
-            .zip(&cells)
-            .map(|((group, members), cells)| {
+            .zip(&counts)
+            .map(|((group, members), counts)| {
                 let suppressed = members.len() < min_group_size;
                 let mut rates = Rates::default();
                 let mut intervals = Intervals::default();
                 if !suppressed {
-                    rates = cells.rates();
+                    rates = counts.rates();
                     rates.auc_roc = group_auc(members);
-                    intervals = cells.wilson_intervals();
+                    intervals = counts.wilson_intervals();
                 }
                 GroupAudit {
                     attribute: attribute.to_string(),
@@ -236,7 +236,7 @@ pub fn audit(students: &[Student], min_group_size: usize) -> Vec<GroupAudit> {
             };
             if g != reference {
                 let seed = BOOTSTRAP_SEED ^ name_hash(attribute, &row.group);
-                row.ratio_intervals = bootstrap_ratios(&cells[g], &cells[reference], seed);
+                row.ratio_intervals = bootstrap_ratios(&counts[g], &counts[reference], seed);
             }
             row.flagged = FLAGGED_RATES
                 .iter()
@@ -285,69 +285,54 @@ pub fn wilson(part: u64, whole: u64) -> Option<Interval> {
     })
 }
 
-/// A group's students counted by what the rates read: flagged or not × at risk, not at risk
-/// or no outcome × no seat sought, seated or not seated.
+/// A group's students counted by what the rates read: flagged or not, at risk or not (of those
+/// with an outcome), and of the credit-recovery candidates, seated or not.
 #[derive(Debug, Clone, Copy, Default)]
-struct Cells([u64; 18]);
+struct Counts {
+    students: u64,
+    flagged: u64,
+    /// Flagged and at risk, flagged and not, at risk and not flagged, neither.
+    tp: u64,
+    fp: u64,
+    fn_: u64,
+    tn: u64,
+    seated: u64,
+    candidates: u64,
+}
 
-impl Cells {
-    fn index(flagged: bool, label: Option<bool>, seat: Option<bool>) -> usize {
-        let label = match label {
-            Some(true) => 0,
-            Some(false) => 1,
-            None => 2,
-        };
-        let seat = match seat {
-            None => 0,
-            Some(true) => 1,
-            Some(false) => 2,
-        };
-        usize::from(flagged) * 9 + label * 3 + seat
-    }
-
-    fn of(members: &[&Student]) -> Cells {
-        let mut cells = Cells::default();
+impl Counts {
+    fn of(members: &[&Student]) -> Counts {
+        let mut counts = Counts::default();
         for s in members {
-            cells.0[Cells::index(s.flagged, s.label, s.seat)] += 1;
-        }
-        cells
-    }
-
-    /// The students matching the filters (`None`: any).
-    fn count(
-        &self,
-        flagged: Option<bool>,
-        label: Option<Option<bool>>,
-        seat: Option<Option<bool>>,
-    ) -> u64 {
-        let mut total = 0;
-        for f in [false, true] {
-            for l in [Some(true), Some(false), None] {
-                for s in [None, Some(true), Some(false)] {
-                    if flagged.is_none_or(|x| x == f)
-                        && label.is_none_or(|x| x == l)
-                        && seat.is_none_or(|x| x == s)
-                    {
-                        total += self.0[Cells::index(f, l, s)];
-                    }
-                }
+            counts.students += 1;
+            counts.flagged += u64::from(s.flagged);
+            match (s.flagged, s.label) {
+                (true, Some(true)) => counts.tp += 1,
+                (true, Some(false)) => counts.fp += 1,
+                (false, Some(true)) => counts.fn_ += 1,
+                (false, Some(false)) => counts.tn += 1,
+                (_, None) => {}
+            }
+            if let Some(seated) = s.seat {
+                counts.candidates += 1;
+                counts.seated += u64::from(seated);
             }
         }
-        total
+        counts
     }
 
     /// (successes, trials) of each rate of [`INTERVAL_RATES`].
     fn fractions(&self) -> [(u64, u64); INTERVAL_RATES.len()] {
-        let at_risk = Some(Some(true));
-        let not_at_risk = Some(Some(false));
-        let tp = self.count(Some(true), at_risk, None);
-        let fp = self.count(Some(true), not_at_risk, None);
-        let fn_ = self.count(Some(false), at_risk, None);
-        let tn = self.count(Some(false), not_at_risk, None);
-        let students = self.count(None, None, None);
-        let flagged = self.count(Some(true), None, None);
-        let seated = self.count(None, None, Some(Some(true)));
-        let candidates = seated + self.count(None, None, Some(Some(false)));
+        let Counts {
+            students,
+            flagged,
+            tp,
+            fp,
+            fn_,
+            tn,
+            seated,
+            candidates,
+        } = *self;
         [
             (tp + fn_, tp + fp + fn_ + tn),
             (flagged, students),
@@ -395,7 +380,7 @@ fn adjusted_rate(part: u64, whole: u64) -> f64 {
 /// group's own size and adjusted rate, independently) and the ratio taken. A ratio undefined
 /// in more than 5% of the replicates (the reference's count often 0) has no interval, nor one
 /// undefined in the data.
-fn bootstrap_ratios(group: &Cells, reference: &Cells, seed: u64) -> Intervals {
+fn bootstrap_ratios(group: &Counts, reference: &Counts, seed: u64) -> Intervals {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let (group, reference) = (group.fractions(), reference.fractions());
     Intervals(std::array::from_fn(|k| {
