@@ -150,13 +150,7 @@ fn backtest_checkpoints(
     config: &Config,
 ) -> Result<crate::model::evaluate::CheckpointBacktests> {
     use crate::model::evaluate::{CheckpointBacktest, CheckpointBacktests};
-    let mut checkpoints = config.clone();
-    checkpoints.model.checkpoints = model
-        .checkpoints
-        .iter()
-        .map(|c| crate::model::checkpoints::month_day(c.as_of))
-        .collect();
-    let (dates, skipped) = crate::model::checkpoints::plan(&checkpoints, run);
+    let (dates, skipped) = crate::model::checkpoints::plan(&model.checkpoint_days(), config, run);
     let mut evaluated = Vec::new();
     for (checkpoint, date) in dates {
         let data = crate::ingest::checks::load(snapshot, config, Some(date), true)?;

@@ -337,7 +337,12 @@ fn checkpoint_warning(
     config: &Config,
 ) -> Option<String> {
     use crate::model::checkpoints::{days_from_nearest, MAX_DAYS_FROM_A_CHECKPOINT};
-    let days = days_from_nearest(config, run.as_of, &model.checkpoint_days())?;
+    let checkpoints: Vec<crate::config::MonthDay> = model
+        .checkpoint_days()
+        .into_iter()
+        .map(|(_, day)| day)
+        .collect();
+    let days = days_from_nearest(config, run.as_of, &checkpoints)?;
     (days > MAX_DAYS_FROM_A_CHECKPOINT).then(|| {
         let list: Vec<&str> = model
             .checkpoints

@@ -24,7 +24,7 @@ pub fn run(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
     drop(std::mem::take(&mut run.courses));
     // The earlier checkpoints of the year: the same files read again as of each date (the
     // snapshot's rows after it are left out, as a nightly run on that date would have had).
-    let (dates, skipped) = model::checkpoints::plan(config, &run);
+    let (dates, skipped) = model::checkpoints::plan(&config.model.checkpoints(), config, &run);
     let mut earlier = Vec::new();
     for (checkpoint, date) in &dates {
         let (run, labels) = stages.time("checkpoints", || {

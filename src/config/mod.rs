@@ -356,11 +356,11 @@ pub struct ModelConfig {
 }
 
 impl ModelConfig {
-    /// The checkpoints, parsed (the config check refuses one that is not MM-DD).
-    pub fn checkpoints(&self) -> Vec<MonthDay> {
+    /// The checkpoints as written and parsed (the config check refuses one that is not MM-DD).
+    pub fn checkpoints(&self) -> Vec<(String, MonthDay)> {
         self.checkpoints
             .iter()
-            .filter_map(|c| MonthDay::parse(c))
+            .filter_map(|c| Some((c.clone(), MonthDay::parse(c)?)))
             .collect()
     }
 }

@@ -24,14 +24,17 @@ pub fn month_day(date: NaiveDate) -> String {
     format!("{:02}-{:02}", date.month(), date.day())
 }
 
-/// The configured checkpoints of `run`'s school year that come before its as-of date, as
-/// (`MM-DD`, date), in date order; and those skipped, with the reason. The snapshot's as-of
-/// date itself is not in the list (the caller adds it, last); a checkpoint on it is that one.
+/// The `checkpoints` (label, month-day: the config's, or a model's) of `run`'s school year
+/// that come before its as-of date, as (label, date), in date order; and those skipped, with
+/// the reason. The snapshot's as-of date itself is not in the list (the caller adds it, last);
+/// a checkpoint on it is that one.
 pub fn plan(
+    checkpoints: &[(String, MonthDay)],
     config: &Config,
     run: &FeatureRun,
 ) -> (Vec<(String, NaiveDate)>, Vec<SkippedCheckpoint>) {
     plan_dates(
+        checkpoints,
         config,
         run.as_of,
         run.school_year,
@@ -42,6 +45,7 @@ pub fn plan(
 /// [`plan`] for a snapshot as of `as_of`, in `school_year`, whose first school day is
 /// `first_school_day` (none: no school day yet).
 pub fn plan_dates(
+    checkpoints: &[(String, MonthDay)],
     config: &Config,
     as_of: NaiveDate,
     school_year: i32,
@@ -49,13 +53,8 @@ pub fn plan_dates(
 ) -> (Vec<(String, NaiveDate)>, Vec<SkippedCheckpoint>) {
     let mut used = Vec::new();
     let mut skipped = Vec::new();
-    for (text, day) in config
-        .model
-        .checkpoints
-        .iter()
-        .filter_map(|text| Some((text, MonthDay::parse(text)?)))
-    {
-        let date = config.in_school_year(day, school_year);
+    for (text, day) in checkpoints {
+        let date = config.in_school_year(*day, school_year);
         let skip = |reason: String| SkippedCheckpoint {
             checkpoint: text.clone(),
             reason,
@@ -111,7 +110,13 @@ mod tests {
             .map(String::from)
             .to_vec();
         // A snapshot as of Friday 2026-03-13 whose year began on 2025-08-20.
-        let (used, skipped) = plan_dates(&config, day("2026-03-13"), 2026, Some(day("2025-08-20")));
+        let (used, skipped) = plan_dates(
+            &config.model.checkpoints(),
+            &config,
+            day("2026-03-13"),
+            2026,
+            Some(day("2025-08-20")),
+        );
         assert_eq!(
             used,
             [

@@ -143,13 +143,19 @@ impl ModelFile {
         })
     }
 
-    /// The checkpoints' month-days, for the distance of a scoring date to the nearest.
-    pub fn checkpoint_days(&self) -> Vec<crate::config::MonthDay> {
+    /// The checkpoints as `MM-DD` and month-days of their dates: for the distance of a scoring
+    /// date to the nearest, and the backtests at each.
+    pub fn checkpoint_days(&self) -> Vec<(String, crate::config::MonthDay)> {
         self.checkpoints
             .iter()
-            .map(|c| crate::config::MonthDay {
-                month: chrono::Datelike::month(&c.as_of),
-                day: chrono::Datelike::day(&c.as_of),
+            .map(|c| {
+                (
+                    crate::model::checkpoints::month_day(c.as_of),
+                    crate::config::MonthDay {
+                        month: chrono::Datelike::month(&c.as_of),
+                        day: chrono::Datelike::day(&c.as_of),
+                    },
+                )
             })
             .collect()
     }
