@@ -439,9 +439,10 @@ pub fn train(
     config: &Config,
 ) -> Result<Trained> {
     let features = model_features();
-    let (Some(main), Some(last)) = (checkpoints.last(), checkpoints.len().checked_sub(1)) else {
+    let Some(main) = checkpoints.last() else {
         return Err(EwsError::Training("no checkpoint to train at".into()));
     };
+    let last = checkpoints.len() - 1;
     let (run, labels) = (main.run, main.labels);
     let stacked = stack(checkpoints, &features)?;
     let (matrix, y) = (&stacked.matrix, &stacked.y);
@@ -537,21 +538,9 @@ pub fn train(
             holdout_calibration: report,
         });
     }
-    let holdout_calibration = {
-        use crate::model::metrics::{brier_score, calibration_table, expected_calibration_error};
-        CalibrationReport {
-            expected_calibration_error_before: expected_calibration_error(&calibration_table(
-                &holdout_scores,
-                &holdout_labels,
-            )),
-            brier_score_before: brier_score(&holdout_scores, &holdout_labels),
-            expected_calibration_error_after: expected_calibration_error(&calibration_table(
-                &cross_fitted,
-                &holdout_labels,
-            )),
-            brier_score_after: brier_score(&cross_fitted, &holdout_labels),
-            applied: checkpoint_reports.iter().any(|c| c.calibration.is_some()),
-        }
+    let holdout_calibration = CalibrationReport {
+        applied: checkpoint_reports.iter().any(|c| c.calibration.is_some()),
+        ..measure_calibration(&holdout_scores, &cross_fitted, &holdout_labels)
     };
     // The model card's figures: the holdout students at the snapshot's own date.
     let main_holdout: Vec<usize> = (0..holdout_rows.len())
@@ -800,9 +789,6 @@ fn calibrate(
     labels: &[bool],
     max_error: f64,
 ) -> (Option<Calibration>, CalibrationReport, Vec<f64>) {
-    use crate::model::metrics::{brier_score, calibration_table, expected_calibration_error};
-    let ece_before = expected_calibration_error(&calibration_table(probabilities, labels));
-    let brier_before = brier_score(probabilities, labels);
     // Cross-fitting: the holdout's halves (alternate rows) calibrate each other.
     let mut after = vec![0.0; probabilities.len()];
     for half in 0..2 {
@@ -818,21 +804,34 @@ fn calibrate(
             after[i] = sigmoid(step.apply(logit(probabilities[i])));
         }
     }
-    let ece_after = expected_calibration_error(&calibration_table(&after, labels));
-    let brier_after = brier_score(&after, labels);
-    let applied = ece_before > max_error && ece_after < ece_before && brier_after < brier_before;
-    let report = CalibrationReport {
-        expected_calibration_error_before: ece_before,
-        brier_score_before: brier_before,
-        expected_calibration_error_after: ece_after,
-        brier_score_after: brier_after,
-        applied,
-    };
+    let mut report = measure_calibration(probabilities, &after, labels);
+    report.applied = report.expected_calibration_error_before > max_error
+        && report.expected_calibration_error_after < report.expected_calibration_error_before
+        && report.brier_score_after < report.brier_score_before;
     (
-        applied.then(|| fit_calibration(probabilities, labels)),
+        report
+            .applied
+            .then(|| fit_calibration(probabilities, labels)),
         report,
         after,
     )
+}
+
+/// The calibration error and Brier score of `before` and `after` (two sets of probabilities
+/// of the same students), not yet saying whether the step is applied.
+fn measure_calibration(before: &[f64], after: &[f64], labels: &[bool]) -> CalibrationReport {
+    use crate::model::metrics::{brier_score, calibration_table, expected_calibration_error};
+    CalibrationReport {
+        expected_calibration_error_before: expected_calibration_error(&calibration_table(
+            before, labels,
+        )),
+        brier_score_before: brier_score(before, labels),
+        expected_calibration_error_after: expected_calibration_error(&calibration_table(
+            after, labels,
+        )),
+        brier_score_after: brier_score(after, labels),
+        applied: false,
+    }
 }
 
 /// SHA-256 over the snapshot's files (in contract order, by name and content) and the config.
