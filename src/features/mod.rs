@@ -118,17 +118,18 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
         after,
     );
     let (marks_this_year, earlier) = keep_rows(&grades, col("school_year").eq(lit(school_year)))?;
-    let prior_year_marks = grades
-        .column("school_year")?
-        .i32()?
-        .iter()
-        .filter(|y| *y == Some(school_year - 1) && config.history.years > 0)
-        .count() as u64;
+    // The prior year's marks, when `history.years` reads it: prior-year features.
+    let (prior_year_marks, _) = keep_rows(
+        &grades,
+        col("school_year")
+            .eq(lit(school_year - 1))
+            .and(lit(config.history.years > 0)),
+    )?;
     push(
         &mut ignored,
         crate::contract::GRADES.name,
         "mark of an earlier school year than `history.years` reads (not a feature)",
-        earlier - prior_year_marks,
+        earlier - prior_year_marks.height() as u64,
     );
     let (marks_this_year, superseded) = supersede(marks_this_year, config)?;
     push(
@@ -202,7 +203,7 @@ pub fn compute(data: &Validated, config: &Config) -> Result<FeatureRun> {
         None => None,
     };
 
-    let prior = prior_year_features(data, &grades, &credits, config, &mut ignored)?;
+    let prior = prior_year_features(data, prior_year_marks, &credits, config, &mut ignored)?;
 
     let table = assemble(
         data.students.clone(),
@@ -779,15 +780,15 @@ fn course_key(course: Expr, config: &Config) -> Expr {
 /// Incidents and suspension days in this school year.
 /// The prior-year features (docs/features.md), one row per student of students.csv: the
 /// school year before the as-of date's, when `history.years` reads it. Its attendance rate
-/// (daily exports), its marks (grades.csv rows of that `school_year`, superseded as this
-/// year's are), its behavior incidents (dated in that year) and the credits its transcript
-/// rows earned. Unknown (null) without such
-/// records: a student with no prior-year mark has no prior GPA nor F-mark count; behavior
-/// counts are unknown without behavior.csv, or for a student with no prior-year incident and
-/// no prior-year attendance rate, mark or transcript row.
+/// ([`crate::ingest::attendance::Attendance::prior_year_rates`]), its `marks` (grades.csv rows
+/// of that `school_year`, superseded as this year's are), its behavior incidents (dated in
+/// that year) and the credits its transcript rows earned. Unknown (null) without such records:
+/// a student with no prior-year mark has no prior GPA nor F-mark count; behavior counts are
+/// unknown without behavior.csv, or for a student with no prior-year incident and no
+/// prior-year attendance rate, mark or transcript row.
 fn prior_year_features(
     data: &Validated,
-    grades: &DataFrame,
+    marks: DataFrame,
     transcript: &DataFrame,
     config: &Config,
     ignored: &mut Vec<crate::ingest::quality::IgnoredRows>,
@@ -803,10 +804,6 @@ fn prior_year_features(
             .cast(&DataType::String)?,
         Column::new("prior_attendance_rate".into(), rates),
     ])?;
-    let (marks, _) = keep_rows(
-        grades,
-        col("school_year").eq(lit(prior_year)).and(lit(reads)),
-    )?;
     let (marks, superseded) = supersede(marks, config)?;
     push(
         ignored,
