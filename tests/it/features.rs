@@ -169,16 +169,19 @@ fn behavior_and_over_age_match_hand_computation() {
     assert_feature(&v, "0003", "over_age", None);
 }
 
+/// The rows of `file` a feature run ignored for a reason starting with `reason`.
+fn ignored(run: &features::FeatureRun, file: &str, reason: &str) -> u64 {
+    run.ignored
+        .iter()
+        .find(|i| i.file == file && i.reason.starts_with(reason))
+        .map(|i| i.rows)
+        .unwrap_or(0)
+}
+
 #[test]
 fn rows_after_the_as_of_date_are_ignored_and_counted() {
     let run = run(&config(), Some(date("2026-01-16")));
-    let count = |file: &str, reason: &str| {
-        run.ignored
-            .iter()
-            .find(|i| i.file == file && i.reason.starts_with(reason))
-            .map(|i| i.rows)
-            .unwrap_or(0)
-    };
+    let count = |file: &str, reason: &str| ignored(&run, file, reason);
     assert_eq!(count("attendance.csv", "dated after"), 1);
     assert_eq!(count("grades.csv", "posted after"), 1);
     // Math 8 (2025) and the 2025-06-01 incident are of the prior year, which
@@ -191,13 +194,7 @@ fn rows_after_the_as_of_date_are_ignored_and_counted() {
     let mut this_year_only = config();
     this_year_only.history.years = 0;
     let run = common::run(&this_year_only, Some(date("2026-01-16")));
-    let count = |file: &str, reason: &str| {
-        run.ignored
-            .iter()
-            .find(|i| i.file == file && i.reason.starts_with(reason))
-            .map(|i| i.rows)
-            .unwrap_or(0)
-    };
+    let count = |file: &str, reason: &str| ignored(&run, file, reason);
     assert_eq!(count("grades.csv", "mark of an earlier"), 1);
     assert_eq!(count("behavior.csv", "dated before"), 1);
 }
