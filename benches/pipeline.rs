@@ -57,6 +57,7 @@ fn pipeline(c: &mut Criterion) {
             out: dir.path().to_path_buf(),
             shape: Shape::Canonical,
             marking_periods: Default::default(),
+            history_years: 0,
         })
         .expect("generated district");
         let train_dir = dir.path().join("train");

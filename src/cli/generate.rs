@@ -36,6 +36,7 @@ pub fn run(args: &GenerateArgs, config: &Config) -> Result<RunStatus> {
         seed: args.seed,
         shape: args.shape,
         marking_periods: args.marking_periods,
+        history_years: args.history_years,
         out: staging
             .as_ref()
             .map(|d| d.path().to_path_buf())
@@ -116,6 +117,7 @@ mod tests {
                     bom,
                     shape,
                     marking_periods: generate::MarkingPeriods::SixWeeks,
+                    history_years: 0,
                 };
                 let error = run(&args, config).err().ok_or("not refused")?;
                 assert_eq!(error.exit_code(), crate::io::error::EXIT_BAD_INPUT);

@@ -166,6 +166,12 @@ pub struct GenerateArgs {
     /// S2 and the year mark Y covering them, in every shape).
     #[arg(long, value_enum, default_value_t = MarkingPeriods::Quarters)]
     pub marking_periods: MarkingPeriods,
+    /// Also write the K school years before each snapshot's (0–6; canonical shape only): a full
+    /// year of daily attendance, term marks and behavior per student in grade 6 or above that
+    /// year, middle-school years at the feeder school `M..` (`001` -> `M01`). Students who
+    /// entered the district late this year have none. Read with `history.years` >= K.
+    #[arg(long, default_value_t = 0)]
+    pub history_years: u32,
 }
 
 /// `ews import <format>`: a district's export in another format, written as a canonical

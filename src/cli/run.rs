@@ -65,8 +65,17 @@ impl Stages {
         Ok(value)
     }
 
+    /// Each stage once, in the order first run, with the time of all its runs (training reads
+    /// the snapshot once per earlier checkpoint, each a `checkpoints` stage).
     pub(crate) fn summary(&self) -> String {
-        self.0
+        let mut totals: Vec<(&'static str, Duration)> = Vec::new();
+        for &(stage, elapsed) in &self.0 {
+            match totals.iter_mut().find(|(name, _)| *name == stage) {
+                Some((_, total)) => *total += elapsed,
+                None => totals.push((stage, elapsed)),
+            }
+        }
+        totals
             .iter()
             .map(|(stage, d)| format!("{stage} {:.2} s", d.as_secs_f64()))
             .collect::<Vec<_>>()
@@ -143,3 +152,23 @@ pub(crate) fn labels_of(
 }
 
 pub(crate) use say;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stage_run_twice_is_summed_in_the_place_it_first_ran() {
+        let ms = Duration::from_millis;
+        let stages = Stages(vec![
+            ("read", ms(1000)),
+            ("checkpoints", ms(250)),
+            ("checkpoints", ms(500)),
+            ("fit", ms(2000)),
+        ]);
+        assert_eq!(
+            stages.summary(),
+            "read 1.00 s, checkpoints 0.75 s, fit 2.00 s"
+        );
+    }
+}

@@ -149,7 +149,13 @@ impl EwsError {
             | EwsError::QualityGate { .. }
             | EwsError::Locked { .. }
             | EwsError::Training(_) => EXIT_BAD_INPUT,
-            EwsError::Generate(GenerateError::CanonicalLayoutOnly(_)) => EXIT_BAD_INPUT,
+            EwsError::Generate(
+                GenerateError::CanonicalLayoutOnly(_)
+                | GenerateError::HistoryInCanonicalShapeOnly(_)
+                | GenerateError::TooManyHistoryYears(_)
+                | GenerateError::TooFewStudents(_)
+                | GenerateError::TooManyStudents(_),
+            ) => EXIT_BAD_INPUT,
             EwsError::Io { .. } | EwsError::Polars(_) | EwsError::Generate(_) => EXIT_INTERNAL,
         }
     }
@@ -194,4 +200,14 @@ pub enum GenerateError {
          mapping and no --bom, or --shape canonical"
     )]
     CanonicalLayoutOnly(&'static str),
+    /// `--history-years` with a SIS shape: its earlier years would need the calendars and
+    /// enrollment spans of those years, which the SIS shapes do not write.
+    #[error(
+        "--history-years is written in the canonical shape only (--shape {0} writes no calendars \
+         or enrollment spans of earlier years): use --shape canonical, or leave out --history-years"
+    )]
+    HistoryInCanonicalShapeOnly(&'static str),
+    /// More earlier years than a grade-12 student has from grade 6.
+    #[error("--history-years must be at most 6 (grades 6-11 of a grade-12 student), got {0}")]
+    TooManyHistoryYears(u32),
 }

@@ -123,6 +123,16 @@ fn score_writes_the_ranked_referral_list_for_every_student() {
     // The top of the list has reasons; high-risk students exist in a realistic district.
     assert!(!rows[0][col("reason_1")].is_empty());
     assert!(rows.iter().any(|r| &r[tier] == "high"));
+    // The sample carries last year (`generate --history-years 1`): every student but the late
+    // entrants of this year (new to the district, about 5%) has last year's attendance rate
+    // and GPA, both or neither.
+    let (prior_rate, prior_gpa) = (col("prior_attendance_rate"), col("prior_gpa"));
+    let with_history = rows.iter().filter(|r| !r[prior_rate].is_empty()).count();
+    let share = with_history as f64 / rows.len() as f64;
+    assert!((0.9..0.99).contains(&share), "{share}");
+    for row in &rows {
+        assert_eq!(row[prior_rate].is_empty(), row[prior_gpa].is_empty());
+    }
 }
 
 #[test]
@@ -273,6 +283,28 @@ fn bad_usage_and_missing_model_exit_2() {
     let result = ews(&["score", "sample_data/current", "--as-of", "13/03/2026"]);
     assert_eq!(result.status.code(), Some(2));
     assert!(text(&result.stderr).contains("YYYY-MM-DD"));
+
+    // The generator's own refusals are the user's to fix (exit 2), not a bug (3).
+    let out = tempfile::tempdir().unwrap();
+    let to = out.path().join("district");
+    for (args, message) in [
+        (&["--students", "5"][..], "at least 20"),
+        (
+            &["--students", "50", "--history-years", "7"][..],
+            "at most 6",
+        ),
+        (
+            &["--students", "50", "--history-years", "1", "--shape", "sis"][..],
+            "canonical shape only",
+        ),
+    ] {
+        let mut all = vec!["generate", "--out", to.to_str().unwrap()];
+        all.extend(args);
+        let result = ews(&all);
+        assert_eq!(result.status.code(), Some(2), "{args:?}");
+        assert!(text(&result.stderr).contains(message), "{args:?}");
+        assert!(!to.exists(), "{args:?}: nothing written");
+    }
 
     let result = ews(&[
         "score",

@@ -18,6 +18,8 @@ pub(super) const OUTCOME_SLOPE: f64 = 2.0;
 pub(super) const TARGET_RATE: f64 = 0.20;
 pub(super) const R_NOW_SD: f64 = 0.35;
 pub(super) const R_PAST_SD: f64 = 0.45;
+/// An earlier year's term mark (`--history-years`) is its course's year percent + N(0, this).
+pub(super) const HISTORY_TERM_SD: f64 = 5.0;
 
 pub(super) const P_ECON: f64 = 0.45;
 pub(super) const P_SPED: f64 = 0.13;
@@ -150,6 +152,33 @@ pub(super) struct LatentModel {
     /// The six-week marks; absent with quarters.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) six_weeks: Option<SixWeekModel>,
+    /// The earlier school years; absent without `--history-years`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) history: Option<HistoryModel>,
+}
+
+/// The earlier school years (`--history-years`), as generator.json records them.
+#[derive(Serialize)]
+pub(super) struct HistoryModel {
+    pub(super) years: &'static str,
+    pub(super) high_school_years: &'static str,
+    pub(super) middle_school_years: &'static str,
+    pub(super) term_mark_sd: f64,
+}
+
+impl HistoryModel {
+    pub(super) const CURRENT: HistoryModel = HistoryModel {
+        years: "each of the K school years before the snapshot's, full (first day .. June 12), \
+                for students in grade 6 or above that year; none for students who entered the \
+                district late this year",
+        high_school_years: "the transcript's year risk r + N(0, r_past_sd) drives the year's \
+                attendance and incidents; each transcript course posts its terms' marks at its \
+                year percent + N(0, term_mark_sd)",
+        middle_school_years: "risk r + N(0, r_past_sd); school M + the high school's id without \
+                its first character; courses M<grade><subject> (ELA, MATH, SCI, SOC by quarter, \
+                PE by semester)",
+        term_mark_sd: HISTORY_TERM_SD,
+    };
 }
 
 /// The six-week marking periods (`--marking-periods six-weeks`), as generator.json records them.
@@ -259,5 +288,6 @@ impl LatentModel {
         transfer_share: TRANSFER,
         sis_shapes: None,
         six_weeks: None,
+        history: None,
     };
 }

@@ -51,6 +51,7 @@
 mod calendar;
 mod draws;
 mod enrollment;
+mod history;
 mod latent;
 mod periods;
 mod population;
@@ -70,6 +71,7 @@ use serde::Serialize;
 
 use crate::io::error::GenerateError;
 use crate::synth::generate::calendar::{ymd, Calendar};
+use crate::synth::generate::history::{History, HistoryTables};
 use crate::synth::generate::latent::*;
 use crate::synth::generate::population::{make_schools, make_students, School};
 use crate::synth::generate::records::{
@@ -81,6 +83,7 @@ use crate::synth::generate::terms::{write_grades, Posting};
 use crate::synth::generate::younger::{k8_students, make_k8_schools, Younger};
 use crate::synth::vocabulary::*;
 
+pub use crate::synth::generate::history::MAX_HISTORY_YEARS;
 pub use crate::synth::generate::sis::Shape;
 pub use crate::synth::generate::terms::MarkingPeriods;
 
@@ -97,6 +100,9 @@ pub struct GenerateOptions {
     pub shape: Shape,
     /// The marking periods of grades.csv (quarters, or six weeks in every shape).
     pub marking_periods: MarkingPeriods,
+    /// Earlier school years written before each snapshot's (module `history`; canonical shape
+    /// only, at most [`MAX_HISTORY_YEARS`]).
+    pub history_years: u32,
 }
 
 /// What [`generate`] wrote.
@@ -148,6 +154,8 @@ const K8_STREAM: u64 = 20;
 /// and covering marks), and the SIS shapes' class periods, per snapshot.
 const MARKS_STREAM: u64 = 30;
 const PERIODS_STREAM: u64 = 40;
+/// The earlier school years (`--history-years`), per snapshot.
+const HISTORY_STREAM: u64 = 50;
 
 const TRAIN: Plan = Plan {
     name: "train",
@@ -179,6 +187,14 @@ pub fn generate(options: &GenerateOptions) -> Result<GenerateSummary, GenerateEr
     if options.students > MAX_STUDENTS {
         return Err(GenerateError::TooManyStudents(options.students));
     }
+    if options.history_years > MAX_HISTORY_YEARS {
+        return Err(GenerateError::TooManyHistoryYears(options.history_years));
+    }
+    if options.history_years > 0 && options.shape.is_sis() {
+        return Err(GenerateError::HistoryInCanonicalShapeOnly(
+            options.shape.name(),
+        ));
+    }
     let schools = make_schools(options.students, &mut stream(options.seed, 0));
     let younger = options.shape.is_sis().then(|| {
         let mut rng = stream(options.seed, K8_SCHOOLS_STREAM);
@@ -198,6 +214,7 @@ pub fn generate(options: &GenerateOptions) -> Result<GenerateSummary, GenerateEr
         generator: "ews synthetic district, v1",
         shape: options.shape.is_sis().then(|| options.shape.name()),
         marking_periods: six_weeks.then(|| options.marking_periods.name()),
+        history_years: (options.history_years > 0).then_some(options.history_years),
         seed: options.seed,
         students_per_snapshot: options.students,
         schools: listed(&schools),
@@ -205,6 +222,7 @@ pub fn generate(options: &GenerateOptions) -> Result<GenerateSummary, GenerateEr
         latent_model: LatentModel {
             sis_shapes: options.shape.is_sis().then_some(SisModel::CURRENT),
             six_weeks: six_weeks.then_some(SixWeekModel::CURRENT),
+            history: (options.history_years > 0).then_some(HistoryModel::CURRENT),
             ..LatentModel::CURRENT
         },
         snapshots: vec![
@@ -242,6 +260,8 @@ struct SnapshotFacts {
     retained: usize,
     late_enrollees: usize,
     sis: Option<SisCounts>,
+    /// Students given an earlier year (`--history-years`).
+    students_with_history: Option<usize>,
 }
 
 struct Tables<'a> {
@@ -304,6 +324,15 @@ fn write_snapshot<'a>(
     // The canonical shape's six-week and covering marks (the SIS shapes' are in `sis`).
     let mut marks = (options.marking_periods == MarkingPeriods::SixWeeks)
         .then(|| stream(options.seed, plan.stream + MARKS_STREAM));
+    let mut history = (options.history_years > 0).then(|| {
+        let rng = stream(options.seed, plan.stream + HISTORY_STREAM);
+        History::new(
+            options.history_years,
+            plan.school_year,
+            options.marking_periods,
+            rng,
+        )
+    });
     let mut suspended = vec![false; cal.days.len()];
     let written = |cohort: i32, blank: bool| match blank {
         true => String::new(),
@@ -357,7 +386,15 @@ fn write_snapshot<'a>(
                 sis.write_grades(s, &enrollment, &cal, &school_year, &mut rng, &mut t.grades)?;
             }
         }
-        write_credits(s, plan.school_year, &mut rng, &mut t.credits)?;
+        let transcript = write_credits(s, plan.school_year, &mut rng, &mut t.credits)?;
+        if let Some(history) = history.as_mut() {
+            let mut tables = HistoryTables {
+                attendance: &mut t.attendance,
+                grades: &mut t.grades,
+                behavior: &mut t.behavior,
+            };
+            history.write(s, &schools[s.school], &transcript, &mut tables)?;
+        }
         if let Some(outcomes) = t.outcomes.as_mut() {
             write_outcome(s, cal.as_of, &mut rng, outcomes)?;
         }
@@ -398,6 +435,7 @@ fn write_snapshot<'a>(
         retained: students.iter().filter(|s| s.retained).count(),
         late_enrollees: students.iter().filter(|s| s.entry > 0).count(),
         sis: sis_counts,
+        students_with_history: history.map(|h| h.students_with_history),
     };
     let summary = SnapshotSummary {
         dir,
@@ -464,6 +502,9 @@ struct Manifest<'a> {
     /// `six-weeks`; absent for quarters.
     #[serde(skip_serializing_if = "Option::is_none")]
     marking_periods: Option<&'static str>,
+    /// Earlier school years written (`--history-years`); absent without.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    history_years: Option<u32>,
     seed: u64,
     students_per_snapshot: usize,
     schools: Vec<ManifestSchool<'a>>,
@@ -495,6 +536,9 @@ struct ManifestSnapshot<'a> {
     /// What the SIS shapes add (K–8 students, moves, withdrawals, partial days).
     #[serde(skip_serializing_if = "Option::is_none")]
     sis: Option<SisCounts>,
+    /// Students given at least one earlier school year (`--history-years`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    students_with_history: Option<usize>,
     rows: &'a [(String, usize)],
 }
 
@@ -509,6 +553,7 @@ impl<'a> ManifestSnapshot<'a> {
             retained_students: facts.retained,
             late_enrollees: facts.late_enrollees,
             sis: facts.sis,
+            students_with_history: facts.students_with_history,
             rows: &summary.rows,
         }
     }
@@ -518,6 +563,8 @@ impl<'a> ManifestSnapshot<'a> {
 mod tests;
 #[cfg(test)]
 mod tests_enrollment;
+#[cfg(test)]
+mod tests_history;
 #[cfg(test)]
 mod tests_periods;
 #[cfg(test)]

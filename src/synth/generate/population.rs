@@ -43,6 +43,7 @@ pub(super) fn make_schools(students: usize, rng: &mut ChaCha8Rng) -> Vec<School>
         .collect()
 }
 
+#[derive(Clone)]
 pub(super) struct Student {
     pub(super) id: String,
     pub(super) first: &'static str,

@@ -211,15 +211,28 @@ pub(super) struct CreditRow {
     pub(super) recovery: bool,
 }
 
+/// A completed high-school year of a student's transcript, as drawn: what `history` writes
+/// that year's attendance and term marks from, so they agree with the transcript.
+pub(super) struct PastYear {
+    pub(super) grade: i32,
+    /// That year's risk, `r + N(0, R_PAST_SD)`.
+    pub(super) risk: f64,
+    /// The year's courses, core first, each with its year percent.
+    pub(super) courses: Vec<(&'static Course, f64)>,
+}
+
+/// Writes the transcript of the student's completed high-school years and returns those
+/// years as drawn.
 pub(super) fn write_credits(
     s: &Student,
     school_year: i32,
     rng: &mut ChaCha8Rng,
     credits: &mut Table,
-) -> Result<(), GenerateError> {
+) -> Result<Vec<PastYear>, GenerateError> {
     if s.grade <= 9 {
-        return Ok(());
+        return Ok(Vec::new());
     }
+    let mut years: Vec<PastYear> = Vec::new();
     let mut rows: Vec<CreditRow> = Vec::new();
     // (year index, core course index) of each failed core course.
     let mut failures: Vec<(usize, usize)> = Vec::new();
@@ -228,6 +241,7 @@ pub(super) fn write_credits(
         .collect();
     for (index, &(grade, year)) in past_years.iter().enumerate() {
         let r_past = s.r + R_PAST_SD * normal(rng);
+        let mut year_courses = Vec::new();
         let electives = pick_electives(rng);
         let courses = CORE
             .iter()
@@ -238,6 +252,7 @@ pub(super) fn write_credits(
             let offset = COURSE_SD * normal(rng);
             let percent = draw_percent(rng, r_past, offset);
             let mark = letter(percent);
+            year_courses.push((course, percent));
             if mark == "F" {
                 if let Some(c) = core {
                     failures.push((index, c));
@@ -255,6 +270,11 @@ pub(super) fn write_credits(
                 recovery: false,
             });
         }
+        years.push(PastYear {
+            grade,
+            risk: r_past,
+            courses: year_courses,
+        });
     }
     for (index, core) in failures {
         let later = index + 1..past_years.len();
@@ -299,7 +319,7 @@ pub(super) fn write_credits(
             if row.recovery { "Y" } else { "N" },
         ])?;
     }
-    Ok(())
+    Ok(years)
 }
 
 pub(super) fn write_outcome(

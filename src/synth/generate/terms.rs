@@ -114,6 +114,20 @@ pub(super) fn draw_mark(rng: &mut ChaCha8Rng, risk: f64, course_offset: f64) -> 
     }
 }
 
+/// A term mark of a completed year whose year percent is known: `I`/`W` at the rate
+/// [`INCOMPLETE`], else `percent + N(0, sd)`, clamped to 0..=100 and rounded.
+pub(super) fn draw_mark_near(rng: &mut ChaCha8Rng, percent: f64, sd: f64) -> Mark {
+    if chance(rng, INCOMPLETE) {
+        let mark = if chance(rng, 0.5) { "I" } else { "W" };
+        Mark {
+            mark,
+            percent: None,
+        }
+    } else {
+        Mark::percent((percent + sd * normal(rng)).clamp(0.0, 100.0).round())
+    }
+}
+
 /// A course a student takes this year: the course, the student's offset in it, and the terms
 /// the canonical shape posts marks for.
 pub(super) type Taken<'c> = (&'c Course, f64, &'c [Term]);

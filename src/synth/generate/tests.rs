@@ -84,6 +84,7 @@ fn fixture() -> Result<&'static Fixture, String> {
                 out: scratch.0.clone(),
                 shape: Shape::Canonical,
                 marking_periods: MarkingPeriods::Quarters,
+                history_years: 0,
             };
             let summary = generate(&options).map_err(|e| e.to_string())?;
             let mut tables = BTreeMap::new();
@@ -130,6 +131,7 @@ fn same_seed_gives_identical_bytes_and_another_seed_does_not() -> TestResult {
             out: out.0.clone(),
             shape: Shape::Canonical,
             marking_periods: MarkingPeriods::Quarters,
+            history_years: 0,
         })
     };
     run(&a, 7)?;
@@ -178,6 +180,7 @@ fn too_few_students_is_an_error() {
         out: scratch.0.clone(),
         shape: Shape::Canonical,
         marking_periods: MarkingPeriods::Quarters,
+        history_years: 0,
     });
     assert!(matches!(result, Err(GenerateError::TooFewStudents(19))));
     assert!(!scratch.0.exists(), "nothing is written on a bad option");
@@ -524,6 +527,7 @@ fn train_label_rate_is_near_the_target() -> TestResult {
         out: scratch.0.clone(),
         shape: Shape::Canonical,
         marking_periods: MarkingPeriods::Quarters,
+        history_years: 0,
     })?;
     let outcomes = Parsed::read(&summary.train.dir.join("outcomes.csv"))?;
     let labels = train_labels(&outcomes)?;

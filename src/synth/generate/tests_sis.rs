@@ -68,6 +68,7 @@ pub(super) fn write_with(
         out: scratch.0.clone(),
         shape,
         marking_periods,
+        history_years: 0,
     })?;
     let files = files_under(&scratch.0)?;
     Ok(Written { summary, files })

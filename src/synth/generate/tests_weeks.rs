@@ -252,14 +252,14 @@ fn every_semester_mark_follows_its_six_week_marks() -> TestResult {
 }
 
 /// The quarters (the default) write what the generator wrote before six-week marks existed:
-/// the committed `sample_data/` (1,000 students, seed 2026) and `sample_data/sis/` (300
-/// students, seed 7, `sis`), byte for byte.
+/// the committed `sample_data/` (1,000 students, seed 2026, one earlier year) and
+/// `sample_data/sis/` (300 students, seed 7, `sis`), byte for byte.
 #[test]
 fn quarters_write_the_committed_sample_data() -> TestResult {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
-    for (students, seed, shape, committed) in [
-        (1000, 2026, Shape::Canonical, root.clone()),
-        (300, 7, Shape::Sis, root.join("sis")),
+    for (students, seed, shape, history_years, committed) in [
+        (1000, 2026, Shape::Canonical, 1, root.clone()),
+        (300, 7, Shape::Sis, 0, root.join("sis")),
     ] {
         let scratch = Scratch::new(&format!("weeks-committed-{}", shape.name()));
         generate(&GenerateOptions {
@@ -268,6 +268,7 @@ fn quarters_write_the_committed_sample_data() -> TestResult {
             out: scratch.0.clone(),
             shape,
             marking_periods: MarkingPeriods::default(),
+            history_years,
         })?;
         let (made, shipped) = (files_under(&scratch.0)?, files_under(&committed)?);
         assert_eq!(

@@ -1,0 +1,251 @@
+//! Earlier school years (`--history-years`): this year's rows unchanged, earlier years where
+//! the grades and the transcript put them, none for late entrants, and refusals.
+
+use super::tests::{files_under, Parsed, Scratch, TestResult};
+use super::*;
+use std::collections::{BTreeMap, BTreeSet};
+use std::error::Error;
+use std::path::Path;
+
+const STUDENTS: usize = 400;
+const SEED: u64 = 11;
+
+fn write(history_years: u32, name: &str) -> Result<(Scratch, GenerateSummary), Box<dyn Error>> {
+    let scratch = Scratch::new(name);
+    let summary = generate(&GenerateOptions {
+        students: STUDENTS,
+        seed: SEED,
+        out: scratch.0.clone(),
+        shape: Shape::Canonical,
+        marking_periods: MarkingPeriods::Quarters,
+        history_years,
+    })?;
+    Ok((scratch, summary))
+}
+
+fn lines(path: &Path) -> Result<Vec<String>, Box<dyn Error>> {
+    Ok(fs::read_to_string(path)?
+        .lines()
+        .map(str::to_string)
+        .collect())
+}
+
+/// The school year (spring year) a date falls in: July 1 starts the next one.
+fn school_year_of(date: &str) -> Result<i32, Box<dyn Error>> {
+    let date = NaiveDate::parse_from_str(date, "%Y-%m-%d")?;
+    use chrono::Datelike;
+    Ok(date.year() + i32::from(date.month() >= 7))
+}
+
+#[test]
+fn this_years_rows_are_unchanged_and_earlier_years_are_added() -> TestResult {
+    let (without, _) = write(0, "history-0")?;
+    let (with, summary) = write(1, "history-1")?;
+    for snapshot in ["train", "current"] {
+        let year = match snapshot {
+            "train" => summary.train.as_of,
+            _ => summary.current.as_of,
+        };
+        let this_year = school_year_of(&year.to_string())?;
+        // Files without earlier years are the same bytes.
+        for file in ["students.csv", "credits.csv"] {
+            let (a, b) = (without.0.join(snapshot), with.0.join(snapshot));
+            assert_eq!(fs::read(a.join(file))?, fs::read(b.join(file))?, "{file}");
+        }
+        // The others: this year's rows are the rows written without history, in their order,
+        // and every other row is of the year before.
+        for (file, date_column) in [
+            ("attendance.csv", 2),
+            ("grades.csv", 9),
+            ("behavior.csv", 1),
+        ] {
+            let plain = lines(&without.0.join(snapshot).join(file))?;
+            let rows = lines(&with.0.join(snapshot).join(file))?;
+            let mut this = vec![];
+            let mut earlier = 0;
+            for (i, line) in rows.iter().enumerate() {
+                if i == 0 {
+                    this.push(line.clone());
+                    continue;
+                }
+                let record = csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .from_reader(line.as_bytes())
+                    .records()
+                    .next()
+                    .ok_or("empty line")??;
+                let year = school_year_of(&record[date_column])?;
+                if year == this_year {
+                    this.push(line.clone());
+                } else {
+                    assert_eq!(year, this_year - 1, "{snapshot}/{file} line {}", i + 1);
+                    if file == "grades.csv" {
+                        assert_eq!(record[2].parse::<i32>()?, this_year - 1);
+                    }
+                    earlier += 1;
+                }
+            }
+            assert_eq!(this, plain, "{snapshot}/{file}: this year's rows");
+            assert!(earlier > 0, "{snapshot}/{file} has no earlier year");
+        }
+    }
+    // Deterministic.
+    let (again, _) = write(1, "history-1-again")?;
+    assert!(files_under(&again.0)? == files_under(&with.0)?);
+    Ok(())
+}
+
+#[test]
+fn earlier_years_follow_the_grades_the_transcript_and_new_entrants() -> TestResult {
+    let (with, summary) = write(1, "history-follow")?;
+    let dir = with.0.join("current");
+    let students = Parsed::read(&dir.join("students.csv"))?;
+    let attendance = Parsed::read(&dir.join("attendance.csv"))?;
+    let grades = Parsed::read(&dir.join("grades.csv"))?;
+    let credits = Parsed::read(&dir.join("credits.csv"))?;
+    let prior = school_year_of(&summary.current.as_of.to_string())? - 1;
+    let prior_text = prior.to_string();
+
+    let grade: BTreeMap<&str, (i32, &str)> = students
+        .rows
+        .iter()
+        .map(|r| Ok((&r[0], (r[5].parse::<i32>()?, &r[3]))))
+        .collect::<Result<_, Box<dyn Error>>>()?;
+    // Late entrants have no row on this year's first school day.
+    let first_day = attendance
+        .values("date")?
+        .into_iter()
+        .filter(|d| school_year_of(d).ok() == Some(prior + 1))
+        .min()
+        .ok_or("no attendance")?
+        .to_string();
+    let present_on_first_day: BTreeSet<&str> = attendance
+        .rows
+        .iter()
+        .filter(|r| r[2] == *first_day)
+        .map(|r| r.get(0).unwrap_or(""))
+        .collect();
+    let earlier_schools: BTreeMap<&str, BTreeSet<&str>> = attendance
+        .rows
+        .iter()
+        .filter(|r| school_year_of(&r[2]).ok() == Some(prior))
+        .fold(BTreeMap::new(), |mut m, r| {
+            m.entry(r.get(0).unwrap_or(""))
+                .or_insert_with(BTreeSet::new)
+                .insert(r.get(1).unwrap_or(""));
+            m
+        });
+    let mut late = 0;
+    for (id, (grade, school)) in &grade {
+        let schools = earlier_schools.get(id);
+        if !present_on_first_day.contains(id) {
+            late += 1;
+            assert!(schools.is_none(), "a new entrant has no earlier year");
+            continue;
+        }
+        let expected = if *grade == 9 {
+            format!("M{}", &school[1..])
+        } else {
+            school.to_string()
+        };
+        let schools = schools.ok_or("a continuing student has an earlier year")?;
+        assert_eq!(schools, &BTreeSet::from([expected.as_str()]));
+    }
+    assert!(late > 0 && late < STUDENTS / 5, "{late} late entrants");
+
+    // The earlier year's courses: grade 8 at the middle school, else the transcript's courses.
+    let mut term_marks: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
+    for r in grades.rows.iter().filter(|r| r[2] == *prior_text) {
+        term_marks.entry((&r[0], &r[4])).or_default().push(&r[7]);
+    }
+    let mut transcript: BTreeMap<&str, BTreeMap<&str, &str>> = BTreeMap::new();
+    for r in credits
+        .rows
+        .iter()
+        .filter(|r| r[1] == *prior_text && &r[10] == "N")
+    {
+        transcript.entry(&r[0]).or_default().insert(&r[3], &r[8]);
+    }
+    let (mut failed, mut failed_with_f_term) = (0, 0);
+    for (id, (grade, _)) in grade
+        .iter()
+        .filter(|(id, _)| present_on_first_day.contains(*id))
+    {
+        let courses: BTreeSet<&str> = term_marks
+            .keys()
+            .filter(|(s, _)| s == id)
+            .map(|(_, c)| *c)
+            .collect();
+        if *grade == 9 {
+            let expected = ["M8ELA", "M8MATH", "M8PE", "M8SCI", "M8SOC"];
+            assert_eq!(courses, BTreeSet::from(expected), "{id}");
+            continue;
+        }
+        let year = transcript.get(id).ok_or("a transcript year")?;
+        assert_eq!(courses, year.keys().copied().collect(), "{id}");
+        for (course, mark) in year {
+            let terms = &term_marks[&(*id, *course)];
+            assert!(terms.len() == 4 || terms.len() == 2, "{terms:?}");
+            if *mark == "F" {
+                failed += 1;
+                failed_with_f_term += usize::from(terms.contains(&"F"));
+            }
+            if *mark == "A" {
+                assert!(!terms.contains(&"F"), "an A year has no F term: {terms:?}");
+            }
+        }
+    }
+    assert!(failed >= 20, "{failed} failed courses");
+    assert!(
+        failed_with_f_term * 10 >= failed * 9,
+        "{failed_with_f_term} of {failed} failed courses have a failed term"
+    );
+    Ok(())
+}
+
+#[test]
+fn more_years_reach_down_to_grade_6_and_no_lower() -> TestResult {
+    let (with, summary) = write(6, "history-6")?;
+    let grades = Parsed::read(&with.0.join("current").join("grades.csv"))?;
+    let this_year = school_year_of(&summary.current.as_of.to_string())?;
+    let middle: BTreeSet<String> = grades
+        .rows
+        .iter()
+        .filter(|r| r[4].starts_with('M'))
+        .map(|r| {
+            format!(
+                "{}:{}",
+                this_year - r[2].parse::<i32>().unwrap_or(0),
+                &r[4][..2]
+            )
+        })
+        .collect();
+    // A grade-9 student's grades 8, 7 and 6 are 1, 2 and 3 years back; grade 12's grade 6 is 6.
+    for expected in ["1:M8", "2:M7", "3:M6", "4:M6", "6:M6", "3:M7"] {
+        assert!(middle.contains(expected), "{expected} in {middle:?}");
+    }
+    assert!(!middle.iter().any(|m| m.ends_with("M5")), "{middle:?}");
+    Ok(())
+}
+
+#[test]
+fn history_is_refused_with_sis_shapes_and_beyond_six_years() -> TestResult {
+    for (shape, years) in [(Shape::Sis, 1), (Shape::SisDaily, 1), (Shape::Canonical, 7)] {
+        let scratch = Scratch::new("history-refused");
+        let result = generate(&GenerateOptions {
+            students: STUDENTS,
+            seed: SEED,
+            out: scratch.0.clone(),
+            shape,
+            marking_periods: MarkingPeriods::Quarters,
+            history_years: years,
+        });
+        let Some(error) = result.err() else {
+            return Err(format!("{} with {years} years was not refused", shape.name()).into());
+        };
+        let error = crate::io::error::EwsError::from(error);
+        assert_eq!(error.exit_code(), crate::io::error::EXIT_BAD_INPUT);
+        assert!(!scratch.0.exists(), "nothing is written");
+    }
+    Ok(())
+}
