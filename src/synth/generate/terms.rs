@@ -103,20 +103,19 @@ impl Mark {
 
 /// A term mark: `I` or `W` at the rate [`INCOMPLETE`], else a percent from [`draw_percent`].
 pub(super) fn draw_mark(rng: &mut ChaCha8Rng, risk: f64, course_offset: f64) -> Mark {
-    if chance(rng, INCOMPLETE) {
-        let mark = if chance(rng, 0.5) { "I" } else { "W" };
-        Mark {
-            mark,
-            percent: None,
-        }
-    } else {
-        Mark::percent(draw_percent(rng, risk, course_offset))
-    }
+    incomplete_or(rng, |rng| draw_percent(rng, risk, course_offset))
 }
 
 /// A term mark of a completed year whose year percent is known: `I`/`W` at the rate
 /// [`INCOMPLETE`], else `percent + N(0, sd)`, clamped to 0..=100 and rounded.
 pub(super) fn draw_mark_near(rng: &mut ChaCha8Rng, percent: f64, sd: f64) -> Mark {
+    incomplete_or(rng, |rng| {
+        (percent + sd * normal(rng)).clamp(0.0, 100.0).round()
+    })
+}
+
+/// `I` or `W` at the rate [`INCOMPLETE`], else the percent `draw` draws, with its letter.
+fn incomplete_or(rng: &mut ChaCha8Rng, draw: impl FnOnce(&mut ChaCha8Rng) -> f64) -> Mark {
     if chance(rng, INCOMPLETE) {
         let mark = if chance(rng, 0.5) { "I" } else { "W" };
         Mark {
@@ -124,7 +123,7 @@ pub(super) fn draw_mark_near(rng: &mut ChaCha8Rng, percent: f64, sd: f64) -> Mar
             percent: None,
         }
     } else {
-        Mark::percent((percent + sd * normal(rng)).clamp(0.0, 100.0).round())
+        Mark::percent(draw(rng))
     }
 }
 
