@@ -58,6 +58,7 @@ fn pipeline(c: &mut Criterion) {
             shape: Shape::Canonical,
             marking_periods: Default::default(),
             history_years: 0,
+            format: Default::default(),
         })
         .expect("generated district");
         let train_dir = dir.path().join("train");

@@ -17,6 +17,9 @@ pub fn run(args: &GenerateArgs, config: &Config) -> Result<RunStatus> {
     if args.shape.is_sis() && !canonical {
         return Err(GenerateError::CanonicalLayoutOnly(args.shape.name()).into());
     }
+    if args.format != generate::FileFormat::Csv && !canonical {
+        return Err(GenerateError::CsvOnly(args.format.name()).into());
+    }
     let staging = if canonical {
         None
     } else {
@@ -37,6 +40,7 @@ pub fn run(args: &GenerateArgs, config: &Config) -> Result<RunStatus> {
         shape: args.shape,
         marking_periods: args.marking_periods,
         history_years: args.history_years,
+        format: args.format,
         out: staging
             .as_ref()
             .map(|d| d.path().to_path_buf())
@@ -118,6 +122,7 @@ mod tests {
                     shape,
                     marking_periods: generate::MarkingPeriods::SixWeeks,
                     history_years: 0,
+                    format: Default::default(),
                 };
                 let error = run(&args, config).err().ok_or("not refused")?;
                 assert_eq!(error.exit_code(), crate::io::error::EXIT_BAD_INPUT);

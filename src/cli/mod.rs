@@ -172,6 +172,11 @@ pub struct GenerateArgs {
     /// entered the district late this year have none. Read with `history.years` >= K.
     #[arg(long, default_value_t = 0)]
     pub history_years: u32,
+    /// The files' format: `csv`, or `parquet` (text columns, zstd, row groups of about a million
+    /// rows; a tenth of the CSV's size or less) for districts whose CSV would not fit the disk.
+    /// Parquet is written in the canonical layout only (no [input] mapping, no --bom).
+    #[arg(long, value_enum, default_value_t = crate::synth::generate::FileFormat::Csv)]
+    pub format: crate::synth::generate::FileFormat,
 }
 
 /// `ews import <format>`: a district's export in another format, written as a canonical

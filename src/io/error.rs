@@ -152,6 +152,7 @@ impl EwsError {
             EwsError::Generate(
                 GenerateError::CanonicalLayoutOnly(_)
                 | GenerateError::HistoryInCanonicalShapeOnly(_)
+                | GenerateError::CsvOnly(_)
                 | GenerateError::TooManyHistoryYears(_)
                 | GenerateError::TooFewStudents(_)
                 | GenerateError::TooManyStudents(_),
@@ -207,6 +208,12 @@ pub enum GenerateError {
          or enrollment spans of earlier years): use --shape canonical, or leave out --history-years"
     )]
     HistoryInCanonicalShapeOnly(&'static str),
+    /// `--format parquet` with an export mapping or a byte-order mark, which shape CSV files.
+    #[error(
+        "--format {0} is written in the canonical layout only: an [input] mapping and --bom \
+         describe CSV files; use a config without an [input] mapping and no --bom, or --format csv"
+    )]
+    CsvOnly(&'static str),
     /// More earlier years than a grade-12 student has from grade 6.
     #[error("--history-years must be at most 6 (grades 6-11 of a grade-12 student), got {0}")]
     TooManyHistoryYears(u32),

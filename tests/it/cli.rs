@@ -297,6 +297,10 @@ fn bad_usage_and_missing_model_exit_2() {
             &["--students", "50", "--history-years", "1", "--shape", "sis"][..],
             "canonical shape only",
         ),
+        (
+            &["--students", "50", "--format", "parquet", "--bom"][..],
+            "--format parquet is written in the canonical layout only",
+        ),
     ] {
         let mut all = vec!["generate", "--out", to.to_str().unwrap()];
         all.extend(args);

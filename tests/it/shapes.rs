@@ -212,3 +212,78 @@ fn the_sis_sample_is_the_generator_s_and_scores() {
     );
     assert!(!quality.contains("row rejected"), "{quality}");
 }
+
+/// Every file under `dir`, by path relative to it.
+fn files_in(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let name = path
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .to_string();
+                files.insert(name, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn a_parquet_district_scores_as_its_csv_twin() {
+    // `generate --format parquet` writes the same district as CSV does: scored, every output
+    // is the same but for the input file names (data_quality.csv, the manifest's inputs).
+    let work = tempfile::tempdir().unwrap();
+    for shape in ["canonical", "sis"] {
+        let mut runs = Vec::new();
+        for format in ["csv", "parquet"] {
+            let district = work.path().join(format!("{shape}-{format}"));
+            let result = ews(&[
+                "generate",
+                "--students",
+                "200",
+                "--seed",
+                "5",
+                "--shape",
+                shape,
+                "--history-years",
+                if shape == "canonical" { "1" } else { "0" },
+                "--format",
+                format,
+                "--out",
+                district.to_str().unwrap(),
+            ]);
+            assert!(result.status.success(), "{shape} {format}");
+            let inputs = files_in(&district.join("current"));
+            let extension = format!(".{format}");
+            assert!(inputs.keys().any(|f| f.ends_with(&extension)));
+            let out = work.path().join(format!("{shape}-{format}-out"));
+            score(&district.join("current"), &out);
+            runs.push(files_in(&out));
+        }
+        let (csv, parquet) = (&runs[0], &runs[1]);
+        assert_eq!(
+            csv.keys().collect::<Vec<_>>(),
+            parquet.keys().collect::<Vec<_>>()
+        );
+        assert!(csv.len() > 10, "{shape}: {} files", csv.len());
+        for (name, bytes) in csv {
+            // The manifest names and hashes the inputs; the lock file holds the run's process.
+            if name.ends_with("manifest.json") || name == ews::io::folders::LOCK_FILE {
+                continue;
+            }
+            let other = &parquet[name];
+            let renamed = String::from_utf8_lossy(other).replace(".parquet", ".csv");
+            assert!(
+                bytes == other || String::from_utf8_lossy(bytes) == renamed,
+                "{shape}: {name} differs"
+            );
+        }
+    }
+}

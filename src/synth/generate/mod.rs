@@ -42,6 +42,10 @@
 //! the others and the covering marks come from the snapshot's marks stream, so only grades.csv
 //! differs from the quarters' district (and generator.json says `marking_periods`).
 //!
+//! With `--history-years K` (module `history`, canonical shape) each snapshot also carries the K
+//! school years before its own. With `--format parquet` (module `table`) every file is Parquet,
+//! with the same rows and text values as the CSV.
+//!
 //! Output is byte-for-byte reproducible for a given `(students, seed, shape, marking
 //! periods)`: ChaCha8 streams seeded from `seed` (schools, train, current, and the SIS shapes'
 //! and six-week marks' own), no hash-map iteration, one thread per snapshot, no clock. Names and ids are invented; some names, a
@@ -85,6 +89,7 @@ use crate::synth::vocabulary::*;
 
 pub use crate::synth::generate::history::MAX_HISTORY_YEARS;
 pub use crate::synth::generate::sis::Shape;
+pub use crate::synth::generate::table::FileFormat;
 pub use crate::synth::generate::terms::MarkingPeriods;
 
 /// What to generate and where.
@@ -103,6 +108,8 @@ pub struct GenerateOptions {
     /// Earlier school years written before each snapshot's (module `history`; canonical shape
     /// only, at most [`MAX_HISTORY_YEARS`]).
     pub history_years: u32,
+    /// CSV, or Parquet for districts whose CSV would not fit the disk.
+    pub format: FileFormat,
 }
 
 /// What [`generate`] wrote.
@@ -215,6 +222,7 @@ pub fn generate(options: &GenerateOptions) -> Result<GenerateSummary, GenerateEr
         shape: options.shape.is_sis().then(|| options.shape.name()),
         marking_periods: six_weeks.then(|| options.marking_periods.name()),
         history_years: (options.history_years > 0).then_some(options.history_years),
+        format: (options.format != FileFormat::Csv).then(|| options.format.name()),
         seed: options.seed,
         students_per_snapshot: options.students,
         schools: listed(&schools),
@@ -298,23 +306,33 @@ fn write_snapshot<'a>(
     );
 
     let mut t = Tables {
-        students: Table::create(&dir, "students.csv", &STUDENTS_HEADER)?,
+        students: Table::create(&dir, "students.csv", &STUDENTS_HEADER, options.format)?,
         sis: match younger {
             Some(younger) => Some(start_sis(plan, schools, younger, &cal, &dir, options)?),
             None => None,
         },
         attendance: match younger {
-            Some(_) => Table::create(&dir, "attendance.csv", &SIS_ATTENDANCE_HEADER)?,
-            None => Table::create(&dir, "attendance.csv", &ATTENDANCE_HEADER)?,
+            Some(_) => Table::create(
+                &dir,
+                "attendance.csv",
+                &SIS_ATTENDANCE_HEADER,
+                options.format,
+            )?,
+            None => Table::create(&dir, "attendance.csv", &ATTENDANCE_HEADER, options.format)?,
         },
         grades: match younger {
-            Some(_) => Table::create(&dir, "grades.csv", &SIS_GRADES_HEADER)?,
-            None => Table::create(&dir, "grades.csv", &GRADES_HEADER)?,
+            Some(_) => Table::create(&dir, "grades.csv", &SIS_GRADES_HEADER, options.format)?,
+            None => Table::create(&dir, "grades.csv", &GRADES_HEADER, options.format)?,
         },
-        credits: Table::create(&dir, "credits.csv", &CREDITS_HEADER)?,
-        behavior: Table::create(&dir, "behavior.csv", &BEHAVIOR_HEADER)?,
+        credits: Table::create(&dir, "credits.csv", &CREDITS_HEADER, options.format)?,
+        behavior: Table::create(&dir, "behavior.csv", &BEHAVIOR_HEADER, options.format)?,
         outcomes: if plan.outcomes {
-            Some(Table::create(&dir, "outcomes.csv", &OUTCOMES_HEADER)?)
+            Some(Table::create(
+                &dir,
+                "outcomes.csv",
+                &OUTCOMES_HEADER,
+                options.format,
+            )?)
         } else {
             None
         },
@@ -463,6 +481,7 @@ fn start_sis<'a>(
     };
     let sis = SisPlan {
         shape: options.shape,
+        format: options.format,
         marking_periods: options.marking_periods,
         high: schools,
         younger,
@@ -505,6 +524,9 @@ struct Manifest<'a> {
     /// Earlier school years written (`--history-years`); absent without.
     #[serde(skip_serializing_if = "Option::is_none")]
     history_years: Option<u32>,
+    /// `parquet`; absent for CSV.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    format: Option<&'static str>,
     seed: u64,
     students_per_snapshot: usize,
     schools: Vec<ManifestSchool<'a>>,

@@ -26,7 +26,7 @@ use crate::synth::generate::draws::{chance, sigmoid};
 use crate::synth::generate::latent::*;
 use crate::synth::generate::population::Student;
 use crate::synth::generate::records::{Day, Part};
-use crate::synth::generate::table::Table;
+use crate::synth::generate::table::{FileFormat, Table};
 use crate::synth::vocabulary::PERIOD_ATTENDANCE_HEADER;
 
 /// The period numbers as written.
@@ -64,8 +64,13 @@ pub(super) struct StudentPeriods<'a> {
 }
 
 impl PeriodAttendance {
-    pub(super) fn create(dir: &Path, rng: ChaCha8Rng) -> Result<Self, GenerateError> {
-        let table = Table::create(dir, "period_attendance.csv", &PERIOD_ATTENDANCE_HEADER)?;
+    pub(super) fn create(
+        dir: &Path,
+        rng: ChaCha8Rng,
+        format: FileFormat,
+    ) -> Result<Self, GenerateError> {
+        let header = &PERIOD_ATTENDANCE_HEADER;
+        let table = Table::create(dir, "period_attendance.csv", header, format)?;
         let mut first_absent = [0.0; FULL_DAY_PERIODS + 1];
         for (j, p) in first_absent.iter_mut().enumerate() {
             *p = 1.0 - (1.0 - PERIOD_ABSENCE).powi(j as i32);

@@ -23,7 +23,7 @@ use crate::synth::generate::latent::*;
 use crate::synth::generate::periods::{PeriodAttendance, PeriodCounts, StudentPeriods};
 use crate::synth::generate::population::{School, Student};
 use crate::synth::generate::records::{draw_days, write_student, Day, DaySink, Part};
-use crate::synth::generate::table::Table;
+use crate::synth::generate::table::{FileFormat, Table};
 use crate::synth::generate::terms::{write_grades, MarkingPeriods, Posting};
 use crate::synth::generate::younger::{make_k8_students, Younger};
 use crate::synth::vocabulary::*;
@@ -112,6 +112,7 @@ pub(super) struct SisSnapshot<'a> {
 /// Where a SIS snapshot's parts come from.
 pub(super) struct SisPlan<'a> {
     pub(super) shape: Shape,
+    pub(super) format: FileFormat,
     pub(super) marking_periods: MarkingPeriods,
     pub(super) high: &'a [School],
     pub(super) younger: &'a Younger,
@@ -136,6 +137,7 @@ impl<'a> SisSnapshot<'a> {
     ) -> Result<Self, GenerateError> {
         let SisPlan {
             shape,
+            format,
             marking_periods,
             high,
             younger,
@@ -154,10 +156,10 @@ impl<'a> SisSnapshot<'a> {
             .map(|s| s.id.as_str())
             .collect();
         let calendars = SchoolCalendars::new(cal, ids.len());
-        let enrollment = Table::create(dir, "enrollment.csv", &ENROLLMENT_HEADER)?;
-        let mut calendar = Table::create(dir, "calendar.csv", &CALENDAR_HEADER)?;
+        let enrollment = Table::create(dir, "enrollment.csv", &ENROLLMENT_HEADER, format)?;
+        let mut calendar = Table::create(dir, "calendar.csv", &CALENDAR_HEADER, format)?;
         calendars.write(cal, &ids, &mut calendar)?;
-        let periods = PeriodAttendance::create(dir, periods)?;
+        let periods = PeriodAttendance::create(dir, periods, format)?;
         if shape == Shape::Sis {
             let path = dir.join("snapshot.toml");
             std::fs::write(&path, SNAPSHOT_TOML)

@@ -85,6 +85,7 @@ fn fixture() -> Result<&'static Fixture, String> {
                 shape: Shape::Canonical,
                 marking_periods: MarkingPeriods::Quarters,
                 history_years: 0,
+                format: Default::default(),
             };
             let summary = generate(&options).map_err(|e| e.to_string())?;
             let mut tables = BTreeMap::new();
@@ -132,6 +133,7 @@ fn same_seed_gives_identical_bytes_and_another_seed_does_not() -> TestResult {
             shape: Shape::Canonical,
             marking_periods: MarkingPeriods::Quarters,
             history_years: 0,
+            format: Default::default(),
         })
     };
     run(&a, 7)?;
@@ -181,6 +183,7 @@ fn too_few_students_is_an_error() {
         shape: Shape::Canonical,
         marking_periods: MarkingPeriods::Quarters,
         history_years: 0,
+        format: Default::default(),
     });
     assert!(matches!(result, Err(GenerateError::TooFewStudents(19))));
     assert!(!scratch.0.exists(), "nothing is written on a bad option");
@@ -528,6 +531,7 @@ fn train_label_rate_is_near_the_target() -> TestResult {
         shape: Shape::Canonical,
         marking_periods: MarkingPeriods::Quarters,
         history_years: 0,
+        format: Default::default(),
     })?;
     let outcomes = Parsed::read(&summary.train.dir.join("outcomes.csv"))?;
     let labels = train_labels(&outcomes)?;

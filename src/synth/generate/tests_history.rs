@@ -19,6 +19,7 @@ fn write(history_years: u32, name: &str) -> Result<(Scratch, GenerateSummary), B
         shape: Shape::Canonical,
         marking_periods: MarkingPeriods::Quarters,
         history_years,
+        format: Default::default(),
     })?;
     Ok((scratch, summary))
 }
@@ -239,6 +240,7 @@ fn history_is_refused_with_sis_shapes_and_beyond_six_years() -> TestResult {
             shape,
             marking_periods: MarkingPeriods::Quarters,
             history_years: years,
+            format: Default::default(),
         });
         let Some(error) = result.err() else {
             return Err(format!("{} with {years} years was not refused", shape.name()).into());

@@ -69,6 +69,7 @@ pub(super) fn write_with(
         shape,
         marking_periods,
         history_years: 0,
+        format: Default::default(),
     })?;
     let files = files_under(&scratch.0)?;
     Ok(Written { summary, files })
