@@ -166,10 +166,11 @@ pub struct GenerateArgs {
     /// S2 and the year mark Y covering them, in every shape).
     #[arg(long, value_enum, default_value_t = MarkingPeriods::Quarters)]
     pub marking_periods: MarkingPeriods,
-    /// Also write the K school years before each snapshot's (0–6; canonical shape only): a full
-    /// year of daily attendance, term marks and behavior per student in grade 6 or above that
-    /// year, middle-school years at the feeder school `M..` (`001` -> `M01`). Students who
-    /// entered the district late this year have none. Read with `history.years` >= K.
+    /// Also write the K school years before each snapshot's (0–6): a full year of attendance,
+    /// term marks and behavior per high-school student in grade 6 or above that year;
+    /// middle-school years at the feeder school `M..` (`001` -> `M01`; in the SIS shapes a
+    /// middle school of the district, with the years' calendars and enrollment spans). Students
+    /// who entered the district late this year have none. Read with `history.years` >= K.
     #[arg(long, default_value_t = 0)]
     pub history_years: u32,
     /// The files' format: `csv`, or `parquet` (text columns, zstd, row groups of about a million

@@ -151,7 +151,6 @@ impl EwsError {
             | EwsError::Training(_) => EXIT_BAD_INPUT,
             EwsError::Generate(
                 GenerateError::CanonicalLayoutOnly(_)
-                | GenerateError::HistoryInCanonicalShapeOnly(_)
                 | GenerateError::CsvOnly(_)
                 | GenerateError::TooManyHistoryYears(_)
                 | GenerateError::TooFewStudents(_)
@@ -201,13 +200,6 @@ pub enum GenerateError {
          mapping and no --bom, or --shape canonical"
     )]
     CanonicalLayoutOnly(&'static str),
-    /// `--history-years` with a SIS shape: its earlier years would need the calendars and
-    /// enrollment spans of those years, which the SIS shapes do not write.
-    #[error(
-        "--history-years is written in the canonical shape only (--shape {0} writes no calendars \
-         or enrollment spans of earlier years): use --shape canonical, or leave out --history-years"
-    )]
-    HistoryInCanonicalShapeOnly(&'static str),
     /// `--format parquet` with an export mapping or a byte-order mark, which shape CSV files.
     #[error(
         "--format {0} is written in the canonical layout only: an [input] mapping and --bom \

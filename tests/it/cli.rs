@@ -294,10 +294,6 @@ fn bad_usage_and_missing_model_exit_2() {
             "at most 6",
         ),
         (
-            &["--students", "50", "--history-years", "1", "--shape", "sis"][..],
-            "canonical shape only",
-        ),
-        (
             &["--students", "50", "--format", "parquet", "--bom"][..],
             "--format parquet is written in the canonical layout only",
         ),

@@ -94,7 +94,7 @@ impl SchoolCalendars {
 
     /// The first school day of `school` on or after district school day `day` (which may be
     /// past the as-of date).
-    fn next_instructional(&self, school: usize, day: usize) -> usize {
+    pub(super) fn next_instructional(&self, school: usize, day: usize) -> usize {
         (day..)
             .find(|&d| self.instructional(school, d))
             .unwrap_or(day)

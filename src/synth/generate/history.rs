@@ -18,22 +18,30 @@
 //!   courses `M<grade><subject>` and physical education.
 //! - Students who entered the district late this year (a late entry day) are new to it and
 //!   have no earlier year: their prior-year features are unknown, as a new entrant's are.
+//! - In the SIS shapes ([`SisPlace`], from [`super::sis`]) a year is also a span in enrollment.csv over the whole
+//!   year at the school (a middle school of the district below grade 9), every school's
+//!   calendar of the year is in calendar.csv, attendance is written on membership days
+//!   (exceptions only in `sis`), and every course posts its marking periods with the marks
+//!   covering them (S1, S2, Y) and `credits`. K–8 students get no earlier year (not scored).
 //!
 //! Every draw comes from the snapshot's history stream, so this year's rows are the same bytes,
 //! in the same order, as without history; only the rows of earlier years are added.
 
+use chrono::NaiveDate;
 use rand_chacha::ChaCha8Rng;
 
 use crate::io::error::GenerateError;
 use crate::synth::generate::calendar::{ymd, Calendar, Term};
 use crate::synth::generate::draws::normal;
+use crate::synth::generate::enrollment::{Enrollment, SchoolCalendars, Span};
 use crate::synth::generate::latent::{COURSE_SD, HISTORY_TERM_SD, R_PAST_SD};
 use crate::synth::generate::population::{School, Student};
 use crate::synth::generate::records::{
-    draw_percent, write_behavior_and_attendance, Daily, PastYear,
+    draw_percent, write_behavior_and_attendance, Daily, Day, DaySink, PastYear,
 };
+use crate::synth::generate::sis::{Membership, SisPlace};
 use crate::synth::generate::table::Table;
-use crate::synth::generate::terms::{draw_mark_near, whole, MarkingPeriods};
+use crate::synth::generate::terms::{cover, draw_mark_near, whole, Mark, MarkingPeriods};
 use crate::synth::vocabulary::CORE;
 
 /// The lowest grade an earlier year is written for.
@@ -57,6 +65,8 @@ struct Year {
     /// The spring year that names it, as text for grades.csv.
     label: String,
     cal: Calendar,
+    /// Every school's calendar of the year (the SIS shapes).
+    calendars: Option<SchoolCalendars>,
     /// Suspension days of the student being written.
     suspended: Vec<bool>,
 }
@@ -87,11 +97,13 @@ struct YearCourse<'c> {
 }
 
 impl History {
-    /// The `years` school years before `school_year`, drawing from `rng`.
+    /// The `years` school years before `school_year`, drawing from `rng`; `schools` is the
+    /// number of schools whose calendars the SIS shapes write (`None` in the canonical shape).
     pub(super) fn new(
         years: u32,
         school_year: i32,
         marking_periods: MarkingPeriods,
+        schools: Option<usize>,
         rng: ChaCha8Rng,
     ) -> Self {
         let years = (1..=years.min(MAX_HISTORY_YEARS) as i32)
@@ -102,6 +114,7 @@ impl History {
                     back,
                     label: year.to_string(),
                     suspended: vec![false; cal.days.len()],
+                    calendars: schools.map(|n| SchoolCalendars::new(&cal, n)),
                     cal,
                 }
             })
@@ -114,15 +127,31 @@ impl History {
         }
     }
 
+    /// The earlier years' rows of calendar.csv (the SIS shapes), oldest first; `ids` are every
+    /// school's ids in the calendars' order.
+    pub(super) fn write_calendars(
+        &self,
+        ids: &[&str],
+        calendar: &mut Table,
+    ) -> Result<(), GenerateError> {
+        for year in self.years.iter().rev() {
+            if let Some(calendars) = &year.calendars {
+                calendars.write(&year.cal, ids, calendar)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Writes the earlier years of `s` (at `school`), most recent first; `transcript` is the
     /// student's completed high-school years as [`write_credits`](super::records::write_credits)
-    /// drew them.
+    /// drew them. `sis` places them in a SIS shape.
     pub(super) fn write(
         &mut self,
         s: &Student,
         school: &School,
         transcript: &[PastYear],
         tables: &mut HistoryTables<'_>,
+        mut sis: Option<SisPlace<'_>>,
     ) -> Result<(), GenerateError> {
         if s.entry > 0 {
             return Ok(());
@@ -140,11 +169,6 @@ impl History {
                 Some(past) => past.risk,
                 None => s.r + R_PAST_SD * normal(&mut self.rng),
             };
-            // Every high-school year is on the transcript; the others are middle school.
-            let school_id = match on_transcript {
-                Some(_) => school.id.as_str(),
-                None => middle_school.as_str(),
-            };
             // The year's discipline and every school day, as this year's are drawn.
             let past = Student {
                 r_now: risk,
@@ -152,11 +176,52 @@ impl History {
                 grade,
                 ..s.clone()
             };
-            let mut days = Daily {
-                id: &s.id,
-                school: school_id,
-                labels: &year.cal.labels,
-                table: tables.attendance,
+            // Every high-school year is on the transcript; the others are middle school. In a
+            // SIS shape, the year's span there.
+            let span = match (&sis, year.calendars.as_ref()) {
+                (Some(place), Some(calendars)) => {
+                    let index = match on_transcript {
+                        Some(_) => place.high_school,
+                        None if place.middle_schools.is_empty() => place.high_school,
+                        None => {
+                            let middle = &place.middle_schools;
+                            middle.start + place.high_school % middle.len()
+                        }
+                    };
+                    Some((index, whole_year(index, year.cal.days.len(), calendars)))
+                }
+                _ => None,
+            };
+            let (school_id, mut days) = match (&mut sis, year.calendars.as_ref(), &span) {
+                (Some(place), Some(calendars), Some((index, enrollment))) => {
+                    let index = *index;
+                    let label = super::sis::grade_label(grade);
+                    let (ids, labels) = (place.ids, &year.cal.labels);
+                    enrollment.write(&s.id, label, ids, labels, place.enrollment)?;
+                    let days = Membership::of(
+                        &s.id,
+                        enrollment,
+                        calendars,
+                        ids,
+                        labels,
+                        tables.attendance,
+                        place.exceptions,
+                    );
+                    (ids[index], YearDays::Membership(days))
+                }
+                _ => {
+                    let school_id = match on_transcript {
+                        Some(_) => school.id.as_str(),
+                        None => middle_school.as_str(),
+                    };
+                    let days = Daily {
+                        id: &s.id,
+                        school: school_id,
+                        labels: &year.cal.labels,
+                        table: tables.attendance,
+                    };
+                    (school_id, YearDays::Daily(days))
+                }
             };
             write_behavior_and_attendance(
                 &past,
@@ -166,11 +231,31 @@ impl History {
                 tables.behavior,
                 &mut days,
             )?;
-            let (core_terms, elective_terms) = match self.marking_periods {
-                MarkingPeriods::Quarters => (&year.cal.core_terms, &year.cal.elective_terms),
-                MarkingPeriods::SixWeeks => {
-                    (&year.cal.six_weeks.weeks, &year.cal.six_weeks.semesters)
-                }
+            let (core_terms, elective_terms, covering) = match self.marking_periods {
+                MarkingPeriods::Quarters => (
+                    &year.cal.core_terms,
+                    &year.cal.elective_terms,
+                    [
+                        &year.cal.elective_terms[0],
+                        &year.cal.elective_terms[1],
+                        &year.cal.year_term,
+                    ],
+                ),
+                MarkingPeriods::SixWeeks => (
+                    &year.cal.six_weeks.weeks,
+                    &year.cal.six_weeks.semesters,
+                    [
+                        &year.cal.six_weeks.semesters[0],
+                        &year.cal.six_weeks.semesters[1],
+                        &year.cal.six_weeks.year,
+                    ],
+                ),
+            };
+            // The SIS shapes post every course of an earlier year by its marking periods and
+            // the marks covering them (S1, S2, Y); the canonical shape's electives by semester.
+            let elective_terms = match sis {
+                Some(_) => core_terms,
+                None => elective_terms,
             };
             let courses: Vec<YearCourse> = match on_transcript {
                 Some(past) => past
@@ -204,43 +289,124 @@ impl History {
                         .collect()
                 }
             };
-            write_marks(
-                &s.id,
+            let row = YearRow {
+                student_id: &s.id,
                 school_id,
-                &year.label,
-                &courses,
-                &mut self.rng,
-                tables.grades,
-            )?;
+                school_year: &year.label,
+            };
+            let covering = sis.is_some().then_some(covering);
+            write_marks(&row, &courses, covering, &mut self.rng, tables.grades)?;
         }
         self.students_with_history += usize::from(wrote);
         Ok(())
     }
 }
 
-/// Every term mark of a completed year, in date order (course order within a day): each a
-/// draw around its course's year percent ([`draw_mark_near`]).
+/// Where an earlier year's days go: every school day (canonical), or membership days (SIS).
+enum YearDays<'a> {
+    Daily(Daily<'a>),
+    Membership(Membership<'a>),
+}
+
+impl DaySink for YearDays<'_> {
+    fn member(&self, day: usize) -> bool {
+        match self {
+            YearDays::Daily(days) => days.member(day),
+            YearDays::Membership(days) => days.member(day),
+        }
+    }
+
+    fn day(&mut self, day: usize, what: Day) -> Result<(), GenerateError> {
+        match self {
+            YearDays::Daily(days) => days.day(day, what),
+            YearDays::Membership(days) => days.day(day, what),
+        }
+    }
+}
+
+/// A span over the whole of an earlier year at `school`: its first school day there to its
+/// last, closed (the student went on to the next grade).
+fn whole_year(school: usize, days: usize, calendars: &SchoolCalendars) -> Enrollment {
+    let last = (0..days)
+        .rev()
+        .find(|&d| calendars.instructional(school, d))
+        .unwrap_or(0);
+    Enrollment {
+        first: Span {
+            school,
+            from: calendars.next_instructional(school, 0),
+            to: Some(last),
+            exit_code: "",
+        },
+        second: None,
+        same_day: false,
+    }
+}
+
+/// The columns every grades.csv row of a student's earlier year shares.
+struct YearRow<'a> {
+    student_id: &'a str,
+    school_id: &'a str,
+    school_year: &'a str,
+}
+
+/// Every term mark of a completed year, in date order (course order, then term order within a
+/// day): each a draw around its course's year percent ([`draw_mark_near`]). With `covering`
+/// (S1, S2 and Y: the SIS shapes), each course also gets the marks covering its terms (S1 the
+/// terms up to S1's day, S2 the others, Y both semesters; [`cover`]) and a `credits` column.
 fn write_marks(
-    student_id: &str,
-    school_id: &str,
-    school_year: &str,
+    row: &YearRow,
     courses: &[YearCourse],
+    covering: Option<[&Term; 3]>,
     rng: &mut ChaCha8Rng,
     grades: &mut Table,
 ) -> Result<(), GenerateError> {
-    let mut posted: Vec<(&Term, &YearCourse)> = courses
+    // The term marks are drawn in date order (course order within a day), then the marks
+    // covering them course by course. (date, course, order within the course, term, mark):
+    let mut slots: Vec<(&Term, usize, usize)> = courses
         .iter()
-        .flat_map(|c| c.terms.iter().map(move |t| (t, c)))
+        .enumerate()
+        .flat_map(|(c, course)| course.terms.iter().enumerate().map(move |(o, t)| (t, c, o)))
         .collect();
-    posted.sort_by_key(|(t, _)| t.date);
-    for (term, course) in posted {
-        let mark = draw_mark_near(rng, course.percent, HISTORY_TERM_SD);
+    slots.sort_by_key(|(t, _, _)| t.date);
+    let mut posted: Vec<(NaiveDate, usize, usize, &Term, Mark)> = slots
+        .into_iter()
+        .map(|(t, c, o)| {
+            let mark = draw_mark_near(rng, courses[c].percent, HISTORY_TERM_SD);
+            (t.date, c, o, t, mark)
+        })
+        .collect();
+    if let Some([s1, s2, y]) = covering {
+        for (c, course) in courses.iter().enumerate() {
+            let of_course = |second: bool| -> Vec<Option<Mark>> {
+                let mut marks: Vec<(usize, Mark)> = posted
+                    .iter()
+                    .filter(|p| p.1 == c && (p.0 > s1.date) == second)
+                    .map(|p| (p.2, p.4))
+                    .collect();
+                marks.sort_by_key(|(o, _)| *o);
+                marks.into_iter().map(|(_, m)| Some(m)).collect()
+            };
+            let (first, second) = (of_course(false), of_course(true));
+            let (first, second) = (cover(rng, &first), cover(rng, &second));
+            let year = cover(rng, &[Some(first), Some(second)]);
+            let n = course.terms.len();
+            posted.extend(
+                [(s1, first, n), (s2, second, n + 1), (y, year, n + 2)]
+                    .map(|(t, m, order)| (t.date, c, order, t, m)),
+            );
+        }
+    }
+    posted.sort_by_key(|&(date, course, order, _, _)| (date, course, order));
+    let credits = covering.map(|_| "1");
+    for (_, c, _, term, mark) in posted {
+        let course = &courses[c];
         let mut digits = [0u8; 3];
         let percent = mark.percent.map_or(&[][..], |p| whole(p, &mut digits));
-        grades.write([
-            student_id.as_bytes(),
-            school_id.as_bytes(),
-            school_year.as_bytes(),
+        let values: [&[u8]; 10] = [
+            row.student_id.as_bytes(),
+            row.school_id.as_bytes(),
+            row.school_year.as_bytes(),
             term.name.as_bytes(),
             course.id.as_bytes(),
             course.name.as_bytes(),
@@ -248,7 +414,11 @@ fn write_marks(
             mark.mark.as_bytes(),
             percent,
             term.label.as_bytes(),
-        ])?;
+        ];
+        match credits {
+            None => grades.write(values)?,
+            Some(credits) => grades.write(values.into_iter().chain([credits.as_bytes()]))?,
+        }
     }
     Ok(())
 }

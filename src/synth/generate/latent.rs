@@ -163,6 +163,7 @@ pub(super) struct HistoryModel {
     pub(super) years: &'static str,
     pub(super) high_school_years: &'static str,
     pub(super) middle_school_years: &'static str,
+    pub(super) sis_shapes: &'static str,
     pub(super) term_mark_sd: f64,
 }
 
@@ -175,8 +176,11 @@ impl HistoryModel {
                 attendance and incidents; each transcript course posts its terms' marks at its \
                 year percent + N(0, term_mark_sd)",
         middle_school_years: "risk r + N(0, r_past_sd); school M + the high school's id without \
-                its first character; courses M<grade><subject> (ELA, MATH, SCI, SOC by quarter, \
-                PE by semester)",
+                its first character (SIS shapes: a middle school of the district); courses \
+                M<grade><subject> (ELA, MATH, SCI, SOC by quarter, PE by semester)",
+        sis_shapes: "a span per year over the school's whole year in enrollment.csv, every \
+                school's calendar of the year in calendar.csv, attendance on membership days, \
+                every course by its marking periods with S1, S2 and Y covering them, credits 1",
         term_mark_sd: HISTORY_TERM_SD,
     };
 }

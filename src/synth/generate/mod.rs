@@ -42,7 +42,7 @@
 //! the others and the covering marks come from the snapshot's marks stream, so only grades.csv
 //! differs from the quarters' district (and generator.json says `marking_periods`).
 //!
-//! With `--history-years K` (module `history`, canonical shape) each snapshot also carries the K
+//! With `--history-years K` (module `history`) each snapshot also carries the K
 //! school years before its own. With `--format parquet` (module `table`) every file is Parquet,
 //! with the same rows and text values as the CSV.
 //!
@@ -105,8 +105,8 @@ pub struct GenerateOptions {
     pub shape: Shape,
     /// The marking periods of grades.csv (quarters, or six weeks in every shape).
     pub marking_periods: MarkingPeriods,
-    /// Earlier school years written before each snapshot's (module `history`; canonical shape
-    /// only, at most [`MAX_HISTORY_YEARS`]).
+    /// Earlier school years written with each snapshot (module `history`; at most
+    /// [`MAX_HISTORY_YEARS`]).
     pub history_years: u32,
     /// CSV, or Parquet for districts whose CSV would not fit the disk.
     pub format: FileFormat,
@@ -196,11 +196,6 @@ pub fn generate(options: &GenerateOptions) -> Result<GenerateSummary, GenerateEr
     }
     if options.history_years > MAX_HISTORY_YEARS {
         return Err(GenerateError::TooManyHistoryYears(options.history_years));
-    }
-    if options.history_years > 0 && options.shape.is_sis() {
-        return Err(GenerateError::HistoryInCanonicalShapeOnly(
-            options.shape.name(),
-        ));
     }
     let schools = make_schools(options.students, &mut stream(options.seed, 0));
     let younger = options.shape.is_sis().then(|| {
@@ -344,13 +339,21 @@ fn write_snapshot<'a>(
         .then(|| stream(options.seed, plan.stream + MARKS_STREAM));
     let mut history = (options.history_years > 0).then(|| {
         let rng = stream(options.seed, plan.stream + HISTORY_STREAM);
+        // The SIS shapes write every school's calendar of each earlier year.
+        let schools = younger.map(|y| schools.len() + y.schools.len());
+        let periods = options.marking_periods;
         History::new(
             options.history_years,
             plan.school_year,
-            options.marking_periods,
+            periods,
+            schools,
             rng,
         )
     });
+    if let (Some(sis), Some(history)) = (t.sis.as_mut(), history.as_ref()) {
+        let (ids, calendar) = sis.calendar_parts();
+        history.write_calendars(ids, calendar)?;
+    }
     let mut suspended = vec![false; cal.days.len()];
     let written = |cohort: i32, blank: bool| match blank {
         true => String::new(),
@@ -411,7 +414,8 @@ fn write_snapshot<'a>(
                 grades: &mut t.grades,
                 behavior: &mut t.behavior,
             };
-            history.write(s, &schools[s.school], &transcript, &mut tables)?;
+            let place = t.sis.as_mut().map(|sis| sis.history_place(s));
+            history.write(s, &schools[s.school], &transcript, &mut tables, place)?;
         }
         if let Some(outcomes) = t.outcomes.as_mut() {
             write_outcome(s, cal.as_of, &mut rng, outcomes)?;

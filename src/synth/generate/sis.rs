@@ -241,17 +241,37 @@ impl<'a> SisSnapshot<'a> {
         cal: &'b Calendar,
         table: &'b mut Table,
     ) -> Membership<'b> {
+        let (calendars, ids) = (&self.calendars, &self.ids);
         Membership {
-            id: &s.id,
-            enrollment,
-            calendars: &self.calendars,
-            ids: &self.ids,
-            labels: &cal.labels,
-            table,
-            exceptions: self.exceptions,
             periods: self.periods.student(s),
-            counts: &mut self.counts,
+            counts: Some(&mut self.counts),
+            ..Membership::of(
+                &s.id,
+                enrollment,
+                calendars,
+                ids,
+                &cal.labels,
+                table,
+                self.exceptions,
+            )
         }
+    }
+
+    /// Where a high-school student's earlier years go (module `history`).
+    pub(super) fn history_place(&mut self, s: &Student) -> SisPlace<'_> {
+        SisPlace {
+            ids: &self.ids,
+            high_school: s.school,
+            middle_schools: self.high.len() + self.younger.elementary..self.ids.len(),
+            enrollment: &mut self.enrollment,
+            exceptions: self.exceptions,
+        }
+    }
+
+    /// Every school's id (the calendars' order) and calendar.csv, for the earlier years'
+    /// calendars (module `history`).
+    pub(super) fn calendar_parts(&mut self) -> (&[&'a str], &mut Table) {
+        (&self.ids, &mut self.calendar)
     }
 
     /// What generator.json records of the snapshot, so far.
@@ -324,16 +344,19 @@ impl<'a> SisSnapshot<'a> {
             let grade = grade_label(s.grade);
             write_student(students, s, &self.younger.schools[s.school], grade, &cohort)?;
             self.record(s, &enrollment, cal)?;
+            let (calendars, ids, labels) = (&self.calendars, &self.ids, &cal.labels);
             let mut sink = Membership {
-                id: &s.id,
-                enrollment: &enrollment,
-                calendars: &self.calendars,
-                ids: &self.ids,
-                labels: &cal.labels,
-                table: attendance,
-                exceptions: self.exceptions,
                 periods: self.periods.student(s),
-                counts: &mut self.counts,
+                counts: Some(&mut self.counts),
+                ..Membership::of(
+                    &s.id,
+                    &enrollment,
+                    calendars,
+                    ids,
+                    labels,
+                    attendance,
+                    self.exceptions,
+                )
             };
             draw_days(s, cal, suspended, &mut self.k8_rng, &mut sink)?;
         }
@@ -346,6 +369,20 @@ impl<'a> SisSnapshot<'a> {
         let days = [self.enrollment.finish()?, self.calendar.finish()?];
         Ok((days, self.periods.finish()?))
     }
+}
+
+/// Where a student's earlier years go in a SIS shape: a span per year in enrollment.csv, at
+/// the high school or (below grade 9) at a middle school, and attendance on its membership days.
+pub(super) struct SisPlace<'t> {
+    /// Every school's id, in the calendars' order (high schools first).
+    pub(super) ids: &'t [&'t str],
+    /// The student's high school (an index into `ids`).
+    pub(super) high_school: usize,
+    /// The middle schools (indices into `ids`).
+    pub(super) middle_schools: std::ops::Range<usize>,
+    pub(super) enrollment: &'t mut Table,
+    /// Exception-only attendance (`sis`), or a row per membership day (`sis-daily`).
+    pub(super) exceptions: bool,
 }
 
 /// grade_level as the SIS shapes write it: `PK`, `KG`, `01` … `12`.
@@ -370,7 +407,34 @@ pub(super) struct Membership<'a> {
     exceptions: bool,
     /// Grades 6–12.
     periods: Option<StudentPeriods<'a>>,
-    counts: &'a mut SisCounts,
+    /// This year's partial days are counted for generator.json; an earlier year's are not.
+    counts: Option<&'a mut SisCounts>,
+}
+
+impl<'a> Membership<'a> {
+    /// A student's days by `enrollment` and `calendars`, without class periods and not counted
+    /// (an earlier year's, module `history`; this year's add both).
+    pub(super) fn of(
+        id: &'a str,
+        enrollment: &'a Enrollment,
+        calendars: &'a SchoolCalendars,
+        ids: &'a [&'a str],
+        labels: &'a [String],
+        table: &'a mut Table,
+        exceptions: bool,
+    ) -> Self {
+        Membership {
+            id,
+            enrollment,
+            calendars,
+            ids,
+            labels,
+            table,
+            exceptions,
+            periods: None,
+            counts: None,
+        }
+    }
 }
 
 impl DaySink for Membership<'_> {
@@ -391,12 +455,16 @@ impl DaySink for Membership<'_> {
         match what {
             Day::Present if self.exceptions => Ok(()),
             Day::Excused(Part::Split) | Day::Unexcused(Part::Split) => {
-                self.counts.split_days += 1;
+                if let Some(counts) = self.counts.as_mut() {
+                    counts.split_days += 1;
+                }
                 self.table.write([id, school_id, date, "A", HALF])?;
                 self.table.write([id, school_id, date, "E", HALF])
             }
             Day::Excused(Part::Half) | Day::Unexcused(Part::Half) => {
-                self.counts.half_days += 1;
+                if let Some(counts) = self.counts.as_mut() {
+                    counts.half_days += 1;
+                }
                 self.table.write([id, school_id, date, what.code(), HALF])
             }
             _ => self.table.write([id, school_id, date, what.code(), ""]),

@@ -414,7 +414,7 @@ pub(super) fn six_week_marks<'c>(
 
 /// The mark covering `covered` (those posted): the mean of their percents plus the cut noise,
 /// or `I`/`W`.
-fn cover(rng: &mut ChaCha8Rng, covered: &[Option<Mark>]) -> Mark {
+pub(super) fn cover(rng: &mut ChaCha8Rng, covered: &[Option<Mark>]) -> Mark {
     let noise = (COVER_NOISE_SD * normal(rng)).clamp(-COVER_NOISE_MAX, COVER_NOISE_MAX);
     if chance(rng, INCOMPLETE) {
         let mark = if chance(rng, 0.5) { "I" } else { "W" };

@@ -11,12 +11,20 @@ const STUDENTS: usize = 400;
 const SEED: u64 = 11;
 
 fn write(history_years: u32, name: &str) -> Result<(Scratch, GenerateSummary), Box<dyn Error>> {
+    write_shape(Shape::Canonical, history_years, name)
+}
+
+fn write_shape(
+    shape: Shape,
+    history_years: u32,
+    name: &str,
+) -> Result<(Scratch, GenerateSummary), Box<dyn Error>> {
     let scratch = Scratch::new(name);
     let summary = generate(&GenerateOptions {
         students: STUDENTS,
         seed: SEED,
         out: scratch.0.clone(),
-        shape: Shape::Canonical,
+        shape,
         marking_periods: MarkingPeriods::Quarters,
         history_years,
         format: Default::default(),
@@ -230,24 +238,99 @@ fn more_years_reach_down_to_grade_6_and_no_lower() -> TestResult {
 }
 
 #[test]
-fn history_is_refused_with_sis_shapes_and_beyond_six_years() -> TestResult {
-    for (shape, years) in [(Shape::Sis, 1), (Shape::SisDaily, 1), (Shape::Canonical, 7)] {
-        let scratch = Scratch::new("history-refused");
-        let result = generate(&GenerateOptions {
-            students: STUDENTS,
-            seed: SEED,
-            out: scratch.0.clone(),
-            shape,
-            marking_periods: MarkingPeriods::Quarters,
-            history_years: years,
-            format: Default::default(),
-        });
+fn more_than_six_years_are_refused() -> TestResult {
+    for shape in [Shape::Canonical, Shape::Sis] {
+        let result = write_shape(shape, 7, "history-refused");
         let Some(error) = result.err() else {
-            return Err(format!("{} with {years} years was not refused", shape.name()).into());
+            return Err(format!("{} with 7 years was not refused", shape.name()).into());
         };
-        let error = crate::io::error::EwsError::from(error);
+        let Ok(error) = error.downcast::<GenerateError>() else {
+            return Err("not a generator error".into());
+        };
+        let error = crate::io::error::EwsError::from(*error);
         assert_eq!(error.exit_code(), crate::io::error::EXIT_BAD_INPUT);
-        assert!(!scratch.0.exists(), "nothing is written");
+    }
+    Ok(())
+}
+
+#[test]
+fn sis_history_has_calendars_whole_year_spans_membership_days_and_covering_marks() -> TestResult {
+    let (scratch, summary) = write_shape(Shape::Sis, 1, "history-sis")?;
+    let dir = scratch.0.join("current");
+    let prior = school_year_of(&summary.current.as_of.to_string())? - 1;
+    let in_prior = |date: &str| school_year_of(date).ok() == Some(prior);
+    // Calendars: every school has the earlier year's weekdays.
+    let calendar = Parsed::read(&dir.join("calendar.csv"))?;
+    let mut instructional: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut weekdays: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in calendar.rows.iter().filter(|r| in_prior(&r[1])) {
+        *weekdays.entry(&r[0]).or_default() += 1;
+        if &r[2] == "Y" {
+            instructional.entry(&r[0]).or_default().insert(&r[1]);
+        }
+    }
+    let schools: BTreeSet<&str> = calendar.rows.iter().map(|r| &r[0]).collect();
+    assert_eq!(weekdays.keys().copied().collect::<BTreeSet<_>>(), schools);
+    assert!(weekdays
+        .values()
+        .all(|&n| n == weekdays.values().copied().max().unwrap_or(0)));
+    // Spans: one closed span per student with an earlier year, over the school's whole year.
+    let enrollment = Parsed::read(&dir.join("enrollment.csv"))?;
+    let students = Parsed::read(&dir.join("students.csv"))?;
+    let grade: BTreeMap<&str, &str> = students.rows.iter().map(|r| (&r[0], &r[5])).collect();
+    let mut spans: BTreeMap<&str, (&str, &str, &str)> = BTreeMap::new();
+    for r in enrollment.rows.iter().filter(|r| in_prior(&r[2])) {
+        assert!(
+            spans.insert(&r[0], (&r[1], &r[2], &r[3])).is_none(),
+            "one span a year"
+        );
+        let days = &instructional[&r[1]];
+        assert_eq!(Some(&&r[2]), days.first(), "from the school's first day");
+        assert_eq!(Some(&&r[3]), days.last(), "to its last");
+        let g = grade[&r[0]];
+        assert_eq!(&r[5], format!("{:02}", g.parse::<i32>()? - 1).as_str());
+    }
+    assert!(spans.len() > STUDENTS * 8 / 10, "{} spans", spans.len());
+    let high_schools: BTreeSet<&str> = students
+        .rows
+        .iter()
+        .filter(|r| r[5].parse::<i32>().is_ok_and(|g| g >= 9))
+        .map(|r| &r[3])
+        .collect();
+    for (id, (school, _, _)) in &spans {
+        // Grade 9's year before is at a middle school, the others' at a high school.
+        let at_high_school = high_schools.contains(school);
+        assert_eq!(at_high_school, grade[id] != "09", "{id} at {school}");
+    }
+    // Attendance: exceptions only, each on a membership day of the student's span.
+    let attendance = Parsed::read(&dir.join("attendance.csv"))?;
+    let mut rows = 0;
+    for r in attendance.rows.iter().filter(|r| in_prior(&r[2])) {
+        rows += 1;
+        assert_ne!(&r[3], "P");
+        let (school, _, _) = spans.get(&r[0]).ok_or("a row without a span")?;
+        assert_eq!(&r[1], *school);
+        assert!(
+            instructional[school].contains(&r[2]),
+            "on a school day there"
+        );
+    }
+    assert!(rows > 1000, "{rows} earlier-year exceptions");
+    // Marks: the marking periods, the marks covering them and the credits column.
+    let grades = Parsed::read(&dir.join("grades.csv"))?;
+    let mut terms: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
+    let prior_text = prior.to_string();
+    for r in grades.rows.iter().filter(|r| r[2] == *prior_text) {
+        assert_eq!(&r[10], "1");
+        terms.entry((&r[0], &r[4])).or_default().push(&r[3]);
+    }
+    assert!(!terms.is_empty());
+    for (course, posted) in &terms {
+        assert_eq!(
+            posted,
+            &["Q1", "Q2", "S1", "Q3", "Q4", "S2", "Y"],
+            "{course:?}"
+        );
     }
     Ok(())
 }
