@@ -231,62 +231,18 @@ impl History {
                 tables.behavior,
                 &mut days,
             )?;
-            let (core_terms, elective_terms, covering) = match self.marking_periods {
-                MarkingPeriods::Quarters => (
-                    &year.cal.core_terms,
-                    &year.cal.elective_terms,
-                    [
-                        &year.cal.elective_terms[0],
-                        &year.cal.elective_terms[1],
-                        &year.cal.year_term,
-                    ],
-                ),
-                MarkingPeriods::SixWeeks => (
-                    &year.cal.six_weeks.weeks,
-                    &year.cal.six_weeks.semesters,
-                    [
-                        &year.cal.six_weeks.semesters[0],
-                        &year.cal.six_weeks.semesters[1],
-                        &year.cal.six_weeks.year,
-                    ],
-                ),
-            };
+            let (core_terms, elective_terms, covering) = year.terms(self.marking_periods);
             // The SIS shapes post every course of an earlier year by its marking periods and
             // the marks covering them (S1, S2, Y); the canonical shape's electives by semester.
             let elective_terms = match sis {
                 Some(_) => core_terms,
                 None => elective_terms,
             };
-            let courses: Vec<YearCourse> = match on_transcript {
-                Some(past) => past
-                    .courses
-                    .iter()
-                    .map(|&(course, percent)| {
-                        let core = CORE.iter().any(|c| c.code == course.code);
-                        YearCourse {
-                            id: super::records::course_id(course, grade),
-                            name: course.names[(grade - 9).clamp(0, 3) as usize].to_string(),
-                            subject: course.subject,
-                            percent,
-                            terms: if core { core_terms } else { elective_terms },
-                        }
-                    })
-                    .collect(),
+            let courses = match on_transcript {
+                Some(past) => transcript_courses(past, grade, core_terms, elective_terms),
                 None => {
-                    let core = MIDDLE_SCHOOL_CORE.iter().map(|c| (c, &core_terms[..]));
-                    let elective = std::iter::once((&MIDDLE_SCHOOL_ELECTIVE, &elective_terms[..]));
-                    core.chain(elective)
-                        .map(|(&(subject, name), terms)| {
-                            let offset = COURSE_SD * normal(&mut self.rng);
-                            YearCourse {
-                                id: format!("M{grade}{subject}"),
-                                name: format!("Grade {grade} {name}"),
-                                subject,
-                                percent: draw_percent(&mut self.rng, risk, offset),
-                                terms,
-                            }
-                        })
-                        .collect()
+                    let terms = (core_terms, elective_terms);
+                    middle_school_courses(grade, risk, terms, &mut self.rng)
                 }
             };
             let row = YearRow {
@@ -300,6 +256,76 @@ impl History {
         self.students_with_history += usize::from(wrote);
         Ok(())
     }
+}
+
+impl Year {
+    /// The year's marking periods of core courses and of electives, and the marks covering them
+    /// (S1, S2, Y).
+    fn terms(&self, marking_periods: MarkingPeriods) -> (&[Term], &[Term], [&Term; 3]) {
+        let cal = &self.cal;
+        match marking_periods {
+            MarkingPeriods::Quarters => (
+                &cal.core_terms,
+                &cal.elective_terms,
+                [
+                    &cal.elective_terms[0],
+                    &cal.elective_terms[1],
+                    &cal.year_term,
+                ],
+            ),
+            MarkingPeriods::SixWeeks => {
+                let weeks = &cal.six_weeks;
+                let covering = [&weeks.semesters[0], &weeks.semesters[1], &weeks.year];
+                (&weeks.weeks, &weeks.semesters, covering)
+            }
+        }
+    }
+}
+
+/// A high-school year's courses as the transcript drew them, each at its year percent.
+fn transcript_courses<'c>(
+    past: &PastYear,
+    grade: i32,
+    core_terms: &'c [Term],
+    elective_terms: &'c [Term],
+) -> Vec<YearCourse<'c>> {
+    past.courses
+        .iter()
+        .map(|&(course, percent)| {
+            let core = CORE.iter().any(|c| c.code == course.code);
+            YearCourse {
+                id: super::records::course_id(course, grade),
+                name: course.names[(grade - 9).clamp(0, 3) as usize].to_string(),
+                subject: course.subject,
+                percent,
+                terms: if core { core_terms } else { elective_terms },
+            }
+        })
+        .collect()
+}
+
+/// A middle-school year's courses (the core subjects and physical education), each at a
+/// percent drawn from the year's `risk`.
+fn middle_school_courses<'c>(
+    grade: i32,
+    risk: f64,
+    (core_terms, elective_terms): (&'c [Term], &'c [Term]),
+    rng: &mut ChaCha8Rng,
+) -> Vec<YearCourse<'c>> {
+    let core = MIDDLE_SCHOOL_CORE.iter().map(|c| (c, core_terms));
+    let elective = std::iter::once((&MIDDLE_SCHOOL_ELECTIVE, elective_terms));
+    core.chain(elective)
+        .map(|(&(subject, name), terms)| {
+            let offset = COURSE_SD * normal(rng);
+            YearCourse {
+                id: format!("M{grade}{subject}"),
+                name: format!("Grade {grade} {name}"),
+                subject,
+                percent: draw_percent(rng, risk, offset),
+                terms,
+            }
+        })
+        .collect()
 }
 
 /// Where an earlier year's days go: every school day (canonical), or membership days (SIS).

@@ -47,7 +47,7 @@
 //! with the same rows and text values as the CSV.
 //!
 //! Output is byte-for-byte reproducible for a given `(students, seed, shape, marking
-//! periods)`: ChaCha8 streams seeded from `seed` (schools, train, current, and the SIS shapes'
+//! periods, history years)` (in Parquet, the same values; the bytes are the Parquet writer's): ChaCha8 streams seeded from `seed` (schools, train, current, and the SIS shapes'
 //! and six-week marks' own), no hash-map iteration, one thread per snapshot, no clock. Names and ids are invented; some names, a
 //! school and two course names carry non-ASCII letters, commas and quotes on purpose, to
 //! exercise readers.
@@ -300,34 +300,25 @@ fn write_snapshot<'a>(
         &mut rng,
     );
 
+    let create = |name, header: &[&str]| Table::create(&dir, name, header, options.format);
     let mut t = Tables {
-        students: Table::create(&dir, "students.csv", &STUDENTS_HEADER, options.format)?,
+        students: create("students.csv", &STUDENTS_HEADER)?,
         sis: match younger {
             Some(younger) => Some(start_sis(plan, schools, younger, &cal, &dir, options)?),
             None => None,
         },
         attendance: match younger {
-            Some(_) => Table::create(
-                &dir,
-                "attendance.csv",
-                &SIS_ATTENDANCE_HEADER,
-                options.format,
-            )?,
-            None => Table::create(&dir, "attendance.csv", &ATTENDANCE_HEADER, options.format)?,
+            Some(_) => create("attendance.csv", &SIS_ATTENDANCE_HEADER)?,
+            None => create("attendance.csv", &ATTENDANCE_HEADER)?,
         },
         grades: match younger {
-            Some(_) => Table::create(&dir, "grades.csv", &SIS_GRADES_HEADER, options.format)?,
-            None => Table::create(&dir, "grades.csv", &GRADES_HEADER, options.format)?,
+            Some(_) => create("grades.csv", &SIS_GRADES_HEADER)?,
+            None => create("grades.csv", &GRADES_HEADER)?,
         },
-        credits: Table::create(&dir, "credits.csv", &CREDITS_HEADER, options.format)?,
-        behavior: Table::create(&dir, "behavior.csv", &BEHAVIOR_HEADER, options.format)?,
+        credits: create("credits.csv", &CREDITS_HEADER)?,
+        behavior: create("behavior.csv", &BEHAVIOR_HEADER)?,
         outcomes: if plan.outcomes {
-            Some(Table::create(
-                &dir,
-                "outcomes.csv",
-                &OUTCOMES_HEADER,
-                options.format,
-            )?)
+            Some(create("outcomes.csv", &OUTCOMES_HEADER)?)
         } else {
             None
         },
