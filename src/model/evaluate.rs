@@ -476,17 +476,10 @@ impl Evaluation {
                 "auc", "ap", "p5", "p10", "p20", "r5", "r10", "r20", "brier", "log_loss", "flagged",
             ]));
         }
-        text.push_str("\nIndicators are yes/no: their precision at the top k% is the expected value with the flagged students in random order.\n\n## Calibration\n\n| predicted | students | mean predicted | observed |\n|---|---|---|---|\n");
-        for bin in &self.calibration {
-            text.push_str(&format!(
-                "| {:.1}–{:.1} | {} | {} | {} |\n",
-                bin.lower,
-                bin.upper,
-                bin.students,
-                metric(bin.mean_predicted),
-                metric(bin.observed_rate)
-            ));
-        }
+        text.push_str("\nIndicators are yes/no: their precision at the top k% is the expected value with the flagged students in random order.\n\n## Calibration\n\n");
+        text.push_str(&crate::model::metrics::calibration_markdown(
+            &self.calibration,
+        ));
         text.push_str(&format!(
             "\nExpected calibration error: {}.\n\n## Equity audit\n\n",
             metric(self.expected_calibration_error)

@@ -211,6 +211,25 @@ pub fn calibration_table(probabilities: &[f64], labels: &[bool]) -> Vec<Calibrat
         .collect()
 }
 
+/// The calibration table in Markdown (header, then a row per bin), as evaluation.md and the
+/// model card show it.
+pub fn calibration_markdown(bins: &[CalibrationBin]) -> String {
+    let metric = crate::io::text::metric;
+    let mut text =
+        String::from("| predicted | students | mean predicted | observed |\n|---|---|---|---|\n");
+    for bin in bins {
+        text.push_str(&format!(
+            "| {:.1}–{:.1} | {} | {} | {} |\n",
+            bin.lower,
+            bin.upper,
+            bin.students,
+            metric(bin.mean_predicted),
+            metric(bin.observed_rate)
+        ));
+    }
+    text
+}
+
 /// Expected calibration error: the student-weighted mean gap between predicted and observed
 /// rates over the calibration table's bins.
 pub fn expected_calibration_error(table: &[CalibrationBin]) -> f64 {

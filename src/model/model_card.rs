@@ -189,7 +189,7 @@ impl ModelCard {
         let c = &m.holdout_calibration;
         let _ = writeln!(
             s,
-            "\n## Calibration\n\nHeld-out expected calibration error, all checkpoints together, {} before and {} after the calibration step (beta calibration fitted per checkpoint, cross-fitted on halves of the holdout; scoring interpolates between checkpoints by the time of year); Brier {} → {}. Calibration step {}.\n\n| predicted | students | mean predicted | observed |\n|---|---|---|---|",
+            "\n## Calibration\n\nHeld-out expected calibration error, all checkpoints together, {} before and {} after the calibration step (beta calibration fitted per checkpoint, cross-fitted on halves of the holdout; scoring interpolates between checkpoints by the time of year); Brier {} → {}. Calibration step {}.\n",
             n(c.expected_calibration_error_before),
             n(c.expected_calibration_error_after),
             n(c.brier_score_before),
@@ -200,17 +200,9 @@ impl ModelCard {
                 "not applied (not needed, or it did not help)"
             }
         );
-        for b in &self.calibration {
-            let _ = writeln!(
-                s,
-                "| {:.1}–{:.1} | {} | {} | {} |",
-                b.lower,
-                b.upper,
-                b.students,
-                n(b.mean_predicted),
-                n(b.observed_rate)
-            );
-        }
+        s.push_str(&crate::model::metrics::calibration_markdown(
+            &self.calibration,
+        ));
         s.push_str("\n## Equity audit (holdout)\n\n");
         s.push_str(&equity::markdown(
             &self.equity,

@@ -177,8 +177,9 @@ impl History {
                 ..s.clone()
             };
             // Every high-school year is on the transcript; the others are middle school. In a
-            // SIS shape, the year's span there.
-            let span = match (&sis, year.calendars.as_ref()) {
+            // SIS shape, the year is a span there.
+            let enrollment;
+            let (school_id, mut days) = match (&mut sis, year.calendars.as_ref()) {
                 (Some(place), Some(calendars)) => {
                     let index = match on_transcript {
                         Some(_) => place.high_school,
@@ -188,19 +189,13 @@ impl History {
                             middle.start + place.high_school % middle.len()
                         }
                     };
-                    Some((index, whole_year(index, year.cal.days.len(), calendars)))
-                }
-                _ => None,
-            };
-            let (school_id, mut days) = match (&mut sis, year.calendars.as_ref(), &span) {
-                (Some(place), Some(calendars), Some((index, enrollment))) => {
-                    let index = *index;
+                    enrollment = whole_year(index, year.cal.days.len(), calendars);
                     let label = super::sis::grade_label(grade);
                     let (ids, labels) = (place.ids, &year.cal.labels);
                     enrollment.write(&s.id, label, ids, labels, place.enrollment)?;
                     let days = Membership::of(
                         &s.id,
-                        enrollment,
+                        &enrollment,
                         calendars,
                         ids,
                         labels,
