@@ -11,7 +11,7 @@ use crate::io::folders::{self, RunFolder};
 use crate::model::score::{self};
 use crate::model::ModelFile;
 
-use crate::cli::run::{labels_of, load_checked, say, status, RunStatus, Stages};
+use crate::cli::run::{labelled_as_of, labels_of, load_checked, say, status, RunStatus, Stages};
 
 /// A folder that can be renamed into place: `.`, `..` or `/` name none, so they are resolved.
 fn renamable(target: std::path::PathBuf) -> Result<std::path::PathBuf> {
@@ -153,9 +153,7 @@ fn backtest_checkpoints(
     let (dates, skipped) = crate::model::checkpoints::plan(&model.checkpoint_days(), config, run);
     let mut evaluated = Vec::new();
     for (checkpoint, date) in dates {
-        let data = crate::ingest::checks::load(snapshot, config, Some(date), true)?;
-        let at = features::compute(&data, config)?;
-        let labels = labels_of(&data, &at, snapshot, config)?;
+        let (at, labels) = labelled_as_of(snapshot, config, date)?;
         let probabilities = score::probabilities(&at.table, model)?;
         let result = crate::model::evaluate::evaluate(&at, &probabilities, &labels, config)?;
         evaluated.push(CheckpointBacktest::of(checkpoint, &result));

@@ -151,6 +151,20 @@ pub(crate) fn labels_of(
     model::labels(run, outcomes, config)
 }
 
+/// The labelled snapshot again as of an earlier `date` (a checkpoint): read and checked with
+/// its rows after the date left out, as a nightly run on that date would have had, its
+/// features and its labels.
+pub(crate) fn labelled_as_of(
+    snapshot: &Snapshot,
+    config: &Config,
+    date: chrono::NaiveDate,
+) -> Result<(features::FeatureRun, model::Labels)> {
+    let data = checks::load(snapshot, config, Some(date), true)?;
+    let run = features::compute(&data, config)?;
+    let labels = labels_of(&data, &run, snapshot, config)?;
+    Ok((run, labels))
+}
+
 pub(crate) use say;
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use crate::ingest::input::Snapshot;
 use crate::io::error::Result;
 use crate::model::{self};
 
-use crate::cli::run::{labels_of, load_checked, say, status, RunStatus, Stages};
+use crate::cli::run::{labelled_as_of, labels_of, load_checked, say, status, RunStatus, Stages};
 
 /// `ews train`: validate → features + labels → model file, with held-out metrics.
 pub fn run(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
@@ -28,10 +28,8 @@ pub fn run(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
     let mut earlier = Vec::new();
     for (checkpoint, date) in &dates {
         let (run, labels) = stages.time("checkpoints", || {
-            let data = crate::ingest::checks::load(&snapshot, config, Some(*date), true)?;
-            let run = features::compute(&data, config)?;
-            let labels = labels_of(&data, &run, &snapshot, config)?;
-            Ok::<_, crate::io::error::EwsError>((run.for_training()?, labels))
+            let (run, labels) = labelled_as_of(&snapshot, config, *date)?;
+            Ok((run.for_training()?, labels))
         })?;
         earlier.push((checkpoint.clone(), run, labels));
     }
