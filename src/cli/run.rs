@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::features;
 use crate::ingest::checks::{self, Validated};
 use crate::ingest::input::Snapshot;
+use crate::ingest::partition::{DistrictDays, Part};
 use crate::ingest::quality::QualityReport;
 use crate::io::error::{EwsError, Result};
 use crate::io::folders::{self, RunFolder};
@@ -66,8 +67,9 @@ impl Stages {
     }
 
     /// Each stage once, in the order first run, with the time of all its runs (training reads
-    /// the snapshot once per earlier checkpoint, each a `checkpoints` stage).
-    pub(crate) fn summary(&self) -> String {
+    /// the snapshot once per earlier checkpoint, each a `checkpoints` stage; a partitioned
+    /// run reads and checks once per partition).
+    pub(crate) fn totals(&self) -> Vec<(&'static str, Duration)> {
         let mut totals: Vec<(&'static str, Duration)> = Vec::new();
         for &(stage, elapsed) in &self.0 {
             match totals.iter_mut().find(|(name, _)| *name == stage) {
@@ -76,6 +78,11 @@ impl Stages {
             }
         }
         totals
+    }
+
+    /// [`Stages::totals`] as one line.
+    pub(crate) fn summary(&self) -> String {
+        self.totals()
             .iter()
             .map(|(stage, d)| format!("{stage} {:.2} s", d.as_secs_f64()))
             .collect::<Vec<_>>()
@@ -105,17 +112,29 @@ pub(crate) fn load_checked(
         checks::load(snapshot, config, as_of, with_outcomes)
     })?;
     let quality = std::mem::take(&mut data.quality);
+    gate(&quality, data.as_of, config, report_dir)?;
+    Ok((data, quality))
+}
+
+/// Applies the data-quality gate: on failure the data-quality summary is printed, the report
+/// published as `<out>/<as-of><suffix>` (when given) and the run stops.
+fn gate(
+    quality: &QualityReport,
+    as_of: chrono::NaiveDate,
+    config: &Config,
+    report_dir: Option<(&folders::OutputLock, &str)>,
+) -> Result<()> {
     let failures = quality.gate(config);
     if failures.is_empty() {
-        return Ok((data, quality));
+        return Ok(());
     }
-    say!("data quality as of {}:", data.as_of);
+    say!("data quality as of {as_of}:");
     for line in quality.summary_lines(config) {
         say!("{line}");
     }
     let report = match report_dir {
         Some((lock, suffix)) => {
-            let folder = RunFolder::create(lock, &format!("{}{suffix}", data.as_of))?;
+            let folder = RunFolder::create(lock, &format!("{as_of}{suffix}"))?;
             quality.write(folder.target_staging())?;
             folder.publish()?.display().to_string()
         }
@@ -125,6 +144,186 @@ pub(crate) fn load_checked(
         failures: failures.iter().map(ToString::to_string).collect(),
         report,
     })
+}
+
+/// A snapshot read, checked, gated and turned into features and recovery plans, with its
+/// training labels when it has outcomes: what `ews score` works from.
+pub(crate) struct Prepared {
+    /// The feature table; its course records are dropped once the plans are made.
+    pub run: features::FeatureRun,
+    pub quality: QualityReport,
+    pub labels: Option<Vec<Option<bool>>>,
+    pub plans: Vec<crate::outputs::recovery::Plan>,
+}
+
+/// Reads a snapshot into a [`Prepared`] run: in one piece, or partition by partition of
+/// students ([`crate::ingest::partition`]) when its files are larger than
+/// `performance.max_memory` allows. The partitions' outputs are the same bytes.
+pub(crate) fn prepare(
+    stages: &mut Stages,
+    snapshot: &Snapshot,
+    config: &Config,
+    as_of: Option<chrono::NaiveDate>,
+    with_outcomes: bool,
+    report_dir: Option<(&folders::OutputLock, &str)>,
+) -> Result<Prepared> {
+    let count = partitions_needed(snapshot, config)?;
+    let parts = match count {
+        1 => vec![Part::whole()],
+        _ => checks::partitions(snapshot, config, count)?,
+    };
+    if parts.len() > 1 {
+        if let Some(district) = district_days(stages, snapshot, config, as_of, &parts)? {
+            return prepare_parts(
+                stages,
+                snapshot,
+                config,
+                with_outcomes,
+                report_dir,
+                &parts,
+                &district,
+            );
+        }
+    }
+    let (data, quality) = load_checked(stages, snapshot, config, as_of, with_outcomes, report_dir)?;
+    let mut run = stages.time("features", || features::compute(&data, config))?;
+    let labels = match with_outcomes {
+        true => Some(labels_of(&data, &run, snapshot, config)?.labels),
+        false => None,
+    };
+    // The validated files are done with (a few GiB at a million students).
+    drop(data);
+    let plans = stages.time("plans", || crate::outputs::recovery::plans(&run, config))?;
+    // So are the course records: the output stages read the feature table and the plans.
+    run.courses = features::CourseRecords::default();
+    Ok(Prepared {
+        run,
+        quality,
+        labels,
+        plans,
+    })
+}
+
+/// How many partitions a snapshot needs ([`crate::ingest::partition::partitions_needed`]),
+/// from its files' sizes.
+fn partitions_needed(snapshot: &Snapshot, config: &Config) -> Result<usize> {
+    let (mut csv, mut parquet) = (0, 0);
+    for spec in crate::contract::ALL_FILES {
+        let Some(path) = snapshot.find(spec)? else {
+            continue;
+        };
+        let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        match crate::ingest::input::is_parquet(&path) {
+            true => parquet += bytes,
+            false => csv += bytes,
+        }
+    }
+    let count = crate::ingest::partition::partitions_needed(csv, parquet, config);
+    if count > 1 {
+        log::info!(
+            "{} MiB of input: {count} partitions of students to stay within performance.max_memory ({} MiB)",
+            (csv + parquet) >> 20,
+            config.performance.max_memory >> 20
+        );
+    }
+    Ok(count)
+}
+
+/// The district's attendance counts, partition by partition, with the as-of date every
+/// partition reads with. None when the counts give no as-of date: the run then reads in one
+/// piece, which says why.
+fn district_days(
+    stages: &mut Stages,
+    snapshot: &Snapshot,
+    config: &Config,
+    as_of: Option<chrono::NaiveDate>,
+    parts: &[Part],
+) -> Result<Option<DistrictDays>> {
+    let mut district = stages.time("district days", || {
+        let mut district = DistrictDays::default();
+        for part in parts {
+            district.add(checks::district_days(snapshot, config, as_of, part)?);
+        }
+        Ok(district)
+    })?;
+    let mode = snapshot
+        .clone()
+        .with_mapping(config.input.clone())
+        .declared_mode()?
+        .unwrap_or(config.attendance.mode);
+    district.as_of = as_of.or(match mode {
+        crate::contract::AttendanceMode::Exceptions => district.latest_row,
+        crate::contract::AttendanceMode::Daily => district.latest_school_day(config),
+    });
+    Ok(district.as_of.is_some().then_some(district))
+}
+
+/// [`prepare`] partition by partition: each is read, checked, turned into features and plans,
+/// and appended; the district's checks and the gate come once all are read. A partition's
+/// features that fail are reported after the gate, which a bad snapshot fails first, as it
+/// does read in one piece.
+fn prepare_parts(
+    stages: &mut Stages,
+    snapshot: &Snapshot,
+    config: &Config,
+    with_outcomes: bool,
+    report_dir: Option<(&folders::OutputLock, &str)>,
+    parts: &[Part],
+    district: &DistrictDays,
+) -> Result<Prepared> {
+    let mut quality = QualityReport::default();
+    let mut checks = checks::DistrictChecks::default();
+    let mut prepared: Option<Prepared> = None;
+    let mut failed: Option<EwsError> = None;
+    for part in parts {
+        log::info!("{part}");
+        let (mut data, part_checks) = stages.time("read+validate", || {
+            checks::load_part(snapshot, config, None, with_outcomes, part, Some(district))
+        })?;
+        quality.merge(std::mem::take(&mut data.quality));
+        checks.add(&part_checks);
+        if failed.is_some() {
+            continue;
+        }
+        let mut features_and_plans = || -> Result<Prepared> {
+            let mut run = stages.time("features", || features::compute(&data, config))?;
+            let labels = match with_outcomes {
+                true => Some(labels_of(&data, &run, snapshot, config)?.labels),
+                false => None,
+            };
+            let plans = stages.time("plans", || crate::outputs::recovery::plans(&run, config))?;
+            run.courses = features::CourseRecords::default();
+            Ok(Prepared {
+                run,
+                quality: QualityReport::default(),
+                labels,
+                plans,
+            })
+        };
+        match (features_and_plans(), &mut prepared) {
+            (Err(e), _) => failed = Some(e),
+            (Ok(next), None) => prepared = Some(next),
+            (Ok(next), Some(all)) => {
+                all.run.append(next.run)?;
+                all.plans.extend(next.plans);
+                if let (Some(labels), Some(more)) = (&mut all.labels, next.labels) {
+                    labels.extend(more);
+                }
+            }
+        }
+    }
+    checks.report(&mut quality, config);
+    gate(&quality, checks.as_of, config, report_dir)?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    // Every partition was read (a failed one returned above).
+    let mut prepared = prepared.ok_or_else(|| {
+        polars::error::PolarsError::NoData("no partition of students was read".into())
+    })?;
+    prepared.run.table.rechunk_mut_par();
+    prepared.quality = quality;
+    Ok(prepared)
 }
 
 pub(crate) fn status(quality: &QualityReport) -> RunStatus {

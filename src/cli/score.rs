@@ -11,7 +11,7 @@ use crate::io::folders::{self, RunFolder};
 use crate::model::score::{self, Tier};
 use crate::model::ModelFile;
 
-use crate::cli::run::{labels_of, load_checked, say, status, RunStatus, Stages};
+use crate::cli::run::{say, status, RunStatus, Stages};
 
 /// `ews score`: validate → features → probabilities → <out>/<as-of>/.
 pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunStatus> {
@@ -32,7 +32,12 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
     // A snapshot whose outcomes are known (a backtest) also gets the calibration plot and the
     // outcome-based equity rates.
     let with_outcomes = snapshot.find(&crate::contract::OUTCOMES)?.is_some();
-    let (data, mut quality) = load_checked(
+    let crate::cli::run::Prepared {
+        run,
+        mut quality,
+        labels,
+        plans,
+    } = crate::cli::run::prepare(
         &mut stages,
         &snapshot,
         config,
@@ -40,13 +45,6 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
         with_outcomes,
         Some((&lock, ".failed")),
     )?;
-    let mut run = stages.time("features", || features::compute(&data, config))?;
-    let labels = match with_outcomes {
-        true => Some(labels_of(&data, &run, &snapshot, config)?.labels),
-        false => None,
-    };
-    // The validated files are done with (a few GiB at a million students).
-    drop(data);
     // From here on most stages use one core: the other hashes the inputs for the manifest.
     let input_hashes = crate::outputs::manifest::InputHashes::start(
         quality.files.iter().map(|f| f.path.clone()).collect(),
@@ -69,7 +67,6 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
             .unzip();
         crate::model::metrics::calibration_table(&risks, &known)
     });
-    let plans = stages.time("plans", || crate::outputs::recovery::plans(&run, config))?;
     // The follow-up from the run history: stable tiers (set in `scored`), trends, decisions
     // that hold, the unserved list. The history is kept per kind of student id, under the ids
     // the run writes.
@@ -97,8 +94,6 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
         )?;
         Ok::<_, EwsError>((audit, seats))
     })?;
-    // So are the course records: the output stages read the feature table and the plans.
-    drop(std::mem::take(&mut run.courses));
     let (students, change_rows, changes) = stages.time("changes", || {
         let mut students = crate::outputs::feed::student_frame(
             &run.table,
@@ -118,7 +113,7 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
         let (rows, counts) = changes_since(args, run.as_of, &students, &ids)?;
         Ok((students, rows, counts))
     })?;
-    let timings = stages.0.clone();
+    let timings = stages.totals();
     let (published, candidates) = stages.time("write", || {
         let folder = RunFolder::create(&lock, &run.as_of.to_string())?;
         let mut summary = crate::outputs::feed::summary(

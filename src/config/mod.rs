@@ -70,6 +70,10 @@ pub struct Config {
     /// How the files for people are written (`[output]`).
     #[serde(default)]
     pub output: OutputConfig,
+    /// Memory and partitions (`[performance]`). They change how a run works, never what it
+    /// writes, so they are left out of the config's hash.
+    #[serde(default, skip_serializing)]
+    pub performance: PerformanceConfig,
     /// How `ews import edfi` maps Ed-Fi descriptors. Only the importer reads it, so an empty
     /// table is left out of the config's hash (a run's fingerprint does not change with it).
     #[serde(default, skip_serializing_if = "EdfiConfig::is_empty")]
@@ -287,6 +291,80 @@ pub struct FollowUpConfig {
     /// school days with no current support and no decision is on the unserved list (default 10).
     #[serde(default = "default_unserved_school_days")]
     pub unserved_school_days: usize,
+}
+
+/// `[performance]`: how much memory a run may hold. A district too large for
+/// `max_memory` is checked and turned into features in partitions of students, one after the
+/// other ([`crate::ingest::partition`]); the outputs are the same bytes either way.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PerformanceConfig {
+    /// The memory a run aims to stay within, in bytes or with a unit (`"2GiB"`, `"512MiB"`,
+    /// `"4GB"`; default 2 GiB). The number of partitions is estimated from the input files'
+    /// sizes (docs/performance.md).
+    #[serde(default = "default_max_memory", deserialize_with = "deserialize_bytes")]
+    pub max_memory: u64,
+    /// A fixed number of partitions instead of the estimate (default 0: from `max_memory`).
+    #[serde(default)]
+    pub partitions: usize,
+}
+
+impl Default for PerformanceConfig {
+    fn default() -> Self {
+        PerformanceConfig {
+            max_memory: default_max_memory(),
+            partitions: 0,
+        }
+    }
+}
+
+fn default_max_memory() -> u64 {
+    2 << 30
+}
+
+/// A size in bytes: a number, or text with a unit (`B`, `KB`, `MB`, `GB`, `KiB`, `MiB`,
+/// `GiB`, `TiB`).
+pub fn parse_bytes(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" => 1e3,
+        "mb" => 1e6,
+        "gb" => 1e9,
+        "tb" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    let bytes = number * scale;
+    (bytes.is_finite() && bytes >= 1.0 && bytes < u64::MAX as f64).then_some(bytes as u64)
+}
+
+fn deserialize_bytes<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Size {
+        Number(u64),
+        Text(String),
+    }
+    match Size::deserialize(deserializer)? {
+        Size::Number(n) if n > 0 => Ok(n),
+        Size::Number(_) => Err(serde::de::Error::custom("a memory size must be above 0")),
+        Size::Text(text) => parse_bytes(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "`{text}` is not a size: a number of bytes, or a number with a unit (\"2GiB\", \"512MiB\", \"4GB\")"
+            ))
+        }),
+    }
 }
 
 /// The run history, `<out>/history/`.
@@ -952,6 +1030,7 @@ impl Default for Config {
             terms: BTreeMap::new(),
             input: crate::config::mapping::Mapping::default(),
             output: OutputConfig::default(),
+            performance: PerformanceConfig::default(),
             edfi: EdfiConfig::default(),
             courses: BTreeMap::new(),
             gpa_scale: default_gpa_scale(),
@@ -1397,6 +1476,42 @@ mod tests {
         };
         let err = config.check(Path::new("x.toml")).unwrap_err().to_string();
         assert!(err.contains("school_year_start"), "{err}");
+    }
+
+    #[test]
+    fn memory_sizes_are_read_with_their_units_and_never_zero() {
+        assert_eq!(parse_bytes("2GiB"), Some(2 << 30));
+        assert_eq!(parse_bytes(" 512 MiB "), Some(512 << 20));
+        assert_eq!(parse_bytes("4GB"), Some(4_000_000_000));
+        assert_eq!(parse_bytes("1.5kb"), Some(1500));
+        assert_eq!(parse_bytes("1048576"), Some(1 << 20));
+        for bad in ["", "GiB", "2 GiBs", "-1GiB", "0", "0.1"] {
+            assert_eq!(parse_bytes(bad), None, "{bad}");
+        }
+        let read = |toml: &str| toml::from_str::<Config>(toml).map(|c| c.performance.max_memory);
+        assert_eq!(read("").unwrap(), 2 << 30);
+        assert_eq!(
+            read("[performance]\nmax_memory = \"256KiB\"\n").unwrap(),
+            256 << 10
+        );
+        assert_eq!(read("[performance]\nmax_memory = 1000\n").unwrap(), 1000);
+        let err = read("[performance]\nmax_memory = \"lots\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`lots` is not a size"), "{err}");
+        assert!(read("[performance]\nmax_memory = 0\n").is_err());
+        // Left out of the config's hash: the outputs do not depend on it.
+        let partitioned = Config {
+            performance: PerformanceConfig {
+                max_memory: 1 << 20,
+                partitions: 7,
+            },
+            ..Config::default()
+        };
+        assert_eq!(
+            partitioned.sha256().unwrap(),
+            Config::default().sha256().unwrap()
+        );
     }
 
     #[test]

@@ -70,6 +70,31 @@ impl FeatureRun {
     }
 }
 
+impl FeatureRun {
+    /// Appends the run of the next partition of students ([`crate::ingest::partition`]),
+    /// whose ids all sort after this one's: the table stays sorted by student_id, and what is
+    /// kept by table row moves down by this table's height. Course records are not appended:
+    /// each partition's recovery plans are made before the next is read.
+    pub fn append(&mut self, next: FeatureRun) -> Result<()> {
+        let rows = self.table.height();
+        self.table.vstack_mut(&next.table)?;
+        self.pathways.extend(next.pathways);
+        self.supports.append(next.supports, rows);
+        for row in next.ignored {
+            match self
+                .ignored
+                .iter_mut()
+                .find(|known| (known.file, known.reason) == (row.file, row.reason))
+            {
+                Some(known) => known.rows += row.rows,
+                None => self.ignored.push(row),
+            }
+        }
+        self.courses = CourseRecords::default();
+        Ok(())
+    }
+}
+
 /// The course records the recovery plans read. At a million students they are about a
 /// gigabyte, so `ews score` drops them once the plans are made (`std::mem::take`).
 #[derive(Debug, Default)]

@@ -92,6 +92,29 @@ pub struct Supports {
     pub interventions_read: bool,
 }
 
+impl Supports {
+    /// Appends the supports of the next partition's students, whose table rows follow this
+    /// one's `rows` rows.
+    pub fn append(&mut self, next: Supports, rows: usize) {
+        self.current
+            .extend(next.current.into_iter().map(|(row, s)| (row + rows, s)));
+        self.planned
+            .extend(next.planned.into_iter().map(|row| row + rows));
+        self.recovering.extend(
+            next.recovering
+                .into_iter()
+                .map(|((row, course), date)| ((row + rows, course), date)),
+        );
+        self.decisions
+            .extend(next.decisions.into_iter().map(|(row, d)| (row + rows, d)));
+        self.received
+            .extend(next.received.into_iter().map(|(row, r)| (row + rows, r)));
+        self.recovery
+            .extend(next.recovery.into_iter().map(|(row, r)| (row + rows, r)));
+        self.interventions_read |= next.interventions_read;
+    }
+}
+
 /// A student's credit-recovery courses started this school year, by the as-of date.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct RecoveryCourses {

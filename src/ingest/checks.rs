@@ -19,6 +19,7 @@ use crate::ingest::enrollment::{
 };
 use crate::ingest::input::{RawFile, Snapshot, LINE};
 use crate::ingest::membership::{Membership, SchoolCalendars};
+use crate::ingest::partition::{DistrictDays, Part};
 use crate::ingest::quality::{flag_columns, Action, FileQuality, QualityReport};
 use crate::io::error::EwsError;
 use crate::io::error::Result;
@@ -68,8 +69,31 @@ pub fn load(
     as_of: Option<NaiveDate>,
     with_outcomes: bool,
 ) -> Result<Validated> {
-    let snapshot = &snapshot.clone().with_mapping(config.input.clone());
-    // Every required file and column is checked before any data is read.
+    let (mut data, district) =
+        load_part(snapshot, config, as_of, with_outcomes, &Part::whole(), None)?;
+    district.report(&mut data.quality, config);
+    Ok(data)
+}
+
+/// A snapshot's files, scanned (every required file and column checked before any data is
+/// read), and the attendance mode.
+struct Scanned {
+    students: RawFile,
+    attendance: RawFile,
+    grades: RawFile,
+    credits: RawFile,
+    behavior: Option<RawFile>,
+    enrollment: Option<RawFile>,
+    calendar: Option<RawFile>,
+    periods: Option<RawFile>,
+    interventions: Option<RawFile>,
+    status: Option<RawFile>,
+    outcomes: Option<RawFile>,
+    outcomes_from_exits: bool,
+    mode: AttendanceMode,
+}
+
+fn scan(snapshot: &Snapshot, config: &Config, with_outcomes: bool) -> Result<Scanned> {
     let raw_students = snapshot.scan(&crate::contract::STUDENTS)?;
     let raw_attendance = snapshot.scan(&crate::contract::ATTENDANCE)?;
     let raw_grades = snapshot.scan(&crate::contract::GRADES)?;
@@ -110,36 +134,62 @@ pub fn load(
             path: snapshot.path(&crate::contract::OUTCOMES),
         });
     }
+    Ok(Scanned {
+        students: raw_students,
+        attendance: raw_attendance,
+        grades: raw_grades,
+        credits: raw_credits,
+        behavior: raw_behavior,
+        enrollment: raw_enrollment,
+        calendar: raw_calendar,
+        periods: raw_periods,
+        interventions: raw_interventions,
+        status: raw_status,
+        outcomes: raw_outcomes,
+        outcomes_from_exits,
+        mode,
+    })
+}
 
-    let mut quality = QualityReport::default();
-    if raw_behavior.is_none() {
-        log::warn!(
-            "{}: absent (optional; a file with no byte counts as absent): behavior_incidents and suspension_days are unknown for every student",
-            snapshot.path(&crate::contract::BEHAVIOR).display()
-        );
-        quality.absent.push(crate::contract::BEHAVIOR.name);
-    }
+/// A partition's students, checked: those in scope (with school, grade and cohort from
+/// enrollment.csv when it has them), their index, their enrollment rows and membership days.
+struct CheckedStudents {
+    students: DataFrame,
+    enrollment: Option<DataFrame>,
+    enrolled: attendance::StudentIndex,
+    membership: Option<Membership>,
+}
+
+fn checked_students(
+    raw: &Scanned,
+    config: &Config,
+    as_of: Option<NaiveDate>,
+    part: &Part,
+    quality: &mut QualityReport,
+) -> Result<CheckedStudents> {
     let mut students = check_file(
-        &raw_students,
+        &raw.students,
         Prepare::FirstLine,
-        students_rules(config, raw_enrollment.is_some()),
+        part,
+        students_rules(config, raw.enrollment.is_some()),
         students_typed(),
-        &mut quality,
+        quality,
     )?;
     // enrollment.csv is checked against every accepted student: the grades it may supply
     // decide who is in scope.
-    let enrollment = match &raw_enrollment {
-        Some(raw) => {
-            let everyone = attendance::StudentIndex::new(students.column("student_id")?.str()?);
+    let enrollment = match &raw.enrollment {
+        Some(file) => {
+            let everyone = attendance::StudentIndex::new(students.column("student_id")?.str()?)
+                .with_part(part);
             let enrollment = check_file(
-                raw,
+                file,
                 Prepare::Enrollment(&everyone),
+                part,
                 enrollment_rules(config),
                 enrollment_typed(),
-                &mut quality,
+                quality,
             )?;
-            students =
-                school_and_grade_from_enrollment(students, &enrollment, as_of, &mut quality)?;
+            students = school_and_grade_from_enrollment(students, &enrollment, as_of, quality)?;
             students = cohorts_from_enrollment(students, &enrollment, config)?;
             Some(enrollment)
         }
@@ -155,39 +205,116 @@ pub fn load(
     }
     // Students in scope by id, hashed once for every file; those out of scope beside them.
     let enrolled = attendance::StudentIndex::new(students.column("student_id")?.str()?)
-        .with_out_of_scope(out_of_scope.column("student_id")?.str()?.iter().flatten());
-
+        .with_out_of_scope(out_of_scope.column("student_id")?.str()?.iter().flatten())
+        .with_part(part);
     let enrollment = match enrollment {
-        Some(enrollment) => Some(enrollment_in_scope(enrollment, &enrolled, &mut quality)?),
+        Some(enrollment) => Some(enrollment_in_scope(enrollment, &enrolled, quality)?),
         None => None,
     };
-    let membership = match (&raw_calendar, &enrollment) {
+    let membership = match (&raw.calendar, &enrollment) {
         (Some(calendar), Some(enrollment)) => Some(membership(
-            calendar,
-            enrollment,
-            &enrolled,
-            config,
-            &mut quality,
+            calendar, enrollment, &enrolled, part, config, quality,
         )?),
         _ => None,
     };
+    Ok(CheckedStudents {
+        students,
+        enrollment,
+        enrolled,
+        membership,
+    })
+}
+
+/// `count` partitions of the snapshot's students, cut from students.csv's ids
+/// ([`Part::split`]).
+pub fn partitions(snapshot: &Snapshot, config: &Config, count: usize) -> Result<Vec<Part>> {
+    let snapshot = snapshot.clone().with_mapping(config.input.clone());
+    let raw = snapshot.scan(&crate::contract::STUDENTS)?;
+    let ids = |chunk: LazyFrame| -> Result<DataFrame> {
+        Ok(chunk.select([col("student_id")]).collect()?)
+    };
+    let chunked = raw.read_chunks(false, &ids)?;
+    let mut all: Vec<Box<[u8]>> = Vec::new();
+    for (frame, _) in &chunked.chunks {
+        let column = frame.column("student_id")?.str()?;
+        all.extend(column.iter().flatten().map(|id| Box::from(id.as_bytes())));
+    }
+    Ok(Part::split(all.iter().map(|id| &**id), count))
+}
+
+/// The attendance counts of a partition's students that the district's school days are made
+/// of (summed over the partitions: [`DistrictDays::add`]).
+pub fn district_days(
+    snapshot: &Snapshot,
+    config: &Config,
+    as_of: Option<NaiveDate>,
+    part: &Part,
+) -> Result<DistrictDays> {
+    let snapshot = &snapshot.clone().with_mapping(config.input.clone());
+    let raw = scan(snapshot, config, false)?;
+    let mut quality = QualityReport::default();
+    let students = checked_students(&raw, config, as_of, part, &mut quality)?;
+    attendance::district_days(
+        &raw.attendance,
+        &students.enrolled,
+        students.membership.as_ref(),
+        config,
+    )
+}
+
+/// Reads and checks the rows of one partition's students ([`Part`]; [`Part::whole`]: every
+/// student) with the district's attendance counts (`district`, for a partition). Returns the
+/// checked data and what the district-wide checks need of it ([`DistrictChecks`]).
+pub fn load_part(
+    snapshot: &Snapshot,
+    config: &Config,
+    as_of: Option<NaiveDate>,
+    with_outcomes: bool,
+    part: &Part,
+    district: Option<&DistrictDays>,
+) -> Result<(Validated, DistrictChecks)> {
+    let snapshot = &snapshot.clone().with_mapping(config.input.clone());
+    let raw = scan(snapshot, config, with_outcomes)?;
+    let mut quality = QualityReport::default();
+    if raw.behavior.is_none() && part.is_first() {
+        log::warn!(
+            "{}: absent (optional; a file with no byte counts as absent): behavior_incidents and suspension_days are unknown for every student",
+            snapshot.path(&crate::contract::BEHAVIOR).display()
+        );
+    }
+    if raw.behavior.is_none() {
+        quality.absent.push(crate::contract::BEHAVIOR.name);
+    }
+    let CheckedStudents {
+        students,
+        enrollment,
+        enrolled,
+        membership,
+    } = checked_students(&raw, config, as_of, part, &mut quality)?;
 
     let started = std::time::Instant::now();
-    let (attendance, attendance_quality, attendance_rejects) =
-        attendance::read(&raw_attendance, &enrolled, as_of, membership, mode, config)?;
+    let (attendance, attendance_quality, attendance_rejects) = attendance::read(
+        &raw.attendance,
+        &enrolled,
+        as_of,
+        membership,
+        raw.mode,
+        config,
+        district,
+    )?;
     log_read(crate::contract::ATTENDANCE.name, started);
-    attendance_mode_checks(&attendance, &raw_attendance, raw_calendar.is_some())?;
+    attendance_mode_checks(&attendance, &raw.attendance, raw.calendar.is_some())?;
     let (as_of, school_year) = (attendance.as_of, attendance.school_year);
     let year_end = attendance.year_end;
     quality.push(attendance_quality, attendance_rejects);
     stale_export_warning(&attendance, config, &mut quality);
-    daily_gaps_warning(&attendance, &mut quality);
     no_attendance_warnings(&students, &attendance, &mut quality)?;
-    let period_absence = match &raw_periods {
+    let period_absence = match &raw.periods {
         Some(raw) => {
             let periods = check_file(
                 raw,
                 Prepare::Enrollment(&enrolled),
+                part,
                 period_rules(config, year_end),
                 period_typed(),
                 &mut quality,
@@ -205,38 +332,42 @@ pub fn load(
     let students = implausible_birth_dates(students, as_of, &mut quality)?;
 
     let grades = check_file(
-        &raw_grades,
+        &raw.grades,
         Prepare::Enrollment(&enrolled),
+        part,
         grades_rules(config, year_end),
         grades_typed(config),
         &mut quality,
     )?;
     let credits = check_file(
-        &raw_credits,
+        &raw.credits,
         Prepare::Enrollment(&enrolled),
+        part,
         credits_rules(config, year_end),
         credits_typed(),
         &mut quality,
     )?;
-    let behavior = match &raw_behavior {
+    let behavior = match &raw.behavior {
         Some(raw) => Some(check_file(
             raw,
             Prepare::Enrollment(&enrolled),
+            part,
             behavior_rules(config, year_end),
             behavior_typed(),
             &mut quality,
         )?),
         None => None,
     };
-    let outcomes = match (&raw_outcomes, &enrollment) {
+    let outcomes = match (&raw.outcomes, &enrollment) {
         (Some(raw), _) => Some(check_file(
             raw,
             Prepare::EnrollmentAndFirstLine(&enrolled),
+            part,
             outcomes_rules(config),
             outcomes_typed(),
             &mut quality,
         )?),
-        (None, Some(enrollment)) if outcomes_from_exits => Some(outcomes_from_enrollment(
+        (None, Some(enrollment)) if raw.outcomes_from_exits => Some(outcomes_from_enrollment(
             enrollment,
             as_of,
             config,
@@ -244,10 +375,11 @@ pub fn load(
         )?),
         _ => None,
     };
-    let interventions = match &raw_interventions {
+    let interventions = match &raw.interventions {
         Some(raw) => Some(check_file(
             raw,
             Prepare::Enrollment(&enrolled),
+            part,
             interventions_rules(config),
             interventions_typed(),
             &mut quality,
@@ -255,10 +387,11 @@ pub fn load(
         None => None,
     };
     let mut decisions = Vec::new();
-    if let Some(raw) = &raw_status {
+    if let Some(raw) = &raw.status {
         let rows = check_file(
             raw,
             Prepare::Enrollment(&enrolled),
+            part,
             referral_status_rules(config),
             referral_status_typed(),
             &mut quality,
@@ -276,23 +409,32 @@ pub fn load(
         )?);
     }
     let decisions = crate::ingest::decisions::union(decisions)?;
-    implausible_feeds(&students, &attendance, as_of, config, &mut quality)?;
-
-    Ok(Validated {
+    let district = DistrictChecks {
+        upper_grades: upper_grades(&students)?,
+        daily_gaps: daily_gaps(&attendance),
+        no_school_day: attendance.school_days(config).is_empty(),
         as_of,
         school_year,
-        students,
-        attendance,
-        grades,
-        credits,
-        behavior,
-        outcomes,
-        enrollment,
-        period_absence,
-        interventions,
-        decisions,
-        quality,
-    })
+    };
+
+    Ok((
+        Validated {
+            as_of,
+            school_year,
+            students,
+            attendance,
+            grades,
+            credits,
+            behavior,
+            outcomes,
+            enrollment,
+            period_absence,
+            interventions,
+            decisions,
+            quality,
+        },
+        district,
+    ))
 }
 
 /// The accepted students in `scope.grades`, and the ids of the others.
@@ -317,12 +459,14 @@ fn membership(
     raw_calendar: &RawFile,
     enrollment: &DataFrame,
     enrolled: &attendance::StudentIndex,
+    part: &Part,
     config: &Config,
     quality: &mut QualityReport,
 ) -> Result<Membership> {
     let calendar = check_file(
         raw_calendar,
         Prepare::Nothing,
+        part,
         calendar_rules(config),
         calendar_typed(),
         quality,
@@ -383,46 +527,79 @@ fn stale_export_warning(attendance: &Attendance, config: &Config, quality: &mut 
     }
 }
 
-/// A daily export with enrollment and calendar should list every membership day; the days it
-/// leaves out count as present, which a warning (exit 1) says with their number.
-fn daily_gaps_warning(attendance: &Attendance, quality: &mut QualityReport) {
+/// A daily export with enrollment and calendar should list every membership day: the
+/// membership days it leaves out (they count as present), when it has both.
+fn daily_gaps(attendance: &Attendance) -> Option<u64> {
     if attendance.mode != AttendanceMode::Daily || attendance.membership().is_none() {
-        return;
+        return None;
     }
-    let gaps = attendance.member_days_without_row();
-    if gaps > 0 {
-        quality.add_problem(
-            crate::contract::ATTENDANCE.name,
-            false,
-            format!(
-                "{gaps} membership days (enrollment.csv × calendar.csv) have no row in this daily export; they count as present (set attendance.mode = \"exceptions\" if the export lists exceptions only)"
-            ),
-        );
+    Some(attendance.member_days_without_row())
+}
+
+/// Students in grades 10–12 (who must have a transcript).
+fn upper_grades(students: &DataFrame) -> Result<usize> {
+    Ok(students
+        .column("grade_level")?
+        .i32()?
+        .iter()
+        .flatten()
+        .filter(|g| (10..=12).contains(g))
+        .count())
+}
+
+/// What the checks of the district as a whole need of each partition, summed: they run once
+/// every partition is read ([`DistrictChecks::report`]).
+#[derive(Debug, Clone, Default)]
+pub struct DistrictChecks {
+    /// Students in grades 10–12.
+    pub upper_grades: usize,
+    /// Membership days without a row in a daily export with enrollment and calendar.
+    pub daily_gaps: Option<u64>,
+    /// No school day in the school year up to the as-of date.
+    pub no_school_day: bool,
+    pub as_of: NaiveDate,
+    pub school_year: i32,
+}
+
+impl DistrictChecks {
+    /// Adds a partition's.
+    pub fn add(&mut self, part: &DistrictChecks) {
+        self.upper_grades += part.upper_grades;
+        self.daily_gaps = match (self.daily_gaps, part.daily_gaps) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+        };
+        self.no_school_day = part.no_school_day;
+        self.as_of = part.as_of;
+        self.school_year = part.school_year;
+    }
+
+    /// Adds the district's problems to the report: membership days a daily export leaves
+    /// out (a warning), and files empty where they cannot be (gate failures).
+    pub fn report(&self, quality: &mut QualityReport, config: &Config) {
+        if let Some(gaps) = self.daily_gaps.filter(|&gaps| gaps > 0) {
+            quality.add_problem(
+                crate::contract::ATTENDANCE.name,
+                false,
+                format!(
+                    "{gaps} membership days (enrollment.csv × calendar.csv) have no row in this daily export; they count as present (set attendance.mode = \"exceptions\" if the export lists exceptions only)"
+                ),
+            );
+        }
+        implausible_feeds(self, config, quality);
     }
 }
 
 /// Files that are empty where they cannot be right fail the gate; other empty files are
 /// warnings. An as-of date with no school day in its school year fails it too.
-fn implausible_feeds(
-    students: &DataFrame,
-    attendance: &Attendance,
-    as_of: NaiveDate,
-    config: &Config,
-    quality: &mut QualityReport,
-) -> Result<()> {
+fn implausible_feeds(district: &DistrictChecks, config: &Config, quality: &mut QualityReport) {
+    let (as_of, upper_grades) = (district.as_of, district.upper_grades);
     let empty: Vec<&'static str> = quality
         .files
         .iter()
         .filter(|f| f.rows_read == 0)
         .map(|f| f.file)
         .collect();
-    let upper_grades = students
-        .column("grade_level")?
-        .i32()?
-        .iter()
-        .flatten()
-        .filter(|g| (10..=12).contains(g))
-        .count();
     let first_term_end = config.in_school_year(
         config.quality.first_term_end(),
         config.school_year_of(as_of),
@@ -472,18 +649,17 @@ fn implausible_feeds(
             None => quality.add_problem(file, false, "the file has no rows".to_string()),
         }
     }
-    if attendance.school_days(config).is_empty() {
+    if district.no_school_day {
         quality.add_problem(
             crate::contract::ATTENDANCE.name,
             true,
             format!(
                 "no school day in school year {} up to the as-of date {as_of} (no date before it has attendance rows for {:.0}% of the students): is the as-of date before the first day of school, or the export of another year?",
-                attendance.school_year,
+                district.school_year,
                 config.attendance.school_day_min_share * 100.0
             ),
         );
     }
-    Ok(())
 }
 
 /// Logs how long a file took to read and check, and the peak memory so far.
@@ -556,6 +732,7 @@ enum Prepare<'a> {
 fn check_file(
     raw: &RawFile,
     prepare: Prepare,
+    part: &Part,
     rules: Vec<Rule>,
     typed: Vec<Expr>,
     quality: &mut QualityReport,
@@ -579,9 +756,16 @@ fn check_file(
         Prepare::FirstLine => (None, true),
         Prepare::EnrollmentAndFirstLine(e) => (Some(e), true),
     };
-    let process = |chunk: LazyFrame| -> Result<(DataFrame, DataFrame, u64)> {
+    // A partition reads its own students' rows; a file without students (calendar.csv) is
+    // read whole by each, and counted by the first.
+    let by_student = raw.spec.columns().any(|c| c == "student_id");
+    let counted = part.is_first() || by_student;
+    let process = |chunk: LazyFrame| -> Result<(DataFrame, DataFrame, u64, u64)> {
         let mut chunk = chunk.collect()?;
-        let mut skipped = 0;
+        let (mut skipped, mut elsewhere) = (0, 0);
+        if by_student && !part.is_whole() {
+            (chunk, elsewhere) = own_rows(chunk, part)?;
+        }
         if let Some(enrolled) = enrolled {
             (chunk, skipped) = with_enrollment(chunk, enrolled)?;
         }
@@ -598,19 +782,33 @@ fn check_file(
                 checked.drop_many([RULE, REJECTED]),
                 DataFrame::empty(),
                 skipped,
+                elsewhere,
             ));
         }
         let listed = rejects(file, chunk.lazy().with_column(rule.clone()), &rules).collect()?;
         let keep = !checked.column(REJECTED)?.bool()?;
         let accepted = checked.drop_many([RULE, REJECTED]).filter(&keep)?;
-        Ok((accepted, listed, skipped))
+        Ok((accepted, listed, skipped, elsewhere))
     };
-    let chunked = raw.read_chunks(first_line, &process)?;
+    let mut chunked = raw.read_chunks(first_line, &process)?;
+    if !part.is_first() {
+        // The rows the reader rejected (before their student was known) are the first
+        // partition's, as are the values it replaced.
+        let rejected_lines: std::collections::BTreeSet<u64> = chunked
+            .flags
+            .iter()
+            .filter(|f| !f.replaced)
+            .map(|f| f.line)
+            .collect();
+        chunked.rows -= rejected_lines.len() as u64;
+        chunked.flags.clear();
+    }
     let mut accepted: Option<DataFrame> = None;
     let mut listed = Vec::new();
     let mut out_of_scope = 0;
-    for ((rows, rejects, skipped), first) in chunked.chunks {
+    for ((rows, rejects, skipped, elsewhere), first) in chunked.chunks {
         out_of_scope += skipped;
+        chunked.rows -= elsewhere;
         let rows = shift_lines(rows, LINE, first)?;
         match &mut accepted {
             None => accepted = Some(rows),
@@ -647,10 +845,27 @@ fn check_file(
         }
     };
     log_read(file, started);
-    let mut file_quality = FileQuality::new(file, raw.path.clone(), chunked.rows);
-    file_quality.out_of_scope = out_of_scope;
-    quality.push(file_quality, listed);
+    if counted {
+        let mut file_quality = FileQuality::new(file, raw.path.clone(), chunked.rows);
+        file_quality.out_of_scope = out_of_scope;
+        quality.push(file_quality, listed);
+    }
     Ok(accepted)
+}
+
+/// The rows of `chunk` that are `part`'s ([`Part::owns`]), and how many others were left.
+fn own_rows(chunk: DataFrame, part: &Part) -> Result<(DataFrame, u64)> {
+    let owned: BooleanChunked = chunk
+        .column("student_id")?
+        .str()?
+        .iter()
+        .map(|id| Some(part.owns(id.map(str::as_bytes))))
+        .collect();
+    let elsewhere = owned.len() as u64 - owned.sum().unwrap_or(0) as u64;
+    if elsewhere == 0 {
+        return Ok((chunk, 0));
+    }
+    Ok((chunk.filter(&owned)?, elsewhere))
 }
 
 /// `frame` with `by` added to its line numbers.

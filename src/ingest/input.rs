@@ -234,7 +234,7 @@ impl Snapshot {
     }
 }
 
-fn is_parquet(path: &Path) -> bool {
+pub fn is_parquet(path: &Path) -> bool {
     path.extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
 }

@@ -23,6 +23,7 @@ pub mod header;
 pub mod input;
 pub mod membership;
 pub mod parquet;
+pub mod partition;
 pub mod periods;
 pub mod quality;
 pub mod reader;

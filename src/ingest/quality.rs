@@ -64,13 +64,31 @@ pub struct FileQuality {
 }
 
 /// A problem of a whole file: one that fails the gate, or a warning.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FileProblem {
     pub fails_gate: bool,
     pub reason: String,
 }
 
 impl FileQuality {
+    /// Adds the same file's counts of another partition; a problem of the whole file is
+    /// kept once.
+    pub fn add(&mut self, other: FileQuality) {
+        self.rows_read += other.rows_read;
+        for (key, rows) in other.flagged {
+            *self.flagged.entry(key).or_insert(0) += rows;
+        }
+        for (reason, rows) in other.ignored {
+            *self.ignored.entry(reason).or_insert(0) += rows;
+        }
+        for problem in other.problems {
+            if !self.problems.contains(&problem) {
+                self.problems.push(problem);
+            }
+        }
+        self.out_of_scope += other.out_of_scope;
+    }
+
     pub fn new(file: &'static str, path: PathBuf, rows_read: u64) -> FileQuality {
         FileQuality {
             file,
@@ -130,6 +148,9 @@ pub(crate) fn flag_columns(
         lit(action.as_str()).alias("action"),
     ]
 }
+
+/// Column of a file's place in the report while rejects.csv is sorted.
+const FILE_RANK: &str = "__file_rank";
 
 /// The data-quality report of a run.
 #[derive(Debug, Default)]
@@ -280,6 +301,29 @@ impl QualityReport {
         self.add_rejects(name, rejects);
     }
 
+    /// Adds the report of the next partition of students ([`crate::ingest::partition`]):
+    /// counts are summed, problems of the whole file kept once, rejects listed (rejects.csv
+    /// is sorted by file and line when written).
+    pub fn merge(&mut self, part: QualityReport) {
+        for file in part.files {
+            match self.files.iter_mut().find(|f| f.file == file.file) {
+                Some(known) => known.add(file),
+                None => self.files.push(file),
+            }
+        }
+        self.rejects.extend(part.rejects);
+        for file in part.absent {
+            if !self.absent.contains(&file) {
+                self.absent.push(file);
+            }
+        }
+        for file in part.not_exported {
+            if !self.not_exported.contains(&file) {
+                self.not_exported.push(file);
+            }
+        }
+    }
+
     /// Adds rejects (or warnings) of a file already in the report.
     pub fn add_rejects(&mut self, file: &str, rejects: DataFrame) {
         if let Some(quality) = self.files.iter_mut().find(|f| f.file == file) {
@@ -417,8 +461,44 @@ impl QualityReport {
         for part in &self.rejects {
             all.vstack_mut(part)?;
         }
+        let all = self.in_file_order(all)?;
         // The offending values come from the export: neutralise formulas for spreadsheets.
         crate::io::text::write_safe_csv(path, &all)
+    }
+
+    /// rejects.csv's order: by file, in the order they were read (files that are not the
+    /// export's, the returned workbooks' sheets, after them by name), then by line; rows of
+    /// one line in the order they were found. The order does not depend on how the students
+    /// were partitioned.
+    fn in_file_order(&self, all: DataFrame) -> Result<DataFrame> {
+        let files = all.column("file")?.str()?;
+        let mut others: Vec<&str> = files
+            .iter()
+            .flatten()
+            .filter(|name| !self.files.iter().any(|f| f.file == *name))
+            .collect();
+        others.sort_unstable();
+        others.dedup();
+        let rank: UInt32Chunked = files
+            .iter()
+            .map(|name| {
+                let name = name.unwrap_or_default();
+                let rank = match self.files.iter().position(|f| f.file == name) {
+                    Some(k) => k,
+                    None => self.files.len() + others.binary_search(&name).unwrap_or(0),
+                };
+                Some(rank as u32)
+            })
+            .collect();
+        let mut all = all;
+        all.with_column(rank.with_name(FILE_RANK.into()).into_column())?;
+        let sorted = all.sort(
+            [FILE_RANK, "line"],
+            SortMultipleOptions::default()
+                .with_maintain_order(true)
+                .with_nulls_last(true),
+        )?;
+        Ok(sorted.drop(FILE_RANK)?)
     }
 
     /// Writes data_quality.csv and rejects.csv into `dir`.

@@ -358,7 +358,16 @@ fn dirty_rows_below_the_gate_exit_1_and_are_reported() {
         ["file", "line", "column", "value", "reason", "action"]
     );
     assert_eq!(rejects.len(), 4);
-    assert_eq!(&rejects[0][1], "2");
+    // In file order (students.csv before attendance.csv), then by line.
+    let at: Vec<(String, u64)> = rejects
+        .iter()
+        .map(|r| (r[0].to_string(), r[1].parse().unwrap()))
+        .collect();
+    let mut sorted = at.clone();
+    sorted.sort_by_key(|(file, line)| (file != "students.csv", *line));
+    assert_eq!(at, sorted);
+    assert_eq!(at.iter().filter(|(f, _)| f == "attendance.csv").count(), 3);
+    assert!(at.contains(&("attendance.csv".to_string(), 2)), "{at:?}");
     let (_, quality) = read_csv(&run.join("data_quality.csv"));
     assert!(quality
         .iter()

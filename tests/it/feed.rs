@@ -284,8 +284,8 @@ fn the_manifest_names_every_input_and_output_with_its_hash() {
         [
             "read+validate",
             "features",
-            "score",
             "plans",
+            "score",
             "follow-up",
             "equity",
             "changes"

@@ -23,6 +23,7 @@ mod membership;
 mod model_file;
 mod nightly;
 mod nights;
+mod partitions;
 mod reader;
 mod recovery;
 mod report;

@@ -59,7 +59,7 @@ fn progress_is_shown_on_request_and_never_in_a_piped_log_by_default() {
         "read+validate",
         "attendance.csv",
         "features",
-        "score",
+        "plans",
         "write",
     ] {
         assert!(shown.contains(stage), "{stage}: {shown:?}");

@@ -25,6 +25,7 @@ use crate::contract::DATE_FORMAT;
 use crate::ingest::input::{CsvLayout, RawFile, Source, LINE};
 use crate::ingest::membership::Membership;
 use crate::ingest::parquet::{contiguous_parts, row_group_batches, ParquetBatches};
+use crate::ingest::partition::DistrictDays;
 use crate::ingest::quality::{Action, FileQuality, RejectRow};
 use crate::ingest::reader::{Encoding, Fields, Problem, ReaderFlag, RecordSink};
 use crate::io::error::{EwsError, Result};
@@ -158,6 +159,7 @@ impl RowSink for Aggregate {
                 self.grid.add(student, day, severity);
             }
             Row::OutOfScope => self.out_of_scope += 1,
+            Row::Elsewhere => self.rows -= 1,
             Row::Rejected(rule, value) => self.rejected.push(Rejected { line, rule, value }),
         }
     }
@@ -401,33 +403,49 @@ pub struct Attendance {
     partial: Vec<Partial>,
     /// Membership days from enrollment.csv and calendar.csv, when the snapshot has both.
     membership: Option<Membership>,
+    /// The whole district's counts, when this is a partition's attendance: its school days.
+    district: Option<DistrictDays>,
 }
 
 /// Reads and aggregates attendance.csv (or .parquet) of a snapshot, through the mapping
 /// `config.input`. `students` are the accepted students.csv rows; the as-of date is `as_of` or
 /// else the contract's default. Returns the attendance, the file's row counts and its rejected
 /// rows (sorted by line).
-pub fn read(
-    raw: &RawFile,
-    index: &StudentIndex,
-    as_of: Option<NaiveDate>,
-    membership: Option<Membership>,
-    mode: AttendanceMode,
-    config: &Config,
-) -> Result<(Attendance, FileQuality, DataFrame)> {
-    // A CSV file is parsed here from the export's own text, so the mapping's date format and
-    // codes apply here; Parquet batches come through the input module's scan, which has
-    // already made them canonical.
-    let no_codes = std::collections::BTreeMap::new();
-    let parser = match &raw.source {
+/// The row parser of a snapshot's attendance: a CSV file is parsed here from the export's own
+/// text, so the mapping's date format and codes apply here; Parquet batches come through the
+/// input module's scan, which has already made them canonical.
+fn parser<'a>(
+    raw: &'a RawFile,
+    index: &'a StudentIndex,
+    membership: Option<&'a Membership>,
+    no_codes: &'a std::collections::BTreeMap<String, String>,
+    config: &'a Config,
+) -> RowParser<'a> {
+    match &raw.source {
         Source::Csv(layout) => {
             RowParser::new(index, &layout.date_format, &config.input.attendance_codes)
         }
-        Source::Parquet(_) => RowParser::new(index, DATE_FORMAT, &no_codes),
+        Source::Parquet(_) => RowParser::new(index, DATE_FORMAT, no_codes),
     }
-    .with_membership(membership.as_ref());
-    // Rejected dates name the export's format, as in the other files.
-    let date_format = config.input.date_format(raw.spec.stem());
+    .with_membership(membership)
+}
+
+/// What the first pass over the file found.
+struct FirstPass {
+    grid: DayGrid,
+    partial: Vec<Partial>,
+    rejected: Vec<Rejected>,
+    /// Rows read (those the reader rejected included).
+    rows_read: u64,
+    reader_flags: Vec<ReaderFlag>,
+    present_rows: u64,
+    out_of_scope: u64,
+    latest_row: Option<NaiveDate>,
+}
+
+/// The first pass: every accepted row into the grid, every rejected row listed. The rows the
+/// reader rejects before their student is known are the first partition's.
+fn first_pass(raw: &RawFile, parser: &RowParser, index: &StudentIndex) -> Result<FirstPass> {
     let fix = |sink: &mut Aggregate, first: u64| {
         for r in &mut sink.rejected {
             r.line += first;
@@ -438,7 +456,7 @@ pub fn read(
     };
     let first = run_pass(
         raw,
-        &parser,
+        parser,
         || Aggregate {
             grid: DayGrid::new(index.len),
             partial: Vec::new(),
@@ -449,9 +467,13 @@ pub fn read(
         },
         fix,
     )?;
+    let reader_flags = match index.part.is_first() {
+        true => first.flags,
+        false => Vec::new(),
+    };
     // Rows the reader rejected are rows read too.
-    let rows_read: u64 = first.sinks.iter().map(|s| s.rows).sum::<u64>() + first.flags.len() as u64;
-    let reader_flags = first.flags;
+    let rows_read: u64 =
+        first.sinks.iter().map(|s| s.rows).sum::<u64>() + reader_flags.len() as u64;
     let mut rejected = Vec::new();
     let mut grid = DayGrid::new(index.len);
     let (mut partial, mut present_rows, mut out_of_scope) = (Vec::new(), 0, 0);
@@ -471,6 +493,78 @@ pub fn read(
         .chain(partial.iter().map(|p| p.day))
         .max()
         .and_then(NaiveDate::from_num_days_from_ce_opt);
+    Ok(FirstPass {
+        grid,
+        partial,
+        rejected,
+        rows_read,
+        reader_flags,
+        present_rows,
+        out_of_scope,
+        latest_row,
+    })
+}
+
+/// The attendance facts of the students of `index` (a partition's) that the district's
+/// school days and default as-of date are made of ([`DistrictDays`]): one pass, nothing
+/// listed.
+pub fn district_days(
+    raw: &RawFile,
+    index: &StudentIndex,
+    membership: Option<&Membership>,
+    config: &Config,
+) -> Result<DistrictDays> {
+    let no_codes = std::collections::BTreeMap::new();
+    let parser = parser(raw, index, membership, &no_codes, config);
+    let first = first_pass(raw, &parser, index)?;
+    let grid = &first.grid;
+    Ok(DistrictDays {
+        students: index.len,
+        students_on: (0..grid.dates.len())
+            .filter_map(|slot| {
+                let date = NaiveDate::from_num_days_from_ce_opt(grid.dates[slot])?;
+                Some((date, grid.students_on(slot)))
+            })
+            .collect(),
+        latest_row: first.latest_row,
+        present_rows: first.present_rows,
+        as_of: None,
+    })
+}
+
+/// Reads and aggregates attendance.csv (or .parquet) of a snapshot, through the mapping
+/// `config.input`. `students` are the accepted students.csv rows; the as-of date is `as_of` or
+/// else the contract's default. Returns the attendance, the file's row counts and its rejected
+/// rows (sorted by line). A partition reads with the district's counts (`district`), and its
+/// as-of date.
+pub fn read(
+    raw: &RawFile,
+    index: &StudentIndex,
+    as_of: Option<NaiveDate>,
+    membership: Option<Membership>,
+    mode: AttendanceMode,
+    config: &Config,
+    district: Option<&DistrictDays>,
+) -> Result<(Attendance, FileQuality, DataFrame)> {
+    let no_codes = std::collections::BTreeMap::new();
+    let parser = parser(raw, index, membership.as_ref(), &no_codes, config);
+    // Rejected dates name the export's format, as in the other files.
+    let date_format = config.input.date_format(raw.spec.stem());
+    let FirstPass {
+        grid,
+        mut partial,
+        mut rejected,
+        rows_read,
+        reader_flags,
+        mut present_rows,
+        out_of_scope,
+        mut latest_row,
+    } = first_pass(raw, &parser, index)?;
+    let as_of = as_of.or(district.and_then(|d| d.as_of));
+    if let Some(district) = district {
+        latest_row = district.latest_row;
+        present_rows = district.present_rows;
+    }
 
     let as_of = match (as_of, mode) {
         (Some(date), _) => date,
@@ -568,6 +662,7 @@ pub fn read(
         grid,
         partial,
         membership,
+        district: district.cloned(),
     };
     Ok((attendance, quality, rejects))
 }
@@ -624,6 +719,9 @@ impl Attendance {
     pub fn school_days(&self, config: &Config) -> Vec<NaiveDate> {
         if let Some(m) = &self.membership {
             return m.calendars.district_days(self.year_start, self.as_of);
+        }
+        if let Some(district) = &self.district {
+            return district.school_days(self.year_start, self.as_of, config);
         }
         let slots = self.grid.slots_between(self.year_start, self.as_of);
         school_day_slots(&self.grid, slots, self.grid.n_students, config)

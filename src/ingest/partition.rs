@@ -1,0 +1,251 @@
+//! Students in partitions, so that a district of any size is checked and turned into features
+//! in bounded memory (`performance.max_memory`, docs/performance.md).
+//!
+//! A partition is a range of student ids in byte order, cut from students.csv's ids. Every
+//! file is read whole by each partition, which keeps only the rows of its own students: a row
+//! belongs to the partition of the student_id it names (a row without one to the first), so
+//! a row is checked, counted and listed in rejects.csv exactly once, under its own line. The
+//! feature table is sorted by student_id, so the partitions' tables, one after the other, are
+//! the district's table.
+//!
+//! What no partition can see alone (the district's school days and the as-of date they give,
+//! the latest attendance row, whether the export codes anyone present) is counted first, per
+//! partition, and summed ([`DistrictDays`]); every partition then reads with the sums.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use crate::config::Config;
+
+/// One partition: the students whose id is in `lower..upper` (byte order; open ends at the
+/// first and last partition).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    pub index: usize,
+    pub count: usize,
+    lower: Option<Box<[u8]>>,
+    upper: Option<Box<[u8]>>,
+}
+
+impl Default for Part {
+    fn default() -> Self {
+        Part::whole()
+    }
+}
+
+impl Part {
+    /// Every student: the run without partitions.
+    pub fn whole() -> Part {
+        Part {
+            index: 0,
+            count: 1,
+            lower: None,
+            upper: None,
+        }
+    }
+
+    pub fn is_whole(&self) -> bool {
+        self.count == 1
+    }
+
+    /// The first partition also lists what belongs to no student: rows the reader rejected
+    /// before their id was known, rows without an id, and the rows of files without students
+    /// (calendar.csv).
+    pub fn is_first(&self) -> bool {
+        self.index == 0
+    }
+
+    /// Whether a row naming `id` is this partition's (a missing or blank id: the first's).
+    pub fn owns(&self, id: Option<&[u8]>) -> bool {
+        if self.count == 1 {
+            return true;
+        }
+        let Some(id) = id.filter(|id| !id.trim_ascii().is_empty()) else {
+            return self.is_first();
+        };
+        self.lower.as_deref().is_none_or(|lower| id >= lower)
+            && self.upper.as_deref().is_none_or(|upper| id < upper)
+    }
+
+    /// `count` partitions of about as many distinct ids each (fewer when there are fewer
+    /// distinct ids), in id order.
+    pub fn split<'a>(ids: impl Iterator<Item = &'a [u8]>, count: usize) -> Vec<Part> {
+        let mut ids: Vec<&[u8]> = ids.filter(|id| !id.trim_ascii().is_empty()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let count = count.clamp(1, ids.len().max(1));
+        let bound = |k: usize| -> Option<Box<[u8]>> {
+            (k > 0 && k < count).then(|| Box::from(ids[k * ids.len() / count]))
+        };
+        (0..count)
+            .map(|index| Part {
+                index,
+                count,
+                lower: bound(index),
+                upper: bound(index + 1),
+            })
+            .collect()
+    }
+}
+
+impl std::fmt::Display for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "partition {} of {}", self.index + 1, self.count)
+    }
+}
+
+/// How many partitions a snapshot of `input_bytes` needs to stay within `max_memory` bytes:
+/// `performance.partitions` when set, else from the measured peak memory per input byte of
+/// each format (docs/performance.md).
+pub fn partitions_needed(csv_bytes: u64, parquet_bytes: u64, config: &Config) -> usize {
+    if config.performance.partitions > 0 {
+        return config.performance.partitions;
+    }
+    let estimate =
+        CSV_PEAK_PER_BYTE * csv_bytes as f64 + PARQUET_PEAK_PER_BYTE * parquet_bytes as f64;
+    let budget = config.performance.max_memory.max(1) as f64;
+    (estimate / budget).ceil().max(1.0) as usize
+}
+
+/// Peak memory of the checks and features per byte of CSV input, measured at 1,000,000
+/// students (docs/performance.md: 4.18 GB for a 4.5 GB snapshot), rounded up.
+const CSV_PEAK_PER_BYTE: f64 = 1.0;
+/// The same per byte of Parquet input (zstd text columns: 6.8 GB for 150 MB).
+const PARQUET_PEAK_PER_BYTE: f64 = 45.0;
+
+/// Attendance facts of the whole district, summed over the partitions' students before any
+/// partition is checked: the district's school days are the dates with rows for at least
+/// `attendance.school_day_min_share` of all students, and the default as-of date the latest.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DistrictDays {
+    /// Students in scope.
+    pub students: usize,
+    /// Students with an accepted full-day row, by date.
+    pub students_on: BTreeMap<NaiveDate, u64>,
+    /// The latest date of an accepted row.
+    pub latest_row: Option<NaiveDate>,
+    /// Accepted rows coded P.
+    pub present_rows: u64,
+    /// The as-of date every partition reads with (the given one, or the contract's default
+    /// from the sums).
+    pub as_of: Option<NaiveDate>,
+}
+
+impl DistrictDays {
+    /// Adds a partition's counts.
+    pub fn add(&mut self, part: DistrictDays) {
+        self.students += part.students;
+        for (date, n) in part.students_on {
+            *self.students_on.entry(date).or_insert(0) += n;
+        }
+        self.latest_row = self.latest_row.max(part.latest_row);
+        self.present_rows += part.present_rows;
+    }
+
+    /// The district's school days in `first..=last`: dates with rows for at least the
+    /// configured share of the students.
+    pub fn school_days(
+        &self,
+        first: NaiveDate,
+        last: NaiveDate,
+        config: &Config,
+    ) -> Vec<NaiveDate> {
+        let min_students = (config.attendance.school_day_min_share * self.students as f64)
+            .ceil()
+            .max(1.0);
+        self.students_on
+            .range(first..=last)
+            .filter(|(_, &n)| n as f64 >= min_students)
+            .map(|(&date, _)| date)
+            .collect()
+    }
+
+    /// The latest school day of the whole file (the contract's default as-of date in a daily
+    /// export).
+    pub fn latest_school_day(&self, config: &Config) -> Option<NaiveDate> {
+        self.school_days(NaiveDate::MIN, NaiveDate::MAX, config)
+            .last()
+            .copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(ids: &[&str], count: usize) -> Vec<Part> {
+        Part::split(ids.iter().map(|id| id.as_bytes()), count)
+    }
+
+    fn owner(parts: &[Part], id: Option<&str>) -> Vec<usize> {
+        parts
+            .iter()
+            .filter(|p| p.owns(id.map(str::as_bytes)))
+            .map(|p| p.index)
+            .collect()
+    }
+
+    #[test]
+    fn every_id_belongs_to_exactly_one_partition_in_byte_order() {
+        let ids = [
+            "S10", "S02", "S01", "S07", "S03", "S05", "S09", "S04", "S08", "S06",
+        ];
+        let parts = parts(&ids, 3);
+        assert_eq!(parts.len(), 3);
+        // 10 ids in 3 ranges cut at the 3rd and 6th smallest: S01..S03, S04..S06, S07..S10.
+        let of = |id: &str| owner(&parts, Some(id));
+        assert_eq!(of("S01"), [0]);
+        assert_eq!(of("S03"), [0]);
+        assert_eq!(of("S04"), [1]);
+        assert_eq!(of("S06"), [1]);
+        assert_eq!(of("S07"), [2]);
+        assert_eq!(of("S10"), [2]);
+        // Ids not in students.csv fall in a range too: their rows are rejected once.
+        assert_eq!(of("A"), [0]);
+        assert_eq!(of("S065"), [1]);
+        assert_eq!(of("Z"), [2]);
+        // A row without an id is the first partition's.
+        assert_eq!(owner(&parts, None), [0]);
+        assert_eq!(owner(&parts, Some("  ")), [0]);
+    }
+
+    #[test]
+    fn there_are_never_more_partitions_than_distinct_ids() {
+        assert_eq!(parts(&["b", "a", "b", " "], 5).len(), 2);
+        assert_eq!(parts(&[], 4).len(), 1);
+        let whole = parts(&["a"], 1);
+        assert_eq!(whole, vec![Part::whole()]);
+        assert!(whole[0].owns(Some(b"zzz")));
+    }
+
+    #[test]
+    fn district_days_sum_the_partitions_and_apply_the_share_to_all_students() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2025, 9, d).unwrap();
+        let mut district = DistrictDays::default();
+        district.add(DistrictDays {
+            students: 6,
+            students_on: [(day(2), 6), (day(3), 1)].into(),
+            latest_row: Some(day(3)),
+            present_rows: 5,
+            as_of: None,
+        });
+        district.add(DistrictDays {
+            students: 4,
+            students_on: [(day(2), 4), (day(3), 4), (day(4), 1)].into(),
+            latest_row: Some(day(4)),
+            present_rows: 0,
+            as_of: None,
+        });
+        let mut config = Config::default();
+        config.attendance.school_day_min_share = 0.5;
+        // Half of the 10 students: 10 on the 2nd, 5 on the 3rd, 1 on the 4th.
+        assert_eq!(
+            district.school_days(day(1), day(30), &config),
+            vec![day(2), day(3)]
+        );
+        assert_eq!(district.latest_school_day(&config), Some(day(3)));
+        assert_eq!(district.latest_row, Some(day(4)));
+        assert_eq!(district.present_rows, 5);
+    }
+}

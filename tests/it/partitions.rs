@@ -1,0 +1,246 @@
+//! Partitions of students (`performance.max_memory`): a run forced into many partitions by a
+//! tiny memory cap writes every output the same bytes as the run in one piece, on a daily
+//! export with bad rows of every kind spread over the partitions, on an exception-only
+//! export, and on a snapshot with outcomes (the backtest's calibration and equity rates).
+
+use std::path::{Path, PathBuf};
+
+use crate::common::{self, root};
+
+/// The repository's config with `max_memory` set to `cap`.
+fn config_with_cap(dir: &Path, cap: &str) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("config/ews.toml")).unwrap();
+    let default = "max_memory = \"2GiB\"";
+    assert!(text.contains(default), "config/ews.toml sets {default}");
+    let path = dir.join(format!("ews-{cap}.toml"));
+    std::fs::write(
+        &path,
+        text.replace(default, &format!("max_memory = \"{cap}\"")),
+    )
+    .unwrap();
+    path
+}
+
+/// Scores `snapshot` with `config` into `out`; returns stderr (run with -v).
+fn score(config: &Path, snapshot: &Path, out: &Path) -> String {
+    let model = root().join("config/model.json");
+    let result = common::ews(&[
+        "--config",
+        config.to_str().unwrap(),
+        "-v",
+        "score",
+        snapshot.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&result.stderr).to_string();
+    assert!(
+        result.status.code().is_some_and(|c| c <= 1),
+        "ews score {}: {stderr}",
+        snapshot.display()
+    );
+    stderr
+}
+
+/// Every file under `dir`, relative, sorted.
+fn files(dir: &Path) -> Vec<String> {
+    let mut names = ews::io::folders::files_under(dir, dir).unwrap();
+    names.sort();
+    names
+}
+
+/// The manifest without what differs by construction: its time, the config file's path and
+/// hash, and the stages (a partitioned run has a stage of its own).
+fn manifest_without_run_details(path: &Path) -> serde_json::Value {
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for key in ["created_at", "config", "stages"] {
+        assert!(manifest.get(key).is_some(), "manifest.json has `{key}`");
+        manifest[key] = serde_json::Value::Null;
+    }
+    manifest
+}
+
+/// Scores `snapshot` in one piece and with a 256 KiB cap; every output must be the same.
+/// Returns the work folder and the partitioned run's folder.
+fn partitioned_run_writes_the_same_outputs(snapshot: &Path) -> (tempfile::TempDir, PathBuf) {
+    let work = tempfile::tempdir().unwrap();
+    let whole = work.path().join("whole");
+    let parts = work.path().join("parts");
+    let log_whole = score(&root().join("config/ews.toml"), snapshot, &whole);
+    let log_parts = score(&config_with_cap(work.path(), "256KiB"), snapshot, &parts);
+    assert!(
+        !log_whole.contains("partitions of students"),
+        "the default cap reads the sample in one piece: {log_whole}"
+    );
+    // The samples' 0.8–10.8 MB of input under a 256 KiB cap: 4 to 42 partitions.
+    let count: usize = log_parts
+        .lines()
+        .find_map(|l| {
+            let (_, rest) = l.split_once("MiB of input: ")?;
+            rest.split_whitespace().next()?.parse().ok()
+        })
+        .unwrap_or_else(|| panic!("no partition count logged: {log_parts}"));
+    assert!(count >= 2, "{count} partitions");
+    assert!(log_parts.contains(&format!("partition {count} of {count}")));
+
+    let names = files(&whole);
+    assert_eq!(names, files(&parts), "the same output files");
+    assert!(names.iter().any(|n| n.ends_with("referrals.csv")));
+    let mut differ = Vec::new();
+    for name in &names {
+        let (a, b) = (whole.join(name), parts.join(name));
+        let same = match name.ends_with("manifest.json") {
+            true => manifest_without_run_details(&a) == manifest_without_run_details(&b),
+            false => {
+                name.ends_with(".ews.lock")
+                    || std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap()
+            }
+        };
+        if !same {
+            differ.push(name.clone());
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "outputs differ with {count} partitions: {differ:?}"
+    );
+    let run = std::fs::read_dir(&parts)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir() && !p.ends_with("history"))
+        .unwrap();
+    (work, run)
+}
+
+/// sample_data/current with bad rows appended to every file, for students at the start, in
+/// the middle and at the end of the id order, and rows without an id: each must be rejected
+/// (or warned about) once, by the partition of its student.
+fn messy_snapshot(dir: &Path) {
+    common::copy_snapshot("sample_data/current", dir);
+    let append = |file: &str, lines: &[&[u8]]| {
+        let path = dir.join(file);
+        let mut bytes = std::fs::read(&path).unwrap();
+        for line in lines {
+            bytes.extend_from_slice(line);
+            bytes.push(b'\n');
+        }
+        std::fs::write(&path, bytes).unwrap();
+    };
+    append(
+        "students.csv",
+        &[
+            // A duplicate id, a missing one, a ragged row, an unknown grade.
+            b"00104391,Dup,Row,003,Roosevelt High School,12,2008-07-25,2026,M,White,Y,N,N,Mr. Haddad",
+            b",No,Id,001,Lincoln High School,11,2008-01-01,2027,F,White,N,N,N,Ms. Rivera",
+            b"00103497,Ragged,Row,001",
+            b"00999002,Bad,Grade,001,Lincoln High School,XX,2008-01-01,2027,F,White,N,N,N,Ms. Rivera",
+            // No attendance row (a warning), a birth date typo (a value ignored), a student
+            // outside the scope, and a value that is not UTF-8 (replaced, the row kept).
+            b"00999004,No,Attendance,001,Lincoln High School,9,2010-02-02,2029,M,Asian,N,N,N,Ms. Rivera",
+            b"00101748,Birth,Typo,001,Lincoln High School,10,2091-01-01,2028,F,White,N,N,N,Ms. Rivera",
+            b"00105250,Kid,Middle,001,Lincoln High School,7,2013-01-01,2032,F,White,N,N,N,Ms. Rivera",
+            b"00103498,Ren\xe9,Bytes,001,Lincoln High School,10,2009-01-01,2028,F,White,N,N,N,Ms. Rivera",
+        ],
+    );
+    append(
+        "attendance.csv",
+        &[
+            b"00999999,001,2025-09-02,A",
+            b"00104391,003,2025-13-45,A",
+            b"00101747,001,2025-09-03,Q",
+            b"00104391,003,2025-08-18,P",
+            b"00105249,001,2019-09-03,A",
+            b",001,2025-09-02,A",
+            b"00101747,001",
+            b"00105250,001,2025-09-02,A",
+            b"00101748,001,2025-09-02,A",
+            b"00103498,001,2025-09-02,P",
+            b"00100001,001,2025-09-02,P",
+            b"00103496,001,2025-09-04,\xff",
+        ],
+    );
+    append(
+        "grades.csv",
+        &[
+            b"00999999,001,2026,Q1,01012,English,ELA,A,100,2025-10-31",
+            b"00105249,001,2026,Q1,01012,English,ELA,ZZ,100,2025-10-31",
+            b"00101747,001,2026",
+            b",001,2026,Q1,01012,English,ELA,A,100,2025-10-31",
+            b"00105250,001,2026,Q1,01012,English,ELA,A,100,2025-10-31",
+        ],
+    );
+    append(
+        "credits.csv",
+        &[
+            b"00999999,2023,Y,01009,English 9,ELA,1.0,1.0,A-,2023-06-12,N",
+            b"00103496,2023,Y,01009,English 9,ELA,one,1.0,A-,2023-06-12,N",
+            b"00100002,2023",
+        ],
+    );
+    append(
+        "behavior.csv",
+        &[
+            b"00101747,2026-02-31,Harassment,,0",
+            b"00999998,2026-02-20,Harassment,,0",
+        ],
+    );
+}
+
+#[test]
+fn a_daily_export_with_bad_rows_scores_the_same_in_partitions() {
+    let work = tempfile::tempdir().unwrap();
+    let snapshot = work.path().join("messy");
+    messy_snapshot(&snapshot);
+    let (_work, run) = partitioned_run_writes_the_same_outputs(&snapshot);
+    // Every bad row is listed once, by the partition of its student (rows without an id, and
+    // those the reader rejects, by the first), in file and line order.
+    let rejects = common::csv_rows(&run.join("rejects.csv"));
+    let keys: Vec<(String, u64)> = rejects
+        .iter()
+        .map(|r| (r["file"].clone(), r["line"].parse().unwrap()))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort_by_key(|(file, line)| {
+        let order = [
+            "students.csv",
+            "attendance.csv",
+            "grades.csv",
+            "credits.csv",
+            "behavior.csv",
+        ];
+        (order.iter().position(|f| f == file).unwrap(), *line)
+    });
+    assert_eq!(keys, sorted, "rejects.csv in file and line order");
+    let count = |file: &str| keys.iter().filter(|(f, _)| f == file).count();
+    // students.csv: 4 rejected, 1 without attendance, 1 birth date, 1 replaced value (the
+    // student outside the scope is counted, not listed).
+    assert_eq!(count("students.csv"), 7, "{rejects:?}");
+    // attendance.csv: all but the row outside the scope and the rows of the two students
+    // kept with a value blanked or replaced.
+    assert_eq!(count("attendance.csv"), 9, "{rejects:?}");
+    assert_eq!(count("grades.csv"), 4);
+    assert_eq!(count("credits.csv"), 3);
+    assert_eq!(count("behavior.csv"), 2);
+    let reasons = |file: &str, reason: &str| {
+        rejects
+            .iter()
+            .filter(|r| r["file"] == file && r["reason"].starts_with(reason))
+            .count()
+    };
+    assert_eq!(reasons("attendance.csv", "duplicate student-day"), 1);
+    assert_eq!(reasons("attendance.csv", "missing value"), 1);
+    assert_eq!(reasons("students.csv", "no attendance rows"), 1);
+}
+
+#[test]
+fn an_exception_only_export_scores_the_same_in_partitions() {
+    partitioned_run_writes_the_same_outputs(&root().join("sample_data/sis/current"));
+}
+
+#[test]
+fn a_snapshot_with_outcomes_scores_the_same_in_partitions() {
+    partitioned_run_writes_the_same_outputs(&root().join("sample_data/train"));
+}
