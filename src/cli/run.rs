@@ -146,14 +146,27 @@ fn gate(
     })
 }
 
-/// A snapshot read, checked, gated and turned into features and recovery plans, with its
-/// training labels when it has outcomes: what `ews score` works from.
+/// A snapshot read, checked, gated and turned into features (and recovery plans), with its
+/// training labels when it has outcomes: what `ews score` and `ews train` work from.
 pub(crate) struct Prepared {
     /// The feature table; its course records are dropped once the plans are made.
     pub run: features::FeatureRun,
     pub quality: QualityReport,
-    pub labels: Option<Vec<Option<bool>>>,
+    pub labels: Option<model::Labels>,
     pub plans: Vec<crate::outputs::recovery::Plan>,
+}
+
+/// What a command reads a snapshot for.
+#[derive(Clone, Copy)]
+pub(crate) struct Reading<'a> {
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Its outcomes, for the training labels.
+    pub outcomes: bool,
+    /// The recovery plans (`ews score`).
+    pub plans: bool,
+    /// The data-quality gate, with where a failing run publishes its report ([`gate`]); None:
+    /// no gate (an earlier checkpoint of a snapshot that passed it).
+    pub gate: Option<Option<(&'a folders::OutputLock, &'a str)>>,
 }
 
 /// Reads a snapshot into a [`Prepared`] run: in one piece, or partition by partition of
@@ -163,9 +176,7 @@ pub(crate) fn prepare(
     stages: &mut Stages,
     snapshot: &Snapshot,
     config: &Config,
-    as_of: Option<chrono::NaiveDate>,
-    with_outcomes: bool,
-    report_dir: Option<(&folders::OutputLock, &str)>,
+    reading: Reading,
 ) -> Result<Prepared> {
     let count = partitions_needed(snapshot, config)?;
     let parts = match count {
@@ -173,32 +184,56 @@ pub(crate) fn prepare(
         _ => checks::partitions(snapshot, config, count)?,
     };
     if parts.len() > 1 {
-        if let Some(district) = district_days(stages, snapshot, config, as_of, &parts)? {
-            return prepare_parts(
-                stages,
-                snapshot,
-                config,
-                with_outcomes,
-                report_dir,
-                &parts,
-                &district,
-            );
+        if let Some(district) = district_days(stages, snapshot, config, reading.as_of, &parts)? {
+            return prepare_parts(stages, snapshot, config, reading, &parts, &district);
         }
     }
-    let (data, quality) = load_checked(stages, snapshot, config, as_of, with_outcomes, report_dir)?;
-    let mut run = stages.time("features", || features::compute(&data, config))?;
-    let labels = match with_outcomes {
-        true => Some(labels_of(&data, &run, snapshot, config)?.labels),
+    let (data, quality) = match reading.gate {
+        Some(report_dir) => load_checked(
+            stages,
+            snapshot,
+            config,
+            reading.as_of,
+            reading.outcomes,
+            report_dir,
+        )?,
+        None => {
+            let mut data = stages.time("read+validate", || {
+                checks::load(snapshot, config, reading.as_of, reading.outcomes)
+            })?;
+            let quality = std::mem::take(&mut data.quality);
+            (data, quality)
+        }
+    };
+    let prepared = features_and_plans(stages, &data, snapshot, config, reading)?;
+    Ok(Prepared {
+        quality,
+        ..prepared
+    })
+}
+
+/// The features of checked data, its labels and plans as `reading` asks; the course records
+/// are dropped once the plans are made (the output stages read the table and the plans).
+fn features_and_plans(
+    stages: &mut Stages,
+    data: &Validated,
+    snapshot: &Snapshot,
+    config: &Config,
+    reading: Reading,
+) -> Result<Prepared> {
+    let mut run = stages.time("features", || features::compute(data, config))?;
+    let labels = match reading.outcomes {
+        true => Some(labels_of(data, &run, snapshot, config)?),
         false => None,
     };
-    // The validated files are done with (a few GiB at a million students).
-    drop(data);
-    let plans = stages.time("plans", || crate::outputs::recovery::plans(&run, config))?;
-    // So are the course records: the output stages read the feature table and the plans.
+    let plans = match reading.plans {
+        true => stages.time("plans", || crate::outputs::recovery::plans(&run, config))?,
+        false => Vec::new(),
+    };
     run.courses = features::CourseRecords::default();
     Ok(Prepared {
         run,
-        quality,
+        quality: QualityReport::default(),
         labels,
         plans,
     })
@@ -258,16 +293,15 @@ fn district_days(
     Ok(district.as_of.is_some().then_some(district))
 }
 
-/// [`prepare`] partition by partition: each is read, checked, turned into features and plans,
-/// and appended; the district's checks and the gate come once all are read. A partition's
-/// features that fail are reported after the gate, which a bad snapshot fails first, as it
-/// does read in one piece.
+/// [`prepare`] partition by partition: each is read, checked, turned into features (and
+/// plans), and appended; the district's checks and the gate come once all are read. A
+/// partition's features that fail are reported after the gate, which a bad snapshot fails
+/// first, as it does read in one piece.
 fn prepare_parts(
     stages: &mut Stages,
     snapshot: &Snapshot,
     config: &Config,
-    with_outcomes: bool,
-    report_dir: Option<(&folders::OutputLock, &str)>,
+    reading: Reading,
     parts: &[Part],
     district: &DistrictDays,
 ) -> Result<Prepared> {
@@ -278,42 +312,39 @@ fn prepare_parts(
     for part in parts {
         log::info!("{part}");
         let (mut data, part_checks) = stages.time("read+validate", || {
-            checks::load_part(snapshot, config, None, with_outcomes, part, Some(district))
+            checks::load_part(
+                snapshot,
+                config,
+                reading.as_of,
+                reading.outcomes,
+                part,
+                Some(district),
+            )
         })?;
         quality.merge(std::mem::take(&mut data.quality));
         checks.add(&part_checks);
         if failed.is_some() {
             continue;
         }
-        let mut features_and_plans = || -> Result<Prepared> {
-            let mut run = stages.time("features", || features::compute(&data, config))?;
-            let labels = match with_outcomes {
-                true => Some(labels_of(&data, &run, snapshot, config)?.labels),
-                false => None,
-            };
-            let plans = stages.time("plans", || crate::outputs::recovery::plans(&run, config))?;
-            run.courses = features::CourseRecords::default();
-            Ok(Prepared {
-                run,
-                quality: QualityReport::default(),
-                labels,
-                plans,
-            })
-        };
-        match (features_and_plans(), &mut prepared) {
+        match (
+            features_and_plans(stages, &data, snapshot, config, reading),
+            &mut prepared,
+        ) {
             (Err(e), _) => failed = Some(e),
             (Ok(next), None) => prepared = Some(next),
             (Ok(next), Some(all)) => {
                 all.run.append(next.run)?;
                 all.plans.extend(next.plans);
                 if let (Some(labels), Some(more)) = (&mut all.labels, next.labels) {
-                    labels.extend(more);
+                    labels.append(more);
                 }
             }
         }
     }
     checks.report(&mut quality, config);
-    gate(&quality, checks.as_of, config, report_dir)?;
+    if let Some(report_dir) = reading.gate {
+        gate(&quality, checks.as_of, config, report_dir)?;
+    }
     if let Some(e) = failed {
         return Err(e);
     }
@@ -358,10 +389,17 @@ pub(crate) fn labelled_as_of(
     config: &Config,
     date: chrono::NaiveDate,
 ) -> Result<(features::FeatureRun, model::Labels)> {
-    let data = checks::load(snapshot, config, Some(date), true)?;
-    let run = features::compute(&data, config)?;
-    let labels = labels_of(&data, &run, snapshot, config)?;
-    Ok((run, labels))
+    let reading = Reading {
+        as_of: Some(date),
+        outcomes: true,
+        plans: false,
+        gate: None,
+    };
+    let prepared = prepare(&mut Stages::default(), snapshot, config, reading)?;
+    let labels = prepared.labels.ok_or_else(|| EwsError::MissingFile {
+        path: snapshot.path(&crate::contract::OUTCOMES),
+    })?;
+    Ok((prepared.run, labels))
 }
 
 pub(crate) use say;

@@ -41,10 +41,14 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
         &mut stages,
         &snapshot,
         config,
-        args.as_of,
-        with_outcomes,
-        Some((&lock, ".failed")),
+        crate::cli::run::Reading {
+            as_of: args.as_of,
+            outcomes: with_outcomes,
+            plans: true,
+            gate: Some(Some((&lock, ".failed"))),
+        },
     )?;
+    let labels = labels.map(|l| l.labels);
     // From here on most stages use one core: the other hashes the inputs for the manifest.
     let input_hashes = crate::outputs::manifest::InputHashes::start(
         quality.files.iter().map(|f| f.path.clone()).collect(),

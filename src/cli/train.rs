@@ -2,26 +2,38 @@
 
 use crate::cli::TrainArgs;
 use crate::config::Config;
-use crate::features;
 use crate::ingest::input::Snapshot;
 use crate::io::error::Result;
 use crate::model::{self};
 
-use crate::cli::run::{labelled_as_of, labels_of, load_checked, say, status, RunStatus, Stages};
+use crate::cli::run::{labelled_as_of, prepare, say, status, Prepared, Reading, RunStatus, Stages};
 
 /// `ews train`: validate → features + labels → model file, with held-out metrics.
 pub fn run(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
     let mut stages = Stages::default();
     let snapshot = Snapshot::open(&args.snapshot)?.with_mapping(config.input.clone());
-    let (data, mut quality) = load_checked(&mut stages, &snapshot, config, args.as_of, true, None)?;
-    let run = stages.time("features", || features::compute(&data, config))?;
-    quality.add_ignored(&run.ignored);
-    let labels = labels_of(&data, &run, &snapshot, config)?;
-    drop(data);
     // Training reads the feature table only: the course records (a gigabyte at a million
-    // students) go at once.
-    let mut run = run;
-    drop(std::mem::take(&mut run.courses));
+    // students) go as soon as the features are made.
+    let Prepared {
+        run,
+        mut quality,
+        labels,
+        ..
+    } = prepare(
+        &mut stages,
+        &snapshot,
+        config,
+        Reading {
+            as_of: args.as_of,
+            outcomes: true,
+            plans: false,
+            gate: Some(None),
+        },
+    )?;
+    quality.add_ignored(&run.ignored);
+    let labels = labels.ok_or_else(|| crate::io::error::EwsError::MissingFile {
+        path: snapshot.path(&crate::contract::OUTCOMES),
+    })?;
     // The earlier checkpoints of the year: the same files read again as of each date (the
     // snapshot's rows after it are left out, as a nightly run on that date would have had).
     let (dates, skipped) = model::checkpoints::plan(&config.model.checkpoints(), config, &run);

@@ -47,6 +47,18 @@ pub struct Labels {
     pub outcomes_not_enrolled: usize,
 }
 
+impl Labels {
+    /// Appends the labels of the next partition of students (their table rows follow).
+    pub fn append(&mut self, next: Labels) {
+        self.labels.extend(next.labels);
+        self.excluded_transferred += next.excluded_transferred;
+        self.excluded_not_yet_known += next.excluded_not_yet_known;
+        self.excluded_no_outcome += next.excluded_no_outcome;
+        self.excluded_other_exit += next.excluded_other_exit;
+        self.outcomes_not_enrolled += next.outcomes_not_enrolled;
+    }
+}
+
 /// Applies the contract's label rule to outcomes.csv for the students of `run`.
 pub fn labels(run: &FeatureRun, outcomes: &DataFrame, config: &Config) -> Result<Labels> {
     let year_start = config.school_year_start();

@@ -244,3 +244,38 @@ fn an_exception_only_export_scores_the_same_in_partitions() {
 fn a_snapshot_with_outcomes_scores_the_same_in_partitions() {
     partitioned_run_writes_the_same_outputs(&root().join("sample_data/train"));
 }
+
+/// `ews train` on sample_data/train with `config`, into `out`; returns stderr.
+fn train(config: &Path, out: &Path) -> String {
+    let snapshot = root().join("sample_data/train");
+    let result = common::ews(&[
+        "--config",
+        config.to_str().unwrap(),
+        "-v",
+        "train",
+        snapshot.to_str().unwrap(),
+        "--out",
+        out.join("model.json").to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&result.stderr).to_string();
+    assert!(result.status.code().is_some_and(|c| c <= 1), "{stderr}");
+    stderr
+}
+
+#[test]
+fn training_in_partitions_gives_the_same_model_and_card() {
+    let work = tempfile::tempdir().unwrap();
+    let (whole, parts) = (work.path().join("whole"), work.path().join("parts"));
+    train(&root().join("config/ews.toml"), &whole);
+    let log = train(&config_with_cap(work.path(), "256KiB"), &parts);
+    // The snapshot and each earlier checkpoint are read in partitions.
+    let reads = log.matches("42 partitions of students").count();
+    assert!(reads >= 2, "{log}");
+    for file in ["model.json", "model_card.md"] {
+        let (a, b) = (
+            std::fs::read_to_string(whole.join(file)).unwrap(),
+            std::fs::read_to_string(parts.join(file)).unwrap(),
+        );
+        assert!(a == b, "{file} differs in partitions");
+    }
+}
