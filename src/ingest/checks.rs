@@ -233,7 +233,7 @@ pub fn partitions(snapshot: &Snapshot, config: &Config, count: usize) -> Result<
     let ids = |chunk: LazyFrame| -> Result<DataFrame> {
         Ok(chunk.select([col("student_id")]).collect()?)
     };
-    let chunked = raw.read_chunks(false, &ids)?;
+    let chunked = raw.read_chunks(false, &Part::whole(), &ids)?;
     let mut all: Vec<Box<[u8]>> = Vec::new();
     for (frame, _) in &chunked.chunks {
         let column = frame.column("student_id")?.str()?;
@@ -790,19 +790,13 @@ fn check_file(
         let accepted = checked.drop_many([RULE, REJECTED]).filter(&keep)?;
         Ok((accepted, listed, skipped, elsewhere))
     };
-    let mut chunked = raw.read_chunks(first_line, &process)?;
-    if !part.is_first() {
-        // The rows the reader rejected (before their student was known) are the first
-        // partition's, as are the values it replaced.
-        let rejected_lines: std::collections::BTreeSet<u64> = chunked
-            .flags
-            .iter()
-            .filter(|f| !f.replaced)
-            .map(|f| f.line)
-            .collect();
-        chunked.rows -= rejected_lines.len() as u64;
-        chunked.flags.clear();
-    }
+    // Rows of other partitions' students are left by the reader, counted here.
+    let owner = match by_student {
+        true => part.clone(),
+        false => Part::whole(),
+    };
+    let mut chunked = raw.read_chunks(first_line, &owner, &process)?;
+    chunked.rows -= chunked.elsewhere;
     let mut accepted: Option<DataFrame> = None;
     let mut listed = Vec::new();
     let mut out_of_scope = 0;

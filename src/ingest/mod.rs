@@ -48,6 +48,9 @@ pub struct Chunked<T> {
     pub rows: u64,
     /// Rows the reader rejected, and values it replaced, by line.
     pub flags: Vec<ReaderFlag>,
+    /// Rows of other partitions' students, left before they were made into a chunk (counted
+    /// in `rows`).
+    pub elsewhere: u64,
 }
 
 /// What a chunk processor gets: [`LINE`] (u64) and every contract column of the file as text

@@ -14,6 +14,7 @@ use crate::io::dates;
 use crate::io::error::{EwsError, Result};
 
 use crate::ingest::header::*;
+use crate::ingest::partition::Part;
 use crate::ingest::recode::*;
 use crate::ingest::{ChunkProcessor, Chunked, CHUNK_ROWS, LINE};
 
@@ -78,15 +79,38 @@ impl ParquetBatches {
     /// Rows `offset..offset + len` (fewer at the end of the file) as a chunk: [`LINE`] (the
     /// row number from 1) and the contract's columns as canonical text.
     pub fn batch(&self, offset: usize, len: usize) -> Result<DataFrame> {
+        Ok(self.batch_of(offset, len, &Part::whole())?.0)
+    }
+
+    /// [`ParquetBatches::batch`] with only the rows of `part`'s students ([`Part::owns`]),
+    /// left before their values are made text; with the number of rows left.
+    pub fn batch_of(&self, offset: usize, len: usize, part: &Part) -> Result<(DataFrame, u64)> {
         let file = std::fs::File::open(&self.path).map_err(|e| EwsError::io(&self.path, e))?;
-        let raw = ParquetReader::new(file)
+        let mut raw = ParquetReader::new(file)
             .with_columns(Some(self.known.iter().map(|(_, n)| n.clone()).collect()))
             .with_slice(Some((offset, len)))
             .finish()
             .map_err(read_error(&self.path))?;
+        let lines: UInt64Chunked = (0..raw.height() as u64)
+            .map(|i| Some(offset as u64 + 1 + i))
+            .collect();
+        let mut lines = lines.with_name(LINE.into());
+        let mut elsewhere = 0;
+        let id_column = self.known.iter().find(|(c, _)| *c == "student_id");
+        if let (false, Some((_, name))) = (part.is_whole(), id_column) {
+            let ids = parquet_text(&self.path, name, raw.column(name.as_str())?)?;
+            let owned: BooleanChunked = ids
+                .iter()
+                .map(|id| Some(part.owns(id.map(str::as_bytes))))
+                .collect();
+            elsewhere = owned.len() as u64 - owned.sum().unwrap_or(0) as u64;
+            if elsewhere > 0 {
+                raw = raw.filter(&owned)?;
+                lines = lines.filter(&owned)?;
+            }
+        }
         let height = raw.height();
-        let lines: Vec<u64> = (0..height as u64).map(|i| offset as u64 + 1 + i).collect();
-        let mut columns = vec![Column::new(LINE.into(), lines)];
+        let mut columns = vec![lines.into_column()];
         let date_format = self.mapping.date_format(self.spec.stem());
         for canonical in self.spec.columns() {
             let text = match self.known.iter().find(|(c, _)| *c == canonical) {
@@ -104,12 +128,14 @@ impl ParquetBatches {
             columns.push(text.with_name(canonical.into()).into_column());
         }
         let frame = DataFrame::new(height, columns)?;
-        Ok(contract_values(frame.lazy(), self.spec, &self.mapping)?.collect()?)
+        let frame = contract_values(frame.lazy(), self.spec, &self.mapping)?.collect()?;
+        Ok((frame, elsewhere))
     }
 
     pub(crate) fn read_chunks<T: Send>(
         &self,
         whole: bool,
+        part: &Part,
         process: ChunkProcessor<'_, T>,
     ) -> Result<Chunked<T>> {
         let groups = self.row_groups()?;
@@ -121,11 +147,17 @@ impl ParquetBatches {
                 rayon::current_num_threads(),
             ),
         };
+        let elsewhere = std::sync::atomic::AtomicU64::new(0);
         let chunks: Vec<Vec<T>> = parts
             .par_iter()
-            .map(|part| {
-                part.iter()
-                    .map(|&(offset, len)| process(self.batch(offset, len)?.lazy()))
+            .map(|range| {
+                range
+                    .iter()
+                    .map(|&(offset, len)| {
+                        let (batch, left) = self.batch_of(offset, len, part)?;
+                        elsewhere.fetch_add(left, std::sync::atomic::Ordering::Relaxed);
+                        process(batch.lazy())
+                    })
                     .collect::<Result<Vec<T>>>()
             })
             .collect::<Result<_>>()?;
@@ -133,6 +165,7 @@ impl ParquetBatches {
             chunks: chunks.into_iter().flatten().map(|t| (t, 0)).collect(),
             rows: rows as u64,
             flags: Vec::new(),
+            elsewhere: elsewhere.into_inner(),
         })
     }
 }
