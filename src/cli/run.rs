@@ -160,8 +160,10 @@ pub(crate) struct Prepared {
 #[derive(Clone, Copy)]
 pub(crate) struct Reading<'a> {
     pub as_of: Option<chrono::NaiveDate>,
-    /// Its outcomes, for the training labels.
+    /// Its outcomes (outcomes.csv, or enrollment exits), checked.
     pub outcomes: bool,
+    /// The training labels from them.
+    pub labels: bool,
     /// The recovery plans (`ews score`).
     pub plans: bool,
     /// The data-quality gate, with where a failing run publishes its report ([`gate`]); None:
@@ -222,7 +224,7 @@ fn features_and_plans(
     reading: Reading,
 ) -> Result<Prepared> {
     let mut run = stages.time("features", || features::compute(data, config))?;
-    let labels = match reading.outcomes {
+    let labels = match reading.outcomes && reading.labels {
         true => Some(labels_of(data, &run, snapshot, config)?),
         false => None,
     };
@@ -392,6 +394,7 @@ pub(crate) fn labelled_as_of(
     let reading = Reading {
         as_of: Some(date),
         outcomes: true,
+        labels: true,
         plans: false,
         gate: None,
     };

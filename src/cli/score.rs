@@ -44,6 +44,7 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
         crate::cli::run::Reading {
             as_of: args.as_of,
             outcomes: with_outcomes,
+            labels: with_outcomes,
             plans: true,
             gate: Some(Some((&lock, ".failed"))),
         },

@@ -26,6 +26,7 @@ pub fn run(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
         Reading {
             as_of: args.as_of,
             outcomes: true,
+            labels: true,
             plans: false,
             gate: Some(None),
         },

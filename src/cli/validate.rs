@@ -2,12 +2,11 @@
 
 use crate::cli::ValidateArgs;
 use crate::config::Config;
-use crate::features;
 use crate::ingest::input::Snapshot;
 use crate::io::error::Result;
 use crate::io::folders::{self, RunFolder};
 
-use crate::cli::run::{load_checked, say, status, RunStatus, Stages};
+use crate::cli::run::{prepare, say, status, Prepared, Reading, RunStatus, Stages};
 
 /// `ews validate`: the checks of a run, with data_quality.csv and rejects.csv, and no scoring.
 pub fn run(args: &ValidateArgs, config: &Config) -> Result<RunStatus> {
@@ -15,20 +14,27 @@ pub fn run(args: &ValidateArgs, config: &Config) -> Result<RunStatus> {
     let lock = folders::OutputLock::acquire(&args.out, modes)?;
     let mut stages = Stages::default();
     let snapshot = Snapshot::open(&args.snapshot)?.with_mapping(config.input.clone());
-    let (data, mut quality) = load_checked(
+    // The features too, for the rows they leave out (after the as-of date, other years);
+    // in partitions when the snapshot is larger than `performance.max_memory` allows.
+    let Prepared {
+        run, mut quality, ..
+    } = prepare(
         &mut stages,
         &snapshot,
         config,
-        args.as_of,
-        args.with_outcomes,
-        Some((&lock, ".validation")),
+        Reading {
+            as_of: args.as_of,
+            outcomes: args.with_outcomes,
+            labels: false,
+            plans: false,
+            gate: Some(Some((&lock, ".validation"))),
+        },
     )?;
-    let run = stages.time("features", || features::compute(&data, config))?;
     quality.add_ignored(&run.ignored);
-    let folder = RunFolder::create(&lock, &format!("{}.validation", data.as_of))?;
+    let folder = RunFolder::create(&lock, &format!("{}.validation", run.as_of))?;
     quality.write(folder.target_staging())?;
     let published = folder.publish()?;
-    say!("data quality as of {} (gate passed):", data.as_of);
+    say!("data quality as of {} (gate passed):", run.as_of);
     for line in quality.summary_lines(config) {
         say!("{line}");
     }

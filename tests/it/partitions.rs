@@ -34,27 +34,38 @@ fn example_config_with_cap(dir: &Path, config: &str, cap: &str) -> PathBuf {
     path
 }
 
-/// Scores `snapshot` with `config` into `out`; returns stderr (run with -v).
-fn score(config: &Path, snapshot: &Path, out: &Path) -> String {
-    let model = root().join("config/model.json");
-    let result = common::ews(&[
+/// Runs `ews --config <config> -v <command> <snapshot> <args…>`, which must exit 0 or 1;
+/// returns the exit code and stderr (the log).
+fn ews_v(config: &Path, command: &str, snapshot: &Path, args: &[&str]) -> (i32, String) {
+    let mut all = vec![
         "--config",
         config.to_str().unwrap(),
         "-v",
-        "score",
+        command,
         snapshot.to_str().unwrap(),
+    ];
+    all.extend(args);
+    let result = common::ews(&all);
+    let stderr = String::from_utf8_lossy(&result.stderr).to_string();
+    let code = result.status.code().unwrap_or(-1);
+    assert!(
+        code == 0 || code == 1,
+        "ews {command} {}: {stderr}",
+        snapshot.display()
+    );
+    (code, stderr)
+}
+
+/// Scores `snapshot` with `config` into `out`; returns stderr.
+fn score(config: &Path, snapshot: &Path, out: &Path) -> String {
+    let model = root().join("config/model.json");
+    let args = [
         "--model",
         model.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
-    ]);
-    let stderr = String::from_utf8_lossy(&result.stderr).to_string();
-    assert!(
-        result.status.code().is_some_and(|c| c <= 1),
-        "ews score {}: {stderr}",
-        snapshot.display()
-    );
-    stderr
+    ];
+    ews_v(config, "score", snapshot, &args).1
 }
 
 /// Every file under `dir`, relative, sorted.
@@ -285,19 +296,15 @@ fn a_snapshot_with_outcomes_scores_the_same_in_partitions() {
 
 /// `ews train` on sample_data/train with `config`, into `out`; returns stderr.
 fn train(config: &Path, out: &Path) -> String {
+    let model = out.join("model.json");
     let snapshot = root().join("sample_data/train");
-    let result = common::ews(&[
-        "--config",
-        config.to_str().unwrap(),
-        "-v",
+    ews_v(
+        config,
         "train",
-        snapshot.to_str().unwrap(),
-        "--out",
-        out.join("model.json").to_str().unwrap(),
-    ]);
-    let stderr = String::from_utf8_lossy(&result.stderr).to_string();
-    assert!(result.status.code().is_some_and(|c| c <= 1), "{stderr}");
-    stderr
+        &snapshot,
+        &["--out", model.to_str().unwrap()],
+    )
+    .1
 }
 
 #[test]
@@ -315,5 +322,36 @@ fn training_in_partitions_gives_the_same_model_and_card() {
             std::fs::read_to_string(parts.join(file)).unwrap(),
         );
         assert!(a == b, "{file} differs in partitions");
+    }
+}
+
+#[test]
+fn validating_in_partitions_reports_the_same_rows() {
+    let work = tempfile::tempdir().unwrap();
+    let snapshot = work.path().join("messy");
+    messy_snapshot(&snapshot);
+    let capped = config_with_cap(work.path(), "256KiB");
+    let validate = |config: &Path, out: &str| {
+        let out = work.path().join(out);
+        let (code, stderr) = ews_v(
+            config,
+            "validate",
+            &snapshot,
+            &["--out", out.to_str().unwrap()],
+        );
+        // Rows were rejected, below the gate: a warning.
+        assert_eq!(code, 1, "{stderr}");
+        (out.join("2026-03-13.validation"), stderr)
+    };
+    let (whole, _) = validate(&root().join("config/ews.toml"), "whole");
+    let (parts, log) = validate(&capped, "parts");
+    assert!(log.contains("partition 42 of 42"), "{log}");
+    for file in ["data_quality.csv", "rejects.csv"] {
+        let (a, b) = (
+            std::fs::read(whole.join(file)).unwrap(),
+            std::fs::read(parts.join(file)).unwrap(),
+        );
+        assert!(a == b, "{file} differs in partitions");
+        assert!(a.len() > 200, "{file} lists the bad rows");
     }
 }
