@@ -569,6 +569,7 @@ impl DistrictChecks {
             (None, None) => None,
             (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
         };
+        // The same in every partition: they come from the district's counts and as-of date.
         self.no_school_day = part.no_school_day;
         self.as_of = part.as_of;
         self.school_year = part.school_year;

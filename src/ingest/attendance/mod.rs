@@ -408,10 +408,6 @@ pub struct Attendance {
     district: Option<DistrictDays>,
 }
 
-/// Reads and aggregates attendance.csv (or .parquet) of a snapshot, through the mapping
-/// `config.input`. `students` are the accepted students.csv rows; the as-of date is `as_of` or
-/// else the contract's default. Returns the attendance, the file's row counts and its rejected
-/// rows (sorted by line).
 /// The row parser of a snapshot's attendance: a CSV file is parsed here from the export's own
 /// text, so the mapping's date format and codes apply here; Parquet batches come through the
 /// input module's scan, which has already made them canonical.
