@@ -11,7 +11,7 @@ use crate::io::folders::{self, RunFolder};
 use crate::model::score::{self};
 use crate::model::ModelFile;
 
-use crate::cli::run::{labelled_as_of, labels_of, load_checked, say, status, RunStatus, Stages};
+use crate::cli::run::{labelled_as_of, prepare, say, status, Prepared, Reading, RunStatus, Stages};
 
 /// A folder that can be renamed into place: `.`, `..` or `/` name none, so they are resolved.
 fn renamable(target: std::path::PathBuf) -> Result<std::path::PathBuf> {
@@ -44,15 +44,32 @@ pub fn run(args: &EvaluateArgs, config: &Config) -> Result<RunStatus> {
     let model_path = config.model_file(args.model.as_deref());
     let model = ModelFile::load(&model_path)?;
     let snapshot = Snapshot::open(&args.snapshot)?.with_mapping(config.input.clone());
-    let (data, mut quality) = load_checked(&mut stages, &snapshot, config, args.as_of, true, None)?;
-    let run = stages.time("features", || features::compute(&data, config))?;
+    // In partitions when the snapshot is larger than `performance.max_memory` allows.
+    let Prepared {
+        run,
+        mut quality,
+        labels,
+        ..
+    } = prepare(
+        &mut stages,
+        &snapshot,
+        config,
+        Reading {
+            as_of: args.as_of,
+            outcomes: true,
+            labels: true,
+            plans: false,
+            gate: Some(None),
+        },
+    )?;
     quality.add_ignored(&run.ignored);
+    let labels = labels.ok_or_else(|| EwsError::MissingFile {
+        path: snapshot.path(&crate::contract::OUTCOMES),
+    })?;
     let mut evaluation = stages.time("evaluate", || {
-        let labels = labels_of(&data, &run, &snapshot, config)?;
         let probabilities = score::probabilities(&run.table, &model)?;
         crate::model::evaluate::evaluate(&run, &probabilities, &labels, config)
     })?;
-    drop(data);
     if args.checkpoints {
         evaluation.checkpoints = Some(stages.time("checkpoints", || {
             backtest_checkpoints(&snapshot, &run, &model, &evaluation, config)

@@ -355,3 +355,34 @@ fn validating_in_partitions_reports_the_same_rows() {
         assert!(a.len() > 200, "{file} lists the bad rows");
     }
 }
+
+#[test]
+fn evaluating_in_partitions_gives_the_same_metrics() {
+    let work = tempfile::tempdir().unwrap();
+    let capped = config_with_cap(work.path(), "256KiB");
+    let snapshot = root().join("sample_data/train");
+    let model = root().join("config/model.json");
+    let evaluate = |config: &Path, out: &str| {
+        let out = work.path().join(out);
+        let args = [
+            "--model",
+            model.to_str().unwrap(),
+            "--checkpoints",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        let log = ews_v(config, "evaluate", &snapshot, &args).1;
+        (out, log)
+    };
+    let (whole, _) = evaluate(&root().join("config/ews.toml"), "whole");
+    let (parts, log) = evaluate(&capped, "parts");
+    // The as-of date and each earlier checkpoint, in partitions.
+    assert!(log.matches("partition 42 of 42").count() >= 2, "{log}");
+    for file in ["metrics.json", "evaluation.md"] {
+        let (a, b) = (
+            std::fs::read(whole.join(file)).unwrap(),
+            std::fs::read(parts.join(file)).unwrap(),
+        );
+        assert!(a == b, "{file} differs in partitions");
+    }
+}
