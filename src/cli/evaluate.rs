@@ -11,7 +11,7 @@ use crate::io::folders::{self, RunFolder};
 use crate::model::score::{self};
 use crate::model::ModelFile;
 
-use crate::cli::run::{labelled_as_of, prepare, say, status, Prepared, Reading, RunStatus, Stages};
+use crate::cli::run::{labelled, labelled_as_of, say, status, RunStatus, Stages};
 
 /// A folder that can be renamed into place: `.`, `..` or `/` name none, so they are resolved.
 fn renamable(target: std::path::PathBuf) -> Result<std::path::PathBuf> {
@@ -45,27 +45,8 @@ pub fn run(args: &EvaluateArgs, config: &Config) -> Result<RunStatus> {
     let model = ModelFile::load(&model_path)?;
     let snapshot = Snapshot::open(&args.snapshot)?.with_mapping(config.input.clone());
     // In partitions when the snapshot is larger than `performance.max_memory` allows.
-    let Prepared {
-        run,
-        mut quality,
-        labels,
-        ..
-    } = prepare(
-        &mut stages,
-        &snapshot,
-        config,
-        Reading {
-            as_of: args.as_of,
-            outcomes: true,
-            labels: true,
-            plans: false,
-            gate: Some(None),
-        },
-    )?;
+    let (run, mut quality, labels) = labelled(&mut stages, &snapshot, config, args.as_of, true)?;
     quality.add_ignored(&run.ignored);
-    let labels = labels.ok_or_else(|| EwsError::MissingFile {
-        path: snapshot.path(&crate::contract::OUTCOMES),
-    })?;
     let mut evaluation = stages.time("evaluate", || {
         let probabilities = score::probabilities(&run.table, &model)?;
         crate::model::evaluate::evaluate(&run, &probabilities, &labels, config)

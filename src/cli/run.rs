@@ -383,6 +383,30 @@ pub(crate) fn labels_of(
     model::labels(run, outcomes, config)
 }
 
+/// A labelled snapshot read for training or a backtest: its features (no plans), its quality
+/// report and its labels. `gated` applies the data-quality gate (the snapshot as of its own
+/// date); an earlier checkpoint of a snapshot that passed it is read without.
+pub(crate) fn labelled(
+    stages: &mut Stages,
+    snapshot: &Snapshot,
+    config: &Config,
+    as_of: Option<chrono::NaiveDate>,
+    gated: bool,
+) -> Result<(features::FeatureRun, QualityReport, model::Labels)> {
+    let reading = Reading {
+        as_of,
+        outcomes: true,
+        labels: true,
+        plans: false,
+        gate: gated.then_some(None),
+    };
+    let prepared = prepare(stages, snapshot, config, reading)?;
+    let labels = prepared.labels.ok_or_else(|| EwsError::MissingFile {
+        path: snapshot.path(&crate::contract::OUTCOMES),
+    })?;
+    Ok((prepared.run, prepared.quality, labels))
+}
+
 /// The labelled snapshot again as of an earlier `date` (a checkpoint): read and checked with
 /// its rows after the date left out, as a nightly run on that date would have had, its
 /// features and its labels.
@@ -391,18 +415,8 @@ pub(crate) fn labelled_as_of(
     config: &Config,
     date: chrono::NaiveDate,
 ) -> Result<(features::FeatureRun, model::Labels)> {
-    let reading = Reading {
-        as_of: Some(date),
-        outcomes: true,
-        labels: true,
-        plans: false,
-        gate: None,
-    };
-    let prepared = prepare(&mut Stages::default(), snapshot, config, reading)?;
-    let labels = prepared.labels.ok_or_else(|| EwsError::MissingFile {
-        path: snapshot.path(&crate::contract::OUTCOMES),
-    })?;
-    Ok((prepared.run, labels))
+    let (run, _, labels) = labelled(&mut Stages::default(), snapshot, config, Some(date), false)?;
+    Ok((run, labels))
 }
 
 pub(crate) use say;

@@ -6,7 +6,7 @@ use crate::ingest::input::Snapshot;
 use crate::io::error::Result;
 use crate::model::{self};
 
-use crate::cli::run::{labelled_as_of, prepare, say, status, Prepared, Reading, RunStatus, Stages};
+use crate::cli::run::{labelled, labelled_as_of, say, status, RunStatus, Stages};
 
 /// `ews train`: validate → features + labels → model file, with held-out metrics.
 pub fn run(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
@@ -14,27 +14,8 @@ pub fn run(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
     let snapshot = Snapshot::open(&args.snapshot)?.with_mapping(config.input.clone());
     // Training reads the feature table only: the course records (a gigabyte at a million
     // students) go as soon as the features are made.
-    let Prepared {
-        run,
-        mut quality,
-        labels,
-        ..
-    } = prepare(
-        &mut stages,
-        &snapshot,
-        config,
-        Reading {
-            as_of: args.as_of,
-            outcomes: true,
-            labels: true,
-            plans: false,
-            gate: Some(None),
-        },
-    )?;
+    let (run, mut quality, labels) = labelled(&mut stages, &snapshot, config, args.as_of, true)?;
     quality.add_ignored(&run.ignored);
-    let labels = labels.ok_or_else(|| crate::io::error::EwsError::MissingFile {
-        path: snapshot.path(&crate::contract::OUTCOMES),
-    })?;
     // The earlier checkpoints of the year: the same files read again as of each date (the
     // snapshot's rows after it are left out, as a nightly run on that date would have had).
     let (dates, skipped) = model::checkpoints::plan(&config.model.checkpoints(), config, &run);
