@@ -98,24 +98,6 @@ pub enum RunStatus {
     Warnings,
 }
 
-/// Reads and checks a snapshot, and applies the gate: on failure the data-quality summary is
-/// printed, the report is published as `<out>/<as-of><suffix>` (when given) and the run stops.
-pub(crate) fn load_checked(
-    stages: &mut Stages,
-    snapshot: &Snapshot,
-    config: &Config,
-    as_of: Option<chrono::NaiveDate>,
-    with_outcomes: bool,
-    report_dir: Option<(&folders::OutputLock, &str)>,
-) -> Result<(Validated, QualityReport)> {
-    let mut data = stages.time("read+validate", || {
-        checks::load(snapshot, config, as_of, with_outcomes)
-    })?;
-    let quality = std::mem::take(&mut data.quality);
-    gate(&quality, data.as_of, config, report_dir)?;
-    Ok((data, quality))
-}
-
 /// Applies the data-quality gate: on failure the data-quality summary is printed, the report
 /// published as `<out>/<as-of><suffix>` (when given) and the run stops.
 fn gate(
@@ -190,23 +172,14 @@ pub(crate) fn prepare(
             return prepare_parts(stages, snapshot, config, reading, &parts, &district);
         }
     }
-    let (data, quality) = match reading.gate {
-        Some(report_dir) => load_checked(
-            stages,
-            snapshot,
-            config,
-            reading.as_of,
-            reading.outcomes,
-            report_dir,
-        )?,
-        None => {
-            let mut data = stages.time("read+validate", || {
-                checks::load(snapshot, config, reading.as_of, reading.outcomes)
-            })?;
-            let quality = std::mem::take(&mut data.quality);
-            (data, quality)
-        }
-    };
+    let mut data = stages.time("read+validate", || {
+        checks::load(snapshot, config, reading.as_of, reading.outcomes)
+    })?;
+    let quality = std::mem::take(&mut data.quality);
+    // In one piece, the gate comes before the features.
+    if let Some(report_dir) = reading.gate {
+        gate(&quality, data.as_of, config, report_dir)?;
+    }
     let prepared = features_and_plans(stages, &data, snapshot, config, reading)?;
     Ok(Prepared {
         quality,
@@ -266,9 +239,8 @@ fn partitions_needed(snapshot: &Snapshot, config: &Config) -> Result<usize> {
     Ok(count)
 }
 
-/// The district's attendance counts, partition by partition, with the as-of date every
-/// partition reads with. None when the counts give no as-of date: the run then reads in one
-/// piece, which says why.
+/// The district's attendance counts, partition by partition ([`checks::district_days`]).
+/// None when they give no as-of date: the run then reads in one piece, which says why.
 fn district_days(
     stages: &mut Stages,
     snapshot: &Snapshot,
@@ -276,22 +248,9 @@ fn district_days(
     as_of: Option<chrono::NaiveDate>,
     parts: &[Part],
 ) -> Result<Option<DistrictDays>> {
-    let mut district = stages.time("district days", || {
-        let mut district = DistrictDays::default();
-        for part in parts {
-            district.add(checks::district_days(snapshot, config, as_of, part)?);
-        }
-        Ok(district)
+    let district = stages.time("district days", || {
+        checks::district_days(snapshot, config, as_of, parts)
     })?;
-    let mode = snapshot
-        .clone()
-        .with_mapping(config.input.clone())
-        .declared_mode()?
-        .unwrap_or(config.attendance.mode);
-    district.as_of = as_of.or(match mode {
-        crate::contract::AttendanceMode::Exceptions => district.latest_row,
-        crate::contract::AttendanceMode::Daily => district.latest_school_day(config),
-    });
     Ok(district.as_of.is_some().then_some(district))
 }
 

@@ -242,24 +242,30 @@ pub fn partitions(snapshot: &Snapshot, config: &Config, count: usize) -> Result<
     Ok(Part::split(all.iter().map(|id| &**id), count))
 }
 
-/// The attendance counts of a partition's students that the district's school days are made
-/// of (summed over the partitions: [`DistrictDays::add`]).
+/// The district's attendance counts, summed over `parts` ([`DistrictDays::add`]), with the
+/// as-of date every partition reads with: `as_of`, or else the contract's default from the
+/// sums (none when they give none).
 pub fn district_days(
     snapshot: &Snapshot,
     config: &Config,
     as_of: Option<NaiveDate>,
-    part: &Part,
+    parts: &[Part],
 ) -> Result<DistrictDays> {
     let snapshot = &snapshot.clone().with_mapping(config.input.clone());
     let raw = scan(snapshot, config, false)?;
-    let mut quality = QualityReport::default();
-    let students = checked_students(&raw, config, as_of, part, &mut quality)?;
-    attendance::district_days(
-        &raw.attendance,
-        &students.enrolled,
-        students.membership.as_ref(),
-        config,
-    )
+    let mut district = DistrictDays::default();
+    for part in parts {
+        let mut quality = QualityReport::default();
+        let students = checked_students(&raw, config, as_of, part, &mut quality)?;
+        district.add(attendance::district_days(
+            &raw.attendance,
+            &students.enrolled,
+            students.membership.as_ref(),
+            config,
+        )?);
+    }
+    district.as_of = as_of.or(district.default_as_of(raw.mode, config));
+    Ok(district)
 }
 
 /// Reads and checks the rows of one partition's students ([`Part`]; [`Part::whole`]: every

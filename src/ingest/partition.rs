@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use crate::config::Config;
+use crate::contract::AttendanceMode;
 
 /// One partition: the students whose id is in `lower..upper` (byte order; open ends at the
 /// first and last partition).
@@ -168,6 +169,15 @@ impl DistrictDays {
             .last()
             .copied()
     }
+
+    /// The contract's default as-of date: in a daily export the latest school day, in an
+    /// exception-only one the latest date of any row.
+    pub fn default_as_of(&self, mode: AttendanceMode, config: &Config) -> Option<NaiveDate> {
+        match mode {
+            AttendanceMode::Exceptions => self.latest_row,
+            AttendanceMode::Daily => self.latest_school_day(config),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -245,6 +255,16 @@ mod tests {
             vec![day(2), day(3)]
         );
         assert_eq!(district.latest_school_day(&config), Some(day(3)));
+        // The contract's default as-of date: the latest school day, or in exception mode
+        // the latest row.
+        assert_eq!(
+            district.default_as_of(AttendanceMode::Daily, &config),
+            Some(day(3))
+        );
+        assert_eq!(
+            district.default_as_of(AttendanceMode::Exceptions, &config),
+            Some(day(4))
+        );
         assert_eq!(district.latest_row, Some(day(4)));
         assert_eq!(district.present_rows, 5);
     }

@@ -404,8 +404,8 @@ pub struct Attendance {
     partial: Vec<Partial>,
     /// Membership days from enrollment.csv and calendar.csv, when the snapshot has both.
     membership: Option<Membership>,
-    /// The whole district's counts, when this is a partition's attendance: its school days.
-    district: Option<DistrictDays>,
+    /// The students' counts, or the whole district's for a partition: the school days.
+    counts: DistrictDays,
 }
 
 /// The row parser of a snapshot's attendance: a CSV file is parsed here from the export's own
@@ -435,9 +435,9 @@ struct FirstPass {
     /// Rows read (those the reader rejected included).
     rows_read: u64,
     reader_flags: Vec<ReaderFlag>,
-    present_rows: u64,
     out_of_scope: u64,
-    latest_row: Option<NaiveDate>,
+    /// The counts the school days and the default as-of date are made of.
+    counts: DistrictDays,
 }
 
 /// The first pass: every accepted row into the grid, every rejected row listed. The rows the
@@ -490,15 +490,26 @@ fn first_pass(raw: &RawFile, parser: &RowParser, index: &StudentIndex) -> Result
         .chain(partial.iter().map(|p| p.day))
         .max()
         .and_then(NaiveDate::from_num_days_from_ce_opt);
+    let counts = DistrictDays {
+        students: index.len,
+        students_on: (0..grid.dates.len())
+            .filter_map(|slot| {
+                let date = NaiveDate::from_num_days_from_ce_opt(grid.dates[slot])?;
+                Some((date, grid.students_on(slot)))
+            })
+            .collect(),
+        latest_row,
+        present_rows,
+        as_of: None,
+    };
     Ok(FirstPass {
         grid,
         partial,
         rejected,
         rows_read,
         reader_flags,
-        present_rows,
         out_of_scope,
-        latest_row,
+        counts,
     })
 }
 
@@ -513,27 +524,15 @@ pub fn district_days(
 ) -> Result<DistrictDays> {
     let no_codes = std::collections::BTreeMap::new();
     let parser = parser(raw, index, membership, &no_codes, config);
-    let first = first_pass(raw, &parser, index)?;
-    let grid = &first.grid;
-    Ok(DistrictDays {
-        students: index.len,
-        students_on: (0..grid.dates.len())
-            .filter_map(|slot| {
-                let date = NaiveDate::from_num_days_from_ce_opt(grid.dates[slot])?;
-                Some((date, grid.students_on(slot)))
-            })
-            .collect(),
-        latest_row: first.latest_row,
-        present_rows: first.present_rows,
-        as_of: None,
-    })
+    Ok(first_pass(raw, &parser, index)?.counts)
 }
 
 /// Reads and aggregates attendance.csv (or .parquet) of a snapshot, through the mapping
 /// `config.input`. `students` are the accepted students.csv rows; the as-of date is `as_of` or
 /// else the contract's default. Returns the attendance, the file's row counts and its rejected
-/// rows (sorted by line). A partition reads with the district's counts (`district`), and its
-/// as-of date.
+/// rows (sorted by line). The school days and the default as-of date come from the students'
+/// counts: the file's own, or for a partition the district's (`district`, with its as-of
+/// date).
 pub fn read(
     raw: &RawFile,
     index: &StudentIndex,
@@ -553,30 +552,28 @@ pub fn read(
         mut rejected,
         rows_read,
         reader_flags,
-        mut present_rows,
         out_of_scope,
-        mut latest_row,
+        counts,
     } = first_pass(raw, &parser, index)?;
-    let as_of = as_of.or(district.and_then(|d| d.as_of));
-    if let Some(district) = district {
-        latest_row = district.latest_row;
-        present_rows = district.present_rows;
+    let counts = district.cloned().unwrap_or(counts);
+    let (latest_row, present_rows) = (counts.latest_row, counts.present_rows);
+    let inferred = || {
+        match mode {
+        AttendanceMode::Exceptions => "no accepted attendance row, so the as-of date cannot be inferred; pass --as-of".to_string(),
+        AttendanceMode::Daily => format!(
+            "no date has attendance rows for {:.0}% of the enrolled students, so the as-of date cannot be inferred; pass --as-of",
+            config.attendance.school_day_min_share * 100.0
+        ),
     }
-
-    let as_of = match (as_of, mode) {
-        (Some(date), _) => date,
-        // Exception mode: the contract's default is the latest date of any row.
-        (None, AttendanceMode::Exceptions) => latest_row.ok_or_else(|| EwsError::BadFile {
-            path: raw.path.clone(),
-            message: "no accepted attendance row, so the as-of date cannot be inferred; pass --as-of".into(),
-        })?,
-        (None, AttendanceMode::Daily) => default_as_of(&grid, index.len, config).ok_or_else(|| EwsError::BadFile {
-            path: raw.path.clone(),
-            message: format!(
-                "no date has attendance rows for {:.0}% of the enrolled students, so the as-of date cannot be inferred; pass --as-of",
-                config.attendance.school_day_min_share * 100.0
-            ),
-        })?,
+    };
+    let as_of = match as_of.or(counts.as_of) {
+        Some(date) => date,
+        None => counts
+            .default_as_of(mode, config)
+            .ok_or_else(|| EwsError::BadFile {
+                path: raw.path.clone(),
+                message: inferred(),
+            })?,
     };
     let school_year = config.school_year_of(as_of);
     let year_start = config.school_year_first_day(school_year);
@@ -659,7 +656,7 @@ pub fn read(
         grid,
         partial,
         membership,
-        district: district.cloned(),
+        counts,
     };
     Ok((attendance, quality, rejects))
 }
@@ -689,42 +686,13 @@ fn rejects_frame(
     )
 }
 
-/// Dates with rows for at least the configured share of `n_students`, among `slots`.
-fn school_day_slots(
-    grid: &DayGrid,
-    slots: std::ops::Range<usize>,
-    n_students: usize,
-    config: &Config,
-) -> Vec<usize> {
-    let min_students = (config.attendance.school_day_min_share * n_students as f64)
-        .ceil()
-        .max(1.0);
-    slots
-        .filter(|&slot| grid.students_on(slot) as f64 >= min_students)
-        .collect()
-}
-
-/// The contract's default as-of date: the latest school day of the whole file.
-fn default_as_of(grid: &DayGrid, n_students: usize, config: &Config) -> Option<NaiveDate> {
-    school_day_slots(grid, 0..grid.dates.len(), n_students, config)
-        .last()
-        .map(|&slot| grid.date(slot))
-}
-
 impl Attendance {
     /// District school days from the first day of the school year to the as-of date.
     pub fn school_days(&self, config: &Config) -> Vec<NaiveDate> {
         if let Some(m) = &self.membership {
             return m.calendars.district_days(self.year_start, self.as_of);
         }
-        if let Some(district) = &self.district {
-            return district.school_days(self.year_start, self.as_of, config);
-        }
-        let slots = self.grid.slots_between(self.year_start, self.as_of);
-        school_day_slots(&self.grid, slots, self.grid.n_students, config)
-            .into_iter()
-            .map(|slot| self.grid.date(slot))
-            .collect()
+        self.counts.school_days(self.year_start, self.as_of, config)
     }
 
     /// Accepted rows of the school year dated after the as-of date (ignored, counted).
