@@ -767,12 +767,9 @@ fn check_file(
     // read whole by each, and counted by the first.
     let by_student = raw.spec.columns().any(|c| c == "student_id");
     let counted = part.is_first() || by_student;
-    let process = |chunk: LazyFrame| -> Result<(DataFrame, DataFrame, u64, u64)> {
+    let process = |chunk: LazyFrame| -> Result<(DataFrame, DataFrame, u64)> {
         let mut chunk = chunk.collect()?;
-        let (mut skipped, mut elsewhere) = (0, 0);
-        if by_student && !part.is_whole() {
-            (chunk, elsewhere) = own_rows(chunk, part)?;
-        }
+        let mut skipped = 0;
         if let Some(enrolled) = enrolled {
             (chunk, skipped) = with_enrollment(chunk, enrolled)?;
         }
@@ -789,15 +786,15 @@ fn check_file(
                 checked.drop_many([RULE, REJECTED]),
                 DataFrame::empty(),
                 skipped,
-                elsewhere,
             ));
         }
         let listed = rejects(file, chunk.lazy().with_column(rule.clone()), &rules).collect()?;
         let keep = !checked.column(REJECTED)?.bool()?;
         let accepted = checked.drop_many([RULE, REJECTED]).filter(&keep)?;
-        Ok((accepted, listed, skipped, elsewhere))
+        Ok((accepted, listed, skipped))
     };
-    // Rows of other partitions' students are left by the reader, counted here.
+    // Rows of other partitions' students are left by the reader ([`RawFile::read_chunks`]),
+    // counted here.
     let owner = match by_student {
         true => part.clone(),
         false => Part::whole(),
@@ -807,9 +804,8 @@ fn check_file(
     let mut accepted: Option<DataFrame> = None;
     let mut listed = Vec::new();
     let mut out_of_scope = 0;
-    for ((rows, rejects, skipped, elsewhere), first) in chunked.chunks {
+    for ((rows, rejects, skipped), first) in chunked.chunks {
         out_of_scope += skipped;
-        chunked.rows -= elsewhere;
         let rows = shift_lines(rows, LINE, first)?;
         match &mut accepted {
             None => accepted = Some(rows),
@@ -852,21 +848,6 @@ fn check_file(
         quality.push(file_quality, listed);
     }
     Ok(accepted)
-}
-
-/// The rows of `chunk` that are `part`'s ([`Part::owns`]), and how many others were left.
-fn own_rows(chunk: DataFrame, part: &Part) -> Result<(DataFrame, u64)> {
-    let owned: BooleanChunked = chunk
-        .column("student_id")?
-        .str()?
-        .iter()
-        .map(|id| Some(part.owns(id.map(str::as_bytes))))
-        .collect();
-    let elsewhere = owned.len() as u64 - owned.sum().unwrap_or(0) as u64;
-    if elsewhere == 0 {
-        return Ok((chunk, 0));
-    }
-    Ok((chunk.filter(&owned)?, elsewhere))
 }
 
 /// `frame` with `by` added to its line numbers.
