@@ -2,6 +2,7 @@
 //! timing of stages, how a run ended (exit 0 or 1), and the loading of a snapshot with its
 //! data-quality gate.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
@@ -10,6 +11,7 @@ use crate::ingest::checks::{self, Validated};
 use crate::ingest::input::Snapshot;
 use crate::ingest::partition::{DistrictDays, Part};
 use crate::ingest::quality::QualityReport;
+use crate::ingest::staging::{self, Staging};
 use crate::io::error::{EwsError, Result};
 use crate::io::folders::{self, RunFolder};
 use crate::model::{self};
@@ -168,8 +170,17 @@ pub(crate) fn prepare(
         _ => checks::partitions(snapshot, config, count)?,
     };
     if parts.len() > 1 {
-        if let Some(district) = district_days(stages, snapshot, config, reading.as_of, &parts)? {
-            return prepare_parts(stages, snapshot, config, reading, &parts, &district);
+        let staging = stages.time("stage", || {
+            staging::stage(snapshot, config, &parts, reading.outcomes)
+        })?;
+        let staging = std::sync::Arc::new(staging);
+        log::info!(
+            "staged the files in {} partitions: {} MiB in the staging folder",
+            parts.len(),
+            staging.bytes() >> 20
+        );
+        if let Some(district) = district_days(stages, snapshot, config, reading.as_of, &staging)? {
+            return prepare_parts(stages, snapshot, config, reading, &staging, &district);
         }
     }
     let mut data = stages.time("read+validate", || {
@@ -246,10 +257,10 @@ fn district_days(
     snapshot: &Snapshot,
     config: &Config,
     as_of: Option<chrono::NaiveDate>,
-    parts: &[Part],
+    staging: &Arc<Staging>,
 ) -> Result<Option<DistrictDays>> {
     let district = stages.time("district days", || {
-        checks::district_days(snapshot, config, as_of, parts)
+        checks::district_days(snapshot, config, as_of, staging)
     })?;
     Ok(district.as_of.is_some().then_some(district))
 }
@@ -263,18 +274,18 @@ fn prepare_parts(
     snapshot: &Snapshot,
     config: &Config,
     reading: Reading,
-    parts: &[Part],
+    staging: &Arc<Staging>,
     district: &DistrictDays,
 ) -> Result<Prepared> {
     let mut quality = QualityReport::default();
     let mut checks = checks::DistrictChecks::default();
     let mut prepared: Option<Prepared> = None;
     let mut failed: Option<EwsError> = None;
-    for part in parts {
+    for (k, part) in staging.parts.iter().enumerate() {
         log::info!("{part}");
         let (mut data, part_checks) = stages.time("read+validate", || {
             checks::load_part(
-                snapshot,
+                &snapshot.in_partition(staging, k),
                 config,
                 reading.as_of,
                 reading.outcomes,

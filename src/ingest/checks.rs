@@ -21,6 +21,7 @@ use crate::ingest::input::{RawFile, Snapshot, LINE};
 use crate::ingest::membership::{Membership, SchoolCalendars};
 use crate::ingest::partition::{DistrictDays, Part};
 use crate::ingest::quality::{flag_columns, Action, FileQuality, QualityReport};
+use crate::ingest::staging::Staging;
 use crate::io::error::EwsError;
 use crate::io::error::Result;
 
@@ -242,19 +243,21 @@ pub fn partitions(snapshot: &Snapshot, config: &Config, count: usize) -> Result<
     Ok(Part::split(all.iter().map(|id| &**id), count))
 }
 
-/// The district's attendance counts, summed over `parts` ([`DistrictDays::add`]), with the
+/// The district's attendance counts, summed over the partitions of `staging`
+/// ([`DistrictDays::add`]), each read from its staged files, with the
 /// as-of date every partition reads with: `as_of`, or else the contract's default from the
 /// sums (none when they give none).
 pub fn district_days(
     snapshot: &Snapshot,
     config: &Config,
     as_of: Option<NaiveDate>,
-    parts: &[Part],
+    staging: &std::sync::Arc<Staging>,
 ) -> Result<DistrictDays> {
     let snapshot = &snapshot.clone().with_mapping(config.input.clone());
-    let raw = scan(snapshot, config, false)?;
     let mut district = DistrictDays::default();
-    for part in parts {
+    let mode = snapshot.declared_mode()?.unwrap_or(config.attendance.mode);
+    for (k, part) in staging.parts.iter().enumerate() {
+        let raw = scan(&snapshot.in_partition(staging, k), config, false)?;
         let mut quality = QualityReport::default();
         let students = checked_students(&raw, config, as_of, part, &mut quality)?;
         district.add(attendance::district_days(
@@ -264,7 +267,7 @@ pub fn district_days(
             config,
         )?);
     }
-    district.as_of = as_of.or(district.default_as_of(raw.mode, config));
+    district.as_of = as_of.or(district.default_as_of(mode, config));
     Ok(district)
 }
 

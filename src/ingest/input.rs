@@ -21,6 +21,7 @@ use crate::ingest::partition::Part;
 use crate::ingest::reader::{self, Dialect, Encoding, Fields, Problem, ReaderFlag};
 use crate::ingest::recode::config_error;
 use crate::ingest::recode::*;
+use crate::ingest::staging::Staging;
 pub use crate::ingest::{ChunkProcessor, Chunked, CHUNK_ROWS, LINE};
 use crate::io::dates;
 use crate::io::error::{EwsError, Result};
@@ -34,6 +35,9 @@ pub struct Snapshot {
     /// The folder of counselor workbooks returned with decisions (`ews score --decisions`),
     /// read beside the snapshot's referral_status.csv.
     pub returned_workbooks: Option<PathBuf>,
+    /// The snapshot split by partition of students, and the partition this reads: its files
+    /// are read from the staging folder ([`crate::ingest::staging`]).
+    staged: Option<(std::sync::Arc<Staging>, usize)>,
 }
 
 /// A file of a snapshot whose header was checked, ready to be read.
@@ -125,7 +129,17 @@ impl Snapshot {
             dir: dir.to_path_buf(),
             mapping: Mapping::default(),
             returned_workbooks: None,
+            staged: None,
         })
+    }
+
+    /// The same snapshot as partition `part` of `staging` reads it: each staged file holds
+    /// only that partition's rows (the others are read from the folder).
+    pub fn in_partition(&self, staging: &std::sync::Arc<Staging>, part: usize) -> Snapshot {
+        Snapshot {
+            staged: Some((staging.clone(), part)),
+            ..self.clone()
+        }
     }
 
     /// The same folder read through a district's mapping.
@@ -221,6 +235,20 @@ impl Snapshot {
     }
 
     fn scan_file(&self, path: &Path, spec: &'static FileSpec) -> Result<RawFile> {
+        let staged = self
+            .staged
+            .as_ref()
+            .and_then(|(staging, part)| staging.rows(spec, *part));
+        if let Some(rows) = staged {
+            // The header was checked when the file was staged; the values are as the checks
+            // get them, so no mapping applies again.
+            return Ok(RawFile {
+                path: path.to_path_buf(),
+                spec,
+                source: Source::Parquet(Box::new(ParquetBatches::staged(spec, rows.clone()))),
+                mapping: Mapping::default(),
+            });
+        }
         let source = if is_parquet(path) {
             Source::Parquet(Box::new(ParquetBatches::open(path, spec, &self.mapping)?))
         } else {

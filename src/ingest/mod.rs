@@ -29,6 +29,7 @@ pub mod quality;
 pub mod reader;
 pub mod recode;
 pub mod rules;
+pub mod staging;
 pub mod student_index;
 
 /// Name of the column that carries each row's line number in its file (the header is line 1;

@@ -15,6 +15,7 @@ use crate::io::error::{EwsError, Result};
 
 use crate::ingest::header::*;
 use crate::ingest::partition::Part;
+use crate::ingest::reader::ReaderFlag;
 use crate::ingest::recode::*;
 use crate::ingest::{ChunkProcessor, Chunked, CHUNK_ROWS, LINE};
 
@@ -27,6 +28,30 @@ pub struct ParquetBatches {
     /// The contract's columns present in the file: (canonical name, the file's name).
     known: Vec<(&'static str, String)>,
     mapping: Mapping,
+    /// One partition's rows of a file split into the staging area, read as they were staged.
+    staged: Option<Box<StagedRows>>,
+    /// The line offset of each staged piece, by its first row.
+    shifts: FxHashMap<usize, u64>,
+}
+
+/// One partition's rows of a file split once into the staging area
+/// ([`crate::ingest::staging`]): a Parquet file of [`LINE`] and text columns, written in
+/// pieces.
+#[derive(Debug, Clone)]
+pub struct StagedRows {
+    pub path: PathBuf,
+    /// The staged columns, under the contract's names.
+    pub columns: Vec<&'static str>,
+    /// The pieces in line order: (first row in the staged file, rows, the number to add to
+    /// their [`LINE`] values for the export's line numbers).
+    pub pieces: Vec<(usize, usize, u64)>,
+    /// What the reader rejected or replaced while splitting (the first partition's).
+    pub flags: Vec<ReaderFlag>,
+    /// Rows the reader rejected, not staged but read (the first partition's).
+    pub rejected: u64,
+    /// Attendance staged as the export wrote it (its date format and codes, for the row
+    /// parser); None: canonical values, as every chunk processor gets them.
+    pub raw_date_format: Option<String>,
 }
 
 impl ParquetBatches {
@@ -65,7 +90,47 @@ impl ParquetBatches {
             spec,
             known,
             mapping: mapping.clone(),
+            staged: None,
+            shifts: FxHashMap::default(),
         })
+    }
+
+    /// A partition's rows of a staged file (written by ews, so not checked again).
+    pub(crate) fn staged(spec: &'static FileSpec, rows: StagedRows) -> ParquetBatches {
+        ParquetBatches {
+            path: rows.path.clone(),
+            spec,
+            known: rows.columns.iter().map(|&c| (c, c.to_string())).collect(),
+            mapping: Mapping::default(),
+            shifts: rows
+                .pieces
+                .iter()
+                .map(|&(o, _, shift)| (o, shift))
+                .collect(),
+            staged: Some(Box::new(rows)),
+        }
+    }
+
+    /// The staged attendance's date format when its values are as the export wrote them.
+    pub fn raw_date_format(&self) -> Option<&str> {
+        self.staged.as_ref()?.raw_date_format.as_deref()
+    }
+
+    /// What the reader rejected or replaced while the file was split (a staged partition's).
+    pub fn reader_flags(&self) -> Vec<ReaderFlag> {
+        self.staged
+            .as_ref()
+            .map(|s| s.flags.clone())
+            .unwrap_or_default()
+    }
+
+    /// Batches `(offset, rows)` to read in file order: about `target` rows on row-group
+    /// boundaries ([`row_group_batches`]), or a staged partition's pieces in line order.
+    pub fn batches(&self, target: usize) -> Result<Vec<(usize, usize)>> {
+        match &self.staged {
+            Some(staged) => Ok(staged.pieces.iter().map(|&(o, n, _)| (o, n)).collect()),
+            None => Ok(row_group_batches(&self.row_groups()?, target)),
+        }
     }
 
     /// Rows in each row group of the file, in file order (from its metadata).
@@ -86,6 +151,9 @@ impl ParquetBatches {
     /// left before their values are made text; with the number of rows left.
     pub fn batch_of(&self, offset: usize, len: usize, part: &Part) -> Result<(DataFrame, u64)> {
         let file = std::fs::File::open(&self.path).map_err(|e| EwsError::io(&self.path, e))?;
+        if let Some(staged) = &self.staged {
+            return Ok((self.piece(staged, file, offset, len)?, 0));
+        }
         let mut raw = ParquetReader::new(file)
             .with_columns(Some(self.known.iter().map(|(_, n)| n.clone()).collect()))
             .with_slice(Some((offset, len)))
@@ -138,14 +206,34 @@ impl ParquetBatches {
         part: &Part,
         process: ChunkProcessor<'_, T>,
     ) -> Result<Chunked<T>> {
-        let groups = self.row_groups()?;
-        let rows: usize = groups.iter().sum();
+        let batches = self.batches(CHUNK_ROWS)?;
+        let rows: usize = batches.iter().map(|b| b.1).sum();
+        let staged = self.staged.as_deref();
+        if let (true, Some(staged)) = (whole, staged) {
+            // A staged partition's pieces are not contiguous in its file: read one by one.
+            let file = || std::fs::File::open(&self.path).map_err(|e| EwsError::io(&self.path, e));
+            let mut all: Option<DataFrame> = None;
+            for &(offset, len) in &batches {
+                let piece = self.piece(staged, file()?, offset, len)?;
+                match &mut all {
+                    None => all = Some(piece),
+                    Some(all) => all.vstack_mut_owned(piece).map(|_| ())?,
+                }
+            }
+            let chunks = match all {
+                Some(all) => vec![(process(all.lazy())?, 0)],
+                None => Vec::new(),
+            };
+            return Ok(Chunked {
+                chunks,
+                rows: rows as u64 + staged.rejected,
+                flags: staged.flags.clone(),
+                elsewhere: 0,
+            });
+        }
         let parts = match whole {
             true => vec![vec![(0, rows)]],
-            false => contiguous_parts(
-                &row_group_batches(&groups, CHUNK_ROWS),
-                rayon::current_num_threads(),
-            ),
+            false => contiguous_parts(&batches, rayon::current_num_threads()),
         };
         let elsewhere = std::sync::atomic::AtomicU64::new(0);
         let chunks: Vec<Vec<T>> = parts
@@ -163,10 +251,33 @@ impl ParquetBatches {
             .collect::<Result<_>>()?;
         Ok(Chunked {
             chunks: chunks.into_iter().flatten().map(|t| (t, 0)).collect(),
-            rows: rows as u64,
-            flags: Vec::new(),
+            rows: rows as u64 + staged.map_or(0, |s| s.rejected),
+            flags: self.reader_flags(),
             elsewhere: elsewhere.into_inner(),
         })
+    }
+}
+
+impl ParquetBatches {
+    /// A staged piece, rows `offset..offset + len` of the staged file, with the export's
+    /// line numbers.
+    fn piece(
+        &self,
+        staged: &StagedRows,
+        file: std::fs::File,
+        offset: usize,
+        len: usize,
+    ) -> Result<DataFrame> {
+        let mut frame = ParquetReader::new(file)
+            .with_slice(Some((offset, len)))
+            .finish()
+            .map_err(read_error(&staged.path))?;
+        let shift = self.shifts.get(&offset).copied().unwrap_or(0);
+        if shift > 0 {
+            let lines = frame.column(LINE)?.u64()? + shift;
+            frame.with_column(lines.with_name(LINE.into()).into_column())?;
+        }
+        Ok(frame)
     }
 }
 

@@ -69,6 +69,11 @@ impl Part {
             && self.upper.as_deref().is_none_or(|upper| id < upper)
     }
 
+    /// The first id past this partition (None: the last partition).
+    pub fn upper(&self) -> Option<&[u8]> {
+        self.upper.as_deref()
+    }
+
     /// `count` partitions of about as many distinct ids each (fewer when there are fewer
     /// distinct ids), in id order.
     pub fn split<'a>(ids: impl Iterator<Item = &'a [u8]>, count: usize) -> Vec<Part> {

@@ -190,8 +190,9 @@ pub enum GenerateError {
     /// Too few students for two schools and four grades.
     #[error("--students must be at least 20, got {0}")]
     TooFewStudents(usize),
-    /// More students than a large statewide system; ids would need more than 8 digits.
-    #[error("--students must be at most 5000000, got {0}")]
+    /// More students than the largest statewide systems; the K–8 ids of the SIS shapes would
+    /// need more than their 8-digit blocks.
+    #[error("--students must be at most 10000000, got {0}")]
     TooManyStudents(usize),
     /// A SIS shape asked for with an export mapping or a byte-order mark: its enrollment.csv,
     /// calendar.csv, `day_fraction` and snapshot.toml have no mapped form.

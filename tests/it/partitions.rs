@@ -386,3 +386,60 @@ fn evaluating_in_partitions_gives_the_same_metrics() {
         assert!(a == b, "{file} differs in partitions");
     }
 }
+
+/// The staging folder of a partitioned run (its files split by partition) is made in TMPDIR
+/// and removed when the run ends, whether it published or failed its gate; nothing else in
+/// TMPDIR is touched.
+#[test]
+fn the_staging_folder_is_removed_after_the_run() {
+    let work = tempfile::tempdir().unwrap();
+    let tmp = work.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    std::fs::write(tmp.join("not-ews.txt"), "someone else's file").unwrap();
+    let capped = config_with_cap(work.path(), "256KiB");
+    let model = root().join("config/model.json");
+    let run = |snapshot: &Path, out: &Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ews"))
+            .args(["--config", capped.to_str().unwrap(), "-v", "score"])
+            .arg(snapshot)
+            .args(["--model", model.to_str().unwrap(), "--out"])
+            .arg(out)
+            .env("TMPDIR", &tmp)
+            .current_dir(root())
+            .output()
+            .unwrap()
+    };
+    let left = || {
+        let mut names: Vec<String> = std::fs::read_dir(&tmp)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        names.sort();
+        names
+    };
+
+    let published = run(
+        &root().join("sample_data/current"),
+        &work.path().join("out"),
+    );
+    let log = String::from_utf8_lossy(&published.stderr);
+    assert_eq!(published.status.code(), Some(0), "{log}");
+    assert!(log.contains("staged attendance.csv in"), "{log}");
+    assert_eq!(left(), ["not-ews.txt"]);
+
+    // A third of grades.csv's rows without a student: the gate fails after the staging.
+    let failing = work.path().join("failing");
+    common::copy_snapshot("sample_data/current", &failing);
+    let grades = std::fs::read_to_string(failing.join("grades.csv")).unwrap();
+    let rows = grades.lines().count() / 3;
+    let mut bad = grades.clone();
+    for _ in 0..rows {
+        bad.push_str(",003,2026,Q1,01012,English,ELA,A,100,2025-10-31\n");
+    }
+    std::fs::write(failing.join("grades.csv"), bad).unwrap();
+    let failed = run(&failing, &work.path().join("out-failed"));
+    let log = String::from_utf8_lossy(&failed.stderr);
+    assert_eq!(failed.status.code(), Some(2), "{log}");
+    assert!(log.contains("staged grades.csv in"), "{log}");
+    assert_eq!(left(), ["not-ews.txt"]);
+}

@@ -24,10 +24,12 @@ use crate::contract::AttendanceMode;
 use crate::contract::DATE_FORMAT;
 use crate::ingest::input::{CsvLayout, RawFile, Source, LINE};
 use crate::ingest::membership::Membership;
-use crate::ingest::parquet::{contiguous_parts, row_group_batches, ParquetBatches};
+use crate::ingest::parquet::StagedRows;
+use crate::ingest::parquet::{contiguous_parts, ParquetBatches};
 use crate::ingest::partition::DistrictDays;
 use crate::ingest::quality::{Action, FileQuality, RejectRow};
 use crate::ingest::reader::{Encoding, Fields, Problem, ReaderFlag, RecordSink};
+use crate::ingest::staging::{owner, piece_frame, FileStager, PIECE_ROWS};
 use crate::io::error::{EwsError, Result};
 
 mod days;
@@ -220,6 +222,7 @@ struct Pass<S> {
 fn run_pass<S: RowSink>(
     raw: &RawFile,
     parser: &RowParser,
+    with_school: bool,
     make_sink: impl Fn() -> S + Sync,
     fix: impl Fn(&mut S, u64),
 ) -> Result<Pass<S>> {
@@ -228,7 +231,7 @@ fn run_pass<S: RowSink>(
         Source::Parquet(batches) => {
             return Ok(Pass {
                 sinks: parquet_pass(batches, parser, make_sink)?,
-                flags: Vec::new(),
+                flags: batches.reader_flags(),
             })
         }
     };
@@ -239,9 +242,9 @@ fn run_pass<S: RowSink>(
         })
     };
     let wanted = [index("student_id")?, index("date")?, index("code")?];
-    let school = match parser.membership {
-        Some(_) => Some(index("school_id")?),
-        None => None,
+    let school = match with_school {
+        true => Some(index("school_id")?),
+        false => None,
     };
     let extra = [school, layout.index("day_fraction")];
     let parts = layout.file.read(rayon::current_num_threads(), || CsvRows {
@@ -278,10 +281,7 @@ fn parquet_pass<S: RowSink>(
     make_sink: impl Fn() -> S + Sync,
 ) -> Result<Vec<S>> {
     let workers = rayon::current_num_threads().max(1);
-    let parts = contiguous_parts(
-        &row_group_batches(&batches.row_groups()?, PARQUET_BATCH_ROWS),
-        workers,
-    );
+    let parts = contiguous_parts(&batches.batches(PARQUET_BATCH_ROWS)?, workers);
     if parts.is_empty() {
         return Ok(vec![make_sink()]);
     }
@@ -334,6 +334,117 @@ fn parquet_pass<S: RowSink>(
             Ok(sink)
         })
         .collect()
+}
+
+// ---- staging: the file split by partition of students ------------------------------------
+
+/// The values of an attendance row the row parser reads, as they are staged.
+const STAGED_COLUMNS: [&str; 5] = ["student_id", "date", "code", "school_id", "day_fraction"];
+
+/// Splits attendance into the partitions of `stager` ([`crate::ingest::staging`]), in one
+/// pass by the same reader as always: the values the row parser reads, as the export wrote
+/// them (a CSV file: its date format and codes) or canonical (Parquet). `with_school`: the
+/// school_id is read (the run has membership days), as the passes read it.
+pub(crate) fn stage(
+    raw: &RawFile,
+    with_school: bool,
+    stager: FileStager,
+) -> Result<Vec<StagedRows>> {
+    let nobody = StudentIndex::new(&StringChunked::from_iter(std::iter::empty::<Option<&str>>()));
+    let no_codes = std::collections::BTreeMap::new();
+    let parser = RowParser::new(&nobody, DATE_FORMAT, &no_codes);
+    let pass = run_pass(
+        raw,
+        &parser,
+        with_school,
+        || Splitter::new(&stager),
+        |sink, first| sink.first_line = first,
+    )?;
+    let Pass { sinks, flags } = pass;
+    let mut rows = flags.len() as u64;
+    let mut order = Vec::new();
+    for mut sink in sinks {
+        for k in 0..sink.pending.len() {
+            sink.flush(k);
+        }
+        if let Some(e) = sink.error {
+            return Err(e);
+        }
+        rows += sink.rows;
+        order.extend(sink.written.iter().map(|&(k, p)| (k, p, sink.first_line)));
+    }
+    let raw_date_format = match &raw.source {
+        Source::Csv(layout) => Some(layout.date_format.clone()),
+        Source::Parquet(_) => None,
+    };
+    stager.finish(order, flags, rows, STAGED_COLUMNS.to_vec(), raw_date_format)
+}
+
+/// A pass's sink that gathers each row for its partition and writes the partition's rows as
+/// a piece when there are [`PIECE_ROWS`].
+struct Splitter<'s> {
+    stager: &'s FileStager<'s>,
+    /// Per partition: the lines (from the part's first line) and values gathered.
+    pending: Vec<(Vec<u64>, [StringChunkedBuilder; 5])>,
+    /// (partition, piece) of each piece written, in the order written.
+    written: Vec<(usize, usize)>,
+    rows: u64,
+    first_line: u64,
+    error: Option<EwsError>,
+}
+
+impl<'s> Splitter<'s> {
+    fn new(stager: &'s FileStager<'s>) -> Splitter<'s> {
+        Splitter {
+            stager,
+            pending: (0..stager.parts.len()).map(|_| Self::empty()).collect(),
+            written: Vec::new(),
+            rows: 0,
+            first_line: 0,
+            error: None,
+        }
+    }
+
+    fn empty() -> (Vec<u64>, [StringChunkedBuilder; 5]) {
+        (
+            Vec::new(),
+            STAGED_COLUMNS.map(|c| StringChunkedBuilder::new(c.into(), 1024)),
+        )
+    }
+
+    fn flush(&mut self, k: usize) {
+        if self.error.is_some() || self.pending[k].0.is_empty() {
+            return;
+        }
+        let (lines, builders) = std::mem::replace(&mut self.pending[k], Self::empty());
+        let columns = STAGED_COLUMNS
+            .into_iter()
+            .zip(builders.map(|b| b.finish()))
+            .collect();
+        let written = piece_frame(lines, columns).and_then(|mut f| self.stager.write(k, &mut f));
+        match written {
+            Ok(piece) => self.written.push((k, piece)),
+            Err(e) => self.error = Some(e),
+        }
+    }
+}
+
+impl RowSink for Splitter<'_> {
+    fn row(&mut self, _parser: &mut RowParser, line: u64, fields: Fields5) {
+        self.rows += 1;
+        let k = owner(self.stager.parts, fields[0]);
+        let (lines, builders) = &mut self.pending[k];
+        lines.push(line);
+        for (builder, value) in builders.iter_mut().zip(fields) {
+            match value {
+                Some(value) => builder.append_value(String::from_utf8_lossy(value)),
+                None => builder.append_null(),
+            }
+        }
+        if lines.len() >= PIECE_ROWS {
+            self.flush(k);
+        }
+    }
 }
 
 // ---- the prior year ----------------------------------------------------------------------
@@ -422,7 +533,11 @@ fn parser<'a>(
         Source::Csv(layout) => {
             RowParser::new(index, &layout.date_format, &config.input.attendance_codes)
         }
-        Source::Parquet(_) => RowParser::new(index, DATE_FORMAT, no_codes),
+        // Staged from a CSV file: the export's own text, as above.
+        Source::Parquet(batches) => match batches.raw_date_format() {
+            Some(format) => RowParser::new(index, format, &config.input.attendance_codes),
+            None => RowParser::new(index, DATE_FORMAT, no_codes),
+        },
     }
     .with_membership(membership)
 }
@@ -454,6 +569,7 @@ fn first_pass(raw: &RawFile, parser: &RowParser, index: &StudentIndex) -> Result
     let first = run_pass(
         raw,
         parser,
+        parser.membership.is_some(),
         || Aggregate {
             grid: DayGrid::new(index.len),
             partial: Vec::new(),
@@ -601,6 +717,7 @@ pub fn read(
         let late = run_pass(
             raw,
             &parser,
+            parser.membership.is_some(),
             || ListLate {
                 grid: &grid,
                 year: (

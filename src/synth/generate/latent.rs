@@ -6,7 +6,9 @@
 use serde::Serialize;
 
 pub(super) const MIN_STUDENTS: usize = 20;
-pub(super) const MAX_STUDENTS: usize = 5_000_000;
+/// The K–8 students of the SIS shapes ([`K8_SHARE`] of these) fill their 8-digit id blocks
+/// ([`K8_WIDE_SPAN`]) at this size; the high schools' blocks hold 40 million.
+pub(super) const MAX_STUDENTS: usize = 10_000_000;
 pub(super) const STUDENTS_PER_SCHOOL: f64 = 400.0;
 
 pub(super) const SCHOOL_EFFECT_SD: f64 = 0.35;

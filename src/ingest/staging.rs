@@ -1,0 +1,320 @@
+//! A snapshot split once into partitions of students, so that each partition reads only its
+//! own rows (docs/performance.md, "Partitions of students").
+//!
+//! Without this, every partition would read every file whole and leave the other partitions'
+//! rows: at a state's size, thirty partitions would each read two billion attendance rows.
+//! Here each file is read once, by the same readers as always, and each row written to its
+//! partition's file in a staging folder (Parquet, compressed): the rows as the checks get them,
+//! with the line they came from, in line order. A partition's files are then read as any
+//! Parquet file is ([`crate::ingest::parquet::StagedRows`]), so every check, count and reject
+//! is the same as when the export is read in one piece.
+//!
+//! What the reader rejects while splitting (a ragged row, bytes that are not text) is listed
+//! by the first partition, as rows without a student are. attendance.csv is staged as the
+//! export wrote it (its date format and codes), since its row parser reads the export's own
+//! text; every other file as canonical text. The staging folder is made in the system's
+//! temporary folder (`TMPDIR`), readable by the run's user only, and removed when the run ends
+//! (its files are ews's own).
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use polars::prelude::*;
+
+use crate::config::Config;
+use crate::contract::{FileSpec, ALL_FILES};
+use crate::ingest::attendance;
+use crate::ingest::input::{RawFile, Snapshot};
+use crate::ingest::parquet::StagedRows;
+use crate::ingest::partition::Part;
+use crate::ingest::reader::ReaderFlag;
+use crate::ingest::LINE;
+use crate::io::error::{EwsError, Result};
+
+/// Rows a worker gathers for one partition before writing them as a piece.
+pub(crate) const PIECE_ROWS: usize = 1 << 16;
+
+/// A snapshot's files split by partition of students, in a staging folder removed when this
+/// is dropped.
+#[derive(Debug)]
+pub struct Staging {
+    dir: tempfile::TempDir,
+    pub parts: Vec<Part>,
+    /// Per staged file (by its contract name), the rows of each partition.
+    files: BTreeMap<&'static str, Vec<StagedRows>>,
+}
+
+impl Staging {
+    /// Partition `part`'s rows of the file of `spec`, when it was staged.
+    pub fn rows(&self, spec: &FileSpec, part: usize) -> Option<&StagedRows> {
+        self.files.get(spec.name)?.get(part)
+    }
+
+    /// Bytes written to the staging folder.
+    pub fn bytes(&self) -> u64 {
+        std::fs::read_dir(self.dir.path())
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter_map(|e| e.metadata().ok())
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+}
+
+/// Splits every file of `snapshot` that names students into `parts` (files without a
+/// student_id column, such as calendar.csv, are read whole by each partition, as before).
+/// `with_outcomes`: outcomes.csv too.
+pub fn stage(
+    snapshot: &Snapshot,
+    config: &Config,
+    parts: &[Part],
+    with_outcomes: bool,
+) -> Result<Staging> {
+    let snapshot = snapshot.clone().with_mapping(config.input.clone());
+    let temp = std::env::temp_dir();
+    let dir = tempfile::Builder::new()
+        .prefix("ews-partitions-")
+        .tempdir_in(&temp)
+        .map_err(|e| EwsError::io(&temp, e))?;
+    let with_school = snapshot.find(&crate::contract::ENROLLMENT)?.is_some()
+        && snapshot.find(&crate::contract::CALENDAR)?.is_some();
+    let mut files = BTreeMap::new();
+    for spec in ALL_FILES {
+        let by_student = spec.columns().any(|c| c == "student_id");
+        if !by_student || (spec.name == crate::contract::OUTCOMES.name && !with_outcomes) {
+            continue;
+        }
+        let Some(raw) = snapshot.scan_optional(spec)? else {
+            continue;
+        };
+        let started = std::time::Instant::now();
+        let stager = FileStager::new(dir.path(), spec, parts);
+        let staged = match spec.name == crate::contract::ATTENDANCE.name {
+            true => attendance::stage(&raw, with_school, stager)?,
+            false => stage_frames(&raw, stager)?,
+        };
+        log::info!(
+            "staged {} in {} partitions: {:.2} s",
+            spec.name,
+            parts.len(),
+            started.elapsed().as_secs_f64()
+        );
+        files.insert(spec.name, staged);
+    }
+    Ok(Staging {
+        dir,
+        parts: parts.to_vec(),
+        files,
+    })
+}
+
+/// A file read in chunks as the checks get them, each chunk's rows written to their
+/// partitions.
+fn stage_frames(raw: &RawFile, stager: FileStager) -> Result<Vec<StagedRows>> {
+    let split = |chunk: LazyFrame| -> Result<Vec<(usize, usize)>> {
+        let frame = chunk.collect()?;
+        stager.split(&frame)
+    };
+    let chunked = raw.read_chunks(false, &Part::whole(), &split)?;
+    let order = chunked
+        .chunks
+        .iter()
+        .flat_map(|(pieces, first_line)| pieces.iter().map(|&(k, p)| (k, p, *first_line)))
+        .collect();
+    let columns = raw.spec.columns().collect();
+    stager.finish(order, chunked.flags, chunked.rows, columns, None)
+}
+
+/// The partition of a row naming `id`: the one whose range holds it, the first for a missing
+/// or blank id (as [`Part::owns`] says, found by bisection).
+pub fn owner(parts: &[Part], id: Option<&[u8]>) -> usize {
+    match id.filter(|id| !id.trim_ascii().is_empty()) {
+        None => 0,
+        Some(id) => parts
+            .partition_point(|p| p.upper().is_some_and(|upper| upper <= id))
+            .min(parts.len().saturating_sub(1)),
+    }
+}
+
+/// The per-partition files of one staged file.
+pub(crate) struct FileStager<'a> {
+    pub(crate) parts: &'a [Part],
+    writers: Vec<Mutex<PartWriter>>,
+}
+
+/// One partition's staged file, written piece by piece.
+struct PartWriter {
+    path: PathBuf,
+    writer: Option<polars::io::parquet::write::BatchedWriter<File>>,
+    rows: usize,
+    /// (first row, rows) of each piece, in the order written.
+    pieces: Vec<(usize, usize)>,
+}
+
+impl<'a> FileStager<'a> {
+    fn new(dir: &Path, spec: &FileSpec, parts: &'a [Part]) -> FileStager<'a> {
+        let writers = (0..parts.len())
+            .map(|k| {
+                Mutex::new(PartWriter {
+                    path: dir.join(format!("{}-{k}.parquet", spec.stem())),
+                    writer: None,
+                    rows: 0,
+                    pieces: Vec::new(),
+                })
+            })
+            .collect();
+        FileStager { parts, writers }
+    }
+
+    /// `frame`'s rows, each to its student's partition; returns the pieces written as
+    /// (partition, piece).
+    pub(crate) fn split(&self, frame: &DataFrame) -> Result<Vec<(usize, usize)>> {
+        if frame.height() == 0 {
+            return Ok(Vec::new());
+        }
+        let ids = frame.column("student_id")?.str()?;
+        let mut rows_of: Vec<Vec<IdxSize>> = vec![Vec::new(); self.parts.len()];
+        for (i, id) in ids.iter().enumerate() {
+            rows_of[owner(self.parts, id.map(str::as_bytes))].push(i as IdxSize);
+        }
+        let mut written = Vec::new();
+        for (k, rows) in rows_of.into_iter().enumerate() {
+            if rows.is_empty() {
+                continue;
+            }
+            let mut piece = frame.take(&IdxCa::from_vec(PlSmallStr::EMPTY, rows))?;
+            written.push((k, self.write(k, &mut piece)?));
+        }
+        Ok(written)
+    }
+
+    /// Writes `piece` to partition `k`'s file; returns its number there.
+    pub(crate) fn write(&self, k: usize, piece: &mut DataFrame) -> Result<usize> {
+        piece.rechunk_mut();
+        let mut part = self.writers[k]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let path = part.path.clone();
+        if part.writer.is_none() {
+            let file = File::create(&path).map_err(|e| EwsError::io(&path, e))?;
+            crate::io::folders::set_file_mode(&path, 0o600)?;
+            let writer = ParquetWriter::new(file)
+                .with_compression(ParquetCompression::Zstd(None))
+                .with_statistics(StatisticsOptions::empty())
+                .batched(piece.schema())
+                .map_err(staging_error(&path))?;
+            part.writer = Some(writer);
+        }
+        if let Some(writer) = &mut part.writer {
+            writer.write_batch(piece).map_err(staging_error(&path))?;
+        }
+        let first = part.rows;
+        part.pieces.push((first, piece.height()));
+        part.rows += piece.height();
+        Ok(part.pieces.len() - 1)
+    }
+
+    /// Closes the files; `order` has every piece written, as (partition, piece, line offset),
+    /// in the export's line order. `rows`: rows the reader read (those it rejected, not
+    /// staged, are the first partition's with `flags`).
+    pub(crate) fn finish(
+        self,
+        order: Vec<(usize, usize, u64)>,
+        flags: Vec<ReaderFlag>,
+        rows: u64,
+        columns: Vec<&'static str>,
+        raw_date_format: Option<String>,
+    ) -> Result<Vec<StagedRows>> {
+        let mut staged = Vec::with_capacity(self.writers.len());
+        let mut staged_rows = 0;
+        for writer in self.writers {
+            let part = writer
+                .into_inner()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if let Some(writer) = &part.writer {
+                writer.finish().map_err(staging_error(&part.path))?;
+            }
+            staged_rows += part.rows as u64;
+            staged.push((part.path, part.pieces));
+        }
+        let mut result: Vec<StagedRows> = staged
+            .iter()
+            .map(|(path, _)| StagedRows {
+                path: path.clone(),
+                columns: columns.clone(),
+                pieces: Vec::new(),
+                flags: Vec::new(),
+                rejected: 0,
+                raw_date_format: raw_date_format.clone(),
+            })
+            .collect();
+        for (k, piece, shift) in order {
+            let (first, rows) = staged[k].1[piece];
+            result[k].pieces.push((first, rows, shift));
+        }
+        if let Some(first) = result.first_mut() {
+            first.flags = flags;
+            first.rejected = rows.saturating_sub(staged_rows);
+        }
+        Ok(result)
+    }
+}
+
+/// A staged file that cannot be written is an I/O failure of the run (exit 3), as a full disk
+/// is for the outputs; the message says which folder (`TMPDIR`) it was.
+fn staging_error(path: &Path) -> impl Fn(PolarsError) -> EwsError + '_ {
+    move |e| {
+        let cause = e.to_string();
+        let cause = cause.lines().next().unwrap_or("unknown error");
+        EwsError::io(
+            path,
+            std::io::Error::other(format!(
+                "cannot write a partition's rows in the staging folder (TMPDIR): {cause}"
+            )),
+        )
+    }
+}
+
+/// A staged piece of `rows` rows from columns of text under `names`, with [`LINE`] first.
+pub(crate) fn piece_frame(
+    lines: Vec<u64>,
+    columns: Vec<(&'static str, StringChunked)>,
+) -> Result<DataFrame> {
+    let height = lines.len();
+    let mut all = vec![Column::new(LINE.into(), lines)];
+    all.extend(
+        columns
+            .into_iter()
+            .map(|(name, values)| values.with_name(name.into()).into_column()),
+    );
+    Ok(DataFrame::new(height, all)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_owner_is_the_partition_that_owns_the_id() {
+        let ids: Vec<String> = (0..500).map(|i| format!("S{:05}", i * 7 % 1000)).collect();
+        let parts = Part::split(ids.iter().map(|s| s.as_bytes()), 7);
+        let probes = ids.iter().map(|s| Some(s.as_bytes())).chain([
+            None,
+            Some(&b""[..]),
+            Some(&b"  "[..]),
+            Some(&b"A"[..]),
+            Some(&b"Z"[..]),
+        ]);
+        for id in probes {
+            let k = owner(&parts, id);
+            assert!(parts[k].owns(id), "{id:?} given to {k}");
+            assert_eq!(parts.iter().filter(|p| p.owns(id)).count(), 1);
+        }
+        assert_eq!(owner(&[Part::whole()], Some(b"S1")), 0);
+    }
+}
