@@ -11,7 +11,8 @@ use crate::ingest::checks::{self, Validated};
 use crate::ingest::input::Snapshot;
 use crate::ingest::partition::{DistrictDays, Part};
 use crate::ingest::quality::QualityReport;
-use crate::ingest::staging::{self, Staging};
+use crate::ingest::split;
+use crate::ingest::staging::Staging;
 use crate::io::error::{EwsError, Result};
 use crate::io::folders::{self, RunFolder};
 use crate::model::{self};
@@ -171,7 +172,7 @@ pub(crate) fn prepare(
     };
     if parts.len() > 1 {
         let staging = stages.time("stage", || {
-            staging::stage(snapshot, config, &parts, reading.outcomes)
+            split::stage(snapshot, config, &parts, reading.outcomes)
         })?;
         let staging = std::sync::Arc::new(staging);
         log::info!(

@@ -180,8 +180,7 @@ fn checked_students(
     // decide who is in scope.
     let enrollment = match &raw.enrollment {
         Some(file) => {
-            let everyone = attendance::StudentIndex::new(students.column("student_id")?.str()?)
-                .with_part(part);
+            let everyone = attendance::StudentIndex::new(students.column("student_id")?.str()?);
             let enrollment = check_file(
                 file,
                 Prepare::Enrollment(&everyone),
@@ -206,8 +205,7 @@ fn checked_students(
     }
     // Students in scope by id, hashed once for every file; those out of scope beside them.
     let enrolled = attendance::StudentIndex::new(students.column("student_id")?.str()?)
-        .with_out_of_scope(out_of_scope.column("student_id")?.str()?.iter().flatten())
-        .with_part(part);
+        .with_out_of_scope(out_of_scope.column("student_id")?.str()?.iter().flatten());
     let enrollment = match enrollment {
         Some(enrollment) => Some(enrollment_in_scope(enrollment, &enrolled, quality)?),
         None => None,
@@ -234,7 +232,7 @@ pub fn partitions(snapshot: &Snapshot, config: &Config, count: usize) -> Result<
     let ids = |chunk: LazyFrame| -> Result<DataFrame> {
         Ok(chunk.select([col("student_id")]).collect()?)
     };
-    let chunked = raw.read_chunks(false, &Part::whole(), &ids)?;
+    let chunked = raw.read_chunks(false, &ids)?;
     let mut all: Vec<Box<[u8]>> = Vec::new();
     for (frame, _) in &chunked.chunks {
         let column = frame.column("student_id")?.str()?;
@@ -414,6 +412,7 @@ pub fn load_part(
         decisions.push(crate::ingest::decisions::read_workbooks(
             dir,
             &enrolled,
+            part,
             &mut quality,
         )?);
     }
@@ -766,8 +765,8 @@ fn check_file(
         Prepare::FirstLine => (None, true),
         Prepare::EnrollmentAndFirstLine(e) => (Some(e), true),
     };
-    // A partition reads its own students' rows; a file without students (calendar.csv) is
-    // read whole by each, and counted by the first.
+    // A partition's staged files hold its own students' rows; a file without students
+    // (calendar.csv) is read whole by each, and counted by the first.
     let by_student = raw.spec.columns().any(|c| c == "student_id");
     let counted = part.is_first() || by_student;
     let process = |chunk: LazyFrame| -> Result<(DataFrame, DataFrame, u64)> {
@@ -796,14 +795,7 @@ fn check_file(
         let accepted = checked.drop_many([RULE, REJECTED]).filter(&keep)?;
         Ok((accepted, listed, skipped))
     };
-    // Rows of other partitions' students are left by the reader ([`RawFile::read_chunks`]),
-    // counted here.
-    let owner = match by_student {
-        true => part.clone(),
-        false => Part::whole(),
-    };
-    let mut chunked = raw.read_chunks(first_line, &owner, &process)?;
-    chunked.rows -= chunked.elsewhere;
+    let chunked = raw.read_chunks(first_line, &process)?;
     let mut accepted: Option<DataFrame> = None;
     let mut listed = Vec::new();
     let mut out_of_scope = 0;

@@ -15,6 +15,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::contract::{DECISION_COLUMNS, DECISION_STATUSES, WORKBOOK_LISTS};
+use crate::ingest::partition::Part;
 use crate::ingest::quality::{FileQuality, QualityReport, Rejected};
 use crate::ingest::student_index::StudentIndex;
 use crate::io::error::{EwsError, Result};
@@ -70,10 +71,12 @@ pub fn union(frames: Vec<DataFrame>) -> Result<Option<DataFrame>> {
 
 /// The decisions of every workbook (`*.xlsx`) in `dir`, checked; rejected rows go to
 /// `quality` under [`RETURNED_WORKBOOKS`]. An unreadable workbook fails the run (exit 2),
-/// naming it; a list without the decision columns is a warning.
+/// naming it; a list without the decision columns is a warning. Only the rows of `part`'s
+/// students are read (every partition reads the folder).
 pub fn read_workbooks(
     dir: &Path,
     enrolled: &StudentIndex,
+    part: &Part,
     quality: &mut QualityReport,
 ) -> Result<DataFrame> {
     // A folder the user named: not there, or not readable, is bad input (exit 2).
@@ -111,7 +114,7 @@ pub fn read_workbooks(
     let mut rejects: Vec<DataFrame> = Vec::new();
     let mut problems: Vec<String> = Vec::new();
     for path in &paths {
-        read_workbook(path, enrolled, &mut read, &mut rejects, &mut problems)?;
+        read_workbook(path, enrolled, part, &mut read, &mut rejects, &mut problems)?;
     }
     let mut file = FileQuality::new(RETURNED_WORKBOOKS, dir.to_path_buf(), read.rows_read);
     file.out_of_scope = read.out_of_scope;
@@ -160,6 +163,7 @@ struct Decisions {
 fn read_workbook(
     path: &Path,
     enrolled: &StudentIndex,
+    part: &Part,
     read: &mut Decisions,
     rejects: &mut Vec<DataFrame>,
     problems: &mut Vec<String>,
@@ -211,7 +215,7 @@ fn read_workbook(
                 continue;
             }
             // Another partition's student: read there.
-            if !enrolled.owns(id.as_deref().map(str::as_bytes)) {
+            if !part.owns(id.as_deref().map(str::as_bytes)) {
                 continue;
             }
             read.rows_read += 1;

@@ -17,7 +17,6 @@ use crate::config::mapping::Mapping;
 use crate::contract::{FileSpec, DATE_COLUMNS};
 use crate::ingest::header::*;
 use crate::ingest::parquet::*;
-use crate::ingest::partition::Part;
 use crate::ingest::reader::{self, Dialect, Encoding, Fields, Problem, ReaderFlag};
 use crate::ingest::recode::config_error;
 use crate::ingest::recode::*;
@@ -296,17 +295,14 @@ impl RawFile {
     /// Reads the file in chunks of [`CHUNK_ROWS`] rows, one worker per core, calling `process`
     /// on each chunk as it is read; with `whole`, the file is one chunk (for checks across all
     /// of a file's rows, such as duplicate ids).
-    /// Only the rows of `part`'s students are made into chunks ([`Part::owns`]; rows whose
-    /// id is not text go on, for the checks to reject).
     pub fn read_chunks<T: Send>(
         &self,
         whole: bool,
-        part: &Part,
         process: ChunkProcessor<'_, T>,
     ) -> Result<Chunked<T>> {
         let mut chunked = match &self.source {
-            Source::Csv(layout) => self.read_csv_chunks(layout, whole, part, process)?,
-            Source::Parquet(batches) => batches.read_chunks(whole, part, process)?,
+            Source::Csv(layout) => self.read_csv_chunks(layout, whole, process)?,
+            Source::Parquet(batches) => batches.read_chunks(whole, process)?,
         };
         if chunked.chunks.is_empty() {
             // A file without rows is one empty chunk: its processed form has the columns and
@@ -328,15 +324,9 @@ impl RawFile {
         &self,
         layout: &CsvLayout,
         whole: bool,
-        part: &Part,
         process: ChunkProcessor<'_, T>,
     ) -> Result<Chunked<T>> {
         let table = TableLayout::new(layout, self.spec, &self.mapping);
-        // The student_id field, when rows of other partitions are to be left.
-        let id_field = match part.is_whole() {
-            true => None,
-            false => layout.index("student_id"),
-        };
         let (workers, chunk_rows) = match whole {
             true => (1, usize::MAX),
             false => (rayon::current_num_threads(), CHUNK_ROWS),
@@ -351,23 +341,18 @@ impl RawFile {
             results: Vec::new(),
             flags: Vec::new(),
             rows: 0,
-            part,
-            id_field,
-            elsewhere: 0,
             error: None,
         })?;
         let mut chunked = Chunked {
             chunks: Vec::new(),
             rows: 0,
             flags: Vec::new(),
-            elsewhere: 0,
         };
         for (sink, first_line) in sinks {
             if let Some(error) = sink.error {
                 return Err(error);
             }
             chunked.rows += sink.rows;
-            chunked.elsewhere += sink.elsewhere;
             chunked
                 .chunks
                 .extend(sink.results.into_iter().map(|t| (t, first_line)));
@@ -435,10 +420,6 @@ struct TableSink<'a, T> {
     results: Vec<T>,
     flags: Vec<ReaderFlag>,
     rows: u64,
-    /// The partition read, and the student_id field when it is not the whole district.
-    part: &'a Part,
-    id_field: Option<usize>,
-    elsewhere: u64,
     error: Option<EwsError>,
 }
 
@@ -539,22 +520,6 @@ impl<T: Send> reader::RecordSink for TableSink<'_, T> {
     fn record(&mut self, line: u64, record: &[u8], fields: &Fields) {
         self.rows += 1;
         let table = self.table;
-        if let Some(i) = self.id_field {
-            // Another partition's row is left before any of it is copied; so are its
-            // replaced values and rejected fields, which its own partition lists. An id that
-            // is not text is the first partition's to reject.
-            let id = fields.value(record, i);
-            let decoded = id.map(|id| table.dialect.decode(id));
-            let owned = match &decoded {
-                None => self.part.owns(None),
-                Some(Ok(text)) => self.part.owns(Some(text.as_bytes())),
-                Some(Err(_)) => self.part.is_first(),
-            };
-            if !owned {
-                self.elsewhere += 1;
-                return;
-            }
-        }
         if let Some(text) = fields.text(record, table.dialect) {
             // The usual row: all text, each field a slice of it.
             self.lines.push(line);
@@ -574,11 +539,6 @@ impl<T: Send> reader::RecordSink for TableSink<'_, T> {
 
     fn malformed(&mut self, line: u64, problem: Problem, text: &[u8]) {
         self.rows += 1;
-        // A row that cannot be split has no student: the first partition rejects it.
-        if self.id_field.is_some() && !self.part.is_first() {
-            self.elsewhere += 1;
-            return;
-        }
         self.flags
             .push(self.table.layout.malformed(line, problem, text));
     }

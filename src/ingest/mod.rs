@@ -5,8 +5,10 @@
 //! columns ([`columns`]), students by id ([`student_index`]), membership days from enrollment
 //! spans and school calendars ([`membership`]), what else enrollment.csv gives (school, grade,
 //! cohort, outcomes from exits: [`enrollment`]), attendance read in one pass into a day grid per student
-//! ([`attendance`]), and the data-quality report and gate ([`quality`]). What they share: the
-//! line column, the chunk size and the chunk types below.
+//! ([`attendance`]), the data-quality report and gate ([`quality`]), and a district too large
+//! for the memory cap read in partitions of students ([`partition`]) from its files split once
+//! by partition ([`split`]) into the staging folder ([`staging`]). What they share: the line column, the chunk size and the chunk
+//! types below.
 
 use polars::prelude::LazyFrame;
 
@@ -29,6 +31,7 @@ pub mod quality;
 pub mod reader;
 pub mod recode;
 pub mod rules;
+pub mod split;
 pub mod staging;
 pub mod student_index;
 
@@ -49,9 +52,6 @@ pub struct Chunked<T> {
     pub rows: u64,
     /// Rows the reader rejected, and values it replaced, by line.
     pub flags: Vec<ReaderFlag>,
-    /// Rows of other partitions' students, left before they were made into a chunk (counted
-    /// in `rows`).
-    pub elsewhere: u64,
 }
 
 /// What a chunk processor gets: [`LINE`] (u64) and every contract column of the file as text

@@ -14,7 +14,6 @@ use crate::io::dates;
 use crate::io::error::{EwsError, Result};
 
 use crate::ingest::header::*;
-use crate::ingest::partition::Part;
 use crate::ingest::reader::ReaderFlag;
 use crate::ingest::recode::*;
 use crate::ingest::{ChunkProcessor, Chunked, CHUNK_ROWS, LINE};
@@ -142,19 +141,14 @@ impl ParquetBatches {
     }
 
     /// Rows `offset..offset + len` (fewer at the end of the file) as a chunk: [`LINE`] (the
-    /// row number from 1) and the contract's columns as canonical text.
+    /// row number from 1) and the contract's columns as canonical text. A staged piece is
+    /// read as it was staged.
     pub fn batch(&self, offset: usize, len: usize) -> Result<DataFrame> {
-        Ok(self.batch_of(offset, len, &Part::whole())?.0)
-    }
-
-    /// [`ParquetBatches::batch`] with only the rows of `part`'s students ([`Part::owns`]),
-    /// left before their values are made text; with the number of rows left.
-    pub fn batch_of(&self, offset: usize, len: usize, part: &Part) -> Result<(DataFrame, u64)> {
         let file = std::fs::File::open(&self.path).map_err(|e| EwsError::io(&self.path, e))?;
         if let Some(staged) = &self.staged {
-            return Ok((self.piece(staged, file, offset, len)?, 0));
+            return self.piece(staged, file, offset, len);
         }
-        let mut raw = ParquetReader::new(file)
+        let raw = ParquetReader::new(file)
             .with_columns(Some(self.known.iter().map(|(_, n)| n.clone()).collect()))
             .with_slice(Some((offset, len)))
             .finish()
@@ -162,21 +156,7 @@ impl ParquetBatches {
         let lines: UInt64Chunked = (0..raw.height() as u64)
             .map(|i| Some(offset as u64 + 1 + i))
             .collect();
-        let mut lines = lines.with_name(LINE.into());
-        let mut elsewhere = 0;
-        let id_column = self.known.iter().find(|(c, _)| *c == "student_id");
-        if let (false, Some((_, name))) = (part.is_whole(), id_column) {
-            let ids = parquet_text(&self.path, name, raw.column(name.as_str())?)?;
-            let owned: BooleanChunked = ids
-                .iter()
-                .map(|id| Some(part.owns(id.map(str::as_bytes))))
-                .collect();
-            elsewhere = owned.len() as u64 - owned.sum().unwrap_or(0) as u64;
-            if elsewhere > 0 {
-                raw = raw.filter(&owned)?;
-                lines = lines.filter(&owned)?;
-            }
-        }
+        let lines = lines.with_name(LINE.into());
         let height = raw.height();
         let mut columns = vec![lines.into_column()];
         let date_format = self.mapping.date_format(self.spec.stem());
@@ -196,14 +176,12 @@ impl ParquetBatches {
             columns.push(text.with_name(canonical.into()).into_column());
         }
         let frame = DataFrame::new(height, columns)?;
-        let frame = contract_values(frame.lazy(), self.spec, &self.mapping)?.collect()?;
-        Ok((frame, elsewhere))
+        Ok(contract_values(frame.lazy(), self.spec, &self.mapping)?.collect()?)
     }
 
     pub(crate) fn read_chunks<T: Send>(
         &self,
         whole: bool,
-        part: &Part,
         process: ChunkProcessor<'_, T>,
     ) -> Result<Chunked<T>> {
         let batches = self.batches(CHUNK_ROWS)?;
@@ -228,24 +206,18 @@ impl ParquetBatches {
                 chunks,
                 rows: rows as u64 + staged.rejected,
                 flags: staged.flags.clone(),
-                elsewhere: 0,
             });
         }
         let parts = match whole {
             true => vec![vec![(0, rows)]],
             false => contiguous_parts(&batches, rayon::current_num_threads()),
         };
-        let elsewhere = std::sync::atomic::AtomicU64::new(0);
         let chunks: Vec<Vec<T>> = parts
             .par_iter()
             .map(|range| {
                 range
                     .iter()
-                    .map(|&(offset, len)| {
-                        let (batch, left) = self.batch_of(offset, len, part)?;
-                        elsewhere.fetch_add(left, std::sync::atomic::Ordering::Relaxed);
-                        process(batch.lazy())
-                    })
+                    .map(|&(offset, len)| process(self.batch(offset, len)?.lazy()))
                     .collect::<Result<Vec<T>>>()
             })
             .collect::<Result<_>>()?;
@@ -253,7 +225,6 @@ impl ParquetBatches {
             chunks: chunks.into_iter().flatten().map(|t| (t, 0)).collect(),
             rows: rows as u64 + staged.map_or(0, |s| s.rejected),
             flags: self.reader_flags(),
-            elsewhere: elsewhere.into_inner(),
         })
     }
 }

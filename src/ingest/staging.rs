@@ -1,20 +1,10 @@
-//! A snapshot split once into partitions of students, so that each partition reads only its
-//! own rows (docs/performance.md, "Partitions of students").
+//! The staging folder of a partitioned run: a snapshot's files split by partition of students
+//! ([`crate::ingest::split`] writes them), one Parquet file per file and partition, written in
+//! pieces, and read by each partition as any Parquet file is
+//! ([`crate::ingest::parquet::StagedRows`]).
 //!
-//! Without this, every partition would read every file whole and leave the other partitions'
-//! rows: at a state's size, thirty partitions would each read two billion attendance rows.
-//! Here each file is read once, by the same readers as always, and each row written to its
-//! partition's file in a staging folder (Parquet, compressed): the rows as the checks get them,
-//! with the line they came from, in line order. A partition's files are then read as any
-//! Parquet file is ([`crate::ingest::parquet::StagedRows`]), so every check, count and reject
-//! is the same as when the export is read in one piece.
-//!
-//! What the reader rejects while splitting (a ragged row, bytes that are not text) is listed
-//! by the first partition, as rows without a student are. attendance.csv is staged as the
-//! export wrote it (its date format and codes), since its row parser reads the export's own
-//! text; every other file as canonical text. The staging folder is made in the system's
-//! temporary folder (`TMPDIR`), readable by the run's user only, and removed when the run ends
-//! (its files are ews's own).
+//! The folder is made in the system's temporary folder (`TMPDIR`), readable by the run's user
+//! only, and removed when the run ends (its files are ews's own).
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -23,10 +13,7 @@ use std::sync::Mutex;
 
 use polars::prelude::*;
 
-use crate::config::Config;
-use crate::contract::{FileSpec, ALL_FILES};
-use crate::ingest::attendance;
-use crate::ingest::input::{RawFile, Snapshot};
+use crate::contract::FileSpec;
 use crate::ingest::parquet::StagedRows;
 use crate::ingest::partition::Part;
 use crate::ingest::reader::ReaderFlag;
@@ -47,6 +34,30 @@ pub struct Staging {
 }
 
 impl Staging {
+    /// An empty staging folder in `TMPDIR` for `parts`.
+    pub(crate) fn new(parts: &[Part]) -> Result<Staging> {
+        let temp = std::env::temp_dir();
+        let dir = tempfile::Builder::new()
+            .prefix("ews-partitions-")
+            .tempdir_in(&temp)
+            .map_err(|e| EwsError::io(&temp, e))?;
+        Ok(Staging {
+            dir,
+            parts: parts.to_vec(),
+            files: BTreeMap::new(),
+        })
+    }
+
+    /// Writers of the file of `spec`, one file per partition.
+    pub(crate) fn stager(&self, spec: &FileSpec) -> FileStager<'_> {
+        FileStager::new(self.dir.path(), spec, &self.parts)
+    }
+
+    /// Records the file of `spec` as staged.
+    pub(crate) fn add(&mut self, spec: &'static FileSpec, rows: Vec<StagedRows>) {
+        self.files.insert(spec.name, rows);
+    }
+
     /// Partition `part`'s rows of the file of `spec`, when it was staged.
     pub fn rows(&self, spec: &FileSpec, part: usize) -> Option<&StagedRows> {
         self.files.get(spec.name)?.get(part)
@@ -64,70 +75,6 @@ impl Staging {
             })
             .unwrap_or(0)
     }
-}
-
-/// Splits every file of `snapshot` that names students into `parts` (files without a
-/// student_id column, such as calendar.csv, are read whole by each partition, as before).
-/// `with_outcomes`: outcomes.csv too.
-pub fn stage(
-    snapshot: &Snapshot,
-    config: &Config,
-    parts: &[Part],
-    with_outcomes: bool,
-) -> Result<Staging> {
-    let snapshot = snapshot.clone().with_mapping(config.input.clone());
-    let temp = std::env::temp_dir();
-    let dir = tempfile::Builder::new()
-        .prefix("ews-partitions-")
-        .tempdir_in(&temp)
-        .map_err(|e| EwsError::io(&temp, e))?;
-    let with_school = snapshot.find(&crate::contract::ENROLLMENT)?.is_some()
-        && snapshot.find(&crate::contract::CALENDAR)?.is_some();
-    let mut files = BTreeMap::new();
-    for spec in ALL_FILES {
-        let by_student = spec.columns().any(|c| c == "student_id");
-        if !by_student || (spec.name == crate::contract::OUTCOMES.name && !with_outcomes) {
-            continue;
-        }
-        let Some(raw) = snapshot.scan_optional(spec)? else {
-            continue;
-        };
-        let started = std::time::Instant::now();
-        let stager = FileStager::new(dir.path(), spec, parts);
-        let staged = match spec.name == crate::contract::ATTENDANCE.name {
-            true => attendance::stage(&raw, with_school, stager)?,
-            false => stage_frames(&raw, stager)?,
-        };
-        log::info!(
-            "staged {} in {} partitions: {:.2} s",
-            spec.name,
-            parts.len(),
-            started.elapsed().as_secs_f64()
-        );
-        files.insert(spec.name, staged);
-    }
-    Ok(Staging {
-        dir,
-        parts: parts.to_vec(),
-        files,
-    })
-}
-
-/// A file read in chunks as the checks get them, each chunk's rows written to their
-/// partitions.
-fn stage_frames(raw: &RawFile, stager: FileStager) -> Result<Vec<StagedRows>> {
-    let split = |chunk: LazyFrame| -> Result<Vec<(usize, usize)>> {
-        let frame = chunk.collect()?;
-        stager.split(&frame)
-    };
-    let chunked = raw.read_chunks(false, &Part::whole(), &split)?;
-    let order = chunked
-        .chunks
-        .iter()
-        .flat_map(|(pieces, first_line)| pieces.iter().map(|&(k, p)| (k, p, *first_line)))
-        .collect();
-    let columns = raw.spec.columns().collect();
-    stager.finish(order, chunked.flags, chunked.rows, columns, None)
 }
 
 /// The partition of a row naming `id`: the one whose range holds it, the first for a missing
@@ -203,9 +150,13 @@ impl<'a> FileStager<'a> {
         if part.writer.is_none() {
             let file = File::create(&path).map_err(|e| EwsError::io(&path, e))?;
             crate::io::folders::set_file_mode(&path, 0o600)?;
+            // Encoded on this thread: a writer that waited for rayon's workers while holding
+            // the lock could be handed another piece for this file by one of them, and wait
+            // for its own lock.
             let writer = ParquetWriter::new(file)
                 .with_compression(ParquetCompression::Zstd(None))
                 .with_statistics(StatisticsOptions::empty())
+                .set_parallel(false)
                 .batched(piece.schema())
                 .map_err(staging_error(&path))?;
             part.writer = Some(writer);

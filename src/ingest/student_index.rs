@@ -5,8 +5,6 @@
 use polars::prelude::*;
 use rustc_hash::FxHashMap;
 
-use crate::ingest::partition::Part;
-
 /// Enrolled students by id: the grid's row index is the position in students.csv's accepted
 /// rows.
 pub struct StudentIndex {
@@ -15,9 +13,6 @@ pub struct StudentIndex {
     /// Students of students.csv outside `scope.grades`: their rows in other files are skipped
     /// and counted, not rejected.
     pub(crate) out_of_scope: rustc_hash::FxHashSet<Box<[u8]>>,
-    /// The partition read: rows of other partitions' students are left to them, neither
-    /// checked nor counted here.
-    pub(crate) part: Part,
 }
 
 impl StudentIndex {
@@ -25,17 +20,6 @@ impl StudentIndex {
     pub fn with_out_of_scope<'a>(mut self, ids: impl Iterator<Item = &'a str>) -> StudentIndex {
         self.out_of_scope = ids.map(|id| Box::from(id.as_bytes())).collect();
         self
-    }
-
-    /// The same index, reading the rows of `part` only.
-    pub fn with_part(mut self, part: &Part) -> StudentIndex {
-        self.part = part.clone();
-        self
-    }
-
-    /// Whether a row naming `id` is read by this partition ([`Part::owns`]).
-    pub fn owns(&self, id: Option<&[u8]>) -> bool {
-        self.part.owns(id)
     }
 
     /// Whether `id` is a student of students.csv outside the scope.
@@ -72,7 +56,6 @@ impl StudentIndex {
             ids,
             len: student_ids.len(),
             out_of_scope: Default::default(),
-            part: Part::whole(),
         }
     }
 }

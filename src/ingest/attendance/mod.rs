@@ -161,7 +161,6 @@ impl RowSink for Aggregate {
                 self.grid.add(student, day, severity);
             }
             Row::OutOfScope => self.out_of_scope += 1,
-            Row::Elsewhere => self.rows -= 1,
             Row::Rejected(rule, value) => self.rejected.push(Rejected { line, rule, value }),
         }
     }
@@ -291,8 +290,7 @@ fn parquet_pass<S: RowSink>(
             let mut parser = parser.clone_fresh();
             let mut sink = make_sink();
             for &(offset, len) in part {
-                // Other partitions' rows are left before their values are made text.
-                let (batch, _) = batches.batch_of(offset, len, &parser.students.part)?;
+                let batch = batches.batch(offset, len)?;
                 // Each column as one array read by position: iterating chunked columns
                 // together cost a fifth of the pass.
                 let lines = batch.column(LINE)?.cast(&DataType::UInt64)?;
@@ -555,8 +553,7 @@ struct FirstPass {
     counts: DistrictDays,
 }
 
-/// The first pass: every accepted row into the grid, every rejected row listed. The rows the
-/// reader rejects before their student is known are the first partition's.
+/// The first pass: every accepted row into the grid, every rejected row listed.
 fn first_pass(raw: &RawFile, parser: &RowParser, index: &StudentIndex) -> Result<FirstPass> {
     let fix = |sink: &mut Aggregate, first: u64| {
         for r in &mut sink.rejected {
@@ -580,10 +577,9 @@ fn first_pass(raw: &RawFile, parser: &RowParser, index: &StudentIndex) -> Result
         },
         fix,
     )?;
-    let reader_flags = match index.part.is_first() {
-        true => first.flags,
-        false => Vec::new(),
-    };
+    // A staged partition has the reader's flags when it is the first
+    // ([`crate::ingest::staging`]).
+    let reader_flags = first.flags;
     // Rows the reader rejected are rows read too.
     let rows_read: u64 =
         first.sinks.iter().map(|s| s.rows).sum::<u64>() + reader_flags.len() as u64;

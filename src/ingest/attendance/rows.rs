@@ -66,8 +66,6 @@ pub(super) enum Row {
     },
     /// A row of a student outside `scope.grades`: skipped and counted, not rejected.
     OutOfScope,
-    /// A row of another partition's student: read there.
-    Elsewhere,
     Rejected(Rule, Option<String>),
 }
 
@@ -150,9 +148,6 @@ impl<'a> RowParser<'a> {
     }
 
     pub(super) fn parse(&mut self, [id, date, code, school, fraction]: Fields5) -> Row {
-        if !self.students.part.is_whole() && !self.students.owns(id) {
-            return Row::Elsewhere;
-        }
         let Some(id) = id.filter(|id| !blank(id)) else {
             return Row::Rejected(Rule::MissingId, id.map(text));
         };
