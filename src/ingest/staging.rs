@@ -4,7 +4,9 @@
 //! ([`crate::ingest::parquet::StagedRows`]).
 //!
 //! The folder is made in the system's temporary folder (`TMPDIR`), readable by the run's user
-//! only, and removed when the run ends (its files are ews's own).
+//! only, and removed when the run ends (its files are ews's own). A run killed by a signal
+//! cannot remove it: the next partitioned run removes the staging folders of runs that are no
+//! longer running (named with their process id, and marked as ews's own), and nothing else.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -23,6 +25,11 @@ use crate::io::error::{EwsError, Result};
 /// Rows a worker gathers for one partition before writing them as a piece.
 pub(crate) const PIECE_ROWS: usize = 1 << 16;
 
+/// A staging folder's name: this, the process id of its run, `-` and random characters.
+const PREFIX: &str = "ews-partitions-";
+/// The file that marks a staging folder as written by ews.
+const MARKER: &str = ".ews-staging";
+
 /// A snapshot's files split by partition of students, in a staging folder removed when this
 /// is dropped.
 #[derive(Debug)]
@@ -37,10 +44,18 @@ impl Staging {
     /// An empty staging folder in `TMPDIR` for `parts`.
     pub(crate) fn new(parts: &[Part]) -> Result<Staging> {
         let temp = std::env::temp_dir();
+        remove_killed_runs(&temp);
         let dir = tempfile::Builder::new()
-            .prefix("ews-partitions-")
+            .prefix(&format!("{PREFIX}{}-", std::process::id()))
             .tempdir_in(&temp)
             .map_err(|e| EwsError::io(&temp, e))?;
+        // The run's user only, before any file is in it.
+        crate::io::folders::set_file_mode(dir.path(), 0o700)?;
+        let marker = dir.path().join(MARKER);
+        std::fs::write(&marker, "the staging folder of an ews run\n")
+            .map_err(|e| EwsError::io(&marker, e))?;
+        crate::io::folders::set_file_mode(&marker, 0o600)?;
+        log::info!("staging folder: {}", dir.path().display());
         Ok(Staging {
             dir,
             parts: parts.to_vec(),
@@ -74,6 +89,49 @@ impl Staging {
                     .sum()
             })
             .unwrap_or(0)
+    }
+}
+
+/// Removes the staging folders in `temp` that killed runs left: named by [`PREFIX`] with the
+/// id of a process that is no longer running, with ews's [`MARKER`] inside. A folder that
+/// cannot be removed is left, with a warning: this run does not need it gone.
+fn remove_killed_runs(temp: &Path) {
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(PREFIX))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let path = entry.path();
+        if pid == std::process::id() || is_running(pid) || !path.join(MARKER).is_file() {
+            continue;
+        }
+        match std::fs::remove_dir_all(&path) {
+            Ok(()) => log::warn!(
+                "{}: removed the staging folder of a run that was killed (process {pid})",
+                path.display()
+            ),
+            Err(e) => log::warn!(
+                "{}: a killed run's staging folder left: {e}",
+                path.display()
+            ),
+        }
+    }
+}
+
+/// Whether process `pid` is running (Linux: /proc; elsewhere every process is taken to be,
+/// so that no folder is removed).
+fn is_running(pid: u32) -> bool {
+    match cfg!(target_os = "linux") {
+        true => Path::new("/proc").join(pid.to_string()).exists(),
+        false => true,
     }
 }
 

@@ -388,14 +388,21 @@ fn evaluating_in_partitions_gives_the_same_metrics() {
 }
 
 /// The staging folder of a partitioned run (its files split by partition) is made in TMPDIR
-/// and removed when the run ends, whether it published or failed its gate; nothing else in
-/// TMPDIR is touched.
+/// and removed when the run ends, whether it published or failed its gate; a killed run's
+/// folder is removed by the next run; nothing else in TMPDIR is touched.
 #[test]
 fn the_staging_folder_is_removed_after_the_run() {
     let work = tempfile::tempdir().unwrap();
     let tmp = work.path().join("tmp");
     std::fs::create_dir(&tmp).unwrap();
     std::fs::write(tmp.join("not-ews.txt"), "someone else's file").unwrap();
+    // What a killed run left (a process id above Linux's largest, marked as ews's own), and
+    // a folder of the same name without the mark: only the first is removed.
+    let killed = tmp.join("ews-partitions-999999999-abc123");
+    std::fs::create_dir(&killed).unwrap();
+    std::fs::write(killed.join(".ews-staging"), "").unwrap();
+    std::fs::write(killed.join("attendance-0.parquet"), "rows").unwrap();
+    std::fs::create_dir(tmp.join("ews-partitions-999999999-unmarked")).unwrap();
     let capped = config_with_cap(work.path(), "256KiB");
     let model = root().join("config/model.json");
     let run = |snapshot: &Path, out: &Path| {
@@ -408,6 +415,29 @@ fn the_staging_folder_is_removed_after_the_run() {
             .current_dir(root())
             .output()
             .unwrap()
+    };
+    // The staging folder while the run writes it (the last mode seen before it is removed):
+    // private to the run's user.
+    let watch = {
+        let tmp = tmp.clone();
+        std::thread::spawn(move || {
+            use std::os::unix::fs::PermissionsExt;
+            let started = std::time::Instant::now();
+            let mut last = None;
+            while started.elapsed() < std::time::Duration::from_secs(60) {
+                let staging = std::fs::read_dir(&tmp).unwrap().flatten().find(|e| {
+                    let name = e.file_name().to_string_lossy().to_string();
+                    name.starts_with("ews-partitions-") && !name.contains("999999999")
+                });
+                match staging.and_then(|e| e.metadata().ok()) {
+                    Some(meta) => last = Some(meta.permissions().mode() & 0o777),
+                    None if last.is_some() => break,
+                    None => {}
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            last
+        })
     };
     let left = || {
         let mut names: Vec<String> = std::fs::read_dir(&tmp)
@@ -425,7 +455,14 @@ fn the_staging_folder_is_removed_after_the_run() {
     let log = String::from_utf8_lossy(&published.stderr);
     assert_eq!(published.status.code(), Some(0), "{log}");
     assert!(log.contains("staged attendance.csv in"), "{log}");
-    assert_eq!(left(), ["not-ews.txt"]);
+    assert!(log.contains("removed the staging folder of a run that was killed"));
+    assert_eq!(
+        watch.join().unwrap(),
+        Some(0o700),
+        "the staging folder's mode"
+    );
+    let expected = ["ews-partitions-999999999-unmarked", "not-ews.txt"];
+    assert_eq!(left(), expected);
 
     // A third of grades.csv's rows without a student: the gate fails after the staging.
     let failing = work.path().join("failing");
@@ -441,5 +478,5 @@ fn the_staging_folder_is_removed_after_the_run() {
     let log = String::from_utf8_lossy(&failed.stderr);
     assert_eq!(failed.status.code(), Some(2), "{log}");
     assert!(log.contains("staged grades.csv in"), "{log}");
-    assert_eq!(left(), ["not-ews.txt"]);
+    assert_eq!(left(), expected);
 }
