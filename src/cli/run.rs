@@ -172,14 +172,10 @@ pub(crate) fn prepare(
     };
     if parts.len() > 1 {
         let staging = stages.time("stage", || {
-            split::stage(snapshot, config, &parts, reading.outcomes)
+            snapshot.staged_once(&parts, reading.outcomes, || {
+                split::stage(snapshot, config, &parts, reading.outcomes)
+            })
         })?;
-        let staging = std::sync::Arc::new(staging);
-        log::info!(
-            "staged the files in {} partitions: {} MiB in the staging folder",
-            parts.len(),
-            staging.bytes() >> 20
-        );
         if let Some(district) = district_days(stages, snapshot, config, reading.as_of, &staging)? {
             return prepare_parts(stages, snapshot, config, reading, &staging, &district);
         }

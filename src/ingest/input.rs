@@ -9,6 +9,7 @@
 //! column with the closest header found.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use polars::prelude::*;
 use rustc_hash::FxHashMap;
@@ -17,6 +18,7 @@ use crate::config::mapping::Mapping;
 use crate::contract::{FileSpec, DATE_COLUMNS};
 use crate::ingest::header::*;
 use crate::ingest::parquet::*;
+use crate::ingest::partition::Part;
 use crate::ingest::reader::{self, Dialect, Encoding, Fields, Problem, ReaderFlag};
 use crate::ingest::recode::config_error;
 use crate::ingest::recode::*;
@@ -36,8 +38,15 @@ pub struct Snapshot {
     pub returned_workbooks: Option<PathBuf>,
     /// The snapshot split by partition of students, and the partition this reads: its files
     /// are read from the staging folder ([`crate::ingest::staging`]).
-    staged: Option<(std::sync::Arc<Staging>, usize)>,
+    staged: Option<(Arc<Staging>, usize)>,
+    /// The snapshot's files as split for its partitions, with whether outcomes.csv was: kept
+    /// for every reading of the snapshot in the run (`ews train` reads it at each checkpoint),
+    /// shared by its clones.
+    staging: KeptStaging,
 }
+
+/// A snapshot's staging, once split: whether it has outcomes.csv, and the staging folder.
+type KeptStaging = Arc<Mutex<Option<(bool, Arc<Staging>)>>>;
 
 /// A file of a snapshot whose header was checked, ready to be read.
 pub struct RawFile {
@@ -129,12 +138,13 @@ impl Snapshot {
             mapping: Mapping::default(),
             returned_workbooks: None,
             staged: None,
+            staging: Arc::default(),
         })
     }
 
     /// The same snapshot as partition `part` of `staging` reads it: each staged file holds
     /// only that partition's rows (the others are read from the folder).
-    pub fn in_partition(&self, staging: &std::sync::Arc<Staging>, part: usize) -> Snapshot {
+    pub fn in_partition(&self, staging: &Arc<Staging>, part: usize) -> Snapshot {
         Snapshot {
             staged: Some((staging.clone(), part)),
             ..self.clone()
@@ -180,6 +190,28 @@ impl Snapshot {
             ),
         })?;
         Ok(declared.attendance.map(|a| a.mode))
+    }
+
+    /// The snapshot's files split into `parts` (with outcomes.csv when `with_outcomes`): by
+    /// `split` the first time, then as split then, for as long as the snapshot is held.
+    pub fn staged_once(
+        &self,
+        parts: &[Part],
+        with_outcomes: bool,
+        split: impl FnOnce() -> Result<Staging>,
+    ) -> Result<Arc<Staging>> {
+        let mut kept = self
+            .staging
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((outcomes, staging)) = &*kept {
+            if (*outcomes || !with_outcomes) && staging.parts == parts {
+                return Ok(staging.clone());
+            }
+        }
+        let staging = Arc::new(split()?);
+        *kept = Some((with_outcomes, staging.clone()));
+        Ok(staging)
     }
 
     /// Where the file of `spec` is expected (the mapping may rename it).

@@ -65,6 +65,11 @@ pub fn stage(
         );
         staging.add(spec, staged);
     }
+    log::info!(
+        "staged the files in {} partitions: {} MiB in the staging folder",
+        parts.len(),
+        staging.bytes() >> 20
+    );
     Ok(staging)
 }
 

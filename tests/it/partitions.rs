@@ -313,9 +313,11 @@ fn training_in_partitions_gives_the_same_model_and_card() {
     let (whole, parts) = (work.path().join("whole"), work.path().join("parts"));
     train(&root().join("config/ews.toml"), &whole);
     let log = train(&config_with_cap(work.path(), "256KiB"), &parts);
-    // The snapshot and each earlier checkpoint are read in partitions.
+    // The snapshot and each earlier checkpoint are read in partitions, from the files split
+    // once.
     let reads = log.matches("42 partitions of students").count();
     assert!(reads >= 2, "{log}");
+    assert_eq!(log.matches("staged attendance.csv in").count(), 1, "{log}");
     for file in ["model.json", "model_card.md"] {
         let (a, b) = (
             std::fs::read_to_string(whole.join(file)).unwrap(),
