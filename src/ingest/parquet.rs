@@ -179,6 +179,27 @@ impl ParquetBatches {
         Ok(contract_values(frame.lazy(), self.spec, &self.mapping)?.collect()?)
     }
 
+    /// A staged piece, rows `offset..offset + len` of the staged file, with the export's
+    /// line numbers.
+    fn piece(
+        &self,
+        staged: &StagedRows,
+        file: std::fs::File,
+        offset: usize,
+        len: usize,
+    ) -> Result<DataFrame> {
+        let mut frame = ParquetReader::new(file)
+            .with_slice(Some((offset, len)))
+            .finish()
+            .map_err(read_error(&staged.path))?;
+        let shift = self.shifts.get(&offset).copied().unwrap_or(0);
+        if shift > 0 {
+            let lines = frame.column(LINE)?.u64()? + shift;
+            frame.with_column(lines.with_name(LINE.into()).into_column())?;
+        }
+        Ok(frame)
+    }
+
     pub(crate) fn read_chunks<T: Send>(
         &self,
         whole: bool,
@@ -226,29 +247,6 @@ impl ParquetBatches {
             rows: rows as u64 + staged.map_or(0, |s| s.rejected),
             flags: self.reader_flags(),
         })
-    }
-}
-
-impl ParquetBatches {
-    /// A staged piece, rows `offset..offset + len` of the staged file, with the export's
-    /// line numbers.
-    fn piece(
-        &self,
-        staged: &StagedRows,
-        file: std::fs::File,
-        offset: usize,
-        len: usize,
-    ) -> Result<DataFrame> {
-        let mut frame = ParquetReader::new(file)
-            .with_slice(Some((offset, len)))
-            .finish()
-            .map_err(read_error(&staged.path))?;
-        let shift = self.shifts.get(&offset).copied().unwrap_or(0);
-        if shift > 0 {
-            let lines = frame.column(LINE)?.u64()? + shift;
-            frame.with_column(lines.with_name(LINE.into()).into_column())?;
-        }
-        Ok(frame)
     }
 }
 
