@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::features;
 use crate::ingest::checks::{self, Validated};
 use crate::ingest::input::Snapshot;
-use crate::ingest::partition::{DistrictDays, Part};
+use crate::ingest::partition::DistrictDays;
 use crate::ingest::quality::QualityReport;
 use crate::ingest::split;
 use crate::ingest::staging::Staging;
@@ -166,18 +166,22 @@ pub(crate) fn prepare(
     reading: Reading,
 ) -> Result<Prepared> {
     let count = partitions_needed(snapshot, config)?;
-    let parts = match count {
-        1 => vec![Part::whole()],
-        _ => checks::partitions(snapshot, config, count)?,
-    };
-    if parts.len() > 1 {
+    if count > 1 {
+        // The partitions are cut and the files split once per snapshot and run (`ews train`
+        // reads it again at each checkpoint).
         let staging = stages.time("stage", || {
-            snapshot.staged_once(&parts, reading.outcomes, || {
+            snapshot.staged_once(count, reading.outcomes, || {
+                let parts = checks::partitions(snapshot, config, count)?;
                 split::stage(snapshot, config, &parts, reading.outcomes)
             })
         })?;
-        if let Some(district) = district_days(stages, snapshot, config, reading.as_of, &staging)? {
-            return prepare_parts(stages, snapshot, config, reading, &staging, &district);
+        // Fewer distinct ids than partitions asked for may leave one: read in one piece.
+        if staging.parts.len() > 1 {
+            if let Some(district) =
+                district_days(stages, snapshot, config, reading.as_of, &staging)?
+            {
+                return prepare_parts(stages, snapshot, config, reading, &staging, &district);
+            }
         }
     }
     let mut data = stages.time("read+validate", || {

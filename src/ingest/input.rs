@@ -18,7 +18,6 @@ use crate::config::mapping::Mapping;
 use crate::contract::{FileSpec, DATE_COLUMNS};
 use crate::ingest::header::*;
 use crate::ingest::parquet::*;
-use crate::ingest::partition::Part;
 use crate::ingest::reader::{self, Dialect, Encoding, Fields, Problem, ReaderFlag};
 use crate::ingest::recode::config_error;
 use crate::ingest::recode::*;
@@ -45,8 +44,9 @@ pub struct Snapshot {
     staging: KeptStaging,
 }
 
-/// A snapshot's staging, once split: whether it has outcomes.csv, and the staging folder.
-type KeptStaging = Arc<Mutex<Option<(bool, Arc<Staging>)>>>;
+/// A snapshot's staging, once split: the partitions asked for, whether it has outcomes.csv,
+/// and the staging folder.
+type KeptStaging = Arc<Mutex<Option<(usize, bool, Arc<Staging>)>>>;
 
 /// A file of a snapshot whose header was checked, ready to be read.
 pub struct RawFile {
@@ -192,11 +192,12 @@ impl Snapshot {
         Ok(declared.attendance.map(|a| a.mode))
     }
 
-    /// The snapshot's files split into `parts` (with outcomes.csv when `with_outcomes`): by
-    /// `split` the first time, then as split then, for as long as the snapshot is held.
+    /// The snapshot's files split into `count` partitions (with outcomes.csv when
+    /// `with_outcomes`): by `split` the first time, then as split then, for as long as the
+    /// snapshot is held.
     pub fn staged_once(
         &self,
-        parts: &[Part],
+        count: usize,
         with_outcomes: bool,
         split: impl FnOnce() -> Result<Staging>,
     ) -> Result<Arc<Staging>> {
@@ -204,13 +205,13 @@ impl Snapshot {
             .staging
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some((outcomes, staging)) = &*kept {
-            if (*outcomes || !with_outcomes) && staging.parts == parts {
+        if let Some((asked, outcomes, staging)) = &*kept {
+            if *asked == count && (*outcomes || !with_outcomes) {
                 return Ok(staging.clone());
             }
         }
         let staging = Arc::new(split()?);
-        *kept = Some((with_outcomes, staging.clone()));
+        *kept = Some((count, with_outcomes, staging.clone()));
         Ok(staging)
     }
 
