@@ -151,6 +151,21 @@ fn same_outputs(snapshot: &Path, config: &Path, capped: &Path, work: &Path) -> P
         .unwrap()
 }
 
+/// Asserts each of `files` has the same bytes under `whole` and `parts`; returns their bytes.
+fn same_files(whole: &Path, parts: &Path, files: &[&str]) -> Vec<Vec<u8>> {
+    files
+        .iter()
+        .map(|file| {
+            let a = std::fs::read(whole.join(file)).unwrap();
+            assert!(
+                a == std::fs::read(parts.join(file)).unwrap(),
+                "{file} differs in partitions"
+            );
+            a
+        })
+        .collect()
+}
+
 /// sample_data/current with bad rows appended to every file, for students at the start, in
 /// the middle and at the end of the id order, and rows without an id: each must be rejected
 /// (or warned about) once, by the partition of its student.
@@ -318,13 +333,7 @@ fn training_in_partitions_gives_the_same_model_and_card() {
     let reads = log.matches("42 partitions of students").count();
     assert!(reads >= 2, "{log}");
     assert_eq!(log.matches("staged attendance.csv in").count(), 1, "{log}");
-    for file in ["model.json", "model_card.md"] {
-        let (a, b) = (
-            std::fs::read_to_string(whole.join(file)).unwrap(),
-            std::fs::read_to_string(parts.join(file)).unwrap(),
-        );
-        assert!(a == b, "{file} differs in partitions");
-    }
+    same_files(&whole, &parts, &["model.json", "model_card.md"]);
 }
 
 #[test]
@@ -348,13 +357,8 @@ fn validating_in_partitions_reports_the_same_rows() {
     let (whole, _) = validate(&root().join("config/ews.toml"), "whole");
     let (parts, log) = validate(&capped, "parts");
     assert!(log.contains("partition 42 of 42"), "{log}");
-    for file in ["data_quality.csv", "rejects.csv"] {
-        let (a, b) = (
-            std::fs::read(whole.join(file)).unwrap(),
-            std::fs::read(parts.join(file)).unwrap(),
-        );
-        assert!(a == b, "{file} differs in partitions");
-        assert!(a.len() > 200, "{file} lists the bad rows");
+    for file in same_files(&whole, &parts, &["data_quality.csv", "rejects.csv"]) {
+        assert!(file.len() > 200, "the file lists the bad rows");
     }
 }
 
@@ -380,13 +384,7 @@ fn evaluating_in_partitions_gives_the_same_metrics() {
     let (parts, log) = evaluate(&capped, "parts");
     // The as-of date and each earlier checkpoint, in partitions.
     assert!(log.matches("partition 42 of 42").count() >= 2, "{log}");
-    for file in ["metrics.json", "evaluation.md"] {
-        let (a, b) = (
-            std::fs::read(whole.join(file)).unwrap(),
-            std::fs::read(parts.join(file)).unwrap(),
-        );
-        assert!(a == b, "{file} differs in partitions");
-    }
+    same_files(&whole, &parts, &["metrics.json", "evaluation.md"]);
 }
 
 /// The staging folder of a partitioned run (its files split by partition) is made in TMPDIR
