@@ -60,6 +60,7 @@ impl Stages {
         let start = Instant::now();
         let value = work()?;
         let elapsed = start.elapsed();
+        crate::io::memory::return_freed();
         log::info!(
             "{stage}: {:.2} s{}",
             elapsed.as_secs_f64(),
@@ -165,16 +166,20 @@ pub(crate) fn prepare(
     config: &Config,
     reading: Reading,
 ) -> Result<Prepared> {
-    let count = partitions_needed(snapshot, config)?;
+    let size = input_size(snapshot)?;
+    let count = partitions_needed(size, config);
     if count > 1 {
         // The partitions are cut and the files split once per snapshot and run (`ews train`
         // reads it again at each checkpoint).
         let staging = stages.time("stage", || {
             snapshot.staged_once(count, reading.outcomes, || {
-                let parts = checks::partitions(snapshot, config, count)?;
+                let parts = checks::partitions(snapshot, config, |students| {
+                    partitions_for(size, students, config)
+                })?;
                 split::stage(snapshot, config, &parts, reading.outcomes)
             })
         })?;
+        log_partitions(size, &staging, config);
         // Fewer distinct ids than partitions asked for may leave one: read in one piece.
         if staging.parts.len() > 1 {
             if let Some(district) =
@@ -226,9 +231,8 @@ fn features_and_plans(
     })
 }
 
-/// How many partitions a snapshot needs ([`crate::ingest::partition::partitions_needed`]),
-/// from its files' sizes.
-fn partitions_needed(snapshot: &Snapshot, config: &Config) -> Result<usize> {
+/// The bytes of a snapshot's files: (CSV, Parquet).
+fn input_size(snapshot: &Snapshot) -> Result<(u64, u64)> {
     let (mut csv, mut parquet) = (0, 0);
     for spec in crate::contract::ALL_FILES {
         let Some(path) = snapshot.find(spec)? else {
@@ -240,15 +244,41 @@ fn partitions_needed(snapshot: &Snapshot, config: &Config) -> Result<usize> {
             false => csv += bytes,
         }
     }
-    let count = crate::ingest::partition::partitions_needed(csv, parquet, config);
-    if count > 1 {
-        log::info!(
-            "{} MiB of input: {count} partitions of students to stay within performance.max_memory ({} MiB)",
-            (csv + parquet) >> 20,
-            config.performance.max_memory >> 20
+    Ok((csv, parquet))
+}
+
+/// Whether a snapshot of `size` is read in partitions
+/// ([`crate::ingest::partition::partitions_needed`]): more than one.
+fn partitions_needed((csv, parquet): (u64, u64), config: &Config) -> usize {
+    crate::ingest::partition::partitions_needed(csv, parquet, config)
+}
+
+/// The partitions of a snapshot of `size` and `students`
+/// ([`crate::ingest::partition::partitions_for`]).
+fn partitions_for((csv, parquet): (u64, u64), students: usize, config: &Config) -> usize {
+    crate::ingest::partition::partitions_for(csv, parquet, students, config)
+}
+
+/// Logs the partitions of a run, and warns when what its students keep alone passes
+/// `performance.max_memory` (partitions bound the rows, not what each student keeps).
+fn log_partitions((csv, parquet): (u64, u64), staging: &Staging, config: &Config) {
+    let students = staging.students();
+    let kept = crate::ingest::partition::kept_by_students(students);
+    let cap = config.performance.max_memory;
+    log::info!(
+        "{} MiB of input: {} partitions of students to stay within performance.max_memory ({} MiB), with about {} MiB kept for its {students} students",
+        (csv + parquet) >> 20,
+        staging.parts.len(),
+        cap >> 20,
+        kept >> 20
+    );
+    if kept > cap {
+        log::warn!(
+            "the {students} students keep about {} MiB until the outputs are written, more than performance.max_memory ({} MiB): the run will need more (docs/performance.md)",
+            kept >> 20,
+            cap >> 20
         );
     }
-    Ok(count)
 }
 
 /// The district's attendance counts, partition by partition ([`checks::district_days`]).
@@ -299,12 +329,20 @@ fn prepare_parts(
         if failed.is_some() {
             continue;
         }
-        match (
-            features_and_plans(stages, &data, snapshot, config, reading),
-            &mut prepared,
-        ) {
+        let features = features_and_plans(stages, &data, snapshot, config, reading);
+        // The partition's rows go before the next partition reads its own.
+        drop(data);
+        match (features, &mut prepared) {
             (Err(e), _) => failed = Some(e),
-            (Ok(next), None) => prepared = Some(next),
+            (Ok(mut next), None) => {
+                // The district's plans in one allocation: grown partition by partition, the
+                // vector was copied at each step, the old and the new held at once.
+                let more = staging.students().saturating_sub(next.plans.len());
+                if !next.plans.is_empty() {
+                    next.plans.reserve_exact(more);
+                }
+                prepared = Some(next)
+            }
             (Ok(next), Some(all)) => {
                 all.run.append(next.run)?;
                 all.plans.extend(next.plans);
@@ -313,6 +351,7 @@ fn prepare_parts(
                 }
             }
         }
+        crate::io::memory::return_freed();
     }
     checks.report(&mut quality, config);
     if let Some(report_dir) = reading.gate {

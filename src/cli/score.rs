@@ -157,6 +157,7 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
         // the referral list and the counselor files each hold hundreds of MB while written.
         crate::outputs::feed::write_students(folder.target_staging(), &students)?;
         drop(students);
+        crate::io::memory::return_freed();
         // The referral list and the counselor files side by side: each writer uses one core.
         let (referrals, candidates) = rayon::join(
             || {
@@ -187,6 +188,7 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
         );
         referrals?;
         let counts = candidates?;
+        crate::io::memory::return_freed();
         let candidates = &counts.candidates;
         crate::model::equity::write_csv(&folder.file("equity.csv"), &audit)?;
         quality.write(folder.target_staging())?;

@@ -224,9 +224,13 @@ fn checked_students(
     })
 }
 
-/// `count` partitions of the snapshot's students, cut from students.csv's ids
-/// ([`Part::split`]).
-pub fn partitions(snapshot: &Snapshot, config: &Config, count: usize) -> Result<Vec<Part>> {
+/// The partitions of the snapshot's students, cut from students.csv's ids ([`Part::split`]):
+/// `count` of the number of ids many.
+pub fn partitions(
+    snapshot: &Snapshot,
+    config: &Config,
+    count: impl FnOnce(usize) -> usize,
+) -> Result<Vec<Part>> {
     let snapshot = snapshot.clone().with_mapping(config.input.clone());
     let raw = snapshot.scan(&crate::contract::STUDENTS)?;
     let ids = |chunk: LazyFrame| -> Result<DataFrame> {
@@ -238,6 +242,7 @@ pub fn partitions(snapshot: &Snapshot, config: &Config, count: usize) -> Result<
         let column = frame.column("student_id")?.str()?;
         all.extend(column.iter().flatten().map(|id| Box::from(id.as_bytes())));
     }
+    let count = count(all.len());
     Ok(Part::split(all.iter().map(|id| &**id), count))
 }
 
@@ -671,7 +676,7 @@ fn implausible_feeds(district: &DistrictChecks, config: &Config, quality: &mut Q
     }
 }
 
-/// Logs how long a file took to read and check, and the peak memory so far.
+/// Logs how long a file took to read and check, and the memory now and at its peak so far.
 fn log_read(file: &str, started: std::time::Instant) {
     let seconds = started.elapsed().as_secs_f64();
     log::info!(

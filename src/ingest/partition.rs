@@ -2,9 +2,9 @@
 //! in bounded memory (`performance.max_memory`, docs/performance.md).
 //!
 //! A partition is a range of student ids in byte order, cut from students.csv's ids. Every
-//! file is read whole by each partition, which keeps only the rows of its own students: a row
-//! belongs to the partition of the student_id it names (a row without one to the first), so
-//! a row is checked, counted and listed in rejects.csv exactly once, under its own line. The
+//! file is split once into the partitions' staged files (`ingest::staging`): a row belongs to
+//! the partition of the student_id it names (a row without one to the first), so a row is
+//! checked, counted and listed in rejects.csv exactly once, under its own line. The
 //! feature table is sorted by student_id, so the partitions' tables, one after the other, are
 //! the district's table.
 //!
@@ -101,18 +101,55 @@ impl std::fmt::Display for Part {
     }
 }
 
-/// How many partitions a snapshot of `input_bytes` needs to stay within `max_memory` bytes:
-/// `performance.partitions` when set, else from the measured peak memory per input byte of
-/// each format (docs/performance.md).
+/// Whether a snapshot of `csv_bytes` and `parquet_bytes` is read in partitions, and into about
+/// how many: `performance.partitions` when set, else the measured peak memory per input byte
+/// of each format (docs/performance.md) over `max_memory`. One: read in one piece.
 pub fn partitions_needed(csv_bytes: u64, parquet_bytes: u64, config: &Config) -> usize {
     if config.performance.partitions > 0 {
         return config.performance.partitions;
     }
-    let estimate =
-        CSV_PEAK_PER_BYTE * csv_bytes as f64 + PARQUET_PEAK_PER_BYTE * parquet_bytes as f64;
     let budget = config.performance.max_memory.max(1) as f64;
-    (estimate / budget).ceil().max(1.0) as usize
+    (rows_peak(csv_bytes, parquet_bytes) / budget)
+        .ceil()
+        .max(1.0) as usize
 }
+
+/// The partitions of a partitioned run of `students`: each partition's rows get what
+/// `max_memory` leaves beside what the district's students keep until the outputs are written
+/// ([`kept_by_students`]), and at least half of it. `performance.partitions` when set.
+///
+/// The rows' peak alone over the cap (as [`partitions_needed`]) left the last partition the
+/// least room: at 1,000,000 students from CSV, 3 partitions peaked at 2,065 MiB (1,245 MiB
+/// kept, the last partition's rows about 800); 5 peak at 1,784 MiB before the outputs.
+pub fn partitions_for(
+    csv_bytes: u64,
+    parquet_bytes: u64,
+    students: usize,
+    config: &Config,
+) -> usize {
+    if config.performance.partitions > 0 {
+        return config.performance.partitions;
+    }
+    let budget = config.performance.max_memory.max(1) as f64;
+    let room = (budget - kept_by_students(students) as f64).max(budget / 2.0);
+    (rows_peak(csv_bytes, parquet_bytes) / room).ceil().max(1.0) as usize
+}
+
+/// What a district's students keep from their partition to the written outputs (the feature
+/// table, the plans, supports and scores): [`KEPT_PER_STUDENT`] each. Partitions do not
+/// bound it.
+pub fn kept_by_students(students: usize) -> u64 {
+    KEPT_PER_STUDENT * students as u64
+}
+
+/// The checks' and features' peak for the rows of `csv_bytes` and `parquet_bytes` of input.
+fn rows_peak(csv_bytes: u64, parquet_bytes: u64) -> f64 {
+    CSV_PEAK_PER_BYTE * csv_bytes as f64 + PARQUET_PEAK_PER_BYTE * parquet_bytes as f64
+}
+
+/// Memory kept per student once the partitions are read, measured at 1,000,000 students
+/// from CSV: 1,245 MiB resident after the last partition (docs/performance.md), rounded up.
+const KEPT_PER_STUDENT: u64 = 1_300;
 
 /// Peak memory of the checks and features per byte of CSV input, measured at 1,000,000
 /// students (docs/performance.md: 4.18 GB for a 4.5 GB snapshot), rounded up.
@@ -223,6 +260,30 @@ mod tests {
         // A row without an id is the first partition's.
         assert_eq!(owner(&parts, None), [0]);
         assert_eq!(owner(&parts, Some("  ")), [0]);
+    }
+
+    #[test]
+    fn the_partitions_leave_room_for_what_the_students_keep() {
+        let mut config = Config::default();
+        config.performance.max_memory = 2 << 30;
+        const GIB: u64 = 1 << 30;
+        // 4.6 GiB of CSV: 2.3 caps of rows, so a partitioned run.
+        let csv = 46 * GIB / 10;
+        assert_eq!(partitions_needed(csv, 0, &config), 3);
+        // Half a million students keep 0.65 GB: the rows get the 1.497 GB left, 4.94 / 1.497.
+        assert_eq!(partitions_for(csv, 0, 500_000, &config), 4);
+        // A million keep 1.3 GB: the rows get half the cap (more than the 0.847 GB left).
+        assert_eq!(partitions_for(csv, 0, 1_000_000, &config), 5);
+        // Few students: the rows get the cap, as partitions_needed gives.
+        assert_eq!(partitions_for(csv, 0, 1_000, &config), 3);
+        // Students keeping more than the cap: the rows still get half of it.
+        assert_eq!(kept_by_students(2_000_000), 2_600_000_000);
+        assert_eq!(partitions_for(2 * csv, 0, 2_000_000, &config), 10);
+        // Parquet's bytes weigh 45 times: 100 MiB is 4.4 GiB of rows.
+        assert_eq!(partitions_for(0, 100 << 20, 1_000, &config), 3);
+        // A fixed count wins.
+        config.performance.partitions = 4;
+        assert_eq!(partitions_for(csv, 0, 1_000_000, &config), 4);
     }
 
     #[test]

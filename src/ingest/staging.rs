@@ -78,6 +78,20 @@ impl Staging {
         self.files.get(spec.name)?.get(part)
     }
 
+    /// The rows of students.csv staged, in all partitions: at least as many as the students
+    /// the partitions read, for what is kept per student to be allocated once.
+    pub fn students(&self) -> usize {
+        self.files
+            .get(crate::contract::STUDENTS.name)
+            .map_or(0, |parts| {
+                parts
+                    .iter()
+                    .flat_map(|rows| &rows.pieces)
+                    .map(|&(_, rows, _)| rows)
+                    .sum()
+            })
+    }
+
     /// Bytes written to the staging folder.
     pub fn bytes(&self) -> u64 {
         std::fs::read_dir(self.dir.path())

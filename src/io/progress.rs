@@ -171,16 +171,20 @@ impl TermLike for Stderr {
     }
 }
 
-/// " (peak memory so far N MB)" for the run log's stage and file lines: the process's peak
-/// resident memory (Linux: `VmHWM` of /proc/self/status); empty elsewhere.
+/// " (memory N MB, peak so far M MB)" for the run log's stage and file lines: the process's
+/// resident memory now and at its peak (Linux: `VmRSS` and `VmHWM` of /proc/self/status);
+/// empty elsewhere. The two tell what a stage keeps from what it needed while it ran.
 pub fn peak_memory_note() -> String {
-    let peak_mb = || -> Option<u64> {
+    let read = || -> Option<(u64, u64)> {
         let status = std::fs::read_to_string("/proc/self/status").ok()?;
-        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-        Some(kb / 1024)
+        let mb = |key: &str| -> Option<u64> {
+            let line = status.lines().find(|l| l.starts_with(key))?;
+            let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kb / 1024)
+        };
+        Some((mb("VmRSS:")?, mb("VmHWM:")?))
     };
-    peak_mb()
-        .map(|mb| format!(" (peak memory so far {mb} MB)"))
+    read()
+        .map(|(now, peak)| format!(" (memory {now} MB, peak so far {peak} MB)"))
         .unwrap_or_default()
 }

@@ -206,15 +206,20 @@ pub fn standardise(
     let mut z = Array2::zeros((rows.len(), matrix.ncols()));
     for (out, &i) in rows.iter().enumerate() {
         for j in 0..matrix.ncols() {
-            let v = matrix[[i, j]];
-            z[[out, j]] = if v.is_nan() {
-                0.0
-            } else {
-                (v - means[j]) / std_devs[j]
-            };
+            z[[out, j]] = z_score(matrix[[i, j]], means[j], std_devs[j]);
         }
     }
     z
+}
+
+/// One value standardised as [`standardise`] does: its z-score, 0 (the mean) when missing.
+/// Scoring computes it as it goes rather than holding a standardised copy of the district.
+pub fn z_score(value: f64, mean: f64, std_dev: f64) -> f64 {
+    if value.is_nan() {
+        0.0
+    } else {
+        (value - mean) / std_dev
+    }
 }
 
 struct Fit {

@@ -5,13 +5,15 @@
 //! risk direction; the second condition keeps a collinear feature whose coefficient flipped
 //! sign from being named. The three largest such contributions are the student's reasons.
 
+use std::sync::Arc;
+
 use polars::prelude::*;
 
 use crate::config::Config;
 use crate::features;
 use crate::io::error::Result;
 use crate::model::metrics::ranking;
-use crate::model::{raw_matrix, sigmoid, standardise, ModelFile};
+use crate::model::{raw_matrix, sigmoid, z_score, ModelFile};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -48,6 +50,23 @@ impl Tier {
     }
 }
 
+/// The reason texts of a run, each kept once: students with the same reason (the same
+/// feature, value as shown, and grade where the text names it) share one text.
+#[derive(Default)]
+struct Reasons(rustc_hash::FxHashMap<Box<str>, Arc<str>>);
+
+impl Reasons {
+    /// The shared copy of `text`.
+    fn shared(&mut self, text: String) -> Arc<str> {
+        if let Some(shared) = self.0.get(text.as_str()) {
+            return Arc::clone(shared);
+        }
+        let shared: Arc<str> = Arc::from(text.as_str());
+        self.0.insert(text.into_boxed_str(), Arc::clone(&shared));
+        shared
+    }
+}
+
 /// Risk scores are published (and ranked) with six decimals.
 pub const RISK_DECIMALS: usize = 6;
 const RISK_SCALE: f64 = 1e6;
@@ -60,7 +79,10 @@ pub struct ScoredStudent {
     pub tier: Tier,
     pub rank_in_district: usize,
     pub rank_in_school: usize,
-    pub reasons: Vec<String>,
+    /// Up to three plain-language reasons. The district's students share a few thousand
+    /// distinct texts, so each is kept once and shared ([`Reasons`]): at a million students,
+    /// a text per student was a quarter of the memory the scored list held.
+    pub reasons: Vec<Arc<str>>,
     /// The features behind `reasons`, in the same order.
     pub reason_features: Vec<&'static str>,
 }
@@ -82,30 +104,28 @@ pub fn in_rank_order(
 /// The model's probability of being at risk for every row of the feature table, unrounded.
 pub fn probabilities(table: &DataFrame, model: &ModelFile) -> Result<Vec<f64>> {
     let matrix = raw_matrix(table, &model.features)?;
-    let rows: Vec<usize> = (0..matrix.nrows()).collect();
-    let z = standardise(&matrix, &rows, &model.means, &model.std_devs);
-    Ok(probabilities_of(&matrix, &z, model))
+    Ok(probabilities_of(&matrix, model))
 }
 
-/// Probabilities from the feature matrix and its standardised form `z`: the model's log-odds,
-/// calibrated for the row's time of year ([`ModelFile::calibration_at`]).
-fn probabilities_of(
-    matrix: &ndarray::Array2<f64>,
-    z: &ndarray::Array2<f64>,
-    model: &ModelFile,
-) -> Vec<f64> {
+/// Probabilities from the feature matrix, standardised as it goes ([`z_score`]): the model's
+/// log-odds, calibrated for the row's time of year ([`ModelFile::calibration_at`]).
+fn probabilities_of(matrix: &ndarray::Array2<f64>, model: &ModelFile) -> Vec<f64> {
     let time = model
         .features
         .iter()
         .position(|f| f == features::SCHOOL_YEAR_FRACTION);
     // A run has one as-of date, so one calibration: computed again only when the time changes.
     let mut calibration: Option<(f64, Option<crate::model::Calibration>)> = None;
-    z.rows()
+    matrix
+        .rows()
         .into_iter()
-        .zip(matrix.rows())
-        .map(|(zs, raw)| {
+        .map(|raw| {
             let log_odds = model.intercept
-                + zs.iter()
+                + raw
+                    .iter()
+                    .zip(&model.means)
+                    .zip(&model.std_devs)
+                    .map(|((&v, &mean), &std_dev)| z_score(v, mean, std_dev))
                     .zip(&model.coefficients)
                     .map(|(a, b)| a * b)
                     .sum::<f64>();
@@ -130,9 +150,8 @@ fn probabilities_of(
 /// ties by student_id, which is the table's order).
 pub fn score(table: &DataFrame, model: &ModelFile, config: &Config) -> Result<Vec<ScoredStudent>> {
     let matrix = raw_matrix(table, &model.features)?;
-    let rows: Vec<usize> = (0..table.height()).collect();
-    let z = standardise(&matrix, &rows, &model.means, &model.std_devs);
-    let risks: Vec<f64> = probabilities_of(&matrix, &z, model)
+    let z = |row: usize, j: usize| z_score(matrix[[row, j]], model.means[j], model.std_devs[j]);
+    let risks: Vec<f64> = probabilities_of(&matrix, model)
         .into_iter()
         // Ranked on the published precision, so equal scores in the file are ordered by id.
         .map(|risk| (risk * RISK_SCALE).round() / RISK_SCALE)
@@ -157,7 +176,8 @@ pub fn score(table: &DataFrame, model: &ModelFile, config: &Config) -> Result<Ve
     let schools = table.column("school_id")?.str()?;
     let grades = table.column("grade_level")?.i32()?;
     let mut school_counts: rustc_hash::FxHashMap<&str, usize> = Default::default();
-    let mut scored = Vec::with_capacity(rows.len());
+    let mut scored = Vec::with_capacity(table.height());
+    let mut texts = Reasons::default();
     for (position, row) in ranking(&risks).into_iter().enumerate() {
         let school = schools.get(row).unwrap_or("");
         let rank_in_school = school_counts
@@ -171,7 +191,7 @@ pub fn score(table: &DataFrame, model: &ModelFile, config: &Config) -> Result<Ve
                 let raw = matrix[[row, j]];
                 !raw.is_nan() && definitions[j].is_some_and(|f| f.is_worse_than(raw, typical[j]))
             })
-            .map(|j| (j, model.coefficients[j] * z[[row, j]]))
+            .map(|j| (j, model.coefficients[j] * z(row, j)))
             .filter(|(_, c)| *c > 0.0)
             .collect();
         contributions.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -185,11 +205,11 @@ pub fn score(table: &DataFrame, model: &ModelFile, config: &Config) -> Result<Ve
             .iter()
             .take(3)
             .map(|&(j, _)| {
-                format!(
+                texts.shared(format!(
                     "{} ({})",
                     reason_text(&model.features[j], matrix[[row, j]], grade, config),
                     typical_texts[j]
-                )
+                ))
             })
             .collect();
         scored.push(ScoredStudent {

@@ -96,7 +96,7 @@ pub fn student_frame(
     let mut stable = vec![crate::model::score::Tier::Low; n];
     let mut rank_in_school = vec![0u32; n];
     let mut rank_in_district = vec![0u32; n];
-    let mut reasons: [Vec<Option<String>>; 3] = std::array::from_fn(|_| vec![None; n]);
+    let mut reasons: [Vec<Option<&str>>; 3] = std::array::from_fn(|_| vec![None; n]);
     for s in scored {
         risk[s.row] = s.risk;
         tier[s.row] = s.tier.as_str();
@@ -104,7 +104,7 @@ pub fn student_frame(
         rank_in_school[s.row] = s.rank_in_school as u32;
         rank_in_district[s.row] = s.rank_in_district as u32;
         for (k, reason) in s.reasons.iter().take(3).enumerate() {
-            reasons[k][s.row] = Some(reason.clone());
+            reasons[k][s.row] = Some(&**reason);
         }
     }
     let indicators = crate::model::evaluate::indicators(table)?;
@@ -250,6 +250,9 @@ pub fn student_frame(
     let scores = scores
         .hstack(plan_columns.columns())?
         .hstack(loop_columns.columns())?;
+    // The feature table is sorted by student_id already: sorting it again gathered every
+    // column into a copy (the feed's whole frame, held while it was written).
+    let in_id_order = sorted_by_id(table)?;
     let frame = table
         .hstack(scores.columns())?
         .lazy()
@@ -265,10 +268,22 @@ pub fn student_frame(
                 })
                 .alias("as_of"),
         ])
-        .select(columns().into_iter().map(col).collect::<Vec<_>>())
-        .sort(["student_id"], Default::default())
-        .collect()?;
-    Ok(frame)
+        .select(columns().into_iter().map(col).collect::<Vec<_>>());
+    let frame = match in_id_order {
+        true => frame,
+        false => frame.sort(["student_id"], Default::default()),
+    };
+    Ok(frame.collect()?)
+}
+
+/// Whether the table's rows are in student_id order (nulls first), as the feed lists them.
+fn sorted_by_id(table: &DataFrame) -> Result<bool> {
+    let mut previous: Option<&str> = None;
+    Ok(table.column("student_id")?.str()?.iter().all(|id| {
+        let in_order = previous <= id;
+        previous = id;
+        in_order
+    }))
 }
 
 /// Writes students.parquet (typed) and students.csv (the same columns; text cells a
