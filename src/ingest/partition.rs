@@ -116,11 +116,12 @@ pub fn partitions_needed(csv_bytes: u64, parquet_bytes: u64, config: &Config) ->
 
 /// The partitions of a partitioned run of `students`: each partition's rows get what
 /// `max_memory` leaves beside what the district's students keep until the outputs are written
-/// ([`kept_by_students`]), and at least half of it. `performance.partitions` when set.
+/// ([`kept_by_students`]), and at least a quarter of it. `performance.partitions` when set.
 ///
 /// The rows' peak alone over the cap (as [`partitions_needed`]) left the last partition the
 /// least room: at 1,000,000 students from CSV, 3 partitions peaked at 2,065 MiB (1,245 MiB
-/// kept, the last partition's rows about 800); 5 peak at 1,784 MiB before the outputs.
+/// kept, the last partition's rows about 800). From Parquet with a year of history, 7
+/// partitions (the rows given half the cap) peaked at 2,068 MiB in the last one.
 pub fn partitions_for(
     csv_bytes: u64,
     parquet_bytes: u64,
@@ -131,7 +132,7 @@ pub fn partitions_for(
         return config.performance.partitions;
     }
     let budget = config.performance.max_memory.max(1) as f64;
-    let room = (budget - kept_by_students(students) as f64).max(budget / 2.0);
+    let room = (budget - kept_by_students(students) as f64).max(budget / 4.0);
     (rows_peak(csv_bytes, parquet_bytes) / room).ceil().max(1.0) as usize
 }
 
@@ -148,7 +149,8 @@ fn rows_peak(csv_bytes: u64, parquet_bytes: u64) -> f64 {
 }
 
 /// Memory kept per student once the partitions are read, measured at 1,000,000 students
-/// from CSV: 1,245 MiB resident after the last partition (docs/performance.md), rounded up.
+/// from CSV: 1,245 MiB resident after the last partition less 70 MiB before the first, 1,232
+/// bytes a student (docs/performance.md), rounded up.
 const KEPT_PER_STUDENT: u64 = 1_300;
 
 /// Peak memory of the checks and features per byte of CSV input, measured at 1,000,000
@@ -272,13 +274,13 @@ mod tests {
         assert_eq!(partitions_needed(csv, 0, &config), 3);
         // Half a million students keep 0.65 GB: the rows get the 1.497 GB left, 4.94 / 1.497.
         assert_eq!(partitions_for(csv, 0, 500_000, &config), 4);
-        // A million keep 1.3 GB: the rows get half the cap (more than the 0.847 GB left).
-        assert_eq!(partitions_for(csv, 0, 1_000_000, &config), 5);
+        // A million keep 1.3 GB: the rows get the 0.847 GB left, 4.94 / 0.847 = 5.8.
+        assert_eq!(partitions_for(csv, 0, 1_000_000, &config), 6);
         // Few students: the rows get the cap, as partitions_needed gives.
         assert_eq!(partitions_for(csv, 0, 1_000, &config), 3);
-        // Students keeping more than the cap: the rows still get half of it.
+        // Students keeping more than the cap: the rows still get a quarter of it.
         assert_eq!(kept_by_students(2_000_000), 2_600_000_000);
-        assert_eq!(partitions_for(2 * csv, 0, 2_000_000, &config), 10);
+        assert_eq!(partitions_for(2 * csv, 0, 2_000_000, &config), 19);
         // Parquet's bytes weigh 45 times: 100 MiB is 4.4 GiB of rows.
         assert_eq!(partitions_for(0, 100 << 20, 1_000, &config), 3);
         // A fixed count wins.

@@ -87,11 +87,11 @@ fn manifest_without_run_details(path: &Path) -> serde_json::Value {
     manifest
 }
 
-/// Scores `snapshot` in one piece and with a 512 KiB cap; every output must be the same.
+/// Scores `snapshot` in one piece and with a 1 MiB cap; every output must be the same.
 /// Returns the work folder and the partitioned run's folder.
 fn partitioned_run_writes_the_same_outputs(snapshot: &Path) -> (tempfile::TempDir, PathBuf) {
     let work = tempfile::tempdir().unwrap();
-    let capped = config_with_cap(work.path(), "512KiB");
+    let capped = config_with_cap(work.path(), "1MiB");
     let run = same_outputs(
         snapshot,
         &root().join("config/ews.toml"),
@@ -112,7 +112,7 @@ fn same_outputs(snapshot: &Path, config: &Path, capped: &Path, work: &Path) -> P
         !log_whole.contains("partitions of students"),
         "the default cap reads the sample in one piece: {log_whole}"
     );
-    // The samples' 0.8–10.8 MB of input under a 512 KiB cap, half of it left for the rows
+    // The samples' 0.8–10.8 MB of input under a 1 MiB cap, a quarter of it left for the rows
     // beside what the students keep: 4 to 42 partitions.
     let count: usize = log_parts
         .lines()
@@ -295,7 +295,7 @@ fn a_mapped_windows_1252_export_scores_the_same_in_partitions() {
     // as the checks do, decoded.
     let work = tempfile::tempdir().unwrap();
     let config = "config/examples/tab-windows-1252.toml";
-    let capped = example_config_with_cap(work.path(), config, "512KiB");
+    let capped = example_config_with_cap(work.path(), config, "1MiB");
     let snapshot = root().join("sample_data/examples/tab-windows-1252/current");
     same_outputs(&snapshot, &root().join(config), &capped, work.path());
 }
@@ -328,7 +328,7 @@ fn training_in_partitions_gives_the_same_model_and_card() {
     let work = tempfile::tempdir().unwrap();
     let (whole, parts) = (work.path().join("whole"), work.path().join("parts"));
     train(&root().join("config/ews.toml"), &whole);
-    let log = train(&config_with_cap(work.path(), "512KiB"), &parts);
+    let log = train(&config_with_cap(work.path(), "1MiB"), &parts);
     // The snapshot and each earlier checkpoint are read in partitions, from the files split
     // once.
     let reads = log.matches("42 partitions of students").count();
@@ -342,7 +342,7 @@ fn validating_in_partitions_reports_the_same_rows() {
     let work = tempfile::tempdir().unwrap();
     let snapshot = work.path().join("messy");
     messy_snapshot(&snapshot);
-    let capped = config_with_cap(work.path(), "512KiB");
+    let capped = config_with_cap(work.path(), "1MiB");
     let validate = |config: &Path, out: &str| {
         let out = work.path().join(out);
         let (code, stderr) = ews_v(
@@ -366,7 +366,7 @@ fn validating_in_partitions_reports_the_same_rows() {
 #[test]
 fn evaluating_in_partitions_gives_the_same_metrics() {
     let work = tempfile::tempdir().unwrap();
-    let capped = config_with_cap(work.path(), "512KiB");
+    let capped = config_with_cap(work.path(), "1MiB");
     let snapshot = root().join("sample_data/train");
     let model = root().join("config/model.json");
     let evaluate = |config: &Path, out: &str| {
@@ -404,7 +404,7 @@ fn the_staging_folder_is_removed_after_the_run() {
     std::fs::write(killed.join(".ews-staging"), "").unwrap();
     std::fs::write(killed.join("attendance-0.parquet"), "rows").unwrap();
     std::fs::create_dir(tmp.join("ews-partitions-999999999-unmarked")).unwrap();
-    let capped = config_with_cap(work.path(), "512KiB");
+    let capped = config_with_cap(work.path(), "1MiB");
     let model = root().join("config/model.json");
     let run = |snapshot: &Path, out: &Path| {
         std::process::Command::new(env!("CARGO_BIN_EXE_ews"))
