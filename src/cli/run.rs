@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::features;
 use crate::ingest::checks::{self, Validated};
 use crate::ingest::input::Snapshot;
-use crate::ingest::partition::DistrictDays;
+use crate::ingest::partition::{self, DistrictDays};
 use crate::ingest::quality::QualityReport;
 use crate::ingest::split;
 use crate::ingest::staging::Staging;
@@ -166,20 +166,20 @@ pub(crate) fn prepare(
     config: &Config,
     reading: Reading,
 ) -> Result<Prepared> {
-    let size = input_size(snapshot)?;
-    let count = partitions_needed(size, config);
+    let (csv, parquet) = input_size(snapshot)?;
+    let count = partition::partitions_needed(csv, parquet, config);
     if count > 1 {
         // The partitions are cut and the files split once per snapshot and run (`ews train`
         // reads it again at each checkpoint).
         let staging = stages.time("stage", || {
             snapshot.staged_once(count, reading.outcomes, || {
                 let parts = checks::partitions(snapshot, config, |students| {
-                    partitions_for(size, students, config)
+                    partition::partitions_for(csv, parquet, students, config)
                 })?;
                 split::stage(snapshot, config, &parts, reading.outcomes)
             })
         })?;
-        log_partitions(size, &staging, config);
+        log_partitions(csv + parquet, &staging, config);
         // Fewer distinct ids than partitions asked for may leave one: read in one piece.
         if staging.parts.len() > 1 {
             if let Some(district) =
@@ -247,27 +247,15 @@ fn input_size(snapshot: &Snapshot) -> Result<(u64, u64)> {
     Ok((csv, parquet))
 }
 
-/// Whether a snapshot of `size` is read in partitions
-/// ([`crate::ingest::partition::partitions_needed`]): more than one.
-fn partitions_needed((csv, parquet): (u64, u64), config: &Config) -> usize {
-    crate::ingest::partition::partitions_needed(csv, parquet, config)
-}
-
-/// The partitions of a snapshot of `size` and `students`
-/// ([`crate::ingest::partition::partitions_for`]).
-fn partitions_for((csv, parquet): (u64, u64), students: usize, config: &Config) -> usize {
-    crate::ingest::partition::partitions_for(csv, parquet, students, config)
-}
-
-/// Logs the partitions of a run, and warns when what its students keep alone passes
-/// `performance.max_memory` (partitions bound the rows, not what each student keeps).
-fn log_partitions((csv, parquet): (u64, u64), staging: &Staging, config: &Config) {
+/// Logs the partitions of a run of `input_bytes`, and warns when what its students keep alone
+/// passes `performance.max_memory` (partitions bound the rows, not what each student keeps).
+fn log_partitions(input_bytes: u64, staging: &Staging, config: &Config) {
     let students = staging.students();
-    let kept = crate::ingest::partition::kept_by_students(students);
+    let kept = partition::kept_by_students(students);
     let cap = config.performance.max_memory;
     log::info!(
         "{} MiB of input: {} partitions of students to stay within performance.max_memory ({} MiB), with about {} MiB kept for its {students} students",
-        (csv + parquet) >> 20,
+        input_bytes >> 20,
         staging.parts.len(),
         cap >> 20,
         kept >> 20

@@ -4,7 +4,7 @@
 //! mimalloc rather than the system's allocator: polars' short-lived buffers on both cores, and
 //! the plans and reasons a million students keep, fragmented glibc's arenas. At 1,000,000
 //! students mimalloc gave the same outputs in less time and at a lower peak (docs/performance.md,
-//! "The allocator"). It keeps freed memory for a second before returning it; a partition's
+//! "What the students keep, and the allocator"). It keeps freed memory for a second before returning it; a partition's
 //! course records are hundreds of MB, so the stages return them at once ([`return_freed`]).
 
 #[global_allocator]
