@@ -21,7 +21,46 @@
 //! unpenalised. Where no bound binds, the optimum is the unconstrained one (pinned against
 //! scikit-learn in the tests); where bounds bind, against scipy's L-BFGS-B with the same bounds.
 
-use ndarray::{Array1, Array2, Axis};
+use ndarray::{s, Array1, Array2, ArrayView2, Axis};
+
+/// The rows a fit reads, as z-scores: a whole matrix, or rows of one standardised a block at a
+/// time (`model::Standardised`), so that a fit on some of the district's rows needs no copy
+/// of them.
+pub trait Design {
+    fn rows(&self) -> usize;
+    fn features(&self) -> usize;
+    /// Calls `visit(first_row, block)` on consecutive blocks of at most [`ROW_BLOCK`] rows,
+    /// in order.
+    fn for_each_block(&self, visit: &mut dyn FnMut(usize, ArrayView2<f64>));
+}
+
+impl Design for Array2<f64> {
+    fn rows(&self) -> usize {
+        self.nrows()
+    }
+
+    fn features(&self) -> usize {
+        self.ncols()
+    }
+
+    fn for_each_block(&self, visit: &mut dyn FnMut(usize, ArrayView2<f64>)) {
+        for first in (0..self.nrows()).step_by(ROW_BLOCK) {
+            let last = (first + ROW_BLOCK).min(self.nrows());
+            visit(first, self.slice(s![first..last, ..]));
+        }
+    }
+}
+
+/// The features whose z-score is 0 on every row (constant on these rows, or missing).
+pub fn zero_columns<D: Design + ?Sized>(z: &D) -> Vec<bool> {
+    let mut zero = vec![true; z.features()];
+    z.for_each_block(&mut |_, block| {
+        for (zero, column) in zero.iter_mut().zip(block.columns()) {
+            *zero = *zero && column.iter().all(|v| *v == 0.0);
+        }
+    });
+    zero
+}
 
 use crate::features::Direction;
 
@@ -54,51 +93,76 @@ fn softplus(x: f64) -> f64 {
     x.max(0.0) + (-x.abs()).exp().ln_1p()
 }
 
+/// Rows per block of the gradient and the Hessian: a block's weighted copy is 16 MB at 30
+/// features, where a copy of every row was as large as the training rows themselves.
+pub const ROW_BLOCK: usize = 65_536;
+
+/// The linear predictor `z·w + b`, column by column (`z` is column-major in the fits, and a
+/// column is then one contiguous pass).
+fn linear(z: &ArrayView2<f64>, w: &[f64], b: f64) -> Array1<f64> {
+    let mut eta = Array1::from_elem(z.nrows(), b);
+    for (column, &coefficient) in z.columns().into_iter().zip(w) {
+        eta.scaled_add(coefficient, &column);
+    }
+    eta
+}
+
 /// The loss at `theta` (coefficients, then the intercept).
-fn loss(z: &Array2<f64>, y: &[bool], penalty: f64, theta: &[f64]) -> f64 {
-    let (w, b) = theta.split_at(z.ncols());
-    let eta = z.dot(&Array1::from(w.to_vec())) + b[0];
-    let data: f64 = eta
-        .iter()
-        .zip(y)
-        .map(|(&e, &yi)| softplus(e) - if yi { e } else { 0.0 })
-        .sum();
+fn loss<D: Design + ?Sized>(z: &D, y: &[bool], penalty: f64, theta: &[f64]) -> f64 {
+    let (w, b) = theta.split_at(z.features());
+    let mut data = 0.0;
+    z.for_each_block(&mut |first, block| {
+        let eta = linear(&block, w, b[0]);
+        data += eta
+            .iter()
+            .zip(&y[first..])
+            .map(|(&e, &yi)| softplus(e) - if yi { e } else { 0.0 })
+            .sum::<f64>();
+    });
     data + 0.5 * penalty * w.iter().map(|c| c * c).sum::<f64>()
 }
 
-/// Gradient and Hessian of the loss at `theta`, both over (coefficients, intercept).
-fn gradient_and_hessian(
-    z: &Array2<f64>,
+/// Gradient and Hessian of the loss at `theta`, both over (coefficients, intercept), summed
+/// over blocks of [`ROW_BLOCK`] rows.
+fn gradient_and_hessian<D: Design + ?Sized>(
+    z: &D,
     y: &[bool],
     penalty: f64,
     theta: &[f64],
 ) -> (Vec<f64>, Array2<f64>) {
-    let d = z.ncols();
-    let eta = z.dot(&Array1::from(theta[..d].to_vec())) + theta[d];
-    let p = eta.mapv(crate::model::sigmoid);
-    let residual: Array1<f64> = p
-        .iter()
-        .zip(y)
-        .map(|(&p, &yi)| p - if yi { 1.0 } else { 0.0 })
-        .collect();
-    let weight = p.mapv(|p| p * (1.0 - p));
-    let mut gradient: Vec<f64> = z.t().dot(&residual).to_vec();
+    let d = z.features();
+    let mut gradient = Array1::<f64>::zeros(d);
+    let mut intercept_gradient = 0.0;
+    let mut hessian = Array2::<f64>::zeros((d + 1, d + 1));
+    let mut cross = Array1::<f64>::zeros(d);
+    let mut weight_sum = 0.0;
+    z.for_each_block(&mut |first, block| {
+        let p = linear(&block, &theta[..d], theta[d]).mapv_into(crate::model::sigmoid);
+        let residual: Array1<f64> = p
+            .iter()
+            .zip(&y[first..])
+            .map(|(&p, &yi)| p - if yi { 1.0 } else { 0.0 })
+            .collect();
+        let weight = p.mapv_into(|p| p * (1.0 - p));
+        gradient += &block.t().dot(&residual);
+        intercept_gradient += residual.sum();
+        let weighted = &block * &weight.view().insert_axis(Axis(1));
+        let mut inner = hessian.slice_mut(s![..d, ..d]);
+        inner += &block.t().dot(&weighted);
+        cross += &weighted.sum_axis(Axis(0));
+        weight_sum += weight.sum();
+    });
+    let mut gradient: Vec<f64> = gradient.to_vec();
     for (g, c) in gradient.iter_mut().zip(&theta[..d]) {
         *g += penalty * c;
     }
-    gradient.push(residual.sum());
-    let weighted = z * &weight.view().insert_axis(Axis(1));
-    let mut hessian = Array2::zeros((d + 1, d + 1));
-    hessian
-        .slice_mut(ndarray::s![..d, ..d])
-        .assign(&z.t().dot(&weighted));
-    let cross = weighted.sum_axis(Axis(0));
+    gradient.push(intercept_gradient);
     for j in 0..d {
         hessian[[j, j]] += penalty;
         hessian[[j, d]] = cross[j];
         hessian[[d, j]] = cross[j];
     }
-    hessian[[d, d]] = weight.sum();
+    hessian[[d, d]] = weight_sum;
     (gradient, hessian)
 }
 
@@ -137,8 +201,8 @@ fn cholesky_solve(matrix: &Array2<f64>, rhs: &[f64]) -> Option<Vec<f64>> {
 /// coefficient held to its `directions`. `start` (coefficients, intercept) is projected onto
 /// the bounds first; the fit stops when the projected gradient is below `gradient_tolerance`
 /// in every coordinate, or after `max_iterations` Newton steps.
-pub fn fit(
-    z: &Array2<f64>,
+pub fn fit<D: Design + ?Sized>(
+    z: &D,
     y: &[bool],
     penalty: f64,
     directions: &[Direction],
@@ -146,13 +210,13 @@ pub fn fit(
     gradient_tolerance: f64,
     max_iterations: u64,
 ) -> Result<BoundedFit, String> {
-    let d = z.ncols();
-    if directions.len() != d || y.len() != z.nrows() {
+    let d = z.features();
+    if directions.len() != d || y.len() != z.rows() {
         return Err(format!(
             "{} directions and {} labels for a {} × {d} matrix",
             directions.len(),
             y.len(),
-            z.nrows()
+            z.rows()
         ));
     }
     let limits: Vec<(f64, f64)> = directions

@@ -25,7 +25,7 @@ pub use file::{
 use linfa::traits::Fit as _;
 use linfa::Dataset;
 use linfa_logistic::LogisticRegression;
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, Array2, ShapeBuilder};
 use polars::prelude::*;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -155,25 +155,39 @@ pub fn labels(run: &FeatureRun, outcomes: &DataFrame, config: &Config) -> Result
 /// it is known.
 pub fn raw_matrix(table: &DataFrame, features: &[String]) -> Result<Array2<f64>> {
     let mut matrix = Array2::from_elem((table.height(), features.len()), f64::NAN);
+    let every_row: Vec<usize> = (0..table.height()).collect();
+    fill_inputs(table, features, &every_row, matrix.view_mut())?;
+    Ok(matrix)
+}
+
+/// Writes the model inputs of the table's `rows` (ascending) into `out`, one row of `out`
+/// per row taken, as [`raw_matrix`] defines them. `out` starts as NaN (missing).
+fn fill_inputs(
+    table: &DataFrame,
+    features: &[String],
+    rows: &[usize],
+    mut out: ndarray::ArrayViewMut2<f64>,
+) -> Result<()> {
     for (j, name) in features.iter().enumerate() {
-        match crate::features::model_input(name) {
+        let (column, indicator) = match crate::features::model_input(name) {
             Some(crate::features::ModelInput::MissingIndicator { of, .. }) => {
-                let column = table.column(of.name)?.f64()?;
-                for (i, value) in column.iter().enumerate() {
-                    matrix[[i, j]] = if value.is_some() { 0.0 } else { 1.0 };
-                }
+                (table.column(of.name)?.f64()?, true)
             }
-            _ => {
-                let column = table.column(name)?.f64()?;
-                for (i, value) in column.iter().enumerate() {
-                    if let Some(v) = value {
-                        matrix[[i, j]] = v;
-                    }
-                }
+            _ => (table.column(name)?.f64()?, false),
+        };
+        let mut taken = rows.iter().enumerate().peekable();
+        for (i, value) in column.iter().enumerate() {
+            let Some((k, _)) = taken.next_if(|(_, &row)| row == i) else {
+                continue;
+            };
+            if indicator {
+                out[[k, j]] = if value.is_some() { 0.0 } else { 1.0 };
+            } else if let Some(v) = value {
+                out[[k, j]] = v;
             }
         }
     }
-    Ok(matrix)
+    Ok(())
 }
 
 /// Mean and population standard deviation of each column, ignoring missing values.
@@ -196,14 +210,19 @@ fn scaler(matrix: &Array2<f64>, rows: &[usize]) -> (Vec<f64>, Vec<f64>) {
     (means, std_devs)
 }
 
-/// z-scores of the given rows, missing values at 0 (the mean).
+/// z-scores of the given rows, missing values at 0 (the mean), in column-major order.
+///
+/// Column-major because the fits' gradients are `zᵀ·r`: ndarray (without BLAS) computes that
+/// as one dot product per column of `z`, and a column that is contiguous is read once, where
+/// a row-major `z` is read once per feature, a cache line per value (docs/performance.md,
+/// "The fit's memory layout, and Newton for the fits nobody reads").
 pub fn standardise(
     matrix: &Array2<f64>,
     rows: &[usize],
     means: &[f64],
     std_devs: &[f64],
 ) -> Array2<f64> {
-    let mut z = Array2::zeros((rows.len(), matrix.ncols()));
+    let mut z = Array2::zeros((rows.len(), matrix.ncols()).f());
     for (out, &i) in rows.iter().enumerate() {
         for j in 0..matrix.ncols() {
             z[[out, j]] = z_score(matrix[[i, j]], means[j], std_devs[j]);
@@ -237,20 +256,53 @@ struct Fit {
 
 impl Fit {
     fn probabilities(&self, matrix: &Array2<f64>, rows: &[usize]) -> Vec<f64> {
-        let z = standardise(matrix, rows, &self.means, &self.std_devs);
-        z.rows()
-            .into_iter()
-            .map(|row| {
-                sigmoid(
-                    self.intercept
-                        + row
-                            .iter()
-                            .zip(&self.coefficients)
-                            .map(|(a, b)| a * b)
-                            .sum::<f64>(),
-                )
+        rows.iter()
+            .map(|&i| {
+                let linear: f64 = (0..matrix.ncols())
+                    .map(|j| {
+                        z_score(matrix[[i, j]], self.means[j], self.std_devs[j])
+                            * self.coefficients[j]
+                    })
+                    .sum();
+                sigmoid(self.intercept + linear)
             })
             .collect()
+    }
+}
+
+/// Rows of a raw matrix as the z-scores of a scaler, made a block at a time as a fit reads
+/// them ([`bounded::Design`]): a fit on 75% of the district's training rows holds one block
+/// of them, not a standardised copy.
+struct Standardised<'a> {
+    matrix: &'a Array2<f64>,
+    rows: &'a [usize],
+    means: &'a [f64],
+    std_devs: &'a [f64],
+}
+
+impl bounded::Design for Standardised<'_> {
+    fn rows(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn features(&self) -> usize {
+        self.matrix.ncols()
+    }
+
+    fn for_each_block(&self, visit: &mut dyn FnMut(usize, ndarray::ArrayView2<f64>)) {
+        let size = bounded::ROW_BLOCK.min(self.rows.len());
+        let mut block = Array2::zeros((size, self.matrix.ncols()).f());
+        for (b, chunk) in self.rows.chunks(bounded::ROW_BLOCK).enumerate() {
+            let mut view = block.slice_mut(ndarray::s![..chunk.len(), ..]);
+            for (j, mut target) in view.columns_mut().into_iter().enumerate() {
+                let source = self.matrix.column(j);
+                let (mean, std_dev) = (self.means[j], self.std_devs[j]);
+                for (value, &i) in target.iter_mut().zip(chunk) {
+                    *value = z_score(source[i], mean, std_dev);
+                }
+            }
+            visit(b * bounded::ROW_BLOCK, view.view());
+        }
     }
 }
 
@@ -274,14 +326,53 @@ fn fit(
 ) -> Result<Fit> {
     let (means, std_devs) = scaler(matrix, rows);
     let z = standardise(matrix, rows, &means, &std_devs);
-    let targets: Array1<usize> = rows.iter().map(|&i| labels[i] as usize).collect();
+    let y: Vec<bool> = rows.iter().map(|&i| labels[i]).collect();
+    fit_standardised(z, &y, means, std_devs, l2_penalty, config, start)
+}
+
+/// [`fit`] on every row of `matrix` (column-major), standardised where it is: the final fit,
+/// on every labelled row, without a second copy of the district's training rows.
+fn fit_every_row(
+    mut matrix: Array2<f64>,
+    labels: &[bool],
+    l2_penalty: f64,
+    config: &Config,
+    start: Option<&Array1<f64>>,
+) -> Result<Fit> {
+    let every_row: Vec<usize> = (0..matrix.nrows()).collect();
+    let (means, std_devs) = scaler(&matrix, &every_row);
+    drop(every_row);
+    for ((mut column, mean), std_dev) in matrix.columns_mut().into_iter().zip(&means).zip(&std_devs)
+    {
+        column.mapv_inplace(|value| z_score(value, *mean, *std_dev));
+    }
+    if matrix.is_standard_layout() && matrix.ncols() > 1 {
+        // Row-major (not what `stack` builds): the fits' gradients want columns.
+        let mut columns = Array2::zeros(matrix.raw_dim().f());
+        columns.assign(&matrix);
+        matrix = columns;
+    }
+    fit_standardised(matrix, labels, means, std_devs, l2_penalty, config, start)
+}
+
+/// The fit of [`fit`] on z-scores already made (`z`, column-major, one row per label).
+fn fit_standardised(
+    z: Array2<f64>,
+    y: &[bool],
+    means: Vec<f64>,
+    std_devs: Vec<f64>,
+    l2_penalty: f64,
+    config: &Config,
+    start: Option<&Array1<f64>>,
+) -> Result<Fit> {
+    let targets: Array1<usize> = y.iter().map(|&label| label as usize).collect();
     // linfa minimises the *sum* of the students' log losses: its gradient grows with the
     // district, so the tolerance is per student (1e-6 on the mean loss's gradient). A fixed
     // one made a 100,000-student fit run to hundreds of iterations for digits nobody uses.
     let mut solver = LogisticRegression::default()
         .alpha(l2_penalty)
         .max_iterations(config.model.max_iterations)
-        .gradient_tolerance(GRADIENT_TOLERANCE_PER_STUDENT * rows.len() as f64);
+        .gradient_tolerance(GRADIENT_TOLERANCE_PER_STUDENT * y.len() as f64);
     if let Some(start) = start {
         solver = solver.initial_params(start.clone());
     }
@@ -320,14 +411,13 @@ fn fit(
         .map(|(j, (c, _))| (j, *c))
         .collect();
     if config.model.hold_directions && !against_direction.is_empty() {
-        let y: Vec<bool> = rows.iter().map(|&i| labels[i]).collect();
         let refit = bounded::fit(
             dataset.records(),
-            &y,
+            y,
             l2_penalty,
             &directions,
             Some((&coefficients, intercept)),
-            GRADIENT_TOLERANCE_PER_STUDENT * rows.len() as f64,
+            GRADIENT_TOLERANCE_PER_STUDENT * y.len() as f64,
             config.model.max_iterations,
         )
         .map_err(EwsError::Training)?;
@@ -351,6 +441,73 @@ fn fit(
             .chain(std::iter::once(model.intercept()))
             .collect(),
         against_direction,
+    })
+}
+
+/// Fits the same model as [`fit`] with the Newton solver of [`bounded`] alone, from `start`
+/// (a fit on similar rows): for the fits whose coefficients are not written, the
+/// cross-validation's and the one that measures the held-out figures.
+///
+/// With `model.hold_directions` (the default) the model is the optimum of a strictly convex
+/// problem within the directions' bounds, and both solvers find it to the same tolerance;
+/// without, every bound is open and Newton finds the unconstrained optimum linfa does. Newton
+/// needs 3 or 4 steps from a warm start where linfa's quasi-Newton search needs dozens of
+/// passes over the rows (docs/performance.md, "The fit's memory layout, and Newton for the
+/// fits nobody reads"). When the Newton step cannot be taken (a penalty of 0 on separable
+/// rows), the fit falls back to [`fit`].
+fn fit_newton(
+    matrix: &Array2<f64>,
+    labels: &[bool],
+    rows: &[usize],
+    l2_penalty: f64,
+    config: &Config,
+    start: &Fit,
+) -> Result<Fit> {
+    let (means, std_devs) = scaler(matrix, rows);
+    let z = Standardised {
+        matrix,
+        rows,
+        means: &means,
+        std_devs: &std_devs,
+    };
+    let y: Vec<bool> = rows.iter().map(|&i| labels[i]).collect();
+    let directions = if config.model.hold_directions {
+        model_directions()
+    } else {
+        vec![Direction::None; matrix.ncols()]
+    };
+    let solved = bounded::fit(
+        &z,
+        &y,
+        l2_penalty,
+        &directions,
+        Some((&start.coefficients, start.intercept)),
+        GRADIENT_TOLERANCE_PER_STUDENT * rows.len() as f64,
+        config.model.max_iterations,
+    );
+    let Ok(solved) = solved else {
+        return fit(
+            matrix,
+            labels,
+            rows,
+            l2_penalty,
+            config,
+            Some(&start.solver_params),
+        );
+    };
+    let coefficients = solved
+        .coefficients
+        .into_iter()
+        .zip(bounded::zero_columns(&z))
+        .map(|(c, zero)| if zero { 0.0 } else { c })
+        .collect();
+    Ok(Fit {
+        means,
+        std_devs,
+        coefficients,
+        intercept: solved.intercept,
+        solver_params: start.solver_params.clone(),
+        against_direction: Vec::new(),
     })
 }
 
@@ -401,9 +558,14 @@ struct Stacked {
 }
 
 fn stack(checkpoints: &[CheckpointRows], features: &[String]) -> Result<Stacked> {
-    let mut blocks = Vec::with_capacity(checkpoints.len());
+    // One column-major matrix of every labelled row, filled checkpoint by checkpoint: the
+    // fits read it by columns, and the final fit standardises it where it is.
+    let labelled_rows: usize = checkpoints
+        .iter()
+        .map(|rows| rows.labels.labels.iter().filter(|l| l.is_some()).count())
+        .sum();
     let mut stacked = Stacked {
-        matrix: Array2::zeros((0, features.len())),
+        matrix: Array2::from_elem((labelled_rows, features.len()).f(), f64::NAN),
         y: Vec::new(),
         student: Vec::new(),
         checkpoint: Vec::new(),
@@ -412,7 +574,6 @@ fn stack(checkpoints: &[CheckpointRows], features: &[String]) -> Result<Stacked>
     };
     let mut index: rustc_hash::FxHashMap<String, usize> = Default::default();
     for (c, rows) in checkpoints.iter().enumerate() {
-        let all = raw_matrix(&rows.run.table, features)?;
         let ids = rows.run.table.column("student_id")?.str()?;
         let labelled: Vec<usize> = (0..rows.labels.labels.len())
             .filter(|&i| rows.labels.labels[i].is_some())
@@ -430,11 +591,16 @@ fn stack(checkpoints: &[CheckpointRows], features: &[String]) -> Result<Stacked>
             stacked.checkpoint.push(c);
             stacked.table_row.push(i);
         }
-        blocks.push(all.select(ndarray::Axis(0), &labelled));
+        let first = stacked.y.len() - labelled.len();
+        fill_inputs(
+            &rows.run.table,
+            features,
+            &labelled,
+            stacked
+                .matrix
+                .slice_mut(ndarray::s![first..stacked.y.len(), ..]),
+        )?;
     }
-    let views: Vec<_> = blocks.iter().map(|b| b.view()).collect();
-    stacked.matrix = ndarray::concatenate(ndarray::Axis(0), &views)
-        .map_err(|e| EwsError::Training(format!("training rows do not stack: {e}")))?;
     Ok(stacked)
 }
 
@@ -461,7 +627,8 @@ pub fn train(
     };
     let last = checkpoints.len() - 1;
     let (run, labels) = (main.run, main.labels);
-    let stacked = stack(checkpoints, &features)?;
+    let mut stacked = stack(checkpoints, &features)?;
+    crate::io::memory::return_freed();
     let (matrix, y) = (&stacked.matrix, &stacked.y);
     let students = &stacked.student_labels;
     let positives = students.iter().filter(|v| **v).count();
@@ -503,18 +670,23 @@ pub fn train(
         .collect();
     let pilot_penalty = config.model.l2_grid.first().copied().unwrap_or(1.0);
     let pilot = fit(matrix, y, &cv_rows, pilot_penalty, config, None)?;
-    let start = Some(&pilot.solver_params);
-    let cross_validation = cross_validate(matrix, y, &cv_rows, &cv_folds, config, start)?;
+    let cross_validation = cross_validate(matrix, y, &cv_rows, &cv_folds, config, &pilot)?;
     let l2_penalty = choose_penalty(&cross_validation);
-    // The fit on the training rows (for the held-out figures) and the final fit on every
-    // labelled row are independent: one core each.
-    let every_row: Vec<usize> = (0..y.len()).collect();
-    let (split_fit, full) = rayon::join(
-        || fit(matrix, y, &train_rows, l2_penalty, config, start),
-        || fit(matrix, y, &every_row, l2_penalty, config, start),
-    );
-    let (split_fit, full) = (split_fit?, full?);
+    // The fit on the training rows (for the held-out figures), then the final fit on every
+    // labelled row, one after the other: the final fit standardises the training rows where
+    // they are, and the two side by side held three copies of them (docs/performance.md,
+    // "The fit's memory layout, and Newton for the fits nobody reads").
+    let split_fit = fit_newton(matrix, y, &train_rows, l2_penalty, config, &pilot)?;
     let holdout_scores = split_fit.probabilities(matrix, &holdout_rows);
+    drop(split_fit);
+    crate::io::memory::return_freed();
+    let full = fit_every_row(
+        std::mem::take(&mut stacked.matrix),
+        y,
+        l2_penalty,
+        config,
+        Some(&pilot.solver_params),
+    )?;
     let holdout_labels: Vec<bool> = holdout_rows.iter().map(|&i| y[i]).collect();
     let holdout = Metrics::compute(&holdout_scores, &holdout_labels);
     // Calibration per checkpoint: a record says something else in October than in March,
@@ -697,7 +869,7 @@ fn cross_validate(
     rows: &[usize],
     folds: &[usize],
     config: &Config,
-    start: Option<&Array1<f64>>,
+    start: &Fit,
 ) -> Result<Vec<CvPoint>> {
     use rayon::prelude::*;
     let k = config.model.cv_folds;
@@ -715,7 +887,7 @@ fn cross_validate(
                 .filter(|&i| folds[i] == f)
                 .map(|i| rows[i])
                 .collect();
-            let model = fit(matrix, y, &fit_rows, config.model.l2_grid[p], config, start)?;
+            let model = fit_newton(matrix, y, &fit_rows, config.model.l2_grid[p], config, start)?;
             let scores = model.probabilities(matrix, &test_rows);
             let labels: Vec<bool> = test_rows.iter().map(|&i| y[i]).collect();
             Ok((
@@ -1199,6 +1371,129 @@ mod tests {
             c.calibration = None;
         }
         assert_eq!(model.calibration_at(0.5), None);
+    }
+
+    /// 70,000 rows (more than one of the Newton solver's blocks) of every model input, some
+    /// missing, and labels that depend on three of them.
+    fn many_rows() -> (Array2<f64>, Vec<bool>) {
+        let d = model_features().len();
+        let n = bounded::ROW_BLOCK + 4_464;
+        let matrix = Array2::from_shape_fn((n, d), |(i, j)| {
+            if (i + j) % 11 == 0 {
+                f64::NAN
+            } else {
+                ((i * 7 + j * 13) % 17) as f64 / 17.0 + ((i * j) % 5) as f64
+            }
+        });
+        let y = (0..n)
+            .map(|i| {
+                let x = |j: usize| matrix[[i, j]].max(0.0);
+                x(0) - 0.5 * x(5) + 0.3 * x(9) + ((i * 31) % 7) as f64 / 4.0 > 2.5
+            })
+            .collect();
+        (matrix, y)
+    }
+
+    #[test]
+    fn the_newton_fit_on_rows_standardised_block_by_block_is_the_fit_on_a_copy() {
+        let (matrix, y) = many_rows();
+        let rows: Vec<usize> = (0..matrix.nrows()).filter(|i| i % 4 != 1).collect();
+        let (means, std_devs) = scaler(&matrix, &rows);
+        let copy = standardise(&matrix, &rows, &means, &std_devs);
+        let labels: Vec<bool> = rows.iter().map(|&i| y[i]).collect();
+        let directions = model_directions();
+        let blocks = Standardised {
+            matrix: &matrix,
+            rows: &rows,
+            means: &means,
+            std_devs: &std_devs,
+        };
+        let on_copy = bounded::fit(&copy, &labels, 1.0, &directions, None, 1e-6, 100).unwrap();
+        let on_blocks = bounded::fit(&blocks, &labels, 1.0, &directions, None, 1e-6, 100).unwrap();
+        // The same z-scores in the same blocks: the same arithmetic, to the last bit.
+        assert_eq!(on_copy.coefficients, on_blocks.coefficients);
+        assert_eq!(on_copy.intercept, on_blocks.intercept);
+        assert_eq!(bounded::zero_columns(&copy), bounded::zero_columns(&blocks));
+    }
+
+    #[test]
+    fn newton_and_linfa_then_newton_find_the_same_model() {
+        let (matrix, y) = many_rows();
+        let rows: Vec<usize> = (0..matrix.nrows()).collect();
+        for hold_directions in [true, false] {
+            let mut config = Config::default();
+            config.model.hold_directions = hold_directions;
+            let linfa = fit(&matrix, &y, &rows, 1.0, &config, None).unwrap();
+            // From a start far from the optimum: every coefficient 0.1.
+            let start = Fit {
+                coefficients: vec![0.1; matrix.ncols()],
+                intercept: 0.0,
+                ..fit(&matrix, &y, &rows[..1_000], 1.0, &config, None).unwrap()
+            };
+            let newton = fit_newton(&matrix, &y, &rows, 1.0, &config, &start).unwrap();
+            for (a, b) in linfa.coefficients.iter().zip(&newton.coefficients) {
+                assert!((a - b).abs() < 1e-4, "{hold_directions}: {a} against {b}");
+            }
+            assert!((linfa.intercept - newton.intercept).abs() < 1e-4);
+            let against = newton
+                .coefficients
+                .iter()
+                .zip(model_directions())
+                .filter(|(c, d)| !bounded::agrees(**c, *d))
+                .count();
+            // Held, no coefficient is against its direction; not held, the fixture has some.
+            assert_eq!(against == 0, hold_directions, "{against}");
+        }
+    }
+
+    #[test]
+    fn the_fit_on_every_row_standardised_in_place_is_the_fit_on_a_copy() {
+        let (matrix, y) = many_rows();
+        let rows: Vec<usize> = (0..matrix.nrows()).collect();
+        let config = Config::default();
+        let on_copy = fit(&matrix, &y, &rows, 1.0, &config, None).unwrap();
+        // Row-major in (converted), as `raw_matrix` makes; column-major as `stack` does.
+        let mut columns = Array2::zeros(matrix.raw_dim().f());
+        columns.assign(&matrix);
+        for input in [matrix.clone(), columns] {
+            let in_place = fit_every_row(input, &y, 1.0, &config, None).unwrap();
+            assert_eq!(on_copy.coefficients, in_place.coefficients);
+            assert_eq!(on_copy.intercept, in_place.intercept);
+            assert_eq!(on_copy.means, in_place.means);
+            assert_eq!(on_copy.std_devs, in_place.std_devs);
+        }
+    }
+
+    #[test]
+    fn inputs_of_some_rows_are_those_rows_of_the_raw_matrix() {
+        use crate::features::SCHOOL_YEAR_FRACTION;
+        let features = model_features();
+        let columns: Vec<Column> = features
+            .iter()
+            .filter(|f| crate::features::feature(f).is_some() || *f == SCHOOL_YEAR_FRACTION)
+            .enumerate()
+            .map(|(j, f)| {
+                let values: Vec<Option<f64>> = (0..6)
+                    .map(|i| ((i + j) % 4 != 0).then_some((i * 10 + j) as f64))
+                    .collect();
+                Column::new(f.as_str().into(), values)
+            })
+            .collect();
+        let table = DataFrame::new_infer_height(columns).unwrap();
+        let all = raw_matrix(&table, &features).unwrap();
+        let rows = [1, 2, 5];
+        let mut some = Array2::from_elem((3, features.len()).f(), f64::NAN);
+        fill_inputs(&table, &features, &rows, some.view_mut()).unwrap();
+        for (k, &i) in rows.iter().enumerate() {
+            for j in 0..features.len() {
+                let (a, b) = (some[[k, j]], all[[i, j]]);
+                assert!(
+                    a == b || (a.is_nan() && b.is_nan()),
+                    "row {i}, {}",
+                    features[j]
+                );
+            }
+        }
     }
 
     #[test]
