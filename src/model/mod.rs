@@ -297,8 +297,18 @@ impl bounded::Design for Standardised<'_> {
             for (j, mut target) in view.columns_mut().into_iter().enumerate() {
                 let source = self.matrix.column(j);
                 let (mean, std_dev) = (self.means[j], self.std_devs[j]);
-                for (value, &i) in target.iter_mut().zip(chunk) {
-                    *value = z_score(source[i], mean, std_dev);
+                // A column of the column-major training rows is one slice.
+                match (source.as_slice(), target.as_slice_mut()) {
+                    (Some(source), Some(target)) => {
+                        for (value, &i) in target.iter_mut().zip(chunk) {
+                            *value = z_score(source[i], mean, std_dev);
+                        }
+                    }
+                    _ => {
+                        for (value, &i) in target.iter_mut().zip(chunk) {
+                            *value = z_score(source[i], mean, std_dev);
+                        }
+                    }
                 }
             }
             visit(b * bounded::ROW_BLOCK, view.view());
