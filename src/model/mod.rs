@@ -1457,6 +1457,25 @@ mod tests {
     }
 
     #[test]
+    fn where_no_newton_step_can_be_taken_the_fit_is_linfas() {
+        // Two identical columns and no penalty: the Hessian is singular, Cholesky fails, and
+        // the fit is the one `fit` makes. Unconstrained (with the directions held, `fit`'s own
+        // refit meets the same singular Hessian and fails with that error).
+        let (mut matrix, y) = many_rows();
+        let copied = matrix.column(0).to_owned();
+        matrix.column_mut(1).assign(&copied);
+        let rows: Vec<usize> = (0..2_000).collect();
+        let mut config = Config::default();
+        config.model.hold_directions = false;
+        let start = fit(&matrix, &y, &rows, 1.0, &config, None).unwrap();
+        let linfa = fit(&matrix, &y, &rows, 0.0, &config, Some(&start.solver_params));
+        let newton = fit_newton(&matrix, &y, &rows, 0.0, &config, &start);
+        let (linfa, newton) = (linfa.unwrap(), newton.unwrap());
+        assert_eq!(linfa.coefficients, newton.coefficients);
+        assert_eq!(linfa.intercept, newton.intercept);
+    }
+
+    #[test]
     fn the_fit_on_every_row_standardised_in_place_is_the_fit_on_a_copy() {
         let (matrix, y) = many_rows();
         let rows: Vec<usize> = (0..matrix.nrows()).collect();
