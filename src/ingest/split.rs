@@ -57,11 +57,13 @@ pub fn stage(
             true => attendance::stage(&raw, with_school, stager)?,
             false => stage_frames(&raw, stager)?,
         };
+        // With the memory: which file's split makes the staging stage's peak.
         log::info!(
-            "staged {} in {} partitions: {:.2} s",
+            "staged {} in {} partitions: {:.2} s{}",
             spec.name,
             parts.len(),
-            started.elapsed().as_secs_f64()
+            started.elapsed().as_secs_f64(),
+            crate::io::progress::peak_memory_note()
         );
         staging.add(spec, staged);
     }
