@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::features;
 use crate::io::error::Result;
 use crate::model::metrics::ranking;
-use crate::model::{raw_matrix, sigmoid, z_score, ModelFile};
+use crate::model::{log_odds, raw_matrix, sigmoid, z_score, ModelFile};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -107,7 +107,7 @@ pub fn probabilities(table: &DataFrame, model: &ModelFile) -> Result<Vec<f64>> {
     Ok(probabilities_of(&matrix, model))
 }
 
-/// Probabilities from the feature matrix, standardised as it goes ([`z_score`]): the model's
+/// Probabilities from the feature matrix, standardised as it goes ([`log_odds`]): the model's
 /// log-odds, calibrated for the row's time of year ([`ModelFile::calibration_at`]).
 fn probabilities_of(matrix: &ndarray::Array2<f64>, model: &ModelFile) -> Vec<f64> {
     let time = model
@@ -120,15 +120,13 @@ fn probabilities_of(matrix: &ndarray::Array2<f64>, model: &ModelFile) -> Vec<f64
         .rows()
         .into_iter()
         .map(|raw| {
-            let log_odds = model.intercept
-                + raw
-                    .iter()
-                    .zip(&model.means)
-                    .zip(&model.std_devs)
-                    .map(|((&v, &mean), &std_dev)| z_score(v, mean, std_dev))
-                    .zip(&model.coefficients)
-                    .map(|(a, b)| a * b)
-                    .sum::<f64>();
+            let log_odds = log_odds(
+                raw.iter().copied(),
+                &model.means,
+                &model.std_devs,
+                &model.coefficients,
+                model.intercept,
+            );
             let fraction = time.map_or(f64::NAN, |j| raw[j]);
             let step = match calibration {
                 Some((at, step)) if at.total_cmp(&fraction).is_eq() => step,
