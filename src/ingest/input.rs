@@ -23,6 +23,7 @@ use crate::ingest::recode::config_error;
 use crate::ingest::recode::*;
 use crate::ingest::staging::Staging;
 pub use crate::ingest::{ChunkProcessor, Chunked, CHUNK_ROWS, LINE};
+use crate::ingest::{EachChunk, PartWorker};
 use crate::io::dates;
 use crate::io::error::{EwsError, Result};
 
@@ -333,9 +334,18 @@ impl RawFile {
         whole: bool,
         process: ChunkProcessor<'_, T>,
     ) -> Result<Chunked<T>> {
-        let mut chunked = match &self.source {
-            Source::Csv(layout) => self.read_csv_chunks(layout, whole, process)?,
-            Source::Parquet(batches) => batches.read_chunks(whole, process)?,
+        let parts = self.read_parts(whole, || EachChunk {
+            process,
+            results: Vec::new(),
+        })?;
+        let mut chunked = Chunked {
+            chunks: parts
+                .chunks
+                .into_iter()
+                .flat_map(|(results, first_line)| results.into_iter().map(move |t| (t, first_line)))
+                .collect(),
+            rows: parts.rows,
+            flags: parts.flags,
         };
         if chunked.chunks.is_empty() {
             // A file without rows is one empty chunk: its processed form has the columns and
@@ -353,12 +363,26 @@ impl RawFile {
         Ok(chunked)
     }
 
-    fn read_csv_chunks<T: Send>(
+    /// Reads the file in parts, one worker per core (one part with `whole`), each part's chunks
+    /// of [`CHUNK_ROWS`] rows (one chunk with `whole`) handed in line order to its own
+    /// [`PartWorker`] from `make`; returns what each worker made of its part, in file order.
+    pub fn read_parts<W: PartWorker>(
+        &self,
+        whole: bool,
+        make: impl Fn() -> W + Sync,
+    ) -> Result<Chunked<W::Out>> {
+        match &self.source {
+            Source::Csv(layout) => self.read_csv_parts(layout, whole, make),
+            Source::Parquet(batches) => batches.read_parts(whole, make),
+        }
+    }
+
+    fn read_csv_parts<W: PartWorker>(
         &self,
         layout: &CsvLayout,
         whole: bool,
-        process: ChunkProcessor<'_, T>,
-    ) -> Result<Chunked<T>> {
+        make: impl Fn() -> W + Sync,
+    ) -> Result<Chunked<W::Out>> {
         let table = TableLayout::new(layout, self.spec, &self.mapping);
         let (workers, chunk_rows) = match whole {
             true => (1, usize::MAX),
@@ -366,12 +390,12 @@ impl RawFile {
         };
         let sinks = layout.file.read(workers, || TableSink {
             table: &table,
-            process,
+            worker: Some(make()),
+            out: None,
             chunk_rows,
             lines: Vec::new(),
             builders: table.builders(),
             date_cache: FxHashMap::default(),
-            results: Vec::new(),
             flags: Vec::new(),
             rows: 0,
             error: None,
@@ -386,9 +410,7 @@ impl RawFile {
                 return Err(error);
             }
             chunked.rows += sink.rows;
-            chunked
-                .chunks
-                .extend(sink.results.into_iter().map(|t| (t, first_line)));
+            chunked.chunks.extend(sink.out.map(|out| (out, first_line)));
             chunked
                 .flags
                 .extend(sink.flags.into_iter().map(|f| ReaderFlag {
@@ -441,22 +463,24 @@ impl<'a> TableLayout<'a> {
 /// Distinct non-ISO date texts a worker remembers.
 const MAX_DATE_CACHE: usize = 100_000;
 
-/// One worker's part of a CSV file, turned into chunks and processed as they fill.
-struct TableSink<'a, T> {
+/// One worker's part of a CSV file, turned into chunks handed to its [`PartWorker`] as they
+/// fill.
+struct TableSink<'a, W: PartWorker> {
     table: &'a TableLayout<'a>,
-    process: ChunkProcessor<'a, T>,
+    /// Until the part is read; then what it made of the part, in `out`.
+    worker: Option<W>,
+    out: Option<W::Out>,
     chunk_rows: usize,
     lines: Vec<u64>,
     builders: Vec<StringChunkedBuilder>,
     /// Dates written otherwise than ISO, by text: an export has few distinct dates.
     date_cache: FxHashMap<String, Option<String>>,
-    results: Vec<T>,
     flags: Vec<ReaderFlag>,
     rows: u64,
     error: Option<EwsError>,
 }
 
-impl<T: Send> TableSink<'_, T> {
+impl<W: PartWorker> TableSink<'_, W> {
     /// A value of column `k` into its builder: a date written otherwise than ISO as an ISO
     /// date (see [`dates`]), else as it is.
     fn append(&mut self, k: usize, text: &str) {
@@ -522,13 +546,15 @@ impl<T: Send> TableSink<'_, T> {
         let height = lines.len();
         let mut columns = vec![Column::new(LINE.into(), lines)];
         columns.extend(builders.into_iter().map(|b| b.finish().into_column()));
+        let Some(worker) = &mut self.worker else {
+            return;
+        };
         let result = DataFrame::new(height, columns)
             .map_err(EwsError::from)
             .and_then(|frame| contract_values(frame.lazy(), self.table.spec, self.table.mapping))
-            .and_then(|frame| (self.process)(frame));
-        match result {
-            Ok(t) => self.results.push(t),
-            Err(e) => self.error = Some(e),
+            .and_then(|frame| worker.chunk(frame));
+        if let Err(e) = result {
+            self.error = Some(e);
         }
     }
 }
@@ -549,7 +575,7 @@ pub fn replaced_reason() -> String {
     )
 }
 
-impl<T: Send> reader::RecordSink for TableSink<'_, T> {
+impl<W: PartWorker> reader::RecordSink for TableSink<'_, W> {
     fn record(&mut self, line: u64, record: &[u8], fields: &Fields) {
         self.rows += 1;
         let table = self.table;
@@ -578,6 +604,14 @@ impl<T: Send> reader::RecordSink for TableSink<'_, T> {
 
     fn finish(&mut self) {
         self.flush();
+        if self.error.is_some() {
+            return;
+        }
+        match self.worker.take().map(PartWorker::finish) {
+            Some(Ok(out)) => self.out = Some(out),
+            Some(Err(e)) => self.error = Some(e),
+            None => {}
+        }
     }
 }
 

@@ -45,8 +45,8 @@ pub const CHUNK_ROWS: usize = 1 << 18;
 
 /// A file read chunk by chunk.
 pub struct Chunked<T> {
-    /// What `process` made of each chunk, in file order, with the number to add to the chunk's
-    /// [`LINE`] values for the file's line numbers.
+    /// What `process` made of each chunk (or a [`PartWorker`] of each part), in file order,
+    /// with the number to add to its [`LINE`] values for the file's line numbers.
     pub chunks: Vec<(T, u64)>,
     /// Records read, blank lines excepted (rows the reader rejected included).
     pub rows: u64,
@@ -57,3 +57,35 @@ pub struct Chunked<T> {
 /// What a chunk processor gets: [`LINE`] (u64) and every contract column of the file as text
 /// under its canonical name (absent optional columns all-null), canonical values.
 pub type ChunkProcessor<'a, T> = &'a (dyn Fn(LazyFrame) -> Result<T> + Sync);
+
+/// What one worker makes of its part of a file (a contiguous range of lines), its chunks
+/// handed over one after the other in line order: a [`ChunkProcessor`] for work that carries
+/// over from one chunk to the next. The split into partitions gathers each partition's rows
+/// across chunks, to write them in pieces of a useful size.
+pub trait PartWorker: Send {
+    type Out: Send;
+    /// The next chunk, as a [`ChunkProcessor`] gets it; its [`LINE`] values count from the
+    /// part's first line, as every chunk of the part does.
+    fn chunk(&mut self, frame: LazyFrame) -> Result<()>;
+    /// The part is read: what the worker made of it.
+    fn finish(self) -> Result<Self::Out>;
+}
+
+/// A [`ChunkProcessor`] as a [`PartWorker`]: what it made of each chunk, in order.
+pub(crate) struct EachChunk<'a, T> {
+    pub process: ChunkProcessor<'a, T>,
+    pub results: Vec<T>,
+}
+
+impl<T: Send> PartWorker for EachChunk<'_, T> {
+    type Out = Vec<T>;
+
+    fn chunk(&mut self, frame: LazyFrame) -> Result<()> {
+        self.results.push((self.process)(frame)?);
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Vec<T>> {
+        Ok(self.results)
+    }
+}

@@ -16,7 +16,7 @@ use crate::io::error::{EwsError, Result};
 use crate::ingest::header::*;
 use crate::ingest::reader::ReaderFlag;
 use crate::ingest::recode::*;
-use crate::ingest::{ChunkProcessor, Chunked, CHUNK_ROWS, LINE};
+use crate::ingest::{Chunked, PartWorker, CHUNK_ROWS, LINE};
 
 /// A Parquet export file, read in row batches: each batch is read on its own, only its row
 /// groups decoded, and turned into the same text columns a CSV file gives. Its "line" is the
@@ -200,11 +200,13 @@ impl ParquetBatches {
         Ok(frame)
     }
 
-    pub(crate) fn read_chunks<T: Send>(
+    /// The file's rows in parts, as [`crate::ingest::input::RawFile::read_parts`] says; a row's
+    /// line is its row number from 1 (a staged file's rows: their export's line).
+    pub(crate) fn read_parts<W: PartWorker>(
         &self,
         whole: bool,
-        process: ChunkProcessor<'_, T>,
-    ) -> Result<Chunked<T>> {
+        make: impl Fn() -> W + Sync,
+    ) -> Result<Chunked<W::Out>> {
         let batches = self.batches(CHUNK_ROWS)?;
         let rows: usize = batches.iter().map(|b| b.1).sum();
         let staged = self.staged.as_deref();
@@ -219,12 +221,12 @@ impl ParquetBatches {
                     Some(all) => all.vstack_mut_owned(piece).map(|_| ())?,
                 }
             }
-            let chunks = match all {
-                Some(all) => vec![(process(all.lazy())?, 0)],
-                None => Vec::new(),
-            };
+            let mut worker = make();
+            if let Some(all) = all {
+                worker.chunk(all.lazy())?;
+            }
             return Ok(Chunked {
-                chunks,
+                chunks: vec![(worker.finish()?, 0)],
                 rows: rows as u64 + staged.rejected,
                 flags: staged.flags.clone(),
             });
@@ -233,17 +235,18 @@ impl ParquetBatches {
             true => vec![vec![(0, rows)]],
             false => contiguous_parts(&batches, rayon::current_num_threads()),
         };
-        let chunks: Vec<Vec<T>> = parts
+        let outs: Vec<W::Out> = parts
             .par_iter()
             .map(|range| {
-                range
-                    .iter()
-                    .map(|&(offset, len)| process(self.batch(offset, len)?.lazy()))
-                    .collect::<Result<Vec<T>>>()
+                let mut worker = make();
+                for &(offset, len) in range {
+                    worker.chunk(self.batch(offset, len)?.lazy())?;
+                }
+                worker.finish()
             })
             .collect::<Result<_>>()?;
         Ok(Chunked {
-            chunks: chunks.into_iter().flatten().map(|t| (t, 0)).collect(),
+            chunks: outs.into_iter().map(|out| (out, 0)).collect(),
             rows: rows as u64 + staged.map_or(0, |s| s.rejected),
             flags: self.reader_flags(),
         })

@@ -29,7 +29,7 @@ use crate::ingest::parquet::{contiguous_parts, ParquetBatches};
 use crate::ingest::partition::DistrictDays;
 use crate::ingest::quality::{Action, FileQuality, RejectRow};
 use crate::ingest::reader::{Encoding, Fields, Problem, ReaderFlag, RecordSink};
-use crate::ingest::staging::{owner, piece_frame, FileStager, PIECE_ROWS};
+use crate::ingest::staging::{owner, piece_frame, FileStager, Gathered};
 use crate::io::error::{EwsError, Result};
 
 mod days;
@@ -379,11 +379,12 @@ pub(crate) fn stage(
 }
 
 /// A pass's sink that gathers each row for its partition and writes the partition's rows as
-/// a piece when there are [`PIECE_ROWS`].
+/// a piece when [`Gathered`] says (a piece's rows, or the worker's share of the memory full).
 struct Splitter<'s> {
     stager: &'s FileStager<'s>,
     /// Per partition: the lines (from the part's first line) and values gathered.
     pending: Vec<(Vec<u64>, [StringChunkedBuilder; 5])>,
+    gathered: Gathered,
     /// (partition, piece) of each piece written, in the order written.
     written: Vec<(usize, usize)>,
     rows: u64,
@@ -396,6 +397,7 @@ impl<'s> Splitter<'s> {
         Splitter {
             stager,
             pending: (0..stager.parts.len()).map(|_| Self::empty()).collect(),
+            gathered: Gathered::new(stager.parts.len(), stager.gathered_bytes),
             written: Vec::new(),
             rows: 0,
             first_line: 0,
@@ -411,10 +413,15 @@ impl<'s> Splitter<'s> {
     }
 
     fn flush(&mut self, k: usize) {
-        if self.error.is_some() || self.pending[k].0.is_empty() {
+        // Written, or dropped after an error: either way no longer gathered.
+        self.gathered.written(k);
+        if self.pending[k].0.is_empty() {
             return;
         }
         let (lines, builders) = std::mem::replace(&mut self.pending[k], Self::empty());
+        if self.error.is_some() {
+            return;
+        }
         let columns = STAGED_COLUMNS
             .into_iter()
             .zip(builders.map(|b| b.finish()))
@@ -433,14 +440,22 @@ impl RowSink for Splitter<'_> {
         let k = owner(self.stager.parts, fields[0]);
         let (lines, builders) = &mut self.pending[k];
         lines.push(line);
+        // The line, and a view of 16 bytes per value with the text past 12 bytes.
+        let mut bytes = 8 + 16 * STAGED_COLUMNS.len();
         for (builder, value) in builders.iter_mut().zip(fields) {
             match value {
-                Some(value) => builder.append_value(String::from_utf8_lossy(value)),
+                Some(value) => {
+                    if value.len() > 12 {
+                        bytes += value.len();
+                    }
+                    builder.append_value(String::from_utf8_lossy(value))
+                }
                 None => builder.append_null(),
             }
         }
-        if lines.len() >= PIECE_ROWS {
-            self.flush(k);
+        self.gathered.add(k, 1, bytes);
+        while let Some(due) = self.gathered.due(k) {
+            self.flush(due);
         }
     }
 }
