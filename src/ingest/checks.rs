@@ -92,6 +92,8 @@ struct Scanned {
     outcomes: Option<RawFile>,
     outcomes_from_exits: bool,
     mode: AttendanceMode,
+    /// The staging folder of a partition's reading, with what its partitions share.
+    staging: Option<Arc<Staging>>,
 }
 
 fn scan(snapshot: &Snapshot, config: &Config, with_outcomes: bool) -> Result<Scanned> {
@@ -149,6 +151,7 @@ fn scan(snapshot: &Snapshot, config: &Config, with_outcomes: bool) -> Result<Sca
         outcomes: raw_outcomes,
         outcomes_from_exits,
         mode,
+        staging: snapshot.staging().cloned(),
     })
 }
 
@@ -212,7 +215,13 @@ fn checked_students(
     };
     let membership = match (&raw.calendar, &enrollment) {
         (Some(calendar), Some(enrollment)) => Some(membership(
-            calendar, enrollment, &enrolled, part, config, quality,
+            calendar,
+            raw.staging.as_deref(),
+            enrollment,
+            &enrolled,
+            part,
+            config,
+            quality,
         )?),
         _ => None,
     };
@@ -470,24 +479,40 @@ fn split_scope(students: DataFrame, config: &Config) -> Result<(DataFrame, DataF
 }
 
 /// Checks calendar.csv and builds the students' membership days from it and the checked
-/// enrollment rows; rejected rows go to the report.
+/// enrollment rows; rejected rows go to the report. In a partitioned run the first partition
+/// to read calendar.csv checks it for all of them (`staging`); the first partition of the
+/// district checks it again for the report, which counts its rows.
 fn membership(
     raw_calendar: &RawFile,
+    staging: Option<&Staging>,
     enrollment: &DataFrame,
     enrolled: &attendance::StudentIndex,
     part: &Part,
     config: &Config,
     quality: &mut QualityReport,
 ) -> Result<Membership> {
-    let calendar = check_file(
-        raw_calendar,
-        Prepare::Nothing,
-        part,
-        calendar_rules(config),
-        calendar_typed(),
-        quality,
-    )?;
-    let calendars = SchoolCalendars::from_frame(&calendar)?;
+    let shared = staging
+        .and_then(|s| s.calendars.get())
+        .filter(|_| !part.is_first());
+    let calendars = match shared {
+        Some(calendars) => calendars.clone(),
+        None => {
+            let calendar = check_file(
+                raw_calendar,
+                Prepare::Nothing,
+                part,
+                calendar_rules(config),
+                calendar_typed(),
+                quality,
+            )?;
+            let calendars = SchoolCalendars::from_frame(&calendar)?;
+            if let Some(staging) = staging {
+                // Every partition's check gives the same rows: the first stored is kept.
+                let _ = staging.calendars.set(calendars.clone());
+            }
+            calendars
+        }
+    };
     let (membership, span_rejects) = Membership::build(enrollment, enrolled, calendars, config)?;
     if !span_rejects.is_empty() {
         let rejects = crate::ingest::quality::rejected_frame(

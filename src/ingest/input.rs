@@ -152,6 +152,11 @@ impl Snapshot {
         }
     }
 
+    /// The staging folder this partition's files are read from (None: read in one piece).
+    pub fn staging(&self) -> Option<&Arc<Staging>> {
+        self.staged.as_ref().map(|(staging, _)| staging)
+    }
+
     /// The same folder read through a district's mapping.
     pub fn with_mapping(self, mapping: Mapping) -> Snapshot {
         Snapshot { mapping, ..self }

@@ -13,13 +13,13 @@ use polars::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::config::{Config, ExitDate};
-use crate::ingest::input::LINE;
 use crate::ingest::quality::Rejected;
 use crate::ingest::student_index::StudentIndex;
+use crate::ingest::LINE;
 use crate::io::error::Result;
 
 /// Instructional days per school, from calendar.csv.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct SchoolCalendars {
     index: FxHashMap<Box<[u8]>, u32>,
     /// Sorted instructional days (days from the common era) of each school.

@@ -311,6 +311,40 @@ fn an_exception_only_export_scores_the_same_in_partitions() {
 }
 
 #[test]
+fn a_calendar_with_bad_rows_is_checked_once_for_every_partition() {
+    // calendar.csv names no student: the first partition checks and counts it, the others
+    // take its checked rows. Its bad rows are listed once, its rows counted once, and every
+    // output is the same as in one piece.
+    let work = tempfile::tempdir().unwrap();
+    let snapshot = work.path().join("sis");
+    common::copy_snapshot("sample_data/sis/current", &snapshot);
+    let path = snapshot.join("calendar.csv");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    let rows = text.lines().count() - 1;
+    text.push_str("001,2025-13-45,Y,\n002,2025-09-02,maybe,\n");
+    std::fs::write(&path, text).unwrap();
+    let (_work, run) = partitioned_run_writes_the_same_outputs(&snapshot, "512KiB");
+    let rejects = common::csv_rows(&run.join("rejects.csv"));
+    let lines: Vec<&str> = rejects
+        .iter()
+        .filter(|r| r["file"] == "calendar.csv")
+        .map(|r| r["line"].as_str())
+        .collect();
+    let (bad_date, bad_flag) = ((rows + 2).to_string(), (rows + 3).to_string());
+    assert_eq!(
+        lines,
+        vec![bad_date.as_str(), bad_flag.as_str()],
+        "{rejects:?}"
+    );
+    let quality = common::csv_rows(&run.join("data_quality.csv"));
+    let read = quality
+        .iter()
+        .find(|r| r["file"] == "calendar.csv" && r["category"] == "read")
+        .unwrap_or_else(|| panic!("{quality:?}"));
+    assert_eq!(read["rows"], (rows + 2).to_string());
+}
+
+#[test]
 fn a_snapshot_with_outcomes_scores_the_same_in_partitions() {
     partitioned_run_writes_the_same_outputs(&root().join("sample_data/train"), "1MiB");
 }
