@@ -416,6 +416,32 @@ pub struct Plan {
     pub needs: Vec<Need>,
 }
 
+impl Plan {
+    /// Gives back the room its lists and texts were given and do not use (a list pushed to
+    /// once has room for four): every student's plan is kept until the outputs are written.
+    fn shrink_to_fit(&mut self) {
+        self.credits_by_subject.shrink_to_fit();
+        self.subjects_needed.shrink_to_fit();
+        for list in [
+            &mut self.recover_by,
+            &mut self.subjects_behind,
+            &mut self.courses_to_recover,
+            &mut self.elective_failures,
+            &mut self.courses_made_up,
+            &mut self.courses_at_risk,
+        ] {
+            list.iter_mut().for_each(String::shrink_to_fit);
+            list.shrink_to_fit();
+        }
+        for need in &mut self.needs {
+            need.label.shrink_to_fit();
+            need.course_id.as_mut().map(String::shrink_to_fit);
+            need.subject.as_mut().map(String::shrink_to_fit);
+        }
+        self.needs.shrink_to_fit();
+    }
+}
+
 /// Something a candidate needs a recovery seat for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Need {
@@ -897,6 +923,9 @@ pub fn plans(run: &FeatureRun, config: &Config) -> Result<Vec<Plan>> {
             && overflow <= recovery_credits + 1e-9;
         order_needs(plan);
     }
+    for plan in &mut plans {
+        plan.shrink_to_fit();
+    }
     Ok(plans)
 }
 
@@ -969,6 +998,60 @@ fn order_needs(plan: &mut Plan) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kept_plan_holds_no_spare_room() {
+        // Built as the plans are, each list and text with room to spare; kept, the same plan
+        // with none.
+        let roomy = |text: &str| {
+            let mut s = String::with_capacity(64);
+            s.push_str(text);
+            s
+        };
+        let mut plan = Plan {
+            credits_by_subject: roomy("ELA 3/4, MATH 1/3, electives 4/11"),
+            subjects_needed: roomy("ELA 1; MATH 2"),
+            ..Plan::default()
+        };
+        for list in [
+            &mut plan.recover_by,
+            &mut plan.subjects_behind,
+            &mut plan.courses_to_recover,
+            &mut plan.elective_failures,
+            &mut plan.courses_made_up,
+            &mut plan.courses_at_risk,
+        ] {
+            list.push(roomy("ALG1 Algebra I (MATH, 1 cr, 2025)"));
+        }
+        let mut need = Need::shortfall("MATH", 1.0);
+        need.label.reserve(50);
+        need.course_id = Some(roomy("ALG1"));
+        plan.needs.push(need);
+        let built = plan.clone();
+        plan.shrink_to_fit();
+        assert_eq!(plan, built);
+        assert_eq!(
+            plan.credits_by_subject.capacity(),
+            plan.credits_by_subject.len()
+        );
+        assert_eq!(plan.subjects_needed.capacity(), plan.subjects_needed.len());
+        for list in [
+            &plan.recover_by,
+            &plan.subjects_behind,
+            &plan.courses_to_recover,
+            &plan.elective_failures,
+            &plan.courses_made_up,
+            &plan.courses_at_risk,
+        ] {
+            assert_eq!(list.capacity(), 1);
+            assert_eq!(list[0].capacity(), list[0].len());
+        }
+        assert_eq!(plan.needs.capacity(), 1);
+        let need = &plan.needs[0];
+        assert_eq!(need.label.capacity(), need.label.len());
+        let course = need.course_id.as_ref().unwrap();
+        assert_eq!(course.capacity(), course.len());
+    }
 
     #[test]
     fn an_offering_covers_its_course_its_subject_or_any_need() {
