@@ -190,8 +190,10 @@ pub(crate) struct FileStager<'a> {
 /// A partition is written when it has a piece's rows ([`PIECE_ROWS`]); and while all the rows
 /// gathered pass the worker's bytes, the partition with the most is. Rows sorted by student
 /// fill one partition at a time and are written in whole pieces; rows in date order fill
-/// every partition at once, and the pieces are as large as the memory allows: about the
-/// bytes over the number of partitions. Either way the worker holds about its bytes at most,
+/// every partition at once, and the pieces are as large as the memory allows: the largest
+/// partition holds more than the average, so a piece is more than the bytes over the number
+/// of partitions (about twice that once the writes take turns, as the tests below show).
+/// Either way the worker holds about its bytes at most,
 /// however many partitions there are. (Before, each partition gathered a whole piece, and
 /// the split's memory grew with the partitions: 1.6 GB for 136 of them at a million students.)
 pub(crate) struct Gathered {
