@@ -59,6 +59,7 @@ fn pipeline(c: &mut Criterion) {
             marking_periods: Default::default(),
             history_years: 0,
             format: Default::default(),
+            snapshots: Default::default(),
         })
         .expect("generated district");
         let train_dir = dir.path().join("train");

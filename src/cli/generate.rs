@@ -41,12 +41,13 @@ pub fn run(args: &GenerateArgs, config: &Config) -> Result<RunStatus> {
         marking_periods: args.marking_periods,
         history_years: args.history_years,
         format: args.format,
+        snapshots: args.snapshots,
         out: staging
             .as_ref()
             .map(|d| d.path().to_path_buf())
             .unwrap_or_else(|| args.out.clone()),
     })?;
-    for snapshot in [&summary.train, &summary.current] {
+    for snapshot in summary.written() {
         let (dir, rows) = match &staging {
             None => (snapshot.dir.clone(), snapshot.rows.clone()),
             Some(_) => {
@@ -86,7 +87,7 @@ pub fn run(args: &GenerateArgs, config: &Config) -> Result<RunStatus> {
     // Synthetic, but shaped like student data: the student-level mode, as a real export should
     // have; the generator's own record is an aggregate.
     let modes = config.privacy.file_modes();
-    for snapshot in [&summary.train, &summary.current] {
+    for snapshot in summary.written() {
         let name = snapshot.dir.file_name().unwrap_or_default();
         let dir = args.out.join(name);
         for file in folders::files_under(&dir, &dir)? {
@@ -123,6 +124,7 @@ mod tests {
                     marking_periods: generate::MarkingPeriods::SixWeeks,
                     history_years: 0,
                     format: Default::default(),
+                    snapshots: Default::default(),
                 };
                 let error = run(&args, config).err().ok_or("not refused")?;
                 assert_eq!(error.exit_code(), crate::io::error::EXIT_BAD_INPUT);

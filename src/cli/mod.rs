@@ -178,6 +178,10 @@ pub struct GenerateArgs {
     /// Parquet is written in the canonical layout only (no [input] mapping, no --bom).
     #[arg(long, value_enum, default_value_t = crate::synth::generate::FileFormat::Csv)]
     pub format: crate::synth::generate::FileFormat,
+    /// Which snapshots to write: `both`, or `train` or `current` alone (the same bytes as with
+    /// both) for a disk that cannot hold both at once.
+    #[arg(long, value_enum, default_value_t = crate::synth::generate::Snapshots::Both)]
+    pub snapshots: crate::synth::generate::Snapshots,
 }
 
 /// `ews import <format>`: a district's export in another format, written as a canonical

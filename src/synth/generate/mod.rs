@@ -110,15 +110,47 @@ pub struct GenerateOptions {
     pub history_years: u32,
     /// CSV, or Parquet for districts whose CSV would not fit the disk.
     pub format: FileFormat,
+    /// Both snapshots, or one of them for a disk that cannot hold both at once.
+    pub snapshots: Snapshots,
+}
+
+/// Which snapshots [`generate`] writes. Each draws from its own random streams, so a snapshot
+/// written alone is the same bytes as when written with the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Snapshots {
+    /// `train/` and `current/`.
+    #[default]
+    Both,
+    /// `train/` only (the past year, with outcomes): what `ews train` reads.
+    Train,
+    /// `current/` only (this year): what `ews score` reads.
+    Current,
+}
+
+impl Snapshots {
+    fn includes(self, plan: &Plan) -> bool {
+        match self {
+            Snapshots::Both => true,
+            Snapshots::Train => plan.name == TRAIN.name,
+            Snapshots::Current => plan.name == CURRENT.name,
+        }
+    }
 }
 
 /// What [`generate`] wrote.
 #[derive(Debug, Clone, Serialize)]
 pub struct GenerateSummary {
-    /// The past year, with outcomes (`<out>/train`).
-    pub train: SnapshotSummary,
-    /// This year, to be scored (`<out>/current`).
-    pub current: SnapshotSummary,
+    /// The past year, with outcomes (`<out>/train`), unless `--snapshots current`.
+    pub train: Option<SnapshotSummary>,
+    /// This year, to be scored (`<out>/current`), unless `--snapshots train`.
+    pub current: Option<SnapshotSummary>,
+}
+
+impl GenerateSummary {
+    /// The snapshots written, the past year first.
+    pub fn written(&self) -> impl Iterator<Item = &SnapshotSummary> {
+        self.train.iter().chain(&self.current)
+    }
 }
 
 /// One snapshot folder.
@@ -186,7 +218,8 @@ const CURRENT: Plan = Plan {
     withdrawals: true,
 };
 
-/// Generates both snapshots and `generator.json` under `options.out`.
+/// Generates the snapshots (both, unless `options.snapshots` says one) and `generator.json`
+/// under `options.out`.
 pub fn generate(options: &GenerateOptions) -> Result<GenerateSummary, GenerateError> {
     if options.students < MIN_STUDENTS {
         return Err(GenerateError::TooFewStudents(options.students));
@@ -204,12 +237,16 @@ pub fn generate(options: &GenerateOptions) -> Result<GenerateSummary, GenerateEr
     });
     let younger = younger.as_ref();
     // The snapshots draw from their own streams, so writing them at once (one core each)
-    // gives the same bytes as one after the other.
-    let (train, current) = rayon::join(
-        || write_snapshot(&TRAIN, &schools, younger, options),
-        || write_snapshot(&CURRENT, &schools, younger, options),
-    );
-    let ((train, train_facts), (current, current_facts)) = (train?, current?);
+    // gives the same bytes as one after the other, or as one alone.
+    let write = |plan: &Plan| {
+        options
+            .snapshots
+            .includes(plan)
+            .then(|| write_snapshot(plan, &schools, younger, options))
+            .transpose()
+    };
+    let (train, current) = rayon::join(|| write(&TRAIN), || write(&CURRENT));
+    let (train, current) = (train?, current?);
     let six_weeks = options.marking_periods == MarkingPeriods::SixWeeks;
 
     let manifest = Manifest {
@@ -228,10 +265,13 @@ pub fn generate(options: &GenerateOptions) -> Result<GenerateSummary, GenerateEr
             history: (options.history_years > 0).then_some(HistoryModel::CURRENT),
             ..LatentModel::CURRENT
         },
-        snapshots: vec![
-            ManifestSnapshot::new(&TRAIN, &train, &train_facts),
-            ManifestSnapshot::new(&CURRENT, &current, &current_facts),
-        ],
+        snapshots: [(&TRAIN, &train), (&CURRENT, &current)]
+            .into_iter()
+            .filter_map(|(plan, written)| {
+                let (summary, facts) = written.as_ref()?;
+                Some(ManifestSnapshot::new(plan, summary, facts))
+            })
+            .collect(),
     };
     let path = options.out.join("generator.json");
     let io_err = |source| GenerateError::Io {
@@ -247,7 +287,10 @@ pub fn generate(options: &GenerateOptions) -> Result<GenerateSummary, GenerateEr
         options.seed,
         options.out.display()
     );
-    Ok(GenerateSummary { train, current })
+    Ok(GenerateSummary {
+        train: train.map(|(summary, _)| summary),
+        current: current.map(|(summary, _)| summary),
+    })
 }
 
 fn stream(seed: u64, stream: u64) -> ChaCha8Rng {

@@ -86,10 +86,11 @@ fn fixture() -> Result<&'static Fixture, String> {
                 marking_periods: MarkingPeriods::Quarters,
                 history_years: 0,
                 format: Default::default(),
+                snapshots: Default::default(),
             };
             let summary = generate(&options).map_err(|e| e.to_string())?;
             let mut tables = BTreeMap::new();
-            for snapshot in [&summary.train, &summary.current] {
+            for snapshot in summary.written() {
                 for (file, _) in &snapshot.rows {
                     let name = snapshot.dir.file_name().unwrap_or_default();
                     let key = format!("{}/{file}", name.to_string_lossy());
@@ -107,6 +108,9 @@ fn fixture() -> Result<&'static Fixture, String> {
 pub(super) fn files_under(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, Box<dyn Error>> {
     let mut files = BTreeMap::new();
     for sub in ["", "train", "current"] {
+        if !dir.join(sub).is_dir() {
+            continue;
+        }
         for entry in fs::read_dir(dir.join(sub))? {
             let path = entry?.path();
             if path.is_file() {
@@ -134,6 +138,7 @@ fn same_seed_gives_identical_bytes_and_another_seed_does_not() -> TestResult {
             marking_periods: MarkingPeriods::Quarters,
             history_years: 0,
             format: Default::default(),
+            snapshots: Default::default(),
         })
     };
     run(&a, 7)?;
@@ -164,6 +169,61 @@ fn same_seed_gives_identical_bytes_and_another_seed_does_not() -> TestResult {
 }
 
 #[test]
+fn a_snapshot_written_alone_is_the_same_bytes_as_with_the_other() -> TestResult {
+    let (both, current, train) = (
+        Scratch::new("alone-both"),
+        Scratch::new("alone-current"),
+        Scratch::new("alone-train"),
+    );
+    let run = |out: &Scratch, snapshots| {
+        generate(&GenerateOptions {
+            students: 150,
+            seed: 7,
+            out: out.0.clone(),
+            shape: Shape::Sis,
+            marking_periods: MarkingPeriods::Quarters,
+            history_years: 1,
+            format: Default::default(),
+            snapshots,
+        })
+    };
+    let summary = run(&both, Snapshots::Both)?;
+    assert_eq!(summary.written().count(), 2);
+    let all = files_under(&both.0)?;
+    for (out, snapshots, name) in [
+        (&current, Snapshots::Current, "current"),
+        (&train, Snapshots::Train, "train"),
+    ] {
+        let summary = run(out, snapshots)?;
+        let written: Vec<&Path> = summary.written().map(|s| s.dir.as_path()).collect();
+        assert_eq!(written, [out.0.join(name).as_path()]);
+        let alone = files_under(&out.0)?;
+        let expected: Vec<&String> = all
+            .keys()
+            .filter(|file| file.starts_with(&format!("{name}/")))
+            .collect();
+        assert!(expected.len() >= 8, "{expected:?}");
+        let mut files: Vec<&String> = alone.keys().collect();
+        files.retain(|file| *file != "generator.json");
+        assert_eq!(files, expected, "{name} alone writes its own files only");
+        for file in expected {
+            assert!(alone.get(file) == all.get(file), "{file} differs");
+        }
+        // generator.json describes the snapshot written, and that one only.
+        let manifest: serde_json::Value =
+            serde_json::from_slice(alone.get("generator.json").ok_or("no generator.json")?)?;
+        let listed: Vec<&str> = manifest["snapshots"]
+            .as_array()
+            .ok_or("no snapshots")?
+            .iter()
+            .filter_map(|s| s["name"].as_str())
+            .collect();
+        assert_eq!(listed, [name]);
+    }
+    Ok(())
+}
+
+#[test]
 fn percents_are_written_as_format_writes_them() {
     let mut digits = [0u8; 3];
     for n in 0..=100 {
@@ -184,6 +244,7 @@ fn too_few_students_is_an_error() {
         marking_periods: MarkingPeriods::Quarters,
         history_years: 0,
         format: Default::default(),
+        snapshots: Default::default(),
     });
     assert!(matches!(result, Err(GenerateError::TooFewStudents(19))));
     assert!(!scratch.0.exists(), "nothing is written on a bad option");
@@ -262,7 +323,16 @@ fn files_and_headers_follow_the_contract() -> TestResult {
             "{file}: a column is written twice"
         );
     }
-    for (snapshot, summary) in [("train", &f.summary.train), ("current", &f.summary.current)] {
+    for (snapshot, summary) in [
+        (
+            "train",
+            f.summary.train.as_ref().ok_or("no train/ written")?,
+        ),
+        (
+            "current",
+            f.summary.current.as_ref().ok_or("no current/ written")?,
+        ),
+    ] {
         assert_eq!(summary.students, FIXTURE_STUDENTS);
         let written: Vec<&str> = summary.rows.iter().map(|(n, _)| n.as_str()).collect();
         let expected = if snapshot == "train" { 6 } else { 5 };
@@ -280,7 +350,14 @@ fn files_and_headers_follow_the_contract() -> TestResult {
             assert_eq!(table.rows.len(), *rows, "{snapshot}/{file}");
         }
     }
-    assert!(!f.summary.current.dir.join("outcomes.csv").exists());
+    assert!(!f
+        .summary
+        .current
+        .as_ref()
+        .ok_or("no current/ written")?
+        .dir
+        .join("outcomes.csv")
+        .exists());
 
     // Quoting round-trips: a comma in a school name, a double quote in a course name.
     let schools = f.table("current", "students.csv")?.values("school_name")?;
@@ -382,7 +459,16 @@ fn rows_are_ordered_by_student_then_date() -> TestResult {
 #[test]
 fn attendance_is_on_school_weekdays_up_to_as_of() -> TestResult {
     let f = fixture()?;
-    for (snapshot, summary) in [("train", &f.summary.train), ("current", &f.summary.current)] {
+    for (snapshot, summary) in [
+        (
+            "train",
+            f.summary.train.as_ref().ok_or("no train/ written")?,
+        ),
+        (
+            "current",
+            f.summary.current.as_ref().ok_or("no current/ written")?,
+        ),
+    ] {
         let table = f.table(snapshot, "attendance.csv")?;
         let first_day = Calendar::new(TRAIN.school_year, summary.as_of)
             .days
@@ -409,7 +495,16 @@ fn attendance_is_on_school_weekdays_up_to_as_of() -> TestResult {
 #[test]
 fn grades_are_posted_by_as_of_and_match_their_percent() -> TestResult {
     let f = fixture()?;
-    for (snapshot, summary) in [("train", &f.summary.train), ("current", &f.summary.current)] {
+    for (snapshot, summary) in [
+        (
+            "train",
+            f.summary.train.as_ref().ok_or("no train/ written")?,
+        ),
+        (
+            "current",
+            f.summary.current.as_ref().ok_or("no current/ written")?,
+        ),
+    ] {
         let table = f.table(snapshot, "grades.csv")?;
         let (mark, percent, date, term, course_id) = (
             table.col("mark")?,
@@ -532,8 +627,16 @@ fn train_label_rate_is_near_the_target() -> TestResult {
         marking_periods: MarkingPeriods::Quarters,
         history_years: 0,
         format: Default::default(),
+        snapshots: Default::default(),
     })?;
-    let outcomes = Parsed::read(&summary.train.dir.join("outcomes.csv"))?;
+    let outcomes = Parsed::read(
+        &summary
+            .train
+            .as_ref()
+            .ok_or("no train/ written")?
+            .dir
+            .join("outcomes.csv"),
+    )?;
     let labels = train_labels(&outcomes)?;
     assert_eq!(labels.len(), 1000);
     let known: Vec<bool> = labels.values().filter_map(|l| *l).collect();

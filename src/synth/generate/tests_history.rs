@@ -28,6 +28,7 @@ fn write_shape(
         marking_periods: MarkingPeriods::Quarters,
         history_years,
         format: Default::default(),
+        snapshots: Default::default(),
     })?;
     Ok((scratch, summary))
 }
@@ -52,8 +53,8 @@ fn this_years_rows_are_unchanged_and_earlier_years_are_added() -> TestResult {
     let (with, summary) = write(1, "history-1")?;
     for snapshot in ["train", "current"] {
         let year = match snapshot {
-            "train" => summary.train.as_of,
-            _ => summary.current.as_of,
+            "train" => summary.train.as_ref().ok_or("no train/ written")?.as_of,
+            _ => summary.current.as_ref().ok_or("no current/ written")?.as_of,
         };
         let this_year = school_year_of(&year.to_string())?;
         // Files without earlier years are the same bytes.
@@ -112,7 +113,14 @@ fn earlier_years_follow_the_grades_the_transcript_and_new_entrants() -> TestResu
     let attendance = Parsed::read(&dir.join("attendance.csv"))?;
     let grades = Parsed::read(&dir.join("grades.csv"))?;
     let credits = Parsed::read(&dir.join("credits.csv"))?;
-    let prior = school_year_of(&summary.current.as_of.to_string())? - 1;
+    let prior = school_year_of(
+        &summary
+            .current
+            .as_ref()
+            .ok_or("no current/ written")?
+            .as_of
+            .to_string(),
+    )? - 1;
     let prior_text = prior.to_string();
 
     let grade: BTreeMap<&str, (i32, &str)> = students
@@ -216,7 +224,14 @@ fn earlier_years_follow_the_grades_the_transcript_and_new_entrants() -> TestResu
 fn more_years_reach_down_to_grade_6_and_no_lower() -> TestResult {
     let (with, summary) = write(6, "history-6")?;
     let grades = Parsed::read(&with.0.join("current").join("grades.csv"))?;
-    let this_year = school_year_of(&summary.current.as_of.to_string())?;
+    let this_year = school_year_of(
+        &summary
+            .current
+            .as_ref()
+            .ok_or("no current/ written")?
+            .as_of
+            .to_string(),
+    )?;
     let middle: BTreeSet<String> = grades
         .rows
         .iter()
@@ -257,7 +272,14 @@ fn more_than_six_years_are_refused() -> TestResult {
 fn sis_history_has_calendars_whole_year_spans_membership_days_and_covering_marks() -> TestResult {
     let (scratch, summary) = write_shape(Shape::Sis, 1, "history-sis")?;
     let dir = scratch.0.join("current");
-    let prior = school_year_of(&summary.current.as_of.to_string())? - 1;
+    let prior = school_year_of(
+        &summary
+            .current
+            .as_ref()
+            .ok_or("no current/ written")?
+            .as_of
+            .to_string(),
+    )? - 1;
     let in_prior = |date: &str| school_year_of(date).ok() == Some(prior);
     // Calendars: every school has the earlier year's weekdays.
     let calendar = Parsed::read(&dir.join("calendar.csv"))?;

@@ -43,11 +43,13 @@ impl Written {
         Ok(serde_json::from_slice(bytes)?)
     }
 
+    /// The as-of date of a snapshot written (a test of one not written fails on 1970-01-01).
     pub(super) fn as_of(&self, snapshot: &str) -> NaiveDate {
-        match snapshot {
-            "train" => self.summary.train.as_of,
-            _ => self.summary.current.as_of,
-        }
+        let written = match snapshot {
+            "train" => &self.summary.train,
+            _ => &self.summary.current,
+        };
+        written.as_ref().map(|s| s.as_of).unwrap_or_default()
     }
 }
 
@@ -70,6 +72,7 @@ pub(super) fn write_with(
         marking_periods,
         history_years: 0,
         format: Default::default(),
+        snapshots: Default::default(),
     })?;
     let files = files_under(&scratch.0)?;
     Ok(Written { summary, files })

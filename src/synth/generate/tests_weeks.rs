@@ -270,6 +270,7 @@ fn quarters_write_the_committed_sample_data() -> TestResult {
             marking_periods: MarkingPeriods::default(),
             history_years,
             format: Default::default(),
+            snapshots: Default::default(),
         })?;
         let (made, shipped) = (files_under(&scratch.0)?, files_under(&committed)?);
         assert_eq!(
