@@ -176,7 +176,12 @@ pub(crate) fn prepare(
                 let parts = checks::partitions(snapshot, config, |students| {
                     partition::partitions_for(csv, parquet, students, config)
                 })?;
-                split::stage(snapshot, config, &parts, reading.outcomes)
+                let mut staging = split::stage(snapshot, config, &parts, reading.outcomes)?;
+                // A count the config fixes is read as it says.
+                if config.performance.partitions == 0 && parts.len() > 1 {
+                    staging.refine(partition::room_for_rows(staging.students(), config))?;
+                }
+                Ok(staging)
             })
         })?;
         log_partitions(csv + parquet, &staging, config);
@@ -254,9 +259,10 @@ fn log_partitions(input_bytes: u64, staging: &Staging, config: &Config) {
     let kept = partition::kept_by_students(students);
     let cap = config.performance.max_memory;
     log::info!(
-        "{} MiB of input: {} partitions of students to stay within performance.max_memory ({} MiB), with about {} MiB kept for its {students} students",
+        "{} MiB of input: {} partitions of students, read in {} turns, to stay within performance.max_memory ({} MiB), with about {} MiB kept for its {students} students",
         input_bytes >> 20,
         staging.parts.len(),
+        staging.reads.len(),
         cap >> 20,
         kept >> 20
     );
@@ -300,7 +306,8 @@ fn prepare_parts(
     let mut checks = checks::DistrictChecks::default();
     let mut prepared: Option<Prepared> = None;
     let mut failed: Option<EwsError> = None;
-    for (k, part) in staging.parts.iter().enumerate() {
+    for (k, read) in staging.reads.iter().enumerate() {
+        let part = &read.part;
         log::info!("{part}");
         let (mut data, part_checks) = stages.time("read+validate", || {
             checks::load_part(

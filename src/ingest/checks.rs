@@ -271,7 +271,8 @@ pub fn district_days(
     let snapshot = &snapshot.clone().with_mapping(config.input.clone());
     let mut district = DistrictDays::default();
     let mode = snapshot.declared_mode()?.unwrap_or(config.attendance.mode);
-    for (k, part) in staging.parts.iter().enumerate() {
+    for (k, read) in staging.reads.iter().enumerate() {
+        let part = &read.part;
         let raw = scan(&snapshot.in_partition(staging, k), config, false)?;
         let mut quality = QualityReport::default();
         let students = checked_students(&raw, config, as_of, part, &mut quality)?;

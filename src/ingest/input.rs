@@ -143,11 +143,12 @@ impl Snapshot {
         })
     }
 
-    /// The same snapshot as partition `part` of `staging` reads it: each staged file holds
-    /// only that partition's rows (the others are read from the folder).
-    pub fn in_partition(&self, staging: &Arc<Staging>, part: usize) -> Snapshot {
+    /// The same snapshot as read `read` of `staging` ([`Staging::reads`]) reads it: each
+    /// staged file holds only that partition's rows, kept to the read's students when the
+    /// partition is read in turns (the files not staged are read from the folder).
+    pub fn in_partition(&self, staging: &Arc<Staging>, read: usize) -> Snapshot {
         Snapshot {
-            staged: Some((staging.clone(), part)),
+            staged: Some((staging.clone(), read)),
             ..self.clone()
         }
     }
@@ -276,14 +277,14 @@ impl Snapshot {
         let staged = self
             .staged
             .as_ref()
-            .and_then(|(staging, part)| staging.rows(spec, *part));
+            .and_then(|(staging, read)| staging.read_rows(spec, *read));
         if let Some(rows) = staged {
             // The header was checked when the file was staged; the values are as the checks
             // get them, so no mapping applies again.
             return Ok(RawFile {
                 path: path.to_path_buf(),
                 spec,
-                source: Source::Parquet(Box::new(ParquetBatches::staged(spec, rows.clone()))),
+                source: Source::Parquet(Box::new(ParquetBatches::staged(spec, rows))),
                 mapping: Mapping::default(),
             });
         }

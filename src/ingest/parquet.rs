@@ -10,6 +10,7 @@ use rustc_hash::FxHashMap;
 
 use crate::config::mapping::Mapping;
 use crate::contract::{FileSpec, DATE_COLUMNS};
+use crate::ingest::partition::Part;
 use crate::io::dates;
 use crate::io::error::{EwsError, Result};
 
@@ -58,6 +59,9 @@ pub struct StagedRows {
     /// Attendance staged as the export wrote it (its date format and codes, for the row
     /// parser); None: canonical values, as every chunk processor gets them.
     pub raw_date_format: Option<String>,
+    /// When the partition is read in turns ([`crate::ingest::staging::Staging::refine`]),
+    /// the range of students this read keeps; the others' rows are another read's.
+    pub only: Option<Part>,
 }
 
 impl ParquetBatches {
@@ -222,7 +226,18 @@ impl ParquetBatches {
             let lines = frame.column(LINE)?.u64()? + shift;
             frame.with_column(lines.with_name(LINE.into()).into_column())?;
         }
-        Ok(frame)
+        match &staged.only {
+            Some(part) => {
+                let owned: BooleanChunked = frame
+                    .column("student_id")?
+                    .str()?
+                    .iter()
+                    .map(|id| Some(part.owns(id.map(str::as_bytes))))
+                    .collect();
+                Ok(frame.filter(&owned)?)
+            }
+            None => Ok(frame),
+        }
     }
 
     /// The file's rows in parts, as [`crate::ingest::input::RawFile::read_parts`] says; a row's
@@ -233,7 +248,6 @@ impl ParquetBatches {
         make: impl Fn() -> W + Sync,
     ) -> Result<Chunked<W::Out>> {
         let batches = self.batches(CHUNK_ROWS)?;
-        let rows: usize = batches.iter().map(|b| b.1).sum();
         let staged = self.staged.as_deref();
         if let (true, Some(staged)) = (whole, staged) {
             // A staged partition's pieces are not contiguous in its file: read one by one.
@@ -247,32 +261,38 @@ impl ParquetBatches {
                 }
             }
             let mut worker = make();
+            let read = all.as_ref().map_or(0, DataFrame::height);
             if let Some(all) = all {
                 worker.chunk(all.lazy())?;
             }
             return Ok(Chunked {
                 chunks: vec![(worker.finish()?, 0)],
-                rows: rows as u64 + staged.rejected,
+                rows: read as u64 + staged.rejected,
                 flags: staged.flags.clone(),
             });
         }
         let parts = match whole {
-            true => vec![vec![(0, rows)]],
+            true => vec![vec![(0, batches.iter().map(|b| b.1).sum())]],
             false => contiguous_parts(&batches, rayon::current_num_threads()),
         };
-        let outs: Vec<W::Out> = parts
+        // The rows read: a staged read in turns keeps only its students' rows of each piece.
+        let outs: Vec<(W::Out, usize)> = parts
             .par_iter()
             .map(|range| {
                 let mut worker = make();
+                let mut read = 0;
                 for &(offset, len) in range {
-                    worker.chunk(self.batch(offset, len)?.lazy())?;
+                    let batch = self.batch(offset, len)?;
+                    read += batch.height();
+                    worker.chunk(batch.lazy())?;
                 }
-                worker.finish()
+                Ok((worker.finish()?, read))
             })
             .collect::<Result<_>>()?;
+        let read: usize = outs.iter().map(|(_, read)| read).sum();
         Ok(Chunked {
-            chunks: outs.into_iter().map(|out| (out, 0)).collect(),
-            rows: rows as u64 + staged.map_or(0, |s| s.rejected),
+            chunks: outs.into_iter().map(|(out, _)| (out, 0)).collect(),
+            rows: read as u64 + staged.map_or(0, |s| s.rejected),
             flags: self.reader_flags(),
         })
     }

@@ -8,6 +8,11 @@
 //! feature table is sorted by student_id, so the partitions' tables, one after the other, are
 //! the district's table.
 //!
+//! The partitions are cut before any row is read, by numbers of students, and students do not
+//! all have as many rows (a K–8 student has no course marks). Once the split has written them,
+//! a partition whose staged files hold more rows than a read may ([`staged_peak`]) is
+//! read in turns, each keeping a narrower range of its students' rows ([`Part::narrowed`]).
+//!
 //! What no partition can see alone (the district's school days and the as-of date they give,
 //! the latest attendance row, whether the export codes anyone present) is counted first, per
 //! partition, and summed ([`DistrictDays`]); every partition then reads with the sums.
@@ -95,6 +100,72 @@ impl Part {
     }
 }
 
+impl Part {
+    /// This partition's ids cut into `count` ranges of about as many of `ids` each (its
+    /// students' ids: sorted, distinct, all its own), for reading its staged files in turns
+    /// ([`crate::ingest::staging::Staging::refine`]). The first range keeps the open lower end
+    /// and the last the upper, so every id the partition owns is in exactly one.
+    pub fn narrowed(&self, ids: &[&[u8]], count: usize) -> Vec<Part> {
+        let count = count.clamp(1, ids.len().max(1));
+        let bound = |k: usize| -> Option<Box<[u8]>> { Some(Box::from(ids[k * ids.len() / count])) };
+        (0..count)
+            .map(|k| Part {
+                index: self.index,
+                count: self.count,
+                lower: match k {
+                    0 => self.lower.clone(),
+                    _ => bound(k),
+                },
+                upper: match k + 1 == count {
+                    true => self.upper.clone(),
+                    false => bound(k + 1),
+                },
+            })
+            .collect()
+    }
+
+    /// The same range as the `index`-th of `count` reads of the district.
+    pub fn numbered(self, index: usize, count: usize) -> Part {
+        Part {
+            index,
+            count,
+            ..self
+        }
+    }
+}
+
+/// The peak memory of reading, checking and making features of a partition, per byte of its
+/// staged files (ews's own Parquet: the same bytes whatever the export's format), but for the
+/// attendance files ([`STAGED_ATTENDANCE_PEAK_PER_BYTE`]). Fitted by least squares on the
+/// rise of memory over a partition, against its staged bytes, in four 1,000,000-student
+/// districts (docs/performance.md, "Reading a partition in turns"): 44.5 MB per MiB of these
+/// files (42 bytes a byte), rounded up.
+pub const STAGED_PEAK_PER_BYTE: f64 = 46.0;
+/// The same for attendance.csv and period_attendance.csv: their rows are summed per student
+/// as they are read, and the same fit gives them −1 MB per MiB. They still count a little.
+pub const STAGED_ATTENDANCE_PEAK_PER_BYTE: f64 = 2.0;
+
+/// The peak of reading a staged file of `spec` of `bytes` bytes ([`STAGED_PEAK_PER_BYTE`]).
+pub fn staged_peak(spec_name: &str, bytes: u64) -> f64 {
+    let per_byte = match spec_name == crate::contract::ATTENDANCE.name
+        || spec_name == crate::contract::PERIOD_ATTENDANCE.name
+    {
+        true => STAGED_ATTENDANCE_PEAK_PER_BYTE,
+        false => STAGED_PEAK_PER_BYTE,
+    };
+    per_byte * bytes as f64
+}
+
+/// At most this many reads of one partition's staged files: each read decodes all of them, so
+/// beyond it the time grows faster than the memory falls.
+pub const MAX_READS_PER_PART: usize = 4;
+
+/// How many reads a partition's staged files need so each read's rows (`peak` bytes in all,
+/// [`staged_peak`]) fit in `room` bytes: 1 to [`MAX_READS_PER_PART`].
+pub fn reads_needed(peak: f64, room: f64) -> usize {
+    ((peak / room.max(1.0)).ceil() as usize).clamp(1, MAX_READS_PER_PART)
+}
+
 impl std::fmt::Display for Part {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "partition {} of {}", self.index + 1, self.count)
@@ -131,9 +202,16 @@ pub fn partitions_for(
     if config.performance.partitions > 0 {
         return config.performance.partitions;
     }
+    (rows_peak(csv_bytes, parquet_bytes) / room_for_rows(students, config))
+        .ceil()
+        .max(1.0) as usize
+}
+
+/// The bytes a partition's rows may take: what `max_memory` leaves beside what the district's
+/// `students` keep ([`kept_by_students`]), and at least a quarter of it.
+pub fn room_for_rows(students: usize, config: &Config) -> f64 {
     let budget = config.performance.max_memory.max(1) as f64;
-    let room = (budget - kept_by_students(students) as f64).max(budget / 4.0);
-    (rows_peak(csv_bytes, parquet_bytes) / room).ceil().max(1.0) as usize
+    (budget - kept_by_students(students) as f64).max(budget / 4.0)
 }
 
 /// What a district's students keep from their partition to the written outputs (the feature
@@ -286,6 +364,58 @@ mod tests {
         // A fixed count wins.
         config.performance.partitions = 4;
         assert_eq!(partitions_for(csv, 0, 1_000_000, &config), 4);
+    }
+
+    #[test]
+    fn a_narrowed_partition_gives_each_of_its_ids_to_one_read_and_keeps_its_ends() {
+        let ids = [
+            "S01", "S02", "S03", "S04", "S05", "S06", "S07", "S08", "S09",
+        ];
+        let parts = parts(&ids, 3);
+        // The middle partition, S04..S06 (and whatever falls between S04 and S07), in 2 reads.
+        let own: Vec<&[u8]> = ["S04", "S05", "S06"].iter().map(|i| i.as_bytes()).collect();
+        let reads = parts[1].narrowed(&own, 2);
+        assert_eq!(reads.len(), 2);
+        let of = |id: &str| -> Vec<usize> {
+            (0..reads.len())
+                .filter(|&k| reads[k].owns(Some(id.as_bytes())))
+                .collect()
+        };
+        // Cut at the 2nd of 3 ids: S04 | S05, S06.
+        assert_eq!(of("S04"), [0]);
+        assert_eq!(of("S05"), [1]);
+        assert_eq!(of("S06"), [1]);
+        assert_eq!(of("S065"), [1], "the partition's upper end is kept");
+        assert!(of("S03").is_empty() && of("S07").is_empty());
+        // The first partition's first read keeps the open end and the rows without an id.
+        let first = parts[0].narrowed(&[b"S01".as_slice(), b"S02", b"S03"], 3);
+        let first: Vec<Part> = first
+            .into_iter()
+            .enumerate()
+            .map(|(k, p)| p.numbered(k, 5))
+            .collect();
+        assert!(first[0].owns(Some(b"A")) && first[0].owns(None));
+        assert!(!first[1].owns(None) && first[2].owns(Some(b"S03")));
+        assert_eq!(first[2].to_string(), "partition 3 of 5");
+        // Never more reads than ids.
+        assert_eq!(parts[1].narrowed(&own, 9).len(), 3);
+    }
+
+    #[test]
+    fn reads_are_sized_from_the_staged_bytes() {
+        const MIB: u64 = 1 << 20;
+        let mib = |peak: f64| (peak / MIB as f64).round();
+        // Grades count 46 bytes a byte, attendance 2.
+        assert_eq!(mib(staged_peak("grades.csv", 20 * MIB)), 920.0);
+        assert_eq!(mib(staged_peak("attendance.csv", 20 * MIB)), 40.0);
+        assert_eq!(mib(staged_peak("period_attendance.csv", 20 * MIB)), 40.0);
+        // 920 MiB of rows: 2 reads in 512 MiB, 1 in 2 GiB.
+        let peak = staged_peak("grades.csv", 20 * MIB);
+        assert_eq!(reads_needed(peak, 512.0 * MIB as f64), 2);
+        assert_eq!(reads_needed(peak, 2048.0 * MIB as f64), 1);
+        assert_eq!(reads_needed(0.0, 512.0), 1);
+        // Never more than MAX_READS_PER_PART.
+        assert_eq!(reads_needed(peak, 1.0), MAX_READS_PER_PART);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use polars::prelude::*;
 use crate::contract::FileSpec;
 use crate::ingest::membership::SchoolCalendars;
 use crate::ingest::parquet::StagedRows;
-use crate::ingest::partition::Part;
+use crate::ingest::partition::{self, Part};
 use crate::ingest::reader::ReaderFlag;
 use crate::ingest::LINE;
 use crate::io::error::{EwsError, Result};
@@ -40,7 +40,11 @@ const MARKER: &str = ".ews-staging";
 #[derive(Debug)]
 pub struct Staging {
     dir: tempfile::TempDir,
+    /// The partitions the files were split into (each row to the one of its student).
     pub parts: Vec<Part>,
+    /// The reads of the run, in id order: each partition once, or in turns when its staged
+    /// files hold more rows than a read may ([`Staging::refine`]).
+    pub reads: Vec<Read>,
     /// Bytes of rows each of the split's workers may gather before writing ([`Gathered`]).
     gathered_bytes: usize,
     /// Per staged file (by its contract name), the rows of each partition.
@@ -73,6 +77,15 @@ impl Staging {
         Ok(Staging {
             dir,
             parts: parts.to_vec(),
+            reads: parts
+                .iter()
+                .enumerate()
+                .map(|(file, part)| Read {
+                    part: part.clone(),
+                    file,
+                    in_turns: false,
+                })
+                .collect(),
             gathered_bytes: (max_memory / GATHERED_SHARE / workers) as usize,
             files: BTreeMap::new(),
             calendars: std::sync::OnceLock::new(),
@@ -92,6 +105,77 @@ impl Staging {
     /// Partition `part`'s rows of the file of `spec`, when it was staged.
     pub fn rows(&self, spec: &FileSpec, part: usize) -> Option<&StagedRows> {
         self.files.get(spec.name)?.get(part)
+    }
+
+    /// What read `read` ([`Staging::reads`]) reads of the file of `spec`, when it was staged:
+    /// its partition's rows, kept to its students when the partition is read in turns. What
+    /// the reader rejected while splitting is the district's first read's only.
+    pub fn read_rows(&self, spec: &FileSpec, read: usize) -> Option<StagedRows> {
+        let read = self.reads.get(read)?;
+        let mut rows = self.rows(spec, read.file)?.clone();
+        if read.in_turns {
+            rows.only = Some(read.part.clone());
+            if !read.part.is_first() {
+                rows.flags.clear();
+                rows.rejected = 0;
+            }
+        }
+        Some(rows)
+    }
+
+    /// The peak of reading partition `part`, from its staged files' bytes
+    /// ([`partition::staged_peak`]).
+    fn part_peak(&self, part: usize) -> f64 {
+        self.files
+            .iter()
+            .filter_map(|(name, parts)| Some((name, parts.get(part)?)))
+            .filter_map(|(name, rows)| Some((name, std::fs::metadata(&rows.path).ok()?.len())))
+            .map(|(name, bytes)| partition::staged_peak(name, bytes))
+            .sum()
+    }
+
+    /// Sizes the reads from what the split wrote: a partition whose staged files hold more
+    /// rows than `room` bytes ([`partition::staged_peak`]) is read in turns, each keeping a
+    /// range of its students' rows. The partitions are cut by numbers of students, before
+    /// any row is read, and students do not all have as many rows: in an export of K–12
+    /// students with K–8 ids after the high school's, a third of the partitions held K–8
+    /// students only, and the others every course mark (docs/performance.md).
+    pub(crate) fn refine(&mut self, room: f64) -> Result<()> {
+        let mut reads = Vec::new();
+        for (k, part) in self.parts.iter().enumerate() {
+            let turns = partition::reads_needed(self.part_peak(k), room);
+            let narrowed = match (turns > 1, self.rows(&crate::contract::STUDENTS, k)) {
+                (true, Some(students)) => {
+                    let ids = staged_ids(&students.path)?;
+                    let mut own: Vec<&[u8]> = ids
+                        .iter()
+                        .flatten()
+                        .map(str::as_bytes)
+                        .filter(|id| part.owns(Some(id)) && !id.trim_ascii().is_empty())
+                        .collect();
+                    own.sort_unstable();
+                    own.dedup();
+                    part.narrowed(&own, turns)
+                }
+                _ => vec![part.clone()],
+            };
+            let in_turns = narrowed.len() > 1;
+            reads.extend(narrowed.into_iter().map(|part| Read {
+                part,
+                file: k,
+                in_turns,
+            }));
+        }
+        let count = reads.len();
+        self.reads = reads
+            .into_iter()
+            .enumerate()
+            .map(|(index, read)| Read {
+                part: read.part.numbered(index, count),
+                ..read
+            })
+            .collect();
+        Ok(())
     }
 
     /// The rows of students.csv staged, in all partitions: at least as many as the students
@@ -120,6 +204,25 @@ impl Staging {
             })
             .unwrap_or(0)
     }
+}
+
+/// One read of the run: the students of `part`, from the staged files of partition `file`.
+#[derive(Debug, Clone)]
+pub struct Read {
+    pub part: Part,
+    pub file: usize,
+    /// Whether the partition is read in turns (its rows filtered to `part`'s students).
+    pub in_turns: bool,
+}
+
+/// The student_id column of a staged students file.
+fn staged_ids(path: &Path) -> Result<StringChunked> {
+    let file = File::open(path).map_err(|e| EwsError::io(path, e))?;
+    let frame = ParquetReader::new(file)
+        .with_columns(Some(vec!["student_id".into()]))
+        .finish()
+        .map_err(crate::ingest::parquet::read_error(path))?;
+    Ok(frame.column("student_id")?.str()?.clone())
 }
 
 /// Removes the staging folders in `temp` that killed runs left: named by [`PREFIX`] with the
@@ -342,6 +445,7 @@ impl<'a> FileStager<'a> {
                 flags: Vec::new(),
                 rejected: 0,
                 raw_date_format: raw_date_format.clone(),
+                only: None,
             })
             .collect();
         for (k, piece, shift) in order {
@@ -462,5 +566,130 @@ mod tests {
         let written: usize = writes.iter().map(|w| w.1).sum();
         assert_eq!(written + gathered.rows.iter().sum::<usize>(), 1_000);
         assert_eq!(gathered.total, gathered.rows.iter().sum::<usize>() * 100);
+    }
+
+    /// A staged students file at `path`: LINE, student_id and a name of `name_bytes` bytes of
+    /// hex that zstd cannot shrink, one row per id (None: a row without an id).
+    fn staged_students(path: &Path, ids: &[Option<&str>], name_bytes: usize) -> StagedRows {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut name = || -> String {
+            (0..name_bytes)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    char::from_digit((state % 16) as u32, 16).unwrap_or('0')
+                })
+                .collect()
+        };
+        let lines: Vec<u64> = (0..ids.len() as u64).map(|i| 2 + i).collect();
+        let names: Vec<String> = ids.iter().map(|_| name()).collect();
+        let mut frame = piece_frame(
+            lines,
+            vec![
+                ("student_id", ids.iter().copied().collect()),
+                (
+                    "first_name",
+                    names.iter().map(|n| Some(n.as_str())).collect(),
+                ),
+            ],
+        )
+        .unwrap();
+        let file = File::create(path).unwrap();
+        ParquetWriter::new(file).finish(&mut frame).unwrap();
+        StagedRows {
+            path: path.to_path_buf(),
+            columns: vec!["student_id", "first_name"],
+            pieces: vec![(0, ids.len(), 0)],
+            flags: Vec::new(),
+            rejected: 0,
+            raw_date_format: None,
+            only: None,
+        }
+    }
+
+    #[test]
+    fn a_partition_with_more_staged_rows_than_a_read_may_hold_is_read_in_turns() {
+        let ids: Vec<String> = (0..20).map(|i| format!("S{i:02}")).collect();
+        let parts = Part::split(ids.iter().map(|s| s.as_bytes()), 2);
+        let mut staging = Staging::new(&parts, 1 << 30).unwrap();
+        let dir = staging.dir.path().to_path_buf();
+        // The first partition holds long rows (and a row without an id, and what the reader
+        // rejected while splitting); the second short ones.
+        let mut first: Vec<Option<&str>> = ids[..10].iter().map(|s| Some(s.as_str())).collect();
+        first.insert(3, None);
+        let mut heavy = staged_students(&dir.join("a.parquet"), &first, 4_000);
+        heavy.flags = vec![ReaderFlag {
+            line: 99,
+            column: "student_id".into(),
+            value: String::new(),
+            reason: "a ragged row".into(),
+            replaced: false,
+        }];
+        heavy.rejected = 1;
+        let second: Vec<Option<&str>> = ids[10..].iter().map(|s| Some(s.as_str())).collect();
+        let light = staged_students(&dir.join("b.parquet"), &second, 10);
+        staging.add(&crate::contract::STUDENTS, vec![heavy, light]);
+        let (heavy, light) = (staging.part_peak(0), staging.part_peak(1));
+        assert!(heavy > 10.0 * light, "{heavy} {light}");
+        // Room for a little more than half the first partition's rows: two reads of it, one
+        // of the second.
+        let room = heavy * 0.6;
+        staging.refine(room).unwrap();
+        let reads: Vec<(usize, bool, String)> = staging
+            .reads
+            .iter()
+            .map(|r| (r.file, r.in_turns, r.part.to_string()))
+            .collect();
+        assert_eq!(
+            reads,
+            [
+                (0, true, "partition 1 of 3".to_string()),
+                (0, true, "partition 2 of 3".to_string()),
+                (1, false, "partition 3 of 3".to_string()),
+            ]
+        );
+        // Each read keeps its students' rows, under their own lines; the row without an id,
+        // the reader's rejects and flags are the first read's only.
+        let read = |k: usize| {
+            let rows = staging.read_rows(&crate::contract::STUDENTS, k).unwrap();
+            let flags = (rows.flags.len(), rows.rejected);
+            let batches =
+                crate::ingest::parquet::ParquetBatches::staged(&crate::contract::STUDENTS, rows);
+            let frame = batches.batch(0, 11).unwrap();
+            let ids: Vec<Option<String>> = frame
+                .column("student_id")
+                .unwrap()
+                .str()
+                .unwrap()
+                .iter()
+                .map(|id| id.map(str::to_string))
+                .collect();
+            let lines: Vec<u64> = frame
+                .column(LINE)
+                .unwrap()
+                .u64()
+                .unwrap()
+                .into_no_null_iter()
+                .collect();
+            (ids, lines, flags)
+        };
+        let id = |s: &str| Some(s.to_string());
+        let (ids0, lines0, flags0) = read(0);
+        assert_eq!(
+            ids0,
+            [id("S00"), id("S01"), id("S02"), None, id("S03"), id("S04")]
+        );
+        assert_eq!(lines0, [2, 3, 4, 5, 6, 7]);
+        assert_eq!(flags0, (1, 1));
+        let (ids1, lines1, flags1) = read(1);
+        assert_eq!(
+            ids1,
+            [id("S05"), id("S06"), id("S07"), id("S08"), id("S09")]
+        );
+        assert_eq!(lines1, [8, 9, 10, 11, 12]);
+        assert_eq!(flags1, (0, 0));
+        let (ids2, _, _) = read(2);
+        assert_eq!(ids2.len(), 10, "the second partition in one read");
     }
 }
