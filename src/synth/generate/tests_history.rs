@@ -40,6 +40,12 @@ fn lines(path: &Path) -> Result<Vec<String>, Box<dyn Error>> {
         .collect())
 }
 
+/// The school year of the current snapshot's as-of date.
+fn current_school_year(summary: &GenerateSummary) -> Result<i32, Box<dyn Error>> {
+    let current = summary.current.as_ref().ok_or("no current/ written")?;
+    school_year_of(&current.as_of.to_string())
+}
+
 /// The school year (spring year) a date falls in: July 1 starts the next one.
 fn school_year_of(date: &str) -> Result<i32, Box<dyn Error>> {
     let date = NaiveDate::parse_from_str(date, "%Y-%m-%d")?;
@@ -113,14 +119,7 @@ fn earlier_years_follow_the_grades_the_transcript_and_new_entrants() -> TestResu
     let attendance = Parsed::read(&dir.join("attendance.csv"))?;
     let grades = Parsed::read(&dir.join("grades.csv"))?;
     let credits = Parsed::read(&dir.join("credits.csv"))?;
-    let prior = school_year_of(
-        &summary
-            .current
-            .as_ref()
-            .ok_or("no current/ written")?
-            .as_of
-            .to_string(),
-    )? - 1;
+    let prior = current_school_year(&summary)? - 1;
     let prior_text = prior.to_string();
 
     let grade: BTreeMap<&str, (i32, &str)> = students
@@ -224,14 +223,7 @@ fn earlier_years_follow_the_grades_the_transcript_and_new_entrants() -> TestResu
 fn more_years_reach_down_to_grade_6_and_no_lower() -> TestResult {
     let (with, summary) = write(6, "history-6")?;
     let grades = Parsed::read(&with.0.join("current").join("grades.csv"))?;
-    let this_year = school_year_of(
-        &summary
-            .current
-            .as_ref()
-            .ok_or("no current/ written")?
-            .as_of
-            .to_string(),
-    )?;
+    let this_year = current_school_year(&summary)?;
     let middle: BTreeSet<String> = grades
         .rows
         .iter()
@@ -272,14 +264,7 @@ fn more_than_six_years_are_refused() -> TestResult {
 fn sis_history_has_calendars_whole_year_spans_membership_days_and_covering_marks() -> TestResult {
     let (scratch, summary) = write_shape(Shape::Sis, 1, "history-sis")?;
     let dir = scratch.0.join("current");
-    let prior = school_year_of(
-        &summary
-            .current
-            .as_ref()
-            .ok_or("no current/ written")?
-            .as_of
-            .to_string(),
-    )? - 1;
+    let prior = current_school_year(&summary)? - 1;
     let in_prior = |date: &str| school_year_of(date).ok() == Some(prior);
     // Calendars: every school has the earlier year's weekdays.
     let calendar = Parsed::read(&dir.join("calendar.csv"))?;
