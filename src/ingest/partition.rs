@@ -82,30 +82,27 @@ impl Part {
     /// `count` partitions of about as many distinct ids each (fewer when there are fewer
     /// distinct ids), in id order.
     pub fn split<'a>(ids: impl Iterator<Item = &'a [u8]>, count: usize) -> Vec<Part> {
-        let mut ids: Vec<&[u8]> = ids.filter(|id| !id.trim_ascii().is_empty()).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let count = count.clamp(1, ids.len().max(1));
-        let bound = |k: usize| -> Option<Box<[u8]>> {
-            (k > 0 && k < count).then(|| Box::from(ids[k * ids.len() / count]))
-        };
-        (0..count)
-            .map(|index| Part {
-                index,
-                count,
-                lower: bound(index),
-                upper: bound(index + 1),
-            })
+        let parts = Part::whole().narrowed(ids, count);
+        let count = parts.len();
+        parts
+            .into_iter()
+            .enumerate()
+            .map(|(index, part)| part.numbered(index, count))
             .collect()
     }
-}
 
-impl Part {
-    /// This partition's ids cut into `count` ranges of about as many of `ids` each (its
-    /// students' ids: sorted, distinct, all its own), for reading its staged files in turns
-    /// ([`crate::ingest::staging::Staging::refine`]). The first range keeps the open lower end
-    /// and the last the upper, so every id the partition owns is in exactly one.
-    pub fn narrowed(&self, ids: &[&[u8]], count: usize) -> Vec<Part> {
+    /// This partition's range cut into `count` ranges of about as many of its distinct
+    /// (non-blank) `ids` each (fewer when there are fewer), in id order: the partitions of
+    /// the district ([`Part::split`]), or the turns a partition's staged files are read in
+    /// ([`crate::ingest::staging::Staging::refine`]). The first range keeps this one's lower
+    /// end and the last its upper, so every id this partition owns is in exactly one; each
+    /// keeps this partition's number until [`Part::numbered`].
+    pub fn narrowed<'a>(&self, ids: impl Iterator<Item = &'a [u8]>, count: usize) -> Vec<Part> {
+        let mut ids: Vec<&[u8]> = ids
+            .filter(|id| !id.trim_ascii().is_empty() && self.owns(Some(id)))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
         let count = count.clamp(1, ids.len().max(1));
         let bound = |k: usize| -> Option<Box<[u8]>> { Some(Box::from(ids[k * ids.len() / count])) };
         (0..count)
@@ -374,7 +371,7 @@ mod tests {
         let parts = parts(&ids, 3);
         // The middle partition, S04..S06 (and whatever falls between S04 and S07), in 2 reads.
         let own: Vec<&[u8]> = ["S04", "S05", "S06"].iter().map(|i| i.as_bytes()).collect();
-        let reads = parts[1].narrowed(&own, 2);
+        let reads = parts[1].narrowed(own.iter().copied(), 2);
         assert_eq!(reads.len(), 2);
         let of = |id: &str| -> Vec<usize> {
             (0..reads.len())
@@ -388,7 +385,7 @@ mod tests {
         assert_eq!(of("S065"), [1], "the partition's upper end is kept");
         assert!(of("S03").is_empty() && of("S07").is_empty());
         // The first partition's first read keeps the open end and the rows without an id.
-        let first = parts[0].narrowed(&[b"S01".as_slice(), b"S02", b"S03"], 3);
+        let first = parts[0].narrowed([b"S01".as_slice(), b"S02", b"S03"].into_iter(), 3);
         let first: Vec<Part> = first
             .into_iter()
             .enumerate()
@@ -398,7 +395,7 @@ mod tests {
         assert!(!first[1].owns(None) && first[2].owns(Some(b"S03")));
         assert_eq!(first[2].to_string(), "partition 3 of 5");
         // Never more reads than ids.
-        assert_eq!(parts[1].narrowed(&own, 9).len(), 3);
+        assert_eq!(parts[1].narrowed(own.iter().copied(), 9).len(), 3);
     }
 
     #[test]

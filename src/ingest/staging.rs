@@ -147,15 +147,7 @@ impl Staging {
             let narrowed = match (turns > 1, self.rows(&crate::contract::STUDENTS, k)) {
                 (true, Some(students)) => {
                     let ids = staged_ids(&students.path)?;
-                    let mut own: Vec<&[u8]> = ids
-                        .iter()
-                        .flatten()
-                        .map(str::as_bytes)
-                        .filter(|id| part.owns(Some(id)) && !id.trim_ascii().is_empty())
-                        .collect();
-                    own.sort_unstable();
-                    own.dedup();
-                    part.narrowed(&own, turns)
+                    part.narrowed(ids.iter().flatten().map(str::as_bytes), turns)
                 }
                 _ => vec![part.clone()],
             };
