@@ -45,7 +45,8 @@ pub fn run(args: &EvaluateArgs, config: &Config) -> Result<RunStatus> {
     let model = ModelFile::load(&model_path)?;
     let snapshot = Snapshot::open(&args.snapshot)?.with_mapping(config.input.clone());
     // In partitions when the snapshot is larger than `performance.max_memory` allows.
-    let (run, mut quality, labels) = labelled(&mut stages, &snapshot, config, args.as_of, true)?;
+    let (run, mut quality, labels) =
+        labelled(&mut stages, &snapshot, config, args.as_of, true, None)?;
     quality.add_ignored(&run.ignored);
     let mut evaluation = stages.time("evaluate", || {
         let probabilities = score::probabilities(&run.table, &model)?;

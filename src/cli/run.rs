@@ -15,6 +15,7 @@ use crate::ingest::split;
 use crate::ingest::staging::Staging;
 use crate::io::error::{EwsError, Result};
 use crate::io::folders::{self, RunFolder};
+use crate::model::sample::{Sample, Sampler};
 use crate::model::{self};
 
 /// Prints a line of a command's summary on stdout. A closed stdout (`ews score … | head`) ends
@@ -155,6 +156,12 @@ pub(crate) struct Reading<'a> {
     /// The data-quality gate, with where a failing run publishes its report ([`gate`]); None:
     /// no gate (an earlier checkpoint of a snapshot that passed it).
     pub gate: Option<Option<(&'a folders::OutputLock, &'a str)>>,
+    /// Training's sample of labelled students ([`model::sample`]); None: every student.
+    pub sample: Option<Sample>,
+    /// Only what training reads of the run ([`features::FeatureRun::for_training`]), kept
+    /// partition by partition as they are read: an earlier checkpoint of `ews train`, whose
+    /// other columns nothing reads.
+    pub training_columns: bool,
 }
 
 /// Reads a snapshot into a [`Prepared`] run: in one piece, or partition by partition of
@@ -167,6 +174,11 @@ pub(crate) fn prepare(
     reading: Reading,
 ) -> Result<Prepared> {
     let (csv, parquet) = input_size(snapshot)?;
+    // What the students keep until the end: training keeps its sample of them.
+    let keeping = |students: usize| match reading.sample {
+        Some(_) => students.min(config.model.max_training_students),
+        None => students,
+    };
     let count = partition::partitions_needed(csv, parquet, config);
     if count > 1 {
         // The partitions are cut and the files split once per snapshot and run (`ews train`
@@ -174,17 +186,18 @@ pub(crate) fn prepare(
         let staging = stages.time("stage", || {
             snapshot.staged_once(count, reading.outcomes, || {
                 let parts = checks::partitions(snapshot, config, |students| {
-                    partition::partitions_for(csv, parquet, students, config)
+                    partition::partitions_for(csv, parquet, keeping(students), config)
                 })?;
                 let mut staging = split::stage(snapshot, config, &parts, reading.outcomes)?;
                 // A count the config fixes is read as it says.
                 if config.performance.partitions == 0 && parts.len() > 1 {
-                    staging.refine(partition::room_for_rows(staging.students(), config))?;
+                    let kept = keeping(staging.students());
+                    staging.refine(partition::room_for_rows(kept, config))?;
                 }
                 Ok(staging)
             })
         })?;
-        log_partitions(csv + parquet, &staging, config);
+        log_partitions(csv + parquet, &staging, keeping(staging.students()), config);
         // Fewer distinct ids than partitions asked for may leave one: read in one piece.
         if staging.parts.len() > 1 {
             if let Some(district) =
@@ -202,11 +215,25 @@ pub(crate) fn prepare(
     if let Some(report_dir) = reading.gate {
         gate(&quality, data.as_of, config, report_dir)?;
     }
-    let prepared = features_and_plans(stages, &data, snapshot, config, reading)?;
+    let mut prepared = features_and_plans(stages, &data, snapshot, config, reading)?;
+    drop(data);
+    let mut sampler = reading
+        .sample
+        .map(|rule| Sampler::new(rule, config.model.seed));
+    narrow(&mut sampler, &mut prepared)?;
     Ok(Prepared {
         quality,
         ..prepared
     })
+}
+
+/// Narrows a labelled run, read so far, to training's sample ([`model::sample`]) when the
+/// reading asks for one.
+fn narrow(sampler: &mut Option<Sampler>, prepared: &mut Prepared) -> Result<()> {
+    if let (Some(sampler), Some(labels)) = (sampler, &mut prepared.labels) {
+        sampler.narrow(&mut prepared.run, labels)?;
+    }
+    Ok(())
 }
 
 /// The features of checked data, its labels and plans as `reading` asks; the course records
@@ -228,6 +255,9 @@ fn features_and_plans(
         false => Vec::new(),
     };
     run.courses = features::CourseRecords::default();
+    if reading.training_columns {
+        run = run.for_training()?;
+    }
     Ok(Prepared {
         run,
         quality: QualityReport::default(),
@@ -254,12 +284,18 @@ fn input_size(snapshot: &Snapshot) -> Result<(u64, u64)> {
 
 /// Logs the partitions of a run of `input_bytes`, and warns when what its students keep alone
 /// passes `performance.max_memory` (partitions bound the rows, not what each student keeps).
-fn log_partitions(input_bytes: u64, staging: &Staging, config: &Config) {
+/// `keeping`: the students whose rows are kept to the end (training's sample of them, or
+/// every one).
+fn log_partitions(input_bytes: u64, staging: &Staging, keeping: usize, config: &Config) {
     let students = staging.students();
-    let kept = partition::kept_by_students(students);
+    let kept = partition::kept_by_students(keeping);
     let cap = config.performance.max_memory;
+    let whose = match keeping < students {
+        true => format!("the {keeping} students of training's sample (of {students})"),
+        false => format!("its {students} students"),
+    };
     log::info!(
-        "{} MiB of input: {} partitions of students, read in {} turns, to stay within performance.max_memory ({} MiB), with about {} MiB kept for its {students} students",
+        "{} MiB of input: {} partitions of students, read in {} turns, to stay within performance.max_memory ({} MiB), with about {} MiB kept for {whose}",
         input_bytes >> 20,
         staging.parts.len(),
         staging.reads.len(),
@@ -268,7 +304,7 @@ fn log_partitions(input_bytes: u64, staging: &Staging, config: &Config) {
     );
     if kept > cap {
         log::warn!(
-            "the {students} students keep about {} MiB until the outputs are written, more than performance.max_memory ({} MiB): the run will need more (docs/performance.md)",
+            "{whose} keep about {} MiB until the outputs are written, more than performance.max_memory ({} MiB): the run will need more (docs/performance.md)",
             kept >> 20,
             cap >> 20
         );
@@ -306,6 +342,9 @@ fn prepare_parts(
     let mut checks = checks::DistrictChecks::default();
     let mut prepared: Option<Prepared> = None;
     let mut failed: Option<EwsError> = None;
+    let mut sampler = reading
+        .sample
+        .map(|rule| Sampler::new(rule, config.model.seed));
     for (k, read) in staging.reads.iter().enumerate() {
         let part = &read.part;
         log::info!("{part}");
@@ -336,6 +375,7 @@ fn prepare_parts(
                 if !next.plans.is_empty() {
                     next.plans.reserve_exact(more);
                 }
+                narrow(&mut sampler, &mut next)?;
                 prepared = Some(next)
             }
             (Ok(next), Some(all)) => {
@@ -344,6 +384,7 @@ fn prepare_parts(
                 if let (Some(labels), Some(more)) = (&mut all.labels, next.labels) {
                     labels.append(more);
                 }
+                narrow(&mut sampler, all)?;
             }
         }
         crate::io::memory::return_freed();
@@ -389,22 +430,40 @@ pub(crate) fn labels_of(
 }
 
 /// A labelled snapshot read for training or a backtest: its features (no plans), its quality
-/// report and its labels. `gated` applies the data-quality gate (the snapshot as of its own
-/// date); an earlier checkpoint of a snapshot that passed it is read without.
+/// report and its labels, of training's `sample` of students when given. `gated` applies the
+/// data-quality gate (the snapshot as of its own date); an earlier checkpoint of a snapshot
+/// that passed it is read without.
 pub(crate) fn labelled(
     stages: &mut Stages,
     snapshot: &Snapshot,
     config: &Config,
     as_of: Option<chrono::NaiveDate>,
     gated: bool,
+    sample: Option<Sample>,
 ) -> Result<(features::FeatureRun, QualityReport, model::Labels)> {
-    let reading = Reading {
-        as_of,
-        outcomes: true,
-        labels: true,
-        plans: false,
-        gate: gated.then_some(None),
-    };
+    labelled_reading(
+        stages,
+        snapshot,
+        config,
+        Reading {
+            as_of,
+            outcomes: true,
+            labels: true,
+            plans: false,
+            gate: gated.then_some(None),
+            sample,
+            training_columns: false,
+        },
+    )
+}
+
+/// [`labelled`] as `reading` says.
+fn labelled_reading(
+    stages: &mut Stages,
+    snapshot: &Snapshot,
+    config: &Config,
+    reading: Reading,
+) -> Result<(features::FeatureRun, QualityReport, model::Labels)> {
     let prepared = prepare(stages, snapshot, config, reading)?;
     let labels = prepared.labels.ok_or_else(|| EwsError::MissingFile {
         path: snapshot.path(&crate::contract::OUTCOMES),
@@ -420,7 +479,39 @@ pub(crate) fn labelled_as_of(
     config: &Config,
     date: chrono::NaiveDate,
 ) -> Result<(features::FeatureRun, model::Labels)> {
-    let (run, _, labels) = labelled(&mut Stages::default(), snapshot, config, Some(date), false)?;
+    let (run, _, labels) = labelled(
+        &mut Stages::default(),
+        snapshot,
+        config,
+        Some(date),
+        false,
+        None,
+    )?;
+    Ok((run, labels))
+}
+
+/// [`labelled_as_of`] for training: what training reads of the run
+/// ([`features::FeatureRun::for_training`]), of the students of its `sample` when given.
+pub(crate) fn training_rows_as_of(
+    snapshot: &Snapshot,
+    config: &Config,
+    date: chrono::NaiveDate,
+    sample: Option<Sample>,
+) -> Result<(features::FeatureRun, model::Labels)> {
+    let (run, _, labels) = labelled_reading(
+        &mut Stages::default(),
+        snapshot,
+        config,
+        Reading {
+            as_of: Some(date),
+            outcomes: true,
+            labels: true,
+            plans: false,
+            gate: None,
+            sample,
+            training_columns: true,
+        },
+    )?;
     Ok((run, labels))
 }
 

@@ -47,6 +47,8 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
             labels: with_outcomes,
             plans: true,
             gate: Some(Some((&lock, ".failed"))),
+            sample: None,
+            training_columns: false,
         },
     )?;
     let labels = labels.map(|l| l.labels);

@@ -4,9 +4,10 @@ use crate::cli::TrainArgs;
 use crate::config::Config;
 use crate::ingest::input::Snapshot;
 use crate::io::error::Result;
+use crate::model::sample::Sample;
 use crate::model::{self};
 
-use crate::cli::run::{labelled, labelled_as_of, say, status, RunStatus, Stages};
+use crate::cli::run::{labelled, say, status, training_rows_as_of, RunStatus, Stages};
 
 /// `ews train`: validate → features + labels → model file, with held-out metrics.
 pub fn run(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
@@ -14,7 +15,25 @@ pub fn run(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
     let snapshot = Snapshot::open(&args.snapshot)?.with_mapping(config.input.clone());
     // Training reads the feature table only: the course records (a gigabyte at a million
     // students) go as soon as the features are made.
-    let (run, mut quality, labels) = labelled(&mut stages, &snapshot, config, args.as_of, true)?;
+    // A district of more labelled students than `model.max_training_students` trains on a
+    // sample of them, the same students at every checkpoint.
+    let sample = Sample::Smallest(config.model.max_training_students);
+    let (run, mut quality, labels) = labelled(
+        &mut stages,
+        &snapshot,
+        config,
+        args.as_of,
+        true,
+        Some(sample),
+    )?;
+    let sample = labels.sampled_from.map(|from| {
+        log::info!(
+            "training on a sample of {} of the {} labelled students (model.max_training_students)",
+            labels.labels.len(),
+            from.labelled
+        );
+        Sample::UpTo(from.largest_key)
+    });
     quality.add_ignored(&run.ignored);
     // The earlier checkpoints of the year: the same files read again as of each date (the
     // snapshot's rows after it are left out, as a nightly run on that date would have had).
@@ -22,8 +41,7 @@ pub fn run(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
     let mut earlier = Vec::new();
     for (checkpoint, date) in &dates {
         let (run, labels) = stages.time("checkpoints", || {
-            let (run, labels) = labelled_as_of(&snapshot, config, *date)?;
-            Ok((run.for_training()?, labels))
+            training_rows_as_of(&snapshot, config, *date, sample)
         })?;
         earlier.push((checkpoint.clone(), run, labels));
     }
@@ -67,6 +85,13 @@ pub fn run(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
     })?;
 
     let t = &model.training;
+    if let Some(sample) = t.sample {
+        say!(
+            "sampled {sample} of the {} labelled students for training (model.max_training_students {}): the figures below are the sample's",
+            t.labelled,
+            config.model.max_training_students
+        );
+    }
     say!(
         "trained on {} labelled students of {} as of {} ({} at risk, base rate {:.3})",
         t.labelled,

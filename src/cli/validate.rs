@@ -28,6 +28,8 @@ pub fn run(args: &ValidateArgs, config: &Config) -> Result<RunStatus> {
             labels: false,
             plans: false,
             gate: Some(Some((&lock, ".validation"))),
+            sample: None,
+            training_columns: false,
         },
     )?;
     quality.add_ignored(&run.ignored);

@@ -408,6 +408,11 @@ pub struct ModelConfig {
     /// (docs/performance.md).
     #[serde(default = "default_cv_max_students")]
     pub cv_max_students: usize,
+    /// Training keeps at most this many labelled students: beyond it, a sample of them by
+    /// student id (`src/model/sample.rs`). What training holds then stays that of a district
+    /// of this size, whatever the snapshot's (docs/performance.md).
+    #[serde(default = "default_max_training_students")]
+    pub max_training_students: usize,
     /// A checkpoint gets a calibration step (beta calibration fitted on its holdout) when its held-out expected
     /// calibration error is above this.
     #[serde(default = "default_max_calibration_error")]
@@ -896,6 +901,9 @@ fn default_cv_folds() -> usize {
 fn default_cv_max_students() -> usize {
     20_000
 }
+fn default_max_training_students() -> usize {
+    1_000_000
+}
 fn default_max_calibration_error() -> f64 {
     0.01
 }
@@ -999,6 +1007,7 @@ impl Default for ModelConfig {
             l2_grid: default_l2_grid(),
             cv_folds: default_cv_folds(),
             cv_max_students: default_cv_max_students(),
+            max_training_students: default_max_training_students(),
             max_calibration_error: default_max_calibration_error(),
             holdout_fraction: default_holdout(),
             seed: default_seed(),
@@ -1310,6 +1319,12 @@ impl Config {
             return Err(bad(format!(
                 "model.cv_max_students = {}: expected at least 100",
                 self.model.cv_max_students
+            )));
+        }
+        if self.model.max_training_students < 100 {
+            return Err(bad(format!(
+                "model.max_training_students = {}: expected at least 100",
+                self.model.max_training_students
             )));
         }
         if self.model.max_calibration_error.is_nan() || self.model.max_calibration_error < 0.0 {

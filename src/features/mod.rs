@@ -93,6 +93,30 @@ impl FeatureRun {
         self.courses = CourseRecords::default();
         Ok(())
     }
+
+    /// Keeps the table rows marked in `keep` (one mark per row), with what is kept by table
+    /// row (pathways, supports) moved to the rows' new places: training's sample of students
+    /// ([`crate::model::sample`]). The course records are keyed by student id and left as
+    /// they are.
+    pub fn keep_rows(&mut self, keep: &[bool]) -> Result<()> {
+        let mask = BooleanChunked::from_slice("keep".into(), keep);
+        self.table = self.table.filter(&mask)?;
+        let mut new_row = vec![None; keep.len()];
+        let mut next = 0;
+        for (row, kept) in keep.iter().enumerate() {
+            if *kept {
+                new_row[row] = Some(next);
+                next += 1;
+            }
+        }
+        if !self.pathways.is_empty() {
+            let mut marks = keep.iter();
+            self.pathways
+                .retain(|_| marks.next().copied().unwrap_or(false));
+        }
+        self.supports = std::mem::take(&mut self.supports).keep_rows(&new_row);
+        Ok(())
+    }
 }
 
 /// The course records the recovery plans read. At a million students they are about a

@@ -113,6 +113,31 @@ impl Supports {
             .extend(next.recovery.into_iter().map(|(row, r)| (row + rows, r)));
         self.interventions_read |= next.interventions_read;
     }
+
+    /// The supports of the rows `new_row` keeps, at their new rows (`None`: the row is left
+    /// out).
+    pub fn keep_rows(self, new_row: &[Option<usize>]) -> Supports {
+        let moved = |row: usize| new_row.get(row).copied().flatten();
+        Supports {
+            current: (self.current.into_iter())
+                .filter_map(|(row, s)| Some((moved(row)?, s)))
+                .collect(),
+            planned: (self.planned.into_iter()).filter_map(moved).collect(),
+            recovering: (self.recovering.into_iter())
+                .filter_map(|((row, course), date)| Some(((moved(row)?, course), date)))
+                .collect(),
+            decisions: (self.decisions.into_iter())
+                .filter_map(|(row, d)| Some((moved(row)?, d)))
+                .collect(),
+            received: (self.received.into_iter())
+                .filter_map(|(row, r)| Some((moved(row)?, r)))
+                .collect(),
+            recovery: (self.recovery.into_iter())
+                .filter_map(|(row, r)| Some((moved(row)?, r)))
+                .collect(),
+            interventions_read: self.interventions_read,
+        }
+    }
 }
 
 /// A student's credit-recovery courses started this school year, by the as-of date.
@@ -560,6 +585,56 @@ mod tests {
 
     fn day(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn kept_rows_take_their_supports_to_their_new_rows() {
+        let mut supports = Supports {
+            interventions_read: true,
+            ..Default::default()
+        };
+        supports.current.insert(0, "tutoring".into());
+        supports.current.insert(2, "mentoring".into());
+        supports.planned.insert(1);
+        supports.planned.insert(3);
+        supports
+            .recovering
+            .insert((3, "ALG1".into()), day("2026-01-12"));
+        supports.decisions.insert(
+            2,
+            Decision {
+                status: "declined".into(),
+                date: day("2026-02-01"),
+                reason: None,
+                source: "referral_status.csv",
+            },
+        );
+        supports.received.insert(0, vec!["tutoring".into()]);
+        supports.recovery.insert(
+            3,
+            RecoveryCourses {
+                started: 1,
+                completed: 0,
+                credits_recovered: 0.0,
+            },
+        );
+        // Rows 0 and 1 go; 2 becomes 0 and 3 becomes 1.
+        let kept = supports.keep_rows(&[None, None, Some(0), Some(1)]);
+        assert_eq!(
+            kept.current,
+            [(0, "mentoring".to_string())].into_iter().collect()
+        );
+        assert_eq!(kept.planned, [1].into_iter().collect());
+        assert_eq!(
+            kept.recovering,
+            [((1, "ALG1".to_string()), day("2026-01-12"))]
+                .into_iter()
+                .collect()
+        );
+        assert_eq!(kept.decisions.keys().copied().collect::<Vec<_>>(), [0]);
+        assert!(kept.received.is_empty());
+        assert_eq!(kept.recovery.keys().copied().collect::<Vec<_>>(), [1]);
+        assert!(kept.interventions_read);
     }
 
     #[test]

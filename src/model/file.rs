@@ -199,6 +199,10 @@ pub struct Hyperparameters {
     /// Training students the cross-validation sampled at most (absent in older model files).
     #[serde(default)]
     pub cv_max_students: Option<usize>,
+    /// Labelled students training keeps at most, a sample beyond it (absent in older model
+    /// files).
+    #[serde(default)]
+    pub max_training_students: Option<usize>,
     pub holdout_fraction: f64,
     pub seed: u64,
     pub max_iterations: u64,
@@ -233,6 +237,13 @@ pub struct TrainingCounts {
     pub snapshot_as_of: NaiveDate,
     pub students: usize,
     pub labelled: usize,
+    /// The labelled students trained on when the snapshot had more than
+    /// `model.max_training_students`: a sample of them by student id (`src/model/sample.rs`).
+    /// Absent when every labelled student was used. `positives`, `rows`, the holdout and the
+    /// base rate are then the sample's; `students`, `labelled` and the exclusions the
+    /// snapshot's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<usize>,
     pub positives: usize,
     /// Training rows over every checkpoint (a labelled student once per checkpoint).
     pub rows: usize,

@@ -11,6 +11,7 @@ pub mod equity;
 pub mod evaluate;
 pub mod metrics;
 pub mod model_card;
+pub mod sample;
 pub mod score;
 
 mod file;
@@ -45,9 +46,19 @@ pub struct Labels {
     /// Enrollment exits the config maps to `other` (contract, part 2).
     pub excluded_other_exit: usize,
     pub outcomes_not_enrolled: usize,
+    /// When training kept a sample of the labelled students ([`sample`]): what the snapshot
+    /// held before it. The excluded counts above are always the whole snapshot's.
+    pub sampled_from: Option<sample::SampledFrom>,
 }
 
 impl Labels {
+    /// Keeps the labels of the rows marked in `keep` ([`crate::features::FeatureRun::keep_rows`]).
+    pub fn keep_rows(&mut self, keep: &[bool]) {
+        let mut marks = keep.iter();
+        self.labels
+            .retain(|_| marks.next().copied().unwrap_or(false));
+    }
+
     /// Appends the labels of the next partition of students (their table rows follow).
     pub fn append(&mut self, next: Labels) {
         self.labels.extend(next.labels);
@@ -92,6 +103,7 @@ pub fn labels(run: &FeatureRun, outcomes: &DataFrame, config: &Config) -> Result
         excluded_no_outcome: 0,
         excluded_other_exit: 0,
         outcomes_not_enrolled: 0,
+        sampled_from: None,
     };
     for ((outcome, date), cohort) in outcome
         .iter()
@@ -792,6 +804,7 @@ pub fn train(
             l2_grid: config.model.l2_grid.clone(),
             cv_folds: config.model.cv_folds,
             cv_max_students: Some(config.model.cv_max_students),
+            max_training_students: Some(config.model.max_training_students),
             holdout_fraction: config.model.holdout_fraction,
             seed: config.model.seed,
             max_iterations: config.model.max_iterations,
@@ -802,8 +815,16 @@ pub fn train(
         skipped_checkpoints: skipped,
         training: TrainingCounts {
             snapshot_as_of: run.as_of,
-            students: run.table.height(),
-            labelled: labels.labels.iter().filter(|l| l.is_some()).count(),
+            students: labels
+                .sampled_from
+                .map_or(run.table.height(), |from| from.students),
+            labelled: labels.sampled_from.map_or_else(
+                || labels.labels.iter().filter(|l| l.is_some()).count(),
+                |from| from.labelled,
+            ),
+            sample: labels
+                .sampled_from
+                .map(|_| labels.labels.iter().filter(|l| l.is_some()).count()),
             positives: labels.labels.iter().filter(|l| **l == Some(true)).count(),
             rows: y.len(),
             excluded_transferred: labels.excluded_transferred,

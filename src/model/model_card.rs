@@ -96,6 +96,15 @@ impl ModelCard {
             m.hyperparameters.holdout_fraction * 100.0,
             t.holdout_students
         );
+        if let Some(sample) = t.sample {
+            let _ = writeln!(
+                s,
+                "The snapshot has more labelled students than `model.max_training_students` ({}): the model is trained on a sample of {sample} of them, by student id (the same students at every checkpoint; src/model/sample.rs). The at-risk count, the base rate, the holdout and every figure below are the sample's.\n",
+                m.hyperparameters
+                    .max_training_students
+                    .map_or("-".to_string(), |max| max.to_string()),
+            );
+        }
         if t.excluded_other_exit > 0 {
             let _ = writeln!(
                 s,

@@ -33,6 +33,7 @@ fn evaluation_by_hand_on_three_labelled_students() {
         excluded_no_outcome: 1,
         excluded_other_exit: 0,
         outcomes_not_enrolled: 0,
+        sampled_from: None,
     };
     let probabilities = [0.9, 0.2, 0.6, 0.5];
     let e = evaluate(&run, &probabilities, &labels, &config).unwrap();

@@ -7,18 +7,24 @@ use std::path::{Path, PathBuf};
 
 use crate::common::{self, root};
 
+/// `config` with its line `line` replaced by `by`, written into `dir` under `name`.
+fn config_replacing(config: &Path, dir: &Path, line: &str, by: &str, name: &str) -> PathBuf {
+    let text = std::fs::read_to_string(config).unwrap();
+    assert!(text.contains(line), "{} sets {line}", config.display());
+    let path = dir.join(name);
+    std::fs::write(&path, text.replace(line, by)).unwrap();
+    path
+}
+
 /// The repository's config with `max_memory` set to `cap`.
 fn config_with_cap(dir: &Path, cap: &str) -> PathBuf {
-    let text = std::fs::read_to_string(root().join("config/ews.toml")).unwrap();
-    let default = "max_memory = \"2GiB\"";
-    assert!(text.contains(default), "config/ews.toml sets {default}");
-    let path = dir.join(format!("ews-{cap}.toml"));
-    std::fs::write(
-        &path,
-        text.replace(default, &format!("max_memory = \"{cap}\"")),
+    config_replacing(
+        &root().join("config/ews.toml"),
+        dir,
+        "max_memory = \"2GiB\"",
+        &format!("max_memory = \"{cap}\""),
+        &format!("ews-{cap}.toml"),
     )
-    .unwrap();
-    path
 }
 
 /// A config of the repository without `[performance]`, with one of `max_memory = cap`.
@@ -386,6 +392,81 @@ fn training_in_partitions_gives_the_same_model_and_card() {
     assert!(reads >= 2, "{log}");
     assert_eq!(log.matches("staged attendance.csv in").count(), 1, "{log}");
     same_files(&whole, &parts, &["model.json", "model_card.md"]);
+}
+
+/// `config` with `model.max_training_students` set to `max`, written into `dir`.
+fn with_max_training_students(config: &Path, dir: &Path, max: usize) -> PathBuf {
+    let name = config.file_name().unwrap().to_string_lossy();
+    config_replacing(
+        config,
+        dir,
+        "max_training_students = 1000000",
+        &format!("max_training_students = {max}"),
+        &format!("sample-{max}-{name}"),
+    )
+}
+
+fn model_json(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("model.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn a_sample_of_the_students_trains_the_same_model_in_partitions() {
+    let work = tempfile::tempdir().unwrap();
+    let (all, whole, parts) = (
+        work.path().join("all"),
+        work.path().join("whole"),
+        work.path().join("parts"),
+    );
+    train(&root().join("config/ews.toml"), &all);
+    let sampled = with_max_training_students(&root().join("config/ews.toml"), work.path(), 300);
+    let log = train(&sampled, &whole);
+    assert!(log.contains("training on a sample of 300 of the "), "{log}");
+    let capped =
+        with_max_training_students(&config_with_cap(work.path(), "1MiB"), work.path(), 300);
+    let log = train(&capped, &parts);
+    // Read in many partitions, fewer than the 42 without a sample: what the 300 students
+    // keep leaves the rows more room.
+    assert!(reads_logged(&log) > 4, "{log}");
+    assert!(
+        log.contains("kept for the 300 students of training's sample (of 1000)"),
+        "{log}"
+    );
+    same_files(&whole, &parts, &["model.json", "model_card.md"]);
+
+    let (all, sampled) = (model_json(&all)["training"].clone(), model_json(&whole));
+    let training = &sampled["training"];
+    // Every labelled student, without the sample.
+    assert!(all.get("sample").is_none(), "{all}");
+    assert!(all["labelled"].as_u64().unwrap() > 300, "{all}");
+    // The snapshot's counts are kept; the fit's are the sample's.
+    for count in [
+        "students",
+        "labelled",
+        "excluded_transferred",
+        "excluded_no_outcome",
+    ] {
+        assert_eq!(training[count], all[count], "{count}");
+    }
+    assert_eq!(training["sample"], 300);
+    assert_eq!(sampled["hyperparameters"]["max_training_students"], 300);
+    assert!(training["positives"].as_u64().unwrap() < all["positives"].as_u64().unwrap());
+    // A 25% stratified holdout of the 300.
+    let holdout = training["holdout_students"].as_u64().unwrap();
+    assert!((70..=80).contains(&holdout), "{training}");
+    // Each earlier checkpoint has at most the sample's 300 students.
+    let rows = training["rows"].as_u64().unwrap();
+    let checkpoints = sampled["checkpoints"].as_array().unwrap();
+    assert!(checkpoints.len() >= 2, "{sampled}");
+    assert!(
+        rows <= 300 * checkpoints.len() as u64 && rows > 300,
+        "{training}"
+    );
+    let card = std::fs::read_to_string(whole.join("model_card.md")).unwrap();
+    assert!(
+        card.contains("trained on a sample of 300 of them"),
+        "{card}"
+    );
 }
 
 #[test]
