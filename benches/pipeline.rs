@@ -42,7 +42,8 @@ fn trained(data: &Validated, run: &FeatureRun, config: &Config) -> ModelFile {
         run,
         labels: &labels,
     }];
-    model::train(&rows, Vec::new(), "bench", config)
+    let stacked = model::stack(&rows).expect("stacked rows");
+    model::train(stacked, run, &labels, Vec::new(), "bench", config)
         .expect("training")
         .model
 }

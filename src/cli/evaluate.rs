@@ -45,8 +45,7 @@ pub fn run(args: &EvaluateArgs, config: &Config) -> Result<RunStatus> {
     let model = ModelFile::load(&model_path)?;
     let snapshot = Snapshot::open(&args.snapshot)?.with_mapping(config.input.clone());
     // In partitions when the snapshot is larger than `performance.max_memory` allows.
-    let (run, mut quality, labels) =
-        labelled(&mut stages, &snapshot, config, args.as_of, true, None)?;
+    let (run, mut quality, labels) = labelled(&mut stages, &snapshot, config, args.as_of, true)?;
     quality.add_ignored(&run.ignored);
     let mut evaluation = stages.time("evaluate", || {
         let probabilities = score::probabilities(&run.table, &model)?;

@@ -158,10 +158,10 @@ pub(crate) struct Reading<'a> {
     pub gate: Option<Option<(&'a folders::OutputLock, &'a str)>>,
     /// Training's sample of labelled students ([`model::sample`]); None: every student.
     pub sample: Option<Sample>,
-    /// Only what training reads of the run ([`features::FeatureRun::for_training`]), kept
-    /// partition by partition as they are read: an earlier checkpoint of `ews train`, whose
-    /// other columns nothing reads.
-    pub training_columns: bool,
+    /// Only what training reads of the run, and these columns beside
+    /// ([`features::FeatureRun::for_training`]), kept partition by partition as they are read:
+    /// `ews train`, whose other columns nothing reads. None: the whole run.
+    pub training_columns: Option<&'a [&'a str]>,
 }
 
 /// Reads a snapshot into a [`Prepared`] run: in one piece, or partition by partition of
@@ -255,8 +255,8 @@ fn features_and_plans(
         false => Vec::new(),
     };
     run.courses = features::CourseRecords::default();
-    if reading.training_columns {
-        run = run.for_training()?;
+    if let Some(beside) = reading.training_columns {
+        run = run.for_training(beside)?;
     }
     Ok(Prepared {
         run,
@@ -429,17 +429,15 @@ pub(crate) fn labels_of(
     model::labels(run, outcomes, config)
 }
 
-/// A labelled snapshot read for training or a backtest: its features (no plans), its quality
-/// report and its labels, of training's `sample` of students when given. `gated` applies the
-/// data-quality gate (the snapshot as of its own date); an earlier checkpoint of a snapshot
-/// that passed it is read without.
+/// A labelled snapshot read for a backtest: its features (no plans), its quality report and
+/// its labels. `gated` applies the data-quality gate (the snapshot as of its own date); an
+/// earlier checkpoint of a snapshot that passed it is read without.
 pub(crate) fn labelled(
     stages: &mut Stages,
     snapshot: &Snapshot,
     config: &Config,
     as_of: Option<chrono::NaiveDate>,
     gated: bool,
-    sample: Option<Sample>,
 ) -> Result<(features::FeatureRun, QualityReport, model::Labels)> {
     labelled_reading(
         stages,
@@ -451,14 +449,14 @@ pub(crate) fn labelled(
             labels: true,
             plans: false,
             gate: gated.then_some(None),
-            sample,
-            training_columns: false,
+            sample: None,
+            training_columns: None,
         },
     )
 }
 
-/// [`labelled`] as `reading` says.
-fn labelled_reading(
+/// [`labelled`] as `reading` says: training's reads.
+pub(crate) fn labelled_reading(
     stages: &mut Stages,
     snapshot: &Snapshot,
     config: &Config,
@@ -479,14 +477,7 @@ pub(crate) fn labelled_as_of(
     config: &Config,
     date: chrono::NaiveDate,
 ) -> Result<(features::FeatureRun, model::Labels)> {
-    let (run, _, labels) = labelled(
-        &mut Stages::default(),
-        snapshot,
-        config,
-        Some(date),
-        false,
-        None,
-    )?;
+    let (run, _, labels) = labelled(&mut Stages::default(), snapshot, config, Some(date), false)?;
     Ok((run, labels))
 }
 
@@ -509,7 +500,7 @@ pub(crate) fn training_rows_as_of(
             plans: false,
             gate: None,
             sample,
-            training_columns: true,
+            training_columns: Some(&[]),
         },
     )?;
     Ok((run, labels))

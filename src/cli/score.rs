@@ -48,7 +48,7 @@ pub fn run(args: &ScoreArgs, config: &Config, config_path: &Path) -> Result<RunS
             plans: true,
             gate: Some(Some((&lock, ".failed"))),
             sample: None,
-            training_columns: false,
+            training_columns: None,
         },
     )?;
     let labels = labels.map(|l| l.labels);

@@ -7,7 +7,9 @@ use crate::io::error::Result;
 use crate::model::sample::Sample;
 use crate::model::{self};
 
-use crate::cli::run::{labelled, say, status, training_rows_as_of, RunStatus, Stages};
+use crate::cli::run::{
+    labelled_reading, say, status, training_rows_as_of, Reading, RunStatus, Stages,
+};
 
 /// `ews train`: validate → features + labels → model file, with held-out metrics.
 pub fn run(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
@@ -17,14 +19,20 @@ pub fn run(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
     // students) go as soon as the features are made.
     // A district of more labelled students than `model.max_training_students` trains on a
     // sample of them, the same students at every checkpoint.
-    let sample = Sample::Smallest(config.model.max_training_students);
-    let (run, mut quality, labels) = labelled(
+    // It keeps what the fit reads and the equity audit's groups of the snapshot's students.
+    let (run, mut quality, labels) = labelled_reading(
         &mut stages,
         &snapshot,
         config,
-        args.as_of,
-        true,
-        Some(sample),
+        Reading {
+            as_of: args.as_of,
+            outcomes: true,
+            labels: true,
+            plans: false,
+            gate: Some(None),
+            sample: Some(Sample::Smallest(config.model.max_training_students)),
+            training_columns: Some(&crate::model::equity::ATTRIBUTES),
+        },
     )?;
     let sample = labels.sampled_from.map(|from| {
         log::info!(
@@ -59,6 +67,10 @@ pub fn run(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
             run: &run,
             labels: &labels,
         });
+        let stacked = model::stack(&rows)?;
+        // The fits read the stacked rows alone: the earlier checkpoints' tables go before them.
+        drop(rows);
+        drop(earlier);
         let mut files = Vec::new();
         for spec in crate::contract::ALL_FILES {
             files.extend(snapshot.find(spec)?);
@@ -66,13 +78,12 @@ pub fn run(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
         // Hashing the inputs (a full read of each) overlaps with the fits.
         let (fingerprint, trained) = rayon::join(
             || model::fingerprint(&files, config),
-            || model::train(&rows, skipped, "", config),
+            || model::train(stacked, &run, &labels, skipped, "", config),
         );
         let mut trained = trained?;
         trained.model.fingerprint = fingerprint?;
         Ok(trained)
     })?;
-    drop(earlier);
     let model = &trained.model;
     let card = stages.time("audit", || {
         crate::model::model_card::ModelCard::new(&run, &trained, config)

@@ -29,7 +29,7 @@ pub fn run(args: &ValidateArgs, config: &Config) -> Result<RunStatus> {
             plans: false,
             gate: Some(Some((&lock, ".validation"))),
             sample: None,
-            training_columns: false,
+            training_columns: None,
         },
     )?;
     quality.add_ignored(&run.ignored);

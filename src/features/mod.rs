@@ -53,13 +53,14 @@ pub struct FeatureRun {
 }
 
 impl FeatureRun {
-    /// What training reads of a run: the student ids, every feature and the time of year,
-    /// without the course records, supports and the other student columns (an earlier
-    /// checkpoint's run is kept while the next is computed: at a million students the rest is
-    /// gigabytes).
-    pub fn for_training(self) -> Result<FeatureRun> {
+    /// What training reads of a run: the student ids, every feature and the time of year, and
+    /// the columns `beside` (the equity audit's groups, at the snapshot's own date), without
+    /// the course records, supports and the other student columns (an earlier checkpoint's run
+    /// is kept while the next is computed: at a million students the rest is gigabytes).
+    pub fn for_training(self, beside: &[&str]) -> Result<FeatureRun> {
         let mut columns = vec!["student_id", SCHOOL_YEAR_FRACTION];
         columns.extend(FEATURES.iter().map(|f| f.name));
+        columns.extend(beside);
         Ok(FeatureRun {
             table: self.table.select(columns)?,
             courses: CourseRecords::default(),

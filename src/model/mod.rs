@@ -572,8 +572,9 @@ pub struct CheckpointRows<'a> {
     pub labels: &'a Labels,
 }
 
-/// The labelled rows of every checkpoint, stacked: one row per student and checkpoint.
-struct Stacked {
+/// The labelled rows of every checkpoint, stacked: one row per student and checkpoint. Once
+/// stacked, the checkpoints' feature tables can go ([`stack`]): the fits read this alone.
+pub struct Stacked {
     matrix: Array2<f64>,
     y: Vec<bool>,
     /// The student of each row (an index into `student_labels`).
@@ -583,9 +584,17 @@ struct Stacked {
     table_row: Vec<usize>,
     /// Each student's label (the same at every checkpoint: it is the outcome).
     student_labels: Vec<bool>,
+    /// Each checkpoint as configured (`MM-DD`), its as-of date and school year, in order:
+    /// the last is the training snapshot's own date.
+    checkpoints: Vec<(String, chrono::NaiveDate, i32)>,
 }
 
-fn stack(checkpoints: &[CheckpointRows], features: &[String]) -> Result<Stacked> {
+/// Stacks the labelled rows of every checkpoint (the last is the training snapshot's own
+/// as-of date) for [`train`]. A state-sized sample holds its checkpoints' tables and the
+/// stacked rows at once only here: the caller lets the tables go before the fits
+/// (docs/performance.md, "Training on a sample").
+pub fn stack(checkpoints: &[CheckpointRows]) -> Result<Stacked> {
+    let features = model_features();
     // One column-major matrix of every labelled row, filled checkpoint by checkpoint: the
     // fits read it by columns, and the final fit standardises it where it is.
     let labelled_rows: usize = checkpoints
@@ -599,6 +608,16 @@ fn stack(checkpoints: &[CheckpointRows], features: &[String]) -> Result<Stacked>
         checkpoint: Vec::new(),
         table_row: Vec::new(),
         student_labels: Vec::new(),
+        checkpoints: checkpoints
+            .iter()
+            .map(|rows| {
+                (
+                    rows.checkpoint.clone(),
+                    rows.run.as_of,
+                    rows.run.school_year,
+                )
+            })
+            .collect(),
     };
     let mut index: rustc_hash::FxHashMap<String, usize> = Default::default();
     for (c, rows) in checkpoints.iter().enumerate() {
@@ -622,7 +641,7 @@ fn stack(checkpoints: &[CheckpointRows], features: &[String]) -> Result<Stacked>
         let first = stacked.y.len() - labelled.len();
         fill_inputs(
             &rows.run.table,
-            features,
+            &features,
             &labelled,
             stacked
                 .matrix
@@ -637,25 +656,24 @@ fn rows_of(student: &[usize], chosen: &[bool]) -> Vec<usize> {
     (0..student.len()).filter(|&r| chosen[student[r]]).collect()
 }
 
-/// Trains on the labelled students of every checkpoint (the last is the training snapshot's
-/// own as-of date). Rows of one student at several checkpoints always stay together: a
+/// Trains on the labelled students of every checkpoint, [`stack`]ed; `run` and `labels` are
+/// the training snapshot's own (its counts). Rows of one student at several checkpoints always stay together: a
 /// stratified holdout of students (25% by default) is set aside; the penalty is chosen by
 /// k-fold cross-validation with folds of students; a fit on the rest gives the held-out
 /// metrics (pooled, and per checkpoint) and, when needed, the calibration step; the model
 /// written is then refitted on every row with the chosen penalty.
 pub fn train(
-    checkpoints: &[CheckpointRows],
+    mut stacked: Stacked,
+    run: &FeatureRun,
+    labels: &Labels,
     skipped: Vec<SkippedCheckpoint>,
     fingerprint: &str,
     config: &Config,
 ) -> Result<Trained> {
     let features = model_features();
-    let Some(main) = checkpoints.last() else {
+    let Some(last) = stacked.checkpoints.len().checked_sub(1) else {
         return Err(EwsError::Training("no checkpoint to train at".into()));
     };
-    let last = checkpoints.len() - 1;
-    let (run, labels) = (main.run, main.labels);
-    let mut stacked = stack(checkpoints, &features)?;
     crate::io::memory::return_freed();
     let (matrix, y) = (&stacked.matrix, &stacked.y);
     let students = &stacked.student_labels;
@@ -721,8 +739,8 @@ pub fn train(
     // and one scaling for the whole year leaves both off.
     let mut holdout_risks = holdout_scores.clone();
     let mut cross_fitted = holdout_scores.clone();
-    let mut checkpoint_reports = Vec::with_capacity(checkpoints.len());
-    for (c, rows) in checkpoints.iter().enumerate() {
+    let mut checkpoint_reports = Vec::with_capacity(stacked.checkpoints.len());
+    for (c, (checkpoint, as_of, school_year)) in stacked.checkpoints.iter().enumerate() {
         let mine: Vec<usize> = (0..holdout_rows.len())
             .filter(|&k| stacked.checkpoint[holdout_rows[k]] == c)
             .collect();
@@ -741,11 +759,11 @@ pub fn train(
             &crate::model::metrics::calibration_table(&risks, &labels),
         );
         checkpoint_reports.push(CheckpointReport {
-            checkpoint: rows.checkpoint.clone(),
-            as_of: rows.run.as_of,
+            checkpoint: checkpoint.clone(),
+            as_of: *as_of,
             school_year_fraction: crate::features::school_year_fraction(
-                rows.run.as_of,
-                config.school_year_first_day(rows.run.school_year),
+                *as_of,
+                config.school_year_first_day(*school_year),
             ),
             training_rows: stacked.checkpoint.iter().filter(|&&k| k == c).count(),
             holdout_rows: mine.len(),
