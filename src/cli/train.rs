@@ -15,11 +15,11 @@ use crate::cli::run::{
 pub fn run(args: &TrainArgs, config: &Config) -> Result<RunStatus> {
     let mut stages = Stages::default();
     let snapshot = Snapshot::open(&args.snapshot)?.with_mapping(config.input.clone());
-    // Training reads the feature table only: the course records (a gigabyte at a million
-    // students) go as soon as the features are made.
-    // A district of more labelled students than `model.max_training_students` trains on a
-    // sample of them, the same students at every checkpoint.
-    // It keeps what the fit reads and the equity audit's groups of the snapshot's students.
+    // Training reads the feature table only, and of it what the fit reads and the equity
+    // audit's groups: the course records (a gigabyte at a million students) go as soon as the
+    // features are made. A district of more labelled students than
+    // `model.max_training_students` trains on a sample of them, the same students at every
+    // checkpoint.
     let (run, mut quality, labels) = labelled_reading(
         &mut stages,
         &snapshot,

@@ -111,13 +111,18 @@ impl FeatureRun {
             }
         }
         if !self.pathways.is_empty() {
-            let mut marks = keep.iter();
-            self.pathways
-                .retain(|_| marks.next().copied().unwrap_or(false));
+            keep_marked(&mut self.pathways, keep);
         }
         self.supports = std::mem::take(&mut self.supports).keep_rows(&new_row);
         Ok(())
     }
+}
+
+/// Keeps the items of `items` whose mark in `keep` is true (one mark per item, in order): what
+/// is kept by table row, narrowed as [`FeatureRun::keep_rows`] narrows the table.
+pub fn keep_marked<T>(items: &mut Vec<T>, keep: &[bool]) {
+    let mut marks = keep.iter();
+    items.retain(|_| marks.next().copied().unwrap_or(false));
 }
 
 /// The course records the recovery plans read. At a million students they are about a

@@ -54,9 +54,7 @@ pub struct Labels {
 impl Labels {
     /// Keeps the labels of the rows marked in `keep` ([`crate::features::FeatureRun::keep_rows`]).
     pub fn keep_rows(&mut self, keep: &[bool]) {
-        let mut marks = keep.iter();
-        self.labels
-            .retain(|_| marks.next().copied().unwrap_or(false));
+        crate::features::keep_marked(&mut self.labels, keep);
     }
 
     /// Appends the labels of the next partition of students (their table rows follow).
@@ -657,8 +655,8 @@ fn rows_of(student: &[usize], chosen: &[bool]) -> Vec<usize> {
 }
 
 /// Trains on the labelled students of every checkpoint, [`stack`]ed; `run` and `labels` are
-/// the training snapshot's own (its counts). Rows of one student at several checkpoints always stay together: a
-/// stratified holdout of students (25% by default) is set aside; the penalty is chosen by
+/// the training snapshot's own (its counts). Rows of one student at several checkpoints
+/// always stay together: a stratified holdout of students (25% by default) is set aside; the penalty is chosen by
 /// k-fold cross-validation with folds of students; a fit on the rest gives the held-out
 /// metrics (pooled, and per checkpoint) and, when needed, the calibration step; the model
 /// written is then refitted on every row with the chosen penalty.

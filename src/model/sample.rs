@@ -120,8 +120,7 @@ impl Sampler {
         }
         run.keep_rows(&keep)?;
         labels.keep_rows(&keep);
-        let mut kept = keep.iter();
-        self.keys.retain(|_| kept.next().copied().unwrap_or(false));
+        crate::features::keep_marked(&mut self.keys, &keep);
         Ok(())
     }
 }
